@@ -1,0 +1,41 @@
+import { DockerfileSyntaxError, TsbuildError } from '../errors.js';
+
+export interface RenderOptions {
+  debug: boolean;
+  /** The Dockerfile text, so syntax errors can show the lines around the range. */
+  source?: string;
+  /** The Dockerfile's name as the user gave it. */
+  file?: string;
+}
+
+/** Lines around a range, the range marked with `>` and a caret under the start column. */
+export function renderExcerpt(source: string, line: number, column: number, endLine = line): string {
+  const lines = source.split(/\r?\n/);
+  const from = Math.max(1, line - 2);
+  const to = Math.min(lines.length, endLine + 2);
+  const width = String(to).length;
+  const out: string[] = [];
+  for (let n = from; n <= to; n++) {
+    const marked = n >= line && n <= endLine;
+    out.push(`${marked ? '>' : ' '} ${String(n).padStart(width)} | ${lines[n - 1] ?? ''}`);
+    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
+  }
+  return out.join('\n');
+}
+
+export function renderError(err: unknown, opts: RenderOptions): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const parts: string[] = [];
+  if (e instanceof DockerfileSyntaxError) {
+    const { start, end } = e.range;
+    parts.push(`error: ${opts.file ?? 'Dockerfile'}:${start.line}:${start.column}: ${e.message}`);
+    if (opts.source !== undefined) parts.push(renderExcerpt(opts.source, start.line, start.column, end.line));
+  } else if (e instanceof TsbuildError) {
+    parts.push(`error: ${e.message} [${e.code}]`);
+  } else {
+    parts.push(`error: ${e.message}`);
+  }
+  if (e instanceof TsbuildError && e.hint) parts.push(`hint: ${e.hint}`);
+  if (opts.debug && e.stack) parts.push(e.stack);
+  return parts.join('\n');
+}

@@ -1,0 +1,47 @@
+/**
+ * The one error base of tsbuild. Every error a user can see carries a stable `code` (for tools and
+ * tests), a message that says what went wrong, and where useful a `hint` that says what to do.
+ * The CLI renders these without a stack trace unless `--debug` is given.
+ */
+export interface ErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+export class TsbuildError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+
+  constructor(code: string, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (options.hint !== undefined) this.hint = options.hint;
+  }
+}
+
+/** A 1-based position in a source text; `column` counts UTF-16 code units like editors do. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** A range in the Dockerfile: start inclusive, end inclusive of its last character. */
+export interface SourceRange {
+  start: Position;
+  end: Position;
+}
+
+/** A Dockerfile that cannot be parsed or converted: always says where. */
+export class DockerfileSyntaxError extends TsbuildError {
+  readonly range: SourceRange;
+
+  constructor(message: string, range: SourceRange, options: ErrorOptions = {}) {
+    super('DOCKERFILE_SYNTAX', message, options);
+    this.range = range;
+  }
+}
+
+export function isTsbuildError(e: unknown): e is TsbuildError {
+  return e instanceof TsbuildError;
+}

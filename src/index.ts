@@ -1,0 +1,4 @@
+// The library entry point: `import { build } from 'tsbuild'`. Each module re-exports its public surface
+// from its own index; this file only gathers them.
+export * from './errors.js';
+export { defaultRoot } from './paths.js';
