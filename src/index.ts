@@ -2,3 +2,4 @@
 // from its own index; this file only gathers them.
 export * from './errors.js';
 export { defaultRoot } from './paths.js';
+export * from './parser/index.js';
