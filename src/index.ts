@@ -3,3 +3,4 @@
 export * from './errors.js';
 export { defaultRoot } from './paths.js';
 export * from './parser/index.js';
+export * from './store/index.js';

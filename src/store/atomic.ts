@@ -1,0 +1,3 @@
+export async function writeFileAtomic(_path: string, _data: Uint8Array | string): Promise<void> {
+  throw new Error('not implemented');
+}

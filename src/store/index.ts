@@ -1,0 +1,25 @@
+// Public surface of the store: content store, snapshots, metadata, gc/fsck/du, mounts, layer codecs.
+// Other modules import only from here.
+
+export { writeFileAtomic } from './atomic.js';
+export { StoreError } from './errors.js';
+export { applyLayer } from './layer/apply-layer.js';
+export { compressStream, decompressStream, detectCompression } from './layer/compression.js';
+export { createLayer } from './layer/create-layer.js';
+export { extractLayer } from './layer/extract.js';
+export { compressionOfMediaType, LAYER_MEDIA_TYPES } from './layer/media-types.js';
+export { writeLayerTar } from './layer/tar-writer.js';
+export type {
+  AppliedLayer,
+  ApplyLayerOptions,
+  CompressedLayer,
+  CreateLayerOptions,
+  ExtractOptions,
+  ExtractResult,
+  LayerSource,
+  LayerTarOptions,
+  LayerTarResult,
+} from './layer/types.js';
+export { mount, unmount, withMount } from './mount.js';
+export { openStore } from './store.js';
+export type * from './types.js';
