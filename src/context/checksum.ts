@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { TsbuildError } from '../errors.js';
+import { globToRegExp, hasWildcard } from './glob.js';
+import { PatternMatcher } from './pattern-matcher.js';
+import type { ContextEntry, ContextSnapshot } from './scan-context.js';
+
+/** One COPY source resolved in the context: the path it names and what gets copied under it. */
+export interface SelectedSource {
+  /** The matched path (context-relative; '' for the root). */
+  path: string;
+  entry: ContextEntry | undefined;
+  /** The entry and all its descendants (after --exclude), context-relative. */
+  entries: ContextEntry[];
+}
+
+export interface SelectOptions {
+  /** COPY --exclude patterns, matched against paths relative to each source. */
+  excludes?: string[];
+}
+
+/** Normalizes a COPY source word to a context-relative path ('' = the root). */
+export function contextPath(src: string): string {
+  const c = posix.normalize(`/${src}`);
+  return c === '/' ? '' : c.replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+/**
+ * Resolves COPY/ADD sources against the scanned context: wildcards match like Go's path.Match (the
+ * matched set is part of the key), plain paths must exist (BuildKit: "not found"), a symlink named
+ * as a source is followed inside the context.
+ */
+export function selectSources(
+  snap: ContextSnapshot,
+  sources: string[],
+  opts: SelectOptions = {},
+): SelectedSource[] {
+  const out: SelectedSource[] = [];
+  const ex = opts.excludes && opts.excludes.length > 0 ? new PatternMatcher(opts.excludes) : undefined;
+  for (const src of sources) {
+    const p = contextPath(src);
+    const roots: string[] = [];
+    if (hasWildcard(p)) {
+      const re = globToRegExp(p);
+      for (const path of snap.paths) if (re.test(path)) roots.push(path);
+      if (roots.length === 0) throw notFound(src);
+    } else {
+      if (p !== '' && !snap.entries.has(p)) throw notFound(src);
+      roots.push(p);
+    }
+    for (const r of roots) out.push(collect(snap, followLink(snap, r), ex));
+  }
+  return out;
+}
+
+function followLink(snap: ContextSnapshot, path: string): string {
+  let p = path;
+  for (let i = 0; i < 40; i++) {
+    const e = snap.entries.get(p);
+    if (e?.type !== 'symlink' || e.target === undefined) return p;
+    const t = e.target.startsWith('/') ? e.target : `${posix.dirname(`/${p}`)}/${e.target}`;
+    p = contextPath(t);
+  }
+  throw new TsbuildError('COPY_SYMLINK_LOOP', `too many levels of symbolic links at ${path}`);
+}
+
+function collect(snap: ContextSnapshot, root: string, ex: PatternMatcher | undefined): SelectedSource {
+  const entry = root === '' ? undefined : snap.entries.get(root);
+  const entries: ContextEntry[] = [];
+  if (entry) entries.push(entry);
+  if (root === '' || entry?.type === 'dir') {
+    const prefix = root === '' ? '' : `${root}/`;
+    for (const path of snap.paths) {
+      if (!path.startsWith(prefix)) continue;
+      if (ex?.matchesOrParentMatches(path.slice(prefix.length))) continue;
+      entries.push(snap.entries.get(path) as ContextEntry);
+    }
+  }
+  return { path: root, entry, entries };
+}
+
+function notFound(src: string): TsbuildError {
+  return new TsbuildError(
+    'COPY_SOURCE_NOT_FOUND',
+    `failed to compute cache key: "/${contextPath(src)}": not found`,
+    {
+      hint: 'check the path and .dockerignore',
+    },
+  );
+}
+
+/**
+ * The content checksum of selected sources: names relative to each source, type, permission and
+ * type bits, uid/gid, content hash or link target, and the matched set. Never mtime.
+ */
+export function checksumSelection(selected: SelectedSource[]): string {
+  const h = createHash('sha256');
+  for (const s of selected) {
+    h.update(`source\0${s.path}\0`);
+    const base = s.path === '' ? '' : `${s.path}/`;
+    for (const e of s.entries) {
+      const rel = e.path === s.path ? '.' : e.path.slice(base.length);
+      h.update(`${rel}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}:${e.gid}\0${e.hash ?? e.target ?? ''}\n`);
+    }
+  }
+  return `sha256:${h.digest('hex')}`;
+}

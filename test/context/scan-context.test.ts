@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  checksumSelection,
+  parseDockerignore,
+  readDockerignore,
+  scanContext,
+  selectSources,
+} from '../../src/context/index.js';
+
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsb-ctx-'));
+  for (const [p, c] of Object.entries(files)) {
+    mkdirSync(join(dir, p, '..'), { recursive: true });
+    if (c.startsWith('->')) symlinkSync(c.slice(2), join(dir, p));
+    else writeFileSync(join(dir, p), c);
+  }
+  return dir;
+}
+
+describe('.dockerignore files', () => {
+  it('parses like moby ignorefile.ReadAll', () => {
+    expect(parseDockerignore('\uFEFF# comment\n  /a/b/ \n!/c\n\n ./d/../e\n #notcomment\n')).toEqual([
+      'a/b',
+      '!c',
+      'e',
+      '#notcomment',
+    ]);
+  });
+  it('<Dockerfile>.dockerignore wins over .dockerignore', async () => {
+    const dir = tree({
+      '.dockerignore': 'a\n',
+      'sub/app.Dockerfile': 'FROM scratch',
+      'sub/app.Dockerfile.dockerignore': 'b\n',
+    });
+    expect(await readDockerignore(dir, join(dir, 'sub/app.Dockerfile'))).toEqual(['b']);
+    expect(await readDockerignore(dir, join(dir, 'Dockerfile'))).toEqual(['a']);
+    expect(await readDockerignore(tree({}), undefined)).toEqual([]);
+  });
+});
+
+describe('scanContext', () => {
+  it('applies excludes as fsutil does, with ! re-includes under excluded dirs', async () => {
+    const dir = tree({
+      'a.txt': 'a',
+      'node_modules/x/index.js': 'x',
+      'docs/README.md': 'r',
+      'docs/other.md': 'o',
+      'src/main.go': 'm',
+      'src/main_test.go': 't',
+      link: '->a.txt',
+    });
+    const snap = await scanContext({
+      dir,
+      excludes: ['node_modules', 'docs', '!docs/README.md', '**/*_test.go'],
+    });
+    expect(snap.paths).toEqual(['a.txt', 'docs', 'docs/README.md', 'link', 'src', 'src/main.go']);
+    expect(snap.entries.get('link')?.target).toBe('a.txt');
+    expect(snap.entries.get('a.txt')?.hash).toBe(createHash('sha256').update('a').digest('hex'));
+  });
+
+  it('re-hashes on a same-mtime content change, not on a touch', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-root-'));
+    const dir = tree({ 'f.txt': 'one', 'g.txt': 'two' });
+    const key = async () => {
+      const snap = await scanContext({ dir, excludes: [], root });
+      return checksumSelection(selectSources(snap, ['f.txt']));
+    };
+    const k1 = await key();
+    utimesSync(join(dir, 'f.txt'), new Date(), new Date(Date.now() + 5000));
+    expect(await key()).toBe(k1);
+    const t = new Date('2020-01-01T00:00:00Z');
+    utimesSync(join(dir, 'f.txt'), t, t);
+    const k2 = await key();
+    expect(k2).toBe(k1);
+    writeFileSync(join(dir, 'f.txt'), 'ONE');
+    utimesSync(join(dir, 'f.txt'), t, t);
+    expect(await key()).not.toBe(k1);
+  });
+
+  it('selects wildcard sources and directory contents; the matched set is in the key', async () => {
+    const dir = tree({ 'a.js': '1', 'b.js': '2', 'c.txt': '3', 'd/e.js': '4', 'd/f/g': '5' });
+    const snap = await scanContext({ dir, excludes: [] });
+    const sel = selectSources(snap, ['*.js']);
+    expect(sel.map((s) => s.path)).toEqual(['a.js', 'b.js']);
+    expect(selectSources(snap, ['d']).flatMap((s) => s.entries.map((e) => e.path))).toEqual([
+      'd',
+      'd/e.js',
+      'd/f',
+      'd/f/g',
+    ]);
+    expect(
+      selectSources(snap, ['d'], { excludes: ['f'] }).flatMap((s) => s.entries.map((e) => e.path)),
+    ).toEqual(['d', 'd/e.js']);
+    expect(() => selectSources(snap, ['nope'])).toThrow(/not found/);
+    expect(() => selectSources(snap, ['*.nope'])).toThrow(/not found/);
+    const k1 = checksumSelection(sel);
+    writeFileSync(join(dir, 'z.js'), '9');
+    const snap2 = await scanContext({ dir, excludes: [] });
+    expect(checksumSelection(selectSources(snap2, ['*.js']))).not.toBe(k1);
+    expect(checksumSelection(selectSources(snap2, ['c.txt']))).toBe(
+      checksumSelection(selectSources(snap, ['c.txt'])),
+    );
+  });
+
+  it('hashes many files in a worker with the same results', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) files[`f/${i}.txt`] = `content ${i}`;
+    const dir = tree(files);
+    const snap = await scanContext({ dir, excludes: [] });
+    expect(snap.entries.get('f/7.txt')?.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(snap.entries.get('f/7.txt')?.hash).toBe(createHash('sha256').update('content 7').digest('hex'));
+  });
+});
