@@ -4,3 +4,4 @@ export * from './errors.js';
 export { defaultRoot } from './paths.js';
 export * from './parser/index.js';
 export * from './store/index.js';
+export * from './runner/index.js';

@@ -1,0 +1,147 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { RunLimits } from './types.js';
+
+/**
+ * cgroups for one container. runc is given the relative path `tsbuild/<id>/ctr`; we own the parent
+ * `tsbuild/<id>`, which outlives runc's leaf (runc removes only the leaf). That is what makes OOM
+ * detection possible after `runc run` returns:
+ * - v1 (hybrid hosts like these): the limits are written on the parent by us, so the OOM happens at the
+ *   parent and its `memory.oom_control` keeps the `oom_kill` count (v1 events do not propagate).
+ * - v2: the limits go in the runtime spec (runc applies them to the leaf); `memory.events` counts
+ *   propagate to ancestors, so the parent's `oom_kill` still says so.
+ */
+export type CgroupVersion = 1 | 2;
+
+export interface CgroupParent {
+  version: CgroupVersion;
+  /** what goes in the spec's `linux.cgroupsPath` */
+  runtimePath: string;
+  /** host dirs of the parent, one per v1 hierarchy (or the single v2 dir) */
+  dirs: string[];
+  /** the memory controller's dir of the parent, where OOM kills are counted */
+  memoryDir?: string;
+  /** whether the spec must carry the limits (v2) or they are already on the parent (v1) */
+  limitsInSpec: boolean;
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export function detectCgroupVersion(): CgroupVersion {
+  return existsSync(join(CGROUP_ROOT, 'cgroup.controllers')) ? 2 : 1;
+}
+
+interface V1Mount {
+  mountPoint: string;
+  controllers: string[];
+}
+
+/** v1 hierarchies from /proc/self/mountinfo: (mount point, controllers in its super options). */
+export function parseV1Mounts(mountinfo: string): V1Mount[] {
+  const out: V1Mount[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!pre || !post) continue;
+    const [fstype, , superOpts] = post.split(' ');
+    if (fstype !== 'cgroup') continue;
+    const mountPoint = pre.split(' ')[4]!;
+    const controllers = (superOpts ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro');
+    out.push({ mountPoint, controllers });
+  }
+  return out;
+}
+
+/** `/proc/self/cgroup` → controller list string → path (v2 under the key ''). */
+export function parseProcCgroup(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    const ctrls = line.slice(first + 1, second);
+    const path = line.slice(second + 1);
+    for (const c of ctrls === '' ? [''] : ctrls.split(',')) m.set(c, path);
+  }
+  return m;
+}
+
+function writeIf(dir: string, file: string, value: string | undefined): void {
+  if (value === undefined) return;
+  const p = join(dir, file);
+  if (existsSync(p)) writeFileSync(p, value);
+}
+
+export function cpuQuota(limits: RunLimits): { quota?: number; period: number } {
+  const period = limits.cpuPeriod ?? 100_000;
+  if (limits.cpuQuota !== undefined) return { quota: limits.cpuQuota, period };
+  if (limits.cpus !== undefined) return { quota: Math.round(limits.cpus * period), period };
+  return { period };
+}
+
+/** Creates the parent cgroup of container `id` (v1: with the limits written on it). */
+export function createCgroupParent(id: string, limits: RunLimits = {}): CgroupParent {
+  const inner = join('tsbuild', id);
+  const runtimePath = join(inner, 'ctr');
+  const own = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+  if (detectCgroupVersion() === 2) {
+    // runc resolves a relative v2 path against the *parent* of its own cgroup (a cgroup with tasks
+    // cannot enable controllers for children); mirror that.
+    const dir = join(CGROUP_ROOT, dirname(own.get('') ?? '/'), inner);
+    mkdirSync(dir, { recursive: true });
+    return { version: 2, runtimePath, dirs: [dir], memoryDir: dir, limitsInSpec: true };
+  }
+  const dirs: string[] = [];
+  let memoryDir: string | undefined;
+  for (const m of parseV1Mounts(readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    const key = m.controllers[0];
+    if (key === undefined) continue;
+    const dir = join(m.mountPoint, own.get(key) ?? '/', inner);
+    mkdirSync(dir, { recursive: true });
+    dirs.push(dir);
+    if (m.controllers.includes('memory')) {
+      memoryDir = dir;
+      if (limits.memory !== undefined) {
+        writeIf(dir, 'memory.limit_in_bytes', String(limits.memory));
+        // No swap beyond the limit: a build step that exceeds --memory is killed, not swapped.
+        writeIf(dir, 'memory.memsw.limit_in_bytes', String(limits.memory));
+      }
+    }
+    if (m.controllers.includes('pids') && limits.pidsLimit !== undefined) {
+      writeIf(dir, 'pids.max', String(limits.pidsLimit));
+    }
+    if (m.controllers.includes('cpu')) {
+      const { quota, period } = cpuQuota(limits);
+      if (quota !== undefined) {
+        writeIf(dir, 'cpu.cfs_period_us', String(period));
+        writeIf(dir, 'cpu.cfs_quota_us', String(quota));
+      }
+    }
+  }
+  return { version: 1, runtimePath, dirs, memoryDir, limitsInSpec: false };
+}
+
+/** The number of OOM kills counted at the parent (0 when unknown). */
+export function oomKillCount(parent: CgroupParent): number {
+  if (!parent.memoryDir) return 0;
+  const file = parent.version === 2 ? 'memory.events' : 'memory.oom_control';
+  try {
+    const text = readFileSync(join(parent.memoryDir, file), 'utf8');
+    const m = /^oom_kill (\d+)$/m.exec(text);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Removes the parent (and runc's leaf if it is still there and empty). Best effort: never throws. */
+export function removeCgroupParent(parent: CgroupParent): void {
+  for (const dir of parent.dirs) {
+    for (const d of [join(dir, 'ctr'), dir]) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // already gone, or tasks still dying: the next attempt (or a later build) removes it
+      }
+    }
+  }
+}

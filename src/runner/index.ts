@@ -1,0 +1,33 @@
+// The runner's public surface: run one process in an isolated container (runc), resolve users and
+// RUN --mount specs, create WORKDIRs. Others import only from here.
+export { type CgroupVersion, detectCgroupVersion } from './cgroups.js';
+export { RunnerError, RunStepError, type RunStepErrorDetails } from './errors.js';
+export {
+  type ResolvedRunMounts,
+  type RunMountContext,
+  type RunMountSpec,
+  type RunSecretSource,
+  resolveRunMounts,
+} from './mounts.js';
+export { DEFAULT_HOSTNAME, runContainer } from './run-container.js';
+export { type RunStepOptions, runStep, type SnapshotterLike } from './run-step.js';
+export { detectRuntime, type OciRuntime } from './runtime.js';
+export {
+  buildSpec,
+  DEFAULT_CAPABILITIES,
+  processEnv,
+  type RuntimeSpec,
+  type RuntimeSpecInput,
+} from './spec.js';
+export type {
+  ContainerMount,
+  ResolvedUser,
+  RootfsSource,
+  RunContainerOptions,
+  RunLimits,
+  RunNetwork,
+  RunProcess,
+  RunResult,
+} from './types.js';
+export { resolveUser, resolveUserFromFiles } from './user.js';
+export { ensureWorkdir } from './workdir.js';

@@ -1,0 +1,263 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join, posix } from 'node:path';
+import { promisify } from 'node:util';
+import { RunnerError } from './errors.js';
+import { acquireLock, tryLock } from './lock.js';
+import { mountAll, unmountAll } from './rootfs.js';
+import { secureJoin } from './secure-join.js';
+import type { ContainerMount } from './types.js';
+
+const exec = promisify(execFile);
+
+/** A `RUN --mount` spec: structurally the parser's `RunMount` (the runner may not import the parser). */
+export interface RunMountSpec {
+  type: 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
+  from?: string;
+  source?: string;
+  target?: string;
+  readOnly: boolean;
+  required?: boolean;
+  sharing?: 'shared' | 'private' | 'locked';
+  id?: string;
+  uid?: number;
+  gid?: number;
+  mode?: number;
+  size?: number;
+  env?: string;
+}
+
+/** `--secret id=…,src=…` or `--secret id=…,env=…`. */
+export interface RunSecretSource {
+  src?: string;
+  env?: string;
+}
+
+export interface RunMountContext {
+  /** the tsbuild state root: cache mounts live in `<root>/cache-mounts/` */
+  root: string;
+  /** the build context dir: the source of `type=bind` without `from` */
+  contextDir?: string;
+  /** host dir of a stage's or image's rootfs for `from=` (the solver resolves and keeps it mounted) */
+  resolveFrom?: (from: string) => Promise<string> | string;
+  secrets?: Record<string, RunSecretSource>;
+  /** `--ssh id=socket`: agent sockets by id (`default` is usually $SSH_AUTH_SOCK) */
+  ssh?: Record<string, string>;
+  /** the step's working dir: relative targets are relative to it */
+  cwd?: string;
+  /** where secret files are written: a tmpfs (default /dev/shm) so they never touch a disk */
+  secretsDir?: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export interface ResolvedRunMounts {
+  mounts: ContainerMount[];
+  /** env entries the step gets (secret `env=`, SSH_AUTH_SOCK) */
+  env: string[];
+  /** unlocks caches, removes secret copies and scratch dirs; call after the run, always */
+  release(): Promise<void>;
+}
+
+type Cleanup = () => Promise<void> | void;
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+async function fromBase(spec: RunMountSpec, ctx: RunMountContext): Promise<string> {
+  if (spec.from) {
+    if (!ctx.resolveFrom)
+      throw new RunnerError('RUNNER_MOUNT_FROM', `cannot resolve mount from=${spec.from}`);
+    return ctx.resolveFrom(spec.from);
+  }
+  if (!ctx.contextDir)
+    throw new RunnerError('RUNNER_MOUNT_FROM', 'a bind mount without from= needs the build context');
+  return ctx.contextDir;
+}
+
+async function cacheMount(spec: RunMountSpec, target: string, ctx: RunMountContext, cleanups: Cleanup[]) {
+  const id = spec.id || target;
+  // The id is hashed into the dir name, so no id (`../..`, `/etc`) can point outside cache-mounts/.
+  const key = sha(JSON.stringify([id, spec.from ?? '', spec.source ?? '']));
+  const base = join(ctx.root, 'cache-mounts');
+  mkdirSync(base, { recursive: true });
+  let dir = join(base, key);
+  const sharing = spec.sharing ?? 'shared';
+  if (sharing === 'locked') {
+    cleanups.push(await acquireLock(`${dir}.lock`, ctx.signal));
+  } else if (sharing === 'private') {
+    if (tryLock(`${dir}.lock`)) cleanups.push(() => rmSync(`${dir}.lock`, { force: true }));
+    else {
+      // In use by another step: this one gets a fresh dir of its own, dropped afterwards.
+      const priv = join(base, `${key}.private-${randomBytes(6).toString('hex')}`);
+      cleanups.push(() => rmSync(priv, { recursive: true, force: true }));
+      dir = priv;
+    }
+  }
+  if (!existsSync(dir)) await createCacheDir(dir, spec, ctx);
+  return { target, type: 'bind' as const, source: dir, readonly: spec.readOnly };
+}
+
+async function createCacheDir(dir: string, spec: RunMountSpec, ctx: RunMountContext): Promise<void> {
+  const tmp = `${dir}.new-${randomBytes(6).toString('hex')}`;
+  mkdirSync(tmp);
+  if (spec.from) {
+    const src = secureJoin(await fromBase(spec, ctx), spec.source ?? '/');
+    await exec('cp', ['-a', '--', `${src}/.`, tmp]);
+  }
+  chmodSync(tmp, spec.mode ?? 0o755);
+  chownSync(tmp, spec.uid ?? 0, spec.gid ?? 0);
+  // Renamed into place whole: a concurrent first use never sees a half-seeded cache.
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function secretMount(
+  spec: RunMountSpec,
+  target: string | undefined,
+  ctx: RunMountContext,
+  cleanups: Cleanup[],
+) {
+  const id = spec.id || (spec.target ? basename(spec.target) : '');
+  const src = ctx.secrets?.[id];
+  let value: Buffer | undefined;
+  if (src?.src !== undefined) value = readFileSync(src.src);
+  else if (src?.env !== undefined && (ctx.env ?? process.env)[src.env] !== undefined) {
+    value = Buffer.from((ctx.env ?? process.env)[src.env]!);
+  }
+  if (value === undefined) {
+    if (spec.required) {
+      throw new RunnerError('RUNNER_SECRET_MISSING', `secret ${id} not found`, {
+        hint: `pass it with --secret id=${id},src=FILE (or env=VAR)`,
+      });
+    }
+    return { mount: undefined, env: [] };
+  }
+  const env = spec.env ? [`${spec.env}=${value.toString('utf8')}`] : [];
+  if (spec.env && !spec.target) return { mount: undefined, env };
+  const dir = join(ctx.secretsDir ?? '/dev/shm', `tsbuild-secret-${randomBytes(8).toString('hex')}`);
+  mkdirSync(dir, { mode: 0o700 });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'secret');
+  writeFileSync(file, value, { mode: 0o400 });
+  chmodSync(file, spec.mode ?? 0o400);
+  chownSync(file, spec.uid ?? 0, spec.gid ?? 0);
+  const mount: ContainerMount = {
+    target: target ?? `/run/secrets/${id}`,
+    type: 'bind',
+    source: file,
+    readonly: true,
+  };
+  return { mount, env };
+}
+
+async function bindMount(spec: RunMountSpec, target: string, ctx: RunMountContext, cleanups: Cleanup[]) {
+  const base = await fromBase(spec, ctx);
+  // securejoin: `source=../../etc` or a symlink in the context resolve inside the base.
+  const src = secureJoin(base, spec.source ?? '/');
+  if (!existsSync(src))
+    throw new RunnerError('RUNNER_MOUNT_SOURCE', `bind source ${spec.source ?? '/'} not found`);
+  if (spec.readOnly) return { target, type: 'bind' as const, source: src, readonly: true };
+  // rw: writes must not reach the context or the stage, so the step gets a throw-away copy-on-write view.
+  const scratch = join(ctx.root, 'tmp', `bind-${randomBytes(8).toString('hex')}`);
+  mkdirSync(scratch, { recursive: true });
+  cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
+  if (!statSync(src).isDirectory()) {
+    await exec('cp', ['-a', '--', src, join(scratch, 'file')]);
+    return { target, type: 'bind' as const, source: join(scratch, 'file'), readonly: false };
+  }
+  const merged = join(scratch, 'merged');
+  for (const d of ['upper', 'work', 'merged']) mkdirSync(join(scratch, d));
+  await mountAll(
+    [
+      {
+        type: 'overlay',
+        source: 'overlay',
+        options: [`lowerdir=${src}`, `upperdir=${scratch}/upper`, `workdir=${scratch}/work`],
+      },
+    ],
+    merged,
+  );
+  cleanups.push(() => unmountAll(merged));
+  return { target, type: 'bind' as const, source: merged, readonly: false };
+}
+
+function sshMount(spec: RunMountSpec, target: string | undefined, index: number, ctx: RunMountContext) {
+  const id = spec.id || 'default';
+  const sock = ctx.ssh?.[id] ?? (id === 'default' ? (ctx.env ?? process.env).SSH_AUTH_SOCK : undefined);
+  if (!sock) {
+    if (spec.required === false) return undefined;
+    throw new RunnerError('RUNNER_SSH_MISSING', `no SSH agent socket for id ${id}`, {
+      hint: 'pass --ssh default (with SSH_AUTH_SOCK set) or --ssh id=/path/to/socket',
+    });
+  }
+  const t = target ?? `/run/buildkit/ssh_agent.${index}`;
+  return { mount: { target: t, type: 'bind' as const, source: sock, readonly: false }, t };
+}
+
+/**
+ * Turns `RUN --mount` specs into host-path mounts for runContainer. Cache dirs persist per id under
+ * `<root>/cache-mounts/<sha256(id…)>`; secrets are copied to a tmpfs file bind-mounted read-only (or
+ * given as env); binds resolve inside their base; tmpfs passes its size. Call `release()` afterwards.
+ */
+export async function resolveRunMounts(
+  specs: RunMountSpec[],
+  ctx: RunMountContext,
+): Promise<ResolvedRunMounts> {
+  const cleanups: Cleanup[] = [];
+  const mounts: ContainerMount[] = [];
+  const env: string[] = [];
+  const release = async () => {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    cleanups.length = 0;
+  };
+  const abs = (t: string | undefined) =>
+    t === undefined ? undefined : posix.resolve('/', ctx.cwd ?? '/', t);
+  try {
+    let sshIndex = 0;
+    for (const spec of specs) {
+      const target = abs(spec.target);
+      if (spec.type === 'cache' || spec.type === 'bind' || spec.type === 'tmpfs') {
+        if (!target) throw new RunnerError('RUNNER_MOUNT_TARGET', `--mount type=${spec.type} needs a target`);
+      }
+      if (spec.type === 'cache') mounts.push(await cacheMount(spec, target!, ctx, cleanups));
+      else if (spec.type === 'bind') mounts.push(await bindMount(spec, target!, ctx, cleanups));
+      else if (spec.type === 'tmpfs') {
+        const options = ['mode=1777', ...(spec.size !== undefined ? [`size=${spec.size}`] : [])];
+        mounts.push({ target: target!, type: 'tmpfs', options });
+      } else if (spec.type === 'secret') {
+        const s = secretMount(spec, target, ctx, cleanups);
+        if (s.mount) mounts.push(s.mount);
+        env.push(...s.env);
+      } else if (spec.type === 'ssh') {
+        const s = sshMount(spec, target, sshIndex++, ctx);
+        if (s) {
+          mounts.push(s.mount);
+          if (!env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) env.push(`SSH_AUTH_SOCK=${s.t}`);
+        }
+      } else {
+        throw new RunnerError(
+          'RUNNER_MOUNT_TYPE',
+          `unsupported mount type ${(spec as { type: string }).type}`,
+        );
+      }
+    }
+  } catch (e) {
+    await release();
+    throw e;
+  }
+  return { mounts, env, release };
+}

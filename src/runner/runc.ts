@@ -1,0 +1,128 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { OciRuntime } from './runtime.js';
+
+const exec = promisify(execFile);
+
+export interface RuncRunOptions {
+  runtime: OciRuntime;
+  bundle: string;
+  id: string;
+  /** `runc --root`; default the runtime's own (/run/runc for runc as root) */
+  runtimeRoot?: string;
+  signal?: AbortSignal;
+  killGraceMs: number;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+export interface RuncRunResult {
+  exitCode: number;
+  aborted: boolean;
+}
+
+const globalArgs = (o: { runtimeRoot?: string }): string[] =>
+  o.runtimeRoot ? ['--root', o.runtimeRoot] : [];
+
+/** Runs `runtime [--root R] <args>`; resolves true on success, false on failure (never throws). */
+export async function runtimeCommand(o: RuncRunOptions, args: string[]): Promise<boolean> {
+  try {
+    await exec(o.runtime.path, [...globalArgs(o), ...args], { timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function stateExists(o: { runtime: OciRuntime; runtimeRoot?: string; id: string }): boolean {
+  const root = o.runtimeRoot ?? (o.runtime.name === 'crun' ? '/run/crun' : '/run/runc');
+  return existsSync(join(root, o.id));
+}
+
+/**
+ * Cancellation: SIGTERM to the container, retried until the runtime knows the container (an abort can
+ * come before `runc run` has created it); after the grace period SIGKILL to every process in it; as a
+ * last resort SIGKILL to runc itself. `runc delete -f` afterwards clears whatever state remains.
+ */
+function startKiller(o: RuncRunOptions, killRunc: () => void): () => void {
+  const started = Date.now();
+  let stopped = false;
+  let termSent = false;
+  let busy = false;
+  const tick = async () => {
+    if (stopped || busy) return;
+    busy = true;
+    const elapsed = Date.now() - started;
+    if (elapsed >= o.killGraceMs + 5000) killRunc();
+    else if (elapsed >= o.killGraceMs) await runtimeCommand(o, ['kill', '--all', o.id, 'KILL']);
+    else if (!termSent) termSent = await runtimeCommand(o, ['kill', o.id, 'TERM']);
+    busy = false;
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), 100);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
+/** `runc run --bundle B ID` with stdio pipes (no terminal); resolves when runc exits. */
+export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
+  return new Promise((resolve, reject) => {
+    // Own process group: a Ctrl-C on the terminal reaches only tsbuild, which then stops the
+    // container through runc kill (a PID 1 shell would ignore a forwarded SIGINT anyway).
+    const child = spawn(o.runtime.path, [...globalArgs(o), 'run', '--bundle', o.bundle, o.id], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let aborted = false;
+    let stopKiller: (() => void) | undefined;
+    const onAbort = () => {
+      aborted = true;
+      stopKiller ??= startKiller(o, () => child.kill('SIGKILL'));
+    };
+    child.stdout.on('data', (c: Buffer) => o.onStdout?.(c));
+    child.stderr.on('data', (c: Buffer) => o.onStderr?.(c));
+    if (o.signal?.aborted) onAbort();
+    else o.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (e) => {
+      o.signal?.removeEventListener('abort', onAbort);
+      stopKiller?.();
+      reject(e);
+    });
+    child.on('close', (code, sig) => {
+      o.signal?.removeEventListener('abort', onAbort);
+      stopKiller?.();
+      const exitCode = code ?? 128 + (sig ? signalNumber(sig) : 0);
+      resolve({ exitCode, aborted });
+    });
+  });
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+function signalNumber(sig: string): number {
+  return SIGNALS[sig] ?? 0;
+}
+
+const NAMES: Record<number, string> = {
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  3: 'SIGQUIT',
+  4: 'SIGILL',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  11: 'SIGSEGV',
+  13: 'SIGPIPE',
+  14: 'SIGALRM',
+  15: 'SIGTERM',
+};
+
+/** runc exits 128+n when the container's process died of signal n. */
+export function signalFromExitCode(code: number): string | undefined {
+  return code > 128 && code < 160 ? (NAMES[code - 128] ?? `signal ${code - 128}`) : undefined;
+}

@@ -1,0 +1,195 @@
+import { cpuQuota } from './cgroups.js';
+import type { ContainerMount, ResolvedUser, RunLimits, RunNetwork } from './types.js';
+
+/** Docker's default capability set (moby `oci/caps/defaults.go`). */
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+/** moby `oci/defaults.go`: paths masked (bind of /dev/null or an empty ro tmpfs) in every container. */
+export const MASKED_PATHS = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface RuntimeSpecInput {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: ResolvedUser;
+  hostname: string;
+  network: RunNetwork;
+  /** host files bind-mounted over /etc/hosts, /etc/resolv.conf, /etc/hostname */
+  etcFiles: { hosts: string; resolvConf: string; hostname: string };
+  mounts: ContainerMount[];
+  limits: RunLimits;
+  /** `linux.cgroupsPath` */
+  cgroupsPath: string;
+  /** v2 hosts: limits go into the spec; v1: they are on the parent cgroup already */
+  limitsInSpec: boolean;
+  /** the rootfs dir, absolute */
+  rootPath: string;
+}
+
+/** An OCI runtime-spec 1.0 config.json as plain data. */
+export type RuntimeSpec = Record<string, unknown>;
+
+interface SpecMount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+function systemMounts(): SpecMount[] {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+    },
+  ];
+}
+
+function userMounts(input: RuntimeSpecInput): SpecMount[] {
+  const etc: SpecMount[] = [
+    { destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['rbind', 'rprivate'] },
+    {
+      destination: '/etc/resolv.conf',
+      type: 'bind',
+      source: input.etcFiles.resolvConf,
+      options: ['rbind', 'rprivate'],
+    },
+    {
+      destination: '/etc/hostname',
+      type: 'bind',
+      source: input.etcFiles.hostname,
+      options: ['rbind', 'rprivate'],
+    },
+  ];
+  const extra = input.mounts.map((m): SpecMount => {
+    if (m.type === 'tmpfs') {
+      return {
+        destination: m.target,
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', ...(m.readonly ? ['ro'] : []), ...(m.options ?? [])],
+      };
+    }
+    return {
+      destination: m.target,
+      type: 'bind',
+      source: m.source ?? '',
+      options: ['rbind', 'rprivate', 'nosuid', 'nodev', m.readonly ? 'ro' : 'rw', ...(m.options ?? [])],
+    };
+  });
+  return [...etc, ...extra];
+}
+
+function resources(input: RuntimeSpecInput): Record<string, unknown> {
+  const r: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
+  if (!input.limitsInSpec) return r;
+  const l = input.limits;
+  if (l.memory !== undefined) r.memory = { limit: l.memory, swap: l.memory };
+  if (l.pidsLimit !== undefined) r.pids = { limit: l.pidsLimit };
+  const { quota, period } = cpuQuota(l);
+  if (quota !== undefined) r.cpu = { quota, period };
+  return r;
+}
+
+/**
+ * Builds the runtime spec. Pure: the same input gives the same JSON. Isolation follows Docker's
+ * defaults: new mount, PID, UTS, IPC and cgroup namespaces, a new network namespace only for
+ * `none` (runc brings up `lo` in it), Docker's capabilities, no_new_privileges, masked and
+ * read-only /proc paths.
+ */
+export function buildSpec(input: RuntimeSpecInput): RuntimeSpec {
+  const caps = [...DEFAULT_CAPABILITIES];
+  const namespaces: { type: string }[] = [
+    { type: 'pid' },
+    { type: 'ipc' },
+    { type: 'uts' },
+    { type: 'mount' },
+    { type: 'cgroup' },
+  ];
+  if (input.network === 'none') namespaces.push({ type: 'network' });
+  return {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal: false,
+      user: { uid: input.user.uid, gid: input.user.gid, additionalGids: input.user.additionalGids },
+      args: input.args,
+      env: input.env,
+      cwd: input.cwd,
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: true,
+    },
+    root: { path: input.rootPath, readonly: false },
+    hostname: input.hostname,
+    mounts: [...systemMounts(), ...userMounts(input)],
+    linux: {
+      cgroupsPath: input.cgroupsPath,
+      resources: resources(input),
+      namespaces,
+      maskedPaths: MASKED_PATHS,
+      readonlyPaths: READONLY_PATHS,
+    },
+  };
+}
+
+/** The environment as Docker gives it: the step's env, `PATH` when missing, `HOME` from passwd. */
+export function processEnv(env: string[], user: ResolvedUser): string[] {
+  const out = [...env];
+  const has = (k: string) => out.some((e) => e.startsWith(`${k}=`));
+  if (!has('PATH')) out.unshift(`PATH=${DEFAULT_PATH}`);
+  if (!has('HOME')) out.push(`HOME=${user.home || '/'}`);
+  return out;
+}
