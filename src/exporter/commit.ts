@@ -1,0 +1,125 @@
+import { TsbuildError } from '../errors.js';
+import {
+  type Descriptor,
+  type Digest,
+  encodeJson,
+  type HistoryEntry,
+  type ImageConfig,
+  type ImageManifest,
+  layerCompression,
+  layerMediaType,
+  MediaType,
+  sha256Digest,
+} from '../oci/index.js';
+import { compressStream, createLayer, decompressStream, type Store } from '../store/index.js';
+import type { CommitOptions, CommittedImage, ImageLayer, ImageModel } from './types.js';
+
+/** The media type a stored layer gets in the requested flavour (Docker or OCI), same bytes. */
+function retype(mediaType: string, oci: boolean): string {
+  const c = layerCompression(mediaType);
+  return c === undefined ? mediaType : layerMediaType(c, oci);
+}
+
+/** A layer already stored as a blob; re-compressed only when forced and its codec differs. */
+async function blobLayer(
+  store: Store,
+  layer: { blob: Descriptor; diffId: Digest },
+  opts: CommitOptions,
+  oci: boolean,
+): Promise<Descriptor> {
+  const have = layerCompression(layer.blob.mediaType);
+  const want = opts.compression ?? 'gzip';
+  if (!opts.forceCompression || have === want || have === undefined) {
+    return { mediaType: retype(layer.blob.mediaType, oci), digest: layer.blob.digest, size: layer.blob.size };
+  }
+  const src = await store.content.read(layer.blob.digest);
+  let stream = have === 'uncompressed' ? src : src.pipe(decompressStream(have));
+  if (want !== 'uncompressed')
+    stream = stream.pipe(compressStream(want, opts.level === undefined ? {} : { level: opts.level }));
+  const ref = await store.content.ingest(stream);
+  return { mediaType: layerMediaType(want, oci), digest: ref.digest, size: ref.size };
+}
+
+async function layerDescriptor(
+  store: Store,
+  layer: ImageLayer,
+  opts: CommitOptions,
+  oci: boolean,
+): Promise<{ desc: Descriptor; diffId: Digest }> {
+  if ('blob' in layer) return { desc: await blobLayer(store, layer, opts, oci), diffId: layer.diffId };
+  const c = await createLayer(store, layer.snapshot, {
+    compression: opts.compression ?? 'gzip',
+    ...(opts.level !== undefined ? { level: opts.level } : {}),
+    ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+    docker: !oci,
+  });
+  if (layer.diffId && layer.diffId !== c.diffId) {
+    throw new TsbuildError(
+      'DIFFID_MISMATCH',
+      `layer of snapshot ${layer.snapshot} has diffID ${c.diffId}, expected ${layer.diffId}`,
+    );
+  }
+  return { desc: { mediaType: retype(c.mediaType, oci), digest: c.digest, size: c.size }, diffId: c.diffId };
+}
+
+/** History with exactly one non-empty entry per layer (as the image spec requires). */
+function fitHistory(history: HistoryEntry[] | undefined, layers: number): HistoryEntry[] {
+  const h = history ? history.map((e) => ({ ...e })) : [];
+  const nonEmpty = h.filter((e) => !e.empty_layer).length;
+  if (nonEmpty > layers) {
+    throw new TsbuildError(
+      'INVALID_IMAGE',
+      `image history has ${nonEmpty} layer entries for ${layers} layers`,
+    );
+  }
+  for (let i = nonEmpty; i < layers; i++) h.push({ created_by: 'tsbuild', comment: 'layer' });
+  return h;
+}
+
+/**
+ * Turns an image model into content: layer blobs (compressed once per codec and remembered by the
+ * store), the config (rootfs.diff_ids + history) and the manifest; returns the manifest descriptor.
+ */
+export async function commitImage(
+  store: Store,
+  image: ImageModel,
+  opts: CommitOptions = {},
+): Promise<CommittedImage> {
+  const oci = opts.ociMediaTypes ?? true;
+  const layers: Descriptor[] = [];
+  const diffIds: Digest[] = [];
+  // In order: layers of one image usually share a parent chain, and createLayer is itself parallel.
+  for (const l of image.layers) {
+    const { desc, diffId } = await layerDescriptor(store, l, opts, oci);
+    layers.push(desc);
+    diffIds.push(diffId);
+  }
+  const { rootfs: _r, history: _h, ...rest } = image.config;
+  const config: ImageConfig = {
+    ...rest,
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: fitHistory(image.history ?? image.config.history, layers.length),
+  };
+  const configBytes = encodeJson(config);
+  const configDescriptor: Descriptor = {
+    mediaType: oci ? MediaType.ociConfig : MediaType.dockerConfig,
+    digest: sha256Digest(configBytes),
+    size: configBytes.length,
+  };
+  await store.content.ingest(configBytes, { digest: configDescriptor.digest, size: configDescriptor.size });
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
+    config: configDescriptor,
+    layers,
+    ...(image.annotations && oci ? { annotations: image.annotations } : {}),
+  };
+  const bytes = encodeJson(manifest);
+  const descriptor: Descriptor = {
+    mediaType: manifest.mediaType!,
+    digest: sha256Digest(bytes),
+    size: bytes.length,
+  };
+  await store.content.ingest(bytes, { digest: descriptor.digest, size: descriptor.size });
+  return { descriptor, manifest, config, configDescriptor };
+}

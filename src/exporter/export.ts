@@ -1,0 +1,211 @@
+import { mkdir, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { TsbuildError } from '../errors.js';
+import {
+  type Descriptor,
+  type Digest,
+  isIndexMediaType,
+  layerCompression,
+  MediaType,
+  parseReference,
+} from '../oci/index.js';
+import { pushImage, RegistryClient } from '../registry/index.js';
+import { decompressStream, extractLayer, type Store, writeLayerTar } from '../store/index.js';
+import { commitImage } from './commit.js';
+import { type LoadedImage, loadImage, tagImage, tagName } from './image-store.js';
+import {
+  dockerArchivePlan,
+  type LayoutImage,
+  ociLayoutPlan,
+  writeLayoutDir,
+  writeLayoutTar,
+  writeTarFile,
+} from './layout.js';
+import type { CommitOptions, ExportContext, ExportResult, ImageModel, OutputSpec } from './types.js';
+
+function isModel(x: ImageModel | Descriptor): x is ImageModel {
+  return (x as ImageModel).layers !== undefined;
+}
+
+/** Commit settings an output asks for; docker archives default to Docker media types (as BuildKit). */
+export function commitOptionsFor(output: OutputSpec): CommitOptions {
+  return {
+    ociMediaTypes: output.ociMediaTypes ?? output.type !== 'docker',
+    compression: output.compression ?? 'gzip',
+    ...(output.compressionLevel !== undefined ? { level: output.compressionLevel } : {}),
+    forceCompression: output.forceCompression,
+  };
+}
+
+/** The image in the form this output needs: committed from the model, or re-typed/re-compressed from a stored one. */
+async function materialize(
+  store: Store,
+  source: ImageModel | Descriptor,
+  output: OutputSpec,
+  ctx: ExportContext,
+): Promise<LoadedImage> {
+  const opts = commitOptionsFor(output);
+  if (isModel(source)) {
+    const c = await commitImage(store, source, opts);
+    return { descriptor: c.descriptor, manifest: c.manifest, config: c.config };
+  }
+  const img = await loadImage(store, source, ctx.platform);
+  const isOci = img.descriptor.mediaType === MediaType.ociManifest;
+  const wantOci = output.ociMediaTypes ?? isOci;
+  const recompress =
+    output.forceCompression &&
+    img.manifest.layers.some((l) => layerCompression(l.mediaType) !== (output.compression ?? 'gzip'));
+  if (wantOci === isOci && !recompress) return img;
+  const model: ImageModel = {
+    config: img.config,
+    layers: img.manifest.layers.map((blob, i) => ({ blob, diffId: img.config.rootfs.diff_ids[i] as Digest })),
+    ...(img.config.history ? { history: img.config.history } : {}),
+  };
+  const c = await commitImage(store, model, { ...opts, ociMediaTypes: wantOci });
+  return { descriptor: c.descriptor, manifest: c.manifest, config: c.config };
+}
+
+function namesFor(output: OutputSpec, ctx: ExportContext): string[] {
+  return [...new Set([...(ctx.tags ?? []), ...output.names].map(tagName))];
+}
+
+/** Layer blobs decompressed and applied in order onto a plain directory: the image's filesystem. */
+async function flatten(store: Store, img: LoadedImage, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const l of img.manifest.layers) {
+    const c = layerCompression(l.mediaType);
+    if (c === undefined)
+      throw new TsbuildError('UNSUPPORTED_LAYER', `layer media type ${l.mediaType} cannot be unpacked`);
+    const raw = await store.content.read(l.digest);
+    const tar: Readable = c === 'uncompressed' ? raw : raw.pipe(decompressStream(c));
+    await extractLayer(tar, dir, { mode: 'flat' });
+  }
+}
+
+async function push(store: Store, img: LoadedImage, names: string[], ctx: ExportContext): Promise<string[]> {
+  if (names.length === 0) {
+    throw new TsbuildError('NO_PUSH_NAME', 'nothing to push to: the image has no name', {
+      hint: 'give -t REGISTRY/REPO:TAG or name= in --output',
+    });
+  }
+  const client = ctx.registry ?? new RegistryClient();
+  const desc = img.index?.descriptor ?? img.descriptor;
+  for (const n of names) {
+    await pushImage(client, store, desc, parseReference(n), {
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+    });
+  }
+  return names;
+}
+
+/** Exports one image (a model from the solver, or a manifest/index already in the store) to one output. */
+export async function exportImage(
+  store: Store,
+  source: ImageModel | Descriptor,
+  output: OutputSpec,
+  ctx: ExportContext = {},
+): Promise<ExportResult> {
+  if (
+    !isModel(source) &&
+    isIndexMediaType(source.mediaType) &&
+    (output.type === 'image' || output.type === 'registry')
+  ) {
+    // An index kept as is (pulled multi-platform image): tag or push it whole.
+    const img = await loadImage(store, source, ctx.platform);
+    return finish(store, img, output, ctx);
+  }
+  const img = await materialize(store, source, output, ctx);
+  return finish(store, img, output, ctx);
+}
+
+async function finish(
+  store: Store,
+  img: LoadedImage,
+  output: OutputSpec,
+  ctx: ExportContext,
+): Promise<ExportResult> {
+  const names = namesFor(output, ctx);
+  const res: ExportResult = {
+    output,
+    digest: img.descriptor.digest,
+    configDigest: img.manifest.config.digest,
+    tags: [],
+    ...(output.dest ? { dest: output.dest } : {}),
+  };
+  const layout: LayoutImage = {
+    manifest: img.descriptor,
+    config: img.manifest.config,
+    layers: img.manifest.layers,
+    names,
+  };
+  switch (output.type) {
+    case 'image':
+      for (const n of names) res.tags.push(await tagImage(store, n, img.index?.descriptor ?? img.descriptor));
+      if (output.push) await push(store, img, names, ctx);
+      break;
+    case 'registry':
+      res.tags = await push(store, img, names, ctx);
+      break;
+    case 'oci':
+    case 'docker': {
+      const plan = output.type === 'oci' ? ociLayoutPlan(layout) : dockerArchivePlan(layout);
+      if (output.tar) await writeTarFile(output.dest!, (out) => writeLayoutTar(store, plan, out));
+      else await writeLayoutDir(store, plan, output.dest!);
+      break;
+    }
+    case 'local':
+      await flatten(store, img, output.dest!);
+      break;
+    case 'tar': {
+      const tmp = await store.tempDir('export-tar-');
+      try {
+        await flatten(store, img, tmp);
+        await writeTarFile(output.dest!, async (out) => {
+          await writeLayerTar(tmp, out, { source: 'plain' });
+        });
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+      break;
+    }
+  }
+  return res;
+}
+
+/** Every output of one build; outputs that need the same commit settings share one commit. */
+export async function exportImages(
+  store: Store,
+  image: ImageModel | Descriptor,
+  outputs: OutputSpec[],
+  ctx: ExportContext = {},
+): Promise<ExportResult[]> {
+  const list = outputs.length
+    ? outputs
+    : [
+        {
+          type: 'image',
+          tar: true,
+          names: [],
+          push: false,
+          forceCompression: false,
+          attrs: {},
+        } satisfies OutputSpec,
+      ];
+  const committed = new Map<string, Descriptor>();
+  const results: ExportResult[] = [];
+  for (const o of list) {
+    let src = image;
+    if (isModel(image)) {
+      const key = JSON.stringify(commitOptionsFor(o));
+      let d = committed.get(key);
+      if (!d) {
+        d = (await commitImage(store, image, commitOptionsFor(o))).descriptor;
+        committed.set(key, d);
+      }
+      src = d;
+    }
+    results.push(await exportImage(store, src, o, ctx));
+  }
+  return results;
+}

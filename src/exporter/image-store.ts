@@ -1,0 +1,185 @@
+import { TsbuildError } from '../errors.js';
+import {
+  type Descriptor,
+  type Digest,
+  formatReference,
+  hostPlatform,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+  isDigest,
+  type Platform,
+  parseImageConfig,
+  parseManifestOrIndex,
+  parseReference,
+  selectPlatform,
+} from '../oci/index.js';
+import type { Store, TagRecord } from '../store/index.js';
+import type { LocalImage } from './types.js';
+
+const MAX_DOC = 4 * 1024 * 1024;
+
+async function readDoc(store: Store, digest: Digest): Promise<Buffer> {
+  if (!(await store.content.has(digest))) {
+    throw new TsbuildError('IMAGE_INCOMPLETE', `blob ${digest} is missing from the store`, {
+      hint: 'pull or build the image again',
+    });
+  }
+  const info = await store.content.info(digest);
+  if (info.size > MAX_DOC) throw new TsbuildError('INVALID_MANIFEST', `document ${digest} is too large`);
+  return store.content.readAt(digest, 0, info.size);
+}
+
+export interface LoadedImage {
+  descriptor: Descriptor;
+  manifest: ImageManifest;
+  config: ImageConfig;
+  index?: { descriptor: Descriptor; index: ImageIndex };
+}
+
+/** Reads a manifest (or an index, then the platform's manifest) and its config from the store. */
+export async function loadImage(
+  store: Store,
+  desc: Descriptor,
+  platform: Platform = hostPlatform(),
+): Promise<LoadedImage> {
+  const bytes = await readDoc(store, desc.digest);
+  const parsed = parseManifestOrIndex(bytes, desc.mediaType);
+  if (parsed.kind === 'index') {
+    const entry = selectPlatform(parsed.index, platform);
+    const inner = await loadImage(store, entry, platform);
+    return { ...inner, index: { descriptor: desc, index: parsed.index } };
+  }
+  const config = parseImageConfig(await readDoc(store, parsed.manifest.config.digest));
+  const mediaType = parsed.manifest.mediaType ?? desc.mediaType;
+  return {
+    descriptor: { mediaType, digest: desc.digest, size: desc.size },
+    manifest: parsed.manifest,
+    config,
+  };
+}
+
+/** Normalized tag name: `app` → `docker.io/library/app:latest`; digests are not tags. */
+export function tagName(name: string): string {
+  const ref = parseReference(name);
+  if (ref.digest)
+    throw new TsbuildError('INVALID_REFERENCE', `"${name}" has a digest; a tag cannot`, {
+      hint: 'give NAME[:TAG]',
+    });
+  return formatReference(ref);
+}
+
+export async function tagImage(store: Store, name: string, target: Descriptor): Promise<string> {
+  const key = tagName(name);
+  const now = Date.now();
+  const old = await store.meta.tags.get(key);
+  const rec: TagRecord = {
+    name: key,
+    target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
+    createdAt: old?.createdAt ?? now,
+    updatedAt: now,
+  };
+  await store.meta.tags.put(key, rec);
+  return key;
+}
+
+/** Finds an image by tag (`app`, `app:1`), by `name@sha256:…`, by manifest digest or id (config digest, or a prefix ≥ 4). */
+export async function findImage(
+  store: Store,
+  query: string,
+): Promise<{ descriptor: Descriptor; tags: string[] }> {
+  const tags = await store.meta.tags.list();
+  const q = query.trim();
+  const hex = /^(sha256:)?([a-f0-9]{4,64})$/.exec(q);
+  if (hex) {
+    const prefix = `sha256:${hex[2]}`;
+    const byDigest = tags.filter((t) => t.target.digest.startsWith(prefix));
+    const byId: TagRecord[] = [];
+    for (const t of tags) {
+      if (byDigest.includes(t)) continue;
+      const img = await loadImage(store, t.target).catch(() => undefined);
+      if (img?.manifest.config.digest.startsWith(prefix)) byId.push(t);
+    }
+    const all = [...byDigest, ...byId];
+    const digests = new Set(all.map((t) => t.target.digest));
+    if (digests.size === 1) return { descriptor: all[0]!.target, tags: all.map((t) => t.name) };
+    if (digests.size > 1)
+      throw new TsbuildError('AMBIGUOUS_IMAGE', `"${query}" matches ${digests.size} images`, {
+        hint: 'give more digits',
+      });
+    if (hex[1] === undefined && hex[2]!.length < 64) {
+      // a bare short word like `abcd` may still be a repository name
+    } else throw notFound(query);
+  }
+  const ref = parseReference(q);
+  if (ref.digest) {
+    const t = tags.find((x) => x.target.digest === ref.digest);
+    if (t)
+      return {
+        descriptor: t.target,
+        tags: tags.filter((x) => x.target.digest === ref.digest).map((x) => x.name),
+      };
+    if (isDigest(ref.digest) && (await store.content.has(ref.digest))) {
+      const parsed = parseManifestOrIndex(await readDoc(store, ref.digest));
+      const doc = parsed.kind === 'index' ? parsed.index : parsed.manifest;
+      const mediaType = doc.mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
+      const info = await store.content.info(ref.digest);
+      return { descriptor: { mediaType, digest: ref.digest, size: info.size }, tags: [] };
+    }
+    throw notFound(query);
+  }
+  const rec = await store.meta.tags.get(formatReference(ref));
+  if (!rec) throw notFound(query);
+  return { descriptor: rec.target, tags: [rec.name] };
+}
+
+function notFound(query: string): TsbuildError {
+  return new TsbuildError('IMAGE_NOT_FOUND', `no image "${query}" in the local store`, {
+    hint: 'see `tsbuild images`; pull it with `tsbuild pull` or build it with `tsbuild build -t`',
+  });
+}
+
+/** Removes tags: a name removes that tag; a digest or id removes every tag of that image. Blobs go at the next prune. */
+export async function removeImage(store: Store, query: string): Promise<string[]> {
+  const { tags } = await findImage(store, query);
+  const q = query.trim();
+  let remove = tags;
+  if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(q) && !q.includes('@')) remove = [tagName(q)];
+  for (const t of remove) await store.meta.tags.delete(t);
+  return remove;
+}
+
+/** Every tag with its image id, creation time and size, newest first. */
+export async function listImages(store: Store): Promise<LocalImage[]> {
+  const out: LocalImage[] = [];
+  for (const t of await store.meta.tags.list()) {
+    const ref = parseReference(t.name);
+    try {
+      const img = await loadImage(store, t.target);
+      const size = img.manifest.layers.reduce(
+        (a, l) => a + l.size,
+        img.manifest.config.size + img.descriptor.size,
+      );
+      out.push({
+        name: `${ref.registry}/${ref.repository}`,
+        ...(ref.tag ? { tag: ref.tag } : {}),
+        digest: t.target.digest,
+        mediaType: t.target.mediaType,
+        id: img.manifest.config.digest,
+        ...(img.config.created ? { created: img.config.created } : {}),
+        size,
+      });
+    } catch {
+      // a tag whose content is gone is still listed, so `rm` can remove it
+      out.push({
+        name: `${ref.registry}/${ref.repository}`,
+        ...(ref.tag ? { tag: ref.tag } : {}),
+        digest: t.target.digest,
+        mediaType: t.target.mediaType,
+        id: t.target.digest,
+        size: 0,
+      });
+    }
+  }
+  return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+}

@@ -1,0 +1,97 @@
+import type {
+  Compression,
+  Descriptor,
+  Digest,
+  HistoryEntry,
+  ImageConfig,
+  ImageManifest,
+  Platform,
+} from '../oci/index.js';
+import type { RegistryClient, TransferProgress } from '../registry/index.js';
+
+/** One layer of an image being committed: a committed snapshot (diff) or a blob already in the store. */
+export type ImageLayer = { snapshot: string; diffId?: Digest } | { blob: Descriptor; diffId: Digest };
+
+/**
+ * The image the solver hands to the exporter. `config.rootfs` and `config.history` are filled in by
+ * `commitImage` from `layers` and `history` (history entries with `empty_layer` take no layer).
+ */
+export interface ImageModel {
+  config: Omit<ImageConfig, 'rootfs' | 'history'> & Partial<Pick<ImageConfig, 'rootfs' | 'history'>>;
+  layers: ImageLayer[];
+  /** One entry per step; entries without `empty_layer: true` correspond to `layers` in order. */
+  history?: HistoryEntry[];
+  /** Manifest annotations. */
+  annotations?: Record<string, string>;
+}
+
+export interface CommitOptions {
+  /** OCI media types (default) or Docker's (`--oci-mediatypes=false`). */
+  ociMediaTypes?: boolean;
+  compression?: Compression;
+  level?: number;
+  /** Re-compress layers whose stored blob uses another compression (buildx `force-compression`). */
+  forceCompression?: boolean;
+  sourceDateEpoch?: number;
+}
+
+export interface CommittedImage {
+  /** The manifest's descriptor (in the content store). */
+  descriptor: Descriptor;
+  manifest: ImageManifest;
+  config: ImageConfig;
+  configDescriptor: Descriptor;
+}
+
+export type OutputType = 'image' | 'oci' | 'docker' | 'local' | 'tar' | 'registry';
+
+/** One `--output` (buildx syntax), parsed. */
+export interface OutputSpec {
+  type: OutputType;
+  /** File or directory; `-` = stdout for tar kinds. */
+  dest?: string;
+  /** oci/docker: write a tar (default) or a directory (`tar=false`). */
+  tar: boolean;
+  /** Image names (`name=a,b`), added to the build's `-t` tags. */
+  names: string[];
+  /** Push after export (`push=true`, implied by type=registry). */
+  push: boolean;
+  compression?: Compression;
+  compressionLevel?: number;
+  forceCompression: boolean;
+  ociMediaTypes?: boolean;
+  /** Everything else given (kept so nothing is silently ignored: unknown keys are errors). */
+  attrs: Record<string, string>;
+}
+
+export interface ExportContext {
+  /** `-t` tags (normalized references as strings), used by image/docker/registry outputs. */
+  tags?: string[];
+  registry?: RegistryClient;
+  platform?: Platform;
+  signal?: AbortSignal;
+  onProgress?: TransferProgress;
+}
+
+export interface ExportResult {
+  output: OutputSpec;
+  /** Manifest digest of the exported image. */
+  digest: Digest;
+  configDigest: Digest;
+  /** Tags written (image) or pushed (registry). */
+  tags: string[];
+  dest?: string;
+}
+
+/** An image in the local store, as `tsbuild images` lists it. */
+export interface LocalImage {
+  name: string;
+  tag?: string;
+  digest: Digest;
+  mediaType: string;
+  /** The config digest: the image id. */
+  id: Digest;
+  created?: string;
+  /** Compressed size of config + layers + manifest. */
+  size: number;
+}

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
+import { TsbuildError } from '../errors.js';
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  signal?: AbortSignal;
+  /** Idle timeout: no bytes for this long fails the request (and the stream after it). */
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: http.IncomingMessage;
+  url: URL;
+}
+
+const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+let caCache: string[] | undefined;
+
+/** The system CA store (Debian's bundle) plus Node's own roots; NODE_EXTRA_CA_CERTS still applies. */
+function systemCAs(): string[] {
+  if (caCache) return caCache;
+  const cas = [...rootCertificates];
+  for (const f of SYSTEM_CA_FILES) {
+    try {
+      cas.push(readFileSync(f, 'utf8'));
+      break;
+    } catch {
+      // not this distribution's path
+    }
+  }
+  caCache = cas;
+  return cas;
+}
+
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+let httpsAgent: https.Agent | undefined;
+function agentFor(url: URL): http.Agent {
+  if (url.protocol === 'http:') return httpAgent;
+  httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: 16, ca: systemCAs() });
+  return httpsAgent;
+}
+
+/** One HTTP exchange; resolves when headers arrive, the body is left to the caller as a stream. */
+export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    if (req.signal?.aborted) {
+      reject(abortError(req.signal));
+      return;
+    }
+    const mod = req.url.protocol === 'http:' ? http : https;
+    const headers: Record<string, string> = { ...req.headers };
+    if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
+    const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url) });
+    const onAbort = () => r.destroy(abortError(req.signal!));
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    r.setTimeout(req.timeoutMs, () =>
+      r.destroy(new TsbuildError('REGISTRY_TIMEOUT', `timed out: ${req.method} ${req.url.host}`)),
+    );
+    r.on('error', (e) => {
+      req.signal?.removeEventListener('abort', onAbort);
+      reject(e);
+    });
+    r.on('response', (res) => {
+      res.on('close', () => req.signal?.removeEventListener('abort', onAbort));
+      // A stalled body after the headers is as fatal as a stalled connect.
+      res.setTimeout?.(req.timeoutMs, () =>
+        res.destroy(new TsbuildError('REGISTRY_TIMEOUT', `timed out reading from ${req.url.host}`)),
+      );
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
+    });
+    if (req.body === undefined) r.end();
+    else if (Buffer.isBuffer(req.body)) r.end(req.body);
+    else {
+      req.body.on('error', (e) => r.destroy(e));
+      req.body.pipe(r);
+    }
+  });
+}
+
+export function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new TsbuildError('CANCELLED', 'cancelled');
+}
+
+/** Reads a small body (manifests, errors) with a cap: a hostile registry cannot make us buffer GBs. */
+export async function readSmall(res: HttpResponse, max = 4 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res.body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > max) {
+      res.body.destroy();
+      throw new TsbuildError(
+        'REGISTRY_RESPONSE_TOO_LARGE',
+        `response from ${res.url.host} exceeds ${max} bytes`,
+      );
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Discards a body so the keep-alive socket can be reused. */
+export async function drain(res: HttpResponse): Promise<void> {
+  try {
+    for await (const _ of res.body as AsyncIterable<Buffer>) {
+      // discard
+    }
+  } catch {
+    // a broken body on an error path does not matter
+  }
+}
+
+export function header(res: HttpResponse, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,19 @@
+// Distribution-spec registry client: references resolve, images pull into the store, images push out.
+
+export type { Challenge } from './auth-challenge.js';
+export { parseWwwAuthenticate } from './auth-challenge.js';
+export { isInsecureHost, RegistryClient, registryEndpoint } from './client.js';
+export {
+  authKey,
+  type Credentials,
+  dockerConfigDir,
+  getCredentials,
+  readDockerConfig,
+  removeCredentials,
+  storeCredentials,
+} from './docker-config.js';
+export { login } from './login.js';
+export { fetchManifest, pullImage, resolve } from './pull.js';
+export { pushImage } from './push.js';
+export { RegistryError } from './registry-error.js';
+export type * from './types.js';
