@@ -1,0 +1,321 @@
+import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
+import { formatPlatform, type ImageConfig, type Platform } from '../../oci/index.js';
+import {
+  expandWord,
+  type Instruction,
+  type Stage,
+  type StagesResult,
+  type Warning,
+} from '../../parser/index.js';
+import { makeVertex, type Vertex } from '../graph.js';
+import { dispatchInstruction } from './dispatch.js';
+import { emptyImage, fromImageConfig, type StageImage } from './image-config.js';
+import { addStateEnv, type StageState } from './stage-state.js';
+
+export interface ResolvedImage {
+  /** Canonical reference pinned by digest (`name:tag@sha256:…`). */
+  ref: string;
+  config: ImageConfig;
+}
+
+export interface ConvertOptions {
+  target?: string;
+  buildArgs?: Record<string, string>;
+  targetPlatform: Platform;
+  buildPlatform: Platform;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  noCacheFilter?: string[];
+  network?: 'default' | 'none' | 'host';
+  escapeToken?: '\\' | '`';
+  /** Resolves a base image reference to its digest and config (pulls through the registry client). */
+  resolveImage(ref: string, platform: Platform): Promise<ResolvedImage>;
+}
+
+export interface ConvertResult {
+  /** The target's rootfs vertex; undefined for an empty (scratch-only) image. */
+  vertex?: Vertex;
+  image: StageImage;
+  targetName: string;
+  warnings: Warning[];
+  /** Number of instructions that produce a vertex (RUN, COPY, ADD, WORKDIR, FROM image). */
+  steps: number;
+}
+
+/** The context source: one vertex shared by every COPY/ADD from the context. */
+export const CONTEXT_VERTEX: Vertex = makeVertex({ kind: 'context', name: 'context' }, [], {
+  name: '[internal] load build context',
+});
+
+/**
+ * Stages → op graph, following BuildKit's dockerfile2llb: expand FROM with the global ARGs, resolve
+ * reachable base images in parallel, dispatch only the stages the target needs (in file order),
+ * carry the image config along, run ONBUILD triggers of the base, add `--label`s to the target.
+ */
+export async function convert(parsed: StagesResult, opts: ConvertOptions): Promise<ConvertResult> {
+  const warnings: Warning[] = [];
+  const buildArgs = opts.buildArgs ?? {};
+  const globals = globalArgs(parsed, opts, buildArgs);
+  const lookup = (n: string) => globals.get(n);
+  const esc = opts.escapeToken ?? parsed.escapeToken;
+  const states: StageState[] = [];
+  const byName = new Map<string, StageState>();
+  parsed.stages.forEach((stage, i) => {
+    const base = expandWord(stage.base, lookup, { escapeToken: esc, range: stage.from.range });
+    if (base === '')
+      throw new DockerfileSyntaxError(`base name (${stage.base}) should not be blank`, stage.from.range);
+    const st = newState(stage, stage.name ?? `stage-${i}`, opts.targetPlatform);
+    st.baseRef = base;
+    const b = byName.get(base.toLowerCase());
+    if (b) st.base = b;
+    if (stage.platform)
+      st.platform = parsePlatformWord(stage, expandWord(stage.platform, lookup, { escapeToken: esc }));
+    st.ignoreCache = !!opts.noCache || (opts.noCacheFilter ?? []).includes(st.name);
+    states.push(st);
+    if (stage.name) byName.set(stage.name.toLowerCase(), st);
+  });
+  if (states.length === 0)
+    throw new TsbuildError('DOCKERFILE_EMPTY', 'the Dockerfile has no FROM instruction');
+  if (states.length === 1) (states[0] as StageState).name = '';
+
+  let target = states[states.length - 1] as StageState;
+  if (opts.target) {
+    const t = byName.get(opts.target.toLowerCase());
+    if (!t) throw new TsbuildError('TARGET_NOT_FOUND', `target stage "${opts.target}" could not be found`);
+    target = t;
+  }
+  // Dependencies: COPY --from and RUN --mount from= name stages (or images: unregistered states).
+  const extra: StageState[] = [];
+  for (const st of states) {
+    for (const ins of st.stage.instructions)
+      for (const from of fromRefs(ins)) st.deps.add(findSource(from, st, states, byName, extra, opts));
+    if (st.base) st.deps.add(st.base);
+  }
+  const reachable = new Set<StageState>();
+  const visit = (s: StageState) => {
+    if (reachable.has(s)) return;
+    reachable.add(s);
+    for (const d of s.deps) visit(d);
+  };
+  visit(target);
+  checkCycles(reachable);
+
+  await Promise.all(
+    [...states, ...extra].filter((s) => reachable.has(s) && !s.base).map((s) => resolveBase(s, opts)),
+  );
+
+  for (const st of [...extra, ...states]) {
+    if (!reachable.has(st) || st.unregistered) continue;
+    initFromBase(st);
+    countSteps(st);
+    const ctx = { opts, states, byName, extra, globals, warnings, esc };
+    for (const ins of onbuildTriggers(st)) await dispatchInstruction(st, ins, ctx, true);
+    for (const ins of st.stage.instructions) await dispatchInstruction(st, ins, ctx, false);
+    st.dispatched = true;
+  }
+  if (opts.labels && Object.keys(opts.labels).length > 0) {
+    target.image.config.Labels = { ...(target.image.config.Labels ?? {}), ...opts.labels };
+  }
+  const steps = [...reachable].reduce((n, s) => n + s.cmdTotal, 0);
+  const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
+  if (target.vertex) out.vertex = target.vertex;
+  return out;
+}
+
+function newState(stage: Stage, name: string, platform: Platform): StageState {
+  return {
+    stage,
+    name,
+    image: emptyImage(platform),
+    platform,
+    env: [],
+    cwd: '/',
+    user: '',
+    buildArgs: [],
+    cmdIndex: 0,
+    cmdTotal: 0,
+    cmdSet: false,
+    ignoreCache: false,
+    dispatched: false,
+    deps: new Set(),
+  };
+}
+
+function parsePlatformWord(stage: Stage, v: string): Platform {
+  const [os, architecture, variant] = v.split('/');
+  if (!os || !architecture)
+    throw new DockerfileSyntaxError(`failed to parse platform ${v}`, stage.from.range);
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+/** Meta ARGs (expanded in order), overridden by --build-arg, plus BuildKit's predefined platform args. */
+function globalArgs(
+  parsed: StagesResult,
+  opts: ConvertOptions,
+  buildArgs: Record<string, string>,
+): Map<string, string> {
+  const g = new Map<string, string>();
+  const t = opts.targetPlatform;
+  const b = opts.buildPlatform;
+  g.set('BUILDPLATFORM', formatPlatform(b));
+  g.set('BUILDOS', b.os);
+  g.set('BUILDARCH', b.architecture);
+  g.set('BUILDVARIANT', b.variant ?? '');
+  g.set('TARGETPLATFORM', formatPlatform(t));
+  g.set('TARGETOS', t.os);
+  g.set('TARGETARCH', t.architecture);
+  g.set('TARGETVARIANT', t.variant ?? '');
+  for (const a of parsed.metaArgs) {
+    for (const d of a.args) {
+      if (Object.hasOwn(buildArgs, d.name)) g.set(d.name, buildArgs[d.name] as string);
+      else if (d.default !== undefined)
+        g.set(
+          d.name,
+          expandWord(d.default, (n) => g.get(n), { escapeToken: parsed.escapeToken }),
+        );
+    }
+  }
+  return g;
+}
+
+function fromRefs(ins: Instruction): string[] {
+  const out: string[] = [];
+  if (ins.kind === 'COPY' && ins.from) out.push(ins.from);
+  if (ins.kind === 'RUN')
+    for (const m of ins.mounts) if (m.from && m.type !== 'secret' && m.type !== 'ssh') out.push(m.from);
+  if (ins.kind === 'ONBUILD') out.push(...fromRefs(ins.trigger));
+  return out;
+}
+
+/** BuildKit's toCommand: --from is a stage name, a stage index, or an image reference. */
+export function findSource(
+  from: string,
+  st: StageState,
+  states: StageState[],
+  byName: Map<string, StageState>,
+  extra: StageState[],
+  opts: ConvertOptions,
+): StageState {
+  if (/\$/.test(from)) {
+    throw new DockerfileSyntaxError(
+      'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround',
+      st.stage.from.range,
+    );
+  }
+  const named = byName.get(from.toLowerCase());
+  if (named) return named;
+  if (/^\d+$/.test(from)) {
+    const s = states[Number(from)];
+    if (!s) throw new TsbuildError('INVALID_STAGE_INDEX', `invalid stage index ${from}`);
+    return s;
+  }
+  let x = extra.find((e) => e.baseRef === from);
+  if (!x) {
+    x = newState(
+      { ...st.stage, instructions: [], name: undefined } as unknown as Stage,
+      from,
+      opts.targetPlatform,
+    );
+    x.baseRef = from;
+    x.unregistered = true;
+    extra.push(x);
+  }
+  return x;
+}
+
+function checkCycles(reachable: Set<StageState>): void {
+  const visiting = new Set<StageState>();
+  const done = new Set<StageState>();
+  const dfs = (s: StageState) => {
+    if (done.has(s)) return;
+    if (visiting.has(s))
+      throw new TsbuildError('CIRCULAR_DEPENDENCY', `circular dependency detected on stage: ${s.name}`);
+    visiting.add(s);
+    for (const d of s.deps) dfs(d);
+    visiting.delete(s);
+    done.add(s);
+  };
+  for (const s of reachable) dfs(s);
+}
+
+async function resolveBase(st: StageState, opts: ConvertOptions): Promise<void> {
+  const ref = st.baseRef as string;
+  if (ref === 'scratch') {
+    st.image = emptyImage(st.platform);
+    return;
+  }
+  let r: ResolvedImage;
+  try {
+    r = await opts.resolveImage(ref, st.platform);
+  } catch (e) {
+    if (e instanceof TsbuildError) throw e;
+    throw new TsbuildError('BASE_IMAGE', `${ref}: ${(e as Error).message}`, { cause: e });
+  }
+  st.image = fromImageConfig(r.config);
+  const scratchLike = r.config.rootfs.diff_ids.length === 0;
+  if (!scratchLike) {
+    const platform = formatPlatform(st.platform);
+    st.vertex = makeVertex({ kind: 'image', ref: r.ref, platform }, [], {
+      name: 'FROM',
+      stage: st.name,
+      line: st.stage.from.range.start.line,
+    });
+    st.cmdTotal = 1;
+  }
+  st.baseRef = r.ref;
+}
+
+/** dispatchState.init + the start of dispatchStages: inherit, ensure PATH, env, workdir, user. */
+function initFromBase(st: StageState): void {
+  if (st.base) {
+    const b = st.base;
+    if (b.vertex) st.vertex = b.vertex;
+    st.platform = b.platform;
+    st.image = structuredClone(b.image);
+    st.image.config.OnBuild = undefined;
+    st.buildArgs = [...b.buildArgs];
+    st.env = b.env.map((e) => [...e] as [string, string]);
+    st.cwd = b.cwd;
+    st.user = b.user;
+    return;
+  }
+  const env = st.image.config.Env ?? [];
+  if (!env.some((e) => e.split('=', 1)[0] === 'PATH')) {
+    st.image.config.Env = [...env, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  }
+  for (const e of st.image.config.Env ?? []) {
+    const i = e.indexOf('=');
+    addStateEnv(st, i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
+  if (st.image.config.WorkingDir) st.cwd = st.image.config.WorkingDir;
+  if (st.image.config.User) st.user = st.image.config.User;
+}
+
+function countSteps(st: StageState): void {
+  let n = st.base ? 0 : st.vertex ? 1 : 0;
+  for (const ins of [...onbuildTriggers(st), ...st.stage.instructions]) {
+    if (ins.kind === 'RUN' || ins.kind === 'COPY' || ins.kind === 'ADD' || ins.kind === 'WORKDIR') n++;
+  }
+  st.cmdTotal = n;
+  if (st.vertex && !st.base) {
+    // The FROM vertex carries the first step number: `[stage 1/N] FROM ref`.
+    st.cmdIndex = 1;
+    st.vertex = { ...st.vertex, name: prefix(st, `FROM ${st.baseRef}`, 1) };
+  }
+}
+
+export function prefix(st: StageState, text: string, index: number): string {
+  if (st.cmdTotal === 0) return text;
+  const w = String(st.cmdTotal).length;
+  return `[${st.name ? `${st.name} ` : ''}${String(index).padStart(w, ' ')}/${st.cmdTotal}] ${text}`;
+}
+
+/** ONBUILD triggers of the base image (or base stage) run first in the child stage. */
+function onbuildTriggers(st: StageState): Instruction[] {
+  const triggers = st.base
+    ? st.base.stage.instructions
+        .filter((i) => i.kind === 'ONBUILD')
+        .map((i) => (i as { trigger: Instruction }).trigger)
+    : (st.onbuild ?? []);
+  return triggers;
+}

@@ -1,0 +1,362 @@
+import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
+import type { Platform } from '../../oci/index.js';
+import {
+  expandWord,
+  expandWords,
+  type Instruction,
+  type KeyValue,
+  type LexOptions,
+  type Warning,
+} from '../../parser/index.js';
+import { type ExecMountSpec, type FileAction, makeVertex, type Vertex } from '../graph.js';
+import { CONTEXT_VERTEX, type ConvertOptions, findSource, prefix } from './convert.js';
+import { dispatchCopy } from './dispatch-copy.js';
+import { addEnv, commitToHistory, goDuration, goList, goQuoteList } from './image-config.js';
+import { addStateEnv, envList, envLookup, type StageState } from './stage-state.js';
+
+export interface DispatchContext {
+  opts: ConvertOptions;
+  states: StageState[];
+  byName: Map<string, StageState>;
+  extra: StageState[];
+  globals: Map<string, string>;
+  warnings: Warning[];
+  esc: '\\' | '`';
+}
+
+export function expand(st: StageState, ctx: DispatchContext, word: string, extra: LexOptions = {}): string {
+  return expandWord(word, envLookup(st), { escapeToken: ctx.esc, ...extra });
+}
+
+/** Go's filepath.Clean for absolute slash paths. */
+export function cleanAbs(p: string): string {
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** BuildKit's NormalizeWorkdir: relative paths join the current one. */
+export function normalizeWorkdir(current: string, requested: string): string {
+  if (requested === '') throw new TsbuildError('WORKDIR_EMPTY', 'cannot normalize nothing');
+  return cleanAbs(requested.startsWith('/') ? requested : `${current || '/'}/${requested}`);
+}
+
+function step(st: StageState, text: string): string {
+  st.cmdIndex++;
+  return prefix(st, text, st.cmdIndex);
+}
+
+/** `uppercaseCmd(processCmdEnv(...))`: the label BuildKit shows for a step. */
+export function label(st: StageState, ctx: DispatchContext, ins: Instruction): string {
+  const first = ins.original.split('\n')[0] as string;
+  let text = first;
+  try {
+    text = expand(st, ctx, first, { skipUnsetEnv: true, rawQuotes: true, rawEscapes: true });
+  } catch {
+    // BuildKit falls back to the raw command when expansion fails.
+  }
+  const sp = text.indexOf(' ');
+  return sp < 0 ? text.toUpperCase() : `${text.slice(0, sp).toUpperCase()}${text.slice(sp)}`;
+}
+
+export async function dispatchInstruction(
+  st: StageState,
+  ins: Instruction,
+  ctx: DispatchContext,
+  onbuild: boolean,
+): Promise<void> {
+  const img = st.image;
+  const c = img.config;
+  switch (ins.kind) {
+    case 'ENV': {
+      let msg = 'ENV';
+      for (const kv of ins.pairs) {
+        const k = expand(st, ctx, kv.key);
+        const v = expand(st, ctx, kv.value);
+        msg += ` ${k}=${v}`;
+        addStateEnv(st, k, v);
+        c.Env = addEnv(c.Env, k, v);
+      }
+      commitToHistory(img, msg, false, false);
+      return;
+    }
+    case 'LABEL': {
+      let msg = 'LABEL';
+      c.Labels = c.Labels ?? {};
+      for (const kv of ins.pairs) {
+        const k = expand(st, ctx, kv.key);
+        const v = expand(st, ctx, kv.value);
+        c.Labels[k] = v;
+        msg += ` ${k}=${v}`;
+      }
+      commitToHistory(img, msg, false, false);
+      return;
+    }
+    case 'MAINTAINER':
+      img.author = ins.name;
+      commitToHistory(img, `MAINTAINER ${ins.name}`, false, false);
+      return;
+    case 'ARG':
+      dispatchArg(st, ctx, ins.args);
+      return;
+    case 'WORKDIR': {
+      const wd = normalizeWorkdir(c.WorkingDir ?? st.cwd, expand(st, ctx, ins.path));
+      c.WorkingDir = wd;
+      st.cwd = wd;
+      let withLayer = false;
+      if (wd !== '/') {
+        const action: FileAction = { type: 'mkdir', path: wd, mode: 0o755 };
+        if (c.User) action.user = c.User;
+        st.vertex = fileVertex(st, [action], [], step(st, label(st, ctx, ins)), ins.range.start.line);
+        withLayer = true;
+      }
+      commitToHistory(img, `WORKDIR ${wd}`, withLayer, false);
+      return;
+    }
+    case 'USER': {
+      const u = expand(st, ctx, ins.user);
+      st.user = u;
+      c.User = u;
+      commitToHistory(img, `USER ${u}`, false, false);
+      return;
+    }
+    case 'EXPOSE': {
+      const ports = new Set<string>();
+      for (const w of ins.ports)
+        for (const p of expandWords(w, envLookup(st), { escapeToken: ctx.esc }))
+          for (const q of parsePorts(p)) ports.add(q);
+      c.ExposedPorts = c.ExposedPorts ?? {};
+      for (const p of ports) c.ExposedPorts[p] = {};
+      const sorted = [...ports].sort();
+      commitToHistory(img, `EXPOSE map[${sorted.map((p) => `${p}:{}`).join(' ')}]`, false, false);
+      return;
+    }
+    case 'VOLUME': {
+      const vols = ins.paths.map((p) => expand(st, ctx, p));
+      c.Volumes = c.Volumes ?? {};
+      for (const v of vols) {
+        if (v === '')
+          throw new DockerfileSyntaxError('VOLUME specified can not be an empty string', ins.range);
+        c.Volumes[v] = {};
+      }
+      commitToHistory(img, `VOLUME ${goList(vols)}`, false, false);
+      return;
+    }
+    case 'STOPSIGNAL': {
+      const sig = expand(st, ctx, ins.signal);
+      c.StopSignal = sig;
+      commitToHistory(img, `STOPSIGNAL ${sig}`, false, false);
+      return;
+    }
+    case 'SHELL':
+      c.Shell = [...ins.args];
+      commitToHistory(img, `SHELL ${goList(ins.args)}`, false, false);
+      return;
+    case 'CMD': {
+      const args = ins.form === 'shell' ? withShell(st, ins.command) : [...ins.args];
+      c.Cmd = args;
+      c.ArgsEscaped = true;
+      st.cmdSet = true;
+      commitToHistory(img, `CMD ${goQuoteList(args)}`, false, false);
+      return;
+    }
+    case 'ENTRYPOINT': {
+      const args = ins.form === 'shell' ? withShell(st, ins.command) : [...ins.args];
+      c.Entrypoint = args;
+      if (!st.cmdSet) c.Cmd = null;
+      commitToHistory(img, `ENTRYPOINT ${goQuoteList(args)}`, false, false);
+      return;
+    }
+    case 'HEALTHCHECK': {
+      if (ins.test === 'NONE') c.Healthcheck = { Test: ['NONE'] };
+      else {
+        c.Healthcheck = {
+          Test: ins.testArgs,
+          Interval: (ins.interval ?? 0) * 1e6,
+          Timeout: (ins.timeout ?? 0) * 1e6,
+          StartPeriod: (ins.startPeriod ?? 0) * 1e6,
+          StartInterval: (ins.startInterval ?? 0) * 1e6,
+          Retries: ins.retries ?? 0,
+        };
+      }
+      const h = c.Healthcheck;
+      commitToHistory(
+        img,
+        `HEALTHCHECK {Test:${goList(h.Test ?? [])} Interval:${goDuration(h.Interval ?? 0)} Timeout:${goDuration(h.Timeout ?? 0)} StartPeriod:${goDuration(h.StartPeriod ?? 0)} StartInterval:${goDuration(h.StartInterval ?? 0)} Retries:${h.Retries ?? 0}}`,
+        false,
+        false,
+      );
+      return;
+    }
+    case 'ONBUILD':
+      c.OnBuild = [...(c.OnBuild ?? []), ins.expression];
+      return;
+    case 'RUN':
+      dispatchRun(st, ctx, ins);
+      return;
+    case 'COPY':
+    case 'ADD':
+      dispatchCopy(st, ctx, ins, step(st, label(st, ctx, ins)), onbuild);
+      return;
+    case 'FROM':
+      throw new DockerfileSyntaxError('FROM is not allowed here', ins.range);
+  }
+}
+
+function dispatchArg(st: StageState, ctx: DispatchContext, args: { name: string; default?: string }[]): void {
+  const strs: string[] = [];
+  const buildArgs = ctx.opts.buildArgs ?? {};
+  for (const a of args) {
+    const hasValue = Object.hasOwn(buildArgs, a.name);
+    let value: string | undefined;
+    if (hasValue) value = buildArgs[a.name];
+    else if (a.default !== undefined) value = expand(st, ctx, a.default);
+    else if (ctx.globals.has(a.name)) value = ctx.globals.get(a.name);
+    if (value !== undefined) addStateEnv(st, a.name, value);
+    st.buildArgs.push(value === undefined ? { key: a.name } : { key: a.name, value });
+    strs.push(value === undefined ? a.name : `${a.name}=${value}`);
+  }
+  commitToHistory(st.image, `ARG ${strs.join(' ')}`, false, false);
+}
+
+export function withShell(st: StageState, command: string): string[] {
+  const shell =
+    st.image.config.Shell && st.image.config.Shell.length > 0 ? st.image.config.Shell : ['/bin/sh', '-c'];
+  return [...shell, command];
+}
+
+function runCommandString(st: StageState, args: string[]): string {
+  const env = envLookup(st);
+  const tmp: string[] = [];
+  const idx = new Map<string, number>();
+  for (const a of st.buildArgs) {
+    const v = env(a.key) ?? a.value ?? '';
+    const i = idx.get(a.key);
+    if (i !== undefined) tmp[i] = `${a.key}=${v}`;
+    else {
+      idx.set(a.key, tmp.length);
+      tmp.push(`${a.key}=${v}`);
+    }
+  }
+  const pre = tmp.length > 0 ? [`|${tmp.length}`, ...tmp] : [];
+  return [...pre, ...args].join(' ');
+}
+
+function dispatchRun(st: StageState, ctx: DispatchContext, ins: Extract<Instruction, { kind: 'RUN' }>): void {
+  let args: string[];
+  let name = label(st, ctx, ins);
+  const inlineFiles: { path: string; data: string; mode: number }[] = [];
+  if (ins.form === 'shell') {
+    let cmd = ins.command;
+    if (ins.heredocs.length > 0) {
+      const only = /^<<-?\s*['"]?([A-Za-z0-9_.-]+)['"]?\s*$/.exec(cmd.trim());
+      const first = ins.heredocs[0] as (typeof ins.heredocs)[number];
+      if (only && ins.heredocs.length === 1) {
+        const data = first.content;
+        if (data.startsWith('#!')) {
+          inlineFiles.push({ path: `/dev/pipes/${first.name}`, data, mode: 0o755 });
+          args = [`/dev/pipes/${first.name}`];
+        } else args = withShell(st, data);
+        name += ` (${summarizeHeredoc(first.content)})`;
+      } else {
+        for (const h of ins.heredocs) cmd += `\n${h.content}${h.name}`;
+        args = withShell(st, cmd);
+      }
+    } else args = withShell(st, cmd);
+  } else args = [...ins.args];
+  if (inlineFiles.length > 0 && ins.form === 'shell' && !args[0]?.startsWith('/dev/pipes/'))
+    inlineFiles.length = 0;
+
+  const mounts: ExecMountSpec[] = [];
+  const inputs: Vertex[] = [];
+  let scratchRoot = false;
+  if (st.vertex) inputs.push(st.vertex);
+  else scratchRoot = true;
+  for (const m of ins.mounts) {
+    const spec: ExecMountSpec = { type: m.type, target: m.target ? expand(st, ctx, m.target) : '' };
+    if (m.type === 'bind' || m.type === 'cache') {
+      if (m.from) {
+        const src = findSource(m.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts);
+        if (src.vertex) {
+          spec.input = inputs.length;
+          inputs.push(src.vertex);
+        } else spec.input = -1;
+      } else if (m.type === 'bind') {
+        spec.input = inputs.length;
+        inputs.push(CONTEXT_VERTEX);
+      }
+    }
+    if (m.source !== undefined) spec.source = expand(st, ctx, m.source);
+    spec.readonly = m.readOnly;
+    if (m.id !== undefined) spec.id = expand(st, ctx, m.id);
+    if (m.sharing) spec.sharing = m.sharing;
+    if (m.uid !== undefined) spec.uid = m.uid;
+    if (m.gid !== undefined) spec.gid = m.gid;
+    if (m.mode !== undefined) spec.mode = m.mode;
+    if (m.size !== undefined) spec.size = m.size;
+    spec.required = m.required;
+    if (m.env !== undefined) spec.env = m.env;
+    if (!spec.target) throw new DockerfileSyntaxError(`mount ${m.original}: target is required`, ins.range);
+    mounts.push(spec);
+  }
+  const network =
+    ins.network ?? (ctx.opts.network === 'default' ? 'default' : (ctx.opts.network ?? 'default'));
+  const op = {
+    kind: 'exec' as const,
+    args,
+    env: envList(st),
+    cwd: st.cwd,
+    user: st.user,
+    network,
+    mounts,
+    ...(ins.security ? { security: ins.security } : {}),
+    ...(inlineFiles.length > 0 ? { inlineFiles } : {}),
+    ...(scratchRoot ? { scratchRoot } : {}),
+  };
+  st.vertex = makeVertex(op, inputs, {
+    name: step(st, name),
+    stage: st.name,
+    line: ins.range.start.line,
+    ...(st.ignoreCache ? { ignoreCache: true } : {}),
+  });
+  commitToHistory(st.image, `RUN ${runCommandString(st, args)}`, true, true);
+}
+
+function summarizeHeredoc(doc: string): string {
+  const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
+  return lines.length > 1 ? `${lines[0]}...` : (lines[0] as string);
+}
+
+export function fileVertex(
+  st: StageState,
+  actions: FileAction[],
+  sources: Vertex[],
+  name: string,
+  line: number,
+): Vertex {
+  const inputs = st.vertex ? [st.vertex, ...sources] : sources;
+  return makeVertex({ kind: 'file', actions, scratchBase: !st.vertex }, inputs, {
+    name,
+    stage: st.name,
+    line,
+    ...(st.ignoreCache ? { ignoreCache: true } : {}),
+  });
+}
+
+/** nat.ParsePortSpecs for EXPOSE: `80`, `80/udp`, `8000-8002/tcp`. */
+function parsePorts(spec: string): string[] {
+  const m = /^(?:(?:\d+\.){3}\d+:)?(?:\d*:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
+  if (!m) throw new TsbuildError('INVALID_PORT', `invalid containerPort: ${spec}`);
+  const start = Number(m[1]);
+  const end = m[2] ? Number(m[2]) : start;
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  const out: string[] = [];
+  for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
+  return out;
+}
+
+export type { KeyValue, Platform };

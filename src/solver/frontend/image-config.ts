@@ -1,0 +1,113 @@
+import type { ContainerConfig, HistoryEntry, ImageConfig, Platform } from '../../oci/index.js';
+
+/** The image config a stage carries while it is dispatched (BuildKit's dispatchState.image). */
+export interface StageImage {
+  architecture: string;
+  os: string;
+  variant?: string;
+  author?: string;
+  config: ContainerConfig;
+  history: HistoryEntry[];
+  /** diff_ids of the base image (the exporter appends the new layers' own). */
+  baseDiffIds: string[];
+}
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+
+/** BuildKit's emptyImage: what `FROM scratch` starts with. */
+export function emptyImage(p: Platform): StageImage {
+  const img: StageImage = {
+    architecture: p.architecture,
+    os: p.os,
+    config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' },
+    history: [],
+    baseDiffIds: [],
+  };
+  if (p.variant) img.variant = p.variant;
+  return img;
+}
+
+/** A pulled base image's config as a stage starts from it (`created` dropped, as BuildKit does). */
+export function fromImageConfig(c: ImageConfig): StageImage {
+  const img: StageImage = {
+    architecture: c.architecture,
+    os: c.os,
+    config: structuredClone(c.config ?? {}),
+    history: structuredClone(c.history ?? []),
+    baseDiffIds: [...(c.rootfs?.diff_ids ?? [])],
+  };
+  if (c.variant) img.variant = c.variant;
+  if (c.author) img.author = c.author;
+  return img;
+}
+
+export function cloneImage(i: StageImage): StageImage {
+  return structuredClone(i);
+}
+
+/** BuildKit's commitToHistory: `# buildkit` marks entries made by a state change (RUN/COPY/ADD). */
+export function commitToHistory(img: StageImage, msg: string, withLayer: boolean, byState: boolean): void {
+  img.history.push({
+    created_by: byState ? `${msg} # buildkit` : msg,
+    comment: HISTORY_COMMENT,
+    ...(withLayer ? {} : { empty_layer: true }),
+  });
+}
+
+/** BuildKit's addEnv: replace the first entry with the key, else append. */
+export function addEnv(env: string[] | undefined, k: string, v: string): string[] {
+  const out = [...(env ?? [])];
+  const i = out.findIndex((e) => e.split('=', 1)[0] === k);
+  if (i >= 0) out[i] = `${k}=${v}`;
+  else out.push(`${k}=${v}`);
+  return out;
+}
+
+export function envGet(env: string[] | undefined, k: string): string | undefined {
+  for (const e of env ?? []) {
+    const i = e.indexOf('=');
+    const key = i < 0 ? e : e.slice(0, i);
+    if (key === k) return i < 0 ? '' : e.slice(i + 1);
+  }
+  return undefined;
+}
+
+/** Go's %q of a string (strconv.Quote) for the ASCII-printable cases, JSON-like otherwise. */
+export function goQuote(s: string): string {
+  return JSON.stringify(s).replace(/\\u007f/g, '\\x7f');
+}
+
+/** Go's %q of a []string: `["a" "b"]`. */
+export function goQuoteList(a: string[]): string {
+  return `[${a.map(goQuote).join(' ')}]`;
+}
+
+/** Go's %v of a []string: `[a b]`. */
+export function goList(a: string[]): string {
+  return `[${a.join(' ')}]`;
+}
+
+/** Go's time.Duration String() for a duration in nanoseconds. */
+export function goDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const neg = ns < 0;
+  let n = Math.abs(ns);
+  let out: string;
+  if (n < 1e3) out = `${n}ns`;
+  else if (n < 1e6) out = `${trimFloat(n / 1e3)}µs`;
+  else if (n < 1e9) out = `${trimFloat(n / 1e6)}ms`;
+  else {
+    const h = Math.floor(n / 3.6e12);
+    n -= h * 3.6e12;
+    const m = Math.floor(n / 6e10);
+    n -= m * 6e10;
+    const s = trimFloat(n / 1e9);
+    out = h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
+  }
+  return neg ? `-${out}` : out;
+}
+
+function trimFloat(x: number): string {
+  return String(Number(x.toFixed(9)));
+}

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The op graph: what the frontend produces and the scheduler solves. A vertex's `digest` is the
+ * digest of its op's canonical JSON plus its inputs' digests: two equal steps are one vertex, and
+ * the same digest is never solved twice in one build. Names, lines and stages are for progress only
+ * and never hashed.
+ */
+export interface Vertex {
+  digest: string;
+  op: Op;
+  inputs: Vertex[];
+  /** Progress label, e.g. `[build 2/5] RUN make`. */
+  name: string;
+  stage?: string;
+  line?: number;
+  /** `--no-cache` / `--no-cache-filter`: never reuse a cache record for this vertex. */
+  ignoreCache?: boolean;
+}
+
+/** A base image, resolved to a manifest digest by the frontend's resolver. */
+export interface ImageOp {
+  kind: 'image';
+  /** Canonical reference with digest, e.g. `docker.io/library/busybox:latest@sha256:…`. */
+  ref: string;
+  platform: string;
+}
+
+/** The local build context (one per build). */
+export interface ContextOp {
+  kind: 'context';
+  name: 'context';
+}
+
+/** A remote file for `ADD <url>`. */
+export interface HttpOp {
+  kind: 'http';
+  url: string;
+  checksum?: string;
+  filename: string;
+}
+
+export interface ExecMountSpec {
+  type: 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
+  target: string;
+  /** bind: index into the vertex's inputs (absent = the build context); cache: none. */
+  input?: number;
+  source?: string;
+  readonly?: boolean;
+  id?: string;
+  sharing?: 'shared' | 'private' | 'locked';
+  uid?: number;
+  gid?: number;
+  mode?: number;
+  size?: number;
+  required?: boolean;
+  env?: string;
+}
+
+/** RUN: inputs[0] is the rootfs (absent = scratch when `scratchRoot`). */
+export interface ExecOp {
+  kind: 'exec';
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: string;
+  network: 'default' | 'none' | 'host';
+  security?: 'sandbox' | 'insecure';
+  mounts: ExecMountSpec[];
+  /** Files made visible read-only (a RUN heredoc with a shebang): path → content, mode. */
+  inlineFiles?: { path: string; data: string; mode: number }[];
+  scratchRoot?: boolean;
+}
+
+export type FileAction =
+  | {
+      type: 'copy';
+      /** Input index of the source (its rootfs or the context). */
+      input: number;
+      /** Sources: absolute paths inside the input; may hold wildcards. */
+      sources: string[];
+      /** Absolute destination; a trailing `/` means "a directory". */
+      dest: string;
+      chown?: string;
+      chmod?: string;
+      excludes: string[];
+      /** ADD of a local tar archive: extract it. */
+      unpack: boolean;
+      parents: boolean;
+      /** The source is the build context (content checksums key it). */
+      fromContext: boolean;
+    }
+  | {
+      /** A heredoc source of COPY/ADD: a file named `name` with `data`, copied to `dest` like a file. */
+      type: 'inline';
+      name: string;
+      data: string;
+      dest: string;
+      chown?: string;
+      chmod?: string;
+    }
+  | { type: 'mkdir'; path: string; mode: number; user?: string };
+
+/** COPY/ADD/WORKDIR: the base is inputs[0] unless `scratchBase`. */
+export interface FileOp {
+  kind: 'file';
+  actions: FileAction[];
+  scratchBase: boolean;
+}
+
+/** COPY --link: stacks the layer(s) of inputs[1..] on inputs[0]. */
+export interface MergeOp {
+  kind: 'merge';
+}
+
+export type Op = ImageOp | ContextOp | HttpOp | ExecOp | FileOp | MergeOp;
+
+/** sha256 of canonical JSON (keys sorted) of any plain data. */
+export function digestOf(value: unknown): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+}
+
+export function makeVertex(op: Op, inputs: Vertex[], meta: Omit<Vertex, 'digest' | 'op' | 'inputs'>): Vertex {
+  const digest = digestOf({ op, inputs: inputs.map((i) => i.digest) });
+  return { digest, op, inputs, ...meta };
+}
