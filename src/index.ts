@@ -5,3 +5,6 @@ export { defaultRoot } from './paths.js';
 export * from './parser/index.js';
 export * from './store/index.js';
 export * from './runner/index.js';
+export * from './oci/index.js';
+export * from './registry/index.js';
+export * from './exporter/index.js';
