@@ -6,8 +6,9 @@ import type { RunLimits } from './types.js';
  * cgroups for one container. runc is given the relative path `tsbuild/<id>/ctr`; we own the parent
  * `tsbuild/<id>`, which outlives runc's leaf (runc removes only the leaf). That is what makes OOM
  * detection possible after `runc run` returns:
- * - v1 (hybrid hosts like these): the limits are written on the parent by us, so the OOM happens at the
- *   parent and its `memory.oom_control` keeps the `oom_kill` count (v1 events do not propagate).
+ * - v1 (hybrid hosts like these): the limits are written on the parent by us, so a charge over the
+ *   limit fails at the parent and its `memory.failcnt` survives the leaf (see wasOomKilled). The
+ *   container's own cgroup files show no limit (the kernel enforces the parent's).
  * - v2: the limits go in the runtime spec (runc applies them to the leaf); `memory.events` counts
  *   propagate to ancestors, so the parent's `oom_kill` still says so.
  */
@@ -120,17 +121,26 @@ export function createCgroupParent(id: string, limits: RunLimits = {}): CgroupPa
   return { version: 1, runtimePath, dirs, memoryDir, limitsInSpec: false };
 }
 
-/** The number of OOM kills counted at the parent (0 when unknown). */
-export function oomKillCount(parent: CgroupParent): number {
-  if (!parent.memoryDir) return 0;
-  const file = parent.version === 2 ? 'memory.events' : 'memory.oom_control';
+function readCount(file: string, pattern: RegExp): number {
   try {
-    const text = readFileSync(join(parent.memoryDir, file), 'utf8');
-    const m = /^oom_kill (\d+)$/m.exec(text);
+    const m = pattern.exec(readFileSync(file, 'utf8'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
   }
+}
+
+/**
+ * Whether the container's process was killed by the OOM killer. v2: the parent's `memory.events`
+ * `oom_kill` (events propagate up). v1 keeps `oom_kill` on the victim's own cgroup, which runc has
+ * removed by now; but the limit is on our parent, so a failed charge counts in the parent's
+ * `memory.failcnt`: an exit by SIGKILL (137) with charge failures is the OOM killer.
+ */
+export function wasOomKilled(parent: CgroupParent, exitCode: number): boolean {
+  if (!parent.memoryDir) return false;
+  if (parent.version === 2)
+    return readCount(join(parent.memoryDir, 'memory.events'), /^oom_kill (\d+)$/m) > 0;
+  return exitCode === 137 && readCount(join(parent.memoryDir, 'memory.failcnt'), /^(\d+)/) > 0;
 }
 
 /** Removes the parent (and runc's leaf if it is still there and empty). Best effort: never throws. */

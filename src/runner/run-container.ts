@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCgroupParent, oomKillCount, removeCgroupParent } from './cgroups.js';
+import { createCgroupParent, removeCgroupParent, wasOomKilled } from './cgroups.js';
 import { RunnerError } from './errors.js';
 import { hostsFile, resolvConf } from './etc-files.js';
 import { OutputTail } from './output-tail.js';
@@ -10,7 +10,7 @@ import { runcRun, runtimeCommand, signalFromExitCode, stateExists } from './runc
 import { detectRuntime } from './runtime.js';
 import { cleanContainerPath } from './secure-join.js';
 import { buildSpec, processEnv } from './spec.js';
-import { findMissingPaths, removeStubs } from './stubs.js';
+import { findMissingPaths, overlayDirs, pruneCopiedUpParents, removeStubs, stubParents } from './stubs.js';
 import type { RunContainerOptions, RunResult } from './types.js';
 import { resolveUser } from './user.js';
 import { ensureWorkdir } from './workdir.js';
@@ -29,6 +29,8 @@ interface Bundle {
   dir: string;
   rootfsDir: string;
   mounted: boolean;
+  /** parents of stubs to prune from the upper once unmounted */
+  prune?: string[];
 }
 
 function writeEtcFiles(bundle: string, o: RunContainerOptions, hostname: string) {
@@ -88,7 +90,8 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
     const hostname = o.hostname ?? DEFAULT_HOSTNAME;
     const etcFiles = writeEtcFiles(dir, o, hostname);
     const mounts = (o.mounts ?? []).map((m) => ({ ...m, target: cleanContainerPath(m.target, cwd) }));
-    const missing = findMissingPaths(b.rootfsDir, [...SYSTEM_TARGETS, ...mounts.map((m) => m.target)]);
+    const targets = [...SYSTEM_TARGETS, ...mounts.map((m) => m.target)];
+    const missing = findMissingPaths(b.rootfsDir, targets);
     cgroup = createCgroupParent(id, o.limits);
     const spec = buildSpec({
       args: o.process.args,
@@ -124,8 +127,9 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
     };
     const { exitCode, aborted } = await runcRun(runOpts);
     if (aborted || stateExists(runOpts)) await runtimeCommand(runOpts, ['delete', '-f', id]);
-    const oomKilled = oomKillCount(cgroup) > 0;
+    const oomKilled = wasOomKilled(cgroup, exitCode);
     removeStubs(b.rootfsDir, missing);
+    if (b.mounted) b.prune = stubParents(b.rootfsDir, targets, missing);
     if (aborted) throw cancelledError(o.signal?.reason);
     const signal = signalFromExitCode(exitCode);
     return {
@@ -138,7 +142,12 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
     };
   } finally {
     if (cgroup) removeCgroupParent(cgroup);
-    if (b.mounted) await unmountAll(b.rootfsDir);
+    if (b.mounted) {
+      await unmountAll(b.rootfsDir);
+      const m = 'mounts' in o.rootfs ? o.rootfs.mounts[0] : undefined;
+      const dirs = m?.type === 'overlay' ? overlayDirs(m.options, m.cwd) : undefined;
+      if (dirs && b.prune) pruneCopiedUpParents(dirs.upper, dirs.lowers, b.prune);
+    }
     removeBundle(b);
   }
 }

@@ -1,5 +1,5 @@
-import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
-import { posix } from 'node:path';
+import { existsSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { secureJoin } from './secure-join.js';
 
 function exists(rootfsDir: string, containerPath: string): boolean {
@@ -42,6 +42,64 @@ export function removeStubs(rootfsDir: string, missing: string[]): void {
       else if (st.isDirectory() && readdirSync(host).length === 0) rmdirSync(host);
     } catch {
       // gone already, or not ours to remove
+    }
+  }
+}
+
+/** The existing ancestors of the stubs (dirs overlay copied up to create the stubs in them). */
+export function stubParents(rootfsDir: string, targets: string[], missing: string[]): string[] {
+  const missingSet = new Set(missing);
+  const parents = new Set<string>();
+  for (const t of targets) {
+    let p = posix.dirname(posix.resolve('/', t));
+    while (p !== '/') {
+      if (!missingSet.has(p)) parents.add(p);
+      p = posix.dirname(p);
+    }
+  }
+  // Only dirs whose merged view shows entries are candidates: an empty merged dir over a non-empty
+  // lower is an opaque dir (the step emptied it), which is real change.
+  return [...parents].filter((p) => {
+    try {
+      return readdirSync(secureJoin(rootfsDir, p)).length > 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** upperdir and lowerdirs (top first, absolute) of an overlay mount's options. */
+export function overlayDirs(
+  options: string[],
+  cwd?: string,
+): { upper: string; lowers: string[] } | undefined {
+  const get = (k: string) => options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
+  const upper = get('upperdir');
+  const lower = get('lowerdir');
+  if (!upper || !lower) return undefined;
+  const abs = (p: string) => posix.resolve(cwd ?? '/', p);
+  return { upper: abs(upper), lowers: lower.split(':').map(abs) };
+}
+
+/**
+ * After unmounting: a parent dir that overlay copied up only to hold stubs is now empty in the upper
+ * with the same mode and owner as below. It is not the step's change, so it leaves the diff.
+ * Run on the unmounted upper only (changing an upper under a live overlay is undefined).
+ */
+export function pruneCopiedUpParents(upper: string, lowers: string[], parents: string[]): void {
+  const byDepth = [...parents].sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const p of byDepth) {
+    const up = join(upper, p);
+    try {
+      const st = lstatSync(up);
+      if (!st.isDirectory() || readdirSync(up).length > 0) continue;
+      const below = lowers.map((l) => join(l, p)).find((l) => existsSync(l));
+      if (!below) continue;
+      const lo = lstatSync(below);
+      if (!lo.isDirectory() || lo.mode !== st.mode || lo.uid !== st.uid || lo.gid !== st.gid) continue;
+      rmdirSync(up);
+    } catch {
+      // leave it: an extra unchanged dir in a layer is harmless
     }
   }
 }

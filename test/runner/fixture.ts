@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunContainerOptions, type RunResult, runContainer } from '../../src/runner/index.js';
+import { makeBusyboxRootfs } from '../helpers/busybox.js';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+
+/** A busybox lower, a fresh upper/work per `layer()`, and a state root: a plain overlay per step. */
+export interface Fixture {
+  dir: string;
+  root: string;
+  lower: string;
+  layer(lowers?: string[]): Layer;
+  cleanup(): void;
+}
+
+export interface Layer {
+  upper: string;
+  work: string;
+  mounts: { type: 'overlay'; source: string; options: string[] }[];
+}
+
+export function makeFixture(): Fixture {
+  requireRoot();
+  requireBinary('runc');
+  const dir = mkdtempSync(join(tmpdir(), 'tsb-runner-'));
+  const lower = makeBusyboxRootfs(join(dir, 'lower'));
+  let n = 0;
+  return {
+    dir,
+    root: join(dir, 'root'),
+    lower,
+    layer(lowers = [lower]): Layer {
+      const base = join(dir, `layer-${n++}`);
+      const upper = join(base, 'upper');
+      const work = join(base, 'work');
+      mkdirSync(upper, { recursive: true });
+      mkdirSync(work, { recursive: true });
+      return {
+        upper,
+        work,
+        mounts: [
+          {
+            type: 'overlay',
+            source: 'overlay',
+            options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`],
+          },
+        ],
+      };
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Captured extends RunResult {
+  stdout: string;
+  stderr: string;
+  upper: string;
+}
+
+/** Runs a shell command in a fresh overlay over the busybox root; captures both streams. */
+export async function sh(
+  fx: Fixture,
+  script: string,
+  opts: Partial<Omit<RunContainerOptions, 'rootfs' | 'root'>> & { lowers?: string[] } = {},
+): Promise<Captured> {
+  const layer = fx.layer(opts.lowers);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const { lowers: _l, ...rest } = opts;
+  const r = await runContainer({
+    ...rest,
+    root: fx.root,
+    rootfs: { mounts: layer.mounts },
+    process: { args: ['/bin/sh', '-c', script], ...(opts.process ?? {}) },
+    onStdout: (c) => out.push(c),
+    onStderr: (c) => err.push(c),
+  });
+  return {
+    ...r,
+    stdout: Buffer.concat(out).toString(),
+    stderr: Buffer.concat(err).toString(),
+    upper: layer.upper,
+  };
+}
+
+/** Every path in a dir, relative, sorted (a diff's content). */
+export function listTree(dir: string): string[] {
+  const out = execFileSync('find', ['.', '-mindepth', '1'], { cwd: dir, encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.slice(2))
+    .sort();
+}
+
+/** The host's mount table lines mentioning `needle`. */
+export function mountsMentioning(needle: string): string[] {
+  return execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(needle));
+}
+
+export function runcList(): string[] {
+  const out = execFileSync('runc', ['list', '-q'], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
