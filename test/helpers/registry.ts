@@ -1,0 +1,260 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeBusyboxRootfs } from './busybox.js';
+import { requireBinary } from './require.js';
+import { startTokenServer, type TokenServer } from './token-server.js';
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT` */
+  host: string;
+  url: string;
+  dir: string;
+  /** Users (name → password) for htpasswd/token variants. */
+  users: Record<string, string>;
+  token?: TokenServer;
+  stop(): Promise<void>;
+}
+
+export interface RegistryOptions {
+  auth?: 'none' | 'htpasswd' | 'token';
+  users?: Record<string, string>;
+  /** Token variant: anonymous clients may pull. */
+  anonymousPull?: boolean;
+  tokenExpiresIn?: number;
+}
+
+/** A free ephemeral port on 127.0.0.1 (never 5000: that one belongs to the peers' registry). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.on('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    if (port !== 5000) return port;
+  }
+}
+
+async function waitReady(url: string, proc: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`docker-registry exited (${proc.exitCode}): ${log()}`);
+    try {
+      const r = await fetch(`${url}/v2/`);
+      if (r.status === 200 || r.status === 401) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`docker-registry did not start: ${log()}`);
+}
+
+/**
+ * Starts Debian's `docker-registry serve` (distribution v2) on 127.0.0.1 with a temp storage dir:
+ * anonymous, htpasswd basic auth, or token auth behind our own token server.
+ */
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
+  const bin = requireBinary('docker-registry');
+  const dir = mkdtempSync(join(tmpdir(), 'tsb-registry-'));
+  mkdirSync(join(dir, 'data'));
+  const users = opts.users ?? { alice: 'wonderland' };
+  const port = await freePort();
+  let auth = '';
+  let token: TokenServer | undefined;
+  if (opts.auth === 'htpasswd') {
+    requireBinary('htpasswd', 'apache2-utils');
+    const lines = Object.entries(users).map(([u, p]) =>
+      execFileSync('htpasswd', ['-Bbn', u, p], { encoding: 'utf8' }).trim(),
+    );
+    writeFileSync(join(dir, 'htpasswd'), `${lines.join('\n')}\n`);
+    auth = `auth:\n  htpasswd:\n    realm: tsbuild-test\n    path: ${join(dir, 'htpasswd')}\n`;
+  } else if (opts.auth === 'token') {
+    token = await startTokenServer(dir, {
+      users,
+      ...(opts.anonymousPull ? { anonymousPull: true } : {}),
+      ...(opts.tokenExpiresIn ? { expiresIn: opts.tokenExpiresIn } : {}),
+    });
+    auth = `auth:\n  token:\n    realm: ${token.realm}\n    service: ${token.service}\n    issuer: ${token.issuer}\n    rootcertbundle: ${token.certPath}\n`;
+  }
+  const config = `version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: ${join(dir, 'data')}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${port}
+  secret: tsbuild-test-secret
+${auth}`;
+  writeFileSync(join(dir, 'config.yml'), config);
+  const proc = spawn(bin, ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },
+  });
+  let log = '';
+  proc.stderr!.on('data', (d) => {
+    log = (log + d).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(url, proc, () => log);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    await token?.stop();
+    throw e;
+  }
+  return {
+    host: `127.0.0.1:${port}`,
+    url,
+    dir,
+    users,
+    ...(token ? { token } : {}),
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((r) => proc.once('exit', r));
+      }
+      await token?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface BusyboxImage {
+  /** OCI image layout dir holding the image (tag `latest`). */
+  layoutDir: string;
+  manifestDigest: string;
+  configDigest: string;
+  layerDigest: string;
+  diffId: string;
+}
+
+let busyboxLayout: BusyboxImage | undefined;
+
+function sha256File(path: string): string {
+  return `sha256:${execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]}`;
+}
+
+/**
+ * A one-layer busybox image (the busybox-static rootfs from busybox.ts) as an OCI layout, built with
+ * GNU tar and gzip only (independent of tsbuild's own code), cached per test process.
+ */
+export function busyboxImageLayout(): BusyboxImage {
+  if (busyboxLayout) return busyboxLayout;
+  const work = mkdtempSync(join(tmpdir(), 'tsb-bbimg-'));
+  const rootfs = makeBusyboxRootfs(join(work, 'rootfs'));
+  const layout = join(work, 'layout');
+  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
+  const tarPath = join(work, 'layer.tar');
+  execFileSync('tar', [
+    '--sort=name',
+    '--mtime=@0',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '-C',
+    rootfs,
+    '-cf',
+    tarPath,
+    '.',
+  ]);
+  const diffId = sha256File(tarPath);
+  execFileSync('gzip', ['-n', '-6', tarPath]);
+  const layerDigest = sha256File(`${tarPath}.gz`);
+  const layerSize = Number(execFileSync('stat', ['-c', '%s', `${tarPath}.gz`], { encoding: 'utf8' }).trim());
+  execFileSync('mv', [`${tarPath}.gz`, join(layout, 'blobs', 'sha256', layerDigest.slice(7))]);
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const config = Buffer.from(
+    JSON.stringify({
+      created: '1970-01-01T00:00:00Z',
+      architecture: arch,
+      os: 'linux',
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+      history: [{ created: '1970-01-01T00:00:00Z', created_by: 'COPY busybox / # test helper' }],
+    }),
+  );
+  const put = (b: Buffer) => {
+    const p = join(work, 'blob');
+    writeFileSync(p, b);
+    const d = sha256File(p);
+    execFileSync('mv', [p, join(layout, 'blobs', 'sha256', d.slice(7))]);
+    return d;
+  };
+  const configDigest = put(config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layerSize },
+      ],
+    }),
+  );
+  const manifestDigest = put(manifest);
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: manifestDigest,
+          size: manifest.length,
+          annotations: { 'org.opencontainers.image.ref.name': 'latest' },
+        },
+      ],
+    }),
+  );
+  busyboxLayout = { layoutDir: layout, manifestDigest, configDigest, layerDigest, diffId };
+  return busyboxLayout;
+}
+
+/**
+ * Pushes the busybox image to `registry` as `repo:tag` with skopeo (so tests of tsbuild's pull do not
+ * depend on tsbuild's push). Returns the image's digests; the ref is `HOST/REPO:TAG`.
+ */
+export function pushBusyboxImage(
+  registry: TestRegistry,
+  repoTag = 'library/busybox:latest',
+  creds?: string,
+): BusyboxImage & { ref: string } {
+  requireBinary('skopeo');
+  const img = busyboxImageLayout();
+  const ref = `${registry.host}/${repoTag}`;
+  const user =
+    creds ??
+    (Object.keys(registry.users).length && (registry.token || existsSync(join(registry.dir, 'htpasswd')))
+      ? `${Object.keys(registry.users)[0]}:${Object.values(registry.users)[0]}`
+      : undefined);
+  execFileSync(
+    'skopeo',
+    [
+      'copy',
+      '--quiet',
+      '--dest-tls-verify=false',
+      ...(user ? ['--dest-creds', user] : []),
+      `oci:${img.layoutDir}:latest`,
+      `docker://${ref}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return { ...img, ref };
+}
