@@ -1,10 +1,13 @@
 // The parser's public surface. Everything here is pure: no IO, no printing.
 
+export { chompHeredocContent, parseHeredocWord } from './heredoc.js';
 export { parseDockerfile } from './parse-dockerfile.js';
-export { parseMount } from './parse-mount.js';
+export { type ParseMountOptions, parseMount } from './parse-mount.js';
 export {
   BuildArgScope,
   type PlatformSpec,
+  PREDEFINED_ARG_NAMES,
+  PROXY_ARG_NAMES,
   type PredefinedArgsOptions,
   predefinedArgs,
   type ScopeOptions,
@@ -15,9 +18,10 @@ export {
   expandWord,
   expandWords,
   type LexOptions,
+  lookupFrom,
   processWordWithMatches,
   type WordResult,
 } from './shell-lexer.js';
-export { toInstructions } from './to-instructions.js';
+export { KEYWORDS, toInstruction, toInstructions } from './to-instructions.js';
 export { toStages } from './to-stages.js';
 export * from './types.js';

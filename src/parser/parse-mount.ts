@@ -1,7 +1,212 @@
-import type { EnvLookup } from './shell-lexer.js';
-import type { RunMount } from './types.js';
+import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
+import { parseGoBool } from './directives.js';
+import { type EnvLookup, expandWord, type LexOptions } from './shell-lexer.js';
+import type { CacheSharing, MountType, RunMount } from './types.js';
 
-/** Parses one `--mount` value. With `lookup`, each value is expanded first (BuildKit dispatch). */
-export function parseMount(_spec: string, _lookup?: EnvLookup): RunMount {
-  throw new Error('not implemented yet');
+const TYPES = new Set<MountType>(['bind', 'cache', 'tmpfs', 'secret', 'ssh']);
+const NO_RANGE: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+
+/** Go's encoding/csv for one record: `a,"b,c",d`; `""` inside quotes is a quote. */
+export function csvFields(s: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (s[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= s.length) throw new Error('extraneous or missing " in quoted-field');
+        if (s[i] === '"') {
+          if (s[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += s[i++];
+      }
+      if (i < s.length && s[i] !== ',') throw new Error('extraneous or missing " in quoted-field');
+    } else {
+      const j = s.indexOf(',', i);
+      field = j < 0 ? s.slice(i) : s.slice(i, j);
+      if (field.includes('"')) throw new Error('bare " in non-quoted-field');
+      i = j < 0 ? s.length : j;
+    }
+    out.push(field);
+    if (i >= s.length) return out;
+    i++; // the comma
+  }
+}
+
+/** Go's units.RAMInBytes: `64m`, `1g`, `512k`, `100` (binary multiples, optional `b`/`ib`). */
+export function ramInBytes(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(v);
+  if (!m) return undefined;
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[
+    m[2]!.toLowerCase()
+  ]!;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+export interface ParseMountOptions extends LexOptions {
+  range?: SourceRange;
+}
+
+/**
+ * Parses one `--mount` value (BuildKit's ParseMount). Without `lookup` values stay raw and fields that
+ * need a number are only checked when they contain no `$` (the solver re-parses with a lookup at
+ * dispatch). With `lookup`, every value is expanded first. Defaults as BuildKit: type bind; bind/
+ * secret/ssh read-only unless `rw`; cache id = target; secret id from source or target's base name,
+ * target /run/secrets/<id> (unless `env=`); ssh id `default`.
+ */
+export function parseMount(spec: string, lookup?: EnvLookup, opts: ParseMountOptions = {}): RunMount {
+  const range = opts.range ?? NO_RANGE;
+  const fail = (msg: string): never => {
+    throw new DockerfileSyntaxError(msg, range);
+  };
+  let fields: string[];
+  try {
+    fields = csvFields(spec);
+  } catch (e) {
+    return fail(`failed to parse mount ${JSON.stringify(spec)}: ${(e as Error).message}`);
+  }
+  const m: RunMount = { type: 'bind', readOnly: true, required: false, original: spec };
+  let roAuto = true;
+  const num = (key: string, value: string, radix: 8 | 10): number | undefined => {
+    if (lookup === undefined && value.includes('$')) return undefined;
+    const re = radix === 8 ? /^[0-7]+$/ : /^\d+$/;
+    const n = Number.parseInt(value, radix);
+    if (!re.test(value) || n > 0xffffffff) fail(`invalid value for ${key}: ${JSON.stringify(value)}`);
+    return n;
+  };
+  for (const field of fields) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
+    if (eq < 0) {
+      if (key === 'readonly' || key === 'ro') m.readOnly = true;
+      else if (key === 'readwrite' || key === 'rw') m.readOnly = false;
+      else if (key === 'required') {
+        if (m.type !== 'secret' && m.type !== 'ssh')
+          fail(`unexpected key '${key}' for mount type '${m.type}'`);
+        m.required = true;
+        continue;
+      } else fail(`invalid field '${field}' must be a key=value pair`);
+      roAuto = false;
+      continue;
+    }
+    let value = field.slice(eq + 1);
+    if (lookup) value = expandWord(value, lookup, { ...opts, range });
+    const raw = lookup === undefined && value.includes('$');
+    switch (key) {
+      case 'type':
+        if (!raw && !TYPES.has(value.toLowerCase() as MountType))
+          fail(`unsupported mount type ${JSON.stringify(value)}`);
+        m.type = value.toLowerCase() as MountType;
+        break;
+      case 'from':
+        m.from = value;
+        break;
+      case 'source':
+      case 'src':
+        m.source = value;
+        break;
+      case 'target':
+      case 'dst':
+      case 'destination':
+        m.target = value;
+        break;
+      case 'readonly':
+      case 'ro':
+      case 'readwrite':
+      case 'rw': {
+        const b = raw ? true : parseGoBool(value);
+        if (b === undefined) fail(`invalid value for ${key}: ${value}`);
+        m.readOnly = key === 'readonly' || key === 'ro' ? b! : !b;
+        roAuto = false;
+        break;
+      }
+      case 'required': {
+        if (m.type !== 'secret' && m.type !== 'ssh')
+          fail(`unexpected key '${key}' for mount type '${m.type}'`);
+        const b = raw ? false : parseGoBool(value);
+        if (b === undefined) fail(`invalid value for ${key}: ${value}`);
+        m.required = b!;
+        break;
+      }
+      case 'sharing': {
+        const s = value.toLowerCase();
+        if (!raw && s !== 'shared' && s !== 'private' && s !== 'locked')
+          fail(`unrecognized sharing parameter ${JSON.stringify(value)}`);
+        m.sharing = s as CacheSharing;
+        break;
+      }
+      case 'id':
+        m.id = value;
+        break;
+      case 'uid':
+      case 'gid': {
+        const n = num(key, value, 10);
+        if (n !== undefined) m[key] = n;
+        break;
+      }
+      case 'mode': {
+        const n = num(key, value, 8);
+        if (n !== undefined) m.mode = n;
+        break;
+      }
+      case 'size': {
+        if (m.type !== 'tmpfs') fail(`unexpected key '${key}' for mount type '${m.type}'`);
+        if (!raw) {
+          const n = ramInBytes(value);
+          if (n === undefined) fail(`invalid value for size: ${JSON.stringify(value)}`);
+          m.size = n;
+        }
+        break;
+      }
+      case 'env':
+        if (m.type !== 'secret') fail(`unexpected key '${key}' for mount type '${m.type}'`);
+        m.env = value;
+        break;
+      default:
+        fail(`unexpected key '${key}' in '${field}'`);
+    }
+  }
+  return finishMount(m, roAuto, fail);
+}
+
+function finishMount(m: RunMount, roAuto: boolean, fail: (msg: string) => never): RunMount {
+  if (!TYPES.has(m.type) && !m.type.includes('$')) fail(`unsupported mount type ${JSON.stringify(m.type)}`);
+  if (roAuto) m.readOnly = !(m.type === 'cache' || m.type === 'tmpfs');
+  if (m.sharing !== undefined && m.type !== 'cache') fail(`invalid cache sharing set for ${m.type} mount`);
+  const fileInfo = m.type === 'cache' || m.type === 'secret' || m.type === 'ssh';
+  if (!fileInfo) {
+    for (const k of ['mode', 'uid', 'gid'] as const)
+      if (m[k] !== undefined) fail(`${k} not allowed for ${JSON.stringify(m.type)} type mounts`);
+  }
+  switch (m.type) {
+    case 'bind':
+    case 'cache':
+    case 'tmpfs':
+      if (m.target === undefined || m.target === '') fail(`mount type ${m.type} requires a target`);
+      if (m.type === 'cache') {
+        m.sharing ??= 'shared';
+        m.id ??= m.target;
+      }
+      break;
+    case 'secret':
+      if (m.from !== undefined) fail('secret mount should not have a from');
+      if (m.source !== undefined && m.id !== undefined) fail("both source and id can't be set");
+      m.id ??= m.source ?? (m.target ? m.target.split('/').filter(Boolean).pop() : undefined);
+      if (m.id === undefined || m.id === '')
+        fail('invalid secret mount: one of id, source or target is required');
+      if (m.target === undefined && m.env === undefined) m.target = `/run/secrets/${m.id}`;
+      break;
+    case 'ssh':
+      if (m.from !== undefined) fail('ssh mount should not have a from');
+      m.id ??= 'default';
+      break;
+  }
+  return m;
 }

@@ -1,5 +1,13 @@
-import type { SourceRange } from '../errors.js';
+import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
+import { ShellPatternError, shellPatternToRegex, trimPrefix, trimSuffix } from './shell-pattern.js';
 import type { EscapeToken } from './types.js';
+
+/**
+ * BuildKit's shell word lexer (frontend/dockerfile/shell/lex.go), behaviour for behaviour: quotes,
+ * escapes, `$v`, `${v}`, `${v:-w}`, `${v-w}`, `${v:+w}`, `${v+w}`, `${v:?m}`, `${v?m}`, `${v#p}`,
+ * `${v##p}`, `${v%p}`, `${v%%p}`, `${v/p/r}`, `${v//p/r}`. Words are split on whitespace AFTER expansion,
+ * but only whitespace that came from unquoted text or an unquoted `$` expansion splits.
+ */
 
 /** Returns a variable's value, or undefined when it is unset (empty string = set but empty). */
 export type EnvLookup = (name: string) => string | undefined;
@@ -27,21 +35,333 @@ export interface WordResult {
   unmatched: Set<string>;
 }
 
-/** BuildKit's ProcessWord: one word in, one string out (spaces kept). */
-export function expandWord(_word: string, _lookup: EnvLookup, _opts: LexOptions = {}): string {
-  throw new Error('not implemented yet');
+const EOF = '';
+
+/** Go's unicode.IsSpace. */
+export function isGoSpace(ch: string): boolean {
+  switch (ch) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case '\u0085':
+    case '\u00a0':
+      return true;
+  }
+  const c = ch.codePointAt(0) ?? 0;
+  return (
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
 }
 
-/** BuildKit's ProcessWords: split into words after expansion (for EXPOSE, VOLUME, …). */
-export function expandWords(_word: string, _lookup: EnvLookup, _opts: LexOptions = {}): string[] {
-  throw new Error('not implemented yet');
+const reLetter = /^\p{L}$/u;
+const reDigit = /^\p{Nd}$/u;
+
+class LexError extends Error {}
+
+/** Accumulates the word list: unquoted whitespace splits, quoted text never does. */
+class Words {
+  word = '';
+  words: string[] = [];
+  inWord = false;
+  addChar(ch: string): void {
+    if (isGoSpace(ch)) {
+      if (this.inWord && this.word.length !== 0) {
+        this.words.push(this.word);
+        this.word = '';
+        this.inWord = false;
+      }
+    } else this.addRawChar(ch);
+  }
+  addRawChar(ch: string): void {
+    this.word += ch;
+    this.inWord = true;
+  }
+  addString(s: string): void {
+    for (const ch of s) this.addChar(ch);
+  }
+  addRawString(s: string): void {
+    this.word += s;
+    this.inWord = true;
+  }
+  get(): string[] {
+    if (this.word.length > 0) {
+      this.words.push(this.word);
+      this.word = '';
+      this.inWord = false;
+    }
+    return this.words;
+  }
 }
 
-/** BuildKit's ProcessWordWithMatches. */
-export function processWordWithMatches(
-  _word: string,
-  _lookup: EnvLookup,
-  _opts: LexOptions = {},
-): WordResult {
-  throw new Error('not implemented yet');
+class ShellWord {
+  private readonly chars: string[];
+  private pos = 0;
+  private rawEscapes: boolean;
+  readonly matched = new Set<string>();
+  readonly unmatched = new Set<string>();
+
+  constructor(
+    source: string,
+    private readonly lookup: EnvLookup,
+    private readonly opts: LexOptions,
+    private readonly esc: string,
+  ) {
+    this.chars = Array.from(source);
+    this.rawEscapes = opts.rawEscapes ?? false;
+  }
+
+  private peek(): string {
+    return this.chars[this.pos] ?? EOF;
+  }
+  private next(): string {
+    const ch = this.chars[this.pos] ?? EOF;
+    if (ch !== EOF) this.pos++;
+    return ch;
+  }
+
+  private getEnv(name: string): string | undefined {
+    const v = this.lookup(name);
+    if (v === undefined) this.unmatched.add(name);
+    else this.matched.add(name);
+    return v;
+  }
+
+  /** Reads up to one of `stops` (consumed, returned as `stop`), or to the end when `stops` is empty. */
+  processStopOn(stops: string[], rawEscapes: boolean): { result: string; words: string[]; stop: string } {
+    let result = '';
+    const words = new Words();
+    const saved = this.rawEscapes;
+    this.rawEscapes = rawEscapes;
+    try {
+      while (this.peek() !== EOF) {
+        let ch = this.peek();
+        if (stops.includes(ch)) {
+          this.next();
+          return { result, words: words.get(), stop: ch };
+        }
+        if (ch === '$') {
+          const tmp = this.processDollar();
+          result += tmp;
+          words.addString(tmp);
+        } else if ((ch === "'" || ch === '"') && !this.opts.skipProcessQuotes) {
+          const tmp = ch === "'" ? this.processSingleQuote() : this.processDoubleQuote();
+          result += tmp;
+          words.addRawString(tmp);
+        } else {
+          ch = this.next();
+          if (ch === this.esc) {
+            if (this.rawEscapes) {
+              words.addRawChar(ch);
+              result += ch;
+            }
+            // The escape char escapes the next one; at the very end it is dropped.
+            ch = this.next();
+            if (ch === EOF) break;
+            words.addRawChar(ch);
+          } else words.addChar(ch);
+          result += ch;
+        }
+      }
+      if (stops.length > 0) {
+        throw new LexError(
+          `unexpected end of statement while looking for matching ${stops[stops.length - 1]}`,
+        );
+      }
+      return { result, words: words.get(), stop: EOF };
+    } finally {
+      this.rawEscapes = saved;
+    }
+  }
+
+  private processSingleQuote(): string {
+    // Everything up to the next ' is literal; ' cannot be escaped inside.
+    let result = '';
+    let ch = this.next();
+    if (this.opts.rawQuotes) result += ch;
+    for (;;) {
+      ch = this.next();
+      if (ch === EOF)
+        throw new LexError('unexpected end of statement while looking for matching single-quote');
+      if (ch === "'") {
+        if (this.opts.rawQuotes) result += ch;
+        return result;
+      }
+      result += ch;
+    }
+  }
+
+  private processDoubleQuote(): string {
+    // Literal except `$`; the escape char escapes only `"`, `$` and itself (others stay).
+    let result = '';
+    let ch = this.next();
+    if (this.opts.rawQuotes) result += ch;
+    for (;;) {
+      const p = this.peek();
+      if (p === EOF)
+        throw new LexError('unexpected end of statement while looking for matching double-quote');
+      if (p === '"') {
+        ch = this.next();
+        if (this.opts.rawQuotes) result += ch;
+        return result;
+      }
+      if (p === '$') {
+        result += this.processDollar();
+        continue;
+      }
+      ch = this.next();
+      if (ch === this.esc) {
+        if (this.rawEscapes) result += ch;
+        const q = this.peek();
+        if (q === EOF) continue;
+        if (q === '"' || q === '$' || q === this.esc) ch = this.next();
+      }
+      result += ch;
+    }
+  }
+
+  private processName(): string {
+    let name = '';
+    while (this.peek() !== EOF) {
+      const ch = this.peek();
+      if (name.length === 0 && reDigit.test(ch)) {
+        while (this.peek() !== EOF && reDigit.test(this.peek())) name += this.next();
+        return name;
+      }
+      if (name.length === 0 && '@*#?-$!0'.includes(ch)) return this.next();
+      if (!reLetter.test(ch) && !reDigit.test(ch) && ch !== '_') break;
+      name += this.next();
+    }
+    return name;
+  }
+
+  private stopOnBrace(stops: string[], rawEscapes: boolean, missing: string) {
+    try {
+      return this.processStopOn(stops, rawEscapes);
+    } catch (e) {
+      if (e instanceof LexError && this.peek() === EOF) throw new LexError(missing);
+      throw e;
+    }
+  }
+
+  processDollar(): string {
+    this.next();
+    if (this.peek() !== '{') {
+      const name = this.processName();
+      if (name === '') return '$';
+      const v = this.getEnv(name);
+      if (v === undefined && this.opts.skipUnsetEnv) return `$${name}`;
+      return v ?? '';
+    }
+    this.next();
+    const first = this.peek();
+    if (first === EOF) throw new LexError("syntax error: missing '}'");
+    if (first === '{' || first === '}' || first === ':') throw new LexError('syntax error: bad substitution');
+    const name = this.processName();
+    let ch = this.next();
+    let chs = ch;
+    if (ch === '}') {
+      const v = this.getEnv(name);
+      if (v === undefined && this.opts.skipUnsetEnv) return `\${${name}}`;
+      return v ?? '';
+    }
+    if (ch === '/') return this.processReplace(name);
+    let nullIsUnset = false;
+    if (ch === ':') {
+      nullIsUnset = true;
+      ch = this.next();
+      chs += ch;
+    }
+    if (!['+', '-', '?', '#', '%'].includes(ch)) {
+      throw new LexError(`unsupported modifier (${chs}) in substitution`);
+    }
+    const patternMode = ch === '#' || ch === '%';
+    if (nullIsUnset && patternMode) throw new LexError(`unsupported modifier (${chs}) in substitution`);
+    let { result: word } = this.stopOnBrace(['}'], patternMode, "syntax error: missing '}'");
+    const value = this.getEnv(name);
+    if (this.opts.skipUnsetEnv && value === undefined) return `\${${name}${chs}${word}}`;
+    const empty = value === undefined || (nullIsUnset && value === '');
+    switch (ch) {
+      case '-':
+        return empty ? word : (value ?? '');
+      case '+':
+        return empty ? '' : word;
+      case '?':
+        if (value === undefined) throw new LexError(`${name}: ${word || 'is not allowed to be unset'}`);
+        if (nullIsUnset && value === '')
+          throw new LexError(`${name}: ${word || 'is not allowed to be empty'}`);
+        return value;
+      default: {
+        // `#`/`%` remove the shortest match, `##`/`%%` the longest.
+        let greedy = false;
+        if (word.startsWith(ch)) {
+          greedy = true;
+          word = word.slice(1);
+        }
+        const v = value ?? '';
+        return ch === '%' ? trimSuffix(word, v, greedy) : trimPrefix(word, v, greedy);
+      }
+    }
+  }
+
+  private processReplace(name: string): string {
+    const all = this.peek() === '/';
+    if (all) this.next();
+    const pat = this.stopOnBrace(['/', '}'], true, "syntax error: missing '}'");
+    let replacement = '';
+    if (pat.stop === '/') {
+      replacement = this.stopOnBrace(['}'], true, "syntax error: missing '}'").result;
+    }
+    const value = this.getEnv(name);
+    if (this.opts.skipUnsetEnv && value === undefined) {
+      return `\${${name}/${all ? '/' : ''}${pat.result}${pat.stop === '/' ? `/${replacement}` : ''}}`;
+    }
+    const re = shellPatternToRegex(pat.result, true, false, all);
+    const v = value ?? '';
+    if (pat.result === '') return v;
+    return v.replace(re, () => replacement);
+  }
+}
+
+function run(word: string, lookup: EnvLookup, opts: LexOptions): WordResult {
+  const sw = new ShellWord(word, lookup, opts, opts.escapeToken ?? '\\');
+  try {
+    const { result, words } = sw.processStopOn([], opts.rawEscapes ?? false);
+    return { result, words, matched: sw.matched, unmatched: sw.unmatched };
+  } catch (e) {
+    if (e instanceof LexError || e instanceof ShellPatternError) {
+      const range = opts.range ?? { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+      throw new DockerfileSyntaxError(`failed to process ${JSON.stringify(word)}: ${e.message}`, range);
+    }
+    throw e;
+  }
+}
+
+/** BuildKit's ProcessWord: one word in, one string out (spaces kept). Throws DockerfileSyntaxError. */
+export function expandWord(word: string, lookup: EnvLookup, opts: LexOptions = {}): string {
+  return run(word, lookup, opts).result;
+}
+
+/** BuildKit's ProcessWords: split into words after expansion (for EXPOSE, VOLUME, heredoc names …). */
+export function expandWords(word: string, lookup: EnvLookup, opts: LexOptions = {}): string[] {
+  return run(word, lookup, opts).words;
+}
+
+/** BuildKit's ProcessWordWithMatches: the result plus which variables were used and which were unset. */
+export function processWordWithMatches(word: string, lookup: EnvLookup, opts: LexOptions = {}): WordResult {
+  return run(word, lookup, opts);
+}
+
+/** A lookup over a Map or a plain record. */
+export function lookupFrom(env: Map<string, string> | Record<string, string>): EnvLookup {
+  if (env instanceof Map) return (n) => env.get(n);
+  return (n) => (Object.hasOwn(env, n) ? env[n] : undefined);
 }

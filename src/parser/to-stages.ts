@@ -1,6 +1,149 @@
-import type { DockerfileAst, ParseOptions, Result, StagesResult } from './types.js';
+import { DockerfileSyntaxError } from '../errors.js';
+import { applyChecks } from './checks.js';
+import { instructionWarnings, warning } from './lint.js';
+import { parseDockerfile } from './parse-dockerfile.js';
+import { PREDEFINED_ARG_NAMES } from './scope.js';
+import { processWordWithMatches } from './shell-lexer.js';
+import { toInstruction } from './to-instructions.js';
+import type {
+  ArgInstruction,
+  DockerfileAst,
+  FromInstruction,
+  Instruction,
+  ParseOptions,
+  Result,
+  Stage,
+  StagesResult,
+  Warning,
+} from './types.js';
 
 /** Text or AST → stages + meta ARGs. Throws DockerfileSyntaxError (e.g. an instruction before FROM). */
-export function toStages(_input: string | DockerfileAst, _opts: ParseOptions = {}): Result<StagesResult> {
-  throw new Error('not implemented yet');
+export function toStages(input: string | DockerfileAst, opts: ParseOptions = {}): Result<StagesResult> {
+  const parsed = typeof input === 'string' ? parseDockerfile(input, opts) : { value: input, warnings: [] };
+  const ast = parsed.value;
+  const stages: Stage[] = [];
+  const metaArgs: ArgInstruction[] = [];
+  const all: Instruction[] = [];
+  for (const node of ast.nodes) {
+    const ins = toInstruction(node);
+    all.push(ins);
+    if (ins.kind === 'FROM') {
+      stages.push(newStage(ins, stages.length));
+    } else if (stages.length === 0) {
+      if (ins.kind === 'ARG') metaArgs.push(ins);
+      else {
+        throw new DockerfileSyntaxError(
+          `no build stage in current context: ${node.keyword} before the first FROM`,
+          node.range,
+          {
+            hint: 'a Dockerfile starts with FROM; only ARG instructions and parser directives may come before it',
+          },
+        );
+      }
+    } else stages[stages.length - 1]!.instructions.push(ins);
+  }
+  const warnings = [
+    ...parsed.warnings,
+    ...instructionWarnings(ast.nodes, all),
+    ...stageWarnings(stages, metaArgs),
+  ].sort((a, b) => a.range.start.line - b.range.start.line);
+  const value: StagesResult = {
+    stages,
+    metaArgs,
+    directives: ast.directives,
+    escapeToken: ast.escapeToken,
+    checks: ast.checks,
+  };
+  return { value, warnings: applyChecks(warnings, ast.checks) };
+}
+
+function newStage(from: FromInstruction, index: number): Stage {
+  const s: Stage = { index, base: from.image, from, instructions: [], comments: from.comments };
+  if (from.stageName !== undefined) s.name = from.stageName;
+  if (from.platform !== undefined) s.platform = from.platform;
+  return s;
+}
+
+function stageWarnings(stages: Stage[], metaArgs: ArgInstruction[]): Warning[] {
+  const out: Warning[] = [];
+  const seen = new Set<string>();
+  const declared = new Set<string>([
+    ...PREDEFINED_ARG_NAMES,
+    ...metaArgs.flatMap((a) => a.args.map((d) => d.name)),
+  ]);
+  for (const s of stages) {
+    if (s.name !== undefined) {
+      if (seen.has(s.name)) {
+        out.push(
+          warning(
+            'DuplicateStageName',
+            `Duplicate stage name "${s.name}", stage names should be unique`,
+            s.from.range,
+          ),
+        );
+      }
+      seen.add(s.name);
+    }
+    for (const word of [s.base, s.platform ?? '']) {
+      for (const name of undeclared(word, declared)) {
+        out.push(warning('UndefinedArgInFrom', `FROM argument '${name}' is not declared`, s.from.range));
+      }
+    }
+    out.push(...instructionOrderWarnings(s));
+  }
+  return out;
+}
+
+function undeclared(word: string, declared: Set<string>): string[] {
+  try {
+    return [...processWordWithMatches(word, (n) => (declared.has(n) ? '' : undefined)).unmatched];
+  } catch {
+    return [];
+  }
+}
+
+function instructionOrderWarnings(s: Stage): Warning[] {
+  const out: Warning[] = [];
+  let shellSet = false;
+  let absWorkdir = false;
+  const last = new Map<string, Instruction>();
+  for (const ins of s.instructions) {
+    if (ins.kind === 'SHELL') shellSet = true;
+    if ((ins.kind === 'CMD' || ins.kind === 'ENTRYPOINT') && ins.form === 'shell' && !shellSet) {
+      out.push(
+        warning(
+          'JSONArgsRecommended',
+          `JSON arguments recommended for ${ins.kind} to prevent unintended behavior related to OS signals`,
+          ins.range,
+        ),
+      );
+    }
+    if (ins.kind === 'CMD' || ins.kind === 'ENTRYPOINT' || ins.kind === 'HEALTHCHECK') {
+      const prev = last.get(ins.kind);
+      if (prev) {
+        out.push(
+          warning(
+            'MultipleInstructionsDisallowed',
+            `Multiple ${ins.kind} instructions should not be used in the same stage because only the last one will be used`,
+            prev.range,
+          ),
+        );
+      }
+      last.set(ins.kind, ins);
+    }
+    if (ins.kind === 'WORKDIR') {
+      const p = ins.path.replace(/^["']|["']$/g, '');
+      if (p.startsWith('/') || p.startsWith('$')) absWorkdir = true;
+      else if (!absWorkdir) {
+        out.push(
+          warning(
+            'WorkdirRelativePath',
+            `Relative workdir "${ins.path}" can have unexpected results if the base image changes`,
+            ins.range,
+          ),
+        );
+      }
+    }
+  }
+  return out;
 }

@@ -105,8 +105,11 @@ export interface AstNode {
   next?: AstNode;
   /** Comment lines directly before the instruction (without `#`), for descriptions. */
   comments: string[];
-  /** The instruction's text as in the file, from the keyword to the end of its last line (heredoc
-   * bodies included), continuation lines joined with '\n'. */
+  /** ENV/LABEL written in the legacy `KEY value` form (LegacyKeyValueFormat warning). */
+  legacyKeyValue?: boolean;
+  /** The logical line as BuildKit keeps it (its `Original`): from the keyword to the end, continuation
+   * lines joined (escape char + newline removed, comment lines inside dropped), heredoc bodies not
+   * included. `range` covers everything, heredoc bodies included. */
   original: string;
   range: SourceRange;
 }
@@ -290,7 +293,8 @@ export interface StopSignalInstruction extends InstructionBase {
   signal: string;
 }
 
-/** HEALTHCHECK: durations in milliseconds (BuildKit parses them at parse time; 0 = not set). */
+/** HEALTHCHECK: durations in NANOSECONDS, as the image config stores them (BuildKit parses them at
+ * parse time; absent = not set). */
 export type HealthcheckInstruction = InstructionBase & {
   kind: 'HEALTHCHECK';
 } & (

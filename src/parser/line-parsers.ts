@@ -1,0 +1,151 @@
+import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
+import { isGoSpace } from './shell-lexer.js';
+import { reWhitespace, trimLeftGoSpace } from './split-command.js';
+
+/**
+ * BuildKit's per-keyword line parsers (parser/line_parsers.go): how the text after the flags is split
+ * into args. They never expand variables and keep quotes; expansion happens at dispatch.
+ */
+export interface LineArgs {
+  args: string[];
+  json: boolean;
+  /** ENV/LABEL: the legacy `KEY value` form was used (LegacyKeyValueFormat). */
+  legacy?: boolean;
+}
+
+/** Words separated by whitespace; quotes group but stay in the word, escapes stay too. */
+export function parseWords(rest: string, esc: string): string[] {
+  const chars = Array.from(rest);
+  const words: string[] = [];
+  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
+  let word = '';
+  let quote = '';
+  let blankOK = false;
+  for (let pos = 0; pos <= chars.length; pos++) {
+    const end = pos === chars.length;
+    let ch = end ? '' : chars[pos]!;
+    if (phase === 'spaces') {
+      if (end) break;
+      if (isGoSpace(ch)) continue;
+      phase = 'word';
+    }
+    if (end) {
+      if (blankOK || word.length > 0) words.push(word);
+      break;
+    }
+    if (phase === 'word') {
+      if (isGoSpace(ch)) {
+        phase = 'spaces';
+        if (blankOK || word.length > 0) words.push(word);
+        word = '';
+        blankOK = false;
+        continue;
+      }
+      if (ch === "'" || ch === '"') {
+        quote = ch;
+        blankOK = true;
+        phase = 'quote';
+      }
+      if (ch === esc) {
+        if (pos + 1 === chars.length) continue;
+        word += ch;
+        pos++;
+        ch = chars[pos]!;
+      }
+      word += ch;
+      continue;
+    }
+    if (ch === quote) phase = 'word';
+    if (ch === esc && quote !== "'") {
+      if (pos + 1 === chars.length) {
+        phase = 'word';
+        continue;
+      }
+      pos++;
+      word += ch;
+      ch = chars[pos]!;
+    }
+    word += ch;
+  }
+  return words;
+}
+
+/** ENV and LABEL: `k=v k2="v 2"` or the legacy `k v w` (value = rest of the line). */
+export function parseNameVal(rest: string, keyword: string, esc: string, range: SourceRange): LineArgs {
+  const words = parseWords(rest, esc);
+  if (words.length === 0) return { args: [], json: false };
+  if (!words[0]!.includes('=')) {
+    const m = reWhitespace.exec(rest);
+    if (!m) throw new DockerfileSyntaxError(`${keyword} must have two arguments`, range);
+    return { args: [rest.slice(0, m.index), rest.slice(m.index + m[0].length)], json: false, legacy: true };
+  }
+  const args: string[] = [];
+  for (const w of words) {
+    const i = w.indexOf('=');
+    if (i < 0) {
+      throw new DockerfileSyntaxError(
+        `Syntax error - can't find = in ${JSON.stringify(w)}. Must be of the form: name=value`,
+        range,
+      );
+    }
+    args.push(w.slice(0, i), w.slice(i + 1));
+  }
+  return { args, json: false };
+}
+
+export function parseStringsWhitespaceDelimited(rest: string): LineArgs {
+  if (rest === '') return { args: [], json: false };
+  return { args: rest.split(new RegExp(reWhitespace.source)), json: false };
+}
+
+const NOT_STRINGS = 'when using JSON array syntax, arrays must be comprised of strings only';
+
+/** A JSON array of strings, or undefined when the text is not a JSON array (shell form fallback). */
+export function parseJSON(rest: string, range: SourceRange): string[] | undefined {
+  const t = trimLeftGoSpace(rest);
+  if (!t.startsWith('[')) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(v)) return undefined;
+  if (!v.every((x) => typeof x === 'string')) throw new DockerfileSyntaxError(NOT_STRINGS, range);
+  return v as string[];
+}
+
+/** RUN, CMD, ENTRYPOINT, SHELL: JSON array, else the whole text as one shell command line. */
+export function parseMaybeJSON(rest: string, range: SourceRange): LineArgs {
+  if (rest === '') return { args: [], json: false };
+  const j = parseJSON(rest, range);
+  if (j) return { args: j, json: true };
+  return { args: [rest], json: false };
+}
+
+/** ADD, COPY, VOLUME: JSON array, else whitespace-separated words. */
+export function parseMaybeJSONToList(rest: string, range: SourceRange): LineArgs {
+  const j = parseJSON(rest, range);
+  if (j) return { args: j, json: true };
+  return parseStringsWhitespaceDelimited(rest);
+}
+
+/** HEALTHCHECK: the type word (CMD/NONE), then like parseMaybeJSON. */
+export function parseHealthConfig(rest: string, range: SourceRange): LineArgs {
+  const m = /[\t\n\v\f\r \u0085\u00a0]/.exec(rest);
+  const sep = m ? m.index : rest.length;
+  if (sep === 0) return { args: [], json: false };
+  const typ = rest.slice(0, sep);
+  const cmd = parseMaybeJSON(trimLeftGoSpace(rest.slice(sep)), range);
+  return { args: [typ, ...cmd.args], json: cmd.json };
+}
+
+/** ARG: one `name[=value]` word per argument. */
+export function parseNameOrNameVal(rest: string, esc: string): LineArgs {
+  return { args: parseWords(rest, esc), json: false };
+}
+
+/** MAINTAINER, STOPSIGNAL, USER, WORKDIR: the whole text as one argument. */
+export function parseString(rest: string): LineArgs {
+  return { args: rest === '' ? [] : [rest], json: false };
+}
