@@ -133,14 +133,21 @@ function readCount(file: string, pattern: RegExp): number {
 /**
  * Whether the container's process was killed by the OOM killer. v2: the parent's `memory.events`
  * `oom_kill` (events propagate up). v1 keeps `oom_kill` on the victim's own cgroup, which runc has
- * removed by now; but the limit is on our parent, so a failed charge counts in the parent's
- * `memory.failcnt`: an exit by SIGKILL (137) with charge failures is the OOM killer.
+ * removed by now; the limit is on our parent, so an exit by SIGKILL (137) after the parent's usage
+ * reached its limit (`memory.max_usage_in_bytes`; `memory.failcnt` where the kernel still counts it)
+ * is the OOM killer.
  */
 export function wasOomKilled(parent: CgroupParent, exitCode: number): boolean {
   if (!parent.memoryDir) return false;
   if (parent.version === 2)
     return readCount(join(parent.memoryDir, 'memory.events'), /^oom_kill (\d+)$/m) > 0;
-  return exitCode === 137 && readCount(join(parent.memoryDir, 'memory.failcnt'), /^(\d+)/) > 0;
+  if (exitCode !== 137) return false;
+  const dir = parent.memoryDir;
+  if (readCount(join(dir, 'memory.failcnt'), /^(\d+)/) > 0) return true;
+  const limit = readCount(join(dir, 'memory.limit_in_bytes'), /^(\d+)/);
+  const peak = readCount(join(dir, 'memory.max_usage_in_bytes'), /^(\d+)/);
+  // Within a few pages of the limit: the charge that failed was at most that far away.
+  return limit > 0 && limit < 2 ** 62 && peak >= limit - 256 * 1024;
 }
 
 /** Removes the parent (and runc's leaf if it is still there and empty). Best effort: never throws. */

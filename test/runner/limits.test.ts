@@ -1,0 +1,109 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { detectCgroupVersion, RunStepError, runStep } from '../../src/runner/index.js';
+import { type Fixture, makeFixture, sh } from './fixture.js';
+
+let fx: Fixture;
+fx = makeFixture();
+afterAll(() => fx.cleanup());
+
+const MiB = 1024 * 1024;
+
+/** Our parent cgroup dir for a v1 controller (none must remain after a run). */
+function tsbuildCgroupDir(controller: string): string {
+  const own =
+    new RegExp(`:${controller}:(.*)$`, 'm').exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '/';
+  return join(`/sys/fs/cgroup/${controller}${own}`, 'tsbuild');
+}
+
+function leftoverCgroups(): string[] {
+  const dir = tsbuildCgroupDir('memory');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name.startsWith('tsb-limits-'))
+    .map((d) => d.name);
+}
+
+async function waitFor(path: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${path} never appeared`);
+}
+
+describe('cgroup limits', () => {
+  it('a memory hog is OOM-killed and the result says so', async () => {
+    const r = await sh(fx, 'x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived ${#x}', {
+      limits: { memory: 32 * MiB },
+    });
+    expect(r.stdout).not.toContain('survived');
+    expect(r.exitCode).toBe(137);
+    expect(r.oomKilled).toBe(true);
+    expect(r.signal).toBe('SIGKILL');
+  });
+
+  it('the same step without a limit succeeds, and is not called OOM', async () => {
+    const r = await sh(fx, 'x=$(head -c 50000000 /dev/zero | tr "\\0" a); echo ${#x}');
+    expect(r.stdout.trim()).toBe('50000000');
+    expect(r.oomKilled).toBe(false);
+  });
+
+  it('runStep reports an OOM kill as RUN_OOM_KILLED with the command', async () => {
+    const layer = fx.layer();
+    const removed: string[] = [];
+    const snapshotter = {
+      prepare: async () => layer.mounts,
+      remove: async (k: string) => void removed.push(k),
+    };
+    const err = await runStep({
+      snapshotter,
+      key: 'k1',
+      root: fx.root,
+      process: { args: ['/bin/sh', '-c', 'x=$(head -c 200000000 /dev/zero | tr "\\0" a)'] },
+      limits: { memory: 24 * MiB },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(RunStepError);
+    expect(err.code).toBe('RUN_OOM_KILLED');
+    expect(err.message).toMatch(/out of memory/);
+    expect(err.message).toContain('/bin/sh -c x=$(head');
+    expect(removed).toEqual(['k1']);
+  });
+
+  it('a pids limit stops a fork bomb; the step ends and the host is unharmed', async () => {
+    const r = await sh(
+      fx,
+      'bomb() { bomb | bomb & }; bomb; sleep 2; echo alive; ls /proc | grep -cE "^[0-9]+$"',
+      {
+        limits: { pidsLimit: 40 },
+      },
+    );
+    expect(r.stdout).toContain('alive');
+    const count = Number(r.stdout.trim().split('\n').pop());
+    expect(count).toBeLessThanOrEqual(40);
+    expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable|Try again/i);
+  });
+
+  it('cpu, memory and pids limits are on the cgroup while the step runs; nothing is left after', async () => {
+    requireV1();
+    const id = `tsb-limits-${process.pid}`;
+    const run = sh(fx, 'sleep 1', { id, limits: { cpus: 0.5, memory: 64 * MiB, pidsLimit: 99 } });
+    expect(await waitFor(join(tsbuildCgroupDir('cpu'), id, 'cpu.cfs_quota_us'))).toBe('50000');
+    expect(await waitFor(join(tsbuildCgroupDir('cpu'), id, 'cpu.cfs_period_us'))).toBe('100000');
+    expect(await waitFor(join(tsbuildCgroupDir('memory'), id, 'memory.limit_in_bytes'))).toBe(
+      String(64 * MiB),
+    );
+    expect(await waitFor(join(tsbuildCgroupDir('pids'), id, 'pids.max'))).toBe('99');
+    // the container's processes are in runc's leaf below it
+    expect(await waitFor(join(tsbuildCgroupDir('pids'), id, 'ctr', 'cgroup.procs'))).toMatch(/^\d+/);
+    expect((await run).exitCode).toBe(0);
+    expect(leftoverCgroups()).toEqual([]);
+    expect(existsSync(join(tsbuildCgroupDir('cpu'), id))).toBe(false);
+  });
+});
+
+function requireV1(): void {
+  if (detectCgroupVersion() !== 1)
+    throw new Error('this test checks cgroup v1 files (these CI machines are v1/hybrid)');
+}
