@@ -10,7 +10,14 @@ import { runcRun, runtimeCommand, signalFromExitCode, stateExists } from './runc
 import { detectRuntime } from './runtime.js';
 import { cleanContainerPath } from './secure-join.js';
 import { buildSpec, processEnv } from './spec.js';
-import { findMissingPaths, overlayDirs, pruneCopiedUpParents, removeStubs, stubParents } from './stubs.js';
+import {
+  findMissingPaths,
+  overlayDirs,
+  pruneCopiedUpParents,
+  removeStubs,
+  type StubParent,
+  stubParents,
+} from './stubs.js';
 import type { RunContainerOptions, RunResult } from './types.js';
 import { resolveUser } from './user.js';
 import { ensureWorkdir } from './workdir.js';
@@ -30,7 +37,7 @@ interface Bundle {
   rootfsDir: string;
   mounted: boolean;
   /** parents of stubs to prune from the upper once unmounted */
-  prune?: string[];
+  prune?: StubParent[];
 }
 
 function writeEtcFiles(bundle: string, o: RunContainerOptions, hostname: string) {

@@ -47,7 +47,7 @@ export function removeStubs(rootfsDir: string, missing: string[]): void {
 }
 
 /** The existing ancestors of the stubs (dirs overlay copied up to create the stubs in them). */
-export function stubParents(rootfsDir: string, targets: string[], missing: string[]): string[] {
+export function stubParents(rootfsDir: string, targets: string[], missing: string[]): StubParent[] {
   const missingSet = new Set(missing);
   const parents = new Set<string>();
   for (const t of targets) {
@@ -57,13 +57,28 @@ export function stubParents(rootfsDir: string, targets: string[], missing: strin
       p = posix.dirname(p);
     }
   }
-  // Only dirs whose merged view shows entries are candidates: an empty merged dir over a non-empty
-  // lower is an opaque dir (the step emptied it), which is real change.
-  return [...parents].filter((p) => {
+  // An empty merged dir over non-empty lowers is an opaque dir (the step emptied it): real change.
+  // Mark those the merged view shows entries in; pruneCopiedUpParents checks the rest against lowers.
+  return [...parents].map((p) => {
     try {
-      return readdirSync(secureJoin(rootfsDir, p)).length > 0;
+      return { path: p, mergedNonEmpty: readdirSync(secureJoin(rootfsDir, p)).length > 0 };
     } catch {
-      return false;
+      return { path: p, mergedNonEmpty: false };
+    }
+  });
+}
+
+export interface StubParent {
+  path: string;
+  mergedNonEmpty: boolean;
+}
+
+function emptyInAllLowers(lowers: string[], p: string): boolean {
+  return lowers.every((l) => {
+    try {
+      return readdirSync(join(l, p)).length === 0;
+    } catch {
+      return true;
     }
   });
 }
@@ -86,9 +101,10 @@ export function overlayDirs(
  * with the same mode and owner as below. It is not the step's change, so it leaves the diff.
  * Run on the unmounted upper only (changing an upper under a live overlay is undefined).
  */
-export function pruneCopiedUpParents(upper: string, lowers: string[], parents: string[]): void {
-  const byDepth = [...parents].sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const p of byDepth) {
+export function pruneCopiedUpParents(upper: string, lowers: string[], parents: StubParent[]): void {
+  const byDepth = [...parents].sort((a, b) => b.path.split('/').length - a.path.split('/').length);
+  for (const { path: p, mergedNonEmpty } of byDepth) {
+    if (!mergedNonEmpty && !emptyInAllLowers(lowers, p)) continue;
     const up = join(upper, p);
     try {
       const st = lstatSync(up);

@@ -1,0 +1,219 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RunMountSpec, resolveRunMounts } from '../../src/runner/index.js';
+import { type Fixture, listTree, makeFixture, mountsMentioning, sh } from './fixture.js';
+
+let fx: Fixture;
+fx = makeFixture();
+afterAll(() => fx.cleanup());
+
+const cache = (target: string, extra: Partial<RunMountSpec> = {}): RunMountSpec => ({
+  type: 'cache',
+  target,
+  readOnly: false,
+  ...extra,
+});
+
+/** resolve → run → release, as the solver does. */
+async function withMounts(
+  specs: RunMountSpec[],
+  script: string,
+  ctx: Record<string, unknown> = {},
+  user?: string,
+) {
+  const m = await resolveRunMounts(specs, { root: fx.root, ...ctx });
+  try {
+    return await sh(fx, '', {
+      mounts: m.mounts,
+      process: { args: ['/bin/sh', '-c', script], env: m.env, user },
+    });
+  } finally {
+    await m.release();
+  }
+}
+
+describe('RUN --mount=type=cache', () => {
+  it('persists per id across builds and never appears in the layer', async () => {
+    const a = await withMounts([cache('/root/.cache')], 'echo one >> /root/.cache/log; cat /root/.cache/log');
+    const b = await withMounts([cache('/root/.cache')], 'echo two >> /root/.cache/log; cat /root/.cache/log');
+    expect(a.stdout).toBe('one\n');
+    expect(b.stdout).toBe('one\ntwo\n');
+    expect(listTree(a.upper)).toEqual([]);
+    expect(listTree(b.upper)).toEqual([]);
+    // another id is another dir; the same id at another target is the same dir
+    const c = await withMounts([cache('/c', { id: 'other' })], 'ls /c | wc -l');
+    expect(c.stdout.trim()).toBe('0');
+    const d = await withMounts([cache('/x', { id: '/root/.cache' })], 'cat /x/log');
+    expect(d.stdout).toBe('one\ntwo\n');
+  });
+
+  it('ids cannot escape cache-mounts/, and mode/uid/gid apply on creation', async () => {
+    const r = await withMounts(
+      [cache('/c', { id: '../../../../etc', mode: 0o700, uid: 1000, gid: 50 })],
+      'stat -c "%a %u %g" /c; touch /c/ok',
+      {},
+      'app',
+    );
+    expect(r.stdout.trim()).toBe('700 1000 50');
+    expect(r.exitCode).toBe(0);
+    const dirs = readdirSync(join(fx.root, 'cache-mounts'));
+    expect(dirs.every((d) => /^[0-9a-f]{64}/.test(d))).toBe(true);
+  });
+
+  it('from/source seed a new cache from a stage dir', async () => {
+    const stage = join(fx.dir, 'stage');
+    mkdirSync(join(stage, 'deps'), { recursive: true });
+    writeFileSync(join(stage, 'deps/lock'), 'v1');
+    const r = await withMounts(
+      [cache('/deps', { id: 'seeded', from: 'build', source: '/deps' })],
+      'cat /deps/lock',
+      {
+        resolveFrom: (f: string) => (f === 'build' ? stage : 'nope'),
+      },
+    );
+    expect(r.stdout).toBe('v1');
+  });
+
+  it('sharing=locked serializes users; sharing=private gives a concurrent user its own dir', async () => {
+    const spec = cache('/l', { id: 'locked-one', sharing: 'locked' });
+    const script = 'echo start $(date +%s%N) >> /l/log; sleep 0.4; echo end $(date +%s%N) >> /l/log';
+    await Promise.all([withMounts([spec], script), withMounts([spec], script)]);
+    const check = await withMounts([spec], 'cat /l/log');
+    const ev = check.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
+    expect(ev.map((e) => e[0])).toEqual(['start', 'end', 'start', 'end']);
+    const p = cache('/p', { id: 'priv', sharing: 'private' });
+    const [x, y] = await Promise.all([
+      withMounts([p], 'echo $$ > /p/mine; sleep 0.4; ls /p | wc -l'),
+      withMounts([p], 'sleep 0.1; echo $$ > /p/other; ls /p | wc -l'),
+    ]);
+    expect(x.stdout.trim()).toBe('1');
+    expect(y.stdout.trim()).toBe('1');
+  });
+});
+
+describe('RUN --mount=type=secret', () => {
+  it('from a file: readable at /run/secrets/<id>, mode 0400, absent from the layer and from the host after', async () => {
+    const src = join(fx.dir, 'token');
+    writeFileSync(src, 's3cr3t-value');
+    const m = await resolveRunMounts([{ type: 'secret', id: 'token', readOnly: true, required: true }], {
+      root: fx.root,
+      secrets: { token: { src } },
+    });
+    const hostCopy = m.mounts[0]!.source!;
+    expect(hostCopy.startsWith('/dev/shm/')).toBe(true);
+    const r = await sh(
+      fx,
+      'cat /run/secrets/token; echo; stat -c %a /run/secrets/token; echo x > /run/secrets/token || echo RO',
+      {
+        mounts: m.mounts,
+      },
+    );
+    await m.release();
+    expect(r.stdout).toContain('s3cr3t-value\n400\n');
+    expect(r.stdout).toContain('RO');
+    expect(listTree(r.upper)).toEqual([]);
+    expect(existsSync(hostCopy)).toBe(false);
+  });
+
+  it('from an env var, exposed as env= and as a file at a custom target', async () => {
+    const r = await withMounts(
+      [{ type: 'secret', id: 'api', target: '/tmp/api', env: 'API_KEY', readOnly: true, required: true }],
+      'echo "$API_KEY"; cat /tmp/api',
+      { secrets: { api: { env: 'TSB_TEST_SECRET' } }, env: { TSB_TEST_SECRET: 'from-env' } },
+    );
+    expect(r.stdout).toBe('from-env\nfrom-env');
+    expect(listTree(r.upper)).toEqual([]);
+  });
+
+  it('a missing required secret is an error; an optional one is skipped', async () => {
+    await expect(
+      resolveRunMounts([{ type: 'secret', id: 'nope', readOnly: true, required: true }], { root: fx.root }),
+    ).rejects.toMatchObject({ code: 'RUNNER_SECRET_MISSING' });
+    const m = await resolveRunMounts([{ type: 'secret', id: 'nope', readOnly: true, required: false }], {
+      root: fx.root,
+    });
+    expect(m.mounts).toEqual([]);
+  });
+});
+
+describe('RUN --mount=type=bind', () => {
+  it('from the context, read-only by default; rw writes are thrown away; sources stay inside', async () => {
+    const ctx = join(fx.dir, 'context');
+    mkdirSync(join(ctx, 'src'), { recursive: true });
+    writeFileSync(join(ctx, 'src/a.txt'), 'A');
+    symlinkSync('../../../../../../etc', join(ctx, 'evil'));
+    const ro = await withMounts(
+      [{ type: 'bind', target: '/src', source: 'src', readOnly: true }],
+      'cat /src/a.txt; touch /src/b || echo RO',
+      {
+        contextDir: ctx,
+      },
+    );
+    expect(ro.stdout).toBe('AtouchRO\n'.replace('touch', ''));
+    const rw = await withMounts(
+      [{ type: 'bind', target: '/src', source: 'src', readOnly: false }],
+      'echo B > /src/b; echo Z > /src/a.txt; cat /src/b',
+      {
+        contextDir: ctx,
+      },
+    );
+    expect(rw.stdout).toBe('B\n');
+    expect(readdirSync(join(ctx, 'src'))).toEqual(['a.txt']);
+    expect(readFileSync(join(ctx, 'src/a.txt'), 'utf8')).toBe('A');
+    expect(listTree(rw.upper)).toEqual([]);
+    // ../ and symlinks resolve inside the context: `evil` → <ctx>/etc, which does not exist
+    await expect(
+      resolveRunMounts([{ type: 'bind', target: '/e', source: 'evil/passwd', readOnly: true }], {
+        root: fx.root,
+        contextDir: ctx,
+      }),
+    ).rejects.toMatchObject({ code: 'RUNNER_MOUNT_SOURCE' });
+    await expect(
+      resolveRunMounts([{ type: 'bind', target: '/e', source: '../../../../etc/passwd', readOnly: true }], {
+        root: fx.root,
+        contextDir: ctx,
+      }),
+    ).rejects.toMatchObject({ code: 'RUNNER_MOUNT_SOURCE' });
+    expect(mountsMentioning(fx.dir)).toEqual([]);
+  });
+});
+
+describe('RUN --mount=type=tmpfs and type=ssh', () => {
+  it('tmpfs with a size limit, gone afterwards', async () => {
+    const r = await withMounts(
+      [{ type: 'tmpfs', target: '/scratch', size: 1024 * 1024, readOnly: false }],
+      'df -k /scratch | tail -1 | awk "{print \\$2}"; head -c 2000000 /dev/zero > /scratch/big || echo FULL',
+    );
+    expect(r.stdout).toBe('1024\nFULL\n');
+    expect(listTree(r.upper)).toEqual([]);
+  });
+
+  it('ssh forwards the agent socket and sets SSH_AUTH_SOCK', async () => {
+    const sock = join(fx.dir, 'agent.sock');
+    const server: Server = createServer((c) => c.end('agent-hello'));
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      const r = await withMounts(
+        [{ type: 'ssh', readOnly: false, required: true }],
+        'echo $SSH_AUTH_SOCK; test -S $SSH_AUTH_SOCK && echo SOCK',
+        {
+          env: { SSH_AUTH_SOCK: sock },
+        },
+      );
+      expect(r.stdout).toBe('/run/buildkit/ssh_agent.0\nSOCK\n');
+      expect(listTree(r.upper)).toEqual([]);
+    } finally {
+      server.close();
+    }
+    await expect(
+      resolveRunMounts([{ type: 'ssh', readOnly: false, required: true }], { root: fx.root, env: {} }),
+    ).rejects.toMatchObject({
+      code: 'RUNNER_SSH_MISSING',
+    });
+  });
+});
