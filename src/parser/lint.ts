@@ -33,7 +33,7 @@ export function instructionWarnings(nodes: AstNode[], instructions: Instruction[
     const kw = n.keywordAsWritten;
     const ins = instructions[i]!;
     let casing: string | undefined;
-    if (!selfConsistent(kw)) casing = 'majority';
+    if (!selfConsistent(kw)) casing = majorityLower ? 'lowercase' : 'uppercase';
     else if (majorityLower && kw === kw.toUpperCase() && kw !== kw.toLowerCase()) casing = 'lowercase';
     else if (!majorityLower && kw === kw.toLowerCase() && kw !== kw.toUpperCase()) casing = 'uppercase';
     if (casing) {
@@ -97,7 +97,7 @@ function nodeWarnings(n: AstNode, ins: Instruction): Warning[] {
         out.push(
           warning(
             'ReservedStageName',
-            `Stage name should not use the same name as reserved stage "${ins.stageName}"`,
+            `'${ins.stageName}' is reserved and should not be used as a stage name`,
             r,
           ),
         );

@@ -268,6 +268,7 @@ class ShellWord {
     const name = this.processName();
     let ch = this.next();
     let chs = ch;
+    if (ch === EOF) throw new LexError("syntax error: missing '}'");
     if (ch === '}') {
       const v = this.getEnv(name);
       if (v === undefined && this.opts.skipUnsetEnv) return `\${${name}}`;

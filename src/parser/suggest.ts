@@ -17,7 +17,7 @@ export function suggest(value: string, options: string[], caseSensitive = true):
   if (value === '') return undefined;
   const v = caseSensitive ? value : value.toLowerCase();
   let best: string | undefined;
-  let score = Math.min(3, Math.max(1, Math.ceil(v.length / 2)));
+  let score = v.length >= 4 ? 3 : 2;
   for (const o of options) {
     const d = levenshtein(v, caseSensitive ? o : o.toLowerCase());
     if (d < score) {

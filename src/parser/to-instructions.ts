@@ -144,7 +144,9 @@ export function toInstruction(node: AstNode): Instruction {
       const t = node.next.keyword;
       if (t === 'ONBUILD') fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (t === 'MAINTAINER' || t === 'FROM') fail(`${t} isn't allowed as an ONBUILD trigger`);
-      const expression = node.original.replace(/^\s*ONBUILD\s*/i, '');
+      // The image config keeps the trigger as text: heredoc bodies are appended so it re-parses whole.
+      let expression = node.original.replace(/^\s*ONBUILD\s*/i, '');
+      for (const h of node.next.heredocs) expression += `\n${h.content}${h.name}`;
       return { kind: 'ONBUILD', ...base, expression, trigger: toInstruction(node.next) };
     }
     default: {
