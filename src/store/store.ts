@@ -1,5 +1,57 @@
+import { promises as fsp } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LocalContentStore } from './content/local-content-store.js';
+import { diskUsage } from './du.js';
+import { fsck } from './fsck.js';
+import { gc } from './gc.js';
+import { FileMetaStore } from './meta.js';
+import { probeSnapshotter } from './snapshot/probe.js';
+import { LocalSnapshotter } from './snapshot/snapshotter.js';
 import type { OpenStoreOptions, Store } from './types.js';
 
-export async function openStore(_root: string, _opts: OpenStoreOptions = {}): Promise<Store> {
-  throw new Error('not implemented');
+/** The store's parts with their concrete types (gc, fsck and du use internals). */
+export interface LocalStore extends Store {
+  content: LocalContentStore;
+  snapshots: LocalSnapshotter;
+  meta: FileMetaStore;
+  /** Why overlay was not used, when the copy snapshotter was selected. */
+  snapshotterReason?: string;
+}
+
+/**
+ * Opens (creating if needed) the store at `root`: blobs/sha256, ingest, snapshots/<id>/{fs,work},
+ * meta (tags, cache, leases, layers, statcache, snapshots), tmp. The snapshotter is overlay when a
+ * probe mount works here, else the copy fallback (`store.snapshots.kind` says which).
+ */
+export async function openStore(root: string, opts: OpenStoreOptions = {}): Promise<LocalStore> {
+  root = resolve(root);
+  for (const d of ['blobs/sha256', 'ingest', 'snapshots', 'meta', 'tmp']) {
+    await fsp.mkdir(join(root, d), { recursive: true });
+  }
+  const content = new LocalContentStore(root);
+  await content.init();
+  const meta = new FileMetaStore(join(root, 'meta'));
+  await meta.init();
+  const probe = opts.snapshotter
+    ? { kind: opts.snapshotter, overlayOptions: opts.snapshotter === 'overlay' ? ['index=off'] : [] }
+    : await probeSnapshotter(root);
+  if (opts.snapshotter === 'overlay') {
+    const p = await probeSnapshotter(root);
+    if (p.kind === 'overlay') probe.overlayOptions = p.overlayOptions;
+  }
+  const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions);
+  await snapshots.records.init();
+  const store: LocalStore = {
+    root,
+    content,
+    snapshots,
+    meta,
+    tempDir: async (prefix = 'tmp') => fsp.mkdtemp(join(root, 'tmp', `${process.pid}-${prefix}-`)),
+    gc: (o) => gc(store, o),
+    fsck: (o) => fsck(store, o),
+    du: () => diskUsage(store),
+    close: async () => {},
+  };
+  if ('reason' in probe && probe.reason) store.snapshotterReason = probe.reason;
+  return store;
 }

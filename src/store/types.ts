@@ -88,6 +88,8 @@ export interface SnapshotInfo {
   id: string;
   createdAt: number;
   labels?: Record<string, string>;
+  /** Creator of an active/view snapshot: gc leaves it alone while this process lives. */
+  pid?: number;
 }
 
 export interface SnapshotUsage {
@@ -173,6 +175,20 @@ export interface LayerRecord {
 
 export type LayerCompression = 'gzip' | 'zstd' | 'uncompressed';
 
+/** What createLayer remembers for one snapshot (and SOURCE_DATE_EPOCH, which changes the tar). */
+export interface LayerCacheEntry {
+  snapshot: string;
+  sourceDateEpoch?: number;
+  diffId: Digest;
+  uncompressedSize: number;
+  layers: LayerRecord[];
+}
+
+/** The key of a LayerCacheEntry in `meta.layers`. */
+export function layerCacheKey(snapshot: string, sourceDateEpoch?: number): string {
+  return `${snapshot}\n${sourceDateEpoch ?? ''}`;
+}
+
 /** Small keyed JSON documents (temp-then-rename files). */
 export interface KeyedStore<T> {
   get(key: string): Promise<T | undefined>;
@@ -188,7 +204,7 @@ export interface MetaStore {
   cache: KeyedStore<CacheRecord>;
   leases: KeyedStore<Lease>;
   /** snapshot name → diffID → compressed layers, so a second export costs no compression. */
-  layers: KeyedStore<{ snapshot: string; diffId: Digest; uncompressedSize: number; layers: LayerRecord[] }>;
+  layers: KeyedStore<LayerCacheEntry>;
   /** Raw file store for the context module's stat cache: `meta/statcache/<key>`. */
   statCache: {
     read(key: string): Promise<Buffer | undefined>;
@@ -229,6 +245,8 @@ export interface FsckProblem {
   kind: 'blob' | 'snapshot' | 'ingest' | 'meta' | 'tmp';
   id: string;
   problem: string;
+  /** A leftover of an interrupted writer (stale ingest, temp file, orphan dir): not an inconsistency. */
+  garbage?: boolean;
   repaired: boolean;
 }
 

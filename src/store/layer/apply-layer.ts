@@ -1,12 +1,98 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Digest, isDigest } from '../../oci/digest.js';
+import { StoreError } from '../errors.js';
 import type { Store } from '../types.js';
-import type { AppliedLayer, ApplyLayerOptions, LayerSource } from './types.js';
+import { decompressStream, detectCompression } from './compression.js';
+import { extractLayer } from './extract.js';
+import { compressionOfMediaType } from './media-types.js';
+import type { AppliedLayer, ApplyLayerOptions, ExtractResult, LayerSource } from './types.js';
 
-/** Applies a layer blob (or stream) on top of `parent`, committing a new snapshot. */
+/**
+ * Applies a layer (a blob in the store, or a stream) on top of committed snapshot `parent`: prepares
+ * a snapshot, extracts into its diff dir (overlay: whiteouts as char 0/0, opaque xattr; copy
+ * snapshotter: onto the full tree), verifies the digest and diffID at EOF, and commits it under its
+ * chain ID (`sha256:` of parent chain + diffID, as containerd names them). Nothing is committed when
+ * anything fails. Applying a layer that already exists returns the existing snapshot.
+ */
 export async function applyLayer(
-  _store: Store,
-  _source: LayerSource,
-  _parent?: string,
-  _opts: ApplyLayerOptions = {},
+  store: Store,
+  source: LayerSource,
+  parent?: string,
+  opts: ApplyLayerOptions = {},
 ): Promise<AppliedLayer> {
-  throw new Error('not implemented');
+  const input = isDigest(source) ? await store.content.read(source as Digest) : (source as Readable);
+  const expectedDigest = opts.expectedDigest ?? (isDigest(source) ? (source as Digest) : undefined);
+  const key = `apply-${process.pid}-${randomBytes(6).toString('hex')}`;
+  await store.snapshots.prepare(key, parent);
+  try {
+    const dir = store.snapshots.diffDir(key);
+    const mode = store.snapshots.kind === 'overlay' ? 'overlay' : 'flat';
+    const raw = createHash('sha256');
+    let rawSize = 0;
+    const hasher = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        raw.update(chunk);
+        rawSize += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    const head = await peek(input);
+    const compression =
+      (opts.mediaType && compressionOfMediaType(opts.mediaType)) || detectCompression(head.first);
+    let res: ExtractResult | undefined;
+    await pipeline(head.stream, hasher, decompressStream(compression), async (src: AsyncIterable<Buffer>) => {
+      res = await extractLayer(Readable.from(src), dir, { mode });
+    });
+    const digest = `sha256:${raw.digest('hex')}` as Digest;
+    if (expectedDigest && digest !== expectedDigest) {
+      throw new StoreError(
+        'DIGEST_MISMATCH',
+        `layer digest mismatch: expected ${expectedDigest}, got ${digest}`,
+      );
+    }
+    const diffId = res!.diffId;
+    if (opts.expectedDiffId && diffId !== opts.expectedDiffId) {
+      throw new StoreError(
+        'DIGEST_MISMATCH',
+        `layer diffID mismatch: expected ${opts.expectedDiffId}, got ${diffId}`,
+      );
+    }
+    const parentChain = parent
+      ? ((await store.snapshots.stat(parent)).labels?.['tsbuild.chainid'] ?? parent)
+      : undefined;
+    const chainId = parentChain
+      ? `sha256:${createHash('sha256').update(`${parentChain} ${diffId}`).digest('hex')}`
+      : diffId;
+    const name = opts.name ?? chainId;
+    const existing = await store.snapshots.tryStat(name);
+    if (existing?.kind === 'committed') {
+      await store.snapshots.remove(key);
+      return { snapshot: name, diffId, digest, size: rawSize };
+    }
+    await store.snapshots.commit(name, key, {
+      labels: { 'tsbuild.chainid': chainId, 'tsbuild.diffid': diffId },
+    });
+    return { snapshot: name, diffId, digest, size: rawSize };
+  } catch (e) {
+    await store.snapshots.remove(key).catch(() => {});
+    throw e;
+  }
+}
+
+/** Reads the first chunk (to sniff the compression) and gives back a stream with it put back. */
+async function peek(input: Readable): Promise<{ first: Buffer; stream: Readable }> {
+  const it = input[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? Buffer.alloc(0) : (first.value as Buffer);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value as Buffer;
+    }
+  }
+  return { first: head, stream: Readable.from(rest(), { objectMode: false }) };
 }

@@ -1,14 +1,125 @@
-import type { Duplex } from 'node:stream';
+import { createRequire } from 'node:module';
+import { Transform, type TransformCallback } from 'node:stream';
+import { crc32, createGunzip } from 'node:zlib';
 import type { LayerCompression as Compression } from '../types.js';
+import { gzipPool } from './worker-pool.js';
 
-/** A transform compressing with `compression` (gzip: parallel deterministic blocks; zstd: worker). */
-export function compressStream(_compression: Compression, _opts: { level?: number } = {}): Duplex {
-  throw new Error('not implemented');
+const BLOCK = 128 * 1024;
+const DICT = 32 * 1024;
+// gzip header: magic, deflate, no flags, mtime 0, xfl 0, OS 3 (Unix): fixed, so output is deterministic.
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+// A final empty fixed-Huffman block: ends the deflate stream after the sync-flushed blocks.
+const DEFLATE_END = Buffer.from([3, 0]);
+
+/**
+ * Parallel gzip (the pigz approach): the input is cut into fixed 128 KiB blocks, each deflated in a
+ * worker primed with the previous block's last 32 KiB and sync-flushed; the blocks concatenate into
+ * one deflate stream. Fixed block size and header → the same input gives the same bytes on any
+ * machine, whatever the core count or how the input was chunked. CRC-32 runs here, in order.
+ */
+export class ParallelGzip extends Transform {
+  readonly #level: number;
+  #block = Buffer.allocUnsafeSlow(BLOCK);
+  #used = 0;
+  #dict: Buffer | undefined;
+  #crc = 0;
+  #isize = 0;
+  #queue: Promise<Buffer>[] = [];
+  #started = false;
+
+  constructor(level = 6) {
+    super({ highWaterMark: 1 << 20 });
+    this.#level = level;
+  }
+
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    if (!this.#started) {
+      this.#started = true;
+      this.push(GZIP_HEADER);
+    }
+    this.#crc = crc32(chunk, this.#crc);
+    this.#isize = (this.#isize + chunk.length) >>> 0;
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(BLOCK - this.#used, chunk.length - off);
+      chunk.copy(this.#block, this.#used, off, off + n);
+      this.#used += n;
+      off += n;
+      if (this.#used === BLOCK) this.#dispatch();
+    }
+    this.#drain(gzipPool().size * 2).then(() => cb(), cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (!this.#started) this.push(GZIP_HEADER);
+    if (this.#used > 0) this.#dispatch();
+    this.#drain(0)
+      .then(() => {
+        const trailer = Buffer.alloc(8);
+        trailer.writeUInt32LE(this.#crc >>> 0, 0);
+        trailer.writeUInt32LE(this.#isize, 4);
+        this.push(DEFLATE_END);
+        this.push(trailer);
+        cb();
+      })
+      .catch(cb);
+  }
+
+  #dispatch(): void {
+    const data = this.#block.subarray(0, this.#used);
+    const nextDict = Buffer.from(data.subarray(Math.max(0, data.length - DICT)));
+    this.#queue.push(gzipPool().deflate(data, this.#dict, this.#level));
+    this.#dict = nextDict;
+    this.#block = Buffer.allocUnsafeSlow(BLOCK);
+    this.#used = 0;
+  }
+
+  /** Pushes finished blocks in order until at most `max` are in flight. */
+  async #drain(max: number): Promise<void> {
+    while (this.#queue.length > max) this.push(await this.#queue.shift()!);
+  }
 }
 
-/** A transform decompressing `compression`. */
-export function decompressStream(_compression: Compression): Duplex {
-  throw new Error('not implemented');
+const require = createRequire(import.meta.url);
+type ZstdModule = typeof import('zstd-napi');
+let zstd: ZstdModule | undefined;
+function zstdModule(): ZstdModule {
+  zstd ??= require('zstd-napi') as ZstdModule;
+  return zstd;
+}
+
+/** zstd with libzstd's own worker threads (nbWorkers ≥ 1 gives identical output for any count). */
+function zstdCompress(level: number): Transform {
+  const z = zstdModule();
+  try {
+    return new z.CompressStream({ compressionLevel: level, nbWorkers: 2 });
+  } catch {
+    return new z.CompressStream({ compressionLevel: level });
+  }
+}
+
+/** A transform compressing with `compression`. */
+export function compressStream(compression: Compression, opts: { level?: number } = {}): Transform {
+  switch (compression) {
+    case 'gzip':
+      return new ParallelGzip(opts.level ?? 6);
+    case 'zstd':
+      return zstdCompress(opts.level ?? 3);
+    default:
+      return new Transform({ transform: (c, _e, cb) => cb(null, c) });
+  }
+}
+
+/** A transform decompressing `compression` (streams; verification is the caller's hash). */
+export function decompressStream(compression: Compression): Transform {
+  switch (compression) {
+    case 'gzip':
+      return createGunzip({ chunkSize: 1 << 20 });
+    case 'zstd':
+      return new (zstdModule().DecompressStream)();
+    default:
+      return new Transform({ transform: (c, _e, cb) => cb(null, c) });
+  }
 }
 
 /** Sniffs gzip/zstd magic bytes. */

@@ -1,11 +1,79 @@
-import type { Store } from '../types.js';
+import { pipeline } from 'node:stream/promises';
+import type { Digest } from '../../oci/digest.js';
+import { StoreError } from '../errors.js';
+import { type LayerRecord, layerCacheKey, type Store } from '../types.js';
+import { compressStream } from './compression.js';
+import { layerMediaType } from './media-types.js';
+import { layerTarStream } from './tar-writer.js';
 import type { CompressedLayer, CreateLayerOptions } from './types.js';
 
-/** The layer blob of a committed snapshot, compressed once per codec and remembered. */
+const DEFAULT_LEVEL = { gzip: 6, zstd: 3, uncompressed: 0 } as const;
+
+/**
+ * The layer blob of a committed snapshot. The tar is made from the snapshot's diff dir (no full-tree
+ * walk), compressed while it streams into the content store (hashed on the way: diffID before the
+ * codec, digest after), and remembered in meta (snapshot + SOURCE_DATE_EPOCH → diffID → blob per
+ * codec and level), so asking again costs a lookup.
+ */
 export async function createLayer(
-  _store: Store,
-  _snapshot: string,
-  _opts: CreateLayerOptions = {},
+  store: Store,
+  snapshot: string,
+  opts: CreateLayerOptions = {},
 ): Promise<CompressedLayer> {
-  throw new Error('not implemented');
+  const compression = opts.compression ?? 'gzip';
+  const level = opts.level ?? DEFAULT_LEVEL[compression];
+  const info = await store.snapshots.stat(snapshot);
+  if (info.kind !== 'committed') {
+    throw new StoreError(
+      'SNAPSHOT_STATE',
+      `snapshot ${JSON.stringify(snapshot)} is ${info.kind}: commit it first`,
+    );
+  }
+  const key = layerCacheKey(snapshot, opts.sourceDateEpoch);
+  const mediaType = layerMediaType(compression, opts.docker ?? false);
+  const cached = await store.meta.layers.get(key);
+  const hit = cached?.layers.find((l) => l.compression === compression && (l.level ?? 0) === level);
+  if (cached && hit && (await store.content.has(hit.digest))) {
+    return { ...pick(hit, cached.diffId, cached.uncompressedSize), mediaType };
+  }
+  const lowerDirs = await store.snapshots.lowerDirs(snapshot);
+  const tarOpts =
+    opts.sourceDateEpoch === undefined ? { lowerDirs } : { lowerDirs, sourceDateEpoch: opts.sourceDateEpoch };
+  const { stream, result } = layerTarStream(store.snapshots.diffDir(snapshot), tarOpts);
+  const w = await store.content.writer({
+    ref: `layer-${snapshot}-${compression}-${process.pid}-${Date.now()}`,
+  });
+  try {
+    await pipeline(stream, compressStream(compression, { level }), w);
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  const blob = await w.commit();
+  const tar = result();
+  const record: LayerRecord = {
+    diffId: tar.diffId,
+    compression,
+    level,
+    digest: blob.digest,
+    size: blob.size,
+    mediaType,
+  };
+  // Re-read before writing: a concurrent export may have added another codec meanwhile.
+  const now = await store.meta.layers.get(key);
+  const others = (now?.diffId === tar.diffId ? now.layers : []).filter(
+    (l) => !(l.compression === compression && (l.level ?? 0) === level),
+  );
+  await store.meta.layers.put(key, {
+    snapshot,
+    ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+    diffId: tar.diffId,
+    uncompressedSize: tar.size,
+    layers: [...others, record],
+  });
+  return { ...pick(record, tar.diffId, tar.size), mediaType };
+}
+
+function pick(l: LayerRecord, diffId: Digest, uncompressedSize: number): Omit<CompressedLayer, 'mediaType'> {
+  return { diffId, digest: l.digest, size: l.size, compression: l.compression, uncompressedSize };
 }

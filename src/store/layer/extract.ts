@@ -1,11 +1,284 @@
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  type Stats,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { Digest } from '../../oci/digest.js';
+import { StoreError } from '../errors.js';
+import { cleanEntryPath, RootResolver, unsafe } from './root-resolver.js';
+import { makeNodes, type NodeSpec, writeXattrs } from './special-files.js';
+import { type ReadEntry, TarReader, type TarSink } from './tar-reader.js';
 import type { ExtractOptions, ExtractResult } from './types.js';
 
-/** Extracts an uncompressed layer tar into `dir`, confined to it. */
+const WH = '.wh.';
+const OPQ = '.wh..wh..opq';
+
+/**
+ * Extracts an uncompressed layer tar into `dir`, confined to it: names are cleaned, every parent is
+ * resolved inside `dir` (symlinks followed as in a chroot), hardlink targets too, an entry never
+ * writes through an existing symlink. Whiteouts apply only to what was there before this layer (OCI
+ * image-spec layer.md), whatever their position: 'flat' deletes, 'overlay' records char 0/0 nodes and
+ * the opaque xattr for the overlay upper.
+ */
 export async function extractLayer(
-  _input: Readable,
-  _dir: string,
-  _opts: ExtractOptions,
+  input: Readable,
+  dir: string,
+  opts: ExtractOptions,
 ): Promise<ExtractResult> {
-  throw new Error('not implemented');
+  const root = realpathSync(dir);
+  const sink = new ExtractSink(root, opts);
+  const reader = new TarReader(sink);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of input) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (!reader.done) reader.write(chunk as Buffer);
+    }
+    reader.end();
+  } catch (e) {
+    sink.abort();
+    input.destroy();
+    if (e instanceof StoreError) throw e;
+    throw new StoreError('LAYER_INVALID', `extracting layer failed: ${(e as Error).message}`, { cause: e });
+  }
+  await sink.finish();
+  return { entries: reader.entries, size, diffId: `sha256:${hash.digest('hex')}` as Digest };
+}
+
+class ExtractSink implements TarSink {
+  readonly #r: RootResolver;
+  readonly #opts: ExtractOptions;
+  readonly #sameOwner: boolean;
+  readonly #devices: 'create' | 'skip' | 'error';
+  /** Paths this layer wrote: whiteouts and opaque markers never remove them. */
+  readonly #written = new Set<string>();
+  #fd = -1;
+  #cur?: ReadEntry;
+  readonly #dirTimes: [string, number][] = [];
+  readonly #nodes: (NodeSpec & { e: ReadEntry })[] = [];
+  readonly #xattrs: { path: string; name: string; value: Buffer }[] = [];
+
+  constructor(root: string, opts: ExtractOptions) {
+    this.#r = new RootResolver(root);
+    this.#opts = opts;
+    const isRoot = process.getuid?.() === 0;
+    this.#sameOwner = opts.sameOwner ?? isRoot;
+    this.#devices = opts.devices ?? (isRoot && opts.mode === 'overlay' ? 'create' : 'skip');
+  }
+
+  entry(e: ReadEntry): void {
+    const rel = cleanEntryPath(e.name);
+    this.#cur = undefined;
+    if (rel === '') return; // the root itself: its metadata belongs to whoever owns `dir`
+    const base = rel.slice(rel.lastIndexOf('/') + 1);
+    if (base.startsWith(WH)) {
+      this.#whiteout(rel, base);
+      return;
+    }
+    const { path } = this.#r.entry(rel);
+    const existing = lstatOrUndefined(path);
+    if (existing && !(existing.isDirectory() && e.type === 'Directory')) this.#removeExisting(path, existing);
+    this.#written.add(path);
+    this.#create(e, path);
+  }
+
+  data(chunk: Buffer): void {
+    if (this.#fd < 0) return;
+    let off = 0;
+    while (off < chunk.length) off += writeSync(this.#fd, chunk, off, chunk.length - off);
+  }
+
+  endEntry(): void {
+    if (this.#fd < 0 || !this.#cur) return;
+    const e = this.#cur;
+    try {
+      if (this.#sameOwner) fchownSync(this.#fd, e.uid, e.gid);
+      // chmod after chown: chown clears setuid/setgid.
+      fchmodSync(this.#fd, e.mode);
+      futimesSync(this.#fd, e.mtime, e.mtime);
+    } finally {
+      closeSync(this.#fd);
+      this.#fd = -1;
+    }
+  }
+
+  abort(): void {
+    if (this.#fd >= 0) closeSync(this.#fd);
+    this.#fd = -1;
+  }
+
+  #removeExisting(path: string, st: Stats): void {
+    if (st.isDirectory()) {
+      rmSync(path, { recursive: true, force: true });
+      this.#r.invalidate();
+    } else unlinkSync(path);
+  }
+
+  #create(e: ReadEntry, path: string): void {
+    switch (e.type) {
+      case 'Directory': {
+        if (!lstatOrUndefined(path)) mkdirSync(path, 0o700);
+        if (this.#sameOwner) lchownSync(path, e.uid, e.gid);
+        chmodSync(path, e.mode);
+        this.#dirTimes.push([path, e.mtime]);
+        this.#xattr(path, e);
+        return;
+      }
+      case 'File': {
+        this.#fd = openSync(
+          path,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+          0o600,
+        );
+        this.#cur = e;
+        this.#xattr(path, e);
+        return;
+      }
+      case 'SymbolicLink': {
+        symlinkSync(e.linkpath, path);
+        this.#r.invalidate();
+        if (this.#sameOwner) lchownSync(path, e.uid, e.gid);
+        lutimesSync(path, e.mtime, e.mtime);
+        return;
+      }
+      case 'Link': {
+        if (e.linkpath === '') throw new StoreError('LAYER_INVALID', `hardlink ${e.name} has no target`);
+        const target = this.#r.entry(cleanLink(e.linkpath, e.name)).path;
+        const st = lstatOrUndefined(target);
+        if (!st || st.isDirectory()) {
+          throw new StoreError(
+            'LAYER_INVALID',
+            `hardlink ${e.name} → ${e.linkpath}: target missing or a directory`,
+          );
+        }
+        linkSync(target, path);
+        return;
+      }
+      default:
+        this.#special(e, path);
+    }
+  }
+
+  #special(e: ReadEntry, path: string): void {
+    if (this.#devices === 'error') throw unsafe(e.name, `${e.type} entries are not allowed here`);
+    if (this.#devices === 'skip') return;
+    const type = e.type === 'FIFO' ? 'p' : e.type === 'BlockDevice' ? 'b' : 'c';
+    this.#nodes.push({ path, type, major: e.devmajor, minor: e.devminor, e });
+  }
+
+  #xattr(path: string, e: ReadEntry): void {
+    for (const [name, value] of e.xattrs) {
+      // overlay's own attributes could redirect lookups outside this layer: never taken from a tar.
+      if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) continue;
+      this.#xattrs.push({ path, name, value });
+    }
+  }
+
+  #whiteout(rel: string, base: string): void {
+    const i = rel.lastIndexOf('/');
+    const parent = this.#r.dir(i < 0 ? '' : rel.slice(0, i));
+    if (base === OPQ) {
+      if (this.#opts.mode === 'overlay') {
+        const key = this.#opts.userxattr ? 'user.overlay.opaque' : 'trusted.overlay.opaque';
+        this.#xattrs.push({ path: parent, name: key, value: Buffer.from('y') });
+      } else this.#clearLower(parent);
+      return;
+    }
+    if (base.startsWith(`${WH}${WH}`)) return; // aufs metadata (.wh..wh.plnk…): not content
+    const victim = base.slice(WH.length);
+    if (victim === '' || victim === '.' || victim === '..') throw unsafe(rel, 'bad whiteout name');
+    const path = `${parent}/${victim}`;
+    if (this.#written.has(path)) return; // whiteouts hide lower layers only
+    if (this.#opts.mode === 'flat') {
+      rmSync(path, { recursive: true, force: true });
+      this.#r.invalidate();
+    } else {
+      this.#nodes.push({ path, type: 'c', major: 0, minor: 0, e: whiteoutEntry });
+    }
+  }
+
+  /** Opaque dir, flat mode: remove what lower layers put under `dir`, keep what this layer wrote. */
+  #clearLower(dir: string): void {
+    for (const name of readdirSync(dir)) {
+      const p = `${dir}/${name}`;
+      if (!this.#written.has(p)) {
+        rmSync(p, { recursive: true, force: true });
+        this.#r.invalidate();
+      } else if (lstatSync(p).isDirectory()) this.#clearLower(p);
+    }
+  }
+
+  /** Deferred work, re-checked: nothing here follows a symlink a later entry may have planted. */
+  async finish(): Promise<void> {
+    const still = (path: string) => this.#r.entry(this.#r.relOf(path)).path === path;
+    const nodes = this.#nodes.filter((n) => still(n.path) && !lstatOrUndefined(n.path));
+    await makeNodes(nodes);
+    for (const n of nodes) {
+      if (n.e === whiteoutEntry) continue;
+      if (this.#sameOwner) lchownSync(n.path, n.e.uid, n.e.gid);
+      chmodSync(n.path, n.e.mode);
+      lutimesSync(n.path, n.e.mtime, n.e.mtime);
+      this.#xattr(n.path, n.e);
+    }
+    const xs = this.#xattrs.filter((x) => {
+      const st = lstatOrUndefined(x.path);
+      return st !== undefined && !st.isSymbolicLink() && (x.path === this.#r.root || still(x.path));
+    });
+    await writeXattrs(
+      this.#r.root,
+      xs.map((x) => ({ rel: this.#r.relOf(x.path), name: x.name, value: x.value })),
+    );
+    for (let i = this.#dirTimes.length - 1; i >= 0; i--) {
+      const [path, t] = this.#dirTimes[i]!;
+      if (lstatOrUndefined(path)?.isDirectory() && still(path)) lutimesSync(path, t, t);
+    }
+  }
+}
+
+const whiteoutEntry: ReadEntry = {
+  name: '',
+  type: 'CharacterDevice',
+  mode: 0,
+  uid: 0,
+  gid: 0,
+  size: 0,
+  mtime: 0,
+  linkpath: '',
+  devmajor: 0,
+  devminor: 0,
+  xattrs: [],
+};
+
+function cleanLink(linkpath: string, name: string): string {
+  const rel = cleanEntryPath(linkpath);
+  if (rel === '') throw unsafe(name, 'hardlink to the root');
+  return rel;
+}
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,11 +1,254 @@
-import type { Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { Readable, Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Digest } from '../../oci/digest.js';
+import { readXattrs, type XattrMap } from './special-files.js';
+import { BLOCK, encodeEntryHeader, padding, type TarEntry } from './tar-format.js';
 import type { LayerTarOptions, LayerTarResult } from './types.js';
 
-/** Writes the OCI layer tar of a diff dir to `out`. */
+const CHUNK = 1 << 20;
+
+/** Writes the OCI layer tar of a diff dir to `out` (which it ends); returns the diffID. */
 export async function writeLayerTar(
-  _diffDir: string,
-  _out: Writable,
-  _opts: LayerTarOptions = {},
+  diffDir: string,
+  out: Writable,
+  opts: LayerTarOptions = {},
 ): Promise<LayerTarResult> {
-  throw new Error('not implemented');
+  const { stream, result } = layerTarStream(diffDir, opts);
+  await pipeline(stream, out);
+  return result();
+}
+
+/**
+ * The layer tar of a diff dir as a stream: entries depth-first in sorted name order, overlay
+ * whiteouts (char 0/0) as `.wh.<name>`, opaque dirs as `<dir>/.wh..wh..opq`, hardlinks as links to
+ * the first path, xattrs as PAX SCHILY.xattr.*, sockets skipped, mtimes clamped to SOURCE_DATE_EPOCH.
+ * `result()` is valid once the stream has ended.
+ */
+export function layerTarStream(
+  diffDir: string,
+  opts: LayerTarOptions = {},
+): { stream: Readable; result: () => LayerTarResult } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const counter = { entries: 0 };
+  const hasher = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const gen = Readable.from(generateTar(diffDir, opts, counter), { objectMode: false });
+  gen.on('error', (e) => hasher.destroy(e));
+  const stream = gen.pipe(hasher);
+  let digest: Digest | undefined;
+  return {
+    stream,
+    result: () => {
+      digest ??= `sha256:${hash.digest('hex')}`;
+      return { diffId: digest, size, entries: counter.entries };
+    },
+  };
+}
+
+class Batch {
+  buf = Buffer.allocUnsafe(CHUNK);
+  used = 0;
+  ready: Buffer[] = [];
+
+  put(data: Buffer): void {
+    let off = 0;
+    while (off < data.length) {
+      const n = Math.min(data.length - off, CHUNK - this.used);
+      data.copy(this.buf, this.used, off, off + n);
+      this.used += n;
+      off += n;
+      if (this.used === CHUNK) this.cut();
+    }
+  }
+
+  /** Reads `size` bytes of a file straight into the batch (zero-padded if the file shrank). */
+  putFile(path: string, size: number): void {
+    const fd = openSync(path, 'r');
+    try {
+      let left = size;
+      while (left > 0) {
+        const want = Math.min(left, CHUNK - this.used);
+        const n = readSync(fd, this.buf, this.used, want, null);
+        if (n === 0) {
+          this.buf.fill(0, this.used, this.used + want);
+          this.used += want;
+          left -= want;
+        } else {
+          this.used += n;
+          left -= n;
+        }
+        if (this.used === CHUNK) this.cut();
+      }
+    } finally {
+      closeSync(fd);
+    }
+    this.put(Buffer.alloc(padding(size)));
+  }
+
+  cut(): void {
+    if (this.used === 0) return;
+    this.ready.push(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.used = 0;
+  }
+}
+
+interface WalkState {
+  root: string;
+  opts: LayerTarOptions;
+  xattrs: XattrMap;
+  links: Map<string, string>;
+  skip: Set<string>;
+  epoch?: number;
+  counter: { entries: number };
+}
+
+async function* generateTar(
+  root: string,
+  opts: LayerTarOptions,
+  counter: { entries: number },
+): AsyncGenerator<Buffer> {
+  const st: WalkState = {
+    root,
+    opts,
+    xattrs: await readXattrs(root),
+    links: new Map(),
+    skip: opts.lowerDirs ? runtimeStubs(root, opts.lowerDirs) : new Set(),
+    counter,
+  };
+  if (opts.sourceDateEpoch !== undefined) st.epoch = opts.sourceDateEpoch;
+  const batch = new Batch();
+  yield* walkDir(st, batch, '');
+  batch.put(Buffer.alloc(BLOCK * 2));
+  batch.cut();
+  while (batch.ready.length > 0) yield batch.ready.shift()!;
+}
+
+/** Depth-first, sorted: a directory's children come right after it, before its next sibling. */
+function* walkDir(st: WalkState, batch: Batch, rel: string): Generator<Buffer> {
+  for (const name of readdirSync(join(st.root, rel)).sort()) {
+    const r = rel ? `${rel}/${name}` : name;
+    if (st.skip.has(r)) continue;
+    const isDir = emitEntry(st, batch, r, name, lstatSync(join(st.root, r)));
+    while (batch.ready.length > 0) yield batch.ready.shift()!;
+    if (isDir) yield* walkDir(st, batch, r);
+  }
+}
+
+function xattrsOf(st: WalkState, rel: string): [string, Buffer][] {
+  const all = st.xattrs.get(rel) ?? [];
+  // overlay's own attributes (opaque, redirect, origin…) are not content.
+  return all.filter(([n]) => !n.startsWith('trusted.overlay.') && !n.startsWith('user.overlay.'));
+}
+
+function isOpaque(st: WalkState, rel: string): boolean {
+  const key = st.opts.userxattr ? 'user.overlay.opaque' : 'trusted.overlay.opaque';
+  return (st.xattrs.get(rel) ?? []).some(([n, v]) => n === key && v.toString() === 'y');
+}
+
+/** Emits one entry; returns true for a directory (whose children come next). */
+function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: Stats): boolean {
+  const mtime = clamp(Math.floor(s.mtimeMs / 1000), st.epoch);
+  const base = { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: 0, mtime };
+  const overlay = (st.opts.source ?? 'overlay') === 'overlay';
+  const add = (e: TarEntry) => {
+    batch.put(encodeEntryHeader(e));
+    st.counter.entries++;
+  };
+  if (s.isSocket()) return false;
+  if (overlay && s.isCharacterDevice() && s.rdev === 0) {
+    const dir = rel.slice(0, rel.length - name.length);
+    add({ ...base, mode: 0, path: `${dir}.wh.${name}`, type: 'File' });
+    return false;
+  }
+  const xattrs = xattrsOf(st, rel);
+  const withX = xattrs.length > 0 ? { xattrs } : {};
+  if (s.isDirectory()) {
+    add({ ...base, ...withX, path: `${rel}/`, type: 'Directory' });
+    if (overlay && isOpaque(st, rel)) add({ ...base, mode: 0, path: `${rel}/.wh..wh..opq`, type: 'File' });
+    return true;
+  }
+  if (s.isSymbolicLink()) {
+    add({ ...base, ...withX, path: rel, type: 'SymbolicLink', linkpath: readlinkSync(join(st.root, rel)) });
+  } else if (s.isFile()) {
+    if (s.nlink > 1) {
+      const key = `${s.dev}:${s.ino}`;
+      const first = st.links.get(key);
+      if (first !== undefined) {
+        add({ ...base, ...withX, path: rel, type: 'Link', linkpath: first });
+        return false;
+      }
+      st.links.set(key, rel);
+    }
+    add({ ...base, ...withX, path: rel, type: 'File', size: s.size });
+    batch.putFile(join(st.root, rel), s.size);
+  } else if (s.isFIFO()) {
+    add({ ...base, ...withX, path: rel, type: 'FIFO' });
+  } else if (s.isCharacterDevice() || s.isBlockDevice()) {
+    add({
+      ...base,
+      ...withX,
+      path: rel,
+      type: s.isCharacterDevice() ? 'CharacterDevice' : 'BlockDevice',
+      devmajor: major(s.rdev),
+      devminor: minor(s.rdev),
+    });
+  }
+  return false;
+}
+
+function clamp(t: number, epoch: number | undefined): number {
+  return epoch !== undefined && t > epoch ? epoch : t;
+}
+
+export function major(rdev: number): number {
+  return Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn);
+}
+
+export function minor(rdev: number): number {
+  return (rdev & 0xff) | Number((BigInt(rdev) >> 12n) & ~0xffn);
+}
+
+/**
+ * Mount stubs a runtime leaves in an upper dir: empty /etc/hosts, /etc/resolv.conf, /etc/hostname
+ * and empty /proc, /sys, /dev, when the path does not exist in any lower. /etc goes too when it
+ * was created only to hold such stubs.
+ */
+export function runtimeStubs(root: string, lowers: string[]): Set<string> {
+  const skip = new Set<string>();
+  const below = (rel: string) => lowers.some((l) => lstatOrUndefined(join(l, rel)) !== undefined);
+  for (const f of ['etc/hosts', 'etc/resolv.conf', 'etc/hostname']) {
+    const s = lstatOrUndefined(join(root, f));
+    if (s?.isFile() && s.size === 0 && !below(f)) skip.add(f);
+  }
+  for (const d of ['proc', 'sys', 'dev']) {
+    const s = lstatOrUndefined(join(root, d));
+    if (s?.isDirectory() && readdirSync(join(root, d)).length === 0 && !below(d)) skip.add(d);
+  }
+  const etc = lstatOrUndefined(join(root, 'etc'));
+  if (
+    etc?.isDirectory() &&
+    !below('etc') &&
+    readdirSync(join(root, 'etc')).every((n) => skip.has(`etc/${n}`))
+  ) {
+    if (readdirSync(join(root, 'etc')).length > 0) skip.add('etc');
+  }
+  return skip;
+}
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
 }

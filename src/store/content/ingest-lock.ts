@@ -1,0 +1,69 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { isEnoent, pidAlive } from '../atomic.js';
+import { StoreError } from '../errors.js';
+
+export interface LockInfo {
+  pid: number;
+  ref: string;
+  startedAt: number;
+}
+
+/** A lock file with no readable owner is in the middle of being written: stale only after this long. */
+const UNREADABLE_GRACE_MS = 10_000;
+
+/** Reads a lock: its owner, whether that owner is alive, and its age. */
+export async function readLock(
+  dir: string,
+): Promise<{ info?: LockInfo; alive: boolean; ageMs: number } | undefined> {
+  const path = join(dir, 'lock');
+  let st: import('node:fs').Stats;
+  try {
+    st = await fsp.stat(path);
+  } catch (e) {
+    if (isEnoent(e)) return undefined;
+    throw e;
+  }
+  const ageMs = Date.now() - st.mtimeMs;
+  try {
+    const info = JSON.parse(await fsp.readFile(path, 'utf8')) as LockInfo;
+    return { info, alive: pidAlive(info.pid), ageMs };
+  } catch {
+    return { alive: ageMs < UNREADABLE_GRACE_MS, ageMs };
+  }
+}
+
+/**
+ * Takes the per-ref ingest lock, failing fast (INGEST_LOCKED, with the lock's age) if a live process
+ * holds it. A lock left by a dead process (kill -9) is taken over.
+ */
+export async function acquireIngestLock(dir: string, ref: string): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true });
+  const path = join(dir, 'lock');
+  const body = JSON.stringify({ pid: process.pid, ref, startedAt: Date.now() } satisfies LockInfo);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await fsp.writeFile(path, body, { flag: 'wx' });
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // ENOENT: a cleaner removed the (lock-less) dir between our mkdir and this create.
+      if (code === 'ENOENT') {
+        await fsp.mkdir(dir, { recursive: true });
+        continue;
+      }
+      if (code !== 'EEXIST') throw e;
+    }
+    const held = await readLock(dir);
+    if (held?.alive) {
+      const age = Math.round(held.ageMs / 1000);
+      throw new StoreError('INGEST_LOCKED', `ingest ${JSON.stringify(ref)} is locked (for ${age}s)`, {
+        hint: `another writer (pid ${held.info?.pid ?? '?'}) is writing this blob; retry when it finishes`,
+      });
+    }
+    // Stale: its owner died. Remove and retry (mkdir again: a racing cleaner may have removed the dir).
+    await fsp.rm(path, { force: true });
+    await fsp.mkdir(dir, { recursive: true });
+  }
+  throw new StoreError('INGEST_LOCKED', `could not lock ingest ${JSON.stringify(ref)}`);
+}

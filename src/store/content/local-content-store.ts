@@ -1,0 +1,180 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobRef } from '../../oci/descriptor.js';
+import { type Digest, digestFromHex, digestHex, isDigest } from '../../oci/digest.js';
+import { isEnoent, isTempName } from '../atomic.js';
+import { StoreError } from '../errors.js';
+import type { BlobInfo, ContentStore, ContentWriter, IngestStatus, WriterOptions } from '../types.js';
+import { LocalContentWriter } from './content-writer.js';
+import { acquireIngestLock, readLock } from './ingest-lock.js';
+
+/** Content store on a local filesystem: `blobs/sha256/<hex>`, writes through `ingest/<sha256(ref)>/`. */
+export class LocalContentStore implements ContentStore {
+  readonly root: string;
+  readonly #blobs: string;
+  readonly #ingest: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.#blobs = join(root, 'blobs', 'sha256');
+    this.#ingest = join(root, 'ingest');
+  }
+
+  async init(): Promise<void> {
+    await fsp.mkdir(this.#blobs, { recursive: true });
+    await fsp.mkdir(this.#ingest, { recursive: true });
+  }
+
+  blobPath(digest: Digest): string {
+    return join(this.#blobs, digestHex(digest));
+  }
+
+  async info(digest: Digest): Promise<BlobInfo> {
+    try {
+      const st = await fsp.stat(this.blobPath(digest));
+      return { digest, size: st.size, createdAt: st.mtimeMs };
+    } catch (e) {
+      if (isEnoent(e)) throw notFound(digest);
+      throw e;
+    }
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    return fsp.stat(this.blobPath(digest)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async read(digest: Digest, opts: { start?: number; end?: number } = {}): Promise<Readable> {
+    // Open first: a concurrent delete after this point cannot break the stream.
+    const fh = await fsp.open(this.blobPath(digest), 'r').catch((e) => {
+      throw isEnoent(e) ? notFound(digest) : e;
+    });
+    return createReadStream('', { fd: fh, start: opts.start, end: opts.end, highWaterMark: 1 << 20 });
+  }
+
+  async readAt(digest: Digest, offset: number, length: number): Promise<Buffer> {
+    const fh = await fsp.open(this.blobPath(digest), 'r').catch((e) => {
+      throw isEnoent(e) ? notFound(digest) : e;
+    });
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async writer(opts: WriterOptions): Promise<ContentWriter> {
+    if (opts.expected?.digest !== undefined && !isDigest(opts.expected.digest))
+      digestHex(opts.expected.digest);
+    const dir = this.ingestDir(opts.ref);
+    await acquireIngestLock(dir, opts.ref);
+    try {
+      await fsp.writeFile(join(dir, 'ref'), opts.ref);
+      const data = join(dir, 'data');
+      const fh = await fsp.open(data, 'w', 0o644);
+      return new LocalContentWriter(opts.ref, fh, { dir, data, blobsDir: this.#blobs }, opts.expected);
+    } catch (e) {
+      await fsp.rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  async ingest(source: Readable | Uint8Array | string, expected: Partial<BlobRef> = {}): Promise<BlobRef> {
+    if (expected.digest !== undefined && (await this.has(expected.digest))) {
+      const info = await this.info(expected.digest);
+      if (source instanceof Readable) source.destroy();
+      if (expected.size !== undefined && expected.size !== info.size) {
+        throw new StoreError(
+          'SIZE_MISMATCH',
+          `${expected.digest} is ${info.size} bytes, expected ${expected.size}`,
+        );
+      }
+      return { digest: expected.digest, size: info.size };
+    }
+    // A private ref: concurrent ingests of the same content each write their own file and the
+    // first rename wins; the others find the blob there (success).
+    const ref = `ingest-${process.pid}-${randomBytes(8).toString('hex')}`;
+    const w = await this.writer({ ref, expected });
+    try {
+      const input = source instanceof Readable ? source : Readable.from([Buffer.from(source)]);
+      await pipeline(input, w);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    return w.commit();
+  }
+
+  async walk(fn: (info: BlobInfo) => void | Promise<void>): Promise<void> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.#blobs);
+    } catch (e) {
+      if (isEnoent(e)) return;
+      throw e;
+    }
+    for (const name of names.sort()) {
+      if (isTempName(name) || !/^[a-f0-9]{64}$/.test(name)) continue;
+      const st = await fsp.stat(join(this.#blobs, name)).catch(() => undefined);
+      if (st?.isFile()) await fn({ digest: digestFromHex(name), size: st.size, createdAt: st.mtimeMs });
+    }
+  }
+
+  async delete(digest: Digest): Promise<boolean> {
+    try {
+      await fsp.unlink(this.blobPath(digest));
+      return true;
+    } catch (e) {
+      if (isEnoent(e)) return false;
+      throw e;
+    }
+  }
+
+  async status(): Promise<IngestStatus[]> {
+    const out: IngestStatus[] = [];
+    for (const name of await fsp.readdir(this.#ingest).catch(() => [] as string[])) {
+      const dir = join(this.#ingest, name);
+      const lock = await readLock(dir);
+      const ref = await fsp.readFile(join(dir, 'ref'), 'utf8').catch(() => name);
+      const st = await fsp.stat(join(dir, 'data')).catch(() => undefined);
+      const ageMs = Date.now() - (st?.mtimeMs ?? Date.now() - (lock?.ageMs ?? 0));
+      out.push({ ref, offset: st?.size ?? 0, ageMs, locked: lock?.alive ?? false });
+    }
+    return out;
+  }
+
+  async cleanIngests(opts: { olderThanMs?: number } = {}): Promise<number> {
+    let n = 0;
+    for (const name of await fsp.readdir(this.#ingest).catch(() => [] as string[])) {
+      const dir = join(this.#ingest, name);
+      const lock = await readLock(dir);
+      if (lock?.alive) continue;
+      const st = await fsp.stat(dir).catch(() => undefined);
+      if (!st) continue;
+      if (opts.olderThanMs !== undefined && Date.now() - st.mtimeMs < opts.olderThanMs) continue;
+      await fsp.rm(dir, { recursive: true, force: true });
+      n++;
+    }
+    return n;
+  }
+
+  ingestDir(ref: string): string {
+    return join(this.#ingest, createHash('sha256').update(ref).digest('hex').slice(0, 32));
+  }
+}
+
+function notFound(digest: Digest): StoreError {
+  return new StoreError('BLOB_NOT_FOUND', `blob ${digest} not found in the content store`);
+}

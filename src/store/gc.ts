@@ -1,0 +1,138 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { isTempName, pidAlive } from './atomic.js';
+import { childDigests, type GcPlan, planGc, removalOrder, type StoreGraph } from './gc-plan.js';
+import { dirUsage } from './snapshot/snapshotter.js';
+import type { LocalStore } from './store.js';
+import type { GcOptions, GcResult } from './types.js';
+
+const JSON_LIMIT = 4 << 20;
+const ORPHAN_GRACE_MS = 60_000;
+
+/**
+ * Mark and sweep. Roots: tags, cache records the policy keeps, live leases (builds in flight), active
+ * snapshots of live processes, and anything created since the oldest live lease began (a build may
+ * have written it and not yet recorded it). Safe while another build runs as long as builds lease.
+ */
+export async function gc(store: LocalStore, opts: GcOptions = {}): Promise<GcResult & { plan: GcPlan }> {
+  const g = await loadGraph(store);
+  const plan = planGc(g, opts);
+  const result: GcResult & { plan: GcPlan } = {
+    blobsRemoved: plan.dropBlobs.length,
+    snapshotsRemoved: plan.dropSnapshots.length,
+    cacheRecordsRemoved: plan.dropCache.length,
+    ingestsRemoved: 0,
+    bytesFreed: plan.bytes,
+    plan,
+  };
+  if (opts.dryRun) return result;
+  for (const c of plan.dropCache) await store.meta.cache.delete(c.key);
+  const snaps = store.snapshots;
+  for (const name of removalOrder(plan.dropSnapshots, (n) => g.snapshots.get(n)?.parent)) {
+    const info = await snaps.records.get(name);
+    if (!info) continue;
+    await snaps.records.delete(name);
+    await fsp.rm(join(snaps.dataDir, info.id), { recursive: true, force: true });
+  }
+  for (const d of plan.dropBlobs) await store.content.delete(d as `sha256:${string}`);
+  result.ingestsRemoved = await store.content.cleanIngests();
+  await sweepLeftovers(store, g.protectAfter === undefined);
+  return result;
+}
+
+export async function loadGraph(store: LocalStore): Promise<StoreGraph> {
+  const now = Date.now();
+  const blobs: StoreGraph['blobs'] = new Map();
+  await store.content.walk(async (b) => {
+    let children: string[] = [];
+    if (b.size > 1 && b.size <= JSON_LIMIT) {
+      const head = await store.content.readAt(b.digest, 0, 1);
+      if (head[0] === 0x7b) {
+        try {
+          const buf = await fsp.readFile(store.content.blobPath(b.digest));
+          children = childDigests(JSON.parse(buf.toString('utf8'))).filter((d) => d !== b.digest);
+        } catch {
+          children = [];
+        }
+      }
+    }
+    blobs.set(b.digest, { size: b.size, createdAt: b.createdAt, children });
+  });
+  const snapshots: StoreGraph['snapshots'] = new Map();
+  const fixedSnapshots: string[] = [];
+  for (const r of await store.snapshots.records.list()) {
+    const usage = await dirUsage(join(store.snapshots.dataDir, r.id));
+    snapshots.set(r.name, { parent: r.parent, size: usage.size, createdAt: r.createdAt, kind: r.kind });
+    if (r.kind !== 'committed' && r.pid !== undefined && pidAlive(r.pid)) fixedSnapshots.push(r.name);
+  }
+  const fixedBlobs: string[] = [];
+  for (const t of await store.meta.tags.list()) fixedBlobs.push(t.target.digest);
+  const leases = await store.meta.liveLeases(now);
+  for (const l of leases) {
+    fixedBlobs.push(...l.blobs);
+    fixedSnapshots.push(...l.snapshots);
+  }
+  const layerBlobs = new Map<string, string[]>();
+  for (const e of await store.meta.layers.list())
+    layerBlobs.set(
+      e.snapshot,
+      e.layers.map((l) => l.digest),
+    );
+  const g: StoreGraph = {
+    blobs,
+    snapshots,
+    fixedBlobs,
+    fixedSnapshots,
+    cache: await store.meta.cache.list(),
+    layerBlobs,
+  };
+  if (leases.length > 0) g.protectAfter = Math.min(...leases.map((l) => l.createdAt)) - 1000;
+  return g;
+}
+
+/** Dead leases, layer records of gone snapshots, temp files of dead writers, orphan snapshot dirs. */
+async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> {
+  const now = Date.now();
+  const live = new Set((await store.meta.liveLeases(now)).map((l) => l.id));
+  for (const l of await store.meta.leases.list()) if (!live.has(l.id)) await store.meta.leases.delete(l.id);
+  const records = await store.snapshots.records.list();
+  const names = new Set(records.map((r) => r.name));
+  for (const e of await store.meta.layers.list())
+    if (!names.has(e.snapshot)) await store.meta.layers.delete(e.snapshot);
+  const ids = new Set(records.map((r) => r.id));
+  for (const id of await fsp.readdir(store.snapshots.dataDir)) {
+    if (ids.has(id)) continue;
+    const st = await fsp.stat(join(store.snapshots.dataDir, id)).catch(() => undefined);
+    if (st && (quiet || now - st.mtimeMs > ORPHAN_GRACE_MS)) {
+      await fsp.rm(join(store.snapshots.dataDir, id), { recursive: true, force: true });
+    }
+  }
+  await removeDeadTemps(store.root);
+}
+
+/** `tmp/<pid>-…` dirs and `.name.tmp-<pid>-…` files whose process is gone. */
+export async function removeDeadTemps(root: string, dryRun = false): Promise<string[]> {
+  const removed: string[] = [];
+  const tmp = join(root, 'tmp');
+  for (const n of await fsp.readdir(tmp).catch(() => [] as string[])) {
+    const pid = Number(n.split('-')[0]);
+    if (!pidAlive(pid)) {
+      removed.push(join(tmp, n));
+      if (!dryRun) await fsp.rm(join(tmp, n), { recursive: true, force: true });
+    }
+  }
+  const metaDirs = ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots'].map((d) =>
+    join(root, 'meta', d),
+  );
+  for (const dir of [...metaDirs, join(root, 'blobs', 'sha256')]) {
+    for (const n of await fsp.readdir(dir).catch(() => [] as string[])) {
+      if (!isTempName(n)) continue;
+      const pid = Number(n.split('.tmp-')[1]?.split('-')[0]);
+      if (!pidAlive(pid)) {
+        removed.push(join(dir, n));
+        if (!dryRun) await fsp.rm(join(dir, n), { force: true });
+      }
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,118 @@
+import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
+import { posix } from 'node:path';
+import { StoreError } from '../errors.js';
+
+const MAX_LINKS = 40;
+
+/**
+ * Cleans a tar entry name: leading `/` and `./` dropped (contained, like Docker), `.`/`..` resolved
+ * lexically; a name that still climbs out (`../x`) or holds a NUL is LAYER_UNSAFE. '' = the root.
+ */
+export function cleanEntryPath(name: string): string {
+  if (name.includes('\0')) throw unsafe(name, 'contains a NUL byte');
+  let p = posix.normalize(`/${name}`).replace(/^\/+/, '');
+  if (p.endsWith('/')) p = p.slice(0, -1);
+  if (p === '.') p = '';
+  // normalize('/' + name) can never climb above '/', so check the raw name for escapes.
+  const rel = posix.normalize(name.replace(/^\/+/, ''));
+  if (!name.startsWith('/') && (rel === '..' || rel.startsWith('../')))
+    throw unsafe(name, 'climbs out of the layer root');
+  if (Buffer.byteLength(p) > 4095)
+    throw new StoreError('LAYER_INVALID', `entry name too long (${Buffer.byteLength(p)} bytes)`);
+  for (const c of p.split('/')) {
+    if (Buffer.byteLength(c) > 255)
+      throw new StoreError('LAYER_INVALID', `entry name component too long: ${c.slice(0, 40)}…`);
+  }
+  return p;
+}
+
+export function unsafe(name: string, why: string): StoreError {
+  return new StoreError('LAYER_UNSAFE', `unsafe layer entry ${JSON.stringify(name.slice(0, 200))}: ${why}`, {
+    hint: 'the layer tries to write outside its directory; it was rejected and nothing outside was touched',
+  });
+}
+
+/**
+ * Resolves paths inside `root` the way a chroot would (securejoin semantics): every symlink met on
+ * the way is followed *inside* root (absolute targets restart at root, `..` stops at root). Nothing
+ * resolved here can name a path outside root. Parent resolutions are cached until `invalidate()`.
+ */
+export class RootResolver {
+  readonly root: string;
+  readonly #cache = new Map<string, string>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  invalidate(): void {
+    this.#cache.clear();
+  }
+
+  /** Absolute path of directory `rel` (cleaned), created (0755) where missing. */
+  dir(rel: string): string {
+    if (rel === '') return this.root;
+    const hit = this.#cache.get(rel);
+    if (hit !== undefined) return hit;
+    const parts = this.#resolve(rel.split('/'), true);
+    const abs = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
+    this.#cache.set(rel, abs);
+    return abs;
+  }
+
+  /** The absolute path for entry `rel`: its parent resolved (and created), its last name as is. */
+  entry(rel: string): { parent: string; path: string; name: string } {
+    const i = rel.lastIndexOf('/');
+    const name = rel.slice(i + 1);
+    const parent = this.dir(i < 0 ? '' : rel.slice(0, i));
+    return { parent, path: `${parent}/${name}`, name };
+  }
+
+  /** Relative path (from root) of an absolute path this resolver produced. */
+  relOf(abs: string): string {
+    return abs === this.root ? '' : abs.slice(this.root.length + 1);
+  }
+
+  #resolve(input: string[], create: boolean): string[] {
+    const out: string[] = [];
+    const queue = [...input];
+    let links = 0;
+    while (queue.length > 0) {
+      const c = queue.shift()!;
+      if (c === '' || c === '.') continue;
+      if (c === '..') {
+        out.pop();
+        continue;
+      }
+      const p = `${this.root}/${[...out, c].join('/')}`;
+      let st: import('node:fs').Stats | undefined;
+      try {
+        st = lstatSync(p);
+      } catch {
+        st = undefined;
+      }
+      if (st?.isSymbolicLink()) {
+        if (++links > MAX_LINKS)
+          throw new StoreError('LAYER_INVALID', `too many symlinks resolving ${input.join('/')}`);
+        const target = readlinkSync(p);
+        if (target.startsWith('/')) out.length = 0;
+        queue.unshift(...target.split('/'));
+        continue;
+      }
+      if (st === undefined) {
+        if (!create) {
+          out.push(c);
+          continue;
+        }
+        mkdirSync(p, 0o755);
+      } else if (!st.isDirectory()) {
+        throw new StoreError(
+          'LAYER_INVALID',
+          `${input.join('/')}: ${[...out, c].join('/')} is not a directory`,
+        );
+      }
+      out.push(c);
+    }
+    return out;
+  }
+}

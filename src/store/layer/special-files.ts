@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * What Node cannot do itself: mknod (whiteouts are char 0/0 device nodes) and extended attributes.
+ * Each is one child process per layer (batched), never one per file.
+ */
+export interface NodeSpec {
+  path: string;
+  type: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+}
+
+// bash: `read -d ''` splits stdin on NUL, so any byte in a path is safe.
+const MKNOD_SCRIPT = `while IFS= read -r -d '' p && IFS= read -r -d '' t && IFS= read -r -d '' ma && IFS= read -r -d '' mi; do
+  if [ "$t" = p ]; then mkfifo -- "$p" || exit 1; else mknod -- "$p" "$t" "$ma" "$mi" || exit 1; fi
+done`;
+
+export async function makeNodes(nodes: NodeSpec[]): Promise<void> {
+  if (nodes.length === 0) return;
+  const input = Buffer.concat(
+    nodes.map((n) => Buffer.from(`${n.path}\0${n.type}\0${n.major}\0${n.minor}\0`)),
+  );
+  await runWithInput('bash', ['-c', MKNOD_SCRIPT], input);
+}
+
+export function makeWhiteouts(paths: string[]): Promise<void> {
+  return makeNodes(paths.map((path) => ({ path, type: 'c', major: 0, minor: 0 })));
+}
+
+export type XattrMap = Map<string, [name: string, value: Buffer][]>;
+
+/**
+ * All extended attributes under `dir` (every namespace, symlinks not followed), keyed by path
+ * relative to `dir` ('' for dir itself). One `getfattr -R` for the whole tree.
+ */
+export async function readXattrs(dir: string): Promise<XattrMap> {
+  const out = await runWithInput(
+    'getfattr',
+    ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '.'],
+    undefined,
+    dir,
+    true,
+  );
+  const map: XattrMap = new Map();
+  let cur: [string, Buffer][] | undefined;
+  for (const line of out.toString('latin1').split('\n')) {
+    if (line.startsWith('# file: ')) {
+      const raw = unescapeName(line.slice(8));
+      const rel = raw === '.' ? '' : raw.replace(/^\.\//, '');
+      cur = [];
+      map.set(rel, cur);
+    } else if (cur && line.includes('=')) {
+      const eq = line.indexOf('=');
+      const name = line.slice(0, eq);
+      const v = line.slice(eq + 1);
+      cur.push([name, v.startsWith('0x') ? Buffer.from(v.slice(2), 'hex') : Buffer.alloc(0)]);
+    }
+  }
+  for (const [k, v] of map) if (v.length === 0) map.delete(k);
+  return map;
+}
+
+/** Sets xattrs (paths relative to `dir`, never following symlinks) with one `setfattr --restore`. */
+export async function writeXattrs(
+  dir: string,
+  entries: { rel: string; name: string; value: Buffer }[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const byPath = new Map<string, { name: string; value: Buffer }[]>();
+  for (const e of entries) {
+    const list = byPath.get(e.rel) ?? [];
+    list.push(e);
+    byPath.set(e.rel, list);
+  }
+  const parts: Buffer[] = [];
+  for (const [rel, list] of byPath) {
+    parts.push(Buffer.from(`# file: ${escapeName(rel === '' ? '.' : `./${rel}`)}\n`, 'latin1'));
+    for (const { name, value } of list)
+      parts.push(Buffer.from(`${escapeName(name)}=0x${value.toString('hex')}\n`, 'latin1'));
+    parts.push(Buffer.from('\n'));
+  }
+  await runWithInput('setfattr', ['-h', '--restore=-'], Buffer.concat(parts), dir);
+}
+
+/** getfattr's escaping: bytes outside printable ASCII, and backslash, as \ooo. Works on UTF-8 bytes. */
+function escapeName(s: string): string {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    out +=
+      b < 0x21 || b > 0x7e || b === 0x5c || b === 0x3d
+        ? `\\${b.toString(8).padStart(3, '0')}`
+        : String.fromCharCode(b);
+  }
+  return out;
+}
+
+function unescapeName(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\' && /^[0-7]{3}$/.test(s.slice(i + 1, i + 4))) {
+      bytes.push(Number.parseInt(s.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else bytes.push(s.charCodeAt(i) & 0xff);
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function runWithInput(
+  cmd: string,
+  args: string[],
+  input?: Buffer,
+  cwd?: string,
+  tolerant = false,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      // getfattr exits 1 when some file has no xattrs support: its stdout is still complete.
+      if (code === 0 || (tolerant && out.length >= 0 && !err.includes('No such file or directory'))) {
+        resolve(Buffer.concat(out));
+      } else reject(new Error(`${cmd} failed (exit ${code}): ${err.trim().slice(0, 500)}`));
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  });
+}

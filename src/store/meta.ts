@@ -1,0 +1,165 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { isEnoent, isTempName, pidAlive, readJson, writeFileAtomic } from './atomic.js';
+import {
+  type CacheRecord,
+  type KeyedStore,
+  type LayerCacheEntry,
+  type Lease,
+  type LeaseHandle,
+  layerCacheKey,
+  type MetaStore,
+  type TagRecord,
+} from './types.js';
+
+/**
+ * Metadata as small JSON files, one per key, written temp-then-rename. Chosen over an embedded
+ * database: no native dependency, each write is atomic on its own, several processes can share a store
+ * without a server, and a kill -9 leaves at worst a `.tmp-` file that fsck removes.
+ */
+export class FileKeyedStore<T extends object> implements KeyedStore<T> {
+  readonly dir: string;
+  readonly #keyOf: (v: T) => string;
+
+  constructor(dir: string, keyOf: (v: T) => string) {
+    this.dir = dir;
+    this.#keyOf = keyOf;
+  }
+
+  /** Keys may be anything (tag names with `/` and `:`); the file name is a hash of the key. */
+  pathOf(key: string): string {
+    return join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.json`);
+  }
+
+  async get(key: string): Promise<T | undefined> {
+    const v = await readJson<T>(this.pathOf(key));
+    return v !== undefined && this.#keyOf(v) === key ? v : undefined;
+  }
+
+  async put(key: string, value: T): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true });
+    await writeFileAtomic(this.pathOf(key), JSON.stringify(value));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    try {
+      await fsp.unlink(this.pathOf(key));
+      return true;
+    } catch (e) {
+      if (isEnoent(e)) return false;
+      throw e;
+    }
+  }
+
+  async list(): Promise<T[]> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.dir);
+    } catch (e) {
+      if (isEnoent(e)) return [];
+      throw e;
+    }
+    const out: T[] = [];
+    for (const n of names.sort()) {
+      if (!n.endsWith('.json') || isTempName(n)) continue;
+      try {
+        const v = await readJson<T>(join(this.dir, n));
+        if (v !== undefined) out.push(v);
+      } catch {
+        // A corrupt record is fsck's business; listing goes on.
+      }
+    }
+    return out;
+  }
+
+  async keys(): Promise<string[]> {
+    return (await this.list()).map(this.#keyOf);
+  }
+}
+
+const DAY = 24 * 3600 * 1000;
+
+export class FileMetaStore implements MetaStore {
+  readonly root: string;
+  readonly tags: FileKeyedStore<TagRecord>;
+  readonly cache: FileKeyedStore<CacheRecord>;
+  readonly leases: FileKeyedStore<Lease>;
+  readonly layers: FileKeyedStore<LayerCacheEntry>;
+  readonly statCache: MetaStore['statCache'];
+
+  constructor(root: string) {
+    this.root = root;
+    this.tags = new FileKeyedStore(join(root, 'tags'), (t) => t.name);
+    this.cache = new FileKeyedStore(join(root, 'cache'), (c) => c.key);
+    this.leases = new FileKeyedStore(join(root, 'leases'), (l) => l.id);
+    this.layers = new FileKeyedStore(join(root, 'layers'), (l) =>
+      layerCacheKey(l.snapshot, l.sourceDateEpoch),
+    );
+    const statDir = join(root, 'statcache');
+    const pathOf = (key: string) =>
+      join(statDir, createHash('sha256').update(key).digest('hex').slice(0, 40));
+    this.statCache = {
+      path: pathOf,
+      read: async (key) =>
+        fsp.readFile(pathOf(key)).catch((e) => (isEnoent(e) ? undefined : Promise.reject(e))),
+      write: async (key, data) => {
+        await fsp.mkdir(statDir, { recursive: true });
+        await writeFileAtomic(pathOf(key), data);
+      },
+    };
+  }
+
+  async init(): Promise<void> {
+    for (const d of ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots']) {
+      await fsp.mkdir(join(this.root, d), { recursive: true });
+    }
+  }
+
+  async createLease(opts: { ttlMs?: number } = {}): Promise<LeaseHandle> {
+    const now = Date.now();
+    const lease: Lease = {
+      id: `lease-${now}-${randomBytes(6).toString('hex')}`,
+      createdAt: now,
+      expiresAt: now + (opts.ttlMs ?? DAY),
+      pid: process.pid,
+      blobs: [],
+      snapshots: [],
+    };
+    await this.leases.put(lease.id, lease);
+    // Serialize updates: several ops of one build add to the same lease concurrently.
+    let chain: Promise<void> = Promise.resolve();
+    const update = (fn: (l: Lease) => void) => {
+      chain = chain.then(async () => {
+        fn(lease);
+        await this.leases.put(lease.id, lease);
+      });
+      return chain;
+    };
+    return {
+      id: lease.id,
+      addBlob: (d) => update((l) => void (l.blobs.includes(d) || l.blobs.push(d))),
+      addSnapshot: (s) => update((l) => void (l.snapshots.includes(s) || l.snapshots.push(s))),
+      release: async () => {
+        await chain.catch(() => {});
+        await this.leases.delete(lease.id);
+      },
+    };
+  }
+
+  async withLease<T>(fn: (lease: LeaseHandle) => Promise<T>, opts: { ttlMs?: number } = {}): Promise<T> {
+    const lease = await this.createLease(opts);
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** Leases that still protect content: not expired and (if they name one) their process is alive. */
+  async liveLeases(now = Date.now()): Promise<Lease[]> {
+    return (await this.leases.list()).filter(
+      (l) => l.expiresAt > now && (l.pid === undefined || pidAlive(l.pid)),
+    );
+  }
+}

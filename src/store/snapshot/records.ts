@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isEnoent, isTempName, readJson, tempNameFor } from '../atomic.js';
+import { StoreError } from '../errors.js';
+import type { SnapshotInfo, SnapshotKind } from '../types.js';
+
+/**
+ * Snapshot records: `meta/snapshots/<hash(name)>.json` → { name, kind, parent, id }. The data lives
+ * in `snapshots/<id>/{fs,work}` with short numeric ids, so overlay option strings stay short.
+ * Records are created exclusively (temp file + link), so two processes cannot both create one name.
+ */
+export class SnapshotRecords {
+  readonly recordsDir: string;
+  readonly dataDir: string;
+  #nextId = 0;
+
+  constructor(recordsDir: string, dataDir: string) {
+    this.recordsDir = recordsDir;
+    this.dataDir = dataDir;
+  }
+
+  async init(): Promise<void> {
+    await fsp.mkdir(this.recordsDir, { recursive: true });
+    await fsp.mkdir(this.dataDir, { recursive: true });
+  }
+
+  pathOf(name: string): string {
+    return join(this.recordsDir, `${createHash('sha256').update(name).digest('hex').slice(0, 40)}.json`);
+  }
+
+  async get(name: string): Promise<SnapshotInfo | undefined> {
+    const r = await readJson<SnapshotInfo>(this.pathOf(name)).catch(() => undefined);
+    return r?.name === name ? r : undefined;
+  }
+
+  getSync(name: string): SnapshotInfo | undefined {
+    try {
+      const r = JSON.parse(readFileSync(this.pathOf(name), 'utf8')) as SnapshotInfo;
+      return r.name === name ? r : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async mustGet(name: string, kind?: SnapshotKind): Promise<SnapshotInfo> {
+    const r = await this.get(name);
+    if (!r) throw new StoreError('SNAPSHOT_NOT_FOUND', `snapshot ${JSON.stringify(name)} not found`);
+    if (kind && r.kind !== kind) {
+      throw new StoreError('SNAPSHOT_STATE', `snapshot ${JSON.stringify(name)} is ${r.kind}, not ${kind}`);
+    }
+    return r;
+  }
+
+  /** Creates a record; SNAPSHOT_EXISTS if the name is taken (atomically, across processes). */
+  async create(info: SnapshotInfo): Promise<void> {
+    const path = this.pathOf(info.name);
+    const tmp = tempNameFor(path);
+    await fsp.writeFile(tmp, JSON.stringify(info), { flag: 'wx' });
+    const fh = await fsp.open(tmp, 'r+');
+    await fh.sync();
+    await fh.close();
+    try {
+      await fsp.link(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new StoreError('SNAPSHOT_EXISTS', `snapshot ${JSON.stringify(info.name)} already exists`);
+      }
+      throw e;
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    await fsp.rm(this.pathOf(name), { force: true });
+  }
+
+  async list(): Promise<SnapshotInfo[]> {
+    const names = await fsp.readdir(this.recordsDir).catch((e) => (isEnoent(e) ? [] : Promise.reject(e)));
+    const out: SnapshotInfo[] = [];
+    for (const n of (names as string[]).sort()) {
+      if (!n.endsWith('.json') || isTempName(n)) continue;
+      const r = await readJson<SnapshotInfo>(join(this.recordsDir, n)).catch(() => undefined);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** A fresh short id: `snapshots/<n>` created with mkdir (EEXIST = taken by another process). */
+  async allocId(): Promise<string> {
+    if (this.#nextId === 0) {
+      const ids = (await fsp.readdir(this.dataDir)).map(Number).filter((n) => Number.isInteger(n));
+      this.#nextId = Math.max(0, ...ids) + 1;
+    }
+    for (;;) {
+      const id = String(this.#nextId++);
+      try {
+        await fsp.mkdir(join(this.dataDir, id));
+        return id;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+  }
+
+  /** Ids of the parent chain of `parent` (nearest first), each checked to exist. */
+  async chain(parent: string | undefined): Promise<SnapshotInfo[]> {
+    const out: SnapshotInfo[] = [];
+    let cur = parent;
+    while (cur !== undefined) {
+      const r = await this.mustGet(cur);
+      out.push(r);
+      if (out.length > 1000) throw new StoreError('STORE_CORRUPT', `snapshot chain of ${parent} loops`);
+      cur = r.parent;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,199 @@
+import { execFile } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { StoreError } from '../errors.js';
+import type { Mount, SnapshotInfo, Snapshotter, SnapshotterKind, SnapshotUsage } from '../types.js';
+import { computeCopyDiff } from './copy-diff.js';
+import { SnapshotRecords } from './records.js';
+
+const run = promisify(execFile);
+
+/**
+ * containerd-style snapshotter over `snapshots/<id>/{fs,work}`.
+ * overlay: an active snapshot's `fs` is the overlay upper, lowers are the parents' `fs` dirs, so the
+ * committed `fs` IS the diff. copy (fallback where overlay cannot mount): `fs` is a full copy of the
+ * parent, and commit computes `diff` (overlay-style: whiteouts as char 0/0) by walking both trees.
+ */
+export class LocalSnapshotter implements Snapshotter {
+  readonly kind: SnapshotterKind;
+  readonly records: SnapshotRecords;
+  readonly #overlayOptions: string[];
+
+  constructor(root: string, kind: SnapshotterKind, overlayOptions: string[] = []) {
+    this.kind = kind;
+    this.records = new SnapshotRecords(join(root, 'meta', 'snapshots'), join(root, 'snapshots'));
+    this.#overlayOptions = overlayOptions;
+  }
+
+  get dataDir(): string {
+    return this.records.dataDir;
+  }
+
+  prepare(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<Mount[]> {
+    return this.#create(key, parent, 'active', opts.labels);
+  }
+
+  view(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<Mount[]> {
+    return this.#create(key, parent, 'view', opts.labels);
+  }
+
+  async #create(
+    key: string,
+    parent: string | undefined,
+    kind: 'active' | 'view',
+    labels?: Record<string, string>,
+  ): Promise<Mount[]> {
+    if (!key) throw new StoreError('SNAPSHOT_INVALID', 'snapshot key must not be empty');
+    if ((await this.records.get(key)) !== undefined) {
+      throw new StoreError('SNAPSHOT_EXISTS', `snapshot ${JSON.stringify(key)} already exists`);
+    }
+    if (parent !== undefined) await this.records.mustGet(parent, 'committed');
+    const id = await this.records.allocId();
+    const dir = join(this.dataDir, id);
+    try {
+      await fsp.mkdir(join(dir, 'fs'), { mode: 0o755 });
+      await fsp.mkdir(join(dir, 'work'), { mode: 0o700 });
+      if (this.kind === 'copy' && parent !== undefined && kind === 'active') {
+        const p = await this.records.mustGet(parent);
+        await run('cp', ['-a', '--reflink=auto', `${join(this.dataDir, p.id, 'fs')}/.`, join(dir, 'fs')]);
+      }
+      const info: SnapshotInfo = { name: key, kind, id, createdAt: Date.now(), pid: process.pid };
+      if (parent !== undefined) info.parent = parent;
+      if (labels) info.labels = labels;
+      await this.records.create(info);
+    } catch (e) {
+      await fsp.rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return this.mounts(key);
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    const info = await this.records.mustGet(key);
+    if (info.kind === 'committed') {
+      throw new StoreError(
+        'SNAPSHOT_STATE',
+        `snapshot ${JSON.stringify(key)} is committed: view it to mount it`,
+      );
+    }
+    const chain = await this.records.chain(info.parent);
+    const own = join(this.dataDir, info.id, 'fs');
+    const ro = info.kind === 'view';
+    if (this.kind === 'copy') {
+      const src = ro && chain.length > 0 ? join(this.dataDir, chain[0]!.id, 'fs') : own;
+      return [{ type: 'bind', source: src, options: ['rbind', ro ? 'ro' : 'rw'] }];
+    }
+    if (chain.length === 0) return [{ type: 'bind', source: own, options: ['rbind', ro ? 'ro' : 'rw'] }];
+    if (ro && chain.length === 1) {
+      return [{ type: 'bind', source: join(this.dataDir, chain[0]!.id, 'fs'), options: ['rbind', 'ro'] }];
+    }
+    // Relative lowerdirs (mount runs with cwd = snapshots/): a 100+ layer chain fits one page.
+    const lower = `lowerdir=${chain.map((c) => `${c.id}/fs`).join(':')}`;
+    const options = ro
+      ? [lower, ...this.#overlayOptions]
+      : [lower, `upperdir=${info.id}/fs`, `workdir=${info.id}/work`, ...this.#overlayOptions];
+    return [{ type: 'overlay', source: 'overlay', options, cwd: this.dataDir }];
+  }
+
+  async commit(
+    name: string,
+    key: string,
+    opts: { labels?: Record<string, string> } = {},
+  ): Promise<SnapshotInfo> {
+    const info = await this.records.mustGet(key, 'active');
+    if (this.kind === 'copy') {
+      const diff = join(this.dataDir, info.id, 'diff');
+      await fsp.rm(diff, { recursive: true, force: true });
+      const parentFs = info.parent
+        ? join(this.dataDir, (await this.records.mustGet(info.parent)).id, 'fs')
+        : undefined;
+      await computeCopyDiff(parentFs, join(this.dataDir, info.id, 'fs'), diff);
+    }
+    const { pid: _pid, ...rest } = info;
+    const committed: SnapshotInfo = { ...rest, name, kind: 'committed', createdAt: Date.now() };
+    if (opts.labels) committed.labels = { ...info.labels, ...opts.labels };
+    // Committed record first, then drop the active one: a crash in between leaves two records on one
+    // id, which fsck resolves in favour of the committed one.
+    await this.records.create(committed);
+    await this.records.delete(key);
+    // The work dir is overlay scratch; empty it (it may hold a root-owned work/work dir).
+    await fsp.rm(join(this.dataDir, info.id, 'work'), { recursive: true, force: true });
+    return committed;
+  }
+
+  async remove(key: string): Promise<void> {
+    const info = await this.records.mustGet(key);
+    if (info.kind === 'committed') {
+      const child = (await this.records.list()).find((r) => r.parent === key);
+      if (child) {
+        throw new StoreError(
+          'SNAPSHOT_IN_USE',
+          `snapshot ${JSON.stringify(key)} has a child ${JSON.stringify(child.name)}`,
+        );
+      }
+    }
+    await this.records.delete(key);
+    await fsp.rm(join(this.dataDir, info.id), { recursive: true, force: true });
+  }
+
+  stat(key: string): Promise<SnapshotInfo> {
+    return this.records.mustGet(key);
+  }
+
+  tryStat(key: string): Promise<SnapshotInfo | undefined> {
+    return this.records.get(key);
+  }
+
+  async walk(fn: (info: SnapshotInfo) => void | Promise<void>): Promise<void> {
+    for (const r of await this.records.list()) await fn(r);
+  }
+
+  async usage(key: string): Promise<SnapshotUsage> {
+    const info = await this.records.mustGet(key);
+    return dirUsage(join(this.dataDir, info.id));
+  }
+
+  /** Sync (reads the record file) so callers can compute paths without awaiting. */
+  diffDir(key: string): string {
+    const info = this.records.getSync(key);
+    if (!info) throw new StoreError('SNAPSHOT_NOT_FOUND', `snapshot ${JSON.stringify(key)} not found`);
+    return this.diffDirOf(info);
+  }
+
+  async lowerDirs(key: string): Promise<string[]> {
+    const info = await this.records.mustGet(key);
+    const chain = await this.records.chain(info.parent);
+    return chain.map((c) => join(this.dataDir, c.id, this.kind === 'copy' ? 'diff' : 'fs'));
+  }
+
+  /** The diff dir of a snapshot record (see Snapshotter.diffDir). */
+  diffDirOf(info: SnapshotInfo): string {
+    const sub = this.kind === 'copy' && info.kind === 'committed' ? 'diff' : 'fs';
+    return join(this.dataDir, info.id, sub);
+  }
+}
+
+/** Bytes (allocated blocks) and inodes under a directory; hardlinks counted once. */
+export async function dirUsage(dir: string): Promise<SnapshotUsage> {
+  const seen = new Set<string>();
+  let size = 0;
+  let inodes = 0;
+  const walk = async (d: string): Promise<void> => {
+    const ents = await fsp.readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of ents) {
+      const p = join(d, e.name);
+      const st = await fsp.lstat(p).catch(() => undefined);
+      if (!st) continue;
+      const k = `${st.dev}:${st.ino}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        inodes++;
+        size += st.blocks * 512;
+      }
+      if (st.isDirectory()) await walk(p);
+    }
+  };
+  await walk(dir);
+  return { size, inodes };
+}

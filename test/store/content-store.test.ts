@@ -1,0 +1,149 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { Digest } from '../../src/oci/digest.js';
+import { LocalContentStore } from '../../src/store/content/local-content-store.js';
+import type { ContentStore } from '../../src/store/index.js';
+import { openStore } from '../../src/store/index.js';
+import { tempDir } from './helpers.js';
+
+const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}` as Digest;
+
+/** The shared suite: every ContentStore implementation must pass it. */
+function contentStoreSuite(name: string, make: () => Promise<ContentStore>): void {
+  describe(`ContentStore: ${name}`, () => {
+    it('ingests, reports info, reads whole and ranges', async () => {
+      const cs = await make();
+      const data = randomBytes(3 * 1024 * 1024 + 17);
+      const ref = await cs.ingest(Readable.from([data.subarray(0, 1000), data.subarray(1000)]));
+      expect(ref).toEqual({ digest: sha(data), size: data.length });
+      expect(await cs.has(ref.digest)).toBe(true);
+      expect((await cs.info(ref.digest)).size).toBe(data.length);
+      const chunks: Buffer[] = [];
+      for await (const c of await cs.read(ref.digest)) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).equals(data)).toBe(true);
+      const part: Buffer[] = [];
+      for await (const c of await cs.read(ref.digest, { start: 10, end: 19 })) part.push(c as Buffer);
+      expect(Buffer.concat(part).equals(data.subarray(10, 20))).toBe(true);
+      expect((await cs.readAt(ref.digest, data.length - 5, 100)).equals(data.subarray(data.length - 5))).toBe(
+        true,
+      );
+    });
+
+    it('verifies expected digest and size; a mismatch leaves nothing visible', async () => {
+      const cs = await make();
+      const data = Buffer.from('hello world');
+      const wrong = sha('other');
+      await expect(cs.ingest(data, { digest: wrong })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+      expect(await cs.has(wrong)).toBe(false);
+      expect(await cs.has(sha(data))).toBe(false);
+      await expect(cs.ingest(data, { size: 5 })).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+      await expect(cs.ingest(data, { size: 50 })).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+      expect(await cs.has(sha(data))).toBe(false);
+      expect((await cs.status()).length).toBe(0);
+      const ok = await cs.ingest(data, { digest: sha(data), size: data.length });
+      expect(ok.digest).toBe(sha(data));
+    });
+
+    it('an existing blob is success', async () => {
+      const cs = await make();
+      const data = Buffer.from('same bytes twice');
+      const a = await cs.ingest(data);
+      const b = await cs.ingest(data);
+      const c = await cs.ingest(Readable.from([data]), { digest: a.digest });
+      expect(b).toEqual(a);
+      expect(c).toEqual(a);
+    });
+
+    it('writer: hashes while writing, commit verifies, same ref is locked and fails fast with its age', async () => {
+      const cs = await make();
+      const data = randomBytes(100_000);
+      const w = await cs.writer({ ref: 'pull-xyz', expected: { digest: sha(data), size: data.length } });
+      await expect(cs.writer({ ref: 'pull-xyz' })).rejects.toMatchObject({
+        code: 'INGEST_LOCKED',
+        message: expect.stringMatching(/locked \(for \d+s\)/),
+      });
+      w.write(data.subarray(0, 50_000));
+      expect(await cs.has(sha(data))).toBe(false);
+      const st = await cs.status();
+      expect(st.map((s) => s.ref)).toContain('pull-xyz');
+      w.write(data.subarray(50_000));
+      expect(await w.commit()).toEqual({ digest: sha(data), size: data.length });
+      expect(await cs.has(sha(data))).toBe(true);
+      // The lock is released with the commit.
+      const w2 = await cs.writer({ ref: 'pull-xyz' });
+      await w2.abort();
+    });
+
+    it('concurrent writers of the same blob all succeed with one blob', async () => {
+      const cs = await make();
+      const data = randomBytes(2 * 1024 * 1024);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          cs.ingest(Readable.from([data.subarray(0, i * 1000), data.subarray(i * 1000)]), {
+            digest: sha(data),
+          }),
+        ),
+      );
+      for (const r of results) expect(r).toEqual({ digest: sha(data), size: data.length });
+      const seen: string[] = [];
+      await cs.walk((b) => void seen.push(b.digest));
+      expect(seen.filter((d) => d === sha(data))).toHaveLength(1);
+      expect((await cs.status()).length).toBe(0);
+    });
+
+    it('walk lists blobs, delete removes them, reading a missing blob is BLOB_NOT_FOUND', async () => {
+      const cs = await make();
+      const a = await cs.ingest('a');
+      const b = await cs.ingest('b');
+      const seen: string[] = [];
+      await cs.walk((info) => void seen.push(info.digest));
+      expect(seen).toEqual(expect.arrayContaining([a.digest, b.digest]));
+      expect(await cs.delete(a.digest)).toBe(true);
+      expect(await cs.delete(a.digest)).toBe(false);
+      await expect(cs.read(a.digest)).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
+      await expect(cs.info(a.digest)).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
+    });
+
+    it('aborting a writer leaves no blob and no ingest', async () => {
+      const cs = await make();
+      const w = await cs.writer({ ref: 'abort-me' });
+      w.write(Buffer.from('partial'));
+      await w.abort();
+      expect(await cs.has(sha('partial'))).toBe(false);
+      expect((await cs.status()).length).toBe(0);
+    });
+
+    it('rejects malformed digests', async () => {
+      const cs = await make();
+      await expect(cs.has('sha256:../../etc/passwd' as Digest)).rejects.toMatchObject({
+        code: 'INVALID_DIGEST',
+      });
+      expect(() => cs.blobPath('sha256:../../etc/passwd' as Digest)).toThrow(/invalid digest/);
+      await expect(cs.read('md5:abc' as Digest)).rejects.toMatchObject({ code: 'INVALID_DIGEST' });
+    });
+  });
+}
+
+contentStoreSuite('LocalContentStore', async () => {
+  const cs = new LocalContentStore(tempDir());
+  await cs.init();
+  return cs;
+});
+
+contentStoreSuite(
+  'openStore().content',
+  async () => (await openStore(tempDir(), { snapshotter: 'copy' })).content,
+);
+
+describe('store layout', () => {
+  it('creates the DESIGN.md layout', async () => {
+    const root = tempDir();
+    await openStore(root);
+    for (const d of ['blobs/sha256', 'ingest', 'snapshots', 'meta', 'tmp'])
+      expect(existsSync(join(root, d))).toBe(true);
+    expect(readdirSync(join(root, 'blobs/sha256'))).toEqual([]);
+  });
+});
