@@ -74,7 +74,7 @@ export function encodeEntryHeader(e: TarEntry): Buffer {
   });
   const pblock = Buffer.alloc(BLOCK);
   ph.encode(pblock, 0);
-  return Buffer.concat([pblock, data, Buffer.alloc(padding(data.length))]);
+  return Buffer.concat([pblock, data, Buffer.alloc(padding(data.length)), block]);
 }
 
 export function padding(size: number): number {

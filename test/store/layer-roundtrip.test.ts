@@ -1,0 +1,191 @@
+import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  applyLayer,
+  createLayer,
+  extractLayer,
+  openStore,
+  type Store,
+  withMount,
+} from '../../src/store/index.js';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+import { sh, tempDir, treeListing, xattrListing } from './helpers.js';
+
+requireRoot();
+requireBinary('getfattr', 'attr');
+
+/** Runs `script` (bash) inside the mounted snapshot `key`, like a RUN step. */
+async function runIn(store: Store, key: string, script: string): Promise<void> {
+  const target = join(await store.tempDir('mnt'), 'm');
+  mkdirSync(target);
+  await withMount(await store.snapshots.mounts(key), target, async (d) => void sh(script, d));
+}
+
+async function step(store: Store, name: string, parent: string | undefined, script: string): Promise<string> {
+  await store.snapshots.prepare(`${name}-active`, parent);
+  await runIn(store, `${name}-active`, script);
+  await store.snapshots.commit(name, `${name}-active`);
+  return name;
+}
+
+async function mergedListing(
+  store: Store,
+  top: string,
+): Promise<{ tree: string; xattrs: string; content: string }> {
+  await store.snapshots.view(`${top}-view-${Date.now()}`, top);
+  const views: string[] = [];
+  await store.snapshots.walk((i) => void (i.kind === 'view' && i.parent === top && views.push(i.name)));
+  const target = join(await store.tempDir('mnt'), 'm');
+  mkdirSync(target);
+  return withMount(await store.snapshots.mounts(views[0]!), target, async (d) => ({
+    tree: treeListing(d),
+    xattrs: xattrListing(d),
+    content: sh(`find . -type f -exec sha256sum {} + | LC_ALL=C sort`, d),
+  }));
+}
+
+function tarList(path: string): string {
+  return sh(
+    `tar --numeric-owner -tvf "${path}" | awk '{print $1, $2, $NF == "" ? "" : $0}' | sed 's/  */ /g'`,
+  );
+}
+
+describe('layers: diff → tar → snapshot round trip', () => {
+  it('whiteouts, opaque dirs, type changes, recreate, hardlinks, xattrs, modes survive', async () => {
+    const src = await openStore(tempDir(), { snapshotter: 'overlay' });
+    const l1 = await step(
+      src,
+      'l1',
+      undefined,
+      `mkdir -p a d/sub t2 && echo one > a/file && echo x > d/x && echo y > d/sub/y && echo t > t && echo keep > keep
+       echo hl > hl1 && ln hl1 hl2 && ln -s ../keep a/link && mkfifo fifo && chmod 4755 keep && chmod 1777 t2
+       chown 1000:50 a/file && setfattr -n user.note -v hello keep && setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= hl1
+       mknod dev c 1 3 && python3 -c 'import socket,os; s=socket.socket(socket.AF_UNIX); s.bind("sock")' 2>/dev/null || true`,
+    );
+    const l2 = await step(
+      src,
+      'l2',
+      l1,
+      'rm a/file && rm -rf d && mkdir d && echo new > d/new && rm t && mkdir t && echo in > t/in && rm -rf t2 && echo f > t2',
+    );
+    const l3 = await step(src, 'l3', l2, 'echo two > a/file && rm t2 && mkdir t2');
+    const blobs = [];
+    for (const name of [l1, l2, l3])
+      blobs.push(await createLayer(src, name, { compression: 'uncompressed' }));
+    const list2 = tarList(src.content.blobPath(blobs[1]!.digest));
+    expect(list2).toContain('a/.wh.file');
+    expect(list2).toContain('d/.wh..wh..opq');
+    expect(list2).not.toContain('d/x');
+    expect(tarList(src.content.blobPath(blobs[0]!.digest))).not.toContain('sock');
+    // Apply the layers into another store and compare the merged trees.
+    const dst = await openStore(tempDir(), { snapshotter: 'overlay' });
+    let parent: string | undefined;
+    for (const b of blobs) {
+      const applied = await applyLayer(dst, createReadStream(src.content.blobPath(b.digest)), parent, {
+        expectedDigest: b.digest,
+        expectedDiffId: b.diffId,
+      });
+      expect(applied.diffId).toBe(b.diffId);
+      parent = applied.snapshot;
+    }
+    const merged = await mergedListing(src, l3);
+    // Sockets are not layer content (skipped, as Docker does); everything else must match.
+    expect(merged.tree).toMatch(/\.\/sock s /);
+    const want = { ...merged, tree: merged.tree.replace(/^\.\/sock s .*\n/m, '') };
+    const got = await mergedListing(dst, parent!);
+    expect(got.tree).toBe(want.tree);
+    expect(got.content).toBe(want.content);
+    expect(got.xattrs).toBe(want.xattrs);
+    expect(got.tree).toMatch(/\.\/keep f 4755 0:0/);
+    expect(got.tree).toMatch(/\.\/a\/file f 644 0:0 4/);
+    expect(got.xattrs).toContain('security.capability');
+    // Flat extraction of the same three layers gives the same tree (type=local output).
+    const flat = tempDir();
+    for (const b of blobs)
+      await extractLayer(createReadStream(src.content.blobPath(b.digest)), flat, {
+        mode: 'flat',
+        devices: 'create',
+      });
+    expect(treeListing(flat)).toBe(want.tree);
+    expect(sh('stat -c %h hl1 hl2', flat).trim().split('\n')).toEqual(['2', '2']);
+    expect(sh('stat -c %i hl1', flat)).toBe(sh('stat -c %i hl2', flat));
+    // Re-tarring the applied snapshots gives the same diffIDs: the codec is a fixed point.
+    let i = 0;
+    let cur: string | undefined = parent;
+    const chain: string[] = [];
+    while (cur) {
+      chain.unshift(cur);
+      cur = (await dst.snapshots.stat(cur)).parent;
+    }
+    for (const name of chain) {
+      const again = await createLayer(dst, name, { compression: 'uncompressed' });
+      expect(again.diffId).toBe(blobs[i++]!.diffId);
+    }
+  });
+
+  it('is deterministic: same content, other mtimes → same digest under SOURCE_DATE_EPOCH; compression remembered', async () => {
+    const digests: string[] = [];
+    for (const when of ['2020-01-01', '2024-06-01']) {
+      const store = await openStore(tempDir(), { snapshotter: 'overlay' });
+      await step(
+        store,
+        's',
+        undefined,
+        `mkdir -p b a && echo 1 > b/z && echo 2 > a/y && touch -d ${when} a/y b/z a b .`,
+      );
+      const l = await createLayer(store, 's', { compression: 'gzip', sourceDateEpoch: 1_000_000 });
+      digests.push(l.digest);
+      const z = await createLayer(store, 's', { compression: 'zstd', sourceDateEpoch: 1_000_000 });
+      expect(z.diffId).toBe(l.diffId);
+      expect(z.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+      // Second ask: remembered (the blob is not rewritten; delete the diff to prove no re-tar happens).
+      rmSync(join(store.snapshots.diffDir('s'), 'a'), { recursive: true });
+      const again = await createLayer(store, 's', { compression: 'gzip', sourceDateEpoch: 1_000_000 });
+      expect(again.digest).toBe(l.digest);
+      expect(again.diffId).toBe(l.diffId);
+      const d = await createLayer(store, 's', {
+        compression: 'gzip',
+        sourceDateEpoch: 1_000_000,
+        docker: true,
+      });
+      expect(d.mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
+      expect(sh(`gzip -dc "${store.content.blobPath(l.digest)}" | sha256sum`).split(' ')[0]).toBe(
+        l.diffId.slice(7),
+      );
+      expect(sh(`zstd -dc "${store.content.blobPath(z.digest)}" | sha256sum`).split(' ')[0]).toBe(
+        l.diffId.slice(7),
+      );
+    }
+    expect(digests[0]).toBe(digests[1]);
+  });
+
+  it('leaves out runtime mount stubs that did not exist below, keeps them when they did', async () => {
+    const store = await openStore(tempDir(), { snapshotter: 'overlay' });
+    await step(store, 'base', undefined, 'mkdir -p etc && echo "127.0.0.1 x" > etc/hosts && echo a > a');
+    await step(
+      store,
+      'run',
+      'base',
+      'mkdir -p proc sys dev && : > etc/resolv.conf && : > etc/hostname && : > etc/hosts && echo b > b',
+    );
+    const l = await createLayer(store, 'run', { compression: 'uncompressed' });
+    const names = sh(`tar -tf "${store.content.blobPath(l.digest)}"`)
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+    // etc/hosts existed below (the RUN emptied it: a real change); the others are stubs.
+    expect(names).toEqual(['b', 'etc/', 'etc/hosts']);
+    const scratch = await openStore(tempDir(), { snapshotter: 'overlay' });
+    await step(
+      scratch,
+      'run',
+      undefined,
+      'mkdir -p proc sys dev etc && : > etc/resolv.conf && : > etc/hostname && : > etc/hosts && echo b > b',
+    );
+    const l2 = await createLayer(scratch, 'run', { compression: 'uncompressed' });
+    expect(sh(`tar -tf "${scratch.content.blobPath(l2.digest)}"`).trim()).toBe('b');
+    void readFileSync;
+    void writeFileSync;
+  });
+});

@@ -1,0 +1,134 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mount, openStore, type Store, unmount, withMount } from '../../src/store/index.js';
+import { requireRoot } from '../helpers/require.js';
+import { sh, tempDir } from './helpers.js';
+
+requireRoot();
+
+/** Writes into an active snapshot through its mounts, as a RUN step would. */
+async function writeVia(store: Store, key: string, fn: (dir: string) => void): Promise<void> {
+  const target = join(await store.tempDir('mnt'), 'm');
+  mkdirSync(target);
+  await withMount(await store.snapshots.mounts(key), target, async (d) => fn(d));
+}
+
+function snapshotterSuite(kind: 'overlay' | 'copy'): void {
+  describe(`Snapshotter: ${kind}`, () => {
+    it('is the implementation asked for', async () => {
+      const store = await openStore(tempDir(), { snapshotter: kind });
+      expect(store.snapshots.kind).toBe(kind);
+    });
+
+    it('prepare → write → commit → child sees parent; diff dir holds only the change', async () => {
+      const store = await openStore(tempDir(), { snapshotter: kind });
+      const s = store.snapshots;
+      await s.prepare('a-active');
+      await writeVia(store, 'a-active', (d) => {
+        writeFileSync(join(d, 'base.txt'), 'base');
+        mkdirSync(join(d, 'etc'));
+        writeFileSync(join(d, 'etc', 'conf'), 'v1');
+      });
+      await s.commit('a', 'a-active');
+      expect((await s.stat('a')).kind).toBe('committed');
+      await expect(s.stat('a-active')).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+      await s.prepare('b-active', 'a');
+      await writeVia(store, 'b-active', (d) => {
+        expect(readFileSync(join(d, 'base.txt'), 'utf8')).toBe('base');
+        writeFileSync(join(d, 'etc', 'conf'), 'v2');
+        sh(`rm "${join(d, 'base.txt')}"`);
+      });
+      const b = await s.commit('b', 'b-active');
+      expect(b.parent).toBe('a');
+      const diff = s.diffDir('b');
+      expect(readFileSync(join(diff, 'etc', 'conf'), 'utf8')).toBe('v2');
+      expect(sh(`stat -c '%F %t:%T' "${join(diff, 'base.txt')}"`).trim()).toBe('character special file 0:0');
+      expect(await s.lowerDirs('b')).toEqual([s.diffDir('a')]);
+      // A read-only view of b shows the merged tree.
+      const mounts = await s.view('b-view', 'b');
+      const target = join(await store.tempDir('v'), 'm');
+      mkdirSync(target);
+      await mount(mounts, target);
+      try {
+        expect(existsSync(join(target, 'base.txt'))).toBe(false);
+        expect(readFileSync(join(target, 'etc', 'conf'), 'utf8')).toBe('v2');
+        expect(() => writeFileSync(join(target, 'x'), 'x')).toThrow(/EROFS|read-only/);
+      } finally {
+        await unmount(target);
+      }
+      await s.remove('b-view');
+    });
+
+    it('names are unique; parents must be committed; parents with children cannot be removed', async () => {
+      const store = await openStore(tempDir(), { snapshotter: kind });
+      const s = store.snapshots;
+      await s.prepare('x');
+      await expect(s.prepare('x')).rejects.toMatchObject({ code: 'SNAPSHOT_EXISTS' });
+      await expect(s.prepare('y', 'x')).rejects.toMatchObject({ code: 'SNAPSHOT_STATE' });
+      await expect(s.prepare('y', 'nope')).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+      await s.commit('X', 'x');
+      await s.prepare('y', 'X');
+      await expect(s.remove('X')).rejects.toMatchObject({ code: 'SNAPSHOT_IN_USE' });
+      await s.remove('y');
+      await s.remove('X');
+      const all: string[] = [];
+      await s.walk((i) => void all.push(i.name));
+      expect(all).toEqual([]);
+    });
+
+    it('walk and stat report kind and parent; usage counts bytes', async () => {
+      const store = await openStore(tempDir(), { snapshotter: kind });
+      const s = store.snapshots;
+      await s.prepare('p');
+      writeFileSync(join(s.diffDir('p'), 'f'), Buffer.alloc(100_000, 1));
+      await s.commit('P', 'p');
+      await s.prepare('c', 'P', { labels: { purpose: 'test' } });
+      const infos: Record<string, unknown> = {};
+      await s.walk((i) => {
+        infos[i.name] = { kind: i.kind, parent: i.parent, labels: i.labels };
+      });
+      expect(infos).toEqual({
+        P: { kind: 'committed', parent: undefined, labels: undefined },
+        c: { kind: 'active', parent: 'P', labels: { purpose: 'test' } },
+      });
+      expect((await s.usage('P')).size).toBeGreaterThanOrEqual(100_000);
+    });
+  });
+}
+
+snapshotterSuite('overlay');
+snapshotterSuite('copy');
+
+describe('overlay chain', () => {
+  it('mounts a chain of 120 layers (short ids, relative lowerdirs under the page limit)', async () => {
+    const store = await openStore(tempDir(), { snapshotter: 'overlay' });
+    const s = store.snapshots;
+    let parent: string | undefined;
+    for (let i = 0; i < 120; i++) {
+      const key = `layer-${i}-active`;
+      await s.prepare(key, parent);
+      writeFileSync(join(s.diffDir(key), `f${i}`), String(i));
+      if (i > 0) writeFileSync(join(s.diffDir(key), 'last'), String(i));
+      const name = `sha256:${String(i).padStart(64, '0')}`;
+      await s.commit(name, key);
+      parent = name;
+    }
+    const mounts = await s.prepare('top', parent);
+    expect(mounts[0]!.options.join(',').length).toBeLessThan(4096);
+    const target = join(await store.tempDir('m'), 'm');
+    mkdirSync(target);
+    await withMount(mounts, target, async (d) => {
+      expect(readFileSync(join(d, 'f0'), 'utf8')).toBe('0');
+      expect(readFileSync(join(d, 'f119'), 'utf8')).toBe('119');
+      expect(readFileSync(join(d, 'last'), 'utf8')).toBe('119');
+      writeFileSync(join(d, 'new'), 'n');
+    });
+    expect(readFileSync(join(s.diffDir('top'), 'new'), 'utf8')).toBe('n');
+  });
+
+  it('auto-selects overlay here and says why when it cannot', async () => {
+    const store = await openStore(tempDir());
+    expect(store.snapshots.kind).toBe('overlay');
+  });
+});
