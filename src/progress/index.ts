@@ -1,1 +1,7 @@
+// Progress events and their renderers (tty live view, plain lines, json lines, quiet).
 export * from './events.js';
+export { formatBytes, formatSeconds } from './format.js';
+export { JsonRenderer, QuietRenderer } from './json.js';
+export { PlainRenderer, summaryLines } from './plain.js';
+export { createRenderer, type ProgressMode } from './select.js';
+export { TtyRenderer } from './tty.js';

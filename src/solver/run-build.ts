@@ -1,6 +1,257 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
+import { type ContextSnapshot, readDockerignore, scanContext } from '../context/index.js';
 import { TsbuildError } from '../errors.js';
+import { exportImages, type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
+import {
+  formatReference,
+  hostPlatform,
+  type ImageConfig,
+  parsePlatform,
+  parseReference,
+} from '../oci/index.js';
+import { toStages } from '../parser/index.js';
+import { nullSink } from '../progress/events.js';
+import { type PullResult, RegistryClient } from '../registry/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
+import { createOps, type SolvedFs } from './ops/index.js';
+import { imageResolver } from './resolve-image.js';
+import { type CacheIndex, Scheduler } from './scheduler.js';
+import { parseSecrets, parseSsh } from './secrets.js';
 
-export async function runBuild(_options: BuildOptions): Promise<BuildResult> {
-  throw new TsbuildError('NOT_IMPLEMENTED', 'build is not implemented yet');
+/** build(): parse → convert → solve → commit → export, under a lease so gc keeps what is in use. */
+export async function runBuild(o: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const progress = o.progress ?? nullSink;
+  const signal = o.signal ?? new AbortController().signal;
+  const contextDir = resolve(o.context);
+  const { text, path: dockerfilePath } = await readDockerfile(o, contextDir);
+  const parsed = toStages(text);
+  for (const w of parsed.warnings)
+    progress.emit({
+      type: 'warning',
+      message: `${w.code}: ${w.message}`,
+      line: w.range.start.line,
+      at: Date.now(),
+    });
+  const outputs = outputSpecs(o);
+  const tags = (o.tags ?? []).map((t) => formatReference(parseReference(t)));
+
+  const store = await openStore(o.root);
+  const lease = await store.meta.createLease({ ttlMs: 24 * 3600_000 });
+  try {
+    const registry = new RegistryClient();
+    const images = new Map<string, PullResult>();
+    const platform = o.platform ? parsePlatform(o.platform) : hostPlatform();
+    const converted = await convert(parsed.value, {
+      ...(o.target ? { target: o.target } : {}),
+      buildArgs: o.buildArgs ?? {},
+      targetPlatform: platform,
+      buildPlatform: hostPlatform(),
+      ...(o.labels ? { labels: o.labels } : {}),
+      ...(o.noCache ? { noCache: true } : {}),
+      ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
+      ...(o.network ? { network: o.network } : {}),
+      resolveImage: imageResolver(store, registry, images, progress, signal),
+    });
+    for (const w of converted.warnings)
+      progress.emit({
+        type: 'warning',
+        message: `${w.code}: ${w.message}`,
+        line: w.range.start.line,
+        at: Date.now(),
+      });
+
+    let snap: Promise<ContextSnapshot> | undefined;
+    const context = () => {
+      snap ??= scanWithProgress(store, contextDir, dockerfilePath, progress, signal);
+      return snap;
+    };
+    const env = {
+      store,
+      root: store.root,
+      contextDir,
+      context,
+      registry,
+      platform,
+      images,
+      secrets: parseSecrets(o.secrets ?? []),
+      ssh: parseSsh(o.ssh ?? []),
+      retain: (s: string) => lease.addSnapshot(s),
+    };
+    const scheduler = new Scheduler({
+      opFor: createOps(env),
+      cache: cacheIndex(store, env.retain),
+      maxParallelism: o.maxParallelism ?? availableParallelism(),
+      signal,
+      progress,
+    });
+    const solved: SolvedFs = converted.vertex
+      ? ((await scheduler.solve(converted.vertex)) as SolvedFs)
+      : { layers: [] };
+
+    const created = new Date().toISOString();
+    const img = converted.image;
+    const config: ImageModel['config'] = {
+      created,
+      architecture: img.architecture,
+      os: img.os,
+      ...(img.variant ? { variant: img.variant } : {}),
+      ...(img.author ? { author: img.author } : {}),
+      config: img.config,
+    } as ImageConfig;
+    const history = img.history.map((h) => ({ created: h.created ?? created, ...h }));
+    const model: ImageModel = { config, layers: solved.layers, history };
+    const results = await exportImages(store, model, outputs, { tags, registry, platform, signal });
+    const first = results[0];
+    if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
+    const committed = await loadCommitted(store, first.digest);
+    const size = committed.size;
+    const result: BuildResult = {
+      digest: first.digest,
+      configDigest: first.configDigest,
+      manifest: committed.manifest,
+      config: committed.config,
+      tags: [...new Set(results.flatMap((r) => r.tags))],
+      size,
+      stepsCached: scheduler.stats.cached,
+      stepsRun: scheduler.stats.run,
+      duration: Date.now() - started,
+    };
+    if (o.iidfile) await writeFile(o.iidfile, result.configDigest);
+    if (o.metadataFile)
+      await writeFile(o.metadataFile, `${JSON.stringify(metadata(result, first.digest), null, 2)}\n`);
+    progress.emit({
+      type: 'summary',
+      digest: result.digest,
+      tags: result.tags,
+      size,
+      duration: result.duration,
+      at: Date.now(),
+    });
+    return result;
+  } finally {
+    await lease.release().catch(() => undefined);
+    await store.close();
+  }
+}
+
+async function readDockerfile(o: BuildOptions, contextDir: string): Promise<{ text: string; path?: string }> {
+  if (o.dockerfileText !== undefined) return { text: o.dockerfileText };
+  if (o.file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return { text: Buffer.concat(chunks).toString('utf8') };
+  }
+  const candidates = o.file
+    ? [resolve(o.file)]
+    : [join(contextDir, 'Dockerfile'), join(contextDir, 'Containerfile')];
+  for (const p of candidates) {
+    try {
+      return { text: await readFile(p, 'utf8'), path: p };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  throw new TsbuildError(
+    'DOCKERFILE_NOT_FOUND',
+    `failed to read dockerfile: open ${candidates[0]}: no such file or directory`,
+    {
+      hint: 'give the Dockerfile with -f, or run in a directory that has one',
+    },
+  );
+}
+
+function outputSpecs(o: BuildOptions): OutputSpec[] {
+  const specs = parseOutputs(o.outputs ?? []);
+  if (o.push) {
+    if (specs.length === 0) specs.push(...parseOutputs(['type=image,push=true']));
+    else for (const s of specs) if (s.type === 'image') s.push = true;
+  }
+  return specs;
+}
+
+async function scanWithProgress(
+  store: Store,
+  dir: string,
+  dockerfile: string | undefined,
+  progress: typeof nullSink,
+  signal: AbortSignal,
+): Promise<ContextSnapshot> {
+  // The scan runs when the first COPY computes its cache key, so it reports the context vertex itself.
+  const id = CONTEXT_VERTEX.digest;
+  progress.emit({
+    type: 'vertex',
+    id,
+    name: '[internal] load build context',
+    status: 'started',
+    at: Date.now(),
+  });
+  const excludes = await readDockerignore(dir, dockerfile);
+  const snap = await scanContext({ dir, excludes, root: store.root, signal });
+  progress.emit({
+    type: 'vertex',
+    id,
+    name: '[internal] load build context',
+    status: 'done',
+    at: Date.now(),
+  });
+  return snap;
+}
+
+/** Cache records in the store: a record whose snapshot is gone (pruned) is a miss. */
+function cacheIndex(store: Store, retain: (s: string) => Promise<void>): CacheIndex {
+  const id = (k: string) => k.replace(/^sha256:/, '');
+  return {
+    async get(key) {
+      const rec = await store.meta.cache.get(id(key));
+      if (!rec?.snapshot) return undefined;
+      if (!(await store.snapshots.tryStat(rec.snapshot))) return undefined;
+      await retain(rec.snapshot);
+      const layers = (rec.result as { layers?: SolvedFs['layers'] } | undefined)?.layers ?? [];
+      return { snapshot: rec.snapshot, layers } as SolvedFs;
+    },
+    async put(key, result) {
+      const r = result as SolvedFs;
+      if (!r.snapshot) return;
+      const now = Date.now();
+      await store.meta.cache.put(id(key), {
+        key: id(key),
+        snapshot: r.snapshot,
+        result: { layers: r.layers },
+        createdAt: now,
+        lastUsed: now,
+      });
+    },
+  };
+}
+
+async function loadCommitted(store: Store, digest: string) {
+  const { loadImage } = await import('../exporter/index.js');
+  const info = await store.content.info(digest as `sha256:${string}`);
+  const img = await loadImage(store, {
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: digest as `sha256:${string}`,
+    size: info.size,
+  });
+  const size = info.size + img.manifest.config.size + img.manifest.layers.reduce((n, l) => n + l.size, 0);
+  return { manifest: img.manifest, config: img.config, size };
+}
+
+function metadata(r: BuildResult, digest: string): Record<string, unknown> {
+  return {
+    'containerimage.digest': digest,
+    'containerimage.config.digest': r.configDigest,
+    'containerimage.descriptor': {
+      mediaType:
+        (r.manifest as { mediaType?: string }).mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+      digest,
+      size: r.size,
+    },
+    ...(r.tags.length > 0 ? { 'image.name': r.tags.join(',') } : {}),
+    size: r.size,
+  };
 }

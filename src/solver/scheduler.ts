@@ -82,7 +82,8 @@ export class Scheduler {
     const key = await this.cacheKey(v);
     this.o.signal.throwIfAborted();
     const emit = (status: 'started' | 'cached' | 'done' | 'error' | 'canceled') => {
-      if (impl.uncached && status === 'cached') return;
+      // Uncached sources (the context) report their own work; their exec is a no-op.
+      if (impl.uncached) return;
       this.o.progress.emit({
         type: 'vertex',
         id: v.digest,

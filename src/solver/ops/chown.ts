@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { TsbuildError } from '../../errors.js';
+import type { Owner } from './copy-tree.js';
+import { resolveInRoot } from './secure-path.js';
+
+function readEtc(root: string, file: string): string[][] {
+  try {
+    return readFileSync(resolveInRoot(root, `/etc/${file}`), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(':'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `--chown=user[:group]` against the destination rootfs, as BuildKit does: names are looked up in its
+ * /etc/passwd and /etc/group, numbers are used as they are, and without a group the gid is the uid
+ * (Docker's documented rule, not the user's primary group).
+ */
+export function resolveChown(root: string, spec: string): Owner {
+  const [u = '', g] = spec.split(':', 2);
+  const uid = lookup(u, () => readEtc(root, 'passwd'), 2, 'user');
+  const gid = g === undefined || g === '' ? uid : lookup(g, () => readEtc(root, 'group'), 2, 'group');
+  return { uid, gid };
+}
+
+function lookup(name: string, rows: () => string[][], col: number, what: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  const row = rows().find((r) => r[0] === name);
+  if (!row) {
+    throw new TsbuildError(
+      'CHOWN_UNKNOWN',
+      `unable to find ${what} ${name}: no matching entries in ${what === 'user' ? 'passwd' : 'group'} file`,
+    );
+  }
+  return Number(row[col]);
+}
+
+/** USER for WORKDIR's mkdir: `user[:group]`, the user's primary group when no group is given. */
+export function resolveUserOwner(root: string, spec: string): Owner {
+  const [u = '', g] = spec.split(':', 2);
+  let uid: number;
+  let gid: number;
+  if (/^\d+$/.test(u)) {
+    uid = Number(u);
+    const row = readEtc(root, 'passwd').find((r) => r[2] === u);
+    gid = row ? Number(row[3]) : 0;
+  } else {
+    const row = readEtc(root, 'passwd').find((r) => r[0] === u);
+    if (!row)
+      throw new TsbuildError('USER_UNKNOWN', `unable to find user ${u}: no matching entries in passwd file`);
+    uid = Number(row[2]);
+    gid = Number(row[3]);
+  }
+  if (g !== undefined && g !== '') gid = lookup(g, () => readEtc(root, 'group'), 2, 'group');
+  return { uid, gid };
+}

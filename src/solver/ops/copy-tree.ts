@@ -1,0 +1,157 @@
+import {
+  chmodSync,
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  type Stats,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import type { PatternMatcher } from '../../context/index.js';
+import { TsbuildError } from '../../errors.js';
+import { applyChmod } from './chmod.js';
+import { resolveInRoot } from './secure-path.js';
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface CopyOptions {
+  /** Fixed owner (`--chown`); else `preserveOwner` keeps the source's, or root owns. */
+  owner?: Owner;
+  preserveOwner: boolean;
+  chmod?: string;
+  /** `--exclude`, matched against paths relative to each source. */
+  excludes?: PatternMatcher;
+}
+
+/**
+ * BuildKit's copy with CopyDirContentsOnly + CreateDestPath: a directory source copies its contents
+ * into the destination directory, a file goes to `dest/name` when dest ends in `/` or is an existing
+ * directory, else to dest itself. Missing parents are created 0755 (owned by the --chown user).
+ * All destination paths are resolved inside `destRoot`.
+ */
+export function copyInto(
+  srcHost: string,
+  /** Descendants to copy (relative, parents first); undefined = walk the source dir. */
+  children: string[] | undefined,
+  destRoot: string,
+  dest: string,
+  forceDir: boolean,
+  opts: CopyOptions,
+): void {
+  const st = lstatSync(srcHost);
+  const destIsDir = dest.endsWith('/') || forceDir;
+  const destHost = resolveInRoot(destRoot, dest, true);
+  if (st.isDirectory()) {
+    ensureDir(destRoot, dest, opts);
+    const list = children ?? walkRel(srcHost, opts.excludes);
+    const dirs: [string, Stats][] = [];
+    for (const rel of list) {
+      const s = lstatSync(join(srcHost, rel));
+      // A re-included path (`!`) under an excluded dir: its parents were not copied.
+      if (rel.includes('/')) mkdirSync(dirname(join(destHost, rel)), { recursive: true, mode: 0o755 });
+      copyEntry(join(srcHost, rel), s, join(destHost, rel), opts);
+      if (s.isDirectory()) dirs.push([join(destHost, rel), s]);
+    }
+    // Directory times last: creating children changed them.
+    for (const [d, s] of dirs.reverse()) utimesSync(d, s.atime, s.mtime);
+    return;
+  }
+  let target = destHost;
+  let existingDir = false;
+  try {
+    existingDir = lstatSync(destHost).isDirectory();
+  } catch {
+    // does not exist yet
+  }
+  if (destIsDir || existingDir) {
+    ensureDir(destRoot, dest, opts);
+    target = join(destHost, posix.basename(srcHost));
+  } else {
+    ensureDir(destRoot, posix.dirname(dest.replace(/\/+$/, '')) || '/', opts);
+  }
+  copyEntry(srcHost, st, target, opts);
+}
+
+/** MkdirAll inside the root: created components get 0755 and the --chown owner (or root). */
+export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }): string {
+  const parts = dir.split('/').filter((p) => p !== '' && p !== '.');
+  let cur = '/';
+  let host = destRoot;
+  for (const p of parts) {
+    cur = posix.join(cur, p);
+    host = resolveInRoot(destRoot, cur, true);
+    let s: Stats | undefined;
+    try {
+      s = lstatSync(host);
+    } catch {
+      s = undefined;
+    }
+    if (s?.isDirectory()) continue;
+    if (s) throw new TsbuildError('COPY_NOT_DIR', `cannot copy to ${dir}: ${cur} is not a directory`);
+    mkdirSync(host, { mode: 0o755 });
+    chmodSync(host, 0o755);
+    const o = opts.owner ?? { uid: 0, gid: 0 };
+    lchownSync(host, o.uid, o.gid);
+  }
+  return host;
+}
+
+/** Relative paths under `dir`, parents first, sorted; `--exclude` as moby's walker applies it. */
+export function walkRel(dir: string, excludes?: PatternMatcher): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const name of readdirSync(abs).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const s = lstatSync(join(abs, name));
+      const excluded = excludes?.matchesOrParentMatches(r) ?? false;
+      if (!excluded) out.push(r);
+      if (s.isDirectory() && (!excluded || excludes?.exclusions)) walk(join(abs, name), r);
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/** One entry: dirs are created (or kept), files and links replace what is there. */
+function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions): void {
+  let existing: Stats | undefined;
+  try {
+    existing = lstatSync(dest);
+  } catch {
+    existing = undefined;
+  }
+  if (existing && !(existing.isDirectory() && st.isDirectory()))
+    rmSync(dest, { recursive: true, force: true });
+  if (st.isDirectory()) {
+    if (!existing?.isDirectory()) mkdirSync(dest);
+  } else if (st.isSymbolicLink()) {
+    symlinkSync(readlinkSync(src), dest);
+  } else if (st.isFile()) {
+    copyFileSync(src, dest);
+  } else {
+    // FIFOs, sockets, devices: BuildKit copies them; here they are skipped rather than half-made.
+    return;
+  }
+  const owner = opts.owner ?? (opts.preserveOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
+  lchownSync(dest, owner.uid, owner.gid);
+  if (!st.isSymbolicLink()) {
+    const perm = opts.chmod ? applyChmod(opts.chmod, st.mode, st.isDirectory()) : st.mode & 0o7777;
+    chmodSync(dest, perm);
+    utimesSync(dest, st.atime, st.mtime);
+  } else {
+    lutimesSync(dest, st.atime, st.mtime);
+  }
+}
+
+export function parentOf(p: string): string {
+  return dirname(p);
+}

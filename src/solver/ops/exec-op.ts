@@ -1,0 +1,147 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { type ContainerMount, type RunMountSpec, resolveRunMounts, runStep } from '../../runner/index.js';
+import { digestOf, type ExecOp } from '../graph.js';
+import type { OpImpl, OpResult } from '../scheduler.js';
+import type { SolvedFs, SolverEnv } from './env.js';
+import { activeKey, commitAs, snapshotName, withMounted } from './snapshots.js';
+
+/** RUN: runc on a prepared snapshot (parent chain as overlay lowers); the upper becomes the layer. */
+export function execOp(env: SolverEnv): OpImpl {
+  return {
+    async cacheKey(v, inputKeys) {
+      return digestOf({ op: v.op, inputKeys });
+    },
+    async exec(v, inputs, ctx) {
+      const op = v.op as ExecOp;
+      const base = op.scratchRoot ? undefined : (inputs[0] as OpResult & SolvedFs);
+      const cleanups: (() => Promise<void>)[] = [];
+      try {
+        const fromDirs = new Map<number, string>();
+        for (const m of op.mounts) {
+          if (m.input === undefined || m.input < 0 || fromDirs.has(m.input)) continue;
+          const input = inputs[m.input] as OpResult & SolvedFs & { data?: { dir?: string } };
+          if (input.data?.dir) {
+            fromDirs.set(m.input, input.data.dir);
+            continue;
+          }
+          fromDirs.set(m.input, await mountView(env, input.snapshot, cleanups));
+        }
+        const specs: RunMountSpec[] = op.mounts.map((m) => ({
+          type: m.type,
+          ...(m.input !== undefined ? { from: String(m.input) } : {}),
+          ...(m.source !== undefined ? { source: m.source } : {}),
+          target: m.target,
+          readOnly: m.readonly ?? false,
+          ...(m.required !== undefined ? { required: m.required } : {}),
+          ...(m.sharing ? { sharing: m.sharing } : {}),
+          ...(m.id !== undefined ? { id: m.id } : {}),
+          ...(m.uid !== undefined ? { uid: m.uid } : {}),
+          ...(m.gid !== undefined ? { gid: m.gid } : {}),
+          ...(m.mode !== undefined ? { mode: m.mode } : {}),
+          ...(m.size !== undefined ? { size: m.size } : {}),
+          ...(m.env !== undefined ? { env: m.env } : {}),
+        }));
+        const resolved = await resolveRunMounts(specs, {
+          root: env.root,
+          contextDir: env.contextDir,
+          resolveFrom: async (from) => fromDirs.get(Number(from)) ?? (await emptyDir(env, cleanups)),
+          secrets: env.secrets,
+          ssh: env.ssh,
+          cwd: op.cwd,
+          signal: ctx.signal,
+        });
+        cleanups.push(() => resolved.release());
+        const mounts: ContainerMount[] = [...resolved.mounts];
+        if (op.inlineFiles && op.inlineFiles.length > 0) {
+          const dir = await env.store.tempDir('pipes');
+          cleanups.push(() => rm(dir, { recursive: true, force: true }));
+          for (const f of op.inlineFiles) {
+            await writeFile(join(dir, posix.basename(f.path)), f.data, { mode: f.mode });
+          }
+          mounts.push({
+            target: posix.dirname(op.inlineFiles[0]?.path ?? '/dev/pipes/x'),
+            type: 'bind',
+            source: dir,
+            readonly: true,
+          });
+        }
+        const active = activeKey();
+        await runStep({
+          snapshotter: env.store.snapshots,
+          key: active,
+          ...(base?.snapshot ? { parent: base.snapshot } : {}),
+          process: {
+            args: op.args,
+            env: [...op.env, ...resolved.env],
+            cwd: op.cwd,
+            // No USER: uid 0, as BuildKit's GetUser defaults to "0" (needs no /etc/passwd).
+            user: op.user || '0',
+          },
+          root: env.root,
+          network: op.network === 'none' ? 'none' : 'host',
+          mounts,
+          signal: ctx.signal,
+          onStdout: (b) =>
+            ctx.progress.emit({
+              type: 'log',
+              id: v.digest,
+              stream: 'stdout',
+              data: b.toString(),
+              at: Date.now(),
+            }),
+          onStderr: (b) =>
+            ctx.progress.emit({
+              type: 'log',
+              id: v.digest,
+              stream: 'stderr',
+              data: b.toString(),
+              at: Date.now(),
+            }),
+        });
+        const name = await commitAs(env.store, active, snapshotName(ctx.key));
+        await env.retain(name);
+        const result: SolvedFs = { snapshot: name, layers: [...(base?.layers ?? []), { snapshot: name }] };
+        return result;
+      } finally {
+        for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      }
+    },
+  };
+}
+
+async function emptyDir(env: SolverEnv, cleanups: (() => Promise<void>)[]): Promise<string> {
+  const d = await env.store.tempDir('empty');
+  cleanups.push(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** Mounts a read-only view of a snapshot until the step's cleanups run. */
+async function mountView(
+  env: SolverEnv,
+  snapshot: string | undefined,
+  cleanups: (() => Promise<void>)[],
+): Promise<string> {
+  if (!snapshot) return emptyDir(env, cleanups);
+  const key = `view-${activeKey()}`;
+  const mounts = await env.store.snapshots.view(key, snapshot);
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  let ready!: (d: string) => void;
+  const dirP = new Promise<string>((r) => {
+    ready = r;
+  });
+  const done = withMounted(env.store, mounts, async (dir) => {
+    ready(dir);
+    await held;
+  }).finally(() => env.store.snapshots.remove(key).catch(() => undefined));
+  cleanups.push(async () => {
+    release();
+    await done;
+  });
+  const dir = await Promise.race([dirP, done.then(() => '')]);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}

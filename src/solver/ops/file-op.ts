@@ -1,0 +1,171 @@
+import { chmodSync, lchownSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import {
+  checksumSelection,
+  globToRegExp,
+  hasWildcard,
+  PatternMatcher,
+  selectSources,
+} from '../../context/index.js';
+import { TsbuildError } from '../../errors.js';
+import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
+import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
+import { applyChmod } from './chmod.js';
+import { resolveChown, resolveUserOwner } from './chown.js';
+import { copyInto, ensureDir, type Owner } from './copy-tree.js';
+import type { SolvedFs, SolverEnv } from './env.js';
+import { resolveInRoot } from './secure-path.js';
+import { activeKey, commitAs, snapshotName, withMounted, withView } from './snapshots.js';
+import { extractArchive, isArchive } from './unpack.js';
+
+/** COPY/ADD/WORKDIR on a prepared snapshot, mounted so paths resolve through the merged rootfs. */
+export function fileOp(env: SolverEnv): OpImpl {
+  return {
+    async cacheKey(v, inputKeys) {
+      const op = v.op as FileOp;
+      const checksums: string[] = [];
+      for (const a of op.actions) {
+        if (a.type === 'copy' && a.fromContext) {
+          const snap = await env.context();
+          checksums.push(checksumSelection(selectSources(snap, a.sources, { excludes: a.excludes })));
+        }
+      }
+      return digestOf({ op, inputKeys, checksums });
+    },
+    async exec(v, inputs, ctx) {
+      const op = v.op as FileOp;
+      const base = op.scratchBase ? undefined : (inputs[0] as OpResult & SolvedFs);
+      const active = activeKey();
+      const mounts = await env.store.snapshots.prepare(active, base?.snapshot);
+      try {
+        await withMounted(env.store, mounts, async (root) => {
+          for (const a of op.actions) await runAction(env, a, root, inputs as (OpResult & SolvedFs)[], ctx);
+        });
+      } catch (e) {
+        await env.store.snapshots.remove(active).catch(() => undefined);
+        throw e;
+      }
+      const name = await commitAs(env.store, active, snapshotName(ctx.key));
+      await env.retain(name);
+      const result: SolvedFs = { snapshot: name, layers: [...(base?.layers ?? []), { snapshot: name }] };
+      return result;
+    },
+  };
+}
+
+async function runAction(
+  env: SolverEnv,
+  a: FileAction,
+  root: string,
+  inputs: SolvedFs[],
+  ctx: OpContext,
+): Promise<void> {
+  ctx.signal.throwIfAborted();
+  if (a.type === 'mkdir') {
+    const owner = a.user ? resolveUserOwner(root, a.user) : { uid: 0, gid: 0 };
+    ensureDir(root, a.path, { owner });
+    return;
+  }
+  const owner: Owner | undefined = a.chown ? resolveChown(root, a.chown) : undefined;
+  if (a.type === 'inline') {
+    const destIsDir = a.dest.endsWith('/') || isDir(resolveInRoot(root, a.dest));
+    const target = destIsDir ? posix.join(a.dest, a.name) : a.dest;
+    ensureDir(root, posix.dirname(target), owner ? { owner } : {});
+    const host = resolveInRoot(root, target, false);
+    writeFileSync(host, a.data);
+    chmodSync(host, a.chmod ? applyChmod(a.chmod, 0o644, false) : 0o644);
+    lchownSync(host, owner?.uid ?? 0, owner?.gid ?? 0);
+    return;
+  }
+  const excludes = a.excludes.length > 0 ? new PatternMatcher(a.excludes) : undefined;
+  const base = {
+    preserveOwner: !a.fromContext,
+    ...(owner ? { owner } : {}),
+    ...(a.chmod ? { chmod: a.chmod } : {}),
+  };
+  if (a.fromContext) {
+    const snap = await env.context();
+    const sel = selectSources(snap, a.sources, { excludes: a.excludes });
+    const forceDir = sel.length > 1;
+    for (const s of sel) {
+      const host = join(snap.dir, s.path);
+      if (a.unpack && s.entry?.type === 'file' && (await isArchive(host))) {
+        await extractArchive(host, root, a.dest, owner);
+        continue;
+      }
+      const children = s.entries
+        .filter((e) => e.path !== s.path)
+        .map((e) => (s.path === '' ? e.path : e.path.slice(s.path.length + 1)));
+      copyInto(host, children, root, a.dest, forceDir, base);
+    }
+    return;
+  }
+  const src = a.input >= 0 ? inputs[a.input] : undefined;
+  await withView(env.store, src?.snapshot, async (srcRoot) => {
+    for (const source of a.sources) {
+      const matches = hasWildcard(source)
+        ? globInRoot(srcRoot, source)
+        : [resolveInRoot(srcRoot, source, true)];
+      if (matches.length === 0 || !matches.every(exists)) {
+        throw new TsbuildError(
+          'COPY_SOURCE_NOT_FOUND',
+          `failed to compute cache key: "${posix.normalize(`/${source}`)}": not found`,
+        );
+      }
+      for (const m of matches) {
+        if (a.unpack && lstatSync(m).isFile() && (await isArchive(m))) {
+          await extractArchive(m, root, a.dest, owner);
+          continue;
+        }
+        copyInto(m, undefined, root, a.dest, matches.length > 1, {
+          ...base,
+          ...(excludes ? { excludes } : {}),
+        });
+      }
+    }
+  });
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Wildcard sources inside a rootfs: each component matched with Go's path.Match rules. */
+function globInRoot(root: string, pattern: string): string[] {
+  const parts = pattern.split('/').filter((p) => p !== '' && p !== '.');
+  let cur = ['/'];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const dir of cur) {
+      if (!hasWildcard(part)) {
+        next.push(posix.join(dir, part));
+        continue;
+      }
+      const re = globToRegExp(part);
+      let names: string[] = [];
+      try {
+        names = readdirSync(resolveInRoot(root, dir, true)).sort();
+      } catch {
+        names = [];
+      }
+      for (const n of names) if (re.test(n)) next.push(posix.join(dir, n));
+    }
+    cur = next;
+  }
+  return cur.map((p) => resolveInRoot(root, p, true)).filter(exists);
+}
+
+export type { Vertex };

@@ -1,0 +1,38 @@
+import { TsbuildError } from '../../errors.js';
+import type { Digest } from '../../oci/index.js';
+import { applyLayer } from '../../store/index.js';
+import { digestOf, type ImageOp } from '../graph.js';
+import type { OpImpl } from '../scheduler.js';
+import type { SolvedFs, SolverEnv } from './env.js';
+
+/** FROM image: the pulled layers applied as a snapshot chain (each layer once per store). */
+export function imageOp(env: SolverEnv): OpImpl {
+  return {
+    async cacheKey(v) {
+      const op = v.op as ImageOp;
+      return digestOf({ image: op.ref, platform: op.platform });
+    },
+    async exec(v, _inputs, ctx) {
+      const op = v.op as ImageOp;
+      const pulled = env.images.get(op.ref);
+      if (!pulled) throw new TsbuildError('IMAGE_NOT_RESOLVED', `image ${op.ref} was not resolved`);
+      let parent: string | undefined;
+      const diffIds = pulled.config.rootfs.diff_ids as Digest[];
+      for (const [i, l] of pulled.manifest.layers.entries()) {
+        ctx.signal.throwIfAborted();
+        const applied = await applyLayer(env.store, l.digest as Digest, parent, {
+          mediaType: l.mediaType,
+          expectedDigest: l.digest as Digest,
+          ...(diffIds[i] ? { expectedDiffId: diffIds[i] } : {}),
+        });
+        parent = applied.snapshot;
+      }
+      if (parent) await env.retain(parent);
+      const result: SolvedFs = {
+        ...(parent ? { snapshot: parent } : {}),
+        layers: pulled.manifest.layers.map((l, i) => ({ blob: l, diffId: diffIds[i] as Digest })),
+      };
+      return result;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, mkdir, rm, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { TsbuildError } from '../../errors.js';
+import { digestOf, type HttpOp } from '../graph.js';
+import type { OpImpl } from '../scheduler.js';
+import type { SolvedFs, SolverEnv } from './env.js';
+import { activeKey, commitAs, snapshotName, withMounted } from './snapshots.js';
+
+/** The build context: scanned once per build; COPY keys use its content checksums. */
+export function contextOp(env: SolverEnv): OpImpl {
+  return {
+    uncached: true,
+    async cacheKey() {
+      return 'context';
+    },
+    async exec() {
+      await env.context();
+      return { data: { dir: env.contextDir } };
+    },
+  };
+}
+
+interface Download {
+  file: string;
+  digest: string;
+  lastModified?: Date;
+}
+
+/**
+ * ADD <url>: downloaded once per build (the content digest is the cache key, or `--checksum`
+ * when given, verified), stored as a one-file snapshot (mode 0600, like BuildKit).
+ */
+export function httpOp(env: SolverEnv): OpImpl {
+  const downloads = new Map<string, Promise<Download>>();
+  const fetchOnce = (op: HttpOp, signal: AbortSignal) => {
+    let p = downloads.get(op.url);
+    if (!p) {
+      p = download(env, op, signal);
+      downloads.set(op.url, p);
+    }
+    return p;
+  };
+  return {
+    async cacheKey(v, _inputKeys, ctx) {
+      const op = v.op as HttpOp;
+      const d = await fetchOnce(op, ctx.signal);
+      return digestOf({ http: op.url, filename: op.filename, content: d.digest });
+    },
+    async exec(v, _inputs, ctx) {
+      const op = v.op as HttpOp;
+      const d = await fetchOnce(op, ctx.signal);
+      const active = activeKey();
+      const mounts = await env.store.snapshots.prepare(active);
+      try {
+        await withMounted(env.store, mounts, async (root) => {
+          const target = join(root, op.filename);
+          await pipeline(
+            Readable.from((await import('node:fs')).createReadStream(d.file)),
+            createWriteStream(target),
+          );
+          await chmod(target, 0o600);
+          await lchown(target, 0, 0);
+          if (d.lastModified) await utimes(target, d.lastModified, d.lastModified);
+        });
+      } catch (e) {
+        await env.store.snapshots.remove(active).catch(() => undefined);
+        throw e;
+      }
+      const name = await commitAs(env.store, active, snapshotName(ctx.key));
+      await env.retain(name);
+      const result: SolvedFs = { snapshot: name, layers: [{ snapshot: name }] };
+      return result;
+    },
+  };
+}
+
+async function download(env: SolverEnv, op: HttpOp, signal: AbortSignal): Promise<Download> {
+  const res = await fetch(op.url, { signal, redirect: 'follow' });
+  if (!res.ok || !res.body) {
+    throw new TsbuildError(
+      'ADD_URL_FAILED',
+      `failed to load ${op.url}: HTTP ${res.status} ${res.statusText}`,
+    );
+  }
+  const dir = await env.store.tempDir('http');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'data');
+  const h = createHash('sha256');
+  const hasher = new Transform({
+    transform(chunk, _e, cb) {
+      h.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(
+      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+      hasher,
+      createWriteStream(file),
+    );
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const digest = `sha256:${h.digest('hex')}`;
+  if (op.checksum && op.checksum !== digest) {
+    await rm(dir, { recursive: true, force: true });
+    throw new TsbuildError('ADD_CHECKSUM_MISMATCH', `digest mismatch ${digest}: ${op.checksum}`, {
+      hint: `the content of ${op.url} does not match --checksum`,
+    });
+  }
+  const lm = res.headers.get('last-modified');
+  return { file, digest, ...(lm ? { lastModified: new Date(lm) } : {}) };
+}

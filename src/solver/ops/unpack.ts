@@ -1,0 +1,192 @@
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  createReadStream,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Header } from 'tar';
+import { TsbuildError } from '../../errors.js';
+import type { Owner } from './copy-tree.js';
+import { ensureDir } from './copy-tree.js';
+import { resolveInRoot } from './secure-path.js';
+
+type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar';
+
+/** Sniffs a local ADD source: compressed streams by magic, plain tar by its header checksum. */
+export async function archiveKind(path: string): Promise<Kind | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    const b = buf.subarray(0, bytesRead);
+    if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+    if (b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+    if (b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+    if (b.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+    if (bytesRead === 512) {
+      const h = new Header(b);
+      if (!h.nullBlock && h.cksumValid) return 'tar';
+    }
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function isArchive(path: string): Promise<boolean> {
+  return (await archiveKind(path)) !== undefined;
+}
+
+function decompressed(path: string, kind: Kind): Readable {
+  if (kind === 'tar') return createReadStream(path);
+  if (kind === 'gzip') return createReadStream(path).pipe(createGunzip());
+  const tool = kind === 'bzip2' ? 'bzip2' : kind === 'xz' ? 'xz' : 'zstd';
+  const child = spawn(tool, ['-dc', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return child.stdout;
+}
+
+/** Pulls exact byte counts out of a stream. */
+class Blocks {
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly it: AsyncIterator<Buffer>;
+  private done = false;
+  constructor(s: Readable) {
+    this.it = s[Symbol.asyncIterator]();
+  }
+  async read(n: number): Promise<Buffer | undefined> {
+    while (this.buf.length < n && !this.done) {
+      const r = await this.it.next();
+      if (r.done) this.done = true;
+      else this.buf = this.buf.length ? Buffer.concat([this.buf, r.value]) : r.value;
+    }
+    if (this.buf.length < n) return undefined;
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+}
+
+function parsePax(b: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let s = b.toString('utf8');
+  while (s.length > 0) {
+    const sp = s.indexOf(' ');
+    const len = Number(s.slice(0, sp));
+    if (!len) break;
+    const rec = s.slice(sp + 1, len - 1);
+    const eq = rec.indexOf('=');
+    out[rec.slice(0, eq)] = rec.slice(eq + 1);
+    s = s.slice(len);
+  }
+  return out;
+}
+
+/**
+ * ADD of a local archive: extracts into `dest` (a directory) inside `root`. Every path, link target
+ * of a hardlink, and parent is resolved inside the root (no `..` or symlink escapes); entries keep
+ * their tar mode and ids unless `--chown` gives an owner.
+ */
+export async function extractArchive(path: string, root: string, dest: string, owner?: Owner): Promise<void> {
+  const kind = await archiveKind(path);
+  if (!kind) throw new TsbuildError('ADD_NOT_ARCHIVE', `${path} is not an archive`);
+  ensureDir(root, dest, owner ? { owner } : {});
+  const r = new Blocks(decompressed(path, kind));
+  let pax: Record<string, string> = {};
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  const dirs: [string, Date][] = [];
+  for (;;) {
+    const block = await r.read(512);
+    if (!block) break;
+    const h = new Header(block);
+    if (h.nullBlock) continue;
+    if (!h.cksumValid) throw new TsbuildError('ADD_BAD_TAR', `invalid tar header in ${path}`);
+    const size = Number(pax.size ?? h.size ?? 0);
+    const padded = Math.ceil(size / 512) * 512;
+    const type = h.type;
+    if (
+      type === 'ExtendedHeader' ||
+      type === 'GlobalExtendedHeader' ||
+      type === 'NextFileHasLongPath' ||
+      type === 'NextFileHasLongLinkpath'
+    ) {
+      const data = (await r.read(padded))?.subarray(0, size) ?? Buffer.alloc(0);
+      if (type === 'ExtendedHeader') pax = parsePax(data);
+      else if (type === 'NextFileHasLongPath') longName = data.toString('utf8').replace(/\0+$/, '');
+      else if (type === 'NextFileHasLongLinkpath') longLink = data.toString('utf8').replace(/\0+$/, '');
+      continue;
+    }
+    const name = pax.path ?? longName ?? h.path ?? '';
+    const linkpath = pax.linkpath ?? longLink ?? h.linkpath ?? '';
+    pax = {};
+    longName = undefined;
+    longLink = undefined;
+    const target = posix.join(dest, name);
+    const host = resolveInRoot(root, target, false);
+    if (host === root) {
+      await r.read(padded);
+      continue;
+    }
+    mkdirSync(posix.dirname(host), { recursive: true, mode: 0o755 });
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    const uid = owner?.uid ?? h.uid ?? 0;
+    const gid = owner?.gid ?? h.gid ?? 0;
+    const existing = statOrUndef(host);
+    if (existing && !(existing.isDirectory() && type === 'Directory'))
+      rmSync(host, { recursive: true, force: true });
+    if (type === 'Directory') {
+      if (!existing?.isDirectory()) mkdirSync(host);
+      chmodSync(host, mode);
+      lchownSync(host, uid, gid);
+      if (h.mtime) dirs.push([host, h.mtime]);
+    } else if (type === 'SymbolicLink') {
+      symlinkSync(linkpath, host);
+      lchownSync(host, uid, gid);
+    } else if (type === 'Link') {
+      linkSync(resolveInRoot(root, posix.join(dest, linkpath), false), host);
+    } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
+      const fd = openSync(host, 'w', 0o600);
+      try {
+        let left = size;
+        while (left > 0) {
+          const n = Math.min(left, 1 << 20);
+          const chunk = await r.read(n);
+          if (!chunk) throw new TsbuildError('ADD_BAD_TAR', `truncated tar: ${path}`);
+          writeSync(fd, chunk);
+          left -= n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      await r.read(padded - size);
+      chmodSync(host, mode);
+      lchownSync(host, uid, gid);
+      if (h.mtime) utimesSync(host, h.mtime, h.mtime);
+      continue;
+    }
+    // Devices and FIFOs are not created by ADD here; skip their (empty) data.
+    if (padded > 0) await r.read(padded);
+  }
+  for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
+}
+
+function statOrUndef(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,97 @@
+import { findImage, loadImage } from '../exporter/index.js';
+import type { ImageConfig } from '../oci/index.js';
+import {
+  type Digest,
+  formatPlatform,
+  formatReference,
+  type Platform,
+  parseReference,
+  withDigest,
+} from '../oci/index.js';
+import type { ProgressSink } from '../progress/events.js';
+import { type PullResult, pullImage, type RegistryClient } from '../registry/index.js';
+import type { Store } from '../store/index.js';
+import type { ResolvedImage } from './frontend/convert.js';
+
+/**
+ * The frontend's image resolver: a Docker Hub name (no registry given, nothing to reach here) that is
+ * tagged in the local store is used from there, as the local Docker daemon's BuildKit does; anything
+ * else is pulled through the registry client (blobs already in the store are not downloaded again).
+ */
+export function imageResolver(
+  store: Store,
+  client: RegistryClient,
+  images: Map<string, PullResult>,
+  progress: ProgressSink,
+  signal: AbortSignal,
+): (ref: string, platform: Platform) => Promise<ResolvedImage> {
+  const memo = new Map<string, Promise<ResolvedImage>>();
+  return (ref, platform) => {
+    const k = `${ref}|${formatPlatform(platform)}`;
+    let p = memo.get(k);
+    if (!p) {
+      p = resolveOnce(store, client, images, progress, signal, ref, platform);
+      memo.set(k, p);
+    }
+    return p;
+  };
+}
+
+async function resolveOnce(
+  store: Store,
+  client: RegistryClient,
+  images: Map<string, PullResult>,
+  progress: ProgressSink,
+  signal: AbortSignal,
+  ref: string,
+  platform: Platform,
+): Promise<ResolvedImage> {
+  const parsed = parseReference(ref);
+  const id = `load-${formatReference(parsed)}`;
+  const name = `[internal] load metadata for ${formatReference(parsed)}`;
+  progress.emit({ type: 'vertex', id, name, status: 'started', at: Date.now() });
+  try {
+    let result: PullResult | undefined;
+    if (parsed.registry === 'docker.io') result = await fromLocal(store, ref, platform);
+    if (!result) {
+      result = await pullImage(client, store, parsed, {
+        platform,
+        signal,
+        onProgress: (e) =>
+          progress.emit({
+            type: 'bytes',
+            id: e.id,
+            label: `${e.status} ${e.id}`,
+            current: e.current,
+            total: e.total,
+            at: Date.now(),
+          }),
+      });
+    }
+    const pinned = formatReference(result.ref);
+    images.set(pinned, result);
+    progress.emit({ type: 'vertex', id, name, status: 'done', at: Date.now() });
+    return { ref: pinned, config: result.config as ImageConfig };
+  } catch (e) {
+    progress.emit({ type: 'vertex', id, name, status: 'error', at: Date.now() });
+    throw e;
+  }
+}
+
+async function fromLocal(store: Store, ref: string, platform: Platform): Promise<PullResult | undefined> {
+  let found: Awaited<ReturnType<typeof findImage>>;
+  try {
+    found = await findImage(store, ref);
+  } catch {
+    return undefined;
+  }
+  const img = await loadImage(store, found.descriptor, platform);
+  return {
+    ref: withDigest(parseReference(ref), found.descriptor.digest),
+    manifestDescriptor: img.descriptor,
+    manifest: img.manifest,
+    config: img.config,
+    configDigest: img.manifest.config.digest as Digest,
+    ...(img.index ? { index: img.index } : {}),
+  };
+}
