@@ -2,7 +2,18 @@ import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
 import type { CheckConfig, Directive, EscapeToken } from './types.js';
 
 /** `# name = value` (Go's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`, \s being [\t\n\f\r ]). */
-const reDirective = /^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$/;
+// The value part is trimmed by hand: `(.+?)\s*$` backtracks quadratically on long runs of blanks.
+const reDirective = /^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=([^\n]*)$/;
+const BLANKS = '\t\n\f\r ';
+
+function trimBlanks(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && BLANKS.includes(s[a]!)) a++;
+  while (b > a && BLANKS.includes(s[b - 1]!)) b--;
+  return s.slice(a, b);
+}
+
 const KNOWN = new Set(['syntax', 'escape', 'check']);
 
 /**
@@ -20,7 +31,8 @@ export class DirectiveParser {
     if (this.done) return;
     const m = reDirective.exec(line);
     const name = m?.[1]?.toLowerCase();
-    if (!m || !name || !KNOWN.has(name)) {
+    const value = m ? trimBlanks(m[2]!) : '';
+    if (!m || !name || !KNOWN.has(name) || value === '') {
       this.done = true;
       return;
     }
@@ -31,7 +43,6 @@ export class DirectiveParser {
     if (this.directives.some((d) => d.name === name)) {
       throw new DockerfileSyntaxError(`only one ${name} parser directive can be used`, range);
     }
-    const value = m[2]!;
     if (name === 'escape') {
       if (value !== '`' && value !== '\\') {
         throw new DockerfileSyntaxError(`invalid escape token '${value}' does not match \` or \\`, range);

@@ -15,7 +15,7 @@ export interface LineArgs {
 
 /** Words separated by whitespace; quotes group but stay in the word, escapes stay too. */
 export function parseWords(rest: string, esc: string): string[] {
-  const chars = Array.from(rest);
+  const chars = rest; // code units: the escape char, quotes and spaces are never surrogate halves
   const words: string[] = [];
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let word = '';

@@ -31,10 +31,17 @@ function splitLines(text: string): RawLine[] {
   while (i < text.length) {
     const j = text.indexOf('\n', i);
     const full = j < 0 ? text.slice(i) : text.slice(i, j + 1);
-    out.push({ full, text: full.replace(/[\r\n]+$/, '') });
+    out.push({ full, text: trimNewline(full) });
     i = j < 0 ? text.length : j + 1;
   }
   return out;
+}
+
+/** Go's bytes.TrimRight(s, "\r\n"), without a regexp (a long run of \r must not go quadratic). */
+function trimNewline(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s[end - 1] === '\n' || s[end - 1] === '\r')) end--;
+  return s.slice(0, end);
 }
 
 const trimLeft = (s: string) => s.replace(/^[\t\n\v\f\r \u0085\u00a0]+/, '');

@@ -1,5 +1,5 @@
 import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
-import { ShellPatternError, shellPatternToRegex, trimPrefix, trimSuffix } from './shell-pattern.js';
+import { replacePattern, ShellPatternError, trimPrefix, trimSuffix } from './shell-pattern.js';
 import type { EscapeToken } from './types.js';
 
 /**
@@ -325,10 +325,7 @@ class ShellWord {
     if (this.opts.skipUnsetEnv && value === undefined) {
       return `\${${name}/${all ? '/' : ''}${pat.result}${pat.stop === '/' ? `/${replacement}` : ''}}`;
     }
-    const re = shellPatternToRegex(pat.result, true, false, all);
-    const v = value ?? '';
-    if (pat.result === '') return v;
-    return v.replace(re, () => replacement);
+    return replacePattern(pat.result, value ?? '', replacement, all);
   }
 }
 

@@ -1,21 +1,21 @@
 import { isGoSpace } from './shell-lexer.js';
 
+// Every Go space is a single UTF-16 code unit, so these scan code units (no Array.from on big lines).
+
 /** Go's strings.TrimSpace (unicode.IsSpace on both ends). */
 export function trimGoSpace(s: string): string {
-  const chars = Array.from(s);
   let a = 0;
-  let b = chars.length;
-  while (a < b && isGoSpace(chars[a]!)) a++;
-  while (b > a && isGoSpace(chars[b - 1]!)) b--;
-  return chars.slice(a, b).join('');
+  let b = s.length;
+  while (a < b && isGoSpace(s[a]!)) a++;
+  while (b > a && isGoSpace(s[b - 1]!)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** Go's strings.TrimLeftFunc(s, unicode.IsSpace). */
 export function trimLeftGoSpace(s: string): string {
   let i = 0;
-  const chars = Array.from(s);
-  while (i < chars.length && isGoSpace(chars[i]!)) i++;
-  return chars.slice(i).join('');
+  while (i < s.length && isGoSpace(s[i]!)) i++;
+  return i === 0 ? s : s.slice(i);
 }
 
 /** BuildKit's reWhitespace: `[\t\v\f\r ]+` (no newline: logical lines have none). */
@@ -43,13 +43,14 @@ export function splitCommand(line: string): SplitCommand {
  * BuildKit's extractBuilderFlags); stops at the first word not starting with `--`, or after a bare `--`.
  */
 export function extractBuilderFlags(line: string): { args: string; flags: string[] } {
-  const chars = Array.from(line);
+  // Code units are enough: quotes, backslashes and spaces are never half of a surrogate pair.
+  const chars = line;
   const flags: string[] = [];
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let word = '';
   let quote = '';
   let blankOK = false;
-  const rest = (pos: number) => chars.slice(pos).join('');
+  const rest = (pos: number) => line.slice(pos);
   for (let pos = 0; pos <= chars.length; pos++) {
     const end = pos === chars.length;
     let ch = end ? '' : chars[pos]!;
