@@ -263,7 +263,7 @@ function toHealthcheck(node: AstNode, flags: BFlags, base: Base, fail: Fail): He
     if (ns === undefined) return fail(`time: invalid duration ${JSON.stringify(v)}`);
     if (ns === 0) return undefined;
     if (ns < 1e6) fail(`Interval ${JSON.stringify(name)} cannot be less than 1ms`);
-    return ns;
+    return ns / 1e6;
   };
   const set = (k: 'interval' | 'timeout' | 'startPeriod' | 'startInterval', v: number | undefined) => {
     if (v !== undefined) (hc as unknown as Record<string, unknown>)[k] = v;

@@ -293,8 +293,8 @@ export interface StopSignalInstruction extends InstructionBase {
   signal: string;
 }
 
-/** HEALTHCHECK: durations in NANOSECONDS, as the image config stores them (BuildKit parses them at
- * parse time; absent = not set). */
+/** HEALTHCHECK: durations in MILLISECONDS (fractional when the Dockerfile says e.g. `1500us`; the
+ * image config wants nanoseconds: multiply by 1e6). BuildKit parses them at parse time; absent = not set. */
 export type HealthcheckInstruction = InstructionBase & {
   kind: 'HEALTHCHECK';
 } & (
