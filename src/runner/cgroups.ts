@@ -150,6 +150,20 @@ export function wasOomKilled(parent: CgroupParent, exitCode: number): boolean {
   return limit > 0 && limit < 2 ** 62 && peak >= limit - 256 * 1024;
 }
 
+/** The parent dirs container `id` would have, without creating them (for sweeping leftovers). */
+export function cgroupParentOf(id: string): CgroupParent {
+  const inner = join('tsbuild', id);
+  const own = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+  if (detectCgroupVersion() === 2) {
+    const dir = join(CGROUP_ROOT, dirname(own.get('') ?? '/'), inner);
+    return { version: 2, runtimePath: join(inner, 'ctr'), dirs: [dir], memoryDir: dir, limitsInSpec: true };
+  }
+  const dirs = parseV1Mounts(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .filter((m) => m.controllers[0] !== undefined)
+    .map((m) => join(m.mountPoint, own.get(m.controllers[0]!) ?? '/', inner));
+  return { version: 1, runtimePath: join(inner, 'ctr'), dirs, limitsInSpec: false };
+}
+
 /** Removes the parent (and runc's leaf if it is still there and empty). Best effort: never throws. */
 export function removeCgroupParent(parent: CgroupParent): void {
   for (const dir of parent.dirs) {

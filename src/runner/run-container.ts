@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCgroupParent, removeCgroupParent, wasOomKilled } from './cgroups.js';
+import { killAndUnmountSync, registerRun, sweepStaleRuns } from './active-runs.js';
+import { type CgroupParent, createCgroupParent, removeCgroupParent, wasOomKilled } from './cgroups.js';
 import { RunnerError } from './errors.js';
 import { hostsFile, resolvConf } from './etc-files.js';
 import { OutputTail } from './output-tail.js';
 import { mountAll, unmountAll } from './rootfs.js';
-import { runcRun, runtimeCommand, signalFromExitCode, stateExists } from './runc.js';
-import { detectRuntime } from './runtime.js';
+import { type RuncRunOptions, runcRun, runtimeCommand, signalFromExitCode, stateExists } from './runc.js';
+import { detectRuntime, type OciRuntime } from './runtime.js';
 import { cleanContainerPath } from './secure-join.js';
-import { buildSpec, processEnv } from './spec.js';
+import { buildSpec, processEnv, type RuntimeSpec } from './spec.js';
 import {
   findMissingPaths,
   overlayDirs,
@@ -54,9 +55,19 @@ function writeEtcFiles(bundle: string, o: RunContainerOptions, hostname: string)
   return files;
 }
 
+const swept = new Set<string>();
+
+function sweepOnce(root: string, runtimePath: string, runtimeRoot?: string): void {
+  const key = `${root}\0${runtimeRoot ?? ''}`;
+  if (swept.has(key)) return;
+  swept.add(key);
+  sweepStaleRuns(root, runtimePath, runtimeRoot);
+}
+
 /** Removes the bundle's own files; never recursive through the rootfs (it may still be a mount). */
 function removeBundle(b: Bundle): void {
   rmSync(join(b.dir, 'config.json'), { force: true });
+  rmSync(join(b.dir, 'owner'), { force: true });
   rmSync(join(b.dir, 'etc'), { recursive: true, force: true });
   for (const d of [join(b.dir, 'rootfs'), b.dir]) {
     try {
@@ -65,6 +76,80 @@ function removeBundle(b: Bundle): void {
       // a rootfs that could not be unmounted stays rather than be deleted through
     }
   }
+}
+
+interface Prepared {
+  spec: RuntimeSpec;
+  targets: string[];
+  missing: string[];
+}
+
+/** Everything before runc: user, workdir, /etc files, stub bookkeeping, the spec. */
+function prepareBundle(o: RunContainerOptions, b: Bundle, cgroup: CgroupParent): Prepared {
+  const user = resolveUser(b.rootfsDir, o.process.user);
+  const cwd = ensureWorkdir(b.rootfsDir, cleanContainerPath(o.process.cwd ?? '/'));
+  const hostname = o.hostname ?? DEFAULT_HOSTNAME;
+  const etcFiles = writeEtcFiles(b.dir, o, hostname);
+  const mounts = (o.mounts ?? []).map((m) => ({ ...m, target: cleanContainerPath(m.target, cwd) }));
+  const targets = [...SYSTEM_TARGETS, ...mounts.map((m) => m.target)];
+  const missing = findMissingPaths(b.rootfsDir, targets);
+  const spec = buildSpec({
+    args: o.process.args,
+    env: processEnv(o.process.env ?? [], user),
+    cwd,
+    user,
+    hostname,
+    network: o.network ?? 'host',
+    etcFiles,
+    mounts,
+    limits: o.limits ?? {},
+    cgroupsPath: cgroup.runtimePath,
+    limitsInSpec: cgroup.limitsInSpec,
+    rootPath: b.rootfsDir,
+  });
+  return { spec, targets, missing };
+}
+
+/** runc run, registered with the process-exit safety net while it runs. */
+async function execute(
+  o: RunContainerOptions,
+  runtime: OciRuntime,
+  b: Bundle,
+  id: string,
+  tail: OutputTail,
+  internal: AbortController,
+) {
+  const runOpts: RuncRunOptions = {
+    runtime,
+    bundle: b.dir,
+    id,
+    runtimeRoot: o.runtimeRoot,
+    signal: o.signal ? AbortSignal.any([o.signal, internal.signal]) : internal.signal,
+    killGraceMs: o.killGraceMs ?? 2000,
+    onStdout: (c: Buffer) => {
+      tail.push(c);
+      o.onStdout?.(c);
+    },
+    onStderr: (c: Buffer) => {
+      tail.push(c);
+      o.onStderr?.(c);
+    },
+  };
+  const outcome = await runcRun(runOpts);
+  if (outcome.aborted || stateExists(runOpts)) await runtimeCommand(runOpts, ['delete', '-f', id]);
+  return { ...outcome, reason: o.signal?.reason ?? internal.signal.reason };
+}
+
+/** After the run: unmount, prune stub parents from the upper, remove the bundle. Never throws. */
+async function teardown(o: RunContainerOptions, b: Bundle, cgroup: CgroupParent | undefined): Promise<void> {
+  if (cgroup) removeCgroupParent(cgroup);
+  if (b.mounted) {
+    await unmountAll(b.rootfsDir);
+    const m = 'mounts' in o.rootfs ? o.rootfs.mounts[0] : undefined;
+    const dirs = m?.type === 'overlay' ? overlayDirs(m.options, m.cwd) : undefined;
+    if (dirs && b.prune) pruneCopiedUpParents(dirs.upper, dirs.lowers, b.prune);
+  }
+  removeBundle(b);
 }
 
 /**
@@ -76,68 +161,47 @@ function removeBundle(b: Bundle): void {
 export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
   if (o.signal?.aborted) throw cancelledError(o.signal.reason);
   const runtime = detectRuntime();
+  sweepOnce(o.root, runtime.path, o.runtimeRoot);
   const id = o.id ?? `tsb-${randomBytes(8).toString('hex')}`;
   const dir = join(o.root, 'runner', id);
   mkdirSync(dir, { recursive: true });
+  // The owner pid lets a later tsbuild tell a live run from one a kill -9 left behind.
+  writeFileSync(join(dir, 'owner'), String(process.pid));
   const b: Bundle = {
     dir,
     rootfsDir: 'dir' in o.rootfs ? o.rootfs.dir : join(dir, 'rootfs'),
     mounted: false,
   };
   const started = Date.now();
-  let cgroup: ReturnType<typeof createCgroupParent> | undefined;
+  let cgroup: CgroupParent | undefined;
+  // Registered for the whole run, so a signal-triggered exit waits for the teardown too.
+  const internal = new AbortController();
+  const unregister = registerRun(id, {
+    abort: () => internal.abort(new Error('interrupted')),
+    syncCleanup: () =>
+      killAndUnmountSync({
+        runtimePath: runtime.path,
+        runtimeRoot: o.runtimeRoot,
+        id,
+        rootfsDir: b.mounted ? b.rootfsDir : undefined,
+      }),
+  });
   try {
     if ('mounts' in o.rootfs) {
       mkdirSync(b.rootfsDir, { recursive: true });
       await mountAll(o.rootfs.mounts, b.rootfsDir);
       b.mounted = true;
     }
-    const user = resolveUser(b.rootfsDir, o.process.user);
-    const cwd = ensureWorkdir(b.rootfsDir, cleanContainerPath(o.process.cwd ?? '/'));
-    const hostname = o.hostname ?? DEFAULT_HOSTNAME;
-    const etcFiles = writeEtcFiles(dir, o, hostname);
-    const mounts = (o.mounts ?? []).map((m) => ({ ...m, target: cleanContainerPath(m.target, cwd) }));
-    const targets = [...SYSTEM_TARGETS, ...mounts.map((m) => m.target)];
-    const missing = findMissingPaths(b.rootfsDir, targets);
     cgroup = createCgroupParent(id, o.limits);
-    const spec = buildSpec({
-      args: o.process.args,
-      env: processEnv(o.process.env ?? [], user),
-      cwd,
-      user,
-      hostname,
-      network: o.network ?? 'host',
-      etcFiles,
-      mounts,
-      limits: o.limits ?? {},
-      cgroupsPath: cgroup.runtimePath,
-      limitsInSpec: cgroup.limitsInSpec,
-      rootPath: b.rootfsDir,
-    });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+    const prep = prepareBundle(o, b, cgroup);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(prep.spec));
     const tail = new OutputTail();
-    const runOpts = {
-      runtime,
-      bundle: dir,
-      id,
-      runtimeRoot: o.runtimeRoot,
-      signal: o.signal,
-      killGraceMs: o.killGraceMs ?? 2000,
-      onStdout: (c: Buffer) => {
-        tail.push(c);
-        o.onStdout?.(c);
-      },
-      onStderr: (c: Buffer) => {
-        tail.push(c);
-        o.onStderr?.(c);
-      },
-    };
-    const { exitCode, aborted } = await runcRun(runOpts);
-    if (aborted || stateExists(runOpts)) await runtimeCommand(runOpts, ['delete', '-f', id]);
+    if (internal.signal.aborted) throw cancelledError(internal.signal.reason);
+    const { exitCode, aborted, reason } = await execute(o, runtime, b, id, tail, internal);
     const oomKilled = wasOomKilled(cgroup, exitCode);
-    removeStubs(b.rootfsDir, missing);
-    if (b.mounted) b.prune = stubParents(b.rootfsDir, targets, missing);
-    if (aborted) throw cancelledError(o.signal?.reason);
+    removeStubs(b.rootfsDir, prep.missing);
+    if (b.mounted) b.prune = stubParents(b.rootfsDir, prep.targets, prep.missing);
+    if (aborted) throw cancelledError(reason);
     const signal = signalFromExitCode(exitCode);
     return {
       exitCode,
@@ -148,13 +212,7 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
       containerId: id,
     };
   } finally {
-    if (cgroup) removeCgroupParent(cgroup);
-    if (b.mounted) {
-      await unmountAll(b.rootfsDir);
-      const m = 'mounts' in o.rootfs ? o.rootfs.mounts[0] : undefined;
-      const dirs = m?.type === 'overlay' ? overlayDirs(m.options, m.cwd) : undefined;
-      if (dirs && b.prune) pruneCopiedUpParents(dirs.upper, dirs.lowers, b.prune);
-    }
-    removeBundle(b);
+    await teardown(o, b, cgroup);
+    unregister();
   }
 }

@@ -104,7 +104,9 @@ export function mountsMentioning(needle: string): string[] {
     .filter((l) => l.includes(needle));
 }
 
-export function runcList(): string[] {
-  const out = execFileSync('runc', ['list', '-q'], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
+/** ids in `runc list` (the default state root), only those whose bundle is under `under` if given. */
+export function runcList(under?: string): string[] {
+  const out = execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8' }).trim();
+  const list = (out && out !== 'null' ? JSON.parse(out) : []) as { id: string; bundle: string }[];
+  return list.filter((c) => under === undefined || c.bundle.startsWith(under)).map((c) => c.id);
 }

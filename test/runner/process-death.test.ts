@@ -1,0 +1,89 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runContainer } from '../../src/runner/index.js';
+import { type Fixture, makeFixture, mountsMentioning, runcList } from './fixture.js';
+
+let fx: Fixture;
+fx = makeFixture();
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGINT');
+  fx.cleanup();
+});
+/** Unique per run, so a leftover from an earlier run cannot be mistaken for this one's. */
+const marker = (n: number) => String(100_000 + ((process.pid * 7 + n) % 800_000));
+
+const SRC = resolve(import.meta.dirname, '../../src/runner/index.ts');
+
+/** A separate tsbuild-like process running one long container step; resolves once it runs. */
+async function startBuilder(marker: string): Promise<ChildProcess> {
+  const layer = fx.layer();
+  const script = join(fx.dir, `builder-${marker}.mts`);
+  writeFileSync(
+    script,
+    `import { runContainer } from ${JSON.stringify(SRC)};
+await runContainer({ root: ${JSON.stringify(fx.root)}, rootfs: { mounts: ${JSON.stringify(layer.mounts)} },
+  process: { args: ['/bin/sh', '-c', 'echo started; sleep ${marker}'] }, killGraceMs: 300,
+  onStdout: (c) => process.stdout.write(c) });
+`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((ok, fail) => {
+    child.stdout!.on('data', (c: Buffer) => c.toString().includes('started') && ok());
+    child.on('exit', (code) => fail(new Error(`builder exited early (${code})`)));
+  });
+  // `started` comes just before the exec of sleep: wait until it is there
+  for (let i = 0; i < 100 && sleepers(marker).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  return child;
+}
+
+function sleepers(marker: string): string[] {
+  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l === `sleep ${marker}`);
+}
+
+function runnerBundles(): string[] {
+  const d = join(fx.root, 'runner');
+  return existsSync(d) ? readdirSync(d) : [];
+}
+
+describe('the process going away', () => {
+  it('SIGINT (Ctrl-C) to a library user without handlers: the container is stopped, nothing is left, the signal still ends it', async () => {
+    const m = marker(1);
+    const child = await startBuilder(m);
+    expect(sleepers(m)).toHaveLength(1);
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    child.kill('SIGINT');
+    expect(await exited).toBe('SIGINT');
+    expect(sleepers(m)).toEqual([]);
+    expect(mountsMentioning(fx.dir)).toEqual([]);
+    expect(runcList(fx.dir)).toEqual([]);
+    expect(runnerBundles()).toEqual([]);
+  });
+
+  it('kill -9 of the builder: the next run in the same root sweeps the leftovers', async () => {
+    const m = marker(2);
+    const child = await startBuilder(m);
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    // runc keeps the container (its own process group), and our mount stays: the leftovers
+    expect(sleepers(m)).toHaveLength(1);
+    expect(runnerBundles()).toHaveLength(1);
+    const layer = fx.layer();
+    const r = await runContainer({
+      root: fx.root,
+      rootfs: { mounts: layer.mounts },
+      process: { args: ['true'] },
+    });
+    expect(r.exitCode).toBe(0);
+    expect(sleepers(m)).toEqual([]);
+    expect(mountsMentioning(fx.dir)).toEqual([]);
+    expect(runnerBundles()).toEqual([]);
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { hostsFile, resolvConf } from '../../src/runner/etc-files.js';
+import {
+  buildSpec,
+  DEFAULT_CAPABILITIES,
+  processEnv,
+  RunStepError,
+  type RuntimeSpecInput,
+} from '../../src/runner/index.js';
+
+const base: RuntimeSpecInput = {
+  args: ['/bin/sh', '-c', 'true'],
+  env: ['PATH=/bin'],
+  cwd: '/',
+  user: { uid: 1000, gid: 1000, additionalGids: [1000, 50], home: '/home/app' },
+  hostname: 'h',
+  network: 'host',
+  etcFiles: { hosts: '/b/hosts', resolvConf: '/b/resolv.conf', hostname: '/b/hostname' },
+  mounts: [],
+  limits: { memory: 1 << 30, cpus: 1.5, pidsLimit: 100 },
+  cgroupsPath: 'tsbuild/x/ctr',
+  limitsInSpec: true,
+  rootPath: '/b/rootfs',
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: spec JSON is untyped data
+const spec = (i: Partial<RuntimeSpecInput> = {}): any => buildSpec({ ...base, ...i });
+
+describe('buildSpec (pure)', () => {
+  it('is deterministic data', () => {
+    expect(JSON.stringify(spec())).toBe(JSON.stringify(spec()));
+  });
+
+  it('namespaces: network only for none', () => {
+    const types = (s: { linux: { namespaces: { type: string }[] } }) =>
+      s.linux.namespaces.map((n) => n.type).sort();
+    expect(types(spec())).toEqual(['cgroup', 'ipc', 'mount', 'pid', 'uts']);
+    expect(types(spec({ network: 'none' }))).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
+  });
+
+  it('process: user with supplementary groups, Docker caps, no_new_privileges, no terminal', () => {
+    const p = spec().process;
+    expect(p.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [1000, 50] });
+    expect(p.terminal).toBe(false);
+    expect(p.noNewPrivileges).toBe(true);
+    expect(p.capabilities.bounding).toEqual(DEFAULT_CAPABILITIES);
+    expect(p.capabilities.bounding).toHaveLength(14);
+    expect(p.capabilities.bounding).not.toContain('CAP_SYS_ADMIN');
+  });
+
+  it('mounts: system mounts, /sys read-only, etc files bound, user mounts after', () => {
+    const s = spec({
+      mounts: [
+        { target: '/cache', type: 'bind', source: '/host/cache' },
+        { target: '/t', type: 'tmpfs', options: ['size=1024'] },
+        { target: '/ro', type: 'bind', source: '/host/ro', readonly: true },
+      ],
+    });
+    const dests = s.mounts.map((m: { destination: string }) => m.destination);
+    expect(dests).toEqual([
+      '/proc',
+      '/dev',
+      '/dev/pts',
+      '/dev/shm',
+      '/dev/mqueue',
+      '/sys',
+      '/sys/fs/cgroup',
+      '/etc/hosts',
+      '/etc/resolv.conf',
+      '/etc/hostname',
+      '/cache',
+      '/t',
+      '/ro',
+    ]);
+    const byDest = Object.fromEntries(s.mounts.map((m: { destination: string }) => [m.destination, m]));
+    expect(byDest['/sys'].options).toContain('ro');
+    expect(byDest['/cache'].options).toContain('rw');
+    expect(byDest['/ro'].options).toContain('ro');
+    expect(byDest['/t'].options).toContain('size=1024');
+    expect(s.linux.maskedPaths).toContain('/proc/kcore');
+    expect(s.linux.readonlyPaths).toContain('/proc/sys');
+  });
+
+  it('limits go into the spec only when the runtime applies them (v2)', () => {
+    expect(spec().linux.resources).toMatchObject({
+      memory: { limit: 1 << 30 },
+      pids: { limit: 100 },
+      cpu: { quota: 150000, period: 100000 },
+    });
+    expect(spec({ limitsInSpec: false }).linux.resources).toEqual({
+      devices: [{ allow: false, access: 'rwm' }],
+    });
+  });
+
+  it('env: default PATH when missing, HOME from passwd', () => {
+    const u = base.user;
+    expect(processEnv([], u)).toEqual([
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'HOME=/home/app',
+    ]);
+    expect(processEnv(['PATH=/x', 'HOME=/h'], u)).toEqual(['PATH=/x', 'HOME=/h']);
+  });
+});
+
+describe('etc files', () => {
+  it('hosts has localhost, the hostname and extra hosts', () => {
+    const h = hostsFile('box', ['db:10.0.0.2', 'v6:fe80::1']);
+    expect(h).toContain('127.0.0.1\tlocalhost\n');
+    expect(h).toContain('127.0.1.1\tbox\n');
+    expect(h).toContain('10.0.0.2\tdb\n');
+    expect(h).toContain('fe80::1\tv6\n');
+  });
+  it('resolv.conf: host keeps everything, none drops loopback resolvers', () => {
+    const t = 'nameserver 127.0.0.53\nnameserver 9.9.9.9\nsearch lan\n';
+    expect(resolvConf('host', t)).toBe(t);
+    expect(resolvConf('none', t)).toBe('nameserver 9.9.9.9\nsearch lan\n');
+  });
+});
+
+describe('RunStepError', () => {
+  it('names the command and exit code and shows the tail', () => {
+    const e = new RunStepError({
+      command: ['/bin/sh', '-c', 'make'],
+      exitCode: 2,
+      outputTail: ['cc: error', 'make: *** [all] Error 1'],
+    });
+    expect(e.code).toBe('RUN_FAILED');
+    expect(e.message).toBe(
+      'process "/bin/sh -c make" did not complete successfully: exit code: 2\n  > cc: error\n  > make: *** [all] Error 1',
+    );
+    const oom = new RunStepError({ command: ['x'], exitCode: 137, oomKilled: true, outputTail: [] });
+    expect(oom.code).toBe('RUN_OOM_KILLED');
+    expect(oom.hint).toMatch(/--memory/);
+  });
+});
