@@ -1,0 +1,132 @@
+import type { BuildResult } from '../build.js';
+import type { RebuildSummary, WatchEvent } from './types.js';
+
+export interface RebuildLoopOptions {
+  /** Quiet period after the last change, ms. */
+  debounceMs: number;
+  /** A stream of changes that never pauses still rebuilds after this long, ms. */
+  maxWaitMs: number;
+  /** Runs build number `n`; must honour `signal` (the loop aborts it when a change comes in). */
+  build(n: number, changed: string[], signal: AbortSignal): Promise<BuildResult>;
+  /** After a good build: `--exec`, restart the app. Not cancelled by changes (they queue). */
+  after?(result: BuildResult, summary: RebuildSummary): Promise<void>;
+  onEvent(event: WatchEvent): void;
+}
+
+class Cancelled extends Error {
+  constructor() {
+    super('a change came in while building: starting over');
+  }
+}
+
+/**
+ * The heart of watch, free of IO: changes are debounced into one rebuild (a burst of a `git checkout`
+ * is one), a change during a build cancels it and the next build starts from the cache, and at most
+ * one build or after-build hook runs at any time. Paths changed in a cancelled build carry over to the
+ * next, so each summary lists everything changed since the last completed build.
+ */
+export class RebuildLoop {
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private burstStart = 0;
+  private cycle: { controller: AbortController; phase: 'build' | 'after'; done: Promise<void> } | undefined;
+  private due = false;
+  private n = 0;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: RebuildLoopOptions) {}
+
+  /** The initial build. */
+  start(): void {
+    this.begin();
+  }
+
+  /** Context paths changed (already filtered). */
+  notify(paths: string[]): void {
+    if (this.closed || paths.length === 0) return;
+    for (const p of paths) this.pending.add(p);
+    this.o.onEvent({ type: 'change', paths, at: Date.now() });
+    // The build in flight reads a context that is already stale: stop it now, rebuild after the quiet period.
+    if (this.cycle?.phase === 'build') this.cycle.controller.abort(new Cancelled());
+    const now = Date.now();
+    if (this.timer === undefined) this.burstStart = now;
+    clearTimeout(this.timer);
+    const wait = Math.min(this.o.debounceMs, this.o.maxWaitMs - (now - this.burstStart));
+    this.timer = setTimeout(() => this.fire(), Math.max(0, wait));
+  }
+
+  /** Resolves when no build is running and none is due. */
+  idle(): Promise<void> {
+    if (!this.cycle && this.timer === undefined) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Stops: cancels the build in flight and waits for it (and a running hook) to finish. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.cycle?.controller.abort(new Cancelled());
+    await this.cycle?.done;
+    this.wakeIdle();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    if (this.closed) return;
+    if (this.cycle) this.due = true;
+    else this.begin();
+  }
+
+  private begin(): void {
+    const controller = new AbortController();
+    const cycle = { controller, phase: 'build' as 'build' | 'after', done: Promise.resolve() };
+    this.cycle = cycle;
+    cycle.done = this.runCycle(cycle).finally(() => {
+      this.cycle = undefined;
+      if (!this.closed && this.due && this.timer === undefined) {
+        this.due = false;
+        this.begin();
+      } else this.wakeIdle();
+    });
+  }
+
+  private wakeIdle(): void {
+    if (this.cycle || this.timer !== undefined) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async runCycle(cycle: { controller: AbortController; phase: 'build' | 'after' }): Promise<void> {
+    const n = this.n++;
+    const changed = [...this.pending].sort();
+    this.pending.clear();
+    const { signal } = cycle.controller;
+    const started = Date.now();
+    this.o.onEvent({ type: 'build-start', n, changed, at: started });
+    let result: BuildResult;
+    try {
+      result = await this.o.build(n, changed, signal);
+      signal.throwIfAborted();
+    } catch (error) {
+      if (signal.aborted) {
+        for (const p of changed) this.pending.add(p);
+        this.o.onEvent({ type: 'build-cancelled', n, at: Date.now() });
+      } else this.o.onEvent({ type: 'build-failed', n, error, changed, at: Date.now() });
+      return;
+    }
+    const summary: RebuildSummary = {
+      n,
+      changed,
+      stepsRun: result.stepsRun,
+      stepsCached: result.stepsCached,
+      duration: Date.now() - started,
+      digest: result.digest,
+      tags: result.tags,
+    };
+    this.o.onEvent({ type: 'build-done', summary, result, at: Date.now() });
+    if (this.closed || !this.o.after) return;
+    cycle.phase = 'after';
+    await this.o.after(result, summary);
+  }
+}

@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BuildOptions, BuildResult } from '../build.js';
+import { TsbuildError } from '../errors.js';
+import { AppRunner } from './app-runner.js';
+import { ContextWatcher } from './context-watcher.js';
+import { runExecHook } from './exec-hook.js';
+import { RebuildLoop } from './rebuild-loop.js';
+import type { BuildFn, WatchEvent, WatchOptions } from './types.js';
+
+/** The Dockerfile a build reads (undefined when it is given as text): the one file always watched. */
+export function dockerfilePath(b: Pick<BuildOptions, 'file' | 'dockerfileText'>, context: string) {
+  if (b.dockerfileText !== undefined) return undefined;
+  if (b.file === '-')
+    throw new TsbuildError('WATCH_STDIN_DOCKERFILE', 'watch cannot re-read a Dockerfile from stdin', {
+      hint: 'give the Dockerfile as a file with -f',
+    });
+  if (b.file) return resolve(b.file);
+  const docker = join(context, 'Dockerfile');
+  const container = join(context, 'Containerfile');
+  return !existsSync(docker) && existsSync(container) ? container : docker;
+}
+
+/** What a build writes on the host: a change there is the build's own doing, never a reason to rebuild. */
+export function outputPaths(b: Omit<BuildOptions, 'signal' | 'progress'>): string[] {
+  const out = [resolve(b.root)];
+  for (const spec of b.outputs ?? []) {
+    const fields = spec.split(',');
+    const dest =
+      fields.length === 1 && !spec.includes('=') ? spec : fields.find((f) => f.startsWith('dest='))?.slice(5);
+    if (dest && dest !== '-') out.push(resolve(dest));
+  }
+  if (b.iidfile) out.push(resolve(b.iidfile));
+  if (b.metadataFile) out.push(resolve(b.metadataFile));
+  return out;
+}
+
+/** The env of `--exec`: the image by the first tag as given (else its digest), digest, image id. */
+export function execEnv(tags: string[] | undefined, r: BuildResult): Record<string, string> {
+  return {
+    TSBUILD_IMAGE: tags?.[0] ?? r.digest,
+    TSBUILD_DIGEST: r.digest,
+    TSBUILD_IMAGE_ID: r.configDigest,
+    TSBUILD_TAGS: r.tags.join(' '),
+  };
+}
+
+/**
+ * `tsbuild watch`: an initial build, then a rebuild after every change of the context (debounced;
+ * a change during a build cancels it), then `--exec` and `--run` after each good build. Resolves once
+ * `signal` aborts and the build in flight, the hook, the app container and the watcher are gone.
+ */
+export async function watch(o: WatchOptions): Promise<void> {
+  const buildFn: BuildFn = o.buildFn ?? (await import('../build.js')).build;
+  const emit = (e: WatchEvent) => o.onEvent?.(e);
+  const context = resolve(o.build.context);
+  const dockerfile = dockerfilePath(o.build, context);
+  const debounceMs = o.debounceMs ?? 100;
+  const stop = o.signal ?? new AbortController().signal;
+  const app = o.run ? new AppRunner({ root: o.build.root, run: o.run, onEvent: emit }) : undefined;
+  let markReady = () => {};
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
+  const loop = new RebuildLoop({
+    debounceMs,
+    maxWaitMs: Math.max(2000, 10 * debounceMs),
+    onEvent: emit,
+    build: async (n, _changed, signal) => {
+      const progress = o.progress?.(n);
+      try {
+        const r = await buildFn({ ...o.build, signal, ...(progress ? { progress } : {}) });
+        // The first summary means "watching": edits made after it must be seen.
+        await ready;
+        return r;
+      } finally {
+        progress?.close?.();
+      }
+    },
+    after: async (result) => {
+      if (o.exec) {
+        try {
+          const r = await runExecHook(o.exec, execEnv(o.build.tags, result), stop);
+          emit({ type: 'exec-done', command: o.exec, ...r, at: Date.now() });
+        } catch (error) {
+          emit({ type: 'app-error', error, at: Date.now() });
+        }
+      }
+      if (app && !stop.aborted)
+        await app.replace(result).catch((error) => emit({ type: 'app-error', error, at: Date.now() }));
+    },
+  });
+  const watcher = new ContextWatcher({
+    context,
+    ...(dockerfile ? { dockerfile } : {}),
+    outputs: outputPaths(o.build),
+    onChange: (paths) => loop.notify(paths),
+    onError: (error) => emit({ type: 'watcher-error', error, at: Date.now() }),
+  });
+  if (!existsSync(context)) throw new TsbuildError('CONTEXT_NOT_FOUND', `build context ${context} not found`);
+  try {
+    loop.start();
+    const paths = await watcher.start();
+    markReady();
+    emit({ type: 'ready', context, paths, at: Date.now() });
+    if (!stop.aborted) await new Promise((r) => stop.addEventListener('abort', r, { once: true }));
+  } finally {
+    markReady();
+    await loop.close();
+    await watcher.close();
+    await app?.close();
+  }
+}
