@@ -9,8 +9,8 @@ export interface LockInfo {
   startedAt: number;
 }
 
-/** A lock file with no readable owner is in the middle of being written: stale only after this long. */
-const UNREADABLE_GRACE_MS = 10_000;
+/** A lock file with no readable owner (corrupt: locks are linked into place whole): stale after this. */
+const UNREADABLE_GRACE_MS = 2_000;
 
 /** Reads a lock: its owner, whether that owner is alive, and its age. */
 export async function readLock(
@@ -42,10 +42,16 @@ export async function acquireIngestLock(dir: string, ref: string): Promise<void>
   const path = join(dir, 'lock');
   const body = JSON.stringify({ pid: process.pid, ref, startedAt: Date.now() } satisfies LockInfo);
   for (let attempt = 0; attempt < 3; attempt++) {
+    // Written in full to a temp name, then link()ed into place (EEXIST = held): a lock file is never
+    // seen half-written, even after a kill -9 between the two steps.
+    const tmp = `${path}.${process.pid}.${attempt}.tmp`;
     try {
-      await fsp.writeFile(path, body, { flag: 'wx' });
+      await fsp.writeFile(tmp, body);
+      await fsp.link(tmp, path);
+      await fsp.rm(tmp, { force: true });
       return;
     } catch (e) {
+      await fsp.rm(tmp, { force: true });
       const code = (e as NodeJS.ErrnoException).code;
       // ENOENT: a cleaner removed the (lock-less) dir between our mkdir and this create.
       if (code === 'ENOENT') {

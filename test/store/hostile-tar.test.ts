@@ -1,0 +1,278 @@
+import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Header } from 'tar';
+import { describe, expect, it } from 'vitest';
+import { extractLayer } from '../../src/store/index.js';
+import { requireRoot } from '../helpers/require.js';
+import { sh, tempDir } from './helpers.js';
+
+requireRoot();
+
+interface E {
+  path: string;
+  type?: string;
+  body?: string;
+  linkpath?: string;
+  pax?: Record<string, string>;
+  mode?: number;
+  devmaj?: number;
+}
+
+function block(h: Header): Buffer {
+  const b = Buffer.alloc(512);
+  h.encode(b, 0);
+  return b;
+}
+
+function pad(n: number): Buffer {
+  return Buffer.alloc((512 - (n % 512)) % 512);
+}
+
+/** A raw tar, hostile on purpose: names are written as given (no cleaning). */
+function tar(entries: E[], end = true): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of entries) {
+    if (e.pax) {
+      const recs = Object.entries(e.pax).map(([k, v]) => {
+        const body = ` ${k}=${v}\n`;
+        let len = body.length + 1;
+        while (String(len).length + body.length !== len) len = String(len).length + body.length;
+        return `${len}${body}`;
+      });
+      const data = Buffer.from(recs.join(''));
+      parts.push(
+        block(new Header({ path: 'pax', type: 'ExtendedHeader', size: data.length, mode: 0o644 })),
+        data,
+        pad(data.length),
+      );
+    }
+    const body = Buffer.from(e.body ?? '');
+    parts.push(
+      block(
+        new Header({
+          path: e.path,
+          type: (e.type ?? 'File') as 'File',
+          size: e.type && e.type !== 'File' ? 0 : body.length,
+          mode: e.mode ?? 0o644,
+          uid: 0,
+          gid: 0,
+          mtime: new Date(0),
+          linkpath: e.linkpath ?? '',
+          devmaj: e.devmaj ?? 0,
+          devmin: 0,
+        }),
+      ),
+    );
+    if (!e.type || e.type === 'File') parts.push(body, pad(body.length));
+  }
+  if (end) parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+/** root inside a sandbox dir: anything written outside root but inside the sandbox is an escape. */
+function sandbox(): { outer: string; root: string; outside: () => string[] } {
+  const outer = tempDir('tsb-hostile-');
+  const root = join(outer, 'root');
+  mkdirSync(root);
+  mkdirSync(join(outer, 'target'));
+  return {
+    outer,
+    root,
+    outside: () =>
+      sh(`cd "${outer}" && find . -path ./root -prune -o -print`)
+        .split('\n')
+        .filter((l) => l && l !== '.' && l !== './target'),
+  };
+}
+
+const extract = (
+  buf: Buffer,
+  root: string,
+  mode: 'flat' | 'overlay' = 'flat',
+  devices?: 'error' | 'skip' | 'create',
+) => extractLayer(Readable.from([buf]), root, devices ? { mode, devices } : { mode });
+
+describe('hostile tars are rejected or contained', () => {
+  it('../ traversal is rejected and writes nothing outside', async () => {
+    for (const path of ['../evil', 'a/../../evil', './../evil', 'a/b/../../../evil']) {
+      const s = sandbox();
+      await expect(extract(tar([{ path, body: 'x' }]), s.root)).rejects.toMatchObject({
+        code: 'LAYER_UNSAFE',
+      });
+      expect(s.outside()).toEqual([]);
+    }
+  });
+
+  it('absolute paths are contained in the root', async () => {
+    const s = sandbox();
+    await extract(
+      tar([
+        { path: `/${s.outer.slice(1)}/target/evil`, body: 'x' },
+        { path: '/etc/abs-evil', body: 'y' },
+      ]),
+      s.root,
+    );
+    expect(s.outside()).toEqual([]);
+    expect(existsSync('/etc/abs-evil')).toBe(false);
+    expect(readFileSync(join(s.root, 'etc/abs-evil'), 'utf8')).toBe('y');
+  });
+
+  it('symlink escapes (absolute and relative) resolve inside the root', async () => {
+    const s = sandbox();
+    await extract(
+      tar([
+        { path: 'abs', type: 'SymbolicLink', linkpath: join(s.outer, 'target') },
+        { path: 'abs/evil1', body: 'x' },
+        { path: 'rel', type: 'SymbolicLink', linkpath: '../../../../../../../../' },
+        { path: 'rel/evil2', body: 'x' },
+        { path: 'dir', type: 'Directory' },
+        { path: 'dir/up', type: 'SymbolicLink', linkpath: '..' },
+        { path: 'dir/up/evil3', body: 'x' },
+      ]),
+      s.root,
+    );
+    expect(s.outside()).toEqual([]);
+    expect(readFileSync(join(s.root, s.outer.slice(1), 'target', 'evil1'), 'utf8')).toBe('x');
+    expect(readFileSync(join(s.root, 'evil2'), 'utf8')).toBe('x');
+    expect(readFileSync(join(s.root, 'evil3'), 'utf8')).toBe('x');
+    // The symlinks themselves are kept verbatim (they are content).
+    expect(readlinkSync(join(s.root, 'abs'))).toBe(join(s.outer, 'target'));
+  });
+
+  it('a file entry replaces a symlink instead of writing through it', async () => {
+    const s = sandbox();
+    const victim = join(s.outer, 'target', 'victim');
+    sh(`echo original > "${victim}"`);
+    await extract(
+      tar([
+        { path: 'x', type: 'SymbolicLink', linkpath: victim },
+        { path: 'x', body: 'overwritten' },
+      ]),
+      s.root,
+    );
+    expect(readFileSync(victim, 'utf8')).toBe('original\n');
+    expect(readFileSync(join(s.root, 'x'), 'utf8')).toBe('overwritten');
+  });
+
+  it('hardlink escapes are rejected or stay inside', async () => {
+    const before = statSync('/etc/passwd').nlink;
+    for (const linkpath of ['../../../../etc/passwd']) {
+      const s = sandbox();
+      await expect(extract(tar([{ path: 'h', type: 'Link', linkpath }]), s.root)).rejects.toMatchObject({
+        code: 'LAYER_UNSAFE',
+      });
+      expect(s.outside()).toEqual([]);
+    }
+    for (const entries of [
+      [{ path: 'h', type: 'Link', linkpath: '/etc/passwd' }],
+      [
+        { path: 's', type: 'SymbolicLink', linkpath: '/etc' },
+        { path: 'h', type: 'Link', linkpath: 's/passwd' },
+      ],
+    ]) {
+      const s = sandbox();
+      await expect(extract(tar(entries), s.root)).rejects.toMatchObject({ code: 'LAYER_INVALID' });
+      expect(s.outside()).toEqual([]);
+    }
+    expect(statSync('/etc/passwd').nlink).toBe(before);
+  });
+
+  it('duplicate entries: the last one wins, whatever the types', async () => {
+    const s = sandbox();
+    await extract(
+      tar([
+        { path: 'dup', body: 'one' },
+        { path: 'dup', body: 'two' },
+        { path: 'd2', type: 'Directory' },
+        { path: 'd2/child', body: 'c' },
+        { path: 'd2', body: 'now a file' },
+        { path: 'f2', body: 'file' },
+        { path: 'f2', type: 'Directory' },
+        { path: 'f2/in', body: 'in' },
+      ]),
+      s.root,
+    );
+    expect(readFileSync(join(s.root, 'dup'), 'utf8')).toBe('two');
+    expect(readFileSync(join(s.root, 'd2'), 'utf8')).toBe('now a file');
+    expect(readFileSync(join(s.root, 'f2/in'), 'utf8')).toBe('in');
+  });
+
+  it('huge or malformed header values are rejected', async () => {
+    const s = sandbox();
+    const huge = tar([{ path: 'big', body: 'x' }]);
+    // size field in base-256 = 2^62
+    huge.fill(0, 124, 136);
+    huge[124] = 0x80;
+    huge.writeBigUInt64BE(2n ** 62n, 128);
+    fixChecksum(huge);
+    await expect(extract(huge, s.root)).rejects.toMatchObject({ code: 'LAYER_INVALID' });
+    await expect(
+      extract(tar([{ path: 'p', body: 'x', pax: { size: '99999999999999999999' } }]), s.root),
+    ).rejects.toMatchObject({
+      code: 'LAYER_INVALID',
+    });
+    await expect(
+      extract(tar([{ path: 'u', body: 'x', pax: { uid: '99999999999' } }]), s.root),
+    ).rejects.toMatchObject({
+      code: 'LAYER_INVALID',
+    });
+    await expect(
+      extract(tar([{ path: 'n', body: 'x', pax: { path: 'a'.repeat(5000) } }]), s.root),
+    ).rejects.toMatchObject({
+      code: 'LAYER_INVALID',
+    });
+    const bigPax = Buffer.alloc(512);
+    new Header({ path: 'pax', type: 'ExtendedHeader', size: 64 << 20, mode: 0o644 }).encode(bigPax, 0);
+    await expect(extract(Buffer.concat([bigPax, Buffer.alloc(4096)]), s.root)).rejects.toMatchObject({
+      code: 'LAYER_INVALID',
+    });
+    const bad = tar([{ path: 'c', body: 'x' }]);
+    bad[0] = 'z'.charCodeAt(0);
+    await expect(extract(bad, s.root)).rejects.toMatchObject({ code: 'LAYER_INVALID', message: /checksum/ });
+    await expect(
+      extract(tar([{ path: 't', body: 'x'.repeat(2000) }]).subarray(0, 1024), s.root),
+    ).rejects.toMatchObject({
+      code: 'LAYER_INVALID',
+      message: /truncated/,
+    });
+    expect(s.outside()).toEqual([]);
+  });
+
+  it('device nodes: rejected or skipped where not allowed', async () => {
+    const s = sandbox();
+    const dev = tar([{ path: 'sda', type: 'BlockDevice', devmaj: 8 }]);
+    await expect(extract(dev, s.root, 'flat', 'error')).rejects.toMatchObject({ code: 'LAYER_UNSAFE' });
+    await extract(dev, s.root, 'flat');
+    expect(existsSync(join(s.root, 'sda'))).toBe(false);
+  });
+
+  it('overlay attributes from a tar are dropped; bad whiteout names rejected', async () => {
+    const s = sandbox();
+    await extract(
+      tar([
+        {
+          path: 'd',
+          type: 'Directory',
+          pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.user.ok': '1' },
+        },
+      ]),
+      s.root,
+      'overlay',
+    );
+    const attrs = sh(`getfattr -d -m - "${join(s.root, 'd')}" 2>/dev/null || true`);
+    expect(attrs).toContain('user.ok');
+    expect(attrs).not.toContain('trusted.overlay');
+    await expect(extract(tar([{ path: 'a/.wh...', body: '' }]), s.root)).rejects.toMatchObject({
+      code: 'LAYER_UNSAFE',
+    });
+    expect(s.outside()).toEqual([]);
+  });
+});
+
+function fixChecksum(buf: Buffer): void {
+  buf.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += buf[i]!;
+  buf.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+}
