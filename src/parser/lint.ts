@@ -29,7 +29,8 @@ export function instructionWarnings(nodes: AstNode[], instructions: Instruction[
     else upper++;
   }
   const majorityLower = lower > upper;
-  nodes.forEach((n, i) => {
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
     const kw = n.keywordAsWritten;
     const ins = instructions[i]!;
     let casing: string | undefined;
@@ -46,7 +47,7 @@ export function instructionWarnings(nodes: AstNode[], instructions: Instruction[
       );
     }
     out.push(...nodeWarnings(n, ins));
-  });
+  }
   return out;
 }
 

@@ -47,10 +47,14 @@ function trimNewline(s: string): string {
 const trimLeft = (s: string) => s.replace(/^[\t\n\v\f\r \u0085\u00a0]+/, '');
 const isComment = (s: string) => trimLeft(s).startsWith('#');
 
-function continuationRegex(esc: string): RegExp {
-  const e = esc === '\\' ? '\\\\' : '`';
+const CONTINUATION: Record<string, RegExp> = {
   // BuildKit: an escape char at the end (trailing blanks allowed), unless it is itself escaped.
-  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
+  '\\': /([^\\])\\[ \t]*$|^\\[ \t]*$/,
+  '`': /([^`])`[ \t]*$|^`[ \t]*$/,
+};
+
+function continuationRegex(esc: string): RegExp {
+  return CONTINUATION[esc]!;
 }
 
 export function parseFlag(original: string): AstFlag {

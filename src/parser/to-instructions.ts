@@ -54,20 +54,10 @@ export function toInstructions(ast: DockerfileAst): Result<Instruction[]> {
 
 /** One node → its typed instruction. */
 export function toInstruction(node: AstNode): Instruction {
-  const fail = (msg: string, hint?: string): never => {
-    throw new DockerfileSyntaxError(msg, node.range, hint ? { hint } : {});
-  };
+  const fail: Fail = (msg, hint) => failAt(node, msg, hint);
   const flags = new BFlags(node.keyword, node.flags, node.range);
   const base = { range: node.range, original: node.original, comments: node.comments };
   const a = node.args;
-  const exactlyOne = () => {
-    flags.parse();
-    if (a.length !== 1) fail(`${node.keyword} requires exactly one argument`);
-    return a[0]!;
-  };
-  const atLeastOne = () => {
-    if (a.length === 0) fail(`${node.keyword} requires at least one argument`);
-  };
   switch (node.keyword) {
     case 'FROM': {
       flags.define('platform', 'string').parse();
@@ -105,7 +95,7 @@ export function toInstruction(node: AstNode): Instruction {
     }
     case 'ARG': {
       flags.parse();
-      atLeastOne();
+      atLeastOne(node);
       const args = a.map((w) => {
         const i = w.indexOf('=');
         if (i < 0) return { name: w };
@@ -115,27 +105,27 @@ export function toInstruction(node: AstNode): Instruction {
       return { kind: 'ARG', ...base, args };
     }
     case 'MAINTAINER':
-      return { kind: 'MAINTAINER', ...base, name: exactlyOne() };
+      return { kind: 'MAINTAINER', ...base, name: exactlyOne(node, flags) };
     case 'EXPOSE':
       flags.parse();
-      atLeastOne();
+      atLeastOne(node);
       return { kind: 'EXPOSE', ...base, ports: a };
     case 'ADD':
     case 'COPY':
       return toCopy(node, flags, base, fail);
     case 'VOLUME': {
       flags.parse();
-      atLeastOne();
+      atLeastOne(node);
       const paths = a.map((v) => v.trim());
       if (paths.some((p) => p === '')) fail('VOLUME specified can not be an empty string');
       return { kind: 'VOLUME', ...base, paths };
     }
     case 'USER':
-      return { kind: 'USER', ...base, user: exactlyOne() };
+      return { kind: 'USER', ...base, user: exactlyOne(node, flags) };
     case 'WORKDIR':
-      return { kind: 'WORKDIR', ...base, path: exactlyOne() };
+      return { kind: 'WORKDIR', ...base, path: exactlyOne(node, flags) };
     case 'STOPSIGNAL':
-      return { kind: 'STOPSIGNAL', ...base, signal: exactlyOne() };
+      return { kind: 'STOPSIGNAL', ...base, signal: exactlyOne(node, flags) };
     case 'HEALTHCHECK':
       return toHealthcheck(node, flags, base, fail);
     case 'ONBUILD': {
@@ -160,6 +150,26 @@ export function toInstruction(node: AstNode): Instruction {
 }
 
 type Base = { range: AstNode['range']; original: string; comments: string[] };
+
+// Module-level helpers, not closures: this runs once per instruction and closures cost (tsx adds
+// a defineProperty to every one it creates).
+function failAt(node: AstNode, msg: string, hint?: string): never {
+  throw new DockerfileSyntaxError(msg, node.range, hint ? { hint } : {});
+}
+
+function exactlyOne(node: AstNode, flags: BFlags): string {
+  flags.parse();
+  if (node.args.length !== 1) failAt(node, `${node.keyword} requires exactly one argument`);
+  return node.args[0]!;
+}
+
+function atLeastOne(node: AstNode): void {
+  if (node.args.length === 0) failAt(node, `${node.keyword} requires at least one argument`);
+}
+
+function setOpt<T extends object>(o: T, k: string, v: string | undefined): void {
+  if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+}
 type Fail = (msg: string, hint?: string) => never;
 
 function commandForm(node: AstNode): CommandForm {
@@ -211,9 +221,13 @@ function toCopy(node: AstNode, flags: BFlags, base: Base, fail: Fail): CopyInstr
       `${node.keyword} requires at least two arguments, but only one was provided. Destination could not be determined`,
     );
   }
-  const names = new Set(node.heredocs.map((h) => h.name));
   const words = node.args.slice(0, -1);
-  const sources = node.json ? words : words.filter((w) => !names.has(parseHeredocWord(w)?.name ?? '\0'));
+  let sources = words;
+  if (node.heredocs.length > 0 && !node.json) {
+    // `<<EOF` words name heredoc bodies, not files of the context.
+    const names = new Set(node.heredocs.map((h) => h.name));
+    sources = words.filter((w) => !names.has(parseHeredocWord(w)?.name ?? '\0'));
+  }
   const common = {
     ...base,
     sources,
@@ -223,18 +237,17 @@ function toCopy(node: AstNode, flags: BFlags, base: Base, fail: Fail): CopyInstr
     link: flags.bool('link'),
     exclude: flags.strings('exclude'),
   };
-  const withOpt = <T extends object>(o: T, k: string, v: string | undefined): T =>
-    v === undefined ? o : Object.assign(o, { [k]: v });
   if (isCopy) {
     const c: CopyInstruction = { kind: 'COPY', ...common, parents: flags.bool('parents') };
-    withOpt(c, 'from', flags.string('from'));
-    withOpt(c, 'chown', flags.string('chown'));
-    return withOpt(c, 'chmod', flags.string('chmod'));
+    setOpt(c, 'from', flags.string('from'));
+    setOpt(c, 'chown', flags.string('chown'));
+    setOpt(c, 'chmod', flags.string('chmod'));
+    return c;
   }
   const add: AddInstruction = { kind: 'ADD', ...common, keepGitDir: flags.bool('keep-git-dir') };
-  withOpt(add, 'chown', flags.string('chown'));
-  withOpt(add, 'chmod', flags.string('chmod'));
-  withOpt(add, 'checksum', flags.string('checksum'));
+  setOpt(add, 'chown', flags.string('chown'));
+  setOpt(add, 'chmod', flags.string('chmod'));
+  setOpt(add, 'checksum', flags.string('checksum'));
   if (flags.has('unpack')) add.unpack = flags.bool('unpack');
   return add;
 }
