@@ -32,21 +32,39 @@ export default class Build extends BaseCommand {
   ];
   static override args = { context: Args.string({ description: 'build context directory', default: '.' }) };
   static override flags = {
-    tag: Flags.string({ char: 't', description: 'name and tag the image (name:tag)', multiple: true }),
+    tag: Flags.string({
+      char: 't',
+      description: 'name and tag the image (name:tag)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     file: Flags.string({
       char: 'f',
       description: 'the Dockerfile (default: CONTEXT/Dockerfile; - for stdin)',
     }),
     target: Flags.string({ description: 'build this stage (default: the last)' }),
-    'build-arg': Flags.string({ description: 'set a build-time variable (KEY=VALUE)', multiple: true }),
-    label: Flags.string({ description: 'set an image label (KEY=VALUE)', multiple: true }),
+    'build-arg': Flags.string({
+      description: 'set a build-time variable (KEY=VALUE)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    label: Flags.string({
+      description: 'set an image label (KEY=VALUE)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     platform: Flags.string({ description: 'target platform (os/arch[/variant])' }),
     'no-cache': Flags.boolean({ description: 'do not use the cache', default: false }),
-    'no-cache-filter': Flags.string({ description: 'do not use the cache for these stages', multiple: true }),
+    'no-cache-filter': Flags.string({
+      description: 'do not use the cache for these stages',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     output: Flags.string({
       char: 'o',
       description: 'output: type=image|oci|docker|local|tar|registry,dest=…',
       multiple: true,
+      multipleNonGreedy: true,
     }),
     push: Flags.boolean({
       description: 'push the image (shorthand for --output type=image,push=true)',
@@ -58,10 +76,12 @@ export default class Build extends BaseCommand {
     secret: Flags.string({
       description: 'secret for RUN --mount=type=secret (id=x,src=path | id=x,env=VAR)',
       multiple: true,
+      multipleNonGreedy: true,
     }),
     ssh: Flags.string({
       description: 'SSH agent socket for RUN --mount=type=ssh (default | id=path)',
       multiple: true,
+      multipleNonGreedy: true,
     }),
     progress: Flags.string({
       description: 'progress output',

@@ -209,7 +209,7 @@ export function findSource(
     if (!s) throw new TsbuildError('INVALID_STAGE_INDEX', `invalid stage index ${from}`);
     return s;
   }
-  let x = extra.find((e) => e.baseRef === from);
+  let x = extra.find((e) => e.fromName === from);
   if (!x) {
     x = newState(
       { ...st.stage, instructions: [], name: undefined } as unknown as Stage,
@@ -217,6 +217,7 @@ export function findSource(
       opts.targetPlatform,
     );
     x.baseRef = from;
+    x.fromName = from;
     x.unregistered = true;
     extra.push(x);
   }

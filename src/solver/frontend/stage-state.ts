@@ -11,6 +11,8 @@ export interface StageState {
   /** Resolved base: an earlier stage, or an image/scratch. */
   base?: StageState;
   baseRef?: string;
+  /** The image name as written (COPY --from=NAME finds an image state by it). */
+  fromName?: string;
   /** The rootfs so far; undefined = empty (scratch). */
   vertex?: Vertex;
   image: StageImage;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { TsbuildError } from '../../errors.js';
 import type { Digest } from '../../oci/index.js';
 import { applyLayer } from '../../store/index.js';
@@ -20,12 +21,27 @@ export function imageOp(env: SolverEnv): OpImpl {
       const diffIds = pulled.config.rootfs.diff_ids as Digest[];
       for (const [i, l] of pulled.manifest.layers.entries()) {
         ctx.signal.throwIfAborted();
-        const applied = await applyLayer(env.store, l.digest as Digest, parent, {
-          mediaType: l.mediaType,
-          expectedDigest: l.digest as Digest,
-          ...(diffIds[i] ? { expectedDiffId: diffIds[i] } : {}),
-        });
-        parent = applied.snapshot;
+        const diffId = diffIds[i] as Digest;
+        // Snapshots are named by chain ID (containerd's rule): a layer already applied is reused
+        // without reading its blob; two builds applying it at once race to the same name.
+        const chainId = parent
+          ? `sha256:${createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}`
+          : diffId;
+        if ((await env.store.snapshots.tryStat(chainId))?.kind === 'committed') {
+          parent = chainId;
+          continue;
+        }
+        try {
+          const applied = await applyLayer(env.store, l.digest as Digest, parent, {
+            mediaType: l.mediaType,
+            expectedDigest: l.digest as Digest,
+            expectedDiffId: diffId,
+          });
+          parent = applied.snapshot;
+        } catch (e) {
+          if ((await env.store.snapshots.tryStat(chainId))?.kind !== 'committed') throw e;
+          parent = chainId;
+        }
       }
       if (parent) await env.retain(parent);
       const result: SolvedFs = {

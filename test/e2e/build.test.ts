@@ -1,0 +1,259 @@
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+import { buildIt, makeContext, ranSteps, read } from './helpers.js';
+
+requireRoot();
+requireBinary('runc');
+
+let reg: TestRegistry;
+let base: string;
+const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-root-'));
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  base = pushBusyboxImage(reg, 'library/busybox:latest').ref;
+});
+afterAll(async () => {
+  await reg?.stop();
+});
+
+describe('multistage builds on a registry base image', () => {
+  it('builds parallel stages, COPY --from stages and images, only what --target needs', async () => {
+    const ctx = makeContext({ 'a.txt': 'A\n', 'b.txt': 'B\n' });
+    const df = `FROM ${base} AS a
+COPY a.txt /a.txt
+RUN cp /a.txt /a.out
+FROM ${base} AS b
+COPY b.txt /b.txt
+RUN cp /b.txt /b.out
+FROM ${base} AS unused
+RUN exit 1
+FROM ${base}
+COPY --from=a /a.out /a.out
+COPY --from=1 /b.out /b.out
+COPY --from=${base} /bin/busybox /copied-busybox
+RUN cat /a.out /b.out > /ab.out
+`;
+    const r = await buildIt(root, ctx, df, { tags: ['multi:1'] });
+    expect(read(r.rootfs, 'ab.out')).toBe('A\nB\n');
+    expect(statSync(join(r.rootfs, 'copied-busybox')).size).toBeGreaterThan(100_000);
+    expect(ranSteps(r.events).some((n) => n.includes('exit 1'))).toBe(false);
+    expect(r.tags).toEqual(['docker.io/library/multi:1']);
+    expect(r.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    const t = await buildIt(root, ctx, df, { target: 'b' });
+    expect(read(t.rootfs, 'b.out')).toBe('B\n');
+    expect(() => read(t.rootfs, 'a.txt')).toThrow();
+  });
+
+  it('carries every instruction into the image config and history as BuildKit does', async () => {
+    const ctx = makeContext({ 'f.txt': 'f' });
+    const df = `FROM ${base}
+ARG VERSION=1.0
+ENV APP_HOME=/srv/app PATH=/custom:$PATH
+LABEL org.example.version=$VERSION maintainer=me
+MAINTAINER someone@example.com
+WORKDIR $APP_HOME
+COPY --chown=app:staff --chmod=640 f.txt ./
+RUN echo "v=$VERSION" > version.txt
+USER app
+EXPOSE 8080 53/udp
+VOLUME ["/data"]
+STOPSIGNAL SIGQUIT
+HEALTHCHECK --interval=30s --timeout=3s CMD wget -q -O- localhost:8080 || exit 1
+SHELL ["/bin/sh", "-ec"]
+ENTRYPOINT ["/bin/sh"]
+CMD echo hi
+ONBUILD RUN echo child
+`;
+    const r = await buildIt(root, ctx, df);
+    const c = r.cfg.config!;
+    expect(c.Env).toContain('APP_HOME=/srv/app');
+    expect(c.Env?.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/custom:/);
+    expect(c.Labels).toEqual({ 'org.example.version': '1.0', maintainer: 'me' });
+    expect(r.cfg.author).toBe('someone@example.com');
+    expect(c.WorkingDir).toBe('/srv/app');
+    expect(c.User).toBe('app');
+    expect(c.ExposedPorts).toEqual({ '8080/tcp': {}, '53/udp': {} });
+    expect(c.Volumes).toEqual({ '/data': {} });
+    expect(c.StopSignal).toBe('SIGQUIT');
+    expect(c.Healthcheck?.Test).toEqual(['CMD-SHELL', 'wget -q -O- localhost:8080 || exit 1']);
+    expect(c.Healthcheck?.Interval).toBe(30e9);
+    expect(c.Entrypoint).toEqual(['/bin/sh']);
+    expect(c.Cmd).toEqual(['/bin/sh', '-ec', 'echo hi']);
+    expect(c.OnBuild).toEqual(['RUN echo child']);
+    expect(c.Shell).toEqual(['/bin/sh', '-ec']);
+    const st = lstatSync(join(r.rootfs, 'srv/app/f.txt'));
+    expect([st.uid, st.gid, st.mode & 0o777]).toEqual([1000, 50, 0o640]);
+    expect(read(r.rootfs, 'srv/app/version.txt')).toBe('v=1.0\n');
+    const hist = r.cfg.history!.map((h) => h.created_by);
+    expect(hist).toContain('ARG VERSION=1.0');
+    expect(hist).toContain(
+      'ENV APP_HOME=/srv/app PATH=/custom:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    );
+    expect(hist).toContain('WORKDIR /srv/app');
+    expect(hist).toContain('COPY --chown=app:staff --chmod=640 f.txt ./ # buildkit');
+    expect(hist).toContain('RUN |1 VERSION=1.0 /bin/sh -c echo "v=$VERSION" > version.txt # buildkit');
+    expect(hist).toContain('CMD ["/bin/sh" "-ec" "echo hi"]');
+    expect(r.cfg.history!.filter((h) => !h.empty_layer)).toHaveLength(r.cfg.rootfs.diff_ids.length);
+  });
+
+  it('runs ONBUILD triggers of a base stage, resets CMD on ENTRYPOINT, keeps symlinks', async () => {
+    const ctx = makeContext({ 'dir/x': 'x', 'dir/link': '->x' });
+    const df = `FROM ${base} AS parent
+CMD ["old"]
+ONBUILD RUN echo triggered > /onbuild.txt
+FROM parent
+ENTRYPOINT ["/bin/echo"]
+COPY dir /dest/
+`;
+    const r = await buildIt(root, ctx, df);
+    expect(read(r.rootfs, 'onbuild.txt')).toBe('triggered\n');
+    expect(r.cfg.config?.Cmd ?? null).toBeNull();
+    expect(readlinkSync(join(r.rootfs, 'dest/link'))).toBe('x');
+    expect(r.cfg.config?.OnBuild ?? null).toBeNull();
+  });
+});
+
+describe('the cache', () => {
+  it('reuses every step on a no-op rebuild; content busts, mtime and unseen ARGs do not', async () => {
+    const root2 = mkdtempSync(join(tmpdir(), 'tsb-e2e-cache-'));
+    const ctx = makeContext({ 'app.txt': 'one', 'other.txt': 'x' });
+    const df = `FROM ${base}
+ARG USED=1
+RUN echo used=$USED > /used
+COPY app.txt /app.txt
+RUN cat /app.txt > /copy.txt
+`;
+    const first = await buildIt(root2, ctx, df);
+    expect(first.stepsRun).toBe(4); // FROM (layers applied) + 3 steps
+    const again = await buildIt(root2, ctx, df);
+    expect(again.stepsRun).toBe(0);
+    expect(again.config).toEqual({
+      ...(first.config as object),
+      created: (again.config as { created: string }).created,
+      history: (again.config as { history: unknown }).history,
+    });
+
+    // touch without content change: cached
+    utimesSync(join(ctx, 'app.txt'), new Date(), new Date(Date.now() + 60_000));
+    expect((await buildIt(root2, ctx, df)).stepsRun).toBe(0);
+    // an ARG the Dockerfile does not declare: cached
+    expect((await buildIt(root2, ctx, df, { buildArgs: { UNSEEN: 'x' } })).stepsRun).toBe(0);
+    // a file not selected by any COPY: cached
+    writeFileSync(join(ctx, 'other.txt'), 'changed');
+    expect((await buildIt(root2, ctx, df)).stepsRun).toBe(0);
+    // same size, same mtime, new content: busts the COPY and what follows
+    const t = new Date('2021-05-05T00:00:00Z');
+    utimesSync(join(ctx, 'app.txt'), t, t);
+    await buildIt(root2, ctx, df);
+    writeFileSync(join(ctx, 'app.txt'), 'two');
+    utimesSync(join(ctx, 'app.txt'), t, t);
+    const changed = await buildIt(root2, ctx, df);
+    expect(changed.stepsRun).toBe(2);
+    expect(read(changed.rootfs, 'copy.txt')).toBe('two');
+    // a used ARG: busts from the RUN that sees it
+    const arg = await buildIt(root2, ctx, df, { buildArgs: { USED: '2' } });
+    expect(arg.stepsRun).toBe(3);
+    expect(read(arg.rootfs, 'used')).toBe('used=2\n');
+    // --no-cache runs everything
+    expect((await buildIt(root2, ctx, df, { noCache: true })).stepsRun).toBe(3);
+  });
+
+  it('two builds of the same project at once share the cache safely', async () => {
+    const root3 = mkdtempSync(join(tmpdir(), 'tsb-e2e-conc-'));
+    const ctx = makeContext({ 'a.txt': 'a' });
+    const df = `FROM ${base}\nCOPY a.txt /a.txt\nRUN sleep 0.3 && cat /a.txt > /b.txt\n`;
+    const [x, y] = await Promise.all([buildIt(root3, ctx, df), buildIt(root3, ctx, df)]);
+    expect(read(x.rootfs, 'b.txt')).toBe('a');
+    expect(read(y.rootfs, 'b.txt')).toBe('a');
+    expect((await buildIt(root3, ctx, df)).stepsRun).toBe(0);
+  });
+});
+
+describe('context and COPY/ADD semantics', () => {
+  it('honours .dockerignore (and <Dockerfile>.dockerignore) with exceptions', async () => {
+    const ctx = makeContext({
+      '.dockerignore': 'secret*\nlogs\n!logs/keep.log\n',
+      'secret.txt': 's',
+      'app.txt': 'a',
+      'logs/drop.log': 'd',
+      'logs/keep.log': 'k',
+    });
+    const r = await buildIt(root, ctx, `FROM ${base}\nCOPY . /ctx/\n`);
+    expect(read(r.rootfs, 'ctx/app.txt')).toBe('a');
+    expect(read(r.rootfs, 'ctx/logs/keep.log')).toBe('k');
+    expect(() => read(r.rootfs, 'ctx/secret.txt')).toThrow();
+    expect(() => read(r.rootfs, 'ctx/logs/drop.log')).toThrow();
+    await expect(buildIt(root, ctx, `FROM ${base}\nCOPY secret.txt /\n`)).rejects.toThrow(/not found/);
+  });
+
+  it('wildcards, directory contents, trailing slashes, symlinked destinations, heredocs, ADD tar', async () => {
+    const ctx = makeContext({ 'a.js': '1', 'b.js': '2', 'c.txt': '3', 'src/x/y.txt': 'y' });
+    execFileSync('sh', [
+      '-c',
+      `mkdir -p ${ctx}/t/inner && echo t > ${ctx}/t/inner/f && tar -C ${ctx}/t -czf ${ctx}/arch.tar.gz inner && rm -rf ${ctx}/t`,
+    ]);
+    const df = `FROM ${base}
+RUN mkdir -p /real && ln -s /real /linkdir
+COPY *.js /js/
+COPY src /srcdir
+COPY c.txt /renamed.txt
+COPY c.txt /linkdir/
+ADD arch.tar.gz /unpacked/
+COPY arch.tar.gz /kept/
+COPY <<EOF /inline.txt
+hello \${HOME:-x}
+EOF
+`;
+    const r = await buildIt(root, ctx, df);
+    expect(read(r.rootfs, 'js/a.js') + read(r.rootfs, 'js/b.js')).toBe('12');
+    expect(read(r.rootfs, 'srcdir/x/y.txt')).toBe('y');
+    expect(read(r.rootfs, 'renamed.txt')).toBe('3');
+    expect(read(r.rootfs, 'real/c.txt')).toBe('3');
+    expect(read(r.rootfs, 'unpacked/inner/f')).toBe('t\n');
+    expect(statSync(join(r.rootfs, 'kept/arch.tar.gz')).isFile()).toBe(true);
+    expect(read(r.rootfs, 'inline.txt')).toMatch(/^hello /);
+  });
+
+  it('fails loudly: a failing RUN names the command and exit code', async () => {
+    const ctx = makeContext({});
+    await expect(buildIt(root, ctx, `FROM ${base}\nRUN echo boom && exit 3\n`)).rejects.toThrow(
+      /exit code 3|exit.*3/,
+    );
+  });
+});
+
+describe('outputs', () => {
+  it('writes oci and docker archives skopeo reads and pushes to a registry', async () => {
+    requireBinary('skopeo');
+    const ctx = makeContext({ 'x.txt': 'x' });
+    const out = mkdtempSync(join(tmpdir(), 'tsb-e2e-outs-'));
+    const r = await buildIt(root, ctx, `FROM ${base}\nCOPY x.txt /x.txt\n`, {
+      tags: [`${reg.host}/test/pushed:1`],
+      outputs: [
+        `type=oci,dest=${out}/img.oci.tar`,
+        `type=docker,dest=${out}/img.docker.tar`,
+        'type=registry',
+      ],
+    });
+    const oci = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${out}/img.oci.tar`], { encoding: 'utf8' }),
+    );
+    expect(oci.layers.length).toBeGreaterThanOrEqual(2);
+    execFileSync('skopeo', ['inspect', `docker-archive:${out}/img.docker.tar`]);
+    const pushed = JSON.parse(
+      execFileSync(
+        'skopeo',
+        ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/test/pushed:1`],
+        { encoding: 'utf8' },
+      ),
+    );
+    expect(pushed.config.digest).toBe(r.configDigest);
+  });
+});

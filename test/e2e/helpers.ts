@@ -1,0 +1,54 @@
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BuildOptions, type BuildResult, build } from '../../src/build.js';
+import type { ImageConfig } from '../../src/oci/index.js';
+import type { ProgressEvent } from '../../src/progress/index.js';
+
+/** A context dir from a map of files (`->target` makes a symlink). */
+export function makeContext(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsb-e2e-ctx-'));
+  for (const [p, c] of Object.entries(files)) {
+    mkdirSync(join(dir, p, '..'), { recursive: true });
+    if (c.startsWith('->')) symlinkSync(c.slice(2), join(dir, p));
+    else writeFileSync(join(dir, p), c);
+  }
+  return dir;
+}
+
+export interface Built extends BuildResult {
+  events: ProgressEvent[];
+  cfg: ImageConfig;
+  /** The flattened rootfs (an `--output type=local` dir). */
+  rootfs: string;
+}
+
+/** Builds with the library entry point and also flattens the result into a dir to inspect. */
+export async function buildIt(
+  root: string,
+  context: string,
+  dockerfile: string,
+  extra: Partial<BuildOptions> = {},
+): Promise<Built> {
+  const events: ProgressEvent[] = [];
+  const rootfs = mkdtempSync(join(tmpdir(), 'tsb-e2e-out-'));
+  const r = await build({
+    root,
+    context,
+    dockerfileText: dockerfile,
+    progress: { emit: (e) => events.push(e) },
+    ...extra,
+    outputs: [...(extra.outputs ?? ['type=image']), `type=local,dest=${rootfs}`],
+  });
+  return { ...r, events, cfg: r.config as ImageConfig, rootfs };
+}
+
+export function read(rootfs: string, p: string): string {
+  return readFileSync(join(rootfs, p), 'utf8');
+}
+
+export function ranSteps(events: ProgressEvent[]): string[] {
+  return events
+    .filter((e) => e.type === 'vertex' && e.status === 'started' && !e.name.startsWith('[internal]'))
+    .map((e) => (e as { name: string }).name);
+}
