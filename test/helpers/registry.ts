@@ -1,11 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { makeBusyboxRootfs } from './busybox.js';
 import { requireBinary } from './require.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
+
+const execFileAsync = promisify(execFile);
 
 export interface TestRegistry {
   /** `127.0.0.1:PORT` */
@@ -227,15 +230,11 @@ export function busyboxImageLayout(): BusyboxImage {
   return busyboxLayout;
 }
 
-/**
- * Pushes the busybox image to `registry` as `repo:tag` with skopeo (so tests of tsbuild's pull do not
- * depend on tsbuild's push). Returns the image's digests; the ref is `HOST/REPO:TAG`.
- */
-export function pushBusyboxImage(
+function skopeoPushArgs(
   registry: TestRegistry,
-  repoTag = 'library/busybox:latest',
-  creds?: string,
-): BusyboxImage & { ref: string } {
+  repoTag: string,
+  creds: string | undefined,
+): { args: string[]; img: BusyboxImage; ref: string } {
   requireBinary('skopeo');
   const img = busyboxImageLayout();
   const ref = `${registry.host}/${repoTag}`;
@@ -244,17 +243,39 @@ export function pushBusyboxImage(
     (Object.keys(registry.users).length && (registry.token || existsSync(join(registry.dir, 'htpasswd')))
       ? `${Object.keys(registry.users)[0]}:${Object.values(registry.users)[0]}`
       : undefined);
-  execFileSync(
-    'skopeo',
-    [
-      'copy',
-      '--quiet',
-      '--dest-tls-verify=false',
-      ...(user ? ['--dest-creds', user] : []),
-      `oci:${img.layoutDir}:latest`,
-      `docker://${ref}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const args = [
+    'copy',
+    '--quiet',
+    '--dest-tls-verify=false',
+    ...(user ? ['--dest-creds', user] : []),
+    `oci:${img.layoutDir}:latest`,
+    `docker://${ref}`,
+  ];
+  return { args, img, ref };
+}
+
+/**
+ * Pushes the busybox image to `registry` as `repo:tag` with skopeo (so tests of tsbuild's pull do not
+ * depend on tsbuild's push). Returns the image's digests; the ref is `HOST/REPO:TAG`. Synchronous:
+ * not for token-auth registries, whose token server runs in this process (use the async variant).
+ */
+export function pushBusyboxImage(
+  registry: TestRegistry,
+  repoTag = 'library/busybox:latest',
+  creds?: string,
+): BusyboxImage & { ref: string } {
+  const { args, img, ref } = skopeoPushArgs(registry, repoTag, creds);
+  execFileSync('skopeo', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return { ...img, ref };
+}
+
+/** pushBusyboxImage without blocking the event loop (needed with the in-process token server). */
+export async function pushBusyboxImageAsync(
+  registry: TestRegistry,
+  repoTag = 'library/busybox:latest',
+  creds?: string,
+): Promise<BusyboxImage & { ref: string }> {
+  const { args, img, ref } = skopeoPushArgs(registry, repoTag, creds);
+  await execFileAsync('skopeo', args);
   return { ...img, ref };
 }
