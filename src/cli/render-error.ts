@@ -16,6 +16,11 @@ export function renderExcerpt(source: string, line: number, column: number, endL
   const width = String(to).length;
   const out: string[] = [];
   for (let n = from; n <= to; n++) {
+    // A long range (an unterminated heredoc runs to the end of the file) is shown by its ends.
+    if (endLine - line > 10 && n === line + 4) {
+      out.push(`  ${' '.repeat(width)} | ... ${endLine - line - 7} more lines ...`);
+      n = endLine - 3;
+    }
     const marked = n >= line && n <= endLine;
     out.push(`${marked ? '>' : ' '} ${String(n).padStart(width)} | ${lines[n - 1] ?? ''}`);
     if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);

@@ -60,3 +60,15 @@ describe('tsbuild parse', () => {
     expect(r.stderr).toMatch(/\n\s+at /);
   });
 });
+
+describe('error excerpt of a long range', () => {
+  it('shows the ends of the range and how many lines it left out', () => {
+    const body = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n');
+    const r = run(['-f', '-'], `FROM a\nRUN <<EOF\n${body}\n`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/> {2}2 \| RUN <<EOF/);
+    expect(r.stderr).toMatch(/\| \.\.\. 33 more lines \.\.\./);
+    expect(r.stderr).toMatch(/> 42 \| line 40/);
+    expect(r.stderr.split('\n').length).toBeLessThan(20);
+  });
+});
