@@ -39,7 +39,8 @@ export function appProcess(config: ContainerConfig, args?: string[]) {
     args: argv,
     env: config.Env ?? [],
     cwd: config.WorkingDir || '/',
-    ...(config.User ? { user: config.User } : {}),
+    // No USER is root; numeric, so an image without /etc/passwd (FROM scratch) still runs, as in Docker.
+    user: config.User || '0',
   };
 }
 
@@ -111,7 +112,9 @@ export class AppRunner {
     } catch (error) {
       out.flush();
       err.flush();
-      if (app.controller.signal.aborted)
+      // RUN_CANCELLED without our abort: the runner's own Ctrl-C safety net stopped it.
+      const cancelled = (error as { code?: string }).code === 'RUN_CANCELLED';
+      if (app.controller.signal.aborted || cancelled)
         this.o.onEvent({ ...base, exitCode: 137, signal: 'SIGKILL', stopped: true, at: Date.now() });
       else this.o.onEvent({ type: 'app-error', error, at: Date.now() });
     } finally {

@@ -26,7 +26,7 @@ export interface WatchIgnore {
  * Editor droppings that never are a real edit: vim swap and backup files, vim's `4913` write probe,
  * emacs lock and autosave files, JetBrains safe-write temps. Matched on the base name.
  */
-const EDITOR_TEMP = [/\.sw[a-p]$/, /\.swpx$/, /~$/, /^\.#/, /^#.*#$/, /^4913$/, /___jb_(tmp|old)___$/];
+const EDITOR_TEMP = [/\.sw[a-px]$/, /~$/, /^\.#/, /^#.*#$/, /^4913$/, /___jb_(tmp|old)___$/];
 
 export function isEditorTemp(name: string): boolean {
   return EDITOR_TEMP.some((r) => r.test(name));

@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { Args, Flags } from '@oclif/core';
+import type { BuildOptions } from '../../build.js';
+import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
+import type { ProgressMode } from '../../progress/index.js';
+import type { WatchEvent } from '../../watch/index.js';
+import { BaseCommand } from '../base-command.js';
+import { renderError } from '../render-error.js';
+
+const keyValues = (list: string[] | undefined, what: string): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) {
+      // `--build-arg NAME` takes the value from the environment, as docker build does.
+      if (what === 'build-arg' && kv && process.env[kv] !== undefined) out[kv] = process.env[kv] as string;
+      else if (what !== 'build-arg' || !kv)
+        throw new TsbuildError('USAGE', `--${what} ${kv}: expected KEY=VALUE`);
+      continue;
+    }
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+};
+
+export default class Watch extends BaseCommand {
+  static override description =
+    'Build, then rebuild on every change of the context; optionally run the image and restart it';
+  static override examples = [
+    '<%= config.bin %> watch -t app .',
+    "<%= config.bin %> watch -t app --exec 'echo built $TSBUILD_IMAGE' .",
+    '<%= config.bin %> watch -t web --run . -- httpd -f -p 8080 -h /www',
+  ];
+  static override strict = false;
+  static override args = { context: Args.string({ description: 'build context directory', default: '.' }) };
+  static override flags = {
+    tag: Flags.string({
+      char: 't',
+      description: 'name and tag the image',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    file: Flags.string({ char: 'f', description: 'the Dockerfile (default: CONTEXT/Dockerfile)' }),
+    target: Flags.string({ description: 'the stage to build' }),
+    'build-arg': Flags.string({
+      description: 'ARG value (KEY=VALUE)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    label: Flags.string({ description: 'image label (KEY=VALUE)', multiple: true, multipleNonGreedy: true }),
+    platform: Flags.string({ description: 'target platform (os/arch[/variant])' }),
+    'no-cache': Flags.boolean({ description: 'do not use the cache for the initial build', default: false }),
+    'no-cache-filter': Flags.string({
+      description: 'stages not to take from the cache',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    output: Flags.string({
+      char: 'o',
+      description: 'output after each good build (type=…,dest=…)',
+      multiple: true,
+    }),
+    push: Flags.boolean({ description: 'push each good build to the registry of its tags', default: false }),
+    iidfile: Flags.string({ description: 'write the image id here after each build' }),
+    'metadata-file': Flags.string({ description: 'write build metadata (JSON) here after each build' }),
+    network: Flags.string({ description: 'network of RUN steps', options: ['default', 'none', 'host'] }),
+    secret: Flags.string({
+      description: 'secret for RUN --mount=type=secret (id=x,src=path|env=VAR)',
+      multiple: true,
+    }),
+    ssh: Flags.string({
+      description: 'ssh agent socket or keys for RUN --mount=type=ssh',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    progress: Flags.string({
+      description:
+        'build output: auto, tty, plain, json, quiet (default: auto for the first build, then one line per rebuild)',
+      options: ['auto', 'tty', 'plain', 'json', 'quiet'],
+    }),
+    debounce: Flags.integer({
+      description: 'quiet period after a change before rebuilding (ms)',
+      default: 100,
+      min: 0,
+    }),
+    exec: Flags.string({
+      description: 'shell command after each good build (env TSBUILD_IMAGE, TSBUILD_DIGEST)',
+    }),
+    run: Flags.boolean({
+      description: 'run the image (and restart it on each good build); a command may follow --',
+      default: false,
+    }),
+    'stop-timeout': Flags.integer({
+      description: 'seconds the app has to stop before SIGKILL',
+      default: 10,
+      min: 0,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const raw = this.argv;
+    const dash = raw.indexOf('--');
+    const cmd = dash >= 0 ? raw.slice(dash + 1) : [];
+    const { flags, args, argv } = await this.parse(Watch, dash >= 0 ? raw.slice(0, dash) : raw);
+    this.debugMode = flags.debug;
+    if (argv.length > 1)
+      throw new TsbuildError('USAGE', `unexpected arguments: ${argv.slice(1).join(' ')}`, {
+        hint: 'a command for --run goes after --',
+      });
+    if (cmd.length > 0 && !flags.run) throw new TsbuildError('USAGE', 'a command after -- needs --run');
+    const build = this.buildOptions(flags, args.context);
+    const { watch, formatEvent } = await import('../../watch/index.js');
+    const { createRenderer } = await import('../../progress/index.js');
+    const progressMode = flags.progress as ProgressMode | undefined;
+    const controller = new AbortController();
+    let exitCode = 0;
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      exitCode = sig === 'SIGINT' ? 130 : 143;
+      // A second Ctrl-C does not wait: the runner's exit handler still kills and unmounts what runs.
+      if (signals > 1) process.exit(exitCode);
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const appName = flags.tag?.[0] ?? 'app';
+    const onEvent = (e: WatchEvent) => {
+      if (e.type === 'build-failed') return this.printError(e.error, build, e.n);
+      if (e.type === 'app-error' || e.type === 'watcher-error') return this.printError(e.error, build);
+      const line = formatEvent(e, appName);
+      if (line) (line.stream === 'stdout' ? process.stdout : process.stderr).write(`${line.text}\n`);
+    };
+    try {
+      await watch({
+        build,
+        debounceMs: flags.debounce,
+        ...(flags.exec ? { exec: flags.exec } : {}),
+        ...(flags.run ? { run: { args: cmd, stopTimeoutMs: flags['stop-timeout'] * 1000 } } : {}),
+        progress: (n) => {
+          const mode = progressMode ?? (n === 0 ? 'auto' : 'quiet');
+          return createRenderer(mode);
+        },
+        onEvent,
+        signal: controller.signal,
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    // Not this.exit(): oclif would report its ExitError as a failure.
+    if (exitCode !== 0) process.exitCode = exitCode;
+  }
+
+  private buildOptions(
+    f: Awaited<ReturnType<Watch['parse']>>['flags'] & Record<string, unknown>,
+    context: string,
+  ): Omit<BuildOptions, 'signal' | 'progress'> {
+    const buildArgs = keyValues(f['build-arg'] as string[] | undefined, 'build-arg');
+    const labels = keyValues(f.label as string[] | undefined, 'label');
+    const opt = <K extends keyof BuildOptions>(k: K, v: BuildOptions[K] | undefined) =>
+      v === undefined || (Array.isArray(v) && v.length === 0) ? {} : { [k]: v };
+    return {
+      root: this.rootDir(f.root as string | undefined),
+      context,
+      ...opt('file', f.file as string | undefined),
+      ...opt('tags', f.tag as string[] | undefined),
+      ...opt('target', f.target as string | undefined),
+      ...(Object.keys(buildArgs).length ? { buildArgs } : {}),
+      ...(Object.keys(labels).length ? { labels } : {}),
+      ...opt('platform', f.platform as string | undefined),
+      ...(f['no-cache'] ? { noCache: true } : {}),
+      ...opt('noCacheFilter', f['no-cache-filter'] as string[] | undefined),
+      ...opt('outputs', f.output as string[] | undefined),
+      ...(f.push ? { push: true } : {}),
+      ...opt('iidfile', f.iidfile as string | undefined),
+      ...opt('metadataFile', f['metadata-file'] as string | undefined),
+      ...opt('network', f.network as BuildOptions['network']),
+      ...opt('secrets', f.secret as string[] | undefined),
+      ...opt('ssh', f.ssh as string[] | undefined),
+    };
+  }
+
+  /** A failed build: the error with the Dockerfile lines around it, then watching goes on. */
+  private printError(err: unknown, build: Omit<BuildOptions, 'signal' | 'progress'>, n?: number): void {
+    let source: string | undefined;
+    const file = build.file ?? 'Dockerfile';
+    if (err instanceof DockerfileSyntaxError) {
+      try {
+        source = readFileSync(build.file ?? `${build.context}/Dockerfile`, 'utf8');
+      } catch {
+        // the excerpt is a nicety; the message and line are in the error itself
+      }
+    }
+    const head = n === undefined ? '' : `#${n} build failed; still watching (the last good image stays)\n`;
+    process.stderr.write(
+      `${head}${renderError(err, { debug: this.debugMode, file, ...(source ? { source } : {}) })}\n`,
+    );
+  }
+}

@@ -1,0 +1,166 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { BuildResult } from '../../src/build.js';
+import { RebuildLoop, type RebuildLoopOptions, type WatchEvent } from '../../src/watch/index.js';
+
+const result = (n: number): BuildResult => ({
+  digest: `sha256:${String(n).padStart(64, '0')}`,
+  configDigest: 'sha256:c',
+  manifest: {},
+  config: {},
+  tags: [],
+  size: 1,
+  stepsCached: 2,
+  stepsRun: 1,
+  duration: 1,
+});
+
+/** A build that takes `ms` and honours its signal like the real one. */
+function slowBuild(
+  ms: number,
+  calls: { n: number; changed: string[]; aborted: boolean }[],
+  fail?: (n: number) => boolean,
+) {
+  return async (n: number, changed: string[], signal: AbortSignal) => {
+    const call = { n, changed, aborted: false };
+    calls.push(call);
+    try {
+      await sleep(ms, undefined, { signal });
+    } catch (e) {
+      call.aborted = true;
+      throw e;
+    }
+    if (fail?.(n)) throw new Error(`build ${n} failed`);
+    return result(n);
+  };
+}
+
+function loop(o: Partial<RebuildLoopOptions> & Pick<RebuildLoopOptions, 'build'>) {
+  const events: WatchEvent[] = [];
+  const l = new RebuildLoop({ debounceMs: 40, maxWaitMs: 2000, onEvent: (e) => events.push(e), ...o });
+  const of = <T extends WatchEvent['type']>(t: T) =>
+    events.filter((e) => e.type === t) as Extract<WatchEvent, { type: T }>[];
+  return { l, events, of };
+}
+
+describe('RebuildLoop', () => {
+  it('coalesces a burst of changes into one rebuild listing every path', async () => {
+    const calls: { n: number; changed: string[]; aborted: boolean }[] = [];
+    const { l, of } = loop({ build: slowBuild(5, calls) });
+    l.start();
+    await l.idle();
+    for (let i = 0; i < 500; i++) {
+      l.notify([`f${i}`]);
+      if (i % 50 === 0) await sleep(5);
+    }
+    await sleep(10);
+    await l.idle();
+    expect(calls.map((c) => c.n)).toEqual([0, 1]);
+    const done = of('build-done');
+    expect(done).toHaveLength(2);
+    expect(done[1]?.summary.changed).toHaveLength(500);
+    expect(done[1]?.summary.changed).toContain('f499');
+    await l.close();
+  });
+
+  it('cancels a build when a change comes in and rebuilds with everything changed since the last good one', async () => {
+    const calls: { n: number; changed: string[]; aborted: boolean }[] = [];
+    const { l, of } = loop({ build: slowBuild(300, calls) });
+    l.start();
+    await l.idle();
+    l.notify(['a']);
+    await sleep(150); // build #1 is running
+    l.notify(['b']);
+    await sleep(20);
+    expect(calls[1]?.aborted).toBe(true);
+    await l.idle();
+    expect(of('build-cancelled').map((e) => e.n)).toEqual([1]);
+    expect(of('build-done').map((e) => e.summary.n)).toEqual([0, 2]);
+    expect(of('build-done')[1]?.summary.changed).toEqual(['a', 'b']);
+    await l.close();
+  });
+
+  it('reports a failed build and keeps going', async () => {
+    const calls: { n: number; changed: string[]; aborted: boolean }[] = [];
+    const { l, of } = loop({ build: slowBuild(5, calls, (n) => n === 1) });
+    l.start();
+    await l.idle();
+    l.notify(['Dockerfile']);
+    await sleep(60);
+    await l.idle();
+    expect(of('build-failed')).toHaveLength(1);
+    expect(String(of('build-failed')[0]?.error)).toMatch(/build 1 failed/);
+    l.notify(['Dockerfile']);
+    await sleep(60);
+    await l.idle();
+    expect(of('build-done').map((e) => e.summary.n)).toEqual([0, 2]);
+    expect(of('build-done')[1]?.summary.changed).toEqual(['Dockerfile']);
+    await l.close();
+  });
+
+  it('never runs two builds or a build and a hook at once; changes during a hook queue', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const track = async <T>(f: () => Promise<T>) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      try {
+        return await f();
+      } finally {
+        active--;
+      }
+    };
+    const calls: { n: number; changed: string[]; aborted: boolean }[] = [];
+    const build = slowBuild(20, calls);
+    const hooks: number[] = [];
+    const { l, of } = loop({
+      build: (n, c, s) => track(() => build(n, c, s)),
+      after: (_r, s) =>
+        track(async () => {
+          hooks.push(s.n);
+          await sleep(200);
+        }),
+    });
+    l.start();
+    await sleep(100); // in the hook of #0
+    l.notify(['x']);
+    await sleep(60);
+    expect(calls).toHaveLength(1);
+    await l.idle();
+    expect(hooks).toEqual([0, 1]);
+    expect(calls.filter((c) => c.aborted)).toHaveLength(0);
+    expect(maxActive).toBe(1);
+    expect(of('build-done')[1]?.summary.changed).toEqual(['x']);
+    await l.close();
+  });
+
+  it('rebuilds within maxWait even while changes never stop', async () => {
+    const calls: { n: number; changed: string[]; aborted: boolean }[] = [];
+    const { l } = loop({ build: slowBuild(1, calls), debounceMs: 50, maxWaitMs: 150 });
+    l.start();
+    await l.idle();
+    const t0 = Date.now();
+    while (calls.length < 2 && Date.now() - t0 < 2000) {
+      l.notify([`f${Date.now()}`]);
+      await sleep(20);
+    }
+    expect(calls.length).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await l.close();
+  });
+
+  it('close() cancels the build in flight and waits for it', async () => {
+    const calls: { n: number; changed: string[]; aborted: boolean }[] = [];
+    const { l, of } = loop({ build: slowBuild(5000, calls) });
+    l.start();
+    await sleep(20);
+    const t0 = Date.now();
+    await l.close();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(calls[0]?.aborted).toBe(true);
+    expect(of('build-done')).toHaveLength(0);
+    l.notify(['late']);
+    await sleep(80);
+    expect(calls).toHaveLength(1);
+  });
+});
