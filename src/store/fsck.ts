@@ -24,8 +24,8 @@ export async function fsck(store: LocalStore, opts: { repair?: boolean } = {}): 
     }
   };
   const checkedBlobs = await checkBlobs(store, add);
-  const checkedSnapshots = await checkSnapshots(store, add);
-  await checkMeta(store, add);
+  const { count: checkedSnapshots, broken } = await checkSnapshots(store, add);
+  await checkMeta(store, add, broken);
   for (const s of await store.content.status()) {
     if (!s.locked)
       await add({ kind: 'ingest', id: s.ref, problem: 'stale ingest (writer gone)', garbage: true });
@@ -73,7 +73,7 @@ async function checkBlobs(store: LocalStore, add: Add): Promise<number> {
   return n;
 }
 
-async function checkSnapshots(store: LocalStore, add: Add): Promise<number> {
+async function checkSnapshots(store: LocalStore, add: Add): Promise<{ count: number; broken: Set<string> }> {
   const recs = store.snapshots.records;
   const all: { file: string; rec?: SnapshotInfo }[] = [];
   for (const f of (await fsp.readdir(recs.recordsDir)).sort()) {
@@ -146,10 +146,10 @@ async function checkSnapshots(store: LocalStore, add: Add): Promise<number> {
       fsp.rm(join(recs.dataDir, d), { recursive: true, force: true }),
     );
   }
-  return byName.size;
+  return { count: byName.size, broken };
 }
 
-async function checkMeta(store: LocalStore, add: Add): Promise<void> {
+async function checkMeta(store: LocalStore, add: Add, broken: Set<string>): Promise<void> {
   const m = store.meta;
   for (const [kind, dir] of [
     ['tags', m.tags.dir],
@@ -177,9 +177,10 @@ async function checkMeta(store: LocalStore, add: Add): Promise<void> {
     }
   }
   for (const c of await m.cache.list()) {
-    if (c.snapshot && !(await store.snapshots.records.get(c.snapshot))) {
-      await add({ kind: 'meta', id: `cache ${c.key}`, problem: `snapshot ${c.snapshot} missing` }, () =>
-        m.cache.delete(c.key),
+    if (c.snapshot && (broken.has(c.snapshot) || !(await store.snapshots.records.get(c.snapshot)))) {
+      await add(
+        { kind: 'meta', id: `cache ${c.key}`, problem: `snapshot ${c.snapshot} missing or broken` },
+        () => m.cache.delete(c.key),
       );
     }
   }

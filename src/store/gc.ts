@@ -86,7 +86,8 @@ export async function loadGraph(store: LocalStore): Promise<StoreGraph> {
     cache: await store.meta.cache.list(),
     layerBlobs,
   };
-  if (leases.length > 0) g.protectAfter = Math.min(...leases.map((l) => l.createdAt)) - 1000;
+  // 20 ms of slack: file mtimes come from a coarse kernel clock that can lag Date.now() by a tick.
+  if (leases.length > 0) g.protectAfter = Math.min(...leases.map((l) => l.createdAt)) - 20;
   return g;
 }
 

@@ -23,3 +23,4 @@ export type {
 export { mount, unmount, withMount } from './mount.js';
 export { openStore } from './store.js';
 export type * from './types.js';
+export { formatBytes, parseDuration, parseSize } from './units.js';
