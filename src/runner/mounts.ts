@@ -15,7 +15,7 @@ import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { RunnerError } from './errors.js';
 import { acquireLock, tryLock } from './lock.js';
-import { mountAll, unmountAll } from './rootfs.js';
+import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { secureJoin } from './secure-join.js';
 import type { ContainerMount } from './types.js';
 
@@ -181,7 +181,7 @@ async function bindMount(spec: RunMountSpec, target: string, ctx: RunMountContex
   }
   const merged = join(scratch, 'merged');
   for (const d of ['upper', 'work', 'merged']) mkdirSync(join(scratch, d));
-  await mountAll(
+  await mountRootfs(
     [
       {
         type: 'overlay',
@@ -191,7 +191,7 @@ async function bindMount(spec: RunMountSpec, target: string, ctx: RunMountContex
     ],
     merged,
   );
-  cleanups.push(() => unmountAll(merged));
+  cleanups.push(() => unmountRootfs(merged));
   return { target, type: 'bind' as const, source: merged, readonly: false };
 }
 

@@ -6,7 +6,7 @@ import { type CgroupParent, createCgroupParent, removeCgroupParent, wasOomKilled
 import { RunnerError } from './errors.js';
 import { hostsFile, resolvConf } from './etc-files.js';
 import { OutputTail } from './output-tail.js';
-import { mountAll, unmountAll } from './rootfs.js';
+import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { type RuncRunOptions, runcRun, runtimeCommand, signalFromExitCode, stateExists } from './runc.js';
 import { detectRuntime, type OciRuntime } from './runtime.js';
 import { cleanContainerPath } from './secure-join.js';
@@ -64,11 +64,8 @@ function sweepOnce(root: string, runtimePath: string, runtimeRoot?: string): voi
   sweepStaleRuns(root, runtimePath, runtimeRoot);
 }
 
-/** Removes the bundle's own files; never recursive through the rootfs (it may still be a mount). */
-function removeBundle(b: Bundle): void {
-  rmSync(join(b.dir, 'config.json'), { force: true });
-  rmSync(join(b.dir, 'owner'), { force: true });
-  rmSync(join(b.dir, 'etc'), { recursive: true, force: true });
+/** Removes the (emptied) bundle; never recursive through the rootfs, which may still be a mount. */
+function removeBundleDirs(b: Bundle): void {
   for (const d of [join(b.dir, 'rootfs'), b.dir]) {
     try {
       rmdirSync(d);
@@ -142,14 +139,17 @@ async function execute(
 
 /** After the run: unmount, prune stub parents from the upper, remove the bundle. Never throws. */
 async function teardown(o: RunContainerOptions, b: Bundle, cgroup: CgroupParent | undefined): Promise<void> {
+  // The unmount (a process spawn) overlaps the cheap local cleanup.
+  const unmounting = b.mounted ? unmountRootfs(b.rootfsDir) : Promise.resolve();
   if (cgroup) removeCgroupParent(cgroup);
+  for (const f of ['config.json', 'owner', 'etc']) rmSync(join(b.dir, f), { recursive: true, force: true });
+  await unmounting;
   if (b.mounted) {
-    await unmountAll(b.rootfsDir);
     const m = 'mounts' in o.rootfs ? o.rootfs.mounts[0] : undefined;
     const dirs = m?.type === 'overlay' ? overlayDirs(m.options, m.cwd) : undefined;
     if (dirs && b.prune) pruneCopiedUpParents(dirs.upper, dirs.lowers, b.prune);
   }
-  removeBundle(b);
+  removeBundleDirs(b);
 }
 
 /**
@@ -189,7 +189,7 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
   try {
     if ('mounts' in o.rootfs) {
       mkdirSync(b.rootfsDir, { recursive: true });
-      await mountAll(o.rootfs.mounts, b.rootfsDir);
+      await mountRootfs(o.rootfs.mounts, b.rootfsDir);
       b.mounted = true;
     }
     cgroup = createCgroupParent(id, o.limits);
