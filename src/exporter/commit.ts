@@ -123,3 +123,38 @@ export async function commitImage(
   await store.content.ingest(bytes, { digest: descriptor.digest, size: descriptor.size });
   return { descriptor, manifest, config, configDescriptor };
 }
+
+/**
+ * The same image with OCI or Docker media types: config and layer bytes untouched (so the image id
+ * and diffIDs stay), only the manifest is rewritten.
+ */
+export async function retypeImage(
+  store: Store,
+  manifest: ImageManifest,
+  oci: boolean,
+): Promise<Omit<CommittedImage, 'config'>> {
+  const configDescriptor: Descriptor = {
+    mediaType: oci ? MediaType.ociConfig : MediaType.dockerConfig,
+    digest: manifest.config.digest,
+    size: manifest.config.size,
+  };
+  const next: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
+    config: configDescriptor,
+    layers: manifest.layers.map((l) => ({
+      mediaType: retype(l.mediaType, oci),
+      digest: l.digest,
+      size: l.size,
+    })),
+    ...(manifest.annotations && oci ? { annotations: manifest.annotations } : {}),
+  };
+  const bytes = encodeJson(next);
+  const descriptor: Descriptor = {
+    mediaType: next.mediaType!,
+    digest: sha256Digest(bytes),
+    size: bytes.length,
+  };
+  await store.content.ingest(bytes, { digest: descriptor.digest, size: descriptor.size });
+  return { descriptor, manifest: next, configDescriptor };
+}

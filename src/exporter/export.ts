@@ -11,7 +11,7 @@ import {
 } from '../oci/index.js';
 import { pushImage, RegistryClient } from '../registry/index.js';
 import { decompressStream, extractLayer, type Store, writeLayerTar } from '../store/index.js';
-import { commitImage } from './commit.js';
+import { commitImage, retypeImage } from './commit.js';
 import { type LoadedImage, loadImage, tagImage, tagName } from './image-store.js';
 import {
   dockerArchivePlan,
@@ -56,6 +56,10 @@ async function materialize(
     output.forceCompression &&
     img.manifest.layers.some((l) => layerCompression(l.mediaType) !== (output.compression ?? 'gzip'));
   if (wantOci === isOci && !recompress) return img;
+  if (!recompress) {
+    const r = await retypeImage(store, img.manifest, wantOci);
+    return { descriptor: r.descriptor, manifest: r.manifest, config: img.config };
+  }
   const model: ImageModel = {
     config: img.config,
     layers: img.manifest.layers.map((blob, i) => ({ blob, diffId: img.config.rootfs.diff_ids[i] as Digest })),
