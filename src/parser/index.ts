@@ -1,5 +1,6 @@
 // The parser's public surface. Everything here is pure: no IO, no printing.
 
+export { type ExpandOptions, type ExpandResult, expandInstruction } from './expand-instruction.js';
 export { chompHeredocContent, parseHeredocWord } from './heredoc.js';
 export { parseDockerfile } from './parse-dockerfile.js';
 export { type ParseMountOptions, parseMount } from './parse-mount.js';

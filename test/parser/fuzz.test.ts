@@ -160,7 +160,8 @@ describe('hostile inputs stay fast', () => {
     } catch (e) {
       if (!(e instanceof DockerfileSyntaxError)) throw e;
     }
-    expect(performance.now() - t0).toBeLessThan(3000);
+    // Generous: the machine is shared; a quadratic or exponential path would take minutes, not seconds.
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 
   it('pattern operators are linear, not backtracking', () => {
