@@ -16,6 +16,8 @@ export interface ExpandOptions {
   escapeToken?: EscapeToken;
   /** Names a typo suggestion may point to (defaults to none). */
   known?: string[];
+  /** Leave unset variables as written (used to check syntax without values). */
+  skipUnsetEnv?: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export function expandInstruction(
 ): ExpandResult {
   const lex: LexOptions = { range: ins.range };
   if (opts.escapeToken) lex.escapeToken = opts.escapeToken;
+  if (opts.skipUnsetEnv) lex.skipUnsetEnv = true;
   const unmatched = new Set<string>();
   const word = (w: string): string => {
     const r = processWordWithMatches(w, lookup, lex);
@@ -45,7 +48,7 @@ export function expandInstruction(
     for (const n of r.unmatched) unmatched.add(n);
     return expandWords(w, lookup, lex);
   });
-  if (value.kind === 'RUN' && ins.kind === 'RUN') {
+  if (value.kind === 'RUN' && ins.kind === 'RUN' && !opts.skipUnsetEnv) {
     value.mounts = ins.mounts.map((m) => parseMount(m.original, lookup, { ...lex, range: ins.range }));
   }
   const warnings = [...unmatched].map((name) => {
@@ -111,3 +114,18 @@ function prune<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;
 }
+
+/**
+ * Parse-time check of the words BuildKit will expand: an unterminated quote or a bad `${…}` fails
+ * here, with the instruction's range, instead of in the middle of a build.
+ */
+export function checkExpansionSyntax(ins: Instruction, escapeToken: EscapeToken): void {
+  if (ins.kind === 'ARG') {
+    const lex: LexOptions = { range: ins.range, escapeToken, skipUnsetEnv: true };
+    for (const a of ins.args) if (a.default !== undefined) processWordWithMatches(a.default, none, lex);
+    return;
+  }
+  expandInstruction(ins, none, { escapeToken, skipUnsetEnv: true });
+}
+
+const none: EnvLookup = () => undefined;

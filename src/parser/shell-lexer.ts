@@ -36,6 +36,7 @@ export interface WordResult {
 }
 
 const EOF = '';
+const MAX_DEPTH = 200;
 
 /** Go's unicode.IsSpace. */
 export function isGoSpace(ch: string): boolean {
@@ -252,7 +253,19 @@ class ShellWord {
     }
   }
 
+  private depth = 0;
+
   processDollar(): string {
+    // `${a:-${b:-${c…}}}` recurses; a hostile nesting must fail cleanly, not overflow the stack.
+    if (++this.depth > MAX_DEPTH) throw new LexError(`substitutions nested deeper than ${MAX_DEPTH}`);
+    try {
+      return this.processDollarInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private processDollarInner(): string {
     this.next();
     if (this.peek() !== '{') {
       const name = this.processName();
@@ -337,7 +350,8 @@ function run(word: string, lookup: EnvLookup, opts: LexOptions): WordResult {
   } catch (e) {
     if (e instanceof LexError || e instanceof ShellPatternError) {
       const range = opts.range ?? { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
-      throw new DockerfileSyntaxError(`failed to process ${JSON.stringify(word)}: ${e.message}`, range);
+      const shown = word.length > 120 ? `${word.slice(0, 100)}…` : word;
+      throw new DockerfileSyntaxError(`failed to process ${JSON.stringify(shown)}: ${e.message}`, range);
     }
     throw e;
   }

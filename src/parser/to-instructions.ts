@@ -2,6 +2,7 @@ import { DockerfileSyntaxError } from '../errors.js';
 import { BFlags } from './bflag.js';
 import { applyChecks } from './checks.js';
 import { parseGoDuration } from './durations.js';
+import { checkExpansionSyntax } from './expand-instruction.js';
 import { parseHeredocWord } from './heredoc.js';
 import { instructionWarnings } from './lint.js';
 import { parseMount } from './parse-mount.js';
@@ -12,6 +13,7 @@ import type {
   CommandForm,
   CopyInstruction,
   DockerfileAst,
+  EscapeToken,
   HealthcheckInstruction,
   Instruction,
   KeyValue,
@@ -47,13 +49,22 @@ const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
 /** AST → typed instructions. Throws DockerfileSyntaxError (bad flags, bad JSON, ARG/ENV syntax). */
 export function toInstructions(ast: DockerfileAst): Result<Instruction[]> {
-  const value = ast.nodes.map((n) => toInstruction(n));
+  const value = ast.nodes.map((n) => toInstruction(n, ast.escapeToken));
   const warnings: Warning[] = instructionWarnings(ast.nodes, value);
   return { value, warnings: applyChecks(warnings, ast.checks) };
 }
 
-/** One node → its typed instruction. */
-export function toInstruction(node: AstNode): Instruction {
+/**
+ * One node → its typed instruction. With `escapeToken`, the words BuildKit expands at dispatch are
+ * also checked for lexer syntax errors (unterminated quotes, bad substitutions).
+ */
+export function toInstruction(node: AstNode, escapeToken?: EscapeToken): Instruction {
+  const ins = toInstructionUnchecked(node);
+  if (escapeToken !== undefined) checkExpansionSyntax(ins, escapeToken);
+  return ins;
+}
+
+function toInstructionUnchecked(node: AstNode): Instruction {
   const fail: Fail = (msg, hint) => failAt(node, msg, hint);
   const flags = new BFlags(node.keyword, node.flags, node.range);
   const base = { range: node.range, original: node.original, comments: node.comments };

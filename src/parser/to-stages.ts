@@ -25,7 +25,7 @@ export function toStages(input: string | DockerfileAst, opts: ParseOptions = {})
   const metaArgs: ArgInstruction[] = [];
   const all: Instruction[] = [];
   for (const node of ast.nodes) {
-    const ins = toInstruction(node);
+    const ins = toInstruction(node, ast.escapeToken);
     all.push(ins);
     if (ins.kind === 'FROM') {
       stages.push(newStage(ins, stages.length));

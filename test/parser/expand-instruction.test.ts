@@ -46,8 +46,8 @@ describe('expandInstruction', () => {
   });
 
   it('shell-form COPY splits on blanks before expansion, like BuildKit (JSON form is for spaces)', () => {
-    const [bad, good] = instructions('COPY "a b" /x\nCOPY ["a b", "/x"]');
-    expect(() => expandInstruction(bad!, env)).toThrow(/matching double-quote/);
+    expect(() => toStages('FROM x\nCOPY "a b" /x\n')).toThrow(/line|matching double-quote/);
+    const [good] = instructions('COPY ["a b", "/x"]');
     expect(expandInstruction(good!, env).value).toMatchObject({ sources: ['a b'], dest: '/x' });
   });
 
