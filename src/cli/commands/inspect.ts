@@ -1,0 +1,40 @@
+import { Args, Flags } from '@oclif/core';
+import { findImage, loadImage } from '../../exporter/index.js';
+import { hostPlatform, parsePlatform } from '../../oci/index.js';
+import { openStore } from '../../store/index.js';
+import { BaseCommand } from '../base-command.js';
+
+export default class Inspect extends BaseCommand {
+  static override description = 'Print the manifest and config of a local image (JSON)';
+  static override examples = ['<%= config.bin %> inspect app:dev'];
+  static override args = {
+    ref: Args.string({ description: 'image (name[:tag], digest or id)', required: true }),
+  };
+  static override flags = {
+    platform: Flags.string({ description: 'platform to show from a multi-platform image' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Inspect);
+    const store = await openStore(this.rootDir(flags.root));
+    const { descriptor, tags } = await findImage(store, args.ref);
+    const img = await loadImage(
+      store,
+      descriptor,
+      flags.platform ? parsePlatform(flags.platform) : hostPlatform(),
+    );
+    const out = {
+      Id: img.manifest.config.digest,
+      RepoTags: tags,
+      Digest: img.descriptor.digest,
+      MediaType: img.descriptor.mediaType,
+      ...(img.index
+        ? { Index: { Digest: img.index.descriptor.digest, MediaType: img.index.descriptor.mediaType } }
+        : {}),
+      Size: img.manifest.layers.reduce((a, l) => a + l.size, 0),
+      Manifest: img.manifest,
+      Config: img.config,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,50 @@
+import { Args, Flags } from '@oclif/core';
+import { findImage } from '../../exporter/index.js';
+import { formatReference, parseReference } from '../../oci/index.js';
+import { pushImage, RegistryClient, type TransferEvent } from '../../registry/index.js';
+import { openStore } from '../../store/index.js';
+import { BaseCommand } from '../base-command.js';
+
+export default class Push extends BaseCommand {
+  static override description = 'Push an image from the local store to a registry';
+  static override examples = [
+    '<%= config.bin %> push localhost:5000/app:1',
+    '<%= config.bin %> push app:1 registry.example.com/team/app:1',
+  ];
+  static override args = {
+    ref: Args.string({ description: 'local image (name[:tag], digest or id)', required: true }),
+    dest: Args.string({ description: 'destination reference (default: REF)' }),
+  };
+  static override flags = {
+    'insecure-registry': Flags.string({
+      description: 'registry (host[:port]) to reach over plain HTTP',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    quiet: Flags.boolean({ char: 'q', description: 'print only the pushed reference', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Push);
+    const store = await openStore(this.rootDir(flags.root));
+    const { descriptor } = await findImage(store, args.ref);
+    const dest = parseReference(args.dest ?? args.ref);
+    const client = new RegistryClient({ insecureRegistries: flags['insecure-registry'] ?? [] });
+    const seen = new Set<string>();
+    const onProgress = (e: TransferEvent) => {
+      const key = `${e.id}:${e.status}`;
+      if (flags.quiet || seen.has(key) || e.status === 'uploading' || e.status === 'waiting') return;
+      if (e.status === 'done' && (seen.has(`${e.id}:mounted`) || seen.has(`${e.id}:exists`))) return;
+      seen.add(key);
+      const label =
+        { exists: 'Layer already exists', mounted: 'Mounted', done: 'Pushed', retrying: 'Retrying' }[
+          e.status as string
+        ] ?? e.status;
+      process.stderr.write(`${e.id}: ${label}\n`);
+    };
+    const r = await pushImage(client, store, descriptor, dest, { onProgress });
+    if (!flags.quiet)
+      process.stderr.write(`${dest.tag ?? ''}: digest: ${r.digest} size: ${descriptor.size}\n`);
+    process.stdout.write(`${formatReference({ ...dest, digest: r.digest })}\n`);
+  }
+}

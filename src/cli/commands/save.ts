@@ -1,0 +1,57 @@
+import { Args, Flags } from '@oclif/core';
+import { TsbuildError } from '../../errors.js';
+import { exportImage, findImage, parseOutput } from '../../exporter/index.js';
+import { parsePlatform } from '../../oci/index.js';
+import { RegistryClient } from '../../registry/index.js';
+import { openStore } from '../../store/index.js';
+import { BaseCommand } from '../base-command.js';
+
+export default class Save extends BaseCommand {
+  static override description = 'Write a local image as a docker archive, OCI archive or other --output kind';
+  static override examples = [
+    '<%= config.bin %> save app:1 -o app.tar',
+    '<%= config.bin %> save app:1 --format oci -o app-oci.tar',
+    '<%= config.bin %> save app:1 --output type=oci,dest=dir,tar=false',
+  ];
+  static override args = {
+    ref: Args.string({ description: 'image (name[:tag], digest or id)', required: true }),
+  };
+  static override flags = {
+    output: Flags.string({
+      char: 'o',
+      description: 'file to write (- for stdout), or a buildx --output spec (type=…)',
+      required: true,
+    }),
+    format: Flags.string({
+      description: 'archive kind when -o is a file',
+      options: ['docker', 'oci'],
+      default: 'docker',
+    }),
+    platform: Flags.string({ description: 'platform to save from a multi-platform image' }),
+    'insecure-registry': Flags.string({
+      description: 'registry to reach over plain HTTP (type=registry)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Save);
+    const store = await openStore(this.rootDir(flags.root));
+    const { descriptor, tags } = await findImage(store, args.ref);
+    const spec = flags.output.includes('=') ? flags.output : `type=${flags.format},dest=${flags.output}`;
+    const output = parseOutput(spec);
+    if (output.dest === '-' && process.stdout.isTTY) {
+      throw new TsbuildError('USAGE', 'refusing to write an archive to a terminal', {
+        hint: 'redirect stdout or give -o FILE',
+      });
+    }
+    // A digest or id names no tag; by name, the archive carries the name as given.
+    const named = /^(sha256:)?[a-f0-9]{4,64}$/.test(args.ref) ? tags : tags.length ? tags : [];
+    await exportImage(store, descriptor, output, {
+      tags: named,
+      registry: new RegistryClient({ insecureRegistries: flags['insecure-registry'] ?? [] }),
+      ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
+    });
+  }
+}

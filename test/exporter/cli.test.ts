@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+
+/** Runs the built CLI (npm test compiles first) without blocking the event loop. */
+function run(
+  env: Record<string, string>,
+  args: string[],
+  input?: string,
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('node', [bin, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
+    p.stdin.end(input ?? '');
+  });
+}
+
+describe('image commands: pull, images, tag, inspect, save, push, rm, login, logout', () => {
+  let reg: TestRegistry;
+  let img: ReturnType<typeof pushBusyboxImage>;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    reg = await startRegistry({ auth: 'htpasswd', users: { alice: 'wonderland' } });
+    img = pushBusyboxImage(reg, 'library/busybox:1', 'alice:wonderland');
+    env = { TSBUILD_ROOT: tmp('tsb-cli-root-'), DOCKER_CONFIG: tmp('tsb-cli-docker-') };
+  });
+  afterAll(() => reg?.stop());
+
+  it('pull without login fails with UNAUTHORIZED and exit 1; login with a wrong password fails', async () => {
+    const r = await run(env, ['pull', `${reg.host}/library/busybox:1`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\[UNAUTHORIZED\]/);
+    expect(r.stderr).toMatch(/hint: .*login/);
+    const bad = await run(env, ['login', '-u', 'alice', '--password-stdin', reg.host], 'nope\n');
+    expect(bad.status).toBe(1);
+    expect(existsSync(join(env.DOCKER_CONFIG!, 'config.json'))).toBe(false);
+  });
+
+  it('login, pull, images, tag, inspect', async () => {
+    const li = await run(env, ['login', '-u', 'alice', '--password-stdin', reg.host], 'wonderland\n');
+    expect(li.stdout).toContain('Login Succeeded');
+    const cfg = JSON.parse(readFileSync(join(env.DOCKER_CONFIG!, 'config.json'), 'utf8'));
+    expect(cfg.auths[reg.host].auth).toBe(Buffer.from('alice:wonderland').toString('base64'));
+    const p = await run(env, ['pull', `${reg.host}/library/busybox:1`]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stderr).toContain(`Digest: ${img.manifestDigest}`);
+    expect((await run(env, ['tag', `${reg.host}/library/busybox:1`, 'bb:local'])).status).toBe(0);
+    const ls = await run(env, ['images']);
+    expect(ls.stdout).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE/);
+    expect(ls.stdout).toMatch(new RegExp(`bb\\s+local\\s+${img.configDigest.slice(7, 19)}`));
+    const ins = JSON.parse((await run(env, ['inspect', 'bb:local'])).stdout);
+    expect(ins.Digest).toBe(img.manifestDigest);
+    expect(ins.Config.rootfs.diff_ids).toEqual([img.diffId]);
+    expect(ins.Manifest.layers[0].digest).toBe(img.layerDigest);
+  });
+
+  it('save as docker and OCI archives, push under a new name, rm', async () => {
+    const out = join(tmp('tsb-cli-save-'), 'bb.tar');
+    expect((await run(env, ['save', 'bb:local', '-o', out])).status).toBe(0);
+    const mj = JSON.parse(
+      (await new Promise<string>((res) => {
+        const p = spawn('tar', ['-xOf', out, 'manifest.json']);
+        let s = '';
+        p.stdout.on('data', (d) => {
+          s += d;
+        });
+        p.on('close', () => res(s));
+      })) || '[]',
+    );
+    expect(mj[0].RepoTags).toEqual(['bb:local']);
+    const oci = join(tmp('tsb-cli-save-'), 'oci');
+    expect((await run(env, ['save', 'bb:local', '-o', `type=oci,dest=${oci},tar=false`])).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8')).manifests[0].digest).toBe(
+      img.manifestDigest,
+    );
+    const push = await run(env, ['push', 'bb:local', `${reg.host}/copies/bb:2`]);
+    expect(push.status, push.stderr).toBe(0);
+    expect(push.stdout.trim()).toBe(`${reg.host}/copies/bb:2@${img.manifestDigest}`);
+    const rm = await run(env, ['rm', 'bb:local']);
+    expect(rm.stdout, rm.stderr).toContain('Untagged: bb:local');
+    const gone = await run(env, ['inspect', 'bb:local']);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toContain('[IMAGE_NOT_FOUND]');
+  });
+
+  it('rejects invalid references and logs out', async () => {
+    const bad = await run(env, ['pull', 'Not/Valid']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('[INVALID_REFERENCE]');
+    const lo = await run(env, ['logout', reg.host]);
+    expect(lo.stdout).toContain(`Removing login credentials for ${reg.host}`);
+    expect(
+      JSON.parse(readFileSync(join(env.DOCKER_CONFIG!, 'config.json'), 'utf8')).auths[reg.host],
+    ).toBeUndefined();
+  });
+});
