@@ -15,7 +15,7 @@ import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { RunnerError } from './errors.js';
 import { acquireLock, tryLock } from './lock.js';
-import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { mountOnHost, unmountOnHost } from './rootfs.js';
 import { secureJoin } from './secure-join.js';
 import type { ContainerMount } from './types.js';
 
@@ -181,7 +181,7 @@ async function bindMount(spec: RunMountSpec, target: string, ctx: RunMountContex
   }
   const merged = join(scratch, 'merged');
   for (const d of ['upper', 'work', 'merged']) mkdirSync(join(scratch, d));
-  await mountRootfs(
+  await mountOnHost(
     [
       {
         type: 'overlay',
@@ -191,7 +191,7 @@ async function bindMount(spec: RunMountSpec, target: string, ctx: RunMountContex
     ],
     merged,
   );
-  cleanups.push(() => unmountRootfs(merged));
+  cleanups.push(() => unmountOnHost(merged).catch(() => undefined));
   return { target, type: 'bind' as const, source: merged, readonly: false };
 }
 

@@ -6,14 +6,13 @@ import { type CgroupParent, createCgroupParent, removeCgroupParent, wasOomKilled
 import { RunnerError } from './errors.js';
 import { hostsFile, resolvConf } from './etc-files.js';
 import { OutputTail } from './output-tail.js';
-import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { mountHost, planRootfs, type RootfsPlan, unmountHost } from './rootfs.js';
 import { type RuncRunOptions, runcRun, runtimeCommand, signalFromExitCode, stateExists } from './runc.js';
 import { detectRuntime, type OciRuntime } from './runtime.js';
 import { cleanContainerPath } from './secure-join.js';
 import { buildSpec, processEnv, type RuntimeSpec } from './spec.js';
 import {
   findMissingPaths,
-  overlayDirs,
   pruneCopiedUpParents,
   removeStubs,
   type StubParent,
@@ -35,9 +34,9 @@ export function cancelledError(cause?: unknown): RunnerError {
 
 interface Bundle {
   dir: string;
-  rootfsDir: string;
+  plan?: RootfsPlan;
   mounted: boolean;
-  /** parents of stubs to prune from the upper once unmounted */
+  /** parents of stubs to prune from the upper once nothing has it mounted */
   prune?: StubParent[];
 }
 
@@ -64,17 +63,6 @@ function sweepOnce(root: string, runtimePath: string, runtimeRoot?: string): voi
   sweepStaleRuns(root, runtimePath, runtimeRoot);
 }
 
-/** Removes the (emptied) bundle; never recursive through the rootfs, which may still be a mount. */
-function removeBundleDirs(b: Bundle): void {
-  for (const d of [join(b.dir, 'rootfs'), b.dir]) {
-    try {
-      rmdirSync(d);
-    } catch {
-      // a rootfs that could not be unmounted stays rather than be deleted through
-    }
-  }
-}
-
 interface Prepared {
   spec: RuntimeSpec;
   targets: string[];
@@ -82,14 +70,20 @@ interface Prepared {
 }
 
 /** Everything before runc: user, workdir, /etc files, stub bookkeeping, the spec. */
-function prepareBundle(o: RunContainerOptions, b: Bundle, cgroup: CgroupParent): Prepared {
-  const user = resolveUser(b.rootfsDir, o.process.user);
-  const cwd = ensureWorkdir(b.rootfsDir, cleanContainerPath(o.process.cwd ?? '/'));
+function prepareBundle(o: RunContainerOptions, b: Bundle, plan: RootfsPlan, cgroup: CgroupParent): Prepared {
+  const user = resolveUser(plan.view, o.process.user);
+  // With the overlay mounted by runc, runc creates a missing cwd itself (root-owned 0755, as
+  // BuildKit's executor does); on a mounted dir we create it the same way.
+  const cwd =
+    plan.kind === 'runtime'
+      ? cleanContainerPath(o.process.cwd ?? '/')
+      : ensureWorkdir(plan.dir, cleanContainerPath(o.process.cwd ?? '/'));
   const hostname = o.hostname ?? DEFAULT_HOSTNAME;
   const etcFiles = writeEtcFiles(b.dir, o, hostname);
   const mounts = (o.mounts ?? []).map((m) => ({ ...m, target: cleanContainerPath(m.target, cwd) }));
   const targets = [...SYSTEM_TARGETS, ...mounts.map((m) => m.target)];
-  const missing = findMissingPaths(b.rootfsDir, targets);
+  if (plan.kind === 'runtime' && cwd !== '/') targets.push(cwd);
+  const missing = findMissingPaths(plan.view, targets);
   const spec = buildSpec({
     args: o.process.args,
     env: processEnv(o.process.env ?? [], user),
@@ -102,12 +96,18 @@ function prepareBundle(o: RunContainerOptions, b: Bundle, cgroup: CgroupParent):
     limits: o.limits ?? {},
     cgroupsPath: cgroup.runtimePath,
     limitsInSpec: cgroup.limitsInSpec,
-    rootPath: b.rootfsDir,
+    rootPath: plan.dir,
+    ...(plan.kind === 'runtime' ? { rootMount: plan.mount } : {}),
   });
-  return { spec, targets, missing };
+  return { spec, targets, missing: missing.filter((p) => !(plan.kind === 'runtime' && isCwdChain(p, cwd))) };
 }
 
-/** runc run, registered with the process-exit safety net while it runs. */
+/** The cwd and its parents are the step's (WORKDIR-like) dirs, not stubs to remove. */
+function isCwdChain(p: string, cwd: string): boolean {
+  return cwd === p || cwd.startsWith(`${p}/`);
+}
+
+/** runc run, with the caller's and the process-exit safety net's abort signals. */
 async function execute(
   o: RunContainerOptions,
   runtime: OciRuntime,
@@ -137,43 +137,58 @@ async function execute(
   return { ...outcome, reason: o.signal?.reason ?? internal.signal.reason };
 }
 
-/** After the run: unmount, prune stub parents from the upper, remove the bundle. Never throws. */
-async function teardown(o: RunContainerOptions, b: Bundle, cgroup: CgroupParent | undefined): Promise<void> {
+function upperAndLowers(plan: RootfsPlan): { upper: string; lowers: string[] } | undefined {
+  if (plan.kind === 'runtime') return plan;
+  const m = plan.kind === 'host' ? plan.source.mounts[0] : undefined;
+  return m?.type === 'overlay' ? overlayDirs(m.options, m.cwd) : undefined;
+}
+
+/** After the run: stubs out, unmount, prune stub parents from the upper, remove the bundle. */
+async function teardown(
+  b: Bundle,
+  cgroup: CgroupParent | undefined,
+  prep: Prepared | undefined,
+): Promise<void> {
+  const plan = b.plan;
+  if (plan && prep) {
+    // runtime: the overlay is gone with the container's mount namespace, so the upper is edited directly
+    removeStubs(plan.kind === 'runtime' ? plan.upper : plan.dir, plan.view, prep.missing);
+    b.prune = stubParents(plan.view, prep.targets, prep.missing);
+  }
   // The unmount (a process spawn) overlaps the cheap local cleanup.
-  const unmounting = b.mounted ? unmountRootfs(b.rootfsDir) : Promise.resolve();
+  const unmounting = b.mounted && plan ? unmountHost(plan) : Promise.resolve();
   if (cgroup) removeCgroupParent(cgroup);
   for (const f of ['config.json', 'owner', 'etc']) rmSync(join(b.dir, f), { recursive: true, force: true });
   await unmounting;
-  if (b.mounted) {
-    const m = 'mounts' in o.rootfs ? o.rootfs.mounts[0] : undefined;
-    const dirs = m?.type === 'overlay' ? overlayDirs(m.options, m.cwd) : undefined;
-    if (dirs && b.prune) pruneCopiedUpParents(dirs.upper, dirs.lowers, b.prune);
+  const dirs = plan ? upperAndLowers(plan) : undefined;
+  if (dirs && b.prune) pruneCopiedUpParents(dirs.upper, dirs.lowers, b.prune);
+  for (const d of [join(b.dir, 'rootfs'), b.dir]) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // a rootfs that could not be unmounted stays rather than be deleted through
+    }
   }
-  removeBundleDirs(b);
 }
 
 /**
- * Runs one process in a new container: mounts the rootfs (if given as mounts), writes the bundle,
- * runs runc, streams output, and always leaves no container state, no mounts and no processes
- * behind, on success, failure or abort. A non-zero exit is a result, not an error; an abort throws
- * RUN_CANCELLED after the cleanup.
+ * Runs one process in a new container: plans the root (see RootfsPlan), writes the bundle, runs
+ * runc, streams output, and always leaves no container state, no mounts and no processes behind, on
+ * success, failure or abort. A non-zero exit is a result, not an error; an abort throws RUN_CANCELLED
+ * after the cleanup.
  */
 export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
   if (o.signal?.aborted) throw cancelledError(o.signal.reason);
   const runtime = detectRuntime();
   sweepOnce(o.root, runtime.path, o.runtimeRoot);
   const id = o.id ?? `tsb-${randomBytes(8).toString('hex')}`;
-  const dir = join(o.root, 'runner', id);
-  mkdirSync(dir, { recursive: true });
+  const b: Bundle = { dir: join(o.root, 'runner', id), mounted: false };
+  mkdirSync(b.dir, { recursive: true });
   // The owner pid lets a later tsbuild tell a live run from one a kill -9 left behind.
-  writeFileSync(join(dir, 'owner'), String(process.pid));
-  const b: Bundle = {
-    dir,
-    rootfsDir: 'dir' in o.rootfs ? o.rootfs.dir : join(dir, 'rootfs'),
-    mounted: false,
-  };
+  writeFileSync(join(b.dir, 'owner'), String(process.pid));
   const started = Date.now();
   let cgroup: CgroupParent | undefined;
+  let prep: Prepared | undefined;
   // Registered for the whole run, so a signal-triggered exit waits for the teardown too.
   const internal = new AbortController();
   const unregister = registerRun(id, {
@@ -183,24 +198,21 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
         runtimePath: runtime.path,
         runtimeRoot: o.runtimeRoot,
         id,
-        rootfsDir: b.mounted ? b.rootfsDir : undefined,
+        rootfsDir: b.mounted ? b.plan?.dir : undefined,
       }),
   });
   try {
-    if ('mounts' in o.rootfs) {
-      mkdirSync(b.rootfsDir, { recursive: true });
-      await mountRootfs(o.rootfs.mounts, b.rootfsDir);
-      b.mounted = true;
-    }
+    const plan = planRootfs(o.rootfs, b.dir);
+    b.plan = plan;
+    await mountHost(plan);
+    b.mounted = plan.kind === 'host';
     cgroup = createCgroupParent(id, o.limits);
-    const prep = prepareBundle(o, b, cgroup);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(prep.spec));
-    const tail = new OutputTail();
+    prep = prepareBundle(o, b, plan, cgroup);
+    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(prep.spec));
     if (internal.signal.aborted) throw cancelledError(internal.signal.reason);
+    const tail = new OutputTail();
     const { exitCode, aborted, reason } = await execute(o, runtime, b, id, tail, internal);
     const oomKilled = wasOomKilled(cgroup, exitCode);
-    removeStubs(b.rootfsDir, prep.missing);
-    if (b.mounted) b.prune = stubParents(b.rootfsDir, prep.targets, prep.missing);
     if (aborted) throw cancelledError(reason);
     const signal = signalFromExitCode(exitCode);
     return {
@@ -212,7 +224,7 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
       containerId: id,
     };
   } finally {
-    await teardown(o, b, cgroup);
+    await teardown(b, cgroup, prep);
     unregister();
   }
 }

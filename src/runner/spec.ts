@@ -55,12 +55,14 @@ export interface RuntimeSpecInput {
   limitsInSpec: boolean;
   /** the rootfs dir, absolute */
   rootPath: string;
+  /** an overlay the runtime mounts at `/` (first, so every other mount lands on it) */
+  rootMount?: SpecMount;
 }
 
 /** An OCI runtime-spec 1.0 config.json as plain data. */
 export type RuntimeSpec = Record<string, unknown>;
 
-interface SpecMount {
+export interface SpecMount {
   destination: string;
   type: string;
   source: string;
@@ -174,7 +176,7 @@ export function buildSpec(input: RuntimeSpecInput): RuntimeSpec {
     },
     root: { path: input.rootPath, readonly: false },
     hostname: input.hostname,
-    mounts: [...systemMounts(), ...userMounts(input)],
+    mounts: [...(input.rootMount ? [input.rootMount] : []), ...systemMounts(), ...userMounts(input)],
     linux: {
       cgroupsPath: input.cgroupsPath,
       resources: resources(input),

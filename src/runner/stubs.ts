@@ -1,26 +1,17 @@
 import { existsSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { secureJoin } from './secure-join.js';
-
-function exists(rootfsDir: string, containerPath: string): boolean {
-  try {
-    lstatSync(secureJoin(rootfsDir, containerPath));
-    return true;
-  } catch {
-    return false;
-  }
-}
+import type { RootView } from './root-view.js';
 
 /**
  * The container paths among `targets` (and their ancestors) that do not exist in the rootfs yet.
  * runc creates them as empty files/dirs to mount on; those stubs are not the step's work.
  */
-export function findMissingPaths(rootfsDir: string, targets: string[]): string[] {
+export function findMissingPaths(view: RootView, targets: string[]): string[] {
   const missing = new Set<string>();
   for (const t of targets) {
     let p = posix.resolve('/', t);
     while (p !== '/' && !missing.has(p)) {
-      if (exists(rootfsDir, p)) break;
+      if (view.exists(p)) break;
       missing.add(p);
       p = posix.dirname(p);
     }
@@ -32,10 +23,12 @@ export function findMissingPaths(rootfsDir: string, targets: string[]): string[]
  * Removes the stubs the runtime left for paths that were missing before the run: empty regular files
  * and empty directories only, deepest first, so anything the step itself put there stays.
  */
-export function removeStubs(rootfsDir: string, missing: string[]): void {
+export function removeStubs(hostRoot: string, view: RootView, missing: string[]): void {
   const byDepth = [...missing].sort((a, b) => b.split('/').length - a.split('/').length);
   for (const p of byDepth) {
-    const host = secureJoin(rootfsDir, p);
+    // Where the runtime created it: symlinks resolved in the container's view, then found on the host
+    // in `hostRoot` (the mounted rootfs, or the upper when the overlay is not mounted here).
+    const host = join(hostRoot, view.resolve(p));
     try {
       const st = lstatSync(host);
       if (st.isFile() && st.size === 0) unlinkSync(host);
@@ -47,7 +40,7 @@ export function removeStubs(rootfsDir: string, missing: string[]): void {
 }
 
 /** The existing ancestors of the stubs (dirs overlay copied up to create the stubs in them). */
-export function stubParents(rootfsDir: string, targets: string[], missing: string[]): StubParent[] {
+export function stubParents(view: RootView, targets: string[], missing: string[]): StubParent[] {
   const missingSet = new Set(missing);
   const parents = new Set<string>();
   for (const t of targets) {
@@ -59,13 +52,7 @@ export function stubParents(rootfsDir: string, targets: string[], missing: strin
   }
   // An empty merged dir over non-empty lowers is an opaque dir (the step emptied it): real change.
   // Mark those the merged view shows entries in; pruneCopiedUpParents checks the rest against lowers.
-  return [...parents].map((p) => {
-    try {
-      return { path: p, mergedNonEmpty: readdirSync(secureJoin(rootfsDir, p)).length > 0 };
-    } catch {
-      return { path: p, mergedNonEmpty: false };
-    }
-  });
+  return [...parents].map((p) => ({ path: p, mergedNonEmpty: view.hasEntries(p) }));
 }
 
 export interface StubParent {
@@ -87,9 +74,10 @@ function emptyInAllLowers(lowers: string[], p: string): boolean {
 export function overlayDirs(
   options: string[],
   cwd?: string,
+  upperKey = 'upperdir',
 ): { upper: string; lowers: string[] } | undefined {
   const get = (k: string) => options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
-  const upper = get('upperdir');
+  const upper = get(upperKey);
   const lower = get('lowerdir');
   if (!upper || !lower) return undefined;
   const abs = (p: string) => posix.resolve(cwd ?? '/', p);

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { RunnerError } from './errors.js';
-import { secureJoin } from './secure-join.js';
+import { dirView, type RootView } from './root-view.js';
 import type { ResolvedUser } from './types.js';
 
 interface PasswdEntry {
@@ -37,14 +36,6 @@ export function parseGroup(text: string): GroupEntry[] {
     out.push({ name: f[0]!, gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) });
   }
   return out;
-}
-
-function readEtc(rootfsDir: string, name: string): string {
-  try {
-    return readFileSync(secureJoin(rootfsDir, `/etc/${name}`), 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /**
@@ -98,7 +89,15 @@ export function resolveUserFromFiles(user: string, passwdText: string, groupText
   return { uid, gid, additionalGids, home };
 }
 
-/** `resolveUserFromFiles` reading the rootfs' /etc/passwd and /etc/group (inside the root). */
-export function resolveUser(rootfsDir: string, user: string | undefined): ResolvedUser {
-  return resolveUserFromFiles(user ?? '', readEtc(rootfsDir, 'passwd'), readEtc(rootfsDir, 'group'));
+/**
+ * `resolveUserFromFiles` reading the rootfs' /etc/passwd and /etc/group (inside the root). `root` is
+ * a rootfs dir or a RootView (e.g. the layers of a snapshot that is not mounted).
+ */
+export function resolveUser(root: string | RootView, user: string | undefined): ResolvedUser {
+  const view = typeof root === 'string' ? dirView(root) : root;
+  return resolveUserFromFiles(
+    user ?? '',
+    view.readFile('/etc/passwd') ?? '',
+    view.readFile('/etc/group') ?? '',
+  );
 }

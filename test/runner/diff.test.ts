@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Fixture, listTree, makeFixture, sh } from './fixture.js';
+import { runContainer } from '../../src/runner/index.js';
+import { type Fixture, listTree, makeFixture, mountsMentioning, sh } from './fixture.js';
 
 let fx: Fixture;
 fx = makeFixture();
@@ -65,5 +67,35 @@ describe('the upper dir is exactly the step’s diff', () => {
     const r = await sh(fx, 'cat /etc/resolv.conf >/dev/null; test -f /etc/passwd');
     expect(r.exitCode).toBe(0);
     expect(listTree(r.upper)).toEqual([]);
+  });
+
+  it('a bind-mounted root (copy snapshotter) and a plain dir root: same result, stubs removed', async () => {
+    for (const kind of ['bind', 'dir'] as const) {
+      const tree = join(fx.dir, `tree-${kind}`);
+      execFileSync('cp', ['-a', `${fx.lower}/.`, tree]);
+      const before = listTree(tree);
+      const rootfs =
+        kind === 'bind'
+          ? { mounts: [{ type: 'bind' as const, source: tree, options: ['rbind', 'rw'] }] }
+          : { dir: tree };
+      const r = await runContainer({
+        root: fx.root,
+        rootfs,
+        process: { args: ['/bin/sh', '-c', 'pwd; echo made > /made'], cwd: '/w' },
+      });
+      expect(r.exitCode).toBe(0);
+      expect(listTree(tree)).toEqual([...before, 'made', 'w'].sort());
+      expect(mountsMentioning(tree)).toEqual([]);
+    }
+  });
+
+  it('the overlay is mounted by runc inside the container: no host mount exists even while it runs', async () => {
+    const script = 'sleep 0.5; stat -c "%a %u" /made/here';
+    const run = sh(fx, script, { process: { args: ['/bin/sh', '-c', script], cwd: '/made/here' } });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(mountsMentioning(fx.dir)).toEqual([]);
+    const r = await run;
+    expect(r.stdout).toBe('755 0\n');
+    expect(listTree(r.upper)).toEqual(['made', 'made/here']);
   });
 });
