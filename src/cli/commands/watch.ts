@@ -59,6 +59,7 @@ export default class Watch extends BaseCommand {
       char: 'o',
       description: 'output after each good build (type=…,dest=…)',
       multiple: true,
+      multipleNonGreedy: true,
     }),
     push: Flags.boolean({ description: 'push each good build to the registry of its tags', default: false }),
     iidfile: Flags.string({ description: 'write the image id here after each build' }),
@@ -67,6 +68,7 @@ export default class Watch extends BaseCommand {
     secret: Flags.string({
       description: 'secret for RUN --mount=type=secret (id=x,src=path|env=VAR)',
       multiple: true,
+      multipleNonGreedy: true,
     }),
     ssh: Flags.string({
       description: 'ssh agent socket or keys for RUN --mount=type=ssh',

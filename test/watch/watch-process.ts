@@ -1,0 +1,103 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireBinary } from '../helpers/require.js';
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+
+/** A context whose base is Debian's static busybox (no registry needed), plus `files`. */
+export function makeContext(dockerfile: string, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsb-watch-ctx-'));
+  copyFileSync(requireBinary('busybox', 'busybox-static'), join(dir, 'busybox'));
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(join(dir, p, '..'), { recursive: true });
+    writeFileSync(join(dir, p), text);
+  }
+  return dir;
+}
+
+export const BUSYBOX_BASE =
+  'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n';
+
+/** A running `tsbuild watch`: its output as lines, waits on patterns, Ctrl-C. */
+export class WatchProcess {
+  readonly proc: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: string[]) {
+    this.proc = spawn('node', [bin, 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout?.on('data', (d) => {
+      this.stdout += d;
+    });
+    this.proc.stderr?.on('data', (d) => {
+      this.stderr += d;
+    });
+    this.exited = new Promise((r) => this.proc.on('exit', (code, signal) => r({ code, signal })));
+  }
+
+  /** Summary lines (`#N …`) on stdout. */
+  summaries(): string[] {
+    return this.stdout.split('\n').filter((l) => /^#\d+ /.test(l));
+  }
+
+  /** Waits until `pred` holds on the output, or fails with what was printed. */
+  async waitFor(pred: (w: WatchProcess) => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred(this)) {
+      if (this.proc.exitCode !== null)
+        throw new Error(`watch exited while waiting for ${what}:\n${this.output()}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${this.output()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  waitSummaries(n: number, timeoutMs?: number): Promise<void> {
+    return this.waitFor((w) => w.summaries().length >= n, `${n} summary lines`, timeoutMs);
+  }
+
+  output(): string {
+    return `--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`;
+  }
+
+  /** Ctrl-C, then waits for the exit. */
+  async interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.proc.exitCode === null) this.proc.kill('SIGINT');
+    return this.exited;
+  }
+}
+
+/** Digest at the end of a summary line. */
+export function digestOf(line: string | undefined): string {
+  const m = /sha256:[0-9a-f]{64}/.exec(line ?? '');
+  if (!m) throw new Error(`no digest in ${line}`);
+  return m[0];
+}
+
+/** What a watch under `root` may leave behind: runc containers with bundles there, mounts there. */
+export function leftovers(root: string): { containers: string[]; mounts: string[]; bundles: string[] } {
+  const list = JSON.parse(
+    execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8' }) || '[]',
+  ) as {
+    id: string;
+    bundle: string;
+  }[];
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(root));
+  let bundles: string[] = [];
+  try {
+    bundles = readdirSync(join(root, 'runner'));
+  } catch {
+    // no runner dir: nothing ran
+  }
+  return {
+    containers: (list ?? []).filter((c) => c.bundle.startsWith(root)).map((c) => c.id),
+    mounts,
+    bundles,
+  };
+}
