@@ -1,6 +1,12 @@
 import { warning } from './lint.js';
 import { parseMount } from './parse-mount.js';
-import { type EnvLookup, expandWords, type LexOptions, processWordWithMatches } from './shell-lexer.js';
+import {
+  type EnvLookup,
+  expandWord,
+  expandWords,
+  type LexOptions,
+  processWordWithMatches,
+} from './shell-lexer.js';
 import { suggest } from './suggest.js';
 import type { EscapeToken, Instruction, Warning } from './types.js';
 
@@ -120,12 +126,52 @@ function prune<T extends object>(o: T): T {
  * here, with the instruction's range, instead of in the middle of a build.
  */
 export function checkExpansionSyntax(ins: Instruction, escapeToken: EscapeToken): void {
-  if (ins.kind === 'ARG') {
-    const lex: LexOptions = { range: ins.range, escapeToken, skipUnsetEnv: true };
-    for (const a of ins.args) if (a.default !== undefined) processWordWithMatches(a.default, none, lex);
-    return;
-  }
-  expandInstruction(ins, none, { escapeToken, skipUnsetEnv: true });
+  const words = expandableWords(ins);
+  if (words.length === 0) return;
+  const lex: LexOptions = { range: ins.range, escapeToken, skipUnsetEnv: true };
+  for (const w of words) expandWord(w, none, lex);
 }
 
 const none: EnvLookup = () => undefined;
+
+/** The raw words BuildKit expands at dispatch, ARG defaults included (no closures: hot path). */
+function expandableWords(ins: Instruction): string[] {
+  const out: string[] = [];
+  const push = (w: string | undefined) => w !== undefined && out.push(w);
+  switch (ins.kind) {
+    case 'FROM':
+      out.push(ins.image);
+      push(ins.platform);
+      break;
+    case 'ENV':
+    case 'LABEL':
+      for (const p of ins.pairs) out.push(p.key, p.value);
+      break;
+    case 'ARG':
+      for (const a of ins.args) push(a.default);
+      break;
+    case 'COPY':
+    case 'ADD':
+      out.push(...ins.sources, ins.dest, ...ins.exclude);
+      push(ins.chown);
+      push(ins.chmod);
+      push(ins.kind === 'COPY' ? ins.from : ins.checksum);
+      break;
+    case 'EXPOSE':
+      out.push(...ins.ports);
+      break;
+    case 'VOLUME':
+      out.push(...ins.paths);
+      break;
+    case 'USER':
+      out.push(ins.user);
+      break;
+    case 'WORKDIR':
+      out.push(ins.path);
+      break;
+    case 'STOPSIGNAL':
+      out.push(ins.signal);
+      break;
+  }
+  return out;
+}

@@ -107,8 +107,9 @@ class ShellWord {
   private readonly chars: string[];
   private pos = 0;
   private rawEscapes: boolean;
-  readonly matched = new Set<string>();
-  readonly unmatched = new Set<string>();
+  /** Only processWordWithMatches tracks variables (Sets per word are measurable in the parser). */
+  matched: Set<string> | undefined;
+  unmatched: Set<string> | undefined;
 
   constructor(
     source: string,
@@ -131,8 +132,8 @@ class ShellWord {
 
   private getEnv(name: string): string | undefined {
     const v = this.lookup(name);
-    if (v === undefined) this.unmatched.add(name);
-    else this.matched.add(name);
+    if (v === undefined) this.unmatched?.add(name);
+    else this.matched?.add(name);
     return v;
   }
 
@@ -342,11 +343,38 @@ class ShellWord {
   }
 }
 
-function run(word: string, lookup: EnvLookup, opts: LexOptions): WordResult {
+const PLAIN = { '\\': /^[^$'"\\]*$/, '`': /^[^$'"`]*$/ };
+
+/** Without `$`, quotes or the escape char a word is its own result: only whitespace splits it. */
+function plain(word: string): WordResult {
+  const words: string[] = [];
+  let cur = '';
+  for (let i = 0; i < word.length; i++) {
+    const ch = word[i]!;
+    if (isGoSpace(ch)) {
+      if (cur !== '') words.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur !== '') words.push(cur);
+  return { result: word, words, matched: NO_VARS, unmatched: NO_VARS };
+}
+
+/** Shared by results that met no variable; callers must not mutate it. */
+const NO_VARS: Set<string> = new Set();
+
+function run(word: string, lookup: EnvLookup, opts: LexOptions, track = false): WordResult {
+  if (PLAIN[opts.escapeToken ?? '\\'].test(word)) {
+    return track ? { ...plain(word), matched: new Set(), unmatched: new Set() } : plain(word);
+  }
   const sw = new ShellWord(word, lookup, opts, opts.escapeToken ?? '\\');
+  if (track) {
+    sw.matched = new Set();
+    sw.unmatched = new Set();
+  }
   try {
     const { result, words } = sw.processStopOn([], opts.rawEscapes ?? false);
-    return { result, words, matched: sw.matched, unmatched: sw.unmatched };
+    return { result, words, matched: sw.matched ?? NO_VARS, unmatched: sw.unmatched ?? NO_VARS };
   } catch (e) {
     if (e instanceof LexError || e instanceof ShellPatternError) {
       const range = opts.range ?? { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
@@ -369,7 +397,7 @@ export function expandWords(word: string, lookup: EnvLookup, opts: LexOptions = 
 
 /** BuildKit's ProcessWordWithMatches: the result plus which variables were used and which were unset. */
 export function processWordWithMatches(word: string, lookup: EnvLookup, opts: LexOptions = {}): WordResult {
-  return run(word, lookup, opts);
+  return run(word, lookup, opts, true);
 }
 
 /** A lookup over a Map or a plain record. */
