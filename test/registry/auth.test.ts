@@ -182,9 +182,6 @@ let input = ''; process.stdin.on('data', d => input += d); process.stdin.on('end
 
       const storeDir = configDir({ credsStore: 'tsbtest' });
       mkdirSync(storeDir, { recursive: true });
-        username: 'x',
-        password: 'y',
-      }).catch(() => undefined);
       await login(new RegistryClient({ dockerConfigDir: storeDir }), reg.host, {
         username: 'bob',
         password: 's3cret',

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatPlatform,
+  type ImageIndex,
+  MediaType,
+  parseImageConfig,
+  parseManifestOrIndex,
+  parsePlatform,
+  platformMatches,
+  selectPlatform,
+} from '../../src/oci/index.js';
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+
+describe('platforms', () => {
+  it.each([
+    ['linux/amd64', 'linux/amd64'],
+    ['linux/x86_64', 'linux/amd64'],
+    ['linux/aarch64', 'linux/arm64'],
+    ['linux/arm64/v8', 'linux/arm64'],
+    ['linux/arm', 'linux/arm/v7'],
+    ['linux/arm/v6', 'linux/arm/v6'],
+    ['Linux/AMD64', 'linux/amd64'],
+  ])('%s normalizes to %s', (s, want) => expect(formatPlatform(parsePlatform(s))).toBe(want));
+
+  it('rejects nonsense', () => expect(() => parsePlatform('linux/amd64/v1/x')).toThrow(/invalid platform/));
+
+  it('matches normalized forms', () => {
+    expect(
+      platformMatches(parsePlatform('linux/arm64'), { os: 'linux', architecture: 'arm64', variant: 'v8' }),
+    ).toBe(true);
+    expect(
+      platformMatches(parsePlatform('linux/arm/v7'), { os: 'linux', architecture: 'arm', variant: 'v6' }),
+    ).toBe(false);
+  });
+
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociIndex,
+    manifests: [
+      {
+        mediaType: MediaType.ociManifest,
+        digest: d('1') as `sha256:${string}`,
+        size: 1,
+        platform: { os: 'linux', architecture: 'amd64' },
+      },
+      {
+        mediaType: MediaType.ociManifest,
+        digest: d('2') as `sha256:${string}`,
+        size: 1,
+        platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      },
+      {
+        mediaType: MediaType.ociManifest,
+        digest: d('3') as `sha256:${string}`,
+        size: 1,
+        platform: { os: 'unknown', architecture: 'unknown' },
+      },
+    ],
+  };
+
+  it('selects the platform from an index, and says what exists when it is missing', () => {
+    expect(selectPlatform(index, parsePlatform('linux/amd64')).digest).toBe(d('1'));
+    expect(selectPlatform(index, parsePlatform('linux/arm64')).digest).toBe(d('2'));
+    expect(() => selectPlatform(index, parsePlatform('linux/s390x'), 'app')).toThrow(
+      /app has no manifest for platform linux\/s390x/,
+    );
+    try {
+      selectPlatform(index, parsePlatform('linux/s390x'));
+    } catch (e) {
+      expect((e as { code: string }).code).toBe('PLATFORM_NOT_FOUND');
+      expect((e as { hint: string }).hint).toBe(
+        'available platforms: linux/amd64, linux/arm64; choose one with --platform',
+      );
+    }
+  });
+});
+
+describe('manifests', () => {
+  const config = { mediaType: MediaType.dockerConfig, digest: d('c'), size: 10 };
+  it('reads Docker schema 2 manifests and manifest lists, by field or header', () => {
+    const m = parseManifestOrIndex(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.dockerManifest, config, layers: [] }),
+    );
+    expect(m.kind).toBe('manifest');
+    const l = parseManifestOrIndex(
+      JSON.stringify({ schemaVersion: 2, manifests: [] }),
+      MediaType.dockerManifestList,
+    );
+    expect(l.kind).toBe('index');
+    // OCI manifests may omit mediaType: the shape decides
+    expect(parseManifestOrIndex(JSON.stringify({ schemaVersion: 2, config, layers: [] })).kind).toBe(
+      'manifest',
+    );
+  });
+
+  it.each([
+    ['not json', /not JSON/],
+    ['[]', /not a JSON object/],
+    [JSON.stringify({ schemaVersion: 1, config, layers: [] }), /schemaVersion 1/],
+    [
+      JSON.stringify({ schemaVersion: 2, config: { ...config, digest: 'sha256:xyz' }, layers: [] }),
+      /not a valid digest/,
+    ],
+    [JSON.stringify({ schemaVersion: 2, config: { ...config, size: -1 }, layers: [] }), /size/],
+    [JSON.stringify({ schemaVersion: 2, mediaType: 'text/plain' }), /unsupported media type/],
+  ])('rejects hostile manifest %#', (text, why) => {
+    expect(() => parseManifestOrIndex(text)).toThrow(why);
+  });
+
+  it('checks config diff_ids', () => {
+    expect(() =>
+      parseImageConfig(
+        JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: ['x'] } }),
+      ),
+    ).toThrow(/diff_id/);
+    expect(
+      parseImageConfig(
+        JSON.stringify({
+          os: 'linux',
+          architecture: 'amd64',
+          rootfs: { type: 'layers', diff_ids: [d('a')] },
+        }),
+      ).rootfs.diff_ids,
+    ).toHaveLength(1);
+  });
+});
