@@ -97,7 +97,7 @@ ONBUILD RUN echo child
       'ENV APP_HOME=/srv/app PATH=/custom:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     );
     expect(hist).toContain('WORKDIR /srv/app');
-    expect(hist).toContain('COPY --chown=app:staff --chmod=640 f.txt ./ # buildkit');
+    expect(hist).toContain('COPY f.txt ./ # buildkit');
     expect(hist).toContain('RUN |1 VERSION=1.0 /bin/sh -c echo "v=$VERSION" > version.txt # buildkit');
     expect(hist).toContain('CMD ["/bin/sh" "-ec" "echo hi"]');
     expect(r.cfg.history!.filter((h) => !h.empty_layer)).toHaveLength(r.cfg.rootfs.diff_ids.length);

@@ -77,9 +77,7 @@ export function dispatchCopy(
   }
 
   let msg = isAdd ? 'ADD' : 'COPY';
-  if (!isAdd && ins.parents) msg += ' --parents';
-  if (chown) msg += ` --chown=${chown}`;
-  if (chmod) msg += ` --chmod=${chmod}`;
+  // BuildKit in dockerd 20.10 (our reference peer) writes no flags into COPY/ADD history entries.
 
   const actions: FileAction[] = [];
   const srcVertices: Vertex[] = [];

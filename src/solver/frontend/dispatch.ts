@@ -11,7 +11,15 @@ import {
 import { type ExecMountSpec, type FileAction, makeVertex, type Vertex } from '../graph.js';
 import { CONTEXT_VERTEX, type ConvertOptions, findSource, prefix } from './convert.js';
 import { dispatchCopy } from './dispatch-copy.js';
-import { addEnv, commitToHistory, goDuration, goList, goQuoteList } from './image-config.js';
+import {
+  addEnv,
+  commitToHistory,
+  goDuration,
+  goList,
+  goQuoteList,
+  goRune,
+  sortedKeys,
+} from './image-config.js';
 import { addStateEnv, envList, envLookup, type StageState } from './stage-state.js';
 
 export interface DispatchContext {
@@ -74,9 +82,10 @@ export async function dispatchInstruction(
   switch (ins.kind) {
     case 'ENV': {
       let msg = 'ENV';
-      for (const kv of ins.pairs) {
-        const k = expand(st, ctx, kv.key);
-        const v = expand(st, ctx, kv.value);
+      // Every word is expanded against the environment before the instruction (BuildKit expands
+      // the whole command first): `ENV A=1 B=$A` sees the old A.
+      const pairs = ins.pairs.map((kv) => [expand(st, ctx, kv.key), expand(st, ctx, kv.value)] as const);
+      for (const [k, v] of pairs) {
         msg += ` ${k}=${v}`;
         addStateEnv(st, k, v);
         c.Env = addEnv(c.Env, k, v);
@@ -86,13 +95,13 @@ export async function dispatchInstruction(
     }
     case 'LABEL': {
       let msg = 'LABEL';
-      c.Labels = c.Labels ?? {};
-      for (const kv of ins.pairs) {
-        const k = expand(st, ctx, kv.key);
-        const v = expand(st, ctx, kv.value);
-        c.Labels[k] = v;
+      const labels = { ...(c.Labels ?? {}) };
+      const pairs = ins.pairs.map((kv) => [expand(st, ctx, kv.key), expand(st, ctx, kv.value)] as const);
+      for (const [k, v] of pairs) {
+        labels[k] = v;
         msg += ` ${k}=${v}`;
       }
+      c.Labels = sortedKeys(labels);
       commitToHistory(img, msg, false, false);
       return;
     }
@@ -129,20 +138,22 @@ export async function dispatchInstruction(
       for (const w of ins.ports)
         for (const p of expandWords(w, envLookup(st), { escapeToken: ctx.esc }))
           for (const q of parsePorts(p)) ports.add(q);
-      c.ExposedPorts = c.ExposedPorts ?? {};
-      for (const p of ports) c.ExposedPorts[p] = {};
+      const exposed = { ...(c.ExposedPorts ?? {}) };
+      for (const p of ports) exposed[p] = {};
+      c.ExposedPorts = sortedKeys(exposed);
       const sorted = [...ports].sort();
       commitToHistory(img, `EXPOSE map[${sorted.map((p) => `${p}:{}`).join(' ')}]`, false, false);
       return;
     }
     case 'VOLUME': {
       const vols = ins.paths.map((p) => expand(st, ctx, p));
-      c.Volumes = c.Volumes ?? {};
+      const volumes = { ...(c.Volumes ?? {}) };
       for (const v of vols) {
         if (v === '')
           throw new DockerfileSyntaxError('VOLUME specified can not be an empty string', ins.range);
-        c.Volumes[v] = {};
+        volumes[v] = {};
       }
+      c.Volumes = sortedKeys(volumes);
       commitToHistory(img, `VOLUME ${goList(vols)}`, false, false);
       return;
     }
@@ -172,21 +183,29 @@ export async function dispatchInstruction(
       return;
     }
     case 'HEALTHCHECK': {
-      if (ins.test === 'NONE') c.Healthcheck = { Test: ['NONE'] };
-      else {
-        c.Healthcheck = {
-          Test: ins.testArgs,
-          Interval: (ins.interval ?? 0) * 1e6,
-          Timeout: (ins.timeout ?? 0) * 1e6,
-          StartPeriod: (ins.startPeriod ?? 0) * 1e6,
-          StartInterval: (ins.startInterval ?? 0) * 1e6,
-          Retries: ins.retries ?? 0,
-        };
+      const hc: NonNullable<typeof c.Healthcheck> = { Test: ins.test === 'NONE' ? ['NONE'] : ins.testArgs };
+      let interval = 0;
+      let timeout = 0;
+      let startPeriod = 0;
+      let retries = 0;
+      if (ins.test !== 'NONE') {
+        interval = (ins.interval ?? 0) * 1e6;
+        timeout = (ins.timeout ?? 0) * 1e6;
+        startPeriod = (ins.startPeriod ?? 0) * 1e6;
+        retries = ins.retries ?? 0;
+        // Go's omitempty: zero durations and retries are not in the config JSON.
+        if (interval) hc.Interval = interval;
+        if (timeout) hc.Timeout = timeout;
+        if (startPeriod) hc.StartPeriod = startPeriod;
+        if (ins.startInterval) hc.StartInterval = ins.startInterval * 1e6;
+        if (retries) hc.Retries = retries;
       }
-      const h = c.Healthcheck;
+      c.Healthcheck = hc;
+      // BuildKit (dockerd 20.10) formats the struct with %q: durations as quoted strings, retries as a rune.
+      const q = (ns: number) => `"${goDuration(ns)}"`;
       commitToHistory(
         img,
-        `HEALTHCHECK {Test:${goList(h.Test ?? [])} Interval:${goDuration(h.Interval ?? 0)} Timeout:${goDuration(h.Timeout ?? 0)} StartPeriod:${goDuration(h.StartPeriod ?? 0)} StartInterval:${goDuration(h.StartInterval ?? 0)} Retries:${h.Retries ?? 0}}`,
+        `HEALTHCHECK &{${goQuoteList(hc.Test ?? [])} ${q(interval)} ${q(timeout)} ${q(startPeriod)} ${goRune(retries)}}`,
         false,
         false,
       );
@@ -218,7 +237,8 @@ function dispatchArg(st: StageState, ctx: DispatchContext, args: { name: string;
     else if (ctx.globals.has(a.name)) value = ctx.globals.get(a.name);
     if (value !== undefined) addStateEnv(st, a.name, value);
     st.buildArgs.push(value === undefined ? { key: a.name } : { key: a.name, value });
-    strs.push(value === undefined ? a.name : `${a.name}=${value}`);
+    // History shows the ARG as declared (its expanded default), not the --build-arg value (BuildKit in dockerd 20.10).
+    strs.push(a.default === undefined ? a.name : `${a.name}=${expand(st, ctx, a.default)}`);
   }
   commitToHistory(st.image, `ARG ${strs.join(' ')}`, false, false);
 }

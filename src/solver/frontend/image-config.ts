@@ -111,3 +111,29 @@ export function goDuration(ns: number): string {
 function trimFloat(x: number): string {
   return String(Number(x.toFixed(9)));
 }
+
+/** Go's %q of an integer: a quoted rune literal (`'\x02'`, `'A'`). */
+export function goRune(n: number): string {
+  const esc: Record<number, string> = {
+    7: '\\a',
+    8: '\\b',
+    9: '\\t',
+    10: '\\n',
+    11: '\\v',
+    12: '\\f',
+    13: '\\r',
+    39: "\\'",
+    92: '\\\\',
+  };
+  if (esc[n]) return `'${esc[n]}'`;
+  if (n >= 0x20 && n < 0x7f) return `'${String.fromCharCode(n)}'`;
+  if (n < 0x80) return `'\\x${n.toString(16).padStart(2, '0')}'`;
+  return `'\\u${n.toString(16).padStart(4, '0')}'`;
+}
+
+/** A copy with keys sorted, as Go marshals maps (so config JSON and digests match BuildKit's). */
+export function sortedKeys<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k] as T;
+  return out;
+}
