@@ -101,11 +101,9 @@ export function parseReference(input: string, opts: { defaultTag?: boolean } = {
 
 function validateDigestForm(input: string, digest: string): void {
   const [alg, hex] = digest.split(':') as [string, string];
-  if (alg === 'sha256' && !/^[a-f0-9]{64}$/.test(hex))
-    throw invalid(input, 'sha256 digest must be 64 lowercase hex');
-  if (alg === 'sha512' && !/^[a-f0-9]{128}$/.test(hex))
-    throw invalid(input, 'sha512 digest must be 128 lowercase hex');
-  if (alg !== 'sha256' && alg !== 'sha512') throw invalid(input, `unsupported digest algorithm "${alg}"`);
+  // Only sha256 can be verified by the store; accepting another algorithm would mean trusting bytes unchecked.
+  if (alg !== 'sha256') throw invalid(input, `unsupported digest algorithm "${alg}" (only sha256)`);
+  if (!/^[a-f0-9]{64}$/.test(hex)) throw invalid(input, 'a sha256 digest is 64 lowercase hex characters');
 }
 
 export function isValidTag(tag: string): boolean {

@@ -49,6 +49,8 @@ describe('parseReference: Docker normalization', () => {
     ['-alpine', /invalid repository/],
     ['a//b', /invalid repository/],
     ['alpine@sha256:abc', /invalid/],
+    [`alpine@sha256:${'a'.repeat(40)}`, /64 lowercase hex/],
+    [`alpine@sha512:${'a'.repeat(128)}`, /only sha256/],
     [`alpine@sha256:${'A'.repeat(64)}`, /invalid/],
     [`alpine:${'t'.repeat(129)}`, /invalid/],
     ['alpine:-x', /invalid/],
