@@ -3,7 +3,7 @@ import { applyChecks } from './checks.js';
 import { instructionWarnings, warning } from './lint.js';
 import { parseDockerfile } from './parse-dockerfile.js';
 import { PREDEFINED_ARG_NAMES } from './scope.js';
-import { processWordWithMatches } from './shell-lexer.js';
+import { expandWord, processWordWithMatches } from './shell-lexer.js';
 import { toInstruction } from './to-instructions.js';
 import type {
   ArgInstruction,
@@ -71,6 +71,7 @@ function stageWarnings(stages: Stage[], metaArgs: ArgInstruction[]): Warning[] {
     ...PREDEFINED_ARG_NAMES,
     ...metaArgs.flatMap((a) => a.args.map((d) => d.name)),
   ]);
+  const defaults = metaDefaults(metaArgs);
   for (const s of stages) {
     if (s.name !== undefined) {
       if (seen.has(s.name)) {
@@ -89,9 +90,53 @@ function stageWarnings(stages: Stage[], metaArgs: ArgInstruction[]): Warning[] {
         out.push(warning('UndefinedArgInFrom', `FROM argument '${name}' is not declared`, s.from.range));
       }
     }
+    if (s.base.includes('$') && !validDefaultBase(s.base, defaults)) {
+      out.push(
+        warning(
+          'InvalidDefaultArgInFrom',
+          `Default value for ARG ${s.base} results in empty or invalid base image name`,
+          s.from.range,
+        ),
+      );
+    }
     out.push(...instructionOrderWarnings(s));
   }
   return out;
+}
+
+/** Global ARGs with only their defaults (no --build-arg), platform args as placeholders. */
+function metaDefaults(metaArgs: ArgInstruction[]): Map<string, string> {
+  const m = new Map<string, string>(
+    PREDEFINED_ARG_NAMES.map((n) => [n, n.endsWith('PLATFORM') ? 'linux/amd64' : 'x']),
+  );
+  for (const a of metaArgs) {
+    for (const d of a.args) {
+      if (d.default === undefined) {
+        if (!m.has(d.name)) m.set(d.name, '');
+        continue;
+      }
+      try {
+        m.set(
+          d.name,
+          expandWord(d.default, (n) => m.get(n)),
+        );
+      } catch {
+        m.set(d.name, '');
+      }
+    }
+  }
+  return m;
+}
+
+/** Does the FROM word, expanded with the defaults, look like an image reference (or a stage name)? */
+function validDefaultBase(base: string, defaults: Map<string, string>): boolean {
+  let v: string;
+  try {
+    v = expandWord(base, (n) => defaults.get(n));
+  } catch {
+    return false;
+  }
+  return /^[a-z0-9][a-z0-9._\-/:@]*$/i.test(v) && !/[:@]$/.test(v) && !v.includes('::') && !v.includes('//');
 }
 
 function undeclared(word: string, declared: Set<string>): string[] {
