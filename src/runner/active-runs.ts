@@ -98,12 +98,11 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Cleans what a killed tsbuild (kill -9) left in `<root>/runner/`: bundles whose owner process is
- * gone get their container killed and deleted, their rootfs unmounted, and are removed. Runs once
- * per root per process, before the first container.
+ * Cleans what a killed tsbuild (kill -9) left in the bundle dir (see bundleRoot): bundles whose owner
+ * process is gone get their container killed and deleted, their rootfs unmounted, and are removed.
+ * Runs once per bundle dir per process, before the first container.
  */
-export function sweepStaleRuns(root: string, runtimePath: string, runtimeRoot?: string): number {
-  const dir = join(root, 'runner');
+export function sweepStaleRuns(dir: string, runtimePath: string, runtimeRoot?: string): number {
   let entries: string[];
   try {
     entries = readdirSync(dir);

@@ -1,5 +1,6 @@
 // The runner's public surface: run one process in an isolated container (runc), resolve users and
 // RUN --mount specs, create WORKDIRs. Others import only from here.
+export { bundleRoot } from './bundle-dir.js';
 export { type CgroupVersion, detectCgroupVersion } from './cgroups.js';
 export { RunnerError, RunStepError, type RunStepErrorDetails } from './errors.js';
 export {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAndUnmountSync, registerRun, sweepStaleRuns } from './active-runs.js';
+import { bundleRoot } from './bundle-dir.js';
 import { type CgroupParent, createCgroupParent, removeCgroupParent, wasOomKilled } from './cgroups.js';
 import { RunnerError } from './errors.js';
 import { hostsFile, resolvConf } from './etc-files.js';
@@ -13,6 +14,7 @@ import { cleanContainerPath } from './secure-join.js';
 import { buildSpec, processEnv, type RuntimeSpec } from './spec.js';
 import {
   findMissingPaths,
+  overlayDirs,
   pruneCopiedUpParents,
   removeStubs,
   type StubParent,
@@ -56,11 +58,11 @@ function writeEtcFiles(bundle: string, o: RunContainerOptions, hostname: string)
 
 const swept = new Set<string>();
 
-function sweepOnce(root: string, runtimePath: string, runtimeRoot?: string): void {
-  const key = `${root}\0${runtimeRoot ?? ''}`;
+function sweepOnce(bundles: string, runtimePath: string, runtimeRoot?: string): void {
+  const key = `${bundles}\0${runtimeRoot ?? ''}`;
   if (swept.has(key)) return;
   swept.add(key);
-  sweepStaleRuns(root, runtimePath, runtimeRoot);
+  sweepStaleRuns(bundles, runtimePath, runtimeRoot);
 }
 
 interface Prepared {
@@ -180,9 +182,10 @@ async function teardown(
 export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
   if (o.signal?.aborted) throw cancelledError(o.signal.reason);
   const runtime = detectRuntime();
-  sweepOnce(o.root, runtime.path, o.runtimeRoot);
+  const bundles = bundleRoot(o.root);
+  sweepOnce(bundles, runtime.path, o.runtimeRoot);
   const id = o.id ?? `tsb-${randomBytes(8).toString('hex')}`;
-  const b: Bundle = { dir: join(o.root, 'runner', id), mounted: false };
+  const b: Bundle = { dir: join(bundles, id), mounted: false };
   mkdirSync(b.dir, { recursive: true });
   // The owner pid lets a later tsbuild tell a live run from one a kill -9 left behind.
   writeFileSync(join(b.dir, 'owner'), String(process.pid));

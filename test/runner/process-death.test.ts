@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runContainer } from '../../src/runner/index.js';
+import { bundleRoot, runContainer } from '../../src/runner/index.js';
 import { type Fixture, makeFixture, mountsMentioning, runcList } from './fixture.js';
 
 let fx: Fixture;
@@ -32,6 +32,7 @@ await runContainer({ root: ${JSON.stringify(fx.root)}, rootfs: { mounts: ${JSON.
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.push(child);
   await new Promise<void>((ok, fail) => {
     child.stdout!.on('data', (c: Buffer) => c.toString().includes('started') && ok());
     child.on('exit', (code) => fail(new Error(`builder exited early (${code})`)));
@@ -47,9 +48,18 @@ function sleepers(marker: string): string[] {
     .filter((l) => l === `sleep ${marker}`);
 }
 
+/** Bundles owned by this test's builder processes (the bundle dir is shared by every tsbuild). */
 function runnerBundles(): string[] {
-  const d = join(fx.root, 'runner');
-  return existsSync(d) ? readdirSync(d) : [];
+  const d = bundleRoot(fx.root);
+  const owners = new Set(children.map((c) => String(c.pid)));
+  if (!existsSync(d)) return [];
+  return readdirSync(d).filter((id) => {
+    try {
+      return owners.has(readFileSync(join(d, id, 'owner'), 'utf8'));
+    } catch {
+      return false;
+    }
+  });
 }
 
 describe('the process going away', () => {
@@ -72,9 +82,9 @@ describe('the process going away', () => {
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
     await exited;
-    // runc keeps the container (its own process group), and our mount stays: the leftovers
-    expect(sleepers(m)).toHaveLength(1);
-    expect(runnerBundles()).toHaveLength(1);
+    // runc keeps the container running (its own process group) and the bundle stays: the leftovers
+    expect(sleepers(m), 'container survives').toHaveLength(1);
+    expect(runnerBundles(), 'bundle left').toHaveLength(1);
     const layer = fx.layer();
     const r = await runContainer({
       root: fx.root,

@@ -3,11 +3,11 @@ import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStepError, runStep } from '../../src/runner/index.js';
-import { type LocalStore, openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/store/index.js';
 import { type Fixture, listTree, makeFixture, mountsMentioning } from './fixture.js';
 
 let fx: Fixture;
-let store: LocalStore;
+let store: Awaited<ReturnType<typeof openStore>>;
 fx = makeFixture();
 
 beforeAll(async () => {
