@@ -21,6 +21,6 @@ export type {
   LayerTarResult,
 } from './layer/types.js';
 export { mount, unmount, withMount } from './mount.js';
-export { openStore } from './store.js';
+export { type LocalStore, openStore } from './store.js';
 export type * from './types.js';
 export { formatBytes, parseDuration, parseSize } from './units.js';

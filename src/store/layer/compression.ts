@@ -47,7 +47,8 @@ export class ParallelGzip extends Transform {
       off += n;
       if (this.#used === BLOCK) this.#dispatch();
     }
-    this.#drain(gzipPool().size * 2).then(() => cb(), cb);
+    // Enough blocks in flight that the workers never starve while this thread makes more input.
+    this.#drain(gzipPool().size * 8).then(() => cb(), cb);
   }
 
   override _flush(cb: TransformCallback): void {

@@ -92,7 +92,7 @@ class ExtractSink implements TarSink {
     if (rel === '') return; // the root itself: its metadata belongs to whoever owns `dir`
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (base.startsWith(WH)) {
-      this.#whiteout(rel, base);
+      this.#whiteout(rel, base, e);
       return;
     }
     const { path } = this.#r.entry(rel);
@@ -194,7 +194,7 @@ class ExtractSink implements TarSink {
     }
   }
 
-  #whiteout(rel: string, base: string): void {
+  #whiteout(rel: string, base: string, e: ReadEntry): void {
     const i = rel.lastIndexOf('/');
     const parent = this.#r.dir(i < 0 ? '' : rel.slice(0, i));
     if (base === OPQ) {
@@ -213,7 +213,8 @@ class ExtractSink implements TarSink {
       rmSync(path, { recursive: true, force: true });
       this.#r.invalidate();
     } else {
-      this.#nodes.push({ path, type: 'c', major: 0, minor: 0, e: whiteoutEntry });
+      // Owner and mtime from the whiteout entry, so re-tarring this diff gives the same bytes.
+      this.#nodes.push({ path, type: 'c', major: 0, minor: 0, e: { ...e, mode: 0, xattrs: [] } });
     }
   }
 
@@ -234,7 +235,6 @@ class ExtractSink implements TarSink {
     const nodes = this.#nodes.filter((n) => still(n.path) && !lstatOrUndefined(n.path));
     await makeNodes(nodes);
     for (const n of nodes) {
-      if (n.e === whiteoutEntry) continue;
       if (this.#sameOwner) lchownSync(n.path, n.e.uid, n.e.gid);
       chmodSync(n.path, n.e.mode);
       lutimesSync(n.path, n.e.mtime, n.e.mtime);
@@ -254,20 +254,6 @@ class ExtractSink implements TarSink {
     }
   }
 }
-
-const whiteoutEntry: ReadEntry = {
-  name: '',
-  type: 'CharacterDevice',
-  mode: 0,
-  uid: 0,
-  gid: 0,
-  size: 0,
-  mtime: 0,
-  linkpath: '',
-  devmajor: 0,
-  devminor: 0,
-  xattrs: [],
-};
 
 function cleanLink(linkpath: string, name: string): string {
   const rel = cleanEntryPath(linkpath);

@@ -27,53 +27,133 @@ function paxRecord(key: string, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(String(len)), body]);
 }
 
+const TYPEFLAG: Record<TarEntry['type'] | 'ExtendedHeader', string> = {
+  File: '0',
+  Link: '1',
+  SymbolicLink: '2',
+  CharacterDevice: '3',
+  BlockDevice: '4',
+  Directory: '5',
+  FIFO: '6',
+  ExtendedHeader: 'x',
+};
+
+const MAX_OCTAL_8 = 0o7777777;
+const MAX_OCTAL_12 = 0o77777777777;
+
+function writeOctal(buf: Buffer, off: number, len: number, n: number): void {
+  buf.write(
+    `${Math.floor(n)
+      .toString(8)
+      .padStart(len - 1, '0')}\0`,
+    off,
+    len,
+    'ascii',
+  );
+}
+
+const ASCII = {
+  test: (s: string): boolean => {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c > 0x7f) return false;
+    }
+    return true;
+  },
+};
+
+/** Splits a long ASCII path into ustar prefix (≤155) and name (≤100) at a '/'; undefined if impossible. */
+function splitUstar(path: string): [prefix: string, name: string] | undefined {
+  if (path.length <= 100) return ['', path];
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+    if (i <= 155 && path.length - i - 1 <= 100 && path.length - i - 1 > 0)
+      return [path.slice(0, i), path.slice(i + 1)];
+  }
+  return undefined;
+}
+
+/**
+ * One ustar header block. Our own encoder (the layer writer's hot path: node-tar's Header costs
+ * ~25 µs an entry); node-tar's Header decodes it in the tests and the extractor. Returns false when
+ * a field does not fit ustar and a PAX record must carry it.
+ */
+function encodeUstar(
+  block: Buffer,
+  e: {
+    path: string;
+    type: keyof typeof TYPEFLAG;
+    mode: number;
+    uid: number;
+    gid: number;
+    size: number;
+    mtime: number;
+    linkpath?: string;
+    devmajor?: number;
+    devminor?: number;
+  },
+): boolean {
+  let fits = true;
+  const split = ASCII.test(e.path) ? splitUstar(e.path) : undefined;
+  if (!split) fits = false;
+  const [prefix, name] = split ?? ['', Buffer.from(e.path).subarray(0, 99).toString('latin1')];
+  block.write(name, 0, 100, 'ascii');
+  writeOctal(block, 100, 8, e.mode & 0o7777);
+  for (const [off, v] of [
+    [108, e.uid],
+    [116, e.gid],
+  ] as const) {
+    if (v > MAX_OCTAL_8) fits = false;
+    writeOctal(block, off, 8, Math.min(v, MAX_OCTAL_8));
+  }
+  if (e.size > MAX_OCTAL_12) fits = false;
+  writeOctal(block, 124, 12, Math.min(e.size, MAX_OCTAL_12));
+  writeOctal(block, 136, 12, Math.max(0, Math.min(e.mtime, MAX_OCTAL_12)));
+  block.write(TYPEFLAG[e.type], 156, 1, 'ascii');
+  const link = e.linkpath ?? '';
+  if (link.length > 100 || !ASCII.test(link)) fits = false;
+  if (link) block.write(fits || link.length <= 100 ? link : link.slice(0, 100), 157, 100, 'latin1');
+  block.write('ustar\x0000', 257, 8, 'ascii');
+  writeOctal(block, 329, 8, e.devmajor ?? 0);
+  writeOctal(block, 337, 8, e.devminor ?? 0);
+  if (prefix) block.write(prefix, 345, 155, 'ascii');
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += block[i]!;
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
+  return fits;
+}
+
 /**
  * The header block(s) of an entry: a PAX extended header first when a field does not fit ustar
  * (long or non-ASCII names, big ids or sizes) or there are xattrs (SCHILY.xattr.*, like GNU tar
  * and Go's archive/tar), then the ustar header. uname/gname empty, no atime/ctime: deterministic.
  */
 export function encodeEntryHeader(e: TarEntry): Buffer {
-  const h = new Header({
-    path: e.path,
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    size: e.size,
-    mtime: new Date(e.mtime * 1000),
-    type: e.type,
-    linkpath: e.linkpath ?? '',
-    uname: '',
-    gname: '',
-    devmaj: e.devmajor ?? 0,
-    devmin: e.devminor ?? 0,
-  });
   const block = Buffer.alloc(BLOCK);
-  const needPax = h.encode(block, 0);
+  const fits = encodeUstar(block, e);
   const records: Buffer[] = [];
-  if (needPax) {
+  if (!fits) {
     records.push(paxRecord('path', Buffer.from(e.path)));
     if (e.linkpath) records.push(paxRecord('linkpath', Buffer.from(e.linkpath)));
-    if (e.size > 0o77777777777) records.push(paxRecord('size', Buffer.from(String(e.size))));
-    if (e.uid > 0o7777777) records.push(paxRecord('uid', Buffer.from(String(e.uid))));
-    if (e.gid > 0o7777777) records.push(paxRecord('gid', Buffer.from(String(e.gid))));
+    if (e.size > MAX_OCTAL_12) records.push(paxRecord('size', Buffer.from(String(e.size))));
+    if (e.uid > MAX_OCTAL_8) records.push(paxRecord('uid', Buffer.from(String(e.uid))));
+    if (e.gid > MAX_OCTAL_8) records.push(paxRecord('gid', Buffer.from(String(e.gid))));
   }
   for (const [name, value] of e.xattrs ?? []) records.push(paxRecord(`SCHILY.xattr.${name}`, value));
   if (records.length === 0) return block;
   const data = Buffer.concat(records);
   const base = e.path.replace(/\/$/, '').split('/').pop() ?? '';
-  const ph = new Header({
-    path: `PaxHeaders.0/${base}`.slice(0, 99),
+  const pblock = Buffer.alloc(BLOCK);
+  const paxName = `PaxHeaders.0/${ASCII.test(base) ? base : 'entry'}`.slice(0, 99);
+  encodeUstar(pblock, {
+    path: paxName,
+    type: 'ExtendedHeader',
     mode: 0o644,
     uid: 0,
     gid: 0,
     size: data.length,
-    mtime: new Date(e.mtime * 1000),
-    type: 'ExtendedHeader',
-    uname: '',
-    gname: '',
+    mtime: e.mtime,
   });
-  const pblock = Buffer.alloc(BLOCK);
-  ph.encode(pblock, 0);
   return Buffer.concat([pblock, data, Buffer.alloc(padding(data.length)), block]);
 }
 
@@ -114,13 +194,13 @@ export function decodeHeader(block: Buffer): Header | undefined {
   // node-tar reads devmajor/minor only for POSIX ustar magic; GNU tar ("ustar  ") has them too.
   const magic = block.subarray(257, 263).toString('latin1');
   if (magic.startsWith('ustar')) {
-    h.devmaj = octal(block, 329, 8) ?? 0;
-    h.devmin = octal(block, 337, 8) ?? 0;
+    h.devmaj = readOctal(block, 329, 8) ?? 0;
+    h.devmin = readOctal(block, 337, 8) ?? 0;
   }
   return h;
 }
 
-function octal(buf: Buffer, off: number, size: number): number | undefined {
+function readOctal(buf: Buffer, off: number, size: number): number | undefined {
   if ((buf[off]! & 0x80) !== 0) return undefined;
   const s = buf
     .subarray(off, off + size)
