@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { TsbuildError } from '../errors.js';
 import { type Descriptor, encodeJson, MediaType } from '../oci/index.js';
 import type { Store } from '../store/index.js';
@@ -99,10 +99,18 @@ export async function writeLayoutTar(store: Store, plan: LayoutPlan, out: Writab
   await tar.finish();
 }
 
-/** Writes a tar to a file atomically (temp then rename), or to stdout for `-`. */
+/**
+ * Writes a tar to a file atomically (temp then rename), or to stdout for `-`. `write` may end the
+ * stream it is given (a pipeline does) or leave it open.
+ */
 export async function writeTarFile(dest: string, write: (out: Writable) => Promise<void>): Promise<void> {
   if (dest === '-') {
-    await write(process.stdout);
+    // Never end process.stdout: hand out a pass-through that forwards without ending it.
+    const pt = new PassThrough();
+    pt.pipe(process.stdout, { end: false });
+    await write(pt);
+    if (!pt.writableEnded) pt.end();
+    await finished(pt);
     return;
   }
   await mkdir(dirname(dest), { recursive: true });
@@ -110,11 +118,8 @@ export async function writeTarFile(dest: string, write: (out: Writable) => Promi
   const ws = createWriteStream(tmp);
   try {
     await write(ws);
-    ws.end();
-    await new Promise<void>((res, rej) => {
-      ws.on('close', res);
-      ws.on('error', rej);
-    });
+    if (!ws.writableEnded) ws.end();
+    await finished(ws);
     await rename(tmp, dest);
   } catch (e) {
     ws.destroy();
