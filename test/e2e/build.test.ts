@@ -221,6 +221,41 @@ EOF
     expect(read(r.rootfs, 'inline.txt')).toMatch(/^hello /);
   });
 
+  it('COPY --parents keeps source directories (from the root or a /./ pivot)', async () => {
+    const ctx = makeContext({ 'a/b/one.txt': '1', 'a/c/two.txt': '2', 'x/y/z.txt': 'z' });
+    const r = await buildIt(
+      root,
+      ctx,
+      `FROM ${base}\nCOPY --parents a/*/*.txt /out/\nCOPY --parents x/./y/z.txt /piv/\n`,
+    );
+    expect(read(r.rootfs, 'out/a/b/one.txt')).toBe('1');
+    expect(read(r.rootfs, 'out/a/c/two.txt')).toBe('2');
+    expect(read(r.rootfs, 'piv/y/z.txt')).toBe('z');
+  });
+
+  it('ADD <url> with --checksum: downloaded, not extracted, mode 0600; a wrong checksum fails', async () => {
+    const { createServer } = await import('node:http');
+    const { gzipSync } = await import('node:zlib');
+    const body = gzipSync(Buffer.from('not extracted'));
+    const srv = createServer((_q, res) => res.end(body));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    const sum = `sha256:${(await import('node:crypto')).createHash('sha256').update(body).digest('hex')}`;
+    try {
+      const ctx = makeContext({});
+      const url = `http://127.0.0.1:${port}/files/data.gz`;
+      const r = await buildIt(root, ctx, `FROM ${base}\nADD --checksum=${sum} ${url} /dl/\n`);
+      const st = lstatSync(join(r.rootfs, 'dl/data.gz'));
+      expect(st.mode & 0o777).toBe(0o600);
+      expect(st.size).toBe(body.length);
+      await expect(
+        buildIt(root, ctx, `FROM ${base}\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /dl/\n`),
+      ).rejects.toThrow(/digest mismatch|checksum/);
+    } finally {
+      srv.close();
+    }
+  });
+
   it('fails loudly: a failing RUN names the command and exit code', async () => {
     const ctx = makeContext({});
     await expect(buildIt(root, ctx, `FROM ${base}\nRUN echo boom && exit 3\n`)).rejects.toThrow(

@@ -118,6 +118,15 @@ export function dispatchCopy(
       });
       continue;
     }
+    if (/^(git@|git:\/\/|https?:\/\/.*\.git(#|$))/.test(src)) {
+      throw new DockerfileSyntaxError(
+        `${ins.kind} of a git repository (${src}) is not supported by tsbuild`,
+        ins.range,
+      );
+    }
+    if (!isAdd && ins.parents && from) {
+      throw new DockerfileSyntaxError('COPY --parents is only supported from the build context', ins.range);
+    }
     const srcVertex = from ? from.vertex : CONTEXT_VERTEX;
     const unpack = isAdd ? (ins.kind === 'ADD' && ins.unpack !== undefined ? ins.unpack : true) : false;
     actions.push({

@@ -2,6 +2,7 @@ import { chmodSync, lchownSync, lstatSync, readdirSync, writeFileSync } from 'no
 import { join, posix } from 'node:path';
 import {
   checksumSelection,
+  contextPath,
   globToRegExp,
   hasWildcard,
   PatternMatcher,
@@ -85,6 +86,10 @@ async function runAction(
   };
   if (a.fromContext) {
     const snap = await env.context();
+    if (a.parents) {
+      copyWithParents(a, snap, root, base);
+      return;
+    }
     const sel = selectSources(snap, a.sources, { excludes: a.excludes });
     const forceDir = sel.length > 1;
     for (const s of sel) {
@@ -124,6 +129,35 @@ async function runAction(
       }
     }
   });
+}
+
+/**
+ * COPY --parents: each matched path keeps its directories below the pivot (the part before `/./`,
+ * else the context root) under the destination, as BuildKit's IncludePatterns copy does.
+ */
+function copyWithParents(
+  a: Extract<FileAction, { type: 'copy' }>,
+  snap: Awaited<ReturnType<SolverEnv['context']>>,
+  root: string,
+  opts: Parameters<typeof copyInto>[5],
+): void {
+  for (const src of a.sources) {
+    const cut = src.indexOf('/./');
+    const pivot = cut >= 0 ? contextPath(src.slice(0, cut)) : '';
+    const pattern = cut >= 0 ? src.slice(cut + 3) : src;
+    const full = pivot ? `${pivot}/${pattern}` : pattern;
+    for (const s of selectSources(snap, [full], { excludes: a.excludes })) {
+      const rel = pivot && s.path.startsWith(`${pivot}/`) ? s.path.slice(pivot.length + 1) : s.path;
+      const host = join(snap.dir, s.path);
+      const target = posix.join(a.dest.endsWith('/') ? a.dest : `${a.dest}/`, rel);
+      if (s.entry?.type === 'dir' || s.path === '') {
+        const children = s.entries
+          .filter((e) => e.path !== s.path)
+          .map((e) => (s.path === '' ? e.path : e.path.slice(s.path.length + 1)));
+        copyInto(host, children, root, `${target}/`, true, opts);
+      } else copyInto(host, undefined, root, target, false, opts);
+    }
+  }
 }
 
 function exists(p: string): boolean {
