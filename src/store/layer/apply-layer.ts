@@ -43,7 +43,9 @@ export async function applyLayer(
       (opts.mediaType && compressionOfMediaType(opts.mediaType)) || detectCompression(head.first);
     let res: ExtractResult | undefined;
     await pipeline(head.stream, hasher, decompressStream(compression), async (src: AsyncIterable<Buffer>) => {
-      res = await extractLayer(Readable.from(src), dir, { mode });
+      // A snapshot is a rootfs: device nodes are content (as root), whichever snapshotter.
+      const devices = process.getuid?.() === 0 ? 'create' : 'skip';
+      res = await extractLayer(Readable.from(src), dir, { mode, devices });
     });
     const digest = `sha256:${raw.digest('hex')}` as Digest;
     if (expectedDigest && digest !== expectedDigest) {
