@@ -19,6 +19,7 @@ import {
   startRegistry,
   type TestRegistry,
 } from '../helpers/registry.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 
 function configDir(cfg: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'tsb-dockercfg-'));
@@ -193,5 +194,38 @@ let input = ''; process.stdin.on('data', d => input += d); process.stdin.on('end
     } finally {
       process.env.PATH = oldPath;
     }
+  });
+});
+
+describe('token expiry', () => {
+  let reg: TestRegistry;
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    reg = await startRegistry({ auth: 'token', users: { bob: 's3cret' }, anonymousPull: true });
+    await pushBusyboxImageAsync(reg, 'team/bb:1', 'bob:s3cret');
+    proxy = await startFaultProxy(reg.host);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+  });
+
+  it('a 401 for a cached token (expired, revoked) fetches a new one and replays the request', async () => {
+    const client = new RegistryClient({ dockerConfigDir: configDir(undefined) });
+    const ref = parseReference(`${proxy.host}/team/bb:1`);
+    const first = await resolve(client, ref);
+    const before = reg.token!.requests.length;
+    let rejected = 0;
+    proxy.rule = (req) => {
+      if (req.url?.includes('/manifests/') && rejected === 0) {
+        rejected++;
+        const challenge = `Bearer realm="${reg.token!.realm}",service="${reg.token!.service}",scope="repository:team/bb:pull",error="invalid_token"`;
+        return { kind: 'status', status: 401, headers: { 'www-authenticate': challenge } };
+      }
+      return { kind: 'pass' };
+    };
+    expect((await resolve(client, ref)).digest).toBe(first.digest);
+    expect(rejected).toBe(1);
+    expect(reg.token!.requests.length).toBe(before + 1);
   });
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /** What the proxy does with one request. */
 export type Fault =
   | { kind: 'pass' }
-  | { kind: 'status'; status: number }
+  | { kind: 'status'; status: number; headers?: Record<string, string> }
   /** Forward, send the headers and `afterBytes` of the body, then cut the connection. */
   | { kind: 'reset'; afterBytes: number }
   /** Forward, but flip one byte of the body (a registry serving the wrong content). */
@@ -39,7 +39,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, fault: fault.kind });
     if (fault.kind === 'status') {
       req.resume();
-      res.writeHead(fault.status, { 'content-type': 'application/json' });
+      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
       res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `injected ${fault.status}` }] }));
       return;
     }

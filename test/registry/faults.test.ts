@@ -122,4 +122,17 @@ describe('faults between tsbuild and the registry', () => {
     // the pushed image pulls back intact
     await pullImage(new RegistryClient(fast), await newStore(), parseReference(`${reg.host}/fresh/resume:1`));
   });
+
+  it('cancelling a pull stops it promptly and leaves no partial blob', async () => {
+    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'slow', delayMs: 200 } : { kind: 'pass' });
+    const store = await newStore();
+    const ac = new AbortController();
+    const p = pullImage(new RegistryClient(fast), store, ref, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 300);
+    const t = Date.now();
+    await expect(p).rejects.toBeDefined();
+    expect(Date.now() - t).toBeLessThan(3000);
+    expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
+    expect(await store.content.has(img.manifestDigest as `sha256:${string}`)).toBe(false);
+  });
 });
