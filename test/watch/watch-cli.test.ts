@@ -9,9 +9,11 @@ import { BUSYBOX_BASE, digestOf, leftovers, makeContext, WatchProcess } from './
 // the busybox base layer is built once.
 let root: string;
 const running: WatchProcess[] = [];
+const pids: number[] = [];
 const start = (args: string[]) => {
   const w = new WatchProcess(['--root', root, ...args]);
   running.push(w);
+  pids.push(w.proc.pid as number);
   return w;
 };
 
@@ -24,9 +26,10 @@ afterEach(async () => {
   for (const w of running.splice(0)) await w.interrupt();
 });
 afterAll(() => {
-  const left = leftovers(root);
+  const left = leftovers(root, pids);
   expect(left.containers).toEqual([]);
   expect(left.mounts).toEqual([]);
+  expect(left.bundles).toEqual([]);
 });
 
 describe('tsbuild watch', () => {
@@ -86,7 +89,7 @@ describe('tsbuild watch', () => {
     expect(w.summaries()[1]).toMatch(/1 file changed \(mode\)/);
     expect(readFileSync(join(out, 'done'), 'utf8')).toBe('fast again\n');
     // The cancelled RUN's container is gone.
-    expect(leftovers(root).containers).toEqual([]);
+    expect(leftovers(root, [w.proc.pid as number]).containers).toEqual([]);
   });
 
   it('shows a broken Dockerfile with its line, keeps watching, and builds once fixed', async () => {

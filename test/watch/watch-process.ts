@@ -77,8 +77,32 @@ export function digestOf(line: string | undefined): string {
   return m[0];
 }
 
-/** What a watch under `root` may leave behind: runc containers with bundles there, mounts there. */
-export function leftovers(root: string): { containers: string[]; mounts: string[]; bundles: string[] } {
+function ownerOf(bundle: string): number | undefined {
+  try {
+    return Number(readFileSync(join(bundle, 'owner'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function bundleDirs(parent: string): string[] {
+  try {
+    return readdirSync(parent).map((n) => join(parent, n));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * What a watch under `root` run by `pids` may leave behind: runc containers whose bundle is under
+ * `root` or owned by one of `pids` (the runner keeps bundles under /dev/shm when it is a tmpfs),
+ * bundles of those, and mounts under `root`.
+ */
+export function leftovers(
+  root: string,
+  pids: number[] = [],
+): { containers: string[]; mounts: string[]; bundles: string[] } {
+  const ours = (bundle: string) => bundle.startsWith(root) || pids.includes(ownerOf(bundle) ?? -1);
   const list = JSON.parse(
     execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8' }) || '[]',
   ) as {
@@ -89,15 +113,9 @@ export function leftovers(root: string): { containers: string[]; mounts: string[
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((m) => m.startsWith(root));
-  let bundles: string[] = [];
-  try {
-    bundles = readdirSync(join(root, 'runner'));
-  } catch {
-    // no runner dir: nothing ran
-  }
-  return {
-    containers: (list ?? []).filter((c) => c.bundle.startsWith(root)).map((c) => c.id),
-    mounts,
-    bundles,
-  };
+  const bundles = [
+    ...bundleDirs(join(root, 'runner')),
+    ...bundleDirs('/dev/shm/tsbuild-runner').filter((b) => pids.includes(ownerOf(b) ?? -1)),
+  ];
+  return { containers: (list ?? []).filter((c) => ours(c.bundle)).map((c) => c.id), mounts, bundles };
 }

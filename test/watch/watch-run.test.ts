@@ -58,11 +58,11 @@ describe('tsbuild watch --run', () => {
     writeFileSync(join(ctx, 'Dockerfile'), `${httpd(port)}NOPE\n`);
     await w.waitFor((x) => /build failed/.test(x.stderr), 'the build error');
     expect(await get(url)).toBe('v2\n');
-    expect(leftovers(root).containers).toHaveLength(1);
+    expect(leftovers(root, [w.proc.pid as number]).containers).toHaveLength(1);
     const r = await w.interrupt();
     expect(r.code).toBe(130);
     expect(await get(url)).toBeUndefined();
-    expect(leftovers(root)).toEqual({ containers: [], mounts: [], bundles: [] });
+    expect(leftovers(root, [w.proc.pid as number])).toEqual({ containers: [], mounts: [], bundles: [] });
   });
 
   it('runs the command given after --, with the image env and workdir, and restarts a shell loop', async () => {
@@ -103,12 +103,15 @@ describe('tsbuild watch --run', () => {
     running.push(w);
     await waitBody(`http://127.0.0.1:${port}/`, 'up\n', w);
     writeFileSync(join(ctx, 'mode'), 'slow');
-    await w.waitFor(() => leftovers(root).containers.length >= 2, 'the RUN container next to the app');
+    await w.waitFor(
+      () => leftovers(root, [w.proc.pid as number]).containers.length >= 2,
+      'the RUN container next to the app',
+    );
     const t0 = Date.now();
     const r = await w.interrupt();
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(r.code).toBe(130);
-    expect(leftovers(root)).toEqual({ containers: [], mounts: [], bundles: [] });
+    expect(leftovers(root, [w.proc.pid as number])).toEqual({ containers: [], mounts: [], bundles: [] });
     // The app's writable snapshot went with it.
     const records = readdirSync(join(root, 'meta', 'snapshots')).map((f) =>
       readFileSync(join(root, 'meta', 'snapshots', f), 'utf8'),

@@ -1,0 +1,136 @@
+import { type FSWatcher, watch as fsWatch, lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface TreeWatcherOptions {
+  /** true = do not watch this path (for a directory: do not descend). */
+  ignored(path: string, isDir: boolean): boolean;
+  /** An absolute path that changed (created, written, removed, renamed, attributes). */
+  onChange(path: string): void;
+  onError(error: unknown): void;
+}
+
+interface DirWatch {
+  watcher: FSWatcher;
+  ino: number;
+  /** Only these names are reported (a watch on the parent of a single file, e.g. a Dockerfile elsewhere). */
+  only?: Set<string>;
+}
+
+/**
+ * A recursive watch made of one inotify watch per directory (`fs.watch` on each directory), not one
+ * per file as chokidar does: on a 20,000-file context that is ~100 watches instead of 20,000, ready in
+ * milliseconds and a few MiB. Directories that appear are walked and watched (their files reported,
+ * so a `mkdir -p a/b && echo > a/b/c` racing the watch is still seen); directories that go away or are
+ * replaced (another inode) have their watches closed or renewed. Symlinks are not followed.
+ */
+export class TreeWatcher {
+  private readonly dirs = new Map<string, DirWatch>();
+  private closed = false;
+  /** Paths seen by the initial walk. */
+  count = 0;
+
+  constructor(private readonly o: TreeWatcherOptions) {}
+
+  /** Watches `dir` and everything below it that is not ignored. */
+  addTree(dir: string): void {
+    this.walk(dir, false);
+  }
+
+  /**
+   * Watches `names` in `dir` even when the tree walk skipped `dir` (a Dockerfile outside the context
+   * or in an excluded directory); nothing to do when `dir` is watched whole.
+   */
+  addFiles(dir: string, names: string[]): void {
+    const existing = this.dirs.get(dir);
+    if (existing) {
+      if (existing.only) for (const n of names) existing.only.add(n);
+      return;
+    }
+    this.watchDir(dir, new Set(names));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const d of this.dirs.values()) d.watcher.close();
+    this.dirs.clear();
+  }
+
+  /** Number of directories watched. */
+  get size(): number {
+    return this.dirs.size;
+  }
+
+  private walk(dir: string, report: boolean): void {
+    if (this.closed || !this.watchDir(dir)) return;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // gone already: the parent's event reports it
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      const isDir = e.isDirectory();
+      if (this.o.ignored(p, isDir)) continue;
+      this.count++;
+      if (report) this.o.onChange(p);
+      if (isDir) this.walk(p, report);
+    }
+  }
+
+  private watchDir(dir: string, only?: Set<string>): boolean {
+    let ino: number;
+    try {
+      ino = lstatSync(dir).ino;
+    } catch {
+      return false;
+    }
+    const existing = this.dirs.get(dir);
+    if (existing && existing.ino === ino && !existing.only) return false;
+    if (existing) this.unwatchTree(dir);
+    let watcher: FSWatcher;
+    try {
+      watcher = fsWatch(dir, { persistent: true }, (_event, name) => this.onEvent(dir, name));
+    } catch (e) {
+      this.o.onError(e);
+      return false;
+    }
+    // A watched directory that is removed ends its inotify watch; the parent's event handles the rest.
+    watcher.on('error', () => this.unwatchTree(dir));
+    this.dirs.set(dir, { watcher, ino, ...(only ? { only } : {}) });
+    return true;
+  }
+
+  private unwatchTree(dir: string): void {
+    for (const [p, d] of this.dirs) {
+      if (p === dir || p.startsWith(`${dir}/`)) {
+        d.watcher.close();
+        this.dirs.delete(p);
+      }
+    }
+  }
+
+  private onEvent(dir: string, name: string | Buffer | null): void {
+    if (this.closed) return;
+    const d = this.dirs.get(dir);
+    if (!d) return;
+    if (name === null) {
+      // The kernel dropped events (queue overflow): report the directory itself.
+      this.o.onChange(dir);
+      return;
+    }
+    const n = name.toString();
+    if (d.only && !d.only.has(n)) return;
+    const p = join(dir, n);
+    let isDir = false;
+    try {
+      isDir = lstatSync(p).isDirectory();
+    } catch {
+      // removed (or renamed away): a directory's watches go with it
+      if (this.dirs.has(p)) this.unwatchTree(p);
+    }
+    if (this.o.ignored(p, isDir)) return;
+    this.o.onChange(p);
+    if (isDir && !d.only) this.walk(p, true);
+  }
+}
