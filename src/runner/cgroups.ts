@@ -79,12 +79,24 @@ export function cpuQuota(limits: RunLimits): { quota?: number; period: number } 
   return { period };
 }
 
+function hasLimits(l: RunLimits): boolean {
+  return (
+    l.memory !== undefined || l.pidsLimit !== undefined || l.cpuQuota !== undefined || l.cpus !== undefined
+  );
+}
+
 /** Creates the parent cgroup of container `id` (v1: with the limits written on it). */
 export function createCgroupParent(id: string, limits: RunLimits = {}): CgroupParent {
   const inner = join('tsbuild', id);
   const runtimePath = join(inner, 'ctr');
+  const version = detectCgroupVersion();
+  if (!hasLimits(limits)) {
+    // Nothing to enforce, so no OOM of ours to detect: runc gets a plain `tsbuild/<id>` and creates
+    // and removes it itself (a pre-made parent costs a few ms per step on v1's many hierarchies).
+    return { version, runtimePath: inner, dirs: [], limitsInSpec: version === 2 };
+  }
   const own = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
-  if (detectCgroupVersion() === 2) {
+  if (version === 2) {
     // runc resolves a relative v2 path against the *parent* of its own cgroup (a cgroup with tasks
     // cannot enable controllers for children); mirror that.
     const dir = join(CGROUP_ROOT, dirname(own.get('') ?? '/'), inner);

@@ -29,8 +29,10 @@ await runContainer({ root: ${JSON.stringify(fx.root)}, rootfs: { mounts: ${JSON.
   onStdout: (c) => process.stdout.write(c) });
 `,
   );
+  // its own process group, like a CLI in a terminal: Ctrl-C signals the whole group
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
   });
   children.push(child);
   await new Promise<void>((ok, fail) => {
@@ -63,18 +65,25 @@ function runnerBundles(): string[] {
 }
 
 describe('the process going away', () => {
-  it('SIGINT (Ctrl-C) to a library user without handlers: the container is stopped, nothing is left, the signal still ends it', async () => {
-    const m = marker(1);
-    const child = await startBuilder(m);
-    expect(sleepers(m)).toHaveLength(1);
-    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
-    child.kill('SIGINT');
-    expect(await exited).toBe('SIGINT');
-    expect(sleepers(m)).toEqual([]);
-    expect(mountsMentioning(fx.dir)).toEqual([]);
-    expect(runcList(fx.dir)).toEqual([]);
-    expect(runnerBundles()).toEqual([]);
-  });
+  it.each([
+    ['the builder process', false],
+    ['the whole process group (a terminal Ctrl-C: runc gets it too)', true],
+  ])(
+    'SIGINT to %s, no handlers of its own: the container is stopped, nothing is left, the signal still ends it',
+    async (_what, group) => {
+      const m = marker(group ? 3 : 1);
+      const child = await startBuilder(m);
+      expect(sleepers(m)).toHaveLength(1);
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+      if (group) process.kill(-child.pid!, 'SIGINT');
+      else child.kill('SIGINT');
+      expect(await exited).toBe('SIGINT');
+      expect(sleepers(m)).toEqual([]);
+      expect(mountsMentioning(fx.dir)).toEqual([]);
+      expect(runcList(fx.dir)).toEqual([]);
+      expect(runnerBundles()).toEqual([]);
+    },
+  );
 
   it('kill -9 of the builder: the next run in the same root sweeps the leftovers', async () => {
     const m = marker(2);
@@ -82,7 +91,7 @@ describe('the process going away', () => {
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
     await exited;
-    // runc keeps the container running (its own process group) and the bundle stays: the leftovers
+    // runc outlives its parent and keeps the container running; the bundle stays: the leftovers
     expect(sleepers(m), 'container survives').toHaveLength(1);
     expect(runnerBundles(), 'bundle left').toHaveLength(1);
     const layer = fx.layer();
