@@ -36,6 +36,7 @@ const RETRY_CODES = new Set([
 ]);
 
 export function isRetryable(e: unknown): boolean {
+  if ((e as { authRetry?: boolean }).authRetry) return true;
   const code = (e as { code?: string }).code;
   if (code && RETRY_CODES.has(code)) return true;
   if (e instanceof RegistryError) return RETRY_STATUS.has(e.status);
@@ -176,6 +177,10 @@ export class RegistryClient {
             attempt--;
             continue;
           }
+          // A streamed body is spent: the caller's upload loop retries with a fresh stream.
+          throw Object.assign(new RegistryError(401, 'UNAUTHORIZED', `${req.what}: token rejected`), {
+            authRetry: true,
+          });
         }
         if (req.ok.includes(res.status)) return res;
         const body = await readSmall(res, 64 * 1024).catch(() => Buffer.alloc(0));

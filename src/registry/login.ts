@@ -1,9 +1,11 @@
-import { type RegistryClient, repoScope } from './client.js';
+import type { RegistryClient } from './client.js';
 import { type Credentials, storeCredentials } from './docker-config.js';
+import { drain } from './http.js';
+import { RegistryError } from './registry-error.js';
 
 /**
- * `docker login`: checks the credentials against the registry (ping, then a token or a basic-auth
- * request must succeed), then writes them to config.json (or the credential helper).
+ * `docker login`: checks the credentials against the registry (ping, then `GET /v2/` with a token
+ * or basic auth must succeed), then writes them to config.json or the credential helper.
  */
 export async function login(
   client: RegistryClient,
@@ -16,20 +18,33 @@ export async function login(
   auth.useCredentials(creds);
   await client.ping(registry, signal);
   if (auth.challenge) {
-    await client
-      .request(
+    try {
+      const res = await client.request(
         { registry },
         {
           method: 'GET',
           path: '/v2/',
-          scopes: [repoScope('tsbuild-login-check', 'pull')].slice(0, 0),
+          scopes: [],
           ok: [200],
           retry: true,
           what: `login to ${registry}`,
           ...(signal ? { signal } : {}),
         },
-      )
-      .then((r) => r.body.resume());
+      );
+      await drain(res);
+    } catch (e) {
+      if (e instanceof RegistryError && (e.status === 401 || e.status === 403)) {
+        throw new RegistryError(
+          e.status,
+          'UNAUTHORIZED',
+          `login to ${registry} failed: wrong user name or password`,
+          {
+            hint: 'check the credentials; nothing was saved',
+          },
+        );
+      }
+      throw e;
+    }
   }
   await storeCredentials(registry, creds, client.options.dockerConfigDir);
 }
