@@ -44,7 +44,7 @@ export class PlainRenderer implements ProgressSink {
         const text = (this.partial.get(e.id) ?? '') + e.data;
         const lines = text.split('\n');
         this.partial.set(e.id, lines.pop() ?? '');
-        for (const l of lines) this.write(`#${v.n} ${formatSeconds(e.at - v.started, 3)} ${l}\n`);
+        for (const l of lines) this.write(`#${v.n} ${((e.at - v.started) / 1000).toFixed(3)} ${l}\n`);
         break;
       }
       case 'bytes':
@@ -64,7 +64,7 @@ export class PlainRenderer implements ProgressSink {
 
   private flush(id: string, n: number, started: number, at: number): void {
     const rest = this.partial.get(id);
-    if (rest) this.write(`#${n} ${formatSeconds(at - started, 3)} ${rest}\n`);
+    if (rest) this.write(`#${n} ${((at - started) / 1000).toFixed(3)} ${rest}\n`);
     this.partial.delete(id);
   }
 }

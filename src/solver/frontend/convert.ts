@@ -5,6 +5,7 @@ import {
   type Instruction,
   type Stage,
   type StagesResult,
+  toStages,
   type Warning,
 } from '../../parser/index.js';
 import { makeVertex, type Vertex } from '../graph.js';
@@ -253,6 +254,12 @@ async function resolveBase(st: StageState, opts: ConvertOptions): Promise<void> 
     throw new TsbuildError('BASE_IMAGE', `${ref}: ${(e as Error).message}`, { cause: e });
   }
   st.image = fromImageConfig(r.config);
+  // ONBUILD triggers of the base image run first in this stage, then leave its config.
+  const triggers = st.image.config.OnBuild ?? [];
+  if (triggers.length > 0 && !st.unregistered) {
+    st.onbuild = triggers.map((t) => parseTrigger(t, st));
+    st.image.config.OnBuild = undefined;
+  }
   const scratchLike = r.config.rootfs.diff_ids.length === 0;
   if (!scratchLike) {
     const platform = formatPlatform(st.platform);
@@ -267,6 +274,17 @@ async function resolveBase(st: StageState, opts: ConvertOptions): Promise<void> 
 }
 
 /** dispatchState.init + the start of dispatchStages: inherit, ensure PATH, env, workdir, user. */
+function parseTrigger(text: string, st: StageState): Instruction {
+  const parsed = toStages(`FROM scratch\n${text}\n`).value.stages[0]?.instructions ?? [];
+  if (parsed.length !== 1) {
+    throw new DockerfileSyntaxError(
+      `onbuild trigger should be a single expression: ${text}`,
+      st.stage.from.range,
+    );
+  }
+  return parsed[0] as Instruction;
+}
+
 function initFromBase(st: StageState): void {
   if (st.base) {
     const b = st.base;

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { ImageConfig } from '../../src/oci/index.js';
+import { toStages } from '../../src/parser/index.js';
+import { type ConvertOptions, convert } from '../../src/solver/frontend/convert.js';
+import { goDuration, goRune } from '../../src/solver/frontend/image-config.js';
+import type { ExecOp, FileOp, Vertex } from '../../src/solver/graph.js';
+
+const baseConfig: ImageConfig = {
+  architecture: 'amd64',
+  os: 'linux',
+  config: {
+    Env: ['PATH=/bin', 'BASE=1'],
+    Cmd: ['/bin/sh'],
+    WorkingDir: '/base',
+    OnBuild: ['RUN echo from-base'],
+  },
+  rootfs: { type: 'layers', diff_ids: [`sha256:${'a'.repeat(64)}`] },
+  history: [{ created_by: 'base layer' }],
+};
+
+function opts(extra: Partial<ConvertOptions> = {}): ConvertOptions {
+  return {
+    targetPlatform: { os: 'linux', architecture: 'amd64' },
+    buildPlatform: { os: 'linux', architecture: 'amd64' },
+    resolveImage: async (ref) => ({
+      ref: `${ref}@sha256:${'b'.repeat(64)}`,
+      config: structuredClone(baseConfig),
+    }),
+    ...extra,
+  };
+}
+
+async function conv(df: string, extra: Partial<ConvertOptions> = {}) {
+  return convert(toStages(df).value, opts(extra));
+}
+
+function chain(v: Vertex | undefined): Vertex[] {
+  const out: Vertex[] = [];
+  const seen = new Set<string>();
+  const walk = (x: Vertex) => {
+    if (seen.has(x.digest)) return;
+    seen.add(x.digest);
+    for (const i of x.inputs) walk(i);
+    out.push(x);
+  };
+  if (v) walk(v);
+  return out;
+}
+
+describe('frontend: stages → op graph', () => {
+  it('FROM scratch gets BuildKit’s empty image; config-only steps add no vertex', async () => {
+    const r = await conv('FROM scratch\nENV A=1\nLABEL b=2\nCMD ["x"]\n');
+    expect(r.vertex).toBeUndefined();
+    expect(r.image.config.Env).toEqual([
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'A=1',
+    ]);
+    expect(r.image.config.WorkingDir).toBe('/');
+    expect(r.image.history.map((h) => [h.created_by, h.empty_layer])).toEqual([
+      ['ENV A=1', true],
+      ['LABEL b=2', true],
+      ['CMD ["x"]', true],
+    ]);
+  });
+
+  it('runs base image ONBUILD triggers first and clears them; keeps base history and env', async () => {
+    const r = await conv('FROM img\nRUN echo child\n');
+    const execs = chain(r.vertex).filter((v) => v.op.kind === 'exec');
+    expect(execs.map((v) => (v.op as ExecOp).args.at(-1))).toEqual(['echo from-base', 'echo child']);
+    expect(r.image.config.OnBuild).toBeUndefined();
+    expect(r.image.history[0]?.created_by).toBe('base layer');
+    expect((execs[1]?.op as ExecOp).env).toEqual(['PATH=/bin', 'BASE=1']);
+    expect((execs[1]?.op as ExecOp).cwd).toBe('/base');
+  });
+
+  it('ARG scoping: only declared args reach RUN env and its key; build args override defaults', async () => {
+    const df = 'ARG GLOBAL=g\nFROM scratch\nARG GLOBAL\nARG LOCAL=l\nRUN echo $GLOBAL $LOCAL\n';
+    const a = await conv(df);
+    const b = await conv(df, { buildArgs: { UNRELATED: 'x' } });
+    const c = await conv(df, { buildArgs: { LOCAL: 'override' } });
+    expect(a.vertex?.digest).toBe(b.vertex?.digest);
+    expect(c.vertex?.digest).not.toBe(a.vertex?.digest);
+    const run = a.vertex?.op as ExecOp;
+    expect(run.env).toContain('GLOBAL=g');
+    expect(run.env).toContain('LOCAL=l');
+    expect(a.image.history.at(-1)?.created_by).toBe(
+      'RUN |2 GLOBAL=g LOCAL=l /bin/sh -c echo $GLOBAL $LOCAL # buildkit',
+    );
+    expect(a.image.config.Env?.some((e) => e.startsWith('LOCAL'))).toBe(false);
+  });
+
+  it('solves only what --target needs; unknown targets and --from variables fail loudly', async () => {
+    const df = 'FROM scratch AS a\nRUN echo a\nFROM scratch AS b\nRUN echo b\nFROM a\nCOPY --from=b /x /x\n';
+    const t = await conv(df, { target: 'b' });
+    expect(chain(t.vertex).filter((v) => v.op.kind === 'exec')).toHaveLength(1);
+    await expect(conv(df, { target: 'nope' })).rejects.toThrow(/target stage "nope" could not be found/);
+    await expect(conv('FROM scratch\nARG S=a\nCOPY --from=$S /x /x\n')).rejects.toThrow(
+      /variable expansion is not supported/,
+    );
+  });
+
+  it('ENTRYPOINT resets an inherited CMD; shell form wraps with SHELL', async () => {
+    const r = await conv('FROM img\nSHELL ["/bin/bash", "-c"]\nENTRYPOINT run me\n');
+    expect(r.image.config.Entrypoint).toEqual(['/bin/bash', '-c', 'run me']);
+    expect(r.image.config.Cmd).toBeNull();
+  });
+
+  it('COPY: dest relative to WORKDIR, multiple sources need a trailing slash, --link/--chmod recorded', async () => {
+    const r = await conv('FROM scratch\nWORKDIR /app\nCOPY --chmod=755 a b ./\n');
+    const file = r.vertex?.op as FileOp;
+    expect(file.actions[0]).toMatchObject({ type: 'copy', dest: '/app/', chmod: '755', fromContext: true });
+    await expect(conv('FROM scratch\nCOPY a b /dest\n')).rejects.toThrow(
+      /must be a directory and end with a \//,
+    );
+    await expect(conv('FROM scratch\nCOPY --chmod=99999 a /x\n')).rejects.toThrow(/invalid chmod/);
+  });
+
+  it('formats Go values as BuildKit’s history does', () => {
+    expect(goDuration(30e9)).toBe('30s');
+    expect(goDuration(90e9)).toBe('1m30s');
+    expect(goDuration(1.5e9)).toBe('1.5s');
+    expect(goDuration(0)).toBe('0s');
+    expect(goRune(2)).toBe("'\\x02'");
+    expect(goRune(65)).toBe("'A'");
+  });
+});
