@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /** What the proxy does with one request. */
 export type Fault =
-  | { kind: 'pass' }
+  /** Forward; `headers` are added to the response (e.g. OCI-Chunk-Min-Length). */
+  | { kind: 'pass'; headers?: Record<string, string> }
   | { kind: 'status'; status: number; headers?: Record<string, string> }
   /** Forward, send the headers and `afterBytes` of the body, then cut the connection. */
   | { kind: 'reset'; afterBytes: number }
@@ -50,7 +51,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const up = http.request(
       { host: thost, port: Number(tport), method: req.method, path: req.url, headers: req.headers },
       (ur) => {
-        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        res.writeHead(ur.statusCode ?? 502, {
+          ...ur.headers,
+          ...(fault.kind === 'pass' ? fault.headers : {}),
+        });
         void (async () => {
           let sent = 0;
           let flipped = false;

@@ -135,4 +135,26 @@ describe('faults between tsbuild and the registry', () => {
     expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
     expect(await store.content.has(img.manifestDigest as `sha256:${string}`)).toBe(false);
   });
+
+  it('honours OCI-Chunk-Min-Length: chunks are at least that long', async () => {
+    const src = await newStore();
+    const pulled = await pullImage(
+      new RegistryClient(fast),
+      src,
+      parseReference(`${reg.host}/library/busybox:1`),
+    );
+    const min = 300 * 1024;
+    proxy.rule = (req) =>
+      req.method === 'POST' && req.url?.includes('/blobs/uploads/')
+        ? { kind: 'pass', headers: { 'oci-chunk-min-length': String(min) } }
+        : { kind: 'pass' };
+    const client = new RegistryClient({ ...fast, chunkThreshold: 1024, chunkSize: 64 * 1024 });
+    await pushImage(client, src, pulled.manifestDescriptor, parseReference(`${proxy.host}/fresh/minchunk:1`));
+    const patches = proxy.seen.filter((s) => s.method === 'PATCH');
+    expect(patches.length).toBeGreaterThan(1);
+    const lengths = patches.map((p) => Number(p.headers['content-length']));
+    // every chunk but the last is at least the minimum the registry asked for
+    for (const n of lengths.slice(0, -1)) expect(n).toBeGreaterThanOrEqual(min);
+    expect(patches.map((p) => p.headers['content-range'])[0]).toBe(`0-${min - 1}`);
+  });
 });
