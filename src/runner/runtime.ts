@@ -8,6 +8,15 @@ export interface OciRuntime {
   path: string;
 }
 
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function findInPath(name: string, pathEnv: string): string | undefined {
   const dirs = [...pathEnv.split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin'];
   for (const d of dirs) {
@@ -40,7 +49,11 @@ export function detectRuntime(env: NodeJS.ProcessEnv = process.env): OciRuntime 
   const wanted = env.TSBUILD_RUNTIME;
   let found: OciRuntime | undefined;
   if (wanted) {
-    const path = wanted.includes('/') ? wanted : findInPath(wanted, pathEnv);
+    const path = wanted.includes('/')
+      ? isExecutable(wanted)
+        ? wanted
+        : undefined
+      : findInPath(wanted, pathEnv);
     if (!path) {
       throw new RunnerError('RUNNER_NO_RUNTIME', `OCI runtime ${wanted} (TSBUILD_RUNTIME) not found`, {
         hint: `apt-get install -y ${wanted.includes('crun') ? 'crun' : 'runc'}`,

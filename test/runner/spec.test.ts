@@ -3,6 +3,7 @@ import { hostsFile, resolvConf } from '../../src/runner/etc-files.js';
 import {
   buildSpec,
   DEFAULT_CAPABILITIES,
+  detectRuntime,
   processEnv,
   RunStepError,
   type RuntimeSpecInput,
@@ -131,5 +132,17 @@ describe('RunStepError', () => {
     const oom = new RunStepError({ command: ['x'], exitCode: 137, oomKilled: true, outputTail: [] });
     expect(oom.code).toBe('RUN_OOM_KILLED');
     expect(oom.hint).toMatch(/--memory/);
+  });
+});
+
+describe('detectRuntime', () => {
+  it('runc by default here; a missing runtime is an error naming the Debian package', () => {
+    expect(detectRuntime({ PATH: process.env.PATH }).name).toBe('runc');
+    expect(() => detectRuntime({ PATH: '', TSBUILD_RUNTIME: '/nonexistent/runc' })).toThrow(
+      expect.objectContaining({ code: 'RUNNER_NO_RUNTIME', hint: 'apt-get install -y runc' }),
+    );
+    expect(() => detectRuntime({ PATH: '', TSBUILD_RUNTIME: 'crun-nope' })).toThrow(
+      expect.objectContaining({ code: 'RUNNER_NO_RUNTIME', hint: 'apt-get install -y crun' }),
+    );
   });
 });
