@@ -264,6 +264,22 @@ EOF
   });
 });
 
+describe('cancellation', () => {
+  it('an aborted build stops its RUN, leaves no mounts, and the next build works', async () => {
+    const ctx = makeContext({});
+    const ctl = new AbortController();
+    const started = Date.now();
+    const p = buildIt(root, ctx, `FROM ${base}\nRUN sleep 30\n`, { signal: ctl.signal });
+    setTimeout(() => ctl.abort(new Error('stop now')), 1500);
+    await expect(p).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain(`${root}/tmp/`);
+    const ok = await buildIt(root, ctx, `FROM ${base}\nRUN echo fine > /fine\n`);
+    expect(read(ok.rootfs, 'fine')).toBe('fine\n');
+  });
+});
+
 describe('outputs', () => {
   it('writes oci and docker archives skopeo reads and pushes to a registry', async () => {
     requireBinary('skopeo');
@@ -274,6 +290,7 @@ describe('outputs', () => {
       outputs: [
         `type=oci,dest=${out}/img.oci.tar`,
         `type=docker,dest=${out}/img.docker.tar`,
+        `type=tar,dest=${out}/fs.tar`,
         'type=registry',
       ],
     });
@@ -282,6 +299,7 @@ describe('outputs', () => {
     );
     expect(oci.layers.length).toBeGreaterThanOrEqual(2);
     execFileSync('skopeo', ['inspect', `docker-archive:${out}/img.docker.tar`]);
+    expect(execFileSync('tar', ['-tf', `${out}/fs.tar`], { encoding: 'utf8' })).toMatch(/x\.txt/);
     const pushed = JSON.parse(
       execFileSync(
         'skopeo',

@@ -291,6 +291,10 @@ function dispatchRun(st: StageState, ctx: DispatchContext, ins: Extract<Instruct
   if (inlineFiles.length > 0 && ins.form === 'shell' && !args[0]?.startsWith('/dev/pipes/'))
     inlineFiles.length = 0;
 
+  if (ins.security === 'insecure') {
+    // BuildKit needs --allow security.insecure for this; tsbuild's runner has no privileged mode.
+    throw new DockerfileSyntaxError('RUN --security=insecure is not supported by tsbuild', ins.range);
+  }
   const mounts: ExecMountSpec[] = [];
   const inputs: Vertex[] = [];
   let scratchRoot = false;
