@@ -30,7 +30,7 @@ export async function fsck(store: LocalStore, opts: { repair?: boolean } = {}): 
     if (!s.locked)
       await add({ kind: 'ingest', id: s.ref, problem: 'stale ingest (writer gone)', garbage: true });
   }
-  if (repair) await store.content.cleanIngests();
+  if (repair) await store.content.cleanIngests({ force: true });
   for (const t of await removeDeadTemps(store.root, !repair)) {
     problems.push({
       kind: 'tmp',

@@ -60,8 +60,11 @@ export interface Manager {
   walk(fn: (info: BlobInfo) => void | Promise<void>): Promise<void>;
   delete(digest: Digest): Promise<boolean>;
   status(): Promise<IngestStatus[]>;
-  /** Removes ingests whose writer is gone (no live lock holder). */
-  cleanIngests(opts?: { olderThanMs?: number }): Promise<number>;
+  /**
+   * Removes ingests whose writer is gone (no live lock holder). Lock-less dirs younger than 10 s are
+   * spared (a writer may be between mkdir and its lock) unless `force`.
+   */
+  cleanIngests(opts?: { olderThanMs?: number; force?: boolean }): Promise<number>;
 }
 
 export interface ContentStore extends Provider, Ingester, Manager {

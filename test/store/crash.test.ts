@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
@@ -29,6 +29,41 @@ function runAndKill(root: string, ms: number): Promise<void> {
     });
   });
 }
+
+describe('concurrent writers in several processes', () => {
+  it('four processes writing the same blob (same and private refs) all succeed; one blob, no ingest left', async () => {
+    const root = tempDir('tsb-conc-');
+    const file = join(tempDir('tsb-conc-src-'), 'blob');
+    const data = randomBytes(6 * 1024 * 1024);
+    writeFileSync(file, data);
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const child = join(import.meta.dirname, 'concurrent-writer.ts');
+    const outs = await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const p = spawn(process.execPath, ['--import', 'tsx', child, root, file, digest], {
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            let out = '';
+            let err = '';
+            p.stdout.on('data', (d) => {
+              out += d;
+            });
+            p.stderr.on('data', (d) => {
+              err += d;
+            });
+            p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+          }),
+      ),
+    );
+    for (const o of outs) expect(o.trim()).toBe(`ok ${digest}`);
+    expect(readdirSync(join(root, 'blobs', 'sha256'))).toEqual([digest.slice(7)]);
+    expect(readdirSync(join(root, 'ingest'))).toEqual([]);
+    expect((await (await openStore(root)).fsck()).problems).toEqual([]);
+  }, 120_000);
+});
 
 describe('crash safety (kill -9 of a writer)', () => {
   it(`after ${RUNS} SIGKILLs at random points: fsck passes, no partial blob is visible, the store works`, async () => {

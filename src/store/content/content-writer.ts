@@ -6,6 +6,7 @@ import { type Digest, digestHex } from '../../oci/digest.js';
 import { fsyncDir } from '../atomic.js';
 import { StoreError } from '../errors.js';
 import type { ContentWriter } from '../types.js';
+import { releaseIngest } from './ingest-lock.js';
 
 export interface WriterPaths {
   /** The ingest dir (holds `lock` and `data`). */
@@ -95,7 +96,7 @@ export class LocalContentWriter extends Writable implements ContentWriter {
         await fsyncDir(this.#paths.blobsDir);
       }
       this.#done = true;
-      await fsp.rm(this.#paths.dir, { recursive: true, force: true });
+      await releaseIngest(this.#paths.dir);
       return { digest, size: this.#offset };
     } catch (e) {
       await this.abort();
@@ -108,7 +109,7 @@ export class LocalContentWriter extends Writable implements ContentWriter {
     this.#done = true;
     if (!this.destroyed) this.destroy();
     await this.#fh.close().catch(() => {});
-    await fsp.rm(this.#paths.dir, { recursive: true, force: true });
+    await releaseIngest(this.#paths.dir);
   }
 }
 

@@ -44,7 +44,9 @@ export async function acquireIngestLock(dir: string, ref: string): Promise<void>
   for (let attempt = 0; attempt < 3; attempt++) {
     // Written in full to a temp name, then link()ed into place (EEXIST = held): a lock file is never
     // seen half-written, even after a kill -9 between the two steps.
-    const tmp = `${path}.${process.pid}.${attempt}.tmp`;
+    // The temp file lives beside the ingest dirs, not in one: a releasing writer may be removing
+    // that dir right now.
+    const tmp = join(dir, '..', `.lock-${process.pid}-${attempt}-${Date.now()}.tmp`);
     try {
       await fsp.writeFile(tmp, body);
       await fsp.link(tmp, path);
@@ -72,4 +74,14 @@ export async function acquireIngestLock(dir: string, ref: string): Promise<void>
     await fsp.mkdir(dir, { recursive: true });
   }
   throw new StoreError('INGEST_LOCKED', `could not lock ingest ${JSON.stringify(ref)}`);
+}
+
+/**
+ * Releases an ingest: its files first, the lock last, then the dir only if empty. Never `rm -rf`:
+ * another writer may already hold a fresh lock in the same dir.
+ */
+export async function releaseIngest(dir: string): Promise<void> {
+  for (const f of ['data', 'ref']) await fsp.rm(join(dir, f), { force: true });
+  await fsp.rm(join(dir, 'lock'), { force: true });
+  await fsp.rmdir(dir).catch(() => {});
 }

@@ -5,11 +5,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobRef } from '../../oci/descriptor.js';
 import { type Digest, digestFromHex, digestHex, isDigest } from '../../oci/digest.js';
-import { isEnoent, isTempName } from '../atomic.js';
+import { isEnoent, isTempName, pidAlive } from '../atomic.js';
 import { StoreError } from '../errors.js';
 import type { BlobInfo, ContentStore, ContentWriter, IngestStatus, WriterOptions } from '../types.js';
 import { LocalContentWriter } from './content-writer.js';
-import { acquireIngestLock, readLock } from './ingest-lock.js';
+import { acquireIngestLock, readLock, releaseIngest } from './ingest-lock.js';
+
+const NO_LOCK_GRACE_MS = 10_000;
 
 /** Content store on a local filesystem: `blobs/sha256/<hex>`, writes through `ingest/<sha256(ref)>/`. */
 export class LocalContentStore implements ContentStore {
@@ -86,7 +88,7 @@ export class LocalContentStore implements ContentStore {
       const fh = await fsp.open(data, 'w', 0o644);
       return new LocalContentWriter(opts.ref, fh, { dir, data, blobsDir: this.#blobs }, opts.expected);
     } catch (e) {
-      await fsp.rm(dir, { recursive: true, force: true });
+      await releaseIngest(dir);
       throw e;
     }
   }
@@ -145,6 +147,7 @@ export class LocalContentStore implements ContentStore {
   async status(): Promise<IngestStatus[]> {
     const out: IngestStatus[] = [];
     for (const name of await fsp.readdir(this.#ingest).catch(() => [] as string[])) {
+      if (name.startsWith('.')) continue;
       const dir = join(this.#ingest, name);
       const lock = await readLock(dir);
       const ref = await fsp.readFile(join(dir, 'ref'), 'utf8').catch(() => name);
@@ -155,15 +158,24 @@ export class LocalContentStore implements ContentStore {
     return out;
   }
 
-  async cleanIngests(opts: { olderThanMs?: number } = {}): Promise<number> {
+  async cleanIngests(opts: { olderThanMs?: number; force?: boolean } = {}): Promise<number> {
     let n = 0;
     for (const name of await fsp.readdir(this.#ingest).catch(() => [] as string[])) {
       const dir = join(this.#ingest, name);
+      if (name.startsWith('.')) {
+        // A lock temp file of a writer killed between writing and linking it.
+        const pid = Number(name.split('-')[1]);
+        if (!pidAlive(pid)) await fsp.rm(dir, { force: true });
+        continue;
+      }
       const lock = await readLock(dir);
       if (lock?.alive) continue;
       const st = await fsp.stat(dir).catch(() => undefined);
       if (!st) continue;
-      if (opts.olderThanMs !== undefined && Date.now() - st.mtimeMs < opts.olderThanMs) continue;
+      const age = Date.now() - st.mtimeMs;
+      // No lock at all: maybe a writer between mkdir and taking its lock. Only old ones are garbage.
+      if (!lock && !opts.force && age < NO_LOCK_GRACE_MS) continue;
+      if (opts.olderThanMs !== undefined && age < opts.olderThanMs) continue;
       await fsp.rm(dir, { recursive: true, force: true });
       n++;
     }

@@ -91,7 +91,17 @@ class Batch {
     } finally {
       closeSync(fd);
     }
-    this.put(Buffer.alloc(padding(size)));
+    this.zeros(padding(size));
+  }
+
+  zeros(n: number): void {
+    while (n > 0) {
+      const k = Math.min(n, CHUNK - this.used);
+      this.buf.fill(0, this.used, this.used + k);
+      this.used += k;
+      n -= k;
+      if (this.used === CHUNK) this.cut();
+    }
   }
 
   cut(): void {
@@ -128,7 +138,7 @@ async function* generateTar(
   if (opts.sourceDateEpoch !== undefined) st.epoch = opts.sourceDateEpoch;
   const batch = new Batch();
   yield* walkDir(st, batch, '');
-  batch.put(Buffer.alloc(BLOCK * 2));
+  batch.zeros(BLOCK * 2);
   batch.cut();
   while (batch.ready.length > 0) yield batch.ready.shift()!;
 }
