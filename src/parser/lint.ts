@@ -76,53 +76,55 @@ function nodeWarnings(n: AstNode, ins: Instruction): Warning[] {
     case 'ARG':
       for (const a of ins.args) out.push(...secretCheck('ARG', a.name, r));
       break;
-    case 'FROM': {
-      const asWord = n.args[1];
-      if (asWord !== undefined && selfConsistent(asWord) && selfConsistent(n.keywordAsWritten)) {
-        const fromUpper = n.keywordAsWritten === n.keywordAsWritten.toUpperCase();
-        const asUpper = asWord === asWord.toUpperCase();
-        if (fromUpper !== asUpper)
-          out.push(
-            warning(
-              'FromAsCasing',
-              `'${asWord}' and '${n.keywordAsWritten}' keywords' casing do not match`,
-              r,
-            ),
-          );
-      }
-      const written = n.args[2];
-      if (written !== undefined && written !== written.toLowerCase()) {
-        out.push(warning('StageNameCasing', `Stage name '${written}' should be lowercase`, r));
-      }
-      if (ins.stageName === 'scratch' || ins.stageName === 'context') {
-        out.push(
-          warning(
-            'ReservedStageName',
-            `'${ins.stageName}' is reserved and should not be used as a stage name`,
-            r,
-          ),
-        );
-      }
-      if (ins.platform !== undefined) {
-        if (ins.platform === '$TARGETPLATFORM' || ins.platform === `\${TARGETPLATFORM}`) {
-          out.push(
-            warning(
-              'RedundantTargetPlatform',
-              `Setting platform to predefined ${ins.platform} in FROM is redundant as this is the default behavior`,
-              r,
-            ),
-          );
-        } else if (!ins.platform.includes('$')) {
-          out.push(
-            warning(
-              'FromPlatformFlagConstDisallowed',
-              `FROM --platform flag should not use constant value "${ins.platform}"`,
-              r,
-            ),
-          );
-        }
-      }
+    case 'FROM':
+      out.push(...fromWarnings(n, ins));
       break;
+  }
+  return out;
+}
+
+function fromWarnings(n: AstNode, ins: Extract<Instruction, { kind: 'FROM' }>): Warning[] {
+  const out: Warning[] = [];
+  const r = n.range;
+  const asWord = n.args[1];
+  if (asWord !== undefined && selfConsistent(asWord) && selfConsistent(n.keywordAsWritten)) {
+    const fromUpper = n.keywordAsWritten === n.keywordAsWritten.toUpperCase();
+    const asUpper = asWord === asWord.toUpperCase();
+    if (fromUpper !== asUpper)
+      out.push(
+        warning('FromAsCasing', `'${asWord}' and '${n.keywordAsWritten}' keywords' casing do not match`, r),
+      );
+  }
+  const written = n.args[2];
+  if (written !== undefined && written !== written.toLowerCase()) {
+    out.push(warning('StageNameCasing', `Stage name '${written}' should be lowercase`, r));
+  }
+  if (ins.stageName === 'scratch' || ins.stageName === 'context') {
+    out.push(
+      warning(
+        'ReservedStageName',
+        `'${ins.stageName}' is reserved and should not be used as a stage name`,
+        r,
+      ),
+    );
+  }
+  if (ins.platform !== undefined) {
+    if (ins.platform === '$TARGETPLATFORM' || ins.platform === `\${TARGETPLATFORM}`) {
+      out.push(
+        warning(
+          'RedundantTargetPlatform',
+          `Setting platform to predefined ${ins.platform} in FROM is redundant as this is the default behavior`,
+          r,
+        ),
+      );
+    } else if (!ins.platform.includes('$')) {
+      out.push(
+        warning(
+          'FromPlatformFlagConstDisallowed',
+          `FROM --platform flag should not use constant value "${ins.platform}"`,
+          r,
+        ),
+      );
     }
   }
   return out;

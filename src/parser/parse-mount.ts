@@ -62,118 +62,147 @@ export interface ParseMountOptions extends LexOptions {
  * target /run/secrets/<id> (unless `env=`); ssh id `default`.
  */
 export function parseMount(spec: string, lookup?: EnvLookup, opts: ParseMountOptions = {}): RunMount {
-  const range = opts.range ?? NO_RANGE;
-  const fail = (msg: string): never => {
-    throw new DockerfileSyntaxError(msg, range);
-  };
-  let fields: string[];
+  const b = new MountBuilder(spec, opts.range ?? NO_RANGE, lookup === undefined);
+  let fields: string[] = [];
   try {
     fields = csvFields(spec);
   } catch (e) {
-    return fail(`failed to parse mount ${JSON.stringify(spec)}: ${(e as Error).message}`);
+    b.fail(`failed to parse mount ${JSON.stringify(spec)}: ${(e as Error).message}`);
   }
-  const m: RunMount = { type: 'bind', readOnly: true, required: false, original: spec };
-  let roAuto = true;
-  const num = (key: string, value: string, radix: 8 | 10): number | undefined => {
-    if (lookup === undefined && value.includes('$')) return undefined;
-    const re = radix === 8 ? /^[0-7]+$/ : /^\d+$/;
-    const n = Number.parseInt(value, radix);
-    if (!re.test(value) || n > 0xffffffff) fail(`invalid value for ${key}: ${JSON.stringify(value)}`);
-    return n;
-  };
   for (const field of fields) {
     const eq = field.indexOf('=');
-    const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
     if (eq < 0) {
-      if (key === 'readonly' || key === 'ro') m.readOnly = true;
-      else if (key === 'readwrite' || key === 'rw') m.readOnly = false;
-      else if (key === 'required') {
-        if (m.type !== 'secret' && m.type !== 'ssh')
-          fail(`unexpected key '${key}' for mount type '${m.type}'`);
-        m.required = true;
-        continue;
-      } else fail(`invalid field '${field}' must be a key=value pair`);
-      roAuto = false;
+      b.bare(field.toLowerCase(), field);
       continue;
     }
     let value = field.slice(eq + 1);
-    if (lookup) value = expandWord(value, lookup, { ...opts, range });
-    const raw = lookup === undefined && value.includes('$');
+    if (lookup) value = expandWord(value, lookup, { ...opts, range: opts.range ?? NO_RANGE });
+    b.set(field.slice(0, eq).toLowerCase(), value, field);
+  }
+  return finishMount(b.m, b.roAuto, (msg) => b.fail(msg));
+}
+
+/** Applies one field at a time, in order (BuildKit checks some keys against the type seen so far). */
+class MountBuilder {
+  readonly m: RunMount;
+  roAuto = true;
+
+  constructor(
+    spec: string,
+    private readonly range: SourceRange,
+    /** No lookup: values with `$` stay raw and are not validated (the solver re-parses them). */
+    private readonly deferred: boolean,
+  ) {
+    this.m = { type: 'bind', readOnly: true, required: false, original: spec };
+  }
+
+  fail(msg: string): never {
+    throw new DockerfileSyntaxError(msg, this.range);
+  }
+
+  private onlyFor(key: string, ...types: MountType[]): void {
+    if (!types.includes(this.m.type)) this.fail(`unexpected key '${key}' for mount type '${this.m.type}'`);
+  }
+
+  /** A key without `=`: ro/rw/required. */
+  bare(key: string, field: string): void {
+    if (key === 'readonly' || key === 'ro') this.m.readOnly = true;
+    else if (key === 'readwrite' || key === 'rw') this.m.readOnly = false;
+    else if (key === 'required') {
+      this.onlyFor(key, 'secret', 'ssh');
+      this.m.required = true;
+      return;
+    } else this.fail(`invalid field '${field}' must be a key=value pair`);
+    this.roAuto = false;
+  }
+
+  set(key: string, value: string, field: string): void {
+    const raw = this.deferred && value.includes('$');
+    const m = this.m;
     switch (key) {
       case 'type':
         if (!raw && !TYPES.has(value.toLowerCase() as MountType))
-          fail(`unsupported mount type ${JSON.stringify(value)}`);
+          this.fail(`unsupported mount type ${JSON.stringify(value)}`);
         m.type = value.toLowerCase() as MountType;
-        break;
+        return;
       case 'from':
         m.from = value;
-        break;
+        return;
       case 'source':
       case 'src':
         m.source = value;
-        break;
+        return;
       case 'target':
       case 'dst':
       case 'destination':
         m.target = value;
-        break;
+        return;
+      case 'id':
+        m.id = value;
+        return;
+      case 'env':
+        this.onlyFor(key, 'secret');
+        m.env = value;
+        return;
+      default:
+        this.setTyped(key, value, raw, field);
+    }
+  }
+
+  /** Keys whose value is a boolean, a number or an enum. */
+  private setTyped(key: string, value: string, raw: boolean, field: string): void {
+    const m = this.m;
+    switch (key) {
       case 'readonly':
       case 'ro':
       case 'readwrite':
       case 'rw': {
         const b = raw ? true : parseGoBool(value);
-        if (b === undefined) fail(`invalid value for ${key}: ${value}`);
-        m.readOnly = key === 'readonly' || key === 'ro' ? b! : !b;
-        roAuto = false;
-        break;
+        if (b === undefined) this.fail(`invalid value for ${key}: ${value}`);
+        m.readOnly = key === 'readonly' || key === 'ro' ? b : !b;
+        this.roAuto = false;
+        return;
       }
       case 'required': {
-        if (m.type !== 'secret' && m.type !== 'ssh')
-          fail(`unexpected key '${key}' for mount type '${m.type}'`);
+        this.onlyFor(key, 'secret', 'ssh');
         const b = raw ? false : parseGoBool(value);
-        if (b === undefined) fail(`invalid value for ${key}: ${value}`);
-        m.required = b!;
-        break;
+        if (b === undefined) this.fail(`invalid value for ${key}: ${value}`);
+        m.required = b;
+        return;
       }
       case 'sharing': {
         const s = value.toLowerCase();
         if (!raw && s !== 'shared' && s !== 'private' && s !== 'locked')
-          fail(`unrecognized sharing parameter ${JSON.stringify(value)}`);
+          this.fail(`unrecognized sharing parameter ${JSON.stringify(value)}`);
         m.sharing = s as CacheSharing;
-        break;
+        return;
       }
-      case 'id':
-        m.id = value;
-        break;
       case 'uid':
-      case 'gid': {
-        const n = num(key, value, 10);
-        if (n !== undefined) m[key] = n;
-        break;
-      }
+      case 'gid':
       case 'mode': {
-        const n = num(key, value, 8);
-        if (n !== undefined) m.mode = n;
-        break;
+        const n = raw ? undefined : this.num(key, value, key === 'mode' ? 8 : 10);
+        if (n !== undefined) m[key] = n;
+        return;
       }
       case 'size': {
-        if (m.type !== 'tmpfs') fail(`unexpected key '${key}' for mount type '${m.type}'`);
-        if (!raw) {
-          const n = ramInBytes(value);
-          if (n === undefined) fail(`invalid value for size: ${JSON.stringify(value)}`);
-          m.size = n;
-        }
-        break;
+        this.onlyFor(key, 'tmpfs');
+        if (raw) return;
+        const n = ramInBytes(value);
+        if (n === undefined) this.fail(`invalid value for size: ${JSON.stringify(value)}`);
+        m.size = n;
+        return;
       }
-      case 'env':
-        if (m.type !== 'secret') fail(`unexpected key '${key}' for mount type '${m.type}'`);
-        m.env = value;
-        break;
       default:
-        fail(`unexpected key '${key}' in '${field}'`);
+        this.fail(`unexpected key '${key}' in '${field}'`);
     }
   }
-  return finishMount(m, roAuto, fail);
+
+  private num(key: string, value: string, radix: 8 | 10): number {
+    const re = radix === 8 ? /^[0-7]+$/ : /^\d+$/;
+    const n = Number.parseInt(value, radix);
+    if (!re.test(value) || n > 0xffffffff) this.fail(`invalid value for ${key}: ${JSON.stringify(value)}`);
+    return n;
+  }
 }
 
 function finishMount(m: RunMount, roAuto: boolean, fail: (msg: string) => never): RunMount {
