@@ -68,7 +68,14 @@ export class RegistryClient {
 
   constructor(options: RegistryOptions = {}) {
     this.options = {
-      insecureRegistries: options.insecureRegistries ?? [],
+      // TSBUILD_INSECURE_REGISTRIES=host:port,host2 reaches the same setting from any command or the library.
+      insecureRegistries: [
+        ...(options.insecureRegistries ?? []),
+        ...(process.env.TSBUILD_INSECURE_REGISTRIES ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ],
       concurrency: options.concurrency ?? 4,
       chunkThreshold: options.chunkThreshold ?? 16 * 1024 * 1024,
       chunkSize: options.chunkSize ?? 16 * 1024 * 1024,

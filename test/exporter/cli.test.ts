@@ -62,6 +62,9 @@ describe('image commands: pull, images, tag, inspect, save, push, rm, login, log
     const ls = await run(env, ['images']);
     expect(ls.stdout).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE/);
     expect(ls.stdout).toMatch(new RegExp(`bb\\s+local\\s+${img.configDigest.slice(7, 19)}`));
+    const only = await run(env, ['images', 'bb']);
+    expect(only.stdout.trim().split('\n')).toHaveLength(2);
+    expect(only.stdout).not.toContain('library/busybox');
     const ins = JSON.parse((await run(env, ['inspect', 'bb:local'])).stdout);
     expect(ins.Digest).toBe(img.manifestDigest);
     expect(ins.Config.rootfs.diff_ids).toEqual([img.diffId]);

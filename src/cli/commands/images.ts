@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { listImages } from '../../exporter/index.js';
 import { familiarReference, parseReference } from '../../oci/index.js';
 import { openStore } from '../../store/index.js';
@@ -34,6 +34,9 @@ function ago(iso: string | undefined): string {
 
 export default class Images extends BaseCommand {
   static override description = 'List images in the local store';
+  static override args = {
+    repository: Args.string({ description: 'only this repository (NAME or NAME:TAG)' }),
+  };
   static override flags = {
     quiet: Flags.boolean({ char: 'q', description: 'only image ids', default: false }),
     json: Flags.boolean({ description: 'JSON lines, one image each', default: false }),
@@ -41,9 +44,14 @@ export default class Images extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Images);
+    const { args, flags } = await this.parse(Images);
     const store = await openStore(this.rootDir(flags.root));
-    const list = await listImages(store);
+    let list = await listImages(store);
+    if (args.repository) {
+      const want = parseReference(args.repository, { defaultTag: false });
+      const name = `${want.registry}/${want.repository}`;
+      list = list.filter((i) => i.name === name && (want.tag === undefined || i.tag === want.tag));
+    }
     if (flags.json) {
       for (const i of list) process.stdout.write(`${JSON.stringify(i)}\n`);
       return;
