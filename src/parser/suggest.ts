@@ -22,6 +22,8 @@ export function suggest(value: string, options: string[], caseSensitive = true):
   let best: string | undefined;
   let score = v.length >= 4 ? 3 : 2;
   for (const o of options) {
+    // Only the case differs (`--FROM`, `Copyy` aside): that is the one the user meant.
+    if (o !== value && o.toLowerCase() === value.toLowerCase()) return o;
     const d = levenshtein(v, caseSensitive ? o : o.toLowerCase());
     if (d < score) {
       score = d;
