@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { StoreError } from '../errors.js';
 
 /**
  * What Node cannot do itself: mknod (whiteouts are char 0/0 device nodes) and extended attributes.
@@ -121,7 +122,20 @@ function runWithInput(
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
     });
-    child.on('error', reject);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') return reject(e);
+      const pkg = cmd === 'bash' ? 'bash' : 'attr';
+      reject(
+        new StoreError(
+          'MISSING_TOOL',
+          `\`${cmd}\` is not installed (needed for layer xattrs and device nodes)`,
+          {
+            hint: `apt-get install -y ${pkg}`,
+            cause: e,
+          },
+        ),
+      );
+    });
     child.on('close', (code) => {
       // getfattr exits 1 when some file has no xattrs support: its stdout is still complete.
       if (code === 0 || (tolerant && out.length >= 0 && !err.includes('No such file or directory'))) {
