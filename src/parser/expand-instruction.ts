@@ -54,6 +54,12 @@ export function expandInstruction(
     for (const n of r.unmatched) unmatched.add(n);
     return expandWords(w, lookup, lex);
   });
+  if ((value.kind === 'COPY' || value.kind === 'ADD') && !opts.skipUnsetEnv) {
+    // Heredoc files with an unquoted delimiter expand like a shell heredoc: quotes stay as written.
+    value.heredocs = value.heredocs.map((h) =>
+      h.expand ? { ...h, content: expandContent(h.content, lookup, lex, unmatched) } : h,
+    );
+  }
   if (value.kind === 'RUN' && ins.kind === 'RUN' && !opts.skipUnsetEnv) {
     value.mounts = ins.mounts.map((m) => parseMount(m.original, lookup, { ...lex, range: ins.range }));
   }
@@ -66,6 +72,12 @@ export function expandInstruction(
     );
   });
   return { value, unmatched, warnings };
+}
+
+function expandContent(content: string, lookup: EnvLookup, lex: LexOptions, unmatched: Set<string>): string {
+  const r = processWordWithMatches(content, lookup, { ...lex, escapeToken: '\\', skipProcessQuotes: true });
+  for (const n of r.unmatched) unmatched.add(n);
+  return r.result;
 }
 
 type Word = (w: string) => string;

@@ -80,6 +80,14 @@ describe('expandInstruction', () => {
     expect(r.warnings[0]!.code).toBe('UndefinedVar');
   });
 
+  it('expands COPY heredoc files unless the delimiter is quoted, keeping quotes', () => {
+    const [a, b] = instructions("COPY <<EOF /a\necho \"$V\" '$U' \\$DIR\nEOF\nCOPY <<'EOF' /b\n$V\nEOF");
+    const ea = expandInstruction(a!, env).value;
+    const eb = expandInstruction(b!, env).value;
+    expect(ea.kind === 'COPY' && ea.heredocs[0]!.content).toBe('echo "1.2" \'app\' $DIR\n');
+    expect(eb.kind === 'COPY' && eb.heredocs[0]!.content).toBe('$V\n');
+  });
+
   it('honours the backtick escape', () => {
     const [wd] = toStages('# escape=`\nFROM x\nWORKDIR C:\\a`$V\\$V\n').value.stages[0]!.instructions;
     expect(expandInstruction(wd!, env, { escapeToken: '`' }).value).toMatchObject({ path: 'C:\\a$V\\1.2' });
