@@ -199,7 +199,7 @@ function sshMount(spec: RunMountSpec, target: string | undefined, index: number,
   const id = spec.id || 'default';
   const sock = ctx.ssh?.[id] ?? (id === 'default' ? (ctx.env ?? process.env).SSH_AUTH_SOCK : undefined);
   if (!sock) {
-    if (spec.required === false) return undefined;
+    if (!spec.required) return undefined;
     throw new RunnerError('RUNNER_SSH_MISSING', `no SSH agent socket for id ${id}`, {
       hint: 'pass --ssh default (with SSH_AUTH_SOCK set) or --ssh id=/path/to/socket',
     });

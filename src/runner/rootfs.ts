@@ -38,7 +38,9 @@ export function planRootfs(rootfs: RootfsSource, bundle: string): RootfsPlan {
       if (o.startsWith('workdir=') && work) return `workdir=${work.upper}`;
       return o;
     });
-    if (options.join(',').length < MOUNT_DATA_LIMIT) {
+    // Absolute paths must fit the page and must not contain overlay's separators (`,` and `:`).
+    const paths = [dirs.upper, ...dirs.lowers, work?.upper ?? ''];
+    if (options.join(',').length < MOUNT_DATA_LIMIT && !paths.some((p) => /[,:]/.test(p))) {
       return {
         kind: 'runtime',
         dir,

@@ -98,4 +98,30 @@ describe('the upper dir is exactly the step’s diff', () => {
     expect(r.stdout).toBe('755 0\n');
     expect(listTree(r.upper)).toEqual(['made', 'made/here']);
   });
+
+  it('a chain too long for absolute overlay options is mounted on the host (relative, cwd) and unmounted', async () => {
+    const base = join(fx.dir, 'chain');
+    mkdirSync(join(base, 'layers'), { recursive: true });
+    execFileSync('cp', ['-a', fx.lower, join(base, 'layers/bb')]);
+    const names: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      mkdirSync(join(base, 'layers', `${i}`));
+      writeFileSync(join(base, 'layers', `${i}`, `f${i}`), `${i}`);
+      names.unshift(`layers/${i}`);
+    }
+    for (const d of ['up', 'wk']) mkdirSync(join(base, d));
+    const options = [`lowerdir=${[...names, 'layers/bb'].join(':')}`, 'upperdir=up', 'workdir=wk'];
+    expect(options.join(',').replaceAll('layers/', `${base}/layers/`).length).toBeGreaterThan(4096);
+    const out: Buffer[] = [];
+    const r = await runContainer({
+      root: fx.root,
+      rootfs: { mounts: [{ type: 'overlay', source: 'overlay', options, cwd: base }] },
+      process: { args: ['/bin/sh', '-c', 'cat /f0 /f149; echo new > /new'] },
+      onStdout: (c) => out.push(c),
+    });
+    expect(r.exitCode).toBe(0);
+    expect(Buffer.concat(out).toString()).toBe('0149');
+    expect(listTree(join(base, 'up'))).toEqual(['new']);
+    expect(mountsMentioning(base)).toEqual([]);
+  });
 });
