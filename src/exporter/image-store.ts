@@ -70,7 +70,23 @@ export function tagName(name: string): string {
 }
 
 export async function tagImage(store: Store, name: string, target: Descriptor): Promise<string> {
-  const key = tagName(name);
+  return putRecord(store, tagName(name), target);
+}
+
+/**
+ * Records a pulled image under its reference: `name:tag`, or `name@sha256:…` for a digest pull
+ * (listed with TAG <none>, like Docker), so the store keeps its content until `rm`.
+ */
+export async function recordImage(store: Store, ref: string, target: Descriptor): Promise<string> {
+  const r = parseReference(ref, { defaultTag: false });
+  const key =
+    r.tag !== undefined
+      ? formatReference({ registry: r.registry, repository: r.repository, tag: r.tag })
+      : formatReference(r);
+  return putRecord(store, key, target);
+}
+
+async function putRecord(store: Store, key: string, target: Descriptor): Promise<string> {
   const now = Date.now();
   const old = await store.meta.tags.get(key);
   const rec: TagRecord = {
@@ -144,7 +160,12 @@ export async function removeImage(store: Store, query: string): Promise<string[]
   const { tags } = await findImage(store, query);
   const q = query.trim();
   let remove = tags;
-  if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(q) && !q.includes('@')) remove = [tagName(q)];
+  if (q.includes('@')) {
+    // `name@digest` removes that digest record only, never the image's named tags.
+    const key = formatReference(parseReference(q, { defaultTag: false }));
+    remove = (await store.meta.tags.get(key)) ? [key] : [];
+    if (remove.length === 0) throw notFound(query);
+  } else if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(q)) remove = [tagName(q)];
   for (const t of remove) await store.meta.tags.delete(t);
   return remove;
 }

@@ -6,6 +6,7 @@ export {
   findImage,
   listImages,
   loadImage,
+  recordImage,
   removeImage,
   tagImage,
 } from './image-store.js';

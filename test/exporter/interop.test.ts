@@ -3,7 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportImage, findImage, listImages, parseOutput, removeImage } from '../../src/exporter/index.js';
+import {
+  exportImage,
+  findImage,
+  listImages,
+  parseOutput,
+  recordImage,
+  removeImage,
+} from '../../src/exporter/index.js';
 import { type Descriptor, MediaType, parseReference } from '../../src/oci/index.js';
 import { type PullResult, pullImage, RegistryClient } from '../../src/registry/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -120,6 +127,19 @@ describe('exporters, checked by skopeo, umoci and podman', () => {
     expect((await findImage(store, 'registry.example.com/team/app:2')).descriptor.digest).toBe(
       img.manifestDigest,
     );
+  });
+
+  it('a digest pull is recorded as <none> and rm name@digest removes only that record', async () => {
+    const byDigest = `${reg.host}/library/busybox@${img.manifestDigest}`;
+    await recordImage(store, byDigest, desc);
+    await recordImage(store, `${reg.host}/library/busybox:1`, desc);
+    const rows = (await listImages(store)).filter((i) => i.name === `${reg.host}/library/busybox`);
+    expect(rows.map((r) => r.tag ?? '<none>').sort()).toEqual(['1', '<none>']);
+    expect(await removeImage(store, byDigest)).toEqual([byDigest]);
+    expect((await findImage(store, `${reg.host}/library/busybox:1`)).descriptor.digest).toBe(
+      img.manifestDigest,
+    );
+    await expect(removeImage(store, byDigest)).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
   });
 
   it('registry output pushes; skopeo copies it back and umoci unpacks it', async () => {

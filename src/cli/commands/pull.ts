@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { tagImage } from '../../exporter/index.js';
+import { recordImage } from '../../exporter/index.js';
 import { familiarReference, formatReference, parsePlatform, parseReference } from '../../oci/index.js';
 import { pullImage, RegistryClient, type TransferEvent } from '../../registry/index.js';
 import { openStore } from '../../store/index.js';
@@ -45,12 +45,7 @@ export default class Pull extends BaseCommand {
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
       onProgress,
     });
-    if (ref.tag)
-      await tagImage(
-        store,
-        formatReference({ registry: ref.registry, repository: ref.repository, tag: ref.tag }),
-        r.manifestDescriptor,
-      );
+    await recordImage(store, formatReference(ref), r.manifestDescriptor);
     if (!flags.quiet)
       process.stderr.write(
         `Digest: ${r.ref.digest}\nStatus: Downloaded image for ${familiarReference(ref)}\n`,
