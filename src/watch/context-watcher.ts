@@ -43,12 +43,7 @@ export class ContextWatcher {
       return [] as string[];
     });
     if (this.closed) return 0;
-    const ignore = createIgnore({
-      context: this.context,
-      excludes,
-      always: this.always,
-      outputs: this.o.outputs,
-    });
+    const ignore = this.ignoreRules(excludes);
     const tree = new TreeWatcher({
       ignored: (p, isDir) => ignore.ignoresEvent(p, isDir),
       onChange: (p) => this.onChange(p),
@@ -58,6 +53,17 @@ export class ContextWatcher {
     tree.addTree(this.context);
     for (const f of this.always) tree.addFiles(dirname(f), [basename(f)]);
     return tree.count;
+  }
+
+  /** A pattern the matcher refuses is the build's error to show; meanwhile nothing is excluded. */
+  private ignoreRules(excludes: string[]) {
+    const base = { context: this.context, always: this.always, outputs: this.o.outputs };
+    try {
+      return createIgnore({ ...base, excludes });
+    } catch (e) {
+      this.o.onError(e);
+      return createIgnore({ ...base, excludes: [] });
+    }
   }
 
   async close(): Promise<void> {

@@ -38,3 +38,27 @@ export function formatEvent(e: WatchEvent, appName = 'app'): EventLine | undefin
       return undefined;
   }
 }
+
+/** A watch event as one JSON line (`--progress json`): errors as `{ code, message, line }`. */
+export function eventJson(e: WatchEvent): string {
+  const err = (x: unknown) => {
+    const o = x as { code?: string; message?: string; range?: { start: { line: number } } };
+    return {
+      ...(o?.code ? { code: o.code } : {}),
+      message: o?.message ?? String(x),
+      ...(o?.range ? { line: o.range.start.line } : {}),
+    };
+  };
+  const at = new Date(e.at).toISOString();
+  switch (e.type) {
+    case 'build-done':
+      return JSON.stringify({ type: e.type, at, ...e.summary });
+    case 'build-failed':
+      return JSON.stringify({ type: e.type, at, n: e.n, changed: e.changed, error: err(e.error) });
+    case 'app-error':
+    case 'watcher-error':
+      return JSON.stringify({ type: e.type, at, error: err(e.error) });
+    default:
+      return JSON.stringify({ ...e, at });
+  }
+}

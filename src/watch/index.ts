@@ -1,7 +1,7 @@
 // Watch mode: watch the context (honouring .dockerignore), debounce, cancel the build in flight,
 // rebuild, then tag/push/output, `--exec`, and `--run` (restart the app container).
 
-export { type EventLine, formatEvent } from './format-event.js';
+export { type EventLine, eventJson, formatEvent } from './format-event.js';
 export { formatSummary } from './format-summary.js';
 export { createIgnore, type IgnoreOptions, type WatchIgnore } from './ignore.js';
 export { RebuildLoop, type RebuildLoopOptions } from './rebuild-loop.js';

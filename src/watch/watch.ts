@@ -99,10 +99,12 @@ export async function watch(o: WatchOptions): Promise<void> {
   });
   if (!existsSync(context)) throw new TsbuildError('CONTEXT_NOT_FOUND', `build context ${context} not found`);
   try {
-    loop.start();
+    // The watch first (one inotify watch per directory: milliseconds), so no edit made while the
+    // initial build runs is missed.
     const paths = await watcher.start();
     markReady();
     emit({ type: 'ready', context, paths, at: Date.now() });
+    loop.start();
     if (!stop.aborted) await new Promise((r) => stop.addEventListener('abort', r, { once: true }));
   } finally {
     markReady();

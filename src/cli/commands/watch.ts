@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import type { BuildOptions } from '../../build.js';
 import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
@@ -22,6 +23,9 @@ const keyValues = (list: string[] | undefined, what: string): Record<string, str
   }
   return out;
 };
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 export default class Watch extends BaseCommand {
   static override description =
@@ -99,6 +103,9 @@ export default class Watch extends BaseCommand {
     }),
   };
 
+  /** Loaded with the watch module in run(): start-up of other commands stays lazy. */
+  private dockerfilePath: typeof import('../../watch/index.js').dockerfilePath | undefined;
+
   async run(): Promise<void> {
     const raw = this.argv;
     const dash = raw.indexOf('--');
@@ -111,7 +118,13 @@ export default class Watch extends BaseCommand {
       });
     if (cmd.length > 0 && !flags.run) throw new TsbuildError('USAGE', 'a command after -- needs --run');
     const build = this.buildOptions(flags, args.context);
-    const { watch, formatEvent } = await import('../../watch/index.js');
+    if (build.file === '-') {
+      // Read once: the rebuilds reuse the text (a Dockerfile from stdin cannot be watched).
+      build.dockerfileText = readFileSync(0, 'utf8');
+      delete build.file;
+    }
+    const { watch, formatEvent, eventJson, dockerfilePath } = await import('../../watch/index.js');
+    this.dockerfilePath = dockerfilePath;
     const { createRenderer } = await import('../../progress/index.js');
     const progressMode = flags.progress as ProgressMode | undefined;
     const controller = new AbortController();
@@ -119,15 +132,19 @@ export default class Watch extends BaseCommand {
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
       signals++;
-      exitCode = sig === 'SIGINT' ? 130 : 143;
+      exitCode = 128 + (SIGNAL_NUMBERS[sig] ?? 15);
       // A second Ctrl-C does not wait: the runner's exit handler still kills and unmounts what runs.
       if (signals > 1) process.exit(exitCode);
       controller.abort();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
     const appName = flags.tag?.[0] ?? 'app';
     const onEvent = (e: WatchEvent) => {
+      // JSON lines on stdout for tools; the build's own progress events go to stderr.
+      if (progressMode === 'json') {
+        if (e.type !== 'change') process.stdout.write(`${eventJson(e)}\n`);
+        return;
+      }
       if (e.type === 'build-failed') return this.printError(e.error, build, e.n);
       if (e.type === 'app-error' || e.type === 'watcher-error') return this.printError(e.error, build);
       const line = formatEvent(e, appName);
@@ -147,8 +164,7 @@ export default class Watch extends BaseCommand {
         signal: controller.signal,
       });
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
     }
     // Not this.exit(): oclif would report its ExitError as a failure.
     if (exitCode !== 0) process.exitCode = exitCode;
@@ -185,11 +201,13 @@ export default class Watch extends BaseCommand {
 
   /** A failed build: the error with the Dockerfile lines around it, then watching goes on. */
   private printError(err: unknown, build: Omit<BuildOptions, 'signal' | 'progress'>, n?: number): void {
-    let source: string | undefined;
-    const file = build.file ?? 'Dockerfile';
-    if (err instanceof DockerfileSyntaxError) {
+    let source = build.dockerfileText;
+    const path =
+      build.dockerfileText === undefined ? this.dockerfilePath?.(build, resolve(build.context)) : undefined;
+    const file = build.file ?? (path ? basename(path) : 'Dockerfile');
+    if (err instanceof DockerfileSyntaxError && path) {
       try {
-        source = readFileSync(build.file ?? `${build.context}/Dockerfile`, 'utf8');
+        source = readFileSync(path, 'utf8');
       } catch {
         // the excerpt is a nicety; the message and line are in the error itself
       }
