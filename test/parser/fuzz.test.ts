@@ -81,7 +81,8 @@ function parseBounded(text: string): void {
     expect(start.column).toBeGreaterThanOrEqual(1);
     expect(end.line).toBeGreaterThanOrEqual(start.line);
   }
-  expect(performance.now() - t0).toBeLessThan(500);
+  // Far above the ~0.1 ms a parse takes: this catches hangs and blow-ups, not a busy machine.
+  expect(performance.now() - t0).toBeLessThan(2000);
 }
 
 const mutated = fc
