@@ -172,6 +172,6 @@ describe('hostile inputs stay fast', () => {
     expect(expandWord('${V//*a*a*a*a*a*a*b/}', lookup)).toBe(value);
     expect(expandWord('${V##*a*a*a*a*b}', lookup)).toBe(value);
     expect(expandWord('${V%%a*a*a*a*b}', lookup)).toBe(value);
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 });
