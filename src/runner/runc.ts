@@ -84,7 +84,12 @@ export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
       stopKiller ??= startKiller(o, () => child.kill('SIGKILL'));
     };
     child.stdout.on('data', (c: Buffer) => o.onStdout?.(c));
-    child.stderr.on('data', (c: Buffer) => o.onStderr?.(c));
+    let startFailure: StartFailure | undefined;
+    child.stderr.on('data', (c: Buffer) => {
+      const f = parseStartFailure(c);
+      if (f) startFailure = f;
+      o.onStderr?.(f ? Buffer.from(`${f.message}\n`) : c);
+    });
     if (o.signal?.aborted) onAbort();
     else o.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
@@ -95,10 +100,31 @@ export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
     child.on('close', (code, sig) => {
       o.signal?.removeEventListener('abort', onAbort);
       stopKiller?.();
-      const exitCode = code ?? 128 + (sig ? signalNumber(sig) : 0);
+      let exitCode = code ?? 128 + (sig ? signalNumber(sig) : 0);
+      // runc exits 1 when the process could not even start; a shell says 127/126 for that.
+      if (startFailure && exitCode === 1) exitCode = startFailure.exitCode;
       resolve({ exitCode, aborted });
     });
   });
+}
+
+interface StartFailure {
+  message: string;
+  exitCode: number;
+}
+
+const RUNC_ERROR = /^time="[^"]*" level=error msg="((?:[^"\\]|\\.)*)"\s*$/;
+
+/**
+ * runc's own error when the process cannot start (logrus format), made readable:
+ * `exec: "x": executable file not found in $PATH` → exit 127, permission denied → 126 (as a shell).
+ */
+export function parseStartFailure(chunk: Buffer): StartFailure | undefined {
+  const m = RUNC_ERROR.exec(chunk.toString('utf8'));
+  if (!m || !m[1]!.includes('unable to start container process')) return undefined;
+  const message = m[1]!.replace(/\\(.)/g, '$1');
+  const exitCode = /permission denied/.test(message) ? 126 : /not found|no such file/.test(message) ? 127 : 1;
+  return { message, exitCode };
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };

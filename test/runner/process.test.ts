@@ -75,8 +75,14 @@ describe('the process: user, workdir, env, exit codes, output', () => {
       expect(r.exitCode).toBe(code);
       expect(r.oomKilled).toBe(false);
     }
-    const missing = await sh(fx, '', { process: { args: ['/nonexistent'] } });
-    expect(missing.exitCode).not.toBe(0);
+    // a process that cannot start: the shell's codes, and runc's error made readable
+    const missing = await sh(fx, '', { process: { args: ['nonexistent-cmd'] } });
+    expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toBe(
+      'runc run failed: unable to start container process: exec: "nonexistent-cmd": executable file not found in $PATH\n',
+    );
+    const noexec = await sh(fx, '', { process: { args: ['/etc/passwd'] } });
+    expect(noexec.exitCode).toBe(126);
   });
 
   it('stdout and stderr arrive complete and each in order; the tail keeps the last lines', async () => {
