@@ -24,6 +24,9 @@ export class HostAuth {
     private readonly lookup: () => Promise<Credentials | undefined>,
     private readonly timeoutMs: number,
     private readonly userAgent: string,
+    /** The registry is spoken to over HTTPS. */
+    private readonly secure = false,
+    private readonly isInsecure: (host: string) => boolean = () => true,
   ) {}
 
   credentials(): Promise<Credentials | undefined> {
@@ -91,6 +94,22 @@ export class HostAuth {
       throw new TsbuildError('UNSUPPORTED_AUTH', `registry ${this.host} sent an invalid token realm`, {
         cause,
       });
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new TsbuildError(
+        'UNSUPPORTED_AUTH',
+        `registry ${this.host} sent a token realm that is not http(s)`,
+      );
+    }
+    if (url.protocol === 'http:' && this.secure && !this.isInsecure(url.host)) {
+      // A TLS registry must not make us send credentials in the clear to its token server.
+      throw new TsbuildError(
+        'UNSUPPORTED_AUTH',
+        `registry ${this.host} asks for a token over plain HTTP (${url.origin})`,
+        {
+          hint: 'refusing to send credentials unencrypted; add the token server to --insecure-registry if this is intended',
+        },
+      );
     }
     if (ch.params.service) url.searchParams.set('service', ch.params.service);
     for (const s of scopes) url.searchParams.append('scope', s);

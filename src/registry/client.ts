@@ -99,6 +99,8 @@ export class RegistryClient {
         () => getCredentials(registry, this.options.dockerConfigDir),
         this.options.timeoutMs,
         this.options.userAgent,
+        this.endpoint(registry).protocol === 'https:',
+        (h) => isInsecureHost(h, this.options.insecureRegistries),
       );
       this.auths.set(registry, a);
     }

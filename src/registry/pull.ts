@@ -143,6 +143,10 @@ export async function pullImage(
   }
   if (m.parsed.kind !== 'manifest') throw new TsbuildError('INVALID_MANIFEST', 'expected an image manifest');
   const manifest: ImageManifest = m.parsed.manifest;
+  if (manifest.config.size > MAX_MANIFEST) {
+    // Checked before downloading: a hostile manifest must not make us fetch gigabytes of "config".
+    throw new TsbuildError('INVALID_MANIFEST', `image config of ${manifest.config.size} bytes is too large`);
+  }
   await pullBlob(client, store, ref, manifest.config, signal, onProgress);
   const configBytes = await readAll(await store.content.read(manifest.config.digest), MAX_MANIFEST);
   const config = parseImageConfig(configBytes);
