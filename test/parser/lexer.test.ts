@@ -2,7 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { DockerfileSyntaxError } from '../../src/errors.js';
 import { expandWord, expandWords, lookupFrom, processWordWithMatches } from '../../src/parser/index.js';
-import { BACKTICK_CASES, LEXER_ENV, OPTION_CASES, WORD_CASES, WORDS_CASES } from './lexer-cases.js';
+import {
+  BACKTICK_CASES,
+  ENVVAR_CASES,
+  ENVVAR_ENV,
+  LEXER_ENV,
+  OPTION_CASES,
+  WORD_CASES,
+  WORDS_CASES,
+  WORDSTEST_CASES,
+  WORDSTEST_ENV,
+} from './lexer-cases.js';
 
 const lookup = lookupFrom(LEXER_ENV);
 
@@ -38,6 +48,18 @@ describe('shell lexer: backtick escape', () => {
 describe('shell lexer: options', () => {
   it.each(OPTION_CASES)('%j %j', (input, opts, expected) =>
     check(() => expandWord(input, lookup, opts), expected),
+  );
+});
+
+describe('shell lexer: BuildKit envVarTest semantics', () => {
+  it.each(ENVVAR_CASES)('%j', (input, expected) =>
+    check(() => expandWord(input, lookupFrom(ENVVAR_ENV)), expected),
+  );
+});
+
+describe('shell lexer: BuildKit wordsTest semantics', () => {
+  it.each(WORDSTEST_CASES)('%j', (input, expected) =>
+    check(() => expandWords(input, lookupFrom(WORDSTEST_ENV)), expected),
   );
 });
 
