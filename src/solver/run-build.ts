@@ -166,6 +166,10 @@ async function readDockerfile(o: BuildOptions, contextDir: string): Promise<{ te
 }
 
 function outputSpecs(o: BuildOptions): OutputSpec[] {
+  // No --output: the local image store, with uncompressed layers, as the Docker engine keeps them
+  // (BuildKit's default `docker` exporter). Compression happens when the image leaves the machine
+  // (push, oci/docker archives), so a local rebuild never pays for gzip.
+  if ((o.outputs ?? []).length === 0 && !o.push) return parseOutputs(['type=image,compression=uncompressed']);
   const specs = parseOutputs(o.outputs ?? []);
   if (o.push) {
     if (specs.length === 0) specs.push(...parseOutputs(['type=image,push=true']));

@@ -54,12 +54,24 @@ export function copyInto(
     ensureDir(destRoot, dest, opts);
     const list = children ?? walkRel(srcHost, opts.excludes);
     const dirs: [string, Stats][] = [];
+    // Directories this copy created: nothing can exist below them yet, so no lstat is needed
+    // (20,000-file contexts: the syscalls per entry are the cost).
+    const fresh = new Set<string>();
+    const seen = new Set<string>(['']);
     for (const rel of list) {
       const s = lstatSync(join(srcHost, rel));
+      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
       // A re-included path (`!`) under an excluded dir: its parents were not copied.
-      if (rel.includes('/')) mkdirSync(dirname(join(destHost, rel)), { recursive: true, mode: 0o755 });
-      copyEntry(join(srcHost, rel), s, join(destHost, rel), opts);
-      if (s.isDirectory()) dirs.push([join(destHost, rel), s]);
+      if (!seen.has(parent)) {
+        mkdirSync(dirname(join(destHost, rel)), { recursive: true, mode: 0o755 });
+        seen.add(parent);
+      }
+      const created = copyEntry(join(srcHost, rel), s, join(destHost, rel), opts, fresh.has(parent));
+      if (s.isDirectory()) {
+        seen.add(rel);
+        if (created) fresh.add(rel);
+        dirs.push([join(destHost, rel), s]);
+      }
     }
     // Directory times last: creating children changed them.
     for (const [d, s] of dirs.reverse()) utimesSync(d, s.atime, s.mtime);
@@ -121,13 +133,18 @@ export function walkRel(dir: string, excludes?: PatternMatcher): string[] {
   return out;
 }
 
-/** One entry: dirs are created (or kept), files and links replace what is there. */
-function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions): void {
+/**
+ * One entry: dirs are created (or kept), files and links replace what is there. `inFreshDir`: the
+ * parent was created by this copy, so `dest` cannot exist. Returns true when a directory was created.
+ */
+function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions, inFreshDir = false): boolean {
   let existing: Stats | undefined;
-  try {
-    existing = lstatSync(dest);
-  } catch {
-    existing = undefined;
+  if (!inFreshDir) {
+    try {
+      existing = lstatSync(dest);
+    } catch {
+      existing = undefined;
+    }
   }
   if (existing && !(existing.isDirectory() && st.isDirectory()))
     rmSync(dest, { recursive: true, force: true });
@@ -139,9 +156,10 @@ function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions): voi
     copyFileSync(src, dest);
   } else {
     // FIFOs, sockets, devices: BuildKit copies them; here they are skipped rather than half-made.
-    return;
+    return false;
   }
   const owner = opts.owner ?? (opts.preserveOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
+  // chown before chmod: chown clears setuid/setgid bits.
   lchownSync(dest, owner.uid, owner.gid);
   if (!st.isSymbolicLink()) {
     const perm = opts.chmod ? applyChmod(opts.chmod, st.mode, st.isDirectory()) : st.mode & 0o7777;
@@ -150,6 +168,7 @@ function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions): voi
   } else {
     lutimesSync(dest, st.atime, st.mtime);
   }
+  return st.isDirectory() && !existing?.isDirectory();
 }
 
 export function parentOf(p: string): string {
