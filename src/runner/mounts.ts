@@ -125,6 +125,22 @@ async function createCacheDir(dir: string, spec: RunMountSpec, ctx: RunMountCont
   }
 }
 
+/** BuildKit's limit: secrets are small, so they may be held in memory (an env= needs the value). */
+const MAX_SECRET_BYTES = 500 * 1024;
+
+function readSecretFile(id: string, path: string): Buffer {
+  const st = statSync(path);
+  if (!st.isFile())
+    throw new RunnerError('RUNNER_SECRET_INVALID', `secret ${id}: ${path} is not a regular file`);
+  if (st.size > MAX_SECRET_BYTES) {
+    throw new RunnerError(
+      'RUNNER_SECRET_INVALID',
+      `secret ${id} is too big: ${st.size} bytes, the limit is 500 KiB`,
+    );
+  }
+  return readFileSync(path);
+}
+
 function secretMount(
   spec: RunMountSpec,
   target: string | undefined,
@@ -134,7 +150,7 @@ function secretMount(
   const id = spec.id || (spec.target ? basename(spec.target) : '');
   const src = ctx.secrets?.[id];
   let value: Buffer | undefined;
-  if (src?.src !== undefined) value = readFileSync(src.src);
+  if (src?.src !== undefined) value = readSecretFile(id, src.src);
   else if (src?.env !== undefined && (ctx.env ?? process.env)[src.env] !== undefined) {
     value = Buffer.from((ctx.env ?? process.env)[src.env]!);
   }

@@ -130,6 +130,19 @@ describe('RUN --mount=type=secret', () => {
     expect(listTree(r.upper)).toEqual([]);
   });
 
+  it('a secret source that is not a small regular file is refused', async () => {
+    const big = join(fx.dir, 'big-secret');
+    writeFileSync(big, Buffer.alloc(600 * 1024));
+    for (const src of [big, fx.dir]) {
+      await expect(
+        resolveRunMounts([{ type: 'secret', id: 's', readOnly: true, required: true }], {
+          root: fx.root,
+          secrets: { s: { src } },
+        }),
+      ).rejects.toMatchObject({ code: 'RUNNER_SECRET_INVALID' });
+    }
+  });
+
   it('a missing required secret is an error; an optional one is skipped', async () => {
     await expect(
       resolveRunMounts([{ type: 'secret', id: 'nope', readOnly: true, required: true }], { root: fx.root }),
@@ -180,6 +193,22 @@ describe('RUN --mount=type=bind', () => {
       }),
     ).rejects.toMatchObject({ code: 'RUNNER_MOUNT_SOURCE' });
     expect(mountsMentioning(fx.dir)).toEqual([]);
+  });
+});
+
+describe('RUN --mount=type=bind,from=<stage>', () => {
+  it('binds a path of the stage’s root, read-only, resolved inside it', async () => {
+    const stage = join(fx.dir, 'stage-root');
+    mkdirSync(join(stage, 'out'), { recursive: true });
+    writeFileSync(join(stage, 'out/app'), 'built');
+    symlinkSync('/out', join(stage, 'link'));
+    const r = await withMounts(
+      [{ type: 'bind', from: 'builder', source: '/link/app', target: '/app', readOnly: true }],
+      'cat /app; echo x >> /app 2>/dev/null || echo RO',
+      { resolveFrom: (f: string) => (f === 'builder' ? stage : '/nonexistent') },
+    );
+    expect(r.stdout).toBe('builtRO\n');
+    expect(listTree(r.upper)).toEqual([]);
   });
 });
 
