@@ -38,7 +38,7 @@ export async function readLock(
  * holds it. A lock left by a dead process (kill -9) is taken over.
  */
 export async function acquireIngestLock(dir: string, ref: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const path = join(dir, 'lock');
   const body = JSON.stringify({ pid: process.pid, ref, startedAt: Date.now() } satisfies LockInfo);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -57,7 +57,7 @@ export async function acquireIngestLock(dir: string, ref: string): Promise<void>
       const code = (e as NodeJS.ErrnoException).code;
       // ENOENT: a cleaner removed the (lock-less) dir between our mkdir and this create.
       if (code === 'ENOENT') {
-        await fsp.mkdir(dir, { recursive: true });
+        await ensureDir(dir);
         continue;
       }
       if (code !== 'EEXIST') throw e;
@@ -71,7 +71,7 @@ export async function acquireIngestLock(dir: string, ref: string): Promise<void>
     }
     // Stale: its owner died. Remove and retry (mkdir again: a racing cleaner may have removed the dir).
     await fsp.rm(path, { force: true });
-    await fsp.mkdir(dir, { recursive: true });
+    await ensureDir(dir);
   }
   throw new StoreError('INGEST_LOCKED', `could not lock ingest ${JSON.stringify(ref)}`);
 }
@@ -84,4 +84,22 @@ export async function releaseIngest(dir: string): Promise<void> {
   for (const f of ['data', 'ref']) await fsp.rm(join(dir, f), { force: true });
   await fsp.rm(join(dir, 'lock'), { force: true });
   await fsp.rmdir(dir).catch(() => {});
+}
+
+/**
+ * mkdir that tolerates a racing rmdir: a releasing writer removes the (empty) dir at any moment, and
+ * Node's recursive mkdir reports ENOENT when the dir vanishes between its EEXIST and its stat.
+ */
+async function ensureDir(dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await fsp.mkdir(dir);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return;
+      if (code !== 'ENOENT' || i > 5) throw e;
+      await fsp.mkdir(join(dir, '..'), { recursive: true });
+    }
+  }
 }
