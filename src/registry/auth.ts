@@ -27,6 +27,7 @@ export class HostAuth {
     /** The registry is spoken to over HTTPS. */
     private readonly secure = false,
     private readonly isInsecure: (host: string) => boolean = () => true,
+    private readonly certsDir?: string,
   ) {}
 
   credentials(): Promise<Credentials | undefined> {
@@ -131,6 +132,7 @@ export class HostAuth {
         headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
         body: Buffer.from(form.toString()),
         timeoutMs: this.timeoutMs,
+        ...(this.certsDir ? { certsDir: this.certsDir } : {}),
         ...(signal ? { signal } : {}),
       });
     } else {
@@ -143,6 +145,7 @@ export class HostAuth {
         url,
         headers,
         timeoutMs: this.timeoutMs,
+        ...(this.certsDir ? { certsDir: this.certsDir } : {}),
         ...(signal ? { signal } : {}),
       });
     }

@@ -83,6 +83,7 @@ export class RegistryClient {
       retryBaseMs: options.retryBaseMs ?? 200,
       timeoutMs: options.timeoutMs ?? 60_000,
       userAgent: options.userAgent ?? 'tsbuild/0.1',
+      certsDir: options.certsDir ?? '/etc/docker/certs.d',
       ...(options.dockerConfigDir ? { dockerConfigDir: options.dockerConfigDir } : {}),
     };
   }
@@ -101,6 +102,7 @@ export class RegistryClient {
         this.options.userAgent,
         this.endpoint(registry).protocol === 'https:',
         (h) => isInsecureHost(h, this.options.insecureRegistries),
+        this.options.certsDir,
       );
       this.auths.set(registry, a);
     }
@@ -129,6 +131,7 @@ export class RegistryClient {
           url,
           headers: { 'user-agent': this.options.userAgent },
           timeoutMs: this.options.timeoutMs,
+          certsDir: this.options.certsDir,
           ...(signal ? { signal } : {}),
         });
         if (!RETRY_STATUS.has(res.status) || attempt >= this.options.retries) break;
@@ -227,6 +230,7 @@ export class RegistryClient {
         url,
         headers,
         timeoutMs: this.options.timeoutMs,
+        certsDir: this.options.certsDir,
         ...(body ? { body } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
       });

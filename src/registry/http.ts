@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { TsbuildError } from '../errors.js';
@@ -13,6 +14,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Idle timeout: no bytes for this long fails the request (and the stream after it). */
   timeoutMs: number;
+  /** Docker-style per-host certificate directories (`/etc/docker/certs.d`). */
+  certsDir?: string;
 }
 
 export interface HttpResponse {
@@ -43,8 +46,46 @@ function systemCAs(): string[] {
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 let httpsAgent: https.Agent | undefined;
-function agentFor(url: URL): http.Agent {
+const hostAgents = new Map<string, https.Agent | null>();
+
+/**
+ * Extra trust for one registry, Docker style: `<certsDir>/<host[:port]>/*.crt` are CA certificates
+ * added to the system store (a private CA), `*.cert` + `*.key` a client certificate.
+ */
+function hostTls(certsDir: string, host: string): { ca: string[]; cert?: string; key?: string } | undefined {
+  const dir = join(certsDir, host.replace(/[/\\]/g, '_'));
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return undefined;
+  }
+  const ca = names.filter((n) => n.endsWith('.crt')).map((n) => readFileSync(join(dir, n), 'utf8'));
+  const certName = names.find((n) => n.endsWith('.cert'));
+  const keyName = certName && names.find((n) => n === certName.replace(/\.cert$/, '.key'));
+  if (ca.length === 0 && !keyName) return undefined;
+  return {
+    ca,
+    ...(certName && keyName
+      ? { cert: readFileSync(join(dir, certName), 'utf8'), key: readFileSync(join(dir, keyName), 'utf8') }
+      : {}),
+  };
+}
+
+function agentFor(url: URL, certsDir?: string): http.Agent {
   if (url.protocol === 'http:') return httpAgent;
+  if (certsDir) {
+    const key = `${certsDir}\0${url.host}`;
+    let a = hostAgents.get(key);
+    if (a === undefined) {
+      const extra = hostTls(certsDir, url.host);
+      a = extra
+        ? new https.Agent({ keepAlive: true, maxSockets: 16, ...extra, ca: [...systemCAs(), ...extra.ca] })
+        : null;
+      hostAgents.set(key, a);
+    }
+    if (a) return a;
+  }
   httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: 16, ca: systemCAs() });
   return httpsAgent;
 }
@@ -59,7 +100,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const mod = req.url.protocol === 'http:' ? http : https;
     const headers: Record<string, string> = { ...req.headers };
     if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
-    const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url) });
+    const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url, req.certsDir) });
     const onAbort = () => r.destroy(abortError(req.signal!));
     req.signal?.addEventListener('abort', onAbort, { once: true });
     r.setTimeout(req.timeoutMs, () =>

@@ -55,6 +55,8 @@ export interface RegistryOptions {
   /** Idle timeout of one request in ms (default 60 s). */
   timeoutMs?: number;
   userAgent?: string;
+  /** Per-registry CA certificates, Docker style: `<certsDir>/<host[:port]>/*.crt` (default /etc/docker/certs.d). */
+  certsDir?: string;
 }
 
 export interface PullOptions {

@@ -1,5 +1,15 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +28,8 @@ export interface TestRegistry {
   /** Users (name → password) for htpasswd/token variants. */
   users: Record<string, string>;
   token?: TokenServer;
+  /** With `tls`: a certs.d directory trusting this registry's CA. */
+  certsDir?: string;
   stop(): Promise<void>;
 }
 
@@ -27,6 +39,12 @@ export interface RegistryOptions {
   /** Token variant: anonymous clients may pull. */
   anonymousPull?: boolean;
   tokenExpiresIn?: number;
+  /**
+   * Serve HTTPS with a certificate from a private CA, on `listen` (default 127.0.0.1). The CA is in
+   * `<dir>/certs.d/<host>/ca.crt`, the layout Docker and RegistryOptions.certsDir read.
+   */
+  tls?: boolean;
+  listen?: string;
 }
 
 /** A free ephemeral port on 127.0.0.1 (never 5000: that one belongs to the peers' registry). */
@@ -44,13 +62,74 @@ export async function freePort(): Promise<number> {
   }
 }
 
-async function waitReady(url: string, proc: ChildProcess, log: () => string): Promise<void> {
+function makeServerCert(dir: string, ip: string): { cert: string; key: string; ca: string } {
+  const o = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  o([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=tsbuild-test-ca',
+  ]);
+  o([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    `/CN=${ip}`,
+  ]);
+  writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=IP:${ip}\n`);
+  o([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
+  return { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') };
+}
+
+function probe(url: string, ca?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.get(`${url}/v2/`, ca ? { ca: readFileSync(ca) } : {}, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function waitReady(url: string, proc: ChildProcess, log: () => string, ca?: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`docker-registry exited (${proc.exitCode}): ${log()}`);
     try {
-      const r = await fetch(`${url}/v2/`);
-      if (r.status === 200 || r.status === 401) return;
+      const status = await probe(url, ca);
+      if (status === 200 || status === 401) return;
     } catch {
       // not listening yet
     }
@@ -86,6 +165,19 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     });
     auth = `auth:\n  token:\n    realm: ${token.realm}\n    service: ${token.service}\n    issuer: ${token.issuer}\n    rootcertbundle: ${token.certPath}\n`;
   }
+  const listen = opts.listen ?? '127.0.0.1';
+  let tls = '';
+  let certsDir: string | undefined;
+  let ca: string | undefined;
+  if (opts.tls) {
+    mkdirSync(join(dir, 'tls'));
+    const c = makeServerCert(join(dir, 'tls'), listen);
+    ca = c.ca;
+    tls = `  tls:\n    certificate: ${c.cert}\n    key: ${c.key}\n`;
+    certsDir = join(dir, 'certs.d');
+    mkdirSync(join(certsDir, `${listen}:${port}`), { recursive: true });
+    copyFileSync(c.ca, join(certsDir, `${listen}:${port}`, 'ca.crt'));
+  }
   const config = `version: 0.1
 log:
   level: error
@@ -97,9 +189,9 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:${port}
+  addr: ${listen}:${port}
   secret: tsbuild-test-secret
-${auth}`;
+${tls}${auth}`;
   writeFileSync(join(dir, 'config.yml'), config);
   const proc = spawn(bin, ['serve', join(dir, 'config.yml')], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -109,19 +201,20 @@ ${auth}`;
   proc.stderr!.on('data', (d) => {
     log = (log + d).slice(-4000);
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${listen}:${port}`;
   try {
-    await waitReady(url, proc, () => log);
+    await waitReady(url, proc, () => log, ca);
   } catch (e) {
     proc.kill('SIGKILL');
     await token?.stop();
     throw e;
   }
   return {
-    host: `127.0.0.1:${port}`,
+    host: `${listen}:${port}`,
     url,
     dir,
     users,
+    ...(certsDir ? { certsDir } : {}),
     ...(token ? { token } : {}),
     async stop() {
       if (proc.exitCode === null) {
