@@ -48,7 +48,8 @@ export class PlainRenderer implements ProgressSink {
         break;
       }
       case 'bytes':
-        if (e.total !== undefined && e.current === e.total && e.total > 0) {
+        // One line per finished transfer (the registry client reports every status change).
+        if (e.label.startsWith('done') && e.total !== undefined && e.total > 0) {
           this.write(`#0 ${e.label} ${formatBytes(e.total)} done\n`);
         }
         break;

@@ -10,7 +10,7 @@ import {
 } from '../../parser/index.js';
 import { makeVertex, type Vertex } from '../graph.js';
 import { dispatchInstruction } from './dispatch.js';
-import { emptyImage, fromImageConfig, type StageImage } from './image-config.js';
+import { emptyImage, fromImageConfig, type StageImage, sortedKeys } from './image-config.js';
 import { addStateEnv, type StageState } from './stage-state.js';
 
 export interface ResolvedImage {
@@ -115,7 +115,7 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     st.dispatched = true;
   }
   if (opts.labels && Object.keys(opts.labels).length > 0) {
-    target.image.config.Labels = { ...(target.image.config.Labels ?? {}), ...opts.labels };
+    target.image.config.Labels = sortedKeys({ ...(target.image.config.Labels ?? {}), ...opts.labels });
   }
   const steps = [...reachable].reduce((n, s) => n + s.cmdTotal, 0);
   const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
