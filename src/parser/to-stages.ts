@@ -42,6 +42,13 @@ export function toStages(input: string | DockerfileAst, opts: ParseOptions = {})
       }
     } else stages[stages.length - 1]!.instructions.push(ins);
   }
+  if (stages.length === 0) {
+    // Only ARGs (parseDockerfile already rejected a file with no instruction at all).
+    const last = metaArgs[metaArgs.length - 1]!;
+    throw new DockerfileSyntaxError('dockerfile contains no stages to build', last.range, {
+      hint: 'add a FROM instruction: a stage starts with FROM',
+    });
+  }
   const warnings = [
     ...parsed.warnings,
     ...instructionWarnings(ast.nodes, all),
