@@ -26,7 +26,12 @@ import { parseSecrets, parseSsh } from './secrets.js';
 export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const progress = o.progress ?? nullSink;
-  const signal = o.signal ?? new AbortController().signal;
+  // One failed step cancels the others (as BuildKit does); the caller's signal cancels everything.
+  const inner = new AbortController();
+  const onOuter = () => inner.abort(o.signal?.reason);
+  if (o.signal?.aborted) onOuter();
+  o.signal?.addEventListener('abort', onOuter, { once: true });
+  const signal = inner.signal;
   const contextDir = resolve(o.context);
   const { text, path: dockerfilePath } = await readDockerfile(o, contextDir);
   const parsed = toStages(text);
@@ -89,9 +94,17 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       signal,
       progress,
     });
-    const solved: SolvedFs = converted.vertex
-      ? ((await scheduler.solve(converted.vertex)) as SolvedFs)
-      : { layers: [] };
+    let solved: SolvedFs = { layers: [] };
+    if (converted.vertex) {
+      try {
+        solved = (await scheduler.solve(converted.vertex)) as SolvedFs;
+      } catch (e) {
+        // Stop the steps still running and wait for them: no container or mount outlives build().
+        inner.abort(e);
+        await scheduler.drain();
+        throw e;
+      }
+    }
 
     const created = new Date().toISOString();
     const img = converted.image;
@@ -134,6 +147,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     });
     return result;
   } finally {
+    o.signal?.removeEventListener('abort', onOuter);
     await lease.release().catch(() => undefined);
     await store.close();
   }

@@ -68,6 +68,15 @@ export class Scheduler {
     return p;
   }
 
+  /** Waits until every op this scheduler started has finished (after a failure, before returning). */
+  async drain(): Promise<void> {
+    for (;;) {
+      const all = [...this.results.values()];
+      await Promise.allSettled(all);
+      if (this.results.size === all.length) return;
+    }
+  }
+
   solve(v: Vertex): Promise<OpResult> {
     let p = this.results.get(v.digest);
     if (!p) {

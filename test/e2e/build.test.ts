@@ -280,6 +280,16 @@ describe('cancellation', () => {
   });
 });
 
+describe('failure', () => {
+  it('a failing stage cancels a parallel one and reports its own error', async () => {
+    const ctx = makeContext({});
+    const started = Date.now();
+    const df = `FROM ${base} AS slow\nRUN sleep 30\nFROM ${base} AS bad\nRUN sleep 1 && exit 5\nFROM ${base}\nCOPY --from=slow /bin/sh /a\nCOPY --from=bad /bin/sh /b\n`;
+    await expect(buildIt(root, ctx, df)).rejects.toThrow(/exit code: 5/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
+
 describe('outputs', () => {
   it('writes oci and docker archives skopeo reads and pushes to a registry', async () => {
     requireBinary('skopeo');
