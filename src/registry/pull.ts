@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import {
   type Descriptor,
@@ -18,7 +18,7 @@ import {
   withDigest,
 } from '../oci/index.js';
 import { recordBlobSource } from './blob-sources.js';
-import { blobStream } from './blob-stream.js';
+import { blobReadable } from './blob-stream.js';
 import { type RegistryClient, repoScope } from './client.js';
 import { header, readSmall } from './http.js';
 import { mapLimit } from './limit.js';
@@ -104,10 +104,8 @@ export async function pullBlob(
     onProgress?.({ id, current: desc.size, total: desc.size, status: 'exists' });
     return;
   }
-  const src = Readable.from(
-    blobStream(client, ref, desc, signal, (n) =>
-      onProgress?.({ id, current: n, total: desc.size, status: 'downloading' }),
-    ),
+  const src = blobReadable(client, ref, desc, signal, (n) =>
+    onProgress?.({ id, current: n, total: desc.size, status: 'downloading' }),
   );
   try {
     await store.content.ingest(src, { digest: desc.digest, size: desc.size });
