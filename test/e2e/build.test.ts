@@ -280,6 +280,31 @@ describe('cancellation', () => {
   });
 });
 
+describe('RUN --mount', () => {
+  it('cache persists across builds; bind from a stage and the context; secrets; tmpfs', async () => {
+    const ctx = makeContext({ 'ctx.txt': 'from-context' });
+    const secret = join(makeContext({ s: 'hunter2' }), 's');
+    const df = (n: string) => `FROM ${base} AS data
+RUN mkdir /d && echo staged > /d/f
+FROM ${base}
+RUN --mount=type=cache,target=/cache echo ${n} >> /cache/log && cat /cache/log > /cache-seen
+RUN --mount=type=bind,from=data,source=/d,target=/mnt cat /mnt/f > /bound
+RUN --mount=type=bind,target=/c cat /c/ctx.txt > /ctxbound
+RUN --mount=type=secret,id=tok cat /run/secrets/tok > /dev/null && echo ok > /secret-ok
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && test ! -e /scratch-left
+`;
+    const a = await buildIt(root, ctx, df('one'), { secrets: [`id=tok,src=${secret}`] });
+    expect(read(a.rootfs, 'cache-seen')).toBe('one\n');
+    expect(read(a.rootfs, 'bound')).toBe('staged\n');
+    expect(read(a.rootfs, 'ctxbound')).toBe('from-context');
+    expect(read(a.rootfs, 'secret-ok')).toBe('ok\n');
+    expect(() => read(a.rootfs, 'run/secrets/tok')).toThrow();
+    expect(() => read(a.rootfs, 'cache/log')).toThrow();
+    const b = await buildIt(root, ctx, df('two'), { secrets: [`id=tok,src=${secret}`] });
+    expect(read(b.rootfs, 'cache-seen')).toBe('one\ntwo\n');
+  });
+});
+
 describe('failure', () => {
   it('a failing stage cancels a parallel one and reports its own error', async () => {
     const ctx = makeContext({});
