@@ -66,7 +66,9 @@ describe('progress renderers', () => {
     expect(out).toMatch(/=> CACHED \[base 1\/2\] COPY x \/x +0\.0s/);
     expect(out).toContain('=> => # line one');
     expect(out).toContain('500.00kB / 1.00MB');
-    for (const l of out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n'))
+    for (const l of out
+      .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g'), '')
+      .split('\n'))
       expect(l.length).toBeLessThanOrEqual(80);
   });
 });

@@ -69,8 +69,9 @@ describe('frontend: stages → op graph', () => {
     expect(execs.map((v) => (v.op as ExecOp).args.at(-1))).toEqual(['echo from-base', 'echo child']);
     expect(r.image.config.OnBuild).toBeUndefined();
     expect(r.image.history[0]?.created_by).toBe('base layer');
-    expect((execs[1]?.op as ExecOp).env).toEqual(['PATH=/bin', 'BASE=1']);
-    expect((execs[1]?.op as ExecOp).cwd).toBe('/base');
+    const child = execs[1] as Vertex;
+    expect((child.op as ExecOp).env).toEqual(['PATH=/bin', 'BASE=1']);
+    expect((child.op as ExecOp).cwd).toBe('/base');
   });
 
   it('ARG scoping: only declared args reach RUN env and its key; build args override defaults', async () => {
