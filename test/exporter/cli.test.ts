@@ -85,6 +85,10 @@ describe('image commands: pull, images, tag, inspect, save, push, rm, login, log
       })) || '[]',
     );
     expect(mj[0].RepoTags).toEqual(['bb:local']);
+    const toStdout = await run(env, ['save', 'bb:local']);
+    expect(toStdout.status).toBe(0);
+    expect(toStdout.stdout.length).toBeGreaterThan(500_000);
+    expect(toStdout.stdout.slice(0, 10)).toBe('oci-layout');
     const oci = join(tmp('tsb-cli-save-'), 'oci');
     expect((await run(env, ['save', 'bb:local', '-o', `type=oci,dest=${oci},tar=false`])).status).toBe(0);
     expect(JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8')).manifests[0].digest).toBe(

@@ -19,8 +19,8 @@ export default class Save extends BaseCommand {
   static override flags = {
     output: Flags.string({
       char: 'o',
-      description: 'file to write (- for stdout), or a buildx --output spec (type=…)',
-      required: true,
+      description: 'file to write (default: stdout), or a buildx --output spec (type=…)',
+      default: '-',
     }),
     format: Flags.string({
       description: 'archive kind when -o is a file',
