@@ -22,7 +22,12 @@ export function renderExcerpt(source: string, line: number, column: number, endL
       n = endLine - 3;
     }
     const marked = n >= line && n <= endLine;
-    out.push(`${marked ? '>' : ' '} ${String(n).padStart(width)} | ${lines[n - 1] ?? ''}`);
+    const text = lines[n - 1] ?? '';
+    // Long or binary lines (a wrong -f) must not flood or garble the terminal.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
+    const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd');
+    const shown = clean.length > 160 ? `${clean.slice(0, 160)}…` : clean;
+    out.push(`${marked ? '>' : ' '} ${String(n).padStart(width)} | ${shown}`);
     if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
   }
   return out.join('\n');

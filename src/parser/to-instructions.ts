@@ -112,7 +112,7 @@ function toInstructionUnchecked(node: AstNode): Instruction {
     default: {
       const s = suggest(node.keyword, [...KEYWORDS]);
       return fail(
-        `unknown instruction: ${node.keywordAsWritten.toUpperCase()}${s ? ` (did you mean ${s}?)` : ''}`,
+        `unknown instruction: ${printable(node.keywordAsWritten.toUpperCase())}${s ? ` (did you mean ${s}?)` : ''}`,
         `Dockerfile instructions are ${KEYWORDS.join(', ')}`,
       );
     }
@@ -161,4 +161,12 @@ function toOnbuild(node: AstNode, flags: BFlags, base: Base, fail: Fail): Instru
   for (const h of node.next.heredocs) expression += `\n${h.content}${h.name}`;
   // The trigger's words are expanded when it fires in a child build, so no expansion check here.
   return { kind: 'ONBUILD', ...base, expression, trigger: toInstruction(node.next) };
+}
+
+/** A keyword from a binary or garbled file is shown quoted and short, never raw control bytes. */
+function printable(word: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
+  if (word.length <= 40 && !/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(word)) return word;
+  const quoted = JSON.stringify(word.length > 40 ? `${word.slice(0, 40)}…` : word);
+  return quoted.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

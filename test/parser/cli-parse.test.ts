@@ -72,3 +72,15 @@ describe('error excerpt of a long range', () => {
     expect(r.stderr.split('\n').length).toBeLessThan(20);
   });
 });
+
+describe('a binary file given as the Dockerfile', () => {
+  it('fails with a short, printable error', () => {
+    const garbage = `\u007fELF\u0002\u0001\u0000\u0000${'\u0000\u0003x'.repeat(200)}\nmore\u0007junk\n`;
+    const r = run(['-f', '-'], garbage);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown instruction: "\\u007fELF/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting no control characters reach the terminal
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(Math.max(...r.stderr.split('\n').map((l) => l.length))).toBeLessThan(260);
+  });
+});
