@@ -118,7 +118,21 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     } as ImageConfig;
     const history = img.history.map((h) => ({ created: h.created ?? created, ...h }));
     const model: ImageModel = { config, layers: solved.layers, history };
-    const results = await exportImages(store, model, outputs, { tags, registry, platform, signal });
+    const results = await exportImages(store, model, outputs, {
+      tags,
+      registry,
+      platform,
+      signal,
+      onProgress: (e) =>
+        progress.emit({
+          type: 'bytes',
+          id: e.id,
+          label: `${e.status} ${e.id}`,
+          current: e.current,
+          total: e.total,
+          at: Date.now(),
+        }),
+    });
     const first = results[0];
     if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
     const committed = await loadCommitted(store, first.digest);
