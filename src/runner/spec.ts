@@ -1,4 +1,5 @@
 import { cpuQuota } from './cgroups.js';
+import { buildSeccomp } from './seccomp.js';
 import type { ContainerMount, ResolvedUser, RunLimits, RunNetwork } from './types.js';
 
 /** Docker's default capability set (moby `oci/caps/defaults.go`). */
@@ -181,6 +182,7 @@ export function buildSpec(input: RuntimeSpecInput): RuntimeSpec {
       cgroupsPath: input.cgroupsPath,
       resources: resources(input),
       namespaces,
+      seccomp: buildSeccomp(),
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
     },

@@ -111,4 +111,17 @@ describe('isolation (real runc on busybox)', () => {
     // the busybox root has no /proc, /sys, /dev and no /etc/hosts: runc's stubs must not remain
     expect(listTree(r.upper)).toEqual([]);
   });
+
+  it('seccomp as Docker: no new user/network namespaces, ordinary processes unaffected', async () => {
+    const r = await sh(
+      fx,
+      [
+        'grep -E "^Seccomp:" /proc/self/status',
+        'unshare -U true 2>/dev/null && echo USERNS || echo no-userns',
+        'unshare -n true 2>/dev/null && echo NETNS || echo no-netns',
+        '(sleep 0.05 & wait) && echo fork-ok',
+      ].join('; '),
+    );
+    expect(r.stdout).toBe('Seccomp:\t2\nno-userns\nno-netns\nfork-ok\n');
+  });
 });

@@ -79,6 +79,10 @@ describe('buildSpec (pure)', () => {
     expect(byDest['/ro'].options).toContain('ro');
     expect(byDest['/t'].options).toContain('size=1024');
     expect(s.linux.maskedPaths).toContain('/proc/kcore');
+    expect(s.linux.seccomp.defaultAction).toBe('SCMP_ACT_ALLOW');
+    expect(s.linux.seccomp.syscalls[0].names).toEqual(
+      expect.arrayContaining(['unshare', 'keyctl', 'bpf', 'mount']),
+    );
     expect(s.linux.readonlyPaths).toContain('/proc/sys');
   });
 
