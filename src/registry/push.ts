@@ -9,7 +9,7 @@ import {
 } from '../oci/index.js';
 import { blobSources, recordBlobSource } from './blob-sources.js';
 import { isRetryable, type RegistryClient, repoScope } from './client.js';
-import { drain } from './http.js';
+import { drain, header } from './http.js';
 import { mapLimit } from './limit.js';
 import { readAll } from './pull.js';
 import type { PushOptions, PushResult, RegistryStore } from './types.js';
@@ -107,6 +107,12 @@ async function putManifest(
     ...(signal ? { signal } : {}),
   });
   await drain(res);
+  const stored = header(res, 'docker-content-digest');
+  if (stored && stored !== desc.digest) {
+    throw new TsbuildError('DIGEST_MISMATCH', `registry stored manifest ${desc.digest} as ${stored}`, {
+      hint: 'the registry rewrote the manifest (an old registry converting media types?); pull by tag to see what it holds',
+    });
+  }
 }
 
 async function readDoc(store: RegistryStore, desc: Descriptor): Promise<Buffer> {

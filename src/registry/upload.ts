@@ -76,6 +76,31 @@ function parseRangeEnd(res: HttpResponse): number | undefined {
   return m ? Number(m[2]) : undefined;
 }
 
+/** GET an upload session: where the registry stopped (its `Range`) and the session's current Location. */
+async function uploadStatus(
+  client: RegistryClient,
+  ref: ImageReference,
+  desc: Descriptor,
+  loc: URL,
+  signal?: AbortSignal,
+): Promise<{ loc: URL; offset: number }> {
+  const st = await client.request(ref, {
+    method: 'GET',
+    path: loc,
+    scopes: [repoScope(ref.repository, 'pull,push')],
+    ok: [204],
+    retry: true,
+    what: `upload status of ${desc.digest}`,
+    ...(signal ? { signal } : {}),
+  });
+  await drain(st);
+  const stopped = parseRangeEnd(st);
+  return {
+    loc: header(st, 'location') ? location(st) : loc,
+    offset: stopped === undefined ? 0 : stopped + 1,
+  };
+}
+
 /**
  * Chunked upload: PATCH chunks with Content-Range, following each returned Location; on a failure,
  * GET the session to learn where the registry stopped (its `Range`) and resume there.
@@ -120,19 +145,7 @@ export async function putChunked(
     } catch (e) {
       if (signal?.aborted || !isRetryable(e) || failures >= client.options.retries) throw e;
       await client.backoff(failures++, signal);
-      const st = await client.request(ref, {
-        method: 'GET',
-        path: loc,
-        scopes,
-        ok: [204],
-        retry: true,
-        what: `upload status of ${desc.digest}`,
-        ...sig,
-      });
-      await drain(st);
-      if (header(st, 'location')) loc = location(st);
-      const stopped = parseRangeEnd(st);
-      offset = stopped === undefined ? 0 : stopped + 1;
+      ({ loc, offset } = await uploadStatus(client, ref, desc, loc, signal));
     }
   }
   const res = await client.request(ref, {
