@@ -1,17 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleRoot, runStep } from '../../src/runner/index.js';
-import { type Fixture, makeFixture, mountsMentioning, runcList, sh } from './fixture.js';
+import { type Fixture, makeFixture, mountsMentioning, processCommandLines, runcList, sh } from './fixture.js';
 
 let fx: Fixture;
 fx = makeFixture();
 afterAll(() => fx.cleanup());
 
 function processesMatching(marker: string): string[] {
-  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
+  return processCommandLines().filter((l) => l.includes(marker));
 }
 
 function expectClean(id: string, marker: string): void {

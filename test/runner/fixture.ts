@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunContainerOptions, type RunResult, runContainer } from '../../src/runner/index.js';
@@ -109,4 +109,19 @@ export function runcList(under?: string): string[] {
   const out = execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8' }).trim();
   const list = (out && out !== 'null' ? JSON.parse(out) : []) as { id: string; bundle: string }[];
   return list.filter((c) => under === undefined || c.bundle.startsWith(under)).map((c) => c.id);
+}
+
+/** Command lines of every process on the host (read from /proc: procps may not be installed). */
+export function processCommandLines(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      if (cmd) out.push(cmd);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
 }

@@ -1,9 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleRoot, runContainer } from '../../src/runner/index.js';
-import { type Fixture, makeFixture, mountsMentioning, runcList } from './fixture.js';
+import { type Fixture, makeFixture, mountsMentioning, processCommandLines, runcList } from './fixture.js';
 
 let fx: Fixture;
 fx = makeFixture();
@@ -45,9 +45,7 @@ await runContainer({ root: ${JSON.stringify(fx.root)}, rootfs: { mounts: ${JSON.
 }
 
 function sleepers(marker: string): string[] {
-  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((l) => l === `sleep ${marker}`);
+  return processCommandLines().filter((l) => l === `sleep ${marker}`);
 }
 
 /** Bundles owned by this test's builder processes (the bundle dir is shared by every tsbuild). */
