@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -82,5 +83,20 @@ describe('a binary file given as the Dockerfile', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting no control characters reach the terminal
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(Math.max(...r.stderr.split('\n').map((l) => l.length))).toBeLessThan(260);
+  });
+});
+
+describe('default Dockerfile', () => {
+  it('reads ./Dockerfile, or ./Containerfile when only that exists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsb-parse-'));
+    try {
+      writeFileSync(join(dir, 'Containerfile'), 'FROM from-containerfile\n');
+      const inDir = () => spawnSync('node', [bin, 'parse'], { encoding: 'utf8', cwd: dir });
+      expect(inDir().stdout).toMatch(/from from-containerfile/);
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM from-dockerfile\n');
+      expect(inDir().stdout).toMatch(/from from-dockerfile/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

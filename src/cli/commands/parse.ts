@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
 import { type Instruction, type StagesResult, toStages, type Warning } from '../../parser/index.js';
@@ -16,7 +16,10 @@ export default class Parse extends BaseCommand {
     'cat Dockerfile | <%= config.bin %> parse -f -',
   ];
   static override flags = {
-    file: Flags.string({ char: 'f', description: 'the Dockerfile; - reads stdin', default: 'Dockerfile' }),
+    file: Flags.string({
+      char: 'f',
+      description: 'the Dockerfile; - reads stdin (default: ./Dockerfile, else ./Containerfile)',
+    }),
     json: Flags.boolean({
       description: 'print the parse result as JSON (stable, documented format)',
       default: false,
@@ -26,16 +29,15 @@ export default class Parse extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Parse);
     this.debugMode = flags.debug;
-    const source = readSource(flags.file);
+    const file = flags.file ?? defaultFile();
+    const source = readSource(file);
     let result: ReturnType<typeof toStages>;
     try {
       result = toStages(source);
     } catch (e) {
       if (!(e instanceof DockerfileSyntaxError)) throw e;
       // Rendered here, not in BaseCommand, because only this command has the source for the excerpt.
-      process.stderr.write(
-        `${renderError(e, { debug: flags.debug, source, file: displayName(flags.file) })}\n`,
-      );
+      process.stderr.write(`${renderError(e, { debug: flags.debug, source, file: displayName(file) })}\n`);
       process.exitCode = 1;
       return;
     }
@@ -46,9 +48,14 @@ export default class Parse extends BaseCommand {
       );
       return;
     }
-    for (const w of warnings) process.stderr.write(`${formatWarning(w, displayName(flags.file))}\n`);
+    for (const w of warnings) process.stderr.write(`${formatWarning(w, displayName(file))}\n`);
     process.stdout.write(formatHuman(value));
   }
+}
+
+/** Like `docker build`: Dockerfile, or Containerfile when only that exists. */
+function defaultFile(): string {
+  return !existsSync('Dockerfile') && existsSync('Containerfile') ? 'Containerfile' : 'Dockerfile';
 }
 
 function displayName(file: string): string {
