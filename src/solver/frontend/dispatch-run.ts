@@ -1,0 +1,118 @@
+import { DockerfileSyntaxError } from '../../errors.js';
+import type { Instruction } from '../../parser/index.js';
+import { type ExecMountSpec, makeVertex, type Vertex } from '../graph.js';
+import { CONTEXT_VERTEX, findSource } from './convert.js';
+import { type DispatchContext, expand, label, step, withShell } from './dispatch.js';
+import { commitToHistory } from './image-config.js';
+import { envList, envLookup, type StageState } from './stage-state.js';
+
+/** BuildKit's runCommandString: `|N K=V … cmd` when the stage declared ARGs. */
+export function runCommandString(st: StageState, args: string[]): string {
+  const env = envLookup(st);
+  const tmp: string[] = [];
+  const idx = new Map<string, number>();
+  for (const a of st.buildArgs) {
+    const v = env(a.key) ?? a.value ?? '';
+    const i = idx.get(a.key);
+    if (i !== undefined) tmp[i] = `${a.key}=${v}`;
+    else {
+      idx.set(a.key, tmp.length);
+      tmp.push(`${a.key}=${v}`);
+    }
+  }
+  const pre = tmp.length > 0 ? [`|${tmp.length}`, ...tmp] : [];
+  return [...pre, ...args].join(' ');
+}
+
+export function dispatchRun(
+  st: StageState,
+  ctx: DispatchContext,
+  ins: Extract<Instruction, { kind: 'RUN' }>,
+): void {
+  let args: string[];
+  let name = label(st, ctx, ins);
+  const inlineFiles: { path: string; data: string; mode: number }[] = [];
+  if (ins.form === 'shell') {
+    let cmd = ins.command;
+    if (ins.heredocs.length > 0) {
+      const only = /^<<-?\s*['"]?([A-Za-z0-9_.-]+)['"]?\s*$/.exec(cmd.trim());
+      const first = ins.heredocs[0] as (typeof ins.heredocs)[number];
+      if (only && ins.heredocs.length === 1) {
+        const data = first.content;
+        if (data.startsWith('#!')) {
+          inlineFiles.push({ path: `/dev/pipes/${first.name}`, data, mode: 0o755 });
+          args = [`/dev/pipes/${first.name}`];
+        } else args = withShell(st, data);
+        name += ` (${summarizeHeredoc(first.content)})`;
+      } else {
+        for (const h of ins.heredocs) cmd += `\n${h.content}${h.name}`;
+        args = withShell(st, cmd);
+      }
+    } else args = withShell(st, cmd);
+  } else args = [...ins.args];
+  if (inlineFiles.length > 0 && ins.form === 'shell' && !args[0]?.startsWith('/dev/pipes/'))
+    inlineFiles.length = 0;
+
+  if (ins.security === 'insecure') {
+    // BuildKit needs --allow security.insecure for this; tsbuild's runner has no privileged mode.
+    throw new DockerfileSyntaxError('RUN --security=insecure is not supported by tsbuild', ins.range);
+  }
+  const mounts: ExecMountSpec[] = [];
+  const inputs: Vertex[] = [];
+  let scratchRoot = false;
+  if (st.vertex) inputs.push(st.vertex);
+  else scratchRoot = true;
+  for (const m of ins.mounts) {
+    const spec: ExecMountSpec = { type: m.type, target: m.target ? expand(st, ctx, m.target) : '' };
+    if (m.type === 'bind' || m.type === 'cache') {
+      if (m.from) {
+        const src = findSource(m.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts);
+        if (src.vertex) {
+          spec.input = inputs.length;
+          inputs.push(src.vertex);
+        } else spec.input = -1;
+      } else if (m.type === 'bind') {
+        spec.input = inputs.length;
+        inputs.push(CONTEXT_VERTEX);
+      }
+    }
+    if (m.source !== undefined) spec.source = expand(st, ctx, m.source);
+    spec.readonly = m.readOnly;
+    if (m.id !== undefined) spec.id = expand(st, ctx, m.id);
+    if (m.sharing) spec.sharing = m.sharing;
+    if (m.uid !== undefined) spec.uid = m.uid;
+    if (m.gid !== undefined) spec.gid = m.gid;
+    if (m.mode !== undefined) spec.mode = m.mode;
+    if (m.size !== undefined) spec.size = m.size;
+    spec.required = m.required;
+    if (m.env !== undefined) spec.env = m.env;
+    if (!spec.target) throw new DockerfileSyntaxError(`mount ${m.original}: target is required`, ins.range);
+    mounts.push(spec);
+  }
+  const network =
+    ins.network ?? (ctx.opts.network === 'default' ? 'default' : (ctx.opts.network ?? 'default'));
+  const op = {
+    kind: 'exec' as const,
+    args,
+    env: envList(st),
+    cwd: st.cwd,
+    user: st.user,
+    network,
+    mounts,
+    ...(ins.security ? { security: ins.security } : {}),
+    ...(inlineFiles.length > 0 ? { inlineFiles } : {}),
+    ...(scratchRoot ? { scratchRoot } : {}),
+  };
+  st.vertex = makeVertex(op, inputs, {
+    name: step(st, name),
+    stage: st.name,
+    line: ins.range.start.line,
+    ...(st.ignoreCache ? { ignoreCache: true } : {}),
+  });
+  commitToHistory(st.image, `RUN ${runCommandString(st, args)}`, true, true);
+}
+
+function summarizeHeredoc(doc: string): string {
+  const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
+  return lines.length > 1 ? `${lines[0]}...` : (lines[0] as string);
+}

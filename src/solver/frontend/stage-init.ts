@@ -1,0 +1,107 @@
+import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
+import { formatPlatform } from '../../oci/index.js';
+import { type Instruction, toStages } from '../../parser/index.js';
+import { makeVertex } from '../graph.js';
+import type { ConvertOptions, ResolvedImage } from './convert.js';
+import { emptyImage, fromImageConfig } from './image-config.js';
+import { addStateEnv, type StageState } from './stage-state.js';
+
+/** Resolves a stage's base image (scratch, or pulled through the resolver) and its ONBUILD triggers. */
+export async function resolveBase(st: StageState, opts: ConvertOptions): Promise<void> {
+  const ref = st.baseRef as string;
+  if (ref === 'scratch') {
+    st.image = emptyImage(st.platform);
+    return;
+  }
+  let r: ResolvedImage;
+  try {
+    r = await opts.resolveImage(ref, st.platform);
+  } catch (e) {
+    if (e instanceof TsbuildError) throw e;
+    throw new TsbuildError('BASE_IMAGE', `${ref}: ${(e as Error).message}`, { cause: e });
+  }
+  st.image = fromImageConfig(r.config);
+  // ONBUILD triggers of the base image run first in this stage, then leave its config.
+  const triggers = st.image.config.OnBuild ?? [];
+  if (triggers.length > 0 && !st.unregistered) {
+    st.onbuild = triggers.map((t) => parseTrigger(t, st));
+    st.image.config.OnBuild = undefined;
+  }
+  const scratchLike = r.config.rootfs.diff_ids.length === 0;
+  if (!scratchLike) {
+    const platform = formatPlatform(st.platform);
+    st.vertex = makeVertex({ kind: 'image', ref: r.ref, platform }, [], {
+      name: 'FROM',
+      stage: st.name,
+      line: st.stage.from.range.start.line,
+    });
+    st.cmdTotal = 1;
+  }
+  st.baseRef = r.ref;
+}
+
+/** dispatchState.init + the start of dispatchStages: inherit, ensure PATH, env, workdir, user. */
+function parseTrigger(text: string, st: StageState): Instruction {
+  const parsed = toStages(`FROM scratch\n${text}\n`).value.stages[0]?.instructions ?? [];
+  if (parsed.length !== 1) {
+    throw new DockerfileSyntaxError(
+      `onbuild trigger should be a single expression: ${text}`,
+      st.stage.from.range,
+    );
+  }
+  return parsed[0] as Instruction;
+}
+
+export function initFromBase(st: StageState): void {
+  if (st.base) {
+    const b = st.base;
+    if (b.vertex) st.vertex = b.vertex;
+    st.platform = b.platform;
+    st.image = structuredClone(b.image);
+    st.image.config.OnBuild = undefined;
+    st.buildArgs = [...b.buildArgs];
+    st.env = b.env.map((e) => [...e] as [string, string]);
+    st.cwd = b.cwd;
+    st.user = b.user;
+    return;
+  }
+  const env = st.image.config.Env ?? [];
+  if (!env.some((e) => e.split('=', 1)[0] === 'PATH')) {
+    st.image.config.Env = [...env, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  }
+  for (const e of st.image.config.Env ?? []) {
+    const i = e.indexOf('=');
+    addStateEnv(st, i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
+  if (st.image.config.WorkingDir) st.cwd = st.image.config.WorkingDir;
+  if (st.image.config.User) st.user = st.image.config.User;
+}
+
+export function countSteps(st: StageState): void {
+  let n = st.base ? 0 : st.vertex ? 1 : 0;
+  for (const ins of [...onbuildTriggers(st), ...st.stage.instructions]) {
+    if (ins.kind === 'RUN' || ins.kind === 'COPY' || ins.kind === 'ADD' || ins.kind === 'WORKDIR') n++;
+  }
+  st.cmdTotal = n;
+  if (st.vertex && !st.base) {
+    // The FROM vertex carries the first step number: `[stage 1/N] FROM ref`.
+    st.cmdIndex = 1;
+    st.vertex = { ...st.vertex, name: prefix(st, `FROM ${st.baseRef}`, 1) };
+  }
+}
+
+export function prefix(st: StageState, text: string, index: number): string {
+  if (st.cmdTotal === 0) return text;
+  const w = String(st.cmdTotal).length;
+  return `[${st.name ? `${st.name} ` : ''}${String(index).padStart(w, ' ')}/${st.cmdTotal}] ${text}`;
+}
+
+/** ONBUILD triggers of the base image (or base stage) run first in the child stage. */
+export function onbuildTriggers(st: StageState): Instruction[] {
+  const triggers = st.base
+    ? st.base.stage.instructions
+        .filter((i) => i.kind === 'ONBUILD')
+        .map((i) => (i as { trigger: Instruction }).trigger)
+    : (st.onbuild ?? []);
+  return triggers;
+}
