@@ -38,11 +38,9 @@ export class RunStepError extends TsbuildError {
 
 export function runStepMessage(d: RunStepErrorDetails): string {
   const cmd = d.command.join(' ');
-  const how = d.oomKilled
-    ? `was killed: out of memory (exit code ${d.exitCode})`
-    : d.signal
-      ? `was killed by ${d.signal} (exit code ${d.exitCode})`
-      : `did not complete successfully: exit code: ${d.exitCode}`;
+  // BuildKit's wording, so scripts that grep for it keep working; an exit code above 128 may be a
+  // plain `exit 130`, so only an OOM kill (known from the cgroup) is named.
+  const how = `did not complete successfully: exit code: ${d.exitCode}${d.oomKilled ? ' (killed: out of memory)' : ''}`;
   const tail = d.outputTail.length ? `\n${d.outputTail.map((l) => `  > ${l}`).join('\n')}` : '';
   return `process "${cmd}" ${how}${tail}`;
 }

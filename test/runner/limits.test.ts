@@ -66,7 +66,7 @@ describe('cgroup limits', () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(RunStepError);
     expect(err.code).toBe('RUN_OOM_KILLED');
-    expect(err.message).toMatch(/out of memory/);
+    expect(err.message).toMatch(/did not complete successfully: exit code: 137 \(killed: out of memory\)/);
     expect(err.message).toContain('/bin/sh -c x=$(head');
     expect(removed).toEqual(['k1']);
   });
