@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pidAlive } from './atomic.js';
 import { LocalContentStore } from './content/local-content-store.js';
 import { diskUsage } from './du.js';
 import { fsck } from './fsck.js';
@@ -41,6 +42,7 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
   }
   const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions);
   await snapshots.records.init();
+  await dropDeadActiveSnapshots(snapshots);
   const store: LocalStore = {
     root,
     content,
@@ -54,4 +56,16 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
   };
   if ('reason' in probe && probe.reason) store.snapshotterReason = probe.reason;
   return store;
+}
+
+/**
+ * Active and view snapshots are scratch of one process (a RUN's upper, a mount for a COPY). After a
+ * kill -9 nobody will commit them: drop them on open so the next build starts clean.
+ */
+async function dropDeadActiveSnapshots(snapshots: LocalSnapshotter): Promise<void> {
+  for (const r of await snapshots.records.list()) {
+    if (r.kind === 'committed' || r.pid === undefined || pidAlive(r.pid)) continue;
+    await snapshots.records.delete(r.name);
+    await fsp.rm(join(snapshots.dataDir, r.id), { recursive: true, force: true }).catch(() => {});
+  }
 }

@@ -11,7 +11,7 @@ export interface BlobInfo extends BlobRef {
 /** Provider: read committed blobs. */
 export interface Provider {
   info(digest: Digest): Promise<BlobInfo>;
-  /** Streams the blob. Throws BLOB_NOT_FOUND if absent. */
+  /** Streams the blob (`end` inclusive, as fs.createReadStream). Throws BLOB_NOT_FOUND if absent. */
   read(digest: Digest, opts?: { start?: number; end?: number }): Promise<Readable>;
   /** Reads up to `length` bytes at `offset` into a new buffer (short at EOF). */
   readAt(digest: Digest, offset: number, length: number): Promise<Buffer>;

@@ -91,6 +91,10 @@ describe('crash safety (kill -9 of a writer)', () => {
     }
     // Repair clears the leftovers; then the store is clean and usable (the fixed ref's lock is taken over).
     const store = await openStore(root);
+    // Opening dropped the dead writers' active snapshots: only committed ones are left.
+    const kinds = new Set<string>();
+    await store.snapshots.walk((i) => void kinds.add(i.kind));
+    expect([...kinds]).toEqual(['committed']);
     await store.fsck({ repair: true });
     expect((await store.fsck()).problems).toEqual([]);
     const w = await store.content.writer({ ref: 'crash-fixed-ref' });
