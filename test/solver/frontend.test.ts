@@ -88,6 +88,8 @@ describe('frontend: stages → op graph', () => {
       'RUN |2 GLOBAL=g LOCAL=l /bin/sh -c echo $GLOBAL $LOCAL # buildkit',
     );
     expect(a.image.config.Env?.some((e) => e.startsWith('LOCAL'))).toBe(false);
+    expect(b.warnings.map((w) => w.message)).toEqual(['One or more build-args [UNRELATED] were not consumed']);
+    expect(c.warnings).toEqual([]);
   });
 
   it('solves only what --target needs; unknown targets and --from variables fail loudly', async () => {

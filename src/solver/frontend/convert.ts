@@ -44,6 +44,22 @@ export interface ConvertResult {
 }
 
 /** The context source: one vertex shared by every COPY/ADD from the context. */
+/** Build args BuildKit accepts without an ARG: proxies and its own switches. */
+const PREDEFINED = new Set([
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'FTP_PROXY',
+  'NO_PROXY',
+  'ALL_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'ftp_proxy',
+  'no_proxy',
+  'all_proxy',
+  'BUILDKIT_INLINE_CACHE',
+  'SOURCE_DATE_EPOCH',
+]);
+
 export const CONTEXT_VERTEX: Vertex = makeVertex({ kind: 'context', name: 'context' }, [], {
   name: '[internal] load build context',
 });
@@ -118,6 +134,20 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     target.image.config.Labels = sortedKeys({ ...(target.image.config.Labels ?? {}), ...opts.labels });
   }
   const steps = [...reachable].reduce((n, s) => n + s.cmdTotal, 0);
+  // BuildKit: "[Warning] One or more build-args [X] were not consumed".
+  const declared = new Set(parsed.metaArgs.flatMap((a) => a.args.map((d) => d.name)));
+  for (const st of reachable)
+    for (const i of st.stage.instructions) if (i.kind === 'ARG') for (const d of i.args) declared.add(d.name);
+  const unused = Object.keys(buildArgs)
+    .filter((k) => !declared.has(k) && !PREDEFINED.has(k))
+    .sort();
+  if (unused.length > 0) {
+    warnings.push({
+      code: 'UnusedBuildArgs',
+      message: `One or more build-args [${unused.join(' ')}] were not consumed`,
+      range: target.stage.from.range,
+    });
+  }
   const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
   if (target.vertex) out.vertex = target.vertex;
   return out;
