@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { readDockerignore } from '../context/index.js';
 import { createIgnore } from './ignore.js';
@@ -26,6 +27,8 @@ export class ContextWatcher {
   private readonly ignoreFiles: string[];
   private readonly always: string[];
   private closed = false;
+  /** Per path changed since its last build: whether it was there before its first change. */
+  private readonly existedBefore = new Map<string, boolean>();
 
   constructor(private readonly o: ContextWatcherOptions) {
     this.context = resolve(o.context);
@@ -46,7 +49,7 @@ export class ContextWatcher {
     const ignore = this.ignoreRules(excludes);
     const tree = new TreeWatcher({
       ignored: (p, isDir) => ignore.ignoresEvent(p, isDir),
-      onChange: (p) => this.onChange(p),
+      onChange: (p, existed) => this.onChange(p, existed),
       onError: (e) => this.o.onError(e),
     });
     this.tree = tree;
@@ -72,9 +75,25 @@ export class ContextWatcher {
     this.tree = undefined;
   }
 
-  private onChange(abs: string): void {
+  /**
+   * The paths of a batch that are real changes: drops those that were not there before the batch and
+   * are gone again (the temp file of `sed -i`, an editor's lock file). A path that existed before and
+   * is gone now is a deletion and stays.
+   */
+  settle(paths: string[]): string[] {
+    return paths.filter((p) => this.existedBefore.get(p) !== false || existsSync(resolve(this.context, p)));
+  }
+
+  /** The batch is built: its paths start afresh. */
+  forget(paths: string[]): void {
+    for (const p of paths) this.existedBefore.delete(p);
+  }
+
+  private onChange(abs: string, existed: boolean): void {
     if (this.closed) return;
-    this.o.onChange([relative(this.context, abs) || '.']);
+    const rel = relative(this.context, abs) || '.';
+    if (!this.existedBefore.has(rel)) this.existedBefore.set(rel, existed);
+    this.o.onChange([rel]);
     if (this.ignoreFiles.includes(abs)) {
       // New patterns: directories skipped before may now be in the context, and the reverse.
       this.tree?.close();

@@ -11,6 +11,10 @@ export interface RebuildLoopOptions {
   /** After a good build: `--exec`, restart the app. Not cancelled by changes (they queue). */
   after?(result: BuildResult, summary: RebuildSummary): Promise<void>;
   onEvent(event: WatchEvent): void;
+  /** At the start of a rebuild: which of the batch's paths are real changes (none: no rebuild). */
+  settle?(paths: string[]): string[];
+  /** After a build completed (good or failed): the batch's paths, as notified. */
+  forget?(paths: string[]): void;
 }
 
 class Cancelled extends Error {
@@ -98,9 +102,15 @@ export class RebuildLoop {
   }
 
   private async runCycle(cycle: { controller: AbortController; phase: 'build' | 'after' }): Promise<void> {
-    const n = this.n++;
-    const changed = [...this.pending].sort();
+    const batch = [...this.pending].sort();
     this.pending.clear();
+    const changed = this.o.settle ? this.o.settle(batch) : batch;
+    if (this.n > 0 && changed.length === 0) {
+      // Only files that came and went (temp files): the context is as it was built.
+      this.o.forget?.(batch);
+      return;
+    }
+    const n = this.n++;
     const { signal } = cycle.controller;
     const started = Date.now();
     this.o.onEvent({ type: 'build-start', n, changed, at: started });
@@ -110,11 +120,15 @@ export class RebuildLoop {
       signal.throwIfAborted();
     } catch (error) {
       if (signal.aborted) {
-        for (const p of changed) this.pending.add(p);
+        for (const p of batch) this.pending.add(p);
         this.o.onEvent({ type: 'build-cancelled', n, at: Date.now() });
-      } else this.o.onEvent({ type: 'build-failed', n, error, changed, at: Date.now() });
+      } else {
+        this.o.forget?.(batch);
+        this.o.onEvent({ type: 'build-failed', n, error, changed, at: Date.now() });
+      }
       return;
     }
+    this.o.forget?.(batch);
     const summary: RebuildSummary = {
       n,
       changed,

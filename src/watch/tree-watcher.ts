@@ -4,8 +4,11 @@ import { join } from 'node:path';
 export interface TreeWatcherOptions {
   /** true = do not watch this path (for a directory: do not descend). */
   ignored(path: string, isDir: boolean): boolean;
-  /** An absolute path that changed (created, written, removed, renamed, attributes). */
-  onChange(path: string): void;
+  /**
+   * An absolute path that changed (created, written, removed, renamed, attributes); `existed`: it was
+   * in the tree before this event (from the walk and the events so far, not from a racy lstat).
+   */
+  onChange(path: string, existed: boolean): void;
   onError(error: unknown): void;
 }
 
@@ -28,6 +31,8 @@ export class TreeWatcher {
   private closed = false;
   /** Paths seen by the initial walk. */
   count = 0;
+  /** Every path in the tree now, as far as the walk and the events tell. */
+  private readonly known = new Set<string>();
 
   constructor(private readonly o: TreeWatcherOptions) {}
 
@@ -41,6 +46,14 @@ export class TreeWatcher {
    * or in an excluded directory); nothing to do when `dir` is watched whole.
    */
   addFiles(dir: string, names: string[]): void {
+    for (const n of names) {
+      try {
+        lstatSync(join(dir, n));
+        this.known.add(join(dir, n));
+      } catch {
+        // not there yet: its creation is an event like any other
+      }
+    }
     const existing = this.dirs.get(dir);
     if (existing) {
       if (existing.only) for (const n of names) existing.only.add(n);
@@ -73,7 +86,9 @@ export class TreeWatcher {
       const isDir = e.isDirectory();
       if (this.o.ignored(p, isDir)) continue;
       this.count++;
-      if (report) this.o.onChange(p);
+      const existed = this.known.has(p);
+      this.known.add(p);
+      if (report) this.o.onChange(p, existed);
       if (isDir) this.walk(p, report);
     }
   }
@@ -110,27 +125,35 @@ export class TreeWatcher {
     }
   }
 
+  private forgetTree(p: string): void {
+    if (!this.known.delete(p) || !this.dirs.has(p)) return;
+    for (const k of this.known) if (k.startsWith(`${p}/`)) this.known.delete(k);
+  }
+
   private onEvent(dir: string, name: string | Buffer | null): void {
     if (this.closed) return;
     const d = this.dirs.get(dir);
     if (!d) return;
     if (name === null) {
       // The kernel dropped events (queue overflow): report the directory itself.
-      this.o.onChange(dir);
+      this.o.onChange(dir, false);
       return;
     }
     const n = name.toString();
     if (d.only && !d.only.has(n)) return;
     const p = join(dir, n);
+    const existed = this.known.has(p);
     let isDir = false;
     try {
       isDir = lstatSync(p).isDirectory();
+      this.known.add(p);
     } catch {
-      // removed (or renamed away): a directory's watches go with it
+      // removed (or renamed away): a directory's watches and known paths go with it
+      this.forgetTree(p);
       if (this.dirs.has(p)) this.unwatchTree(p);
     }
     if (this.o.ignored(p, isDir)) return;
-    this.o.onChange(p);
+    this.o.onChange(p, existed);
     if (isDir && !d.only) this.walk(p, true);
   }
 }

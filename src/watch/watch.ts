@@ -62,8 +62,11 @@ export async function watch(o: WatchOptions): Promise<void> {
   const ready = new Promise<void>((r) => {
     markReady = r;
   });
+  let watcher: ContextWatcher | undefined;
   const loop = new RebuildLoop({
     debounceMs,
+    settle: (paths) => watcher?.settle(paths) ?? paths,
+    forget: (paths) => watcher?.forget(paths),
     maxWaitMs: Math.max(2000, 10 * debounceMs),
     onEvent: emit,
     build: async (n, _changed, signal) => {
@@ -90,7 +93,7 @@ export async function watch(o: WatchOptions): Promise<void> {
         await app.replace(result).catch((error) => emit({ type: 'app-error', error, at: Date.now() }));
     },
   });
-  const watcher = new ContextWatcher({
+  watcher = new ContextWatcher({
     context,
     ...(dockerfile ? { dockerfile } : {}),
     outputs: outputPaths(o.build),

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -51,8 +51,19 @@ describe('tsbuild watch', () => {
     writeFileSync(join(ctx, '.a.txt.swp'), 'x');
     writeFileSync(join(ctx, 'a.txt~'), 'x');
     writeFileSync(join(ctx, '4913'), '');
+    mkdirSync(join(ctx, '.git'));
+    writeFileSync(join(ctx, '.git', 'index'), 'x');
+    // A temp file that comes and goes is no change at all.
+    writeFileSync(join(ctx, 'lockXyZ12'), 'x');
+    rmSync(join(ctx, 'lockXyZ12'));
     await new Promise((r) => setTimeout(r, 600));
     expect(w.summaries()).toHaveLength(2);
+    // `sed -i` style: a temp file renamed over the file is a change of that file only.
+    writeFileSync(join(ctx, 'sedAb12Cd'), 'three\n');
+    renameSync(join(ctx, 'sedAb12Cd'), join(ctx, 'a.txt'));
+    await w.waitSummaries(3);
+    expect(w.summaries()[2]).toMatch(/^#2 1 file changed \(a\.txt\) /);
+    expect(readFileSync(join(out, 'a.txt'), 'utf8')).toBe('three\n');
   });
 
   it('turns a burst of 500 files into one rebuild', async () => {
