@@ -52,6 +52,7 @@ export class Scheduler {
   private readonly keys = new Map<string, Promise<string>>();
   private readonly results = new Map<string, Promise<OpResult>>();
   private running = 0;
+  private readonly shown = new Set<string>();
   private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly o: SchedulerOptions) {}
@@ -108,6 +109,7 @@ export class Scheduler {
       if (hit) {
         this.stats.cached++;
         emit('cached');
+        this.markInputsCached(v);
         return hit;
       }
     }
@@ -128,6 +130,29 @@ export class Scheduler {
       throw e;
     } finally {
       this.release();
+    }
+  }
+
+  /**
+   * A hit makes its inputs unnecessary; they are reported (and counted) as cached, as BuildKit lists
+   * every step of a no-op rebuild as CACHED, unless this build solves them anyway.
+   */
+  private markInputsCached(v: Vertex): void {
+    for (const i of v.inputs) {
+      if (this.shown.has(i.digest) || this.results.has(i.digest)) continue;
+      this.shown.add(i.digest);
+      if (this.o.opFor(i).uncached) continue;
+      this.stats.cached++;
+      this.o.progress.emit({
+        type: 'vertex',
+        id: i.digest,
+        name: i.name,
+        ...(i.stage ? { stage: i.stage } : {}),
+        ...(i.line ? { line: i.line } : {}),
+        status: 'cached',
+        at: Date.now(),
+      });
+      this.markInputsCached(i);
     }
   }
 

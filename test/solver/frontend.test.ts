@@ -88,7 +88,9 @@ describe('frontend: stages → op graph', () => {
       'RUN |2 GLOBAL=g LOCAL=l /bin/sh -c echo $GLOBAL $LOCAL # buildkit',
     );
     expect(a.image.config.Env?.some((e) => e.startsWith('LOCAL'))).toBe(false);
-    expect(b.warnings.map((w) => w.message)).toEqual(['One or more build-args [UNRELATED] were not consumed']);
+    expect(b.warnings.map((w) => w.message)).toEqual([
+      'One or more build-args [UNRELATED] were not consumed',
+    ]);
     expect(c.warnings).toEqual([]);
   });
 

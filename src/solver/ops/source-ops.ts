@@ -47,6 +47,8 @@ export function httpOp(env: SolverEnv): OpImpl {
   return {
     async cacheKey(v, _inputKeys, ctx) {
       const op = v.op as HttpOp;
+      // With --checksum the content is known up front: a cached step downloads nothing.
+      if (op.checksum) return digestOf({ http: op.url, filename: op.filename, content: op.checksum });
       const d = await fetchOnce(op, ctx.signal);
       return digestOf({ http: op.url, filename: op.filename, content: d.digest });
     },
