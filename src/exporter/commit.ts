@@ -12,6 +12,7 @@ import {
   sha256Digest,
 } from '../oci/index.js';
 import { compressStream, createLayer, decompressStream, type Store } from '../store/index.js';
+import { lookupCompressed, rememberCompressed } from './compressed-memo.js';
 import type { CommitOptions, CommittedImage, ImageLayer, ImageModel } from './types.js';
 
 /** The media type a stored layer gets in the requested flavour (Docker or OCI), same bytes. */
@@ -20,7 +21,11 @@ function retype(mediaType: string, oci: boolean): string {
   return c === undefined ? mediaType : layerMediaType(c, oci);
 }
 
-/** A layer already stored as a blob; re-compressed only when forced and its codec differs. */
+/**
+ * A layer already stored as a blob, kept as is unless its codec must change: always when
+ * `forceCompression`, and for uncompressed blobs when `compressUncompressed` (an image leaving the
+ * machine). Re-compressed blobs are remembered per source blob and codec.
+ */
 async function blobLayer(
   store: Store,
   layer: { blob: Descriptor; diffId: Digest },
@@ -29,14 +34,22 @@ async function blobLayer(
 ): Promise<Descriptor> {
   const have = layerCompression(layer.blob.mediaType);
   const want = opts.compression ?? 'gzip';
-  if (!opts.forceCompression || have === want || have === undefined) {
+  const convert =
+    have !== undefined &&
+    have !== want &&
+    (opts.forceCompression || (opts.compressUncompressed && have === 'uncompressed'));
+  if (!convert) {
     return { mediaType: retype(layer.blob.mediaType, oci), digest: layer.blob.digest, size: layer.blob.size };
   }
+  const memo = await lookupCompressed(store, layer.blob.digest, want, opts.level);
+  if (memo) return { mediaType: layerMediaType(want, oci), ...memo };
   const src = await store.content.read(layer.blob.digest);
   let stream = have === 'uncompressed' ? src : src.pipe(decompressStream(have));
-  if (want !== 'uncompressed')
+  if (want !== 'uncompressed') {
     stream = stream.pipe(compressStream(want, opts.level === undefined ? {} : { level: opts.level }));
+  }
   const ref = await store.content.ingest(stream);
+  await rememberCompressed(store, layer.blob.digest, want, opts.level, ref);
   return { mediaType: layerMediaType(want, oci), digest: ref.digest, size: ref.size };
 }
 
@@ -125,28 +138,31 @@ export async function commitImage(
 }
 
 /**
- * The same image with OCI or Docker media types: config and layer bytes untouched (so the image id
- * and diffIDs stay), only the manifest is rewritten.
+ * The same image with OCI or Docker media types and, when `opts` asks, re-compressed blob layers:
+ * the config bytes are untouched (diffIDs do not depend on compression), so the image id stays;
+ * only the manifest is rewritten.
  */
 export async function retypeImage(
   store: Store,
   manifest: ImageManifest,
+  diffIds: string[],
   oci: boolean,
+  opts: CommitOptions = {},
 ): Promise<Omit<CommittedImage, 'config'>> {
   const configDescriptor: Descriptor = {
     mediaType: oci ? MediaType.ociConfig : MediaType.dockerConfig,
     digest: manifest.config.digest,
     size: manifest.config.size,
   };
+  const layers: Descriptor[] = [];
+  for (const [i, l] of manifest.layers.entries()) {
+    layers.push(await blobLayer(store, { blob: l, diffId: diffIds[i] as Digest }, opts, oci));
+  }
   const next: ImageManifest = {
     schemaVersion: 2,
     mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
     config: configDescriptor,
-    layers: manifest.layers.map((l) => ({
-      mediaType: retype(l.mediaType, oci),
-      digest: l.digest,
-      size: l.size,
-    })),
+    layers,
     ...(manifest.annotations && oci ? { annotations: manifest.annotations } : {}),
   };
   const bytes = encodeJson(next);

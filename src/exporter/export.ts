@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import {
   type Descriptor,
-  type Digest,
   isIndexMediaType,
   layerCompression,
   MediaType,
@@ -34,6 +33,9 @@ export function commitOptionsFor(output: OutputSpec): CommitOptions {
     compression: output.compression ?? 'gzip',
     ...(output.compressionLevel !== undefined ? { level: output.compressionLevel } : {}),
     forceCompression: output.forceCompression,
+    // Local images keep uncompressed layers (as the Docker engine); what leaves the machine is compressed.
+    compressUncompressed:
+      output.type === 'registry' || output.type === 'oci' || output.type === 'docker' || output.push,
   };
 }
 
@@ -52,21 +54,14 @@ async function materialize(
   const img = await loadImage(store, source, ctx.platform);
   const isOci = img.descriptor.mediaType === MediaType.ociManifest;
   const wantOci = output.ociMediaTypes ?? isOci;
-  const recompress =
-    output.forceCompression &&
-    img.manifest.layers.some((l) => layerCompression(l.mediaType) !== (output.compression ?? 'gzip'));
-  if (wantOci === isOci && !recompress) return img;
-  if (!recompress) {
-    const r = await retypeImage(store, img.manifest, wantOci);
-    return { descriptor: r.descriptor, manifest: r.manifest, config: img.config };
-  }
-  const model: ImageModel = {
-    config: img.config,
-    layers: img.manifest.layers.map((blob, i) => ({ blob, diffId: img.config.rootfs.diff_ids[i] as Digest })),
-    ...(img.config.history ? { history: img.config.history } : {}),
-  };
-  const c = await commitImage(store, model, { ...opts, ociMediaTypes: wantOci });
-  return { descriptor: c.descriptor, manifest: c.manifest, config: c.config };
+  const want = output.compression ?? 'gzip';
+  const convert = img.manifest.layers.some((l) => {
+    const have = layerCompression(l.mediaType);
+    return have !== want && (opts.forceCompression || (opts.compressUncompressed && have === 'uncompressed'));
+  });
+  if (wantOci === isOci && !convert) return img;
+  const r = await retypeImage(store, img.manifest, img.config.rootfs.diff_ids, wantOci, opts);
+  return { descriptor: r.descriptor, manifest: r.manifest, config: img.config };
 }
 
 function namesFor(output: OutputSpec, ctx: ExportContext): string[] {

@@ -32,6 +32,8 @@ export interface CommitOptions {
   level?: number;
   /** Re-compress layers whose stored blob uses another compression (buildx `force-compression`). */
   forceCompression?: boolean;
+  /** Compress stored uncompressed blob layers with `compression` (an image leaving the machine). */
+  compressUncompressed?: boolean;
   sourceDateEpoch?: number;
 }
 

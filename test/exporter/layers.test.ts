@@ -11,7 +11,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitImage, exportImage, loadImage, parseOutput } from '../../src/exporter/index.js';
+import {
+  commitImage,
+  exportImage,
+  exportImages,
+  findImage,
+  loadImage,
+  parseOutput,
+} from '../../src/exporter/index.js';
 import { type Descriptor, MediaType, parseReference } from '../../src/oci/index.js';
 import { pullImage, RegistryClient } from '../../src/registry/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -101,5 +108,55 @@ describe('outputs that unpack or create layers', () => {
     execFileSync('umoci', ['unpack', '--image', `${dir}:1`, bundle]);
     expect(readFileSync(join(bundle, 'rootfs', 'app', 'hello.txt'), 'utf8')).toBe('hello from a snapshot\n');
     expect(existsSync(join(bundle, 'rootfs', 'bin', 'busybox'))).toBe(true);
+  });
+});
+
+describe('a local uncompressed image leaving the machine', () => {
+  let reg: TestRegistry;
+  beforeAll(async () => {
+    reg = await startRegistry();
+  });
+  afterAll(() => reg?.stop());
+
+  it('is gzip-compressed on push and in archives, keeps its image id, and a re-push reuses the compressed blobs', async () => {
+    const store = await openStore(tmp('tsb-store-'));
+    const key = `raw-active-${Date.now()}`;
+    await store.snapshots.prepare(key);
+    mkdirSync(join(store.snapshots.diffDir(key), 'data'), { recursive: true });
+    writeFileSync(join(store.snapshots.diffDir(key), 'data', 'f.txt'), 'x'.repeat(100_000));
+    const snapshot = `raw-snap-${Date.now()}`;
+    await store.snapshots.commit(snapshot, key);
+    const [local] = await exportImages(
+      store,
+      { config: { architecture: 'amd64', os: 'linux' }, layers: [{ snapshot }] },
+      [parseOutput('type=image,compression=uncompressed')],
+      { tags: ['raw:1'] },
+    );
+    const localImg = await loadImage(store, (await findImage(store, 'raw:1')).descriptor);
+    expect(localImg.manifest.layers[0]!.mediaType).toBe(MediaType.ociLayer);
+    const ctx = { tags: [`${reg.host}/raw/img:1`] };
+    const pushed = await exportImage(store, localImg.descriptor, parseOutput('type=registry'), ctx);
+    expect(pushed.digest).not.toBe(local!.digest);
+    expect(pushed.configDigest).toBe(local!.configDigest);
+    const remote = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/raw/img:1`], {
+        encoding: 'utf8',
+      }),
+    );
+    expect(remote.layers[0].mediaType).toBe(MediaType.ociLayerGzip);
+    expect(remote.layers[0].size).toBeLessThan(10_000);
+    const again = await exportImage(store, localImg.descriptor, parseOutput('type=registry'), ctx);
+    expect(again.digest).toBe(pushed.digest);
+    const oci = join(tmp('tsb-oci-'), 'x.tar');
+    const archived = await exportImage(store, localImg.descriptor, parseOutput(`type=oci,dest=${oci}`), {});
+    expect(archived.digest).toBe(pushed.digest);
+    // compression=uncompressed keeps it raw
+    const raw = await exportImage(
+      store,
+      localImg.descriptor,
+      parseOutput(`type=oci,dest=${oci},compression=uncompressed`),
+      {},
+    );
+    expect(raw.digest).toBe(local!.digest);
   });
 });

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { findImage } from '../../exporter/index.js';
+import { exportImage, findImage, parseOutput } from '../../exporter/index.js';
 import { formatReference, parseReference } from '../../oci/index.js';
 import { pushImage, RegistryClient, type TransferEvent } from '../../registry/index.js';
 import { openStore } from '../../store/index.js';
@@ -42,9 +42,19 @@ export default class Push extends BaseCommand {
         ] ?? e.status;
       process.stderr.write(`${e.id}: ${label}\n`);
     };
-    const r = await pushImage(client, store, descriptor, dest, { onProgress });
-    if (!flags.quiet)
-      process.stderr.write(`${dest.tag ?? ''}: digest: ${r.digest} size: ${descriptor.size}\n`);
+    if (dest.digest) {
+      // NAME@DIGEST: push exactly that manifest (no re-compression, the digest must hold).
+      const r = await pushImage(client, store, descriptor, dest, { onProgress });
+      process.stdout.write(`${formatReference({ ...dest, digest: r.digest })}\n`);
+      return;
+    }
+    // Through the registry exporter: layers kept uncompressed locally are gzip-compressed on the way out.
+    const r = await exportImage(store, descriptor, parseOutput('type=registry'), {
+      tags: [formatReference(dest)],
+      registry: client,
+      onProgress,
+    });
+    if (!flags.quiet) process.stderr.write(`${dest.tag ?? ''}: digest: ${r.digest}\n`);
     process.stdout.write(`${formatReference({ ...dest, digest: r.digest })}\n`);
   }
 }
