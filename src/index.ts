@@ -12,3 +12,4 @@ export * from './registry/index.js';
 export * from './runner/index.js';
 export * from './solver/index.js';
 export * from './store/index.js';
+export * from './watch/index.js';
