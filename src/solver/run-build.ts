@@ -18,6 +18,7 @@ import { type PullResult, RegistryClient } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
 import { createOps, type SolvedFs } from './ops/index.js';
+import { cleanupStaleMounts } from './ops/snapshots.js';
 import { imageResolver } from './resolve-image.js';
 import { type CacheIndex, Scheduler } from './scheduler.js';
 import { parseSecrets, parseSsh } from './secrets.js';
@@ -46,6 +47,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const tags = (o.tags ?? []).map((t) => formatReference(parseReference(t)));
 
   const store = await openStore(o.root);
+  await cleanupStaleMounts(store.root);
   const lease = await store.meta.createLease({ ttlMs: 24 * 3600_000 });
   try {
     const registry = new RegistryClient();

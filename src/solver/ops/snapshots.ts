@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Store, withMount } from '../../store/index.js';
+import { type Store, unmount, withMount } from '../../store/index.js';
 
 /** The committed snapshot name for a cache key: equal keys share one snapshot across builds. */
 export function snapshotName(key: string): string {
@@ -68,5 +69,46 @@ export async function withView<T>(
     return await withMounted(store, mounts, fn);
   } finally {
     await store.snapshots.remove(key).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A build killed with -9 leaves its COPY mounts (`<root>/tmp/m-<pid>-…`) mounted. The next build
+ * unmounts those of dead processes and removes the empty dirs, so fsck/prune never delete through
+ * a live overlay mount. Only our own names are touched; anything unexpected is left alone.
+ */
+export async function cleanupStaleMounts(root: string): Promise<void> {
+  const tmp = join(root, 'tmp');
+  let names: string[];
+  try {
+    names = await readdir(tmp);
+  } catch {
+    return;
+  }
+  let mounts = '';
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    mounts = '';
+  }
+  for (const n of names) {
+    const m = /^m-(\d+)-[0-9a-f]+$/.exec(n);
+    if (!m || alive(Number(m[1]))) continue;
+    const dir = join(tmp, n);
+    try {
+      if (mounts.includes(` ${dir} `)) await unmount(dir);
+      await rmdir(dir);
+    } catch {
+      // Still busy or not empty: leave it for fsck; never recurse into something mounted.
+    }
   }
 }
