@@ -28,10 +28,14 @@ export async function gc(store: LocalStore, opts: GcOptions = {}): Promise<GcRes
   if (opts.dryRun) return result;
   for (const c of plan.dropCache) await store.meta.cache.delete(c.key);
   const snaps = store.snapshots;
+  const dropping = new Set(plan.dropSnapshots);
+  // A kept record on the same dir as a dropped one (a commit cut short by kill -9) keeps the data.
+  const keptIds = new Set((await snaps.records.list()).filter((r) => !dropping.has(r.name)).map((r) => r.id));
   for (const name of removalOrder(plan.dropSnapshots, (n) => g.snapshots.get(n)?.parent)) {
     const info = await snaps.records.get(name);
     if (!info) continue;
     await snaps.records.delete(name);
+    if (keptIds.has(info.id)) continue;
     await fsp.rm(join(snaps.dataDir, info.id), { recursive: true, force: true });
   }
   for (const d of plan.dropBlobs) await store.content.delete(d as `sha256:${string}`);

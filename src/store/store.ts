@@ -63,9 +63,12 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
  * kill -9 nobody will commit them: drop them on open so the next build starts clean.
  */
 async function dropDeadActiveSnapshots(snapshots: LocalSnapshotter): Promise<void> {
-  for (const r of await snapshots.records.list()) {
+  const all = await snapshots.records.list();
+  for (const r of all) {
     if (r.kind === 'committed' || r.pid === undefined || pidAlive(r.pid)) continue;
     await snapshots.records.delete(r.name);
+    // Killed inside commit(): the committed record already owns this dir.
+    if (all.some((o) => o !== r && o.id === r.id)) continue;
     await fsp.rm(join(snapshots.dataDir, r.id), { recursive: true, force: true }).catch(() => {});
   }
 }

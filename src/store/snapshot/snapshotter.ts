@@ -124,8 +124,10 @@ export class LocalSnapshotter implements Snapshotter {
 
   async remove(key: string): Promise<void> {
     const info = await this.records.mustGet(key);
+    // Views never share a dir; active and committed records can (a commit cut short by kill -9).
+    const others = info.kind === 'view' ? [] : (await this.records.list()).filter((r) => r.name !== key);
     if (info.kind === 'committed') {
-      const child = (await this.records.list()).find((r) => r.parent === key);
+      const child = others.find((r) => r.parent === key);
       if (child) {
         throw new StoreError(
           'SNAPSHOT_IN_USE',
@@ -134,6 +136,7 @@ export class LocalSnapshotter implements Snapshotter {
       }
     }
     await this.records.delete(key);
+    if (others.some((r) => r.id === info.id)) return;
     await fsp.rm(join(this.dataDir, info.id), { recursive: true, force: true });
   }
 
