@@ -3,6 +3,7 @@ import { TsbuildError } from '../errors.js';
 import {
   type Descriptor,
   type Digest,
+  formatPlatform,
   hostPlatform,
   type ImageIndex,
   type ImageManifest,
@@ -12,6 +13,7 @@ import {
   MediaType,
   parseImageConfig,
   parseManifestOrIndex,
+  platformMatches,
   referenceName,
   selectPlatform,
   sha256Digest,
@@ -152,6 +154,25 @@ export async function pullImage(
     throw new TsbuildError(
       'INVALID_MANIFEST',
       `image has ${manifest.layers.length} layers but its config lists ${config.rootfs.diff_ids.length} diff_ids`,
+    );
+  }
+  if (
+    !index &&
+    opts.platform &&
+    opts.requirePlatform &&
+    !platformMatches(opts.platform, {
+      os: config.os,
+      architecture: config.architecture,
+      ...(config.variant ? { variant: config.variant } : {}),
+    })
+  ) {
+    // A single-platform image asked for another platform: Docker refuses too, rather than run the wrong arch.
+    throw new TsbuildError(
+      'PLATFORM_NOT_FOUND',
+      `${referenceName(ref)} is ${formatPlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })}, not ${formatPlatform(opts.platform)}`,
+      {
+        hint: 'the image is single-platform; pull it without --platform or pick an image built for that platform',
+      },
     );
   }
   for (const l of manifest.layers)

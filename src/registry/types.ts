@@ -61,6 +61,11 @@ export interface RegistryOptions {
 
 export interface PullOptions {
   platform?: Platform;
+  /**
+   * A single-platform image must match `platform` (as `docker pull --platform`); without this it is
+   * taken whatever its platform (BuildKit only warns for a FROM of another platform).
+   */
+  requirePlatform?: boolean;
   signal?: AbortSignal;
   onProgress?: TransferProgress;
 }

@@ -111,4 +111,21 @@ describe('multi-platform images (OCI index, Docker manifest list)', () => {
     expect(r.digest).toBe(indexes.oci!.digest);
     expect(r.uploaded).toBe(0);
   });
+
+  it('a single-platform image pulled for another platform is refused only when the platform is required', async () => {
+    const store = await openStore(mkdtempSync(join(tmpdir(), 'tsb-store-')));
+    const ref = parseReference(`${reg.host}/library/busybox:1`);
+    const strict = pullImage(new RegistryClient(), store, ref, {
+      platform: parsePlatform('linux/arm64'),
+      requirePlatform: true,
+    });
+    await expect(strict).rejects.toMatchObject({
+      code: 'PLATFORM_NOT_FOUND',
+      message: expect.stringContaining('not linux/arm64'),
+    });
+    const loose = await pullImage(new RegistryClient(), store, ref, {
+      platform: parsePlatform('linux/arm64'),
+    });
+    expect(loose.config.architecture).toBe('amd64');
+  });
 });

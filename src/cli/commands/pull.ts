@@ -42,7 +42,7 @@ export default class Pull extends BaseCommand {
       process.stderr.write(`${e.id}: ${label}\n`);
     };
     const r = await pullImage(client, store, ref, {
-      ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
+      ...(flags.platform ? { platform: parsePlatform(flags.platform), requirePlatform: true } : {}),
       onProgress,
     });
     await recordImage(store, formatReference(ref), r.manifestDescriptor);
