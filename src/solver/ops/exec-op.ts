@@ -1,10 +1,10 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { type ContainerMount, type RunMountSpec, resolveRunMounts, runStep } from '../../runner/index.js';
 import { digestOf, type ExecOp } from '../graph.js';
 import type { OpImpl, OpResult } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { activeKey, commitAs, snapshotName, withMounted } from './snapshots.js';
+import { activeKey, commitAs, emptyDir, mountView, snapshotName } from './snapshots.js';
 
 /** RUN: runc on a prepared snapshot (parent chain as overlay lowers); the upper becomes the layer. */
 export function execOp(env: SolverEnv): OpImpl {
@@ -108,40 +108,4 @@ export function execOp(env: SolverEnv): OpImpl {
       }
     },
   };
-}
-
-async function emptyDir(env: SolverEnv, cleanups: (() => Promise<void>)[]): Promise<string> {
-  const d = await env.store.tempDir('empty');
-  cleanups.push(() => rm(d, { recursive: true, force: true }));
-  return d;
-}
-
-/** Mounts a read-only view of a snapshot until the step's cleanups run. */
-async function mountView(
-  env: SolverEnv,
-  snapshot: string | undefined,
-  cleanups: (() => Promise<void>)[],
-): Promise<string> {
-  if (!snapshot) return emptyDir(env, cleanups);
-  const key = `view-${activeKey()}`;
-  const mounts = await env.store.snapshots.view(key, snapshot);
-  let release!: () => void;
-  const held = new Promise<void>((r) => {
-    release = r;
-  });
-  let ready!: (d: string) => void;
-  const dirP = new Promise<string>((r) => {
-    ready = r;
-  });
-  const done = withMounted(env.store, mounts, async (dir) => {
-    ready(dir);
-    await held;
-  }).finally(() => env.store.snapshots.remove(key).catch(() => undefined));
-  cleanups.push(async () => {
-    release();
-    await done;
-  });
-  const dir = await Promise.race([dirP, done.then(() => '')]);
-  await mkdir(dir, { recursive: true });
-  return dir;
 }

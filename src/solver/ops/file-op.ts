@@ -16,7 +16,7 @@ import { resolveChown, resolveUserOwner } from './chown.js';
 import { copyInto, ensureDir, type Owner } from './copy-tree.js';
 import type { SolvedFs, SolverEnv } from './env.js';
 import { resolveInRoot } from './secure-path.js';
-import { activeKey, commitAs, snapshotName, withMounted, withView } from './snapshots.js';
+import { activeKey, commitAs, emptyDir, mountView, snapshotName, withMounted } from './snapshots.js';
 import { extractArchive, isArchive } from './unpack.js';
 
 /** COPY/ADD/WORKDIR on a prepared snapshot, mounted so paths resolve through the merged rootfs. */
@@ -38,13 +38,27 @@ export function fileOp(env: SolverEnv): OpImpl {
       const base = op.scratchBase ? undefined : (inputs[0] as OpResult & SolvedFs);
       const active = activeKey();
       const mounts = await env.store.snapshots.prepare(active, base?.snapshot);
+      // One read-only view per source input for the whole op (COPY --from=x a b c mounts x once).
+      const cleanups: (() => Promise<void>)[] = [];
+      const views = new Map<number, Promise<string>>();
+      const viewOf = (i: number) => {
+        let v = views.get(i);
+        if (!v) {
+          const src = i >= 0 ? (inputs[i] as OpResult & SolvedFs) : undefined;
+          v = src?.snapshot ? mountView(env, src.snapshot, cleanups) : emptyDir(env, cleanups);
+          views.set(i, v);
+        }
+        return v;
+      };
       try {
         await withMounted(env.store, mounts, async (root) => {
-          for (const a of op.actions) await runAction(env, a, root, inputs as (OpResult & SolvedFs)[], ctx);
+          for (const a of op.actions) await runAction(env, a, root, viewOf, ctx);
         });
       } catch (e) {
         await env.store.snapshots.remove(active).catch(() => undefined);
         throw e;
+      } finally {
+        for (const c of cleanups.reverse()) await c().catch(() => undefined);
       }
       const name = await commitAs(env.store, active, snapshotName(ctx.key));
       await env.retain(name);
@@ -58,7 +72,7 @@ async function runAction(
   env: SolverEnv,
   a: FileAction,
   root: string,
-  inputs: SolvedFs[],
+  viewOf: (input: number) => Promise<string>,
   ctx: OpContext,
 ): Promise<void> {
   ctx.signal.throwIfAborted();
@@ -105,30 +119,28 @@ async function runAction(
     }
     return;
   }
-  const src = a.input >= 0 ? inputs[a.input] : undefined;
-  await withView(env.store, src?.snapshot, async (srcRoot) => {
-    for (const source of a.sources) {
-      const matches = hasWildcard(source)
-        ? globInRoot(srcRoot, source)
-        : [resolveInRoot(srcRoot, source, true)];
-      if (matches.length === 0 || !matches.every(exists)) {
-        throw new TsbuildError(
-          'COPY_SOURCE_NOT_FOUND',
-          `failed to compute cache key: "${posix.normalize(`/${source}`)}": not found`,
-        );
-      }
-      for (const m of matches) {
-        if (a.unpack && lstatSync(m).isFile() && (await isArchive(m))) {
-          await extractArchive(m, root, a.dest, owner);
-          continue;
-        }
-        copyInto(m, undefined, root, a.dest, matches.length > 1, {
-          ...base,
-          ...(excludes ? { excludes } : {}),
-        });
-      }
+  const srcRoot = await viewOf(a.input);
+  for (const source of a.sources) {
+    const matches = hasWildcard(source)
+      ? globInRoot(srcRoot, source)
+      : [resolveInRoot(srcRoot, source, true)];
+    if (matches.length === 0 || !matches.every(exists)) {
+      throw new TsbuildError(
+        'COPY_SOURCE_NOT_FOUND',
+        `failed to compute cache key: "${posix.normalize(`/${source}`)}": not found`,
+      );
     }
-  });
+    for (const m of matches) {
+      if (a.unpack && lstatSync(m).isFile() && (await isArchive(m))) {
+        await extractArchive(m, root, a.dest, owner);
+        continue;
+      }
+      copyInto(m, undefined, root, a.dest, matches.length > 1, {
+        ...base,
+        ...(excludes ? { excludes } : {}),
+      });
+    }
+  }
 }
 
 /**

@@ -49,29 +49,6 @@ export async function withMounted<T>(
   }
 }
 
-/** A read-only view of a committed snapshot (or an empty dir for scratch) for `fn`. */
-export async function withView<T>(
-  store: Store,
-  snapshot: string | undefined,
-  fn: (dir: string) => Promise<T>,
-): Promise<T> {
-  if (!snapshot) {
-    const dir = await store.tempDir('scratch');
-    try {
-      return await fn(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-  const key = `view-${activeKey()}`;
-  const mounts = await store.snapshots.view(key, snapshot);
-  try {
-    return await withMounted(store, mounts, fn);
-  } finally {
-    await store.snapshots.remove(key).catch(() => undefined);
-  }
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -111,4 +88,40 @@ export async function cleanupStaleMounts(root: string): Promise<void> {
       // Still busy or not empty: leave it for fsck; never recurse into something mounted.
     }
   }
+}
+
+export async function emptyDir(env: { store: Store }, cleanups: (() => Promise<void>)[]): Promise<string> {
+  const d = await env.store.tempDir('empty');
+  cleanups.push(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** Mounts a read-only view of a snapshot until the step's cleanups run. */
+export async function mountView(
+  env: { store: Store },
+  snapshot: string | undefined,
+  cleanups: (() => Promise<void>)[],
+): Promise<string> {
+  if (!snapshot) return emptyDir(env, cleanups);
+  const key = `view-${activeKey()}`;
+  const mounts = await env.store.snapshots.view(key, snapshot);
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  let ready!: (d: string) => void;
+  const dirP = new Promise<string>((r) => {
+    ready = r;
+  });
+  const done = withMounted(env.store, mounts, async (dir) => {
+    ready(dir);
+    await held;
+  }).finally(() => env.store.snapshots.remove(key).catch(() => undefined));
+  cleanups.push(async () => {
+    release();
+    await done;
+  });
+  const dir = await Promise.race([dirP, done.then(() => '')]);
+  await mkdir(dir, { recursive: true });
+  return dir;
 }
