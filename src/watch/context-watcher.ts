@@ -81,7 +81,14 @@ export class ContextWatcher {
    * is gone now is a deletion and stays.
    */
   settle(paths: string[]): string[] {
-    return paths.filter((p) => this.existedBefore.get(p) !== false || existsSync(resolve(this.context, p)));
+    const real = paths.filter(
+      (p) => this.existedBefore.get(p) !== false || existsSync(resolve(this.context, p)),
+    );
+    // A directory whose contents are listed is said by them (a new dir of 500 files is 500 files).
+    const parents = new Set<string>();
+    for (const p of real)
+      for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) parents.add(p.slice(0, i));
+    return real.filter((p) => !parents.has(p));
   }
 
   /** The batch is built: its paths start afresh. */

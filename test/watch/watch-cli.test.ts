@@ -80,6 +80,16 @@ describe('tsbuild watch', () => {
     expect(lines, w.output()).toHaveLength(2);
     expect(lines[1]).toMatch(/^#\d+ 500 files changed/);
     expect(readFileSync(join(out, 'count'), 'utf8').trim()).toBe('501');
+    // A new directory tree written in one go (as a `git checkout` or `tar x` does): its files count.
+    for (let i = 0; i < 100; i++) {
+      mkdirSync(join(ctx, 'burst', `new${i % 10}`, 'deep'), { recursive: true });
+      writeFileSync(join(ctx, 'burst', `new${i % 10}`, 'deep', `g${i}.txt`), `${i}\n`);
+    }
+    await w.waitSummaries(3);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(w.summaries(), w.output()).toHaveLength(3);
+    expect(w.summaries()[2]).toMatch(/^#\d+ 100 files changed/);
+    expect(readFileSync(join(out, 'count'), 'utf8').trim()).toBe('511');
   });
 
   it('cancels a long RUN when the context changes and rebuilds from the cache', async () => {

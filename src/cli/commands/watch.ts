@@ -164,7 +164,9 @@ export default class Watch extends BaseCommand {
         signal: controller.signal,
       });
     } finally {
-      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      // After a signal the handlers stay: the runner's safety net re-raises the signal once its runs
+      // are gone when it is the only listener, which would turn our exit code into a signal death.
+      if (signals === 0) for (const s of STOP_SIGNALS) process.off(s, onSignal);
     }
     // Not this.exit(): oclif would report its ExitError as a failure.
     if (exitCode !== 0) process.exitCode = exitCode;
