@@ -184,6 +184,10 @@ export class RegistryClient {
           refreshed = true;
           auth.learn(res);
           auth.invalidate(req.scopes);
+          // insufficient_scope: the challenge names the scope it wants; ask for it too.
+          const wanted = auth.challenge?.params.scope?.split(' ').filter(Boolean) ?? [];
+          if (wanted.some((w) => !req.scopes.includes(w)))
+            req = { ...req, scopes: [...new Set([...req.scopes, ...wanted])] };
           await drain(res);
           if (!req.body || Buffer.isBuffer(req.body)) {
             attempt--;
