@@ -21,3 +21,9 @@ export async function mapLimit<T, R>(
   if (failed !== undefined) throw failed;
   return out;
 }
+
+/** First occurrence of each digest, in order. */
+export function uniqueByDigest<T extends { digest: string }>(items: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((d) => !seen.has(d.digest) && seen.add(d.digest));
+}

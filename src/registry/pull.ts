@@ -23,7 +23,7 @@ import { recordBlobSource } from './blob-sources.js';
 import { blobReadable } from './blob-stream.js';
 import { type RegistryClient, repoScope } from './client.js';
 import { header, readSmall } from './http.js';
-import { mapLimit } from './limit.js';
+import { mapLimit, uniqueByDigest } from './limit.js';
 import type { PullOptions, PullResult, RegistryStore, TransferProgress } from './types.js';
 
 export interface FetchedManifest {
@@ -177,7 +177,7 @@ export async function pullImage(
   }
   for (const l of manifest.layers)
     onProgress?.({ id: shortId(l.digest), current: 0, total: l.size, status: 'waiting' });
-  await mapLimit(manifest.layers, client.options.concurrency, (l) =>
+  await mapLimit(uniqueByDigest(manifest.layers), client.options.concurrency, (l) =>
     pullBlob(client, store, ref, l, signal, onProgress),
   );
   // The manifest goes in last: its presence means the whole image is here.

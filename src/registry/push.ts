@@ -10,7 +10,7 @@ import {
 import { blobSources, recordBlobSource } from './blob-sources.js';
 import { isRetryable, type RegistryClient, repoScope } from './client.js';
 import { drain, header } from './http.js';
-import { mapLimit } from './limit.js';
+import { mapLimit, uniqueByDigest } from './limit.js';
 import { readAll } from './pull.js';
 import type { PushOptions, PushResult, RegistryStore } from './types.js';
 import { putChunked, putMonolithic, startUpload } from './upload.js';
@@ -53,6 +53,7 @@ async function pushBlob(
   const { signal, onProgress } = opts;
   if (await blobExists(client, ref, desc.digest, signal)) {
     n.skipped++;
+    await recordBlobSource(store, desc.digest, referenceName(ref));
     onProgress?.({ id, current: desc.size, total: desc.size, status: 'exists' });
     return;
   }
@@ -138,7 +139,8 @@ async function pushManifest(
   const parsed = parseManifestOrIndex(bytes, desc.mediaType);
   if (parsed.kind !== 'manifest')
     throw new TsbuildError('INVALID_MANIFEST', `${desc.digest} is not an image manifest`);
-  const blobs = [parsed.manifest.config, ...parsed.manifest.layers];
+  // The same blob twice (identical layers) is pushed once.
+  const blobs = uniqueByDigest([parsed.manifest.config, ...parsed.manifest.layers]);
   await mapLimit(blobs, client.options.concurrency, (b) => pushBlob(client, store, ref, b, n, opts));
   await putManifest(client, ref, reference, desc, bytes, opts.signal);
 }
