@@ -30,7 +30,9 @@ function isModel(x: ImageModel | Descriptor): x is ImageModel {
 export function commitOptionsFor(output: OutputSpec): CommitOptions {
   return {
     ociMediaTypes: output.ociMediaTypes ?? output.type !== 'docker',
-    compression: output.compression ?? 'gzip',
+    // Flattened outputs unpack the layers at once: compressing them first would be wasted work.
+    compression:
+      output.compression ?? (output.type === 'local' || output.type === 'tar' ? 'uncompressed' : 'gzip'),
     ...(output.compressionLevel !== undefined ? { level: output.compressionLevel } : {}),
     forceCompression: output.forceCompression,
     // Local images keep uncompressed layers (as the Docker engine); what leaves the machine is compressed.
