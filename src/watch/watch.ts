@@ -72,7 +72,10 @@ export async function watch(o: WatchOptions): Promise<void> {
     build: async (n, _changed, signal) => {
       const progress = o.progress?.(n);
       try {
-        const r = await buildFn({ ...o.build, signal, ...(progress ? { progress } : {}) });
+        // --no-cache is for the first build: rebuilding everything on each save would defeat watch.
+        const { noCache, ...rest } = o.build;
+        const opts = { ...rest, ...(noCache && n === 0 ? { noCache } : {}) };
+        const r = await buildFn({ ...opts, signal, ...(progress ? { progress } : {}) });
         // The first summary means "watching": edits made after it must be seen.
         await ready;
         return r;

@@ -53,7 +53,10 @@ export default class Watch extends BaseCommand {
     }),
     label: Flags.string({ description: 'image label (KEY=VALUE)', multiple: true, multipleNonGreedy: true }),
     platform: Flags.string({ description: 'target platform (os/arch[/variant])' }),
-    'no-cache': Flags.boolean({ description: 'do not use the cache for the initial build', default: false }),
+    'no-cache': Flags.boolean({
+      description: 'do not use the cache for the initial build (rebuilds use it)',
+      default: false,
+    }),
     'no-cache-filter': Flags.string({
       description: 'stages not to take from the cache',
       multiple: true,
@@ -84,6 +87,12 @@ export default class Watch extends BaseCommand {
         'build output: auto, tty, plain, json, quiet (default: auto for the first build, then one line per rebuild)',
       options: ['auto', 'tty', 'plain', 'json', 'quiet'],
     }),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'no build progress, only the summary lines',
+      default: false,
+    }),
+    'max-parallelism': Flags.integer({ description: 'steps run at once (default: number of cores)', min: 1 }),
     debounce: Flags.integer({
       description: 'quiet period after a change before rebuilding (ms)',
       default: 100,
@@ -126,7 +135,7 @@ export default class Watch extends BaseCommand {
     const { watch, formatEvent, eventJson, dockerfilePath } = await import('../../watch/index.js');
     this.dockerfilePath = dockerfilePath;
     const { createRenderer } = await import('../../progress/index.js');
-    const progressMode = flags.progress as ProgressMode | undefined;
+    const progressMode = flags.quiet ? 'quiet' : (flags.progress as ProgressMode | undefined);
     const controller = new AbortController();
     let exitCode = 0;
     let signals = 0;
@@ -190,7 +199,11 @@ export default class Watch extends BaseCommand {
       ...(Object.keys(labels).length ? { labels } : {}),
       ...opt('platform', f.platform as string | undefined),
       ...(f['no-cache'] ? { noCache: true } : {}),
-      ...opt('noCacheFilter', f['no-cache-filter'] as string[] | undefined),
+      ...opt(
+        'noCacheFilter',
+        (f['no-cache-filter'] as string[] | undefined)?.flatMap((x) => x.split(',')),
+      ),
+      ...opt('maxParallelism', f['max-parallelism'] as number | undefined),
       ...opt('outputs', f.output as string[] | undefined),
       ...(f.push ? { push: true } : {}),
       ...opt('iidfile', f.iidfile as string | undefined),
