@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import {
@@ -72,6 +73,11 @@ function namesFor(output: OutputSpec, ctx: ExportContext): string[] {
 
 /** Layer blobs decompressed and applied in order onto a plain directory: the image's filesystem. */
 async function flatten(store: Store, img: LoadedImage, dir: string): Promise<void> {
+  if (resolve(dir) === '/') {
+    throw new TsbuildError('INVALID_OUTPUT', 'refusing to unpack an image over /', {
+      hint: 'give type=local a dedicated dest directory',
+    });
+  }
   await mkdir(dir, { recursive: true });
   for (const l of img.manifest.layers) {
     const c = layerCompression(l.mediaType);

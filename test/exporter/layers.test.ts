@@ -51,6 +51,10 @@ describe('outputs that unpack or create layers', () => {
     expect(readFileSync(join(dest, 'etc', 'passwd'), 'utf8')).toContain('app:x:1000');
   });
 
+  it('type=local refuses dest=/', async () => {
+    await expect(exportImage(store, base, parseOutput('type=local,dest=/'))).rejects.toMatchObject({ code: 'INVALID_OUTPUT' });
+  });
+
   it('type=tar writes the flattened rootfs as one tar', async () => {
     const dest = join(tmp('tsb-tar-'), 'fs.tar');
     await exportImage(store, base, parseOutput(`type=tar,dest=${dest}`));
