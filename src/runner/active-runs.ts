@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupParentOf, removeCgroupParent } from './cgroups.js';
+import { cgroupParentOf, removeCgroupParentSync } from './cgroups.js';
 
 /**
  * The safety net for containers when the process goes away. Every running container registers
@@ -121,7 +121,7 @@ export function sweepStaleRuns(dir: string, runtimePath: string, runtimeRoot?: s
     }
     if (Number.isNaN(owner) || alive(owner)) continue;
     killAndUnmountSync({ runtimePath, runtimeRoot, id, rootfsDir: join(bundle, 'rootfs') });
-    removeCgroupParent(cgroupParentOf(id));
+    removeCgroupParentSync(cgroupParentOf(id));
     for (const f of ['config.json', 'etc', 'owner'])
       rmSync(join(bundle, f), { recursive: true, force: true });
     for (const d of [join(bundle, 'rootfs'), bundle]) {

@@ -37,15 +37,18 @@ interface V1Mount {
   controllers: string[];
 }
 
-/** v1 hierarchies from /proc/self/mountinfo: (mount point, controllers in its super options). */
+/** v1 hierarchies (and a hybrid host's cgroup2 mount) from /proc/self/mountinfo: (mount point, controllers). */
 export function parseV1Mounts(mountinfo: string): V1Mount[] {
   const out: V1Mount[] = [];
   for (const line of mountinfo.split('\n')) {
     const [pre, post] = line.split(' - ');
     if (!pre || !post) continue;
     const [fstype, , superOpts] = post.split(' ');
-    if (fstype !== 'cgroup') continue;
     const mountPoint = pre.split(' ')[4]!;
+    // The hybrid layout's cgroup2 mount (/sys/fs/cgroup/unified): runc makes its path there too,
+    // keyed by '' in /proc/self/cgroup (`0::/…`).
+    if (fstype === 'cgroup2') out.push({ mountPoint, controllers: [''] });
+    if (fstype !== 'cgroup') continue;
     const controllers = (superOpts ?? '').split(',').filter((o) => o !== 'rw' && o !== 'ro');
     out.push({ mountPoint, controllers });
   }
@@ -176,15 +179,33 @@ export function cgroupParentOf(id: string): CgroupParent {
   return { version: 1, runtimePath: join(inner, 'ctr'), dirs, limitsInSpec: false };
 }
 
-/** Removes the parent (and runc's leaf if it is still there and empty). Best effort: never throws. */
-export function removeCgroupParent(parent: CgroupParent): void {
+/** Tries to remove each dir; returns those still there (busy: tasks of the step still exiting). */
+function removeDirs(parent: CgroupParent): string[] {
+  const left: string[] = [];
   for (const dir of parent.dirs) {
     for (const d of [join(dir, 'ctr'), dir]) {
       try {
         rmdirSync(d);
-      } catch {
-        // already gone, or tasks still dying: the next attempt (or a later build) removes it
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') left.push(d);
       }
     }
+  }
+  return left;
+}
+
+/** Removes the parent (and runc's leaf if left); never throws. Synchronous: for exit paths. */
+export function removeCgroupParentSync(parent: CgroupParent): void {
+  removeDirs(parent);
+}
+
+/**
+ * Removes the parent and runc's leaf. A cgroup with tasks cannot be removed, and after a kill the
+ * step's processes can take a moment to be reaped (a fork bomb's hundreds), so busy dirs are retried
+ * for up to ~1 s. Never throws; what still cannot go is left for the next sweep.
+ */
+export async function removeCgroupParent(parent: CgroupParent): Promise<void> {
+  for (let i = 0; i < 50 && removeDirs(parent).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -159,9 +159,9 @@ async function teardown(
   }
   // The unmount (a process spawn) overlaps the cheap local cleanup.
   const unmounting = b.mounted && plan ? unmountHost(plan) : Promise.resolve();
-  if (cgroup) removeCgroupParent(cgroup);
+  const uncgrouping = cgroup ? removeCgroupParent(cgroup) : Promise.resolve();
   for (const f of ['config.json', 'owner', 'etc']) rmSync(join(b.dir, f), { recursive: true, force: true });
-  await unmounting;
+  await Promise.all([unmounting, uncgrouping]);
   const dirs = plan ? upperAndLowers(plan) : undefined;
   if (dirs && b.prune) pruneCopiedUpParents(dirs.upper, dirs.lowers, b.prune);
   for (const d of [join(b.dir, 'rootfs'), b.dir]) {
