@@ -9,6 +9,7 @@ import { type LeaseHandle, type Mount, openStore, type Store } from '../store/in
 import { imageRootfs } from './image-rootfs.js';
 import { LineSplitter } from './line-splitter.js';
 import type { RunOptions, WatchEvent } from './types.js';
+import { startWatchdog } from './watchdog.js';
 
 const execFileP = promisify(execFile);
 
@@ -90,6 +91,7 @@ export class AppRunner {
     const out = line('stdout');
     const err = line('stderr');
     const base = { type: 'app-exit' as const, containerId: app.id };
+    const stopWatchdog = startWatchdog(detectRuntime().path, this.o.run.runtimeRoot, app.id);
     try {
       const r = await runContainer({
         rootfs: { mounts },
@@ -118,6 +120,7 @@ export class AppRunner {
         this.o.onEvent({ ...base, exitCode: 137, signal: 'SIGKILL', stopped: true, at: Date.now() });
       else this.o.onEvent({ type: 'app-error', error, at: Date.now() });
     } finally {
+      stopWatchdog();
       app.exited = true;
       await store.snapshots.remove(app.snapshot).catch(() => undefined);
     }

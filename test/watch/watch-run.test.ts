@@ -118,4 +118,19 @@ describe('tsbuild watch --run', () => {
     );
     expect(records.filter((t) => t.includes('watch-run-'))).toEqual([]);
   });
+
+  it('kill -9 of watch: the app container does not outlive it', async () => {
+    const ctx = makeContext(`${BUSYBOX_BASE}CMD ["sh", "-c", "while true; do echo tick; sleep 0.2; done"]\n`);
+    const w = new WatchProcess(['--root', root, '--run', ctx]);
+    running.push(w);
+    const pid = w.proc.pid as number;
+    await w.waitFor((x) => x.stdout.includes('app | tick'), 'the app output');
+    expect(leftovers(root, [pid]).containers).toHaveLength(1);
+    w.proc.kill('SIGKILL');
+    await w.exited;
+    const deadline = Date.now() + 10_000;
+    while (leftovers(root, [pid]).containers.length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(leftovers(root, [pid]).containers).toEqual([]);
+  });
 });
