@@ -52,7 +52,9 @@ describe('outputs that unpack or create layers', () => {
   });
 
   it('type=local refuses dest=/', async () => {
-    await expect(exportImage(store, base, parseOutput('type=local,dest=/'))).rejects.toMatchObject({ code: 'INVALID_OUTPUT' });
+    await expect(exportImage(store, base, parseOutput('type=local,dest=/'))).rejects.toMatchObject({
+      code: 'INVALID_OUTPUT',
+    });
   });
 
   it('type=tar writes the flattened rootfs as one tar', async () => {
