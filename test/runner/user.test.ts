@@ -1,9 +1,19 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { resolveUser, resolveUserFromFiles } from '../../src/runner/index.js';
 import { secureJoin } from '../../src/runner/secure-join.js';
+
+const temps: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 const passwd = 'root:x:0:0:root:/root:/bin/sh\nbob:x:1001:1002:Bob:/home/bob:/bin/sh\n# comment\nbad line\n';
 const group = 'root:x:0:\nbob:x:1002:\nwheel:x:10:bob,alice\ndocker:x:999:bob\nother:x:20:alice\n';
@@ -32,12 +42,12 @@ describe('resolveUserFromFiles (Docker / runc GetExecUser semantics)', () => {
     expect(() => resolveUserFromFiles('bob:nope', passwd, group)).toThrow(/unable to find group nope/);
   });
   it('reads the rootfs files through symlinks without leaving the root', () => {
-    const root = mkdtempSync(join(tmpdir(), 'tsb-user-'));
+    const root = tempDir('tsb-user-');
     mkdirSync(join(root, 'real'));
     writeFileSync(join(root, 'real/passwd'), passwd);
     symlinkSync('/real', join(root, 'etc'));
     expect(resolveUser(root, 'bob').uid).toBe(1001);
-    const evil = mkdtempSync(join(tmpdir(), 'tsb-user-'));
+    const evil = tempDir('tsb-user-');
     mkdirSync(join(evil, 'etc'));
     symlinkSync('../../../../../etc/passwd', join(evil, 'etc/passwd'));
     // resolves to <evil>/etc/passwd → missing, not the host's passwd (which has root)
@@ -47,7 +57,7 @@ describe('resolveUserFromFiles (Docker / runc GetExecUser semantics)', () => {
 
 describe('secureJoin', () => {
   it('clamps .. and absolute symlinks to the root', () => {
-    const root = mkdtempSync(join(tmpdir(), 'tsb-sj-'));
+    const root = tempDir('tsb-sj-');
     mkdirSync(join(root, 'a'));
     symlinkSync('/../../..', join(root, 'a/up'));
     symlinkSync('../../../../tmp', join(root, 'rel'));
@@ -56,7 +66,7 @@ describe('secureJoin', () => {
     expect(secureJoin(root, 'rel/x')).toBe(join(root, 'tmp/x'));
   });
   it('detects symlink loops', () => {
-    const root = mkdtempSync(join(tmpdir(), 'tsb-sj-'));
+    const root = tempDir('tsb-sj-');
     symlinkSync('/loop', join(root, 'loop'));
     expect(() => secureJoin(root, '/loop/x')).toThrow(/too many symlinks/);
   });
