@@ -50,6 +50,36 @@ export function execEnv(tags: string[] | undefined, r: BuildResult): Record<stri
  * a change during a build cancels it), then `--exec` and `--run` after each good build. Resolves once
  * `signal` aborts and the build in flight, the hook, the app container and the watcher are gone.
  */
+/** Build number `n`: `--no-cache` only for the first (rebuilding everything on each save defeats watch). */
+function buildHook(o: WatchOptions, buildFn: BuildFn) {
+  return async (n: number, _changed: string[], signal: AbortSignal) => {
+    const progress = o.progress?.(n);
+    try {
+      const { noCache, ...rest } = o.build;
+      const opts = { ...rest, ...(noCache && n === 0 ? { noCache } : {}) };
+      return await buildFn({ ...opts, signal, ...(progress ? { progress } : {}) });
+    } finally {
+      progress?.close?.();
+    }
+  };
+}
+
+/** After a good build: `--exec` to its end, then the app restart. Failures are events, not fatal. */
+function afterHook(o: WatchOptions, emit: (e: WatchEvent) => void, stop: AbortSignal, app?: AppRunner) {
+  return async (result: BuildResult) => {
+    if (o.exec) {
+      try {
+        const r = await runExecHook(o.exec, execEnv(o.build.tags, result), stop);
+        emit({ type: 'exec-done', command: o.exec, ...r, at: Date.now() });
+      } catch (error) {
+        emit({ type: 'app-error', error, at: Date.now() });
+      }
+    }
+    if (app && !stop.aborted)
+      await app.replace(result).catch((error) => emit({ type: 'app-error', error, at: Date.now() }));
+  };
+}
+
 export async function watch(o: WatchOptions): Promise<void> {
   const buildFn: BuildFn = o.buildFn ?? (await import('../build.js')).build;
   const emit = (e: WatchEvent) => o.onEvent?.(e);
@@ -57,44 +87,17 @@ export async function watch(o: WatchOptions): Promise<void> {
   const dockerfile = dockerfilePath(o.build, context);
   const debounceMs = o.debounceMs ?? 100;
   const stop = o.signal ?? new AbortController().signal;
+  if (!existsSync(context)) throw new TsbuildError('CONTEXT_NOT_FOUND', `build context ${context} not found`);
   const app = o.run ? new AppRunner({ root: o.build.root, run: o.run, onEvent: emit }) : undefined;
-  let markReady = () => {};
-  const ready = new Promise<void>((r) => {
-    markReady = r;
-  });
   let watcher: ContextWatcher | undefined;
   const loop = new RebuildLoop({
     debounceMs,
+    maxWaitMs: Math.max(2000, 10 * debounceMs),
     settle: (paths) => watcher?.settle(paths) ?? paths,
     forget: (paths) => watcher?.forget(paths),
-    maxWaitMs: Math.max(2000, 10 * debounceMs),
     onEvent: emit,
-    build: async (n, _changed, signal) => {
-      const progress = o.progress?.(n);
-      try {
-        // --no-cache is for the first build: rebuilding everything on each save would defeat watch.
-        const { noCache, ...rest } = o.build;
-        const opts = { ...rest, ...(noCache && n === 0 ? { noCache } : {}) };
-        const r = await buildFn({ ...opts, signal, ...(progress ? { progress } : {}) });
-        // The first summary means "watching": edits made after it must be seen.
-        await ready;
-        return r;
-      } finally {
-        progress?.close?.();
-      }
-    },
-    after: async (result) => {
-      if (o.exec) {
-        try {
-          const r = await runExecHook(o.exec, execEnv(o.build.tags, result), stop);
-          emit({ type: 'exec-done', command: o.exec, ...r, at: Date.now() });
-        } catch (error) {
-          emit({ type: 'app-error', error, at: Date.now() });
-        }
-      }
-      if (app && !stop.aborted)
-        await app.replace(result).catch((error) => emit({ type: 'app-error', error, at: Date.now() }));
-    },
+    build: buildHook(o, buildFn),
+    after: afterHook(o, emit, stop, app),
   });
   watcher = new ContextWatcher({
     context,
@@ -103,17 +106,14 @@ export async function watch(o: WatchOptions): Promise<void> {
     onChange: (paths) => loop.notify(paths),
     onError: (error) => emit({ type: 'watcher-error', error, at: Date.now() }),
   });
-  if (!existsSync(context)) throw new TsbuildError('CONTEXT_NOT_FOUND', `build context ${context} not found`);
   try {
     // The watch first (one inotify watch per directory: milliseconds), so no edit made while the
-    // initial build runs is missed.
+    // initial build runs is missed, and the first summary means "watching".
     const paths = await watcher.start();
-    markReady();
     emit({ type: 'ready', context, paths, at: Date.now() });
     loop.start();
     if (!stop.aborted) await new Promise((r) => stop.addEventListener('abort', r, { once: true }));
   } finally {
-    markReady();
     await loop.close();
     await watcher.close();
     await app?.close();

@@ -27,6 +27,32 @@ const keyValues = (list: string[] | undefined, what: string): Record<string, str
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
+/**
+ * Ctrl-C, SIGTERM and SIGHUP stop watching (exit 128+n once everything is down); a second one exits
+ * at once (the runner's exit handler still kills and unmounts what runs).
+ */
+function stopOnSignals() {
+  const controller = new AbortController();
+  let exitCode = 0;
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    exitCode = 128 + (SIGNAL_NUMBERS[sig] ?? 15);
+    if (signals > 1) process.exit(exitCode);
+    controller.abort();
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  return {
+    signal: controller.signal,
+    exitCode: () => exitCode,
+    // After a signal the handlers stay: the runner's safety net re-raises the signal once its runs
+    // are gone when it is the only listener, which would turn our exit code into a signal death.
+    release: () => {
+      if (signals === 0) for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    },
+  };
+}
+
 export default class Watch extends BaseCommand {
   static override description =
     'Build, then rebuild on every change of the context; optionally run the image and restart it';
@@ -136,17 +162,7 @@ export default class Watch extends BaseCommand {
     this.dockerfilePath = dockerfilePath;
     const { createRenderer } = await import('../../progress/index.js');
     const progressMode = flags.quiet ? 'quiet' : (flags.progress as ProgressMode | undefined);
-    const controller = new AbortController();
-    let exitCode = 0;
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      signals++;
-      exitCode = 128 + (SIGNAL_NUMBERS[sig] ?? 15);
-      // A second Ctrl-C does not wait: the runner's exit handler still kills and unmounts what runs.
-      if (signals > 1) process.exit(exitCode);
-      controller.abort();
-    };
-    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    const stop = stopOnSignals();
     const appName = flags.tag?.[0] ?? 'app';
     const onEvent = (e: WatchEvent) => {
       // JSON lines on stdout for tools; the build's own progress events go to stderr.
@@ -165,20 +181,15 @@ export default class Watch extends BaseCommand {
         debounceMs: flags.debounce,
         ...(flags.exec ? { exec: flags.exec } : {}),
         ...(flags.run ? { run: { args: cmd, stopTimeoutMs: flags['stop-timeout'] * 1000 } } : {}),
-        progress: (n) => {
-          const mode = progressMode ?? (n === 0 ? 'auto' : 'quiet');
-          return createRenderer(mode);
-        },
+        progress: (n) => createRenderer(progressMode ?? (n === 0 ? 'auto' : 'quiet')),
         onEvent,
-        signal: controller.signal,
+        signal: stop.signal,
       });
     } finally {
-      // After a signal the handlers stay: the runner's safety net re-raises the signal once its runs
-      // are gone when it is the only listener, which would turn our exit code into a signal death.
-      if (signals === 0) for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      stop.release();
     }
     // Not this.exit(): oclif would report its ExitError as a failure.
-    if (exitCode !== 0) process.exitCode = exitCode;
+    if (stop.exitCode() !== 0) process.exitCode = stop.exitCode();
   }
 
   private buildOptions(
