@@ -106,6 +106,11 @@ export function checkDescriptor(d: unknown, what: string): Descriptor {
 /** The kind of a manifest document, from its mediaType field or, if absent, its shape. */
 export function manifestKind(doc: Record<string, unknown>, headerType?: string): 'manifest' | 'index' {
   const mt = (typeof doc.mediaType === 'string' ? doc.mediaType : undefined) ?? headerType;
+  if (doc.schemaVersion === 1 || mt?.startsWith('application/vnd.docker.distribution.manifest.v1')) {
+    throw new TsbuildError('UNSUPPORTED_MANIFEST', 'Docker image manifest schema 1 is not supported', {
+      hint: 'schema 1 is deprecated (Docker removed it too): re-push the image with a current client to get schema 2 / OCI',
+    });
+  }
   if (isIndexMediaType(mt)) return 'index';
   if (isManifestMediaType(mt)) return 'manifest';
   if (Array.isArray(doc.manifests)) return 'index';

@@ -97,7 +97,9 @@ describe('manifests', () => {
   it.each([
     ['not json', /not JSON/],
     ['[]', /not a JSON object/],
-    [JSON.stringify({ schemaVersion: 1, config, layers: [] }), /schemaVersion 1/],
+    [JSON.stringify({ schemaVersion: 1, config, layers: [] }), /schema 1 is not supported/],
+    [JSON.stringify({ schemaVersion: 1, name: 'x', fsLayers: [] }), /schema 1 is not supported/],
+    [JSON.stringify({ schemaVersion: 3, config, layers: [] }), /schemaVersion 3/],
     [
       JSON.stringify({ schemaVersion: 2, config: { ...config, digest: 'sha256:xyz' }, layers: [] }),
       /not a valid digest/,
