@@ -16,6 +16,8 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   platform?: string;
   noCache?: boolean;
+  /** Always resolve base images in the registry (default: use a local copy when there is one). */
+  pull?: boolean;
   noCacheFilter?: string[];
   /** `type=...,dest=...` strings as `--output` takes them. */
   outputs?: string[];

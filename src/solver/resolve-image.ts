@@ -1,4 +1,4 @@
-import { findImage, loadImage } from '../exporter/index.js';
+import { findImage, loadImage, recordImage } from '../exporter/index.js';
 import type { ImageConfig } from '../oci/index.js';
 import {
   type Digest,
@@ -14,9 +14,10 @@ import type { Store } from '../store/index.js';
 import type { ResolvedImage } from './frontend/convert.js';
 
 /**
- * The frontend's image resolver: a Docker Hub name (no registry given, nothing to reach here) that is
- * tagged in the local store is used from there, as the local Docker daemon's BuildKit does; anything
- * else is pulled through the registry client (blobs already in the store are not downloaded again).
+ * The frontend's image resolver: an image already in the local store (tagged by an earlier pull,
+ * build or `tsbuild pull`) is used from there, as the Docker daemon's BuildKit does; otherwise, or
+ * with `pull`, it is pulled through the registry client (blobs in the store are not downloaded again)
+ * and recorded under its reference.
  */
 export function imageResolver(
   store: Store,
@@ -24,13 +25,14 @@ export function imageResolver(
   images: Map<string, PullResult>,
   progress: ProgressSink,
   signal: AbortSignal,
+  opts: { pull?: boolean } = {},
 ): (ref: string, platform: Platform) => Promise<ResolvedImage> {
   const memo = new Map<string, Promise<ResolvedImage>>();
   return (ref, platform) => {
     const k = `${ref}|${formatPlatform(platform)}`;
     let p = memo.get(k);
     if (!p) {
-      p = resolveOnce(store, client, images, progress, signal, ref, platform);
+      p = resolveOnce(store, client, images, progress, signal, ref, platform, opts);
       memo.set(k, p);
     }
     return p;
@@ -45,6 +47,7 @@ async function resolveOnce(
   signal: AbortSignal,
   ref: string,
   platform: Platform,
+  opts: { pull?: boolean },
 ): Promise<ResolvedImage> {
   const parsed = parseReference(ref);
   const id = `load-${formatReference(parsed)}`;
@@ -52,7 +55,9 @@ async function resolveOnce(
   progress.emit({ type: 'vertex', id, name, status: 'started', at: Date.now() });
   try {
     let result: PullResult | undefined;
-    if (parsed.registry === 'docker.io') result = await fromLocal(store, ref, platform);
+    // Like `docker build`: a base image already in the local store is used as it is (no registry
+    // round trip, works offline); `--pull` always asks the registry.
+    if (!opts.pull) result = await fromLocal(store, ref, platform);
     if (!result) {
       result = await pullImage(client, store, parsed, {
         platform,
@@ -67,8 +72,15 @@ async function resolveOnce(
             at: Date.now(),
           }),
       });
+      // Recorded like `tsbuild pull` does, so the next build finds it locally.
+      await recordImage(
+        store,
+        formatReference(parsed),
+        result.index?.descriptor ?? result.manifestDescriptor,
+      );
     }
-    const pinned = formatReference(result.ref);
+    // Pinned to the platform manifest either way, so a pulled and a local resolution key alike.
+    const pinned = formatReference(withDigest(parsed, result.manifestDescriptor.digest));
     images.set(pinned, result);
     progress.emit({ type: 'vertex', id, name, status: 'done', at: Date.now() });
     return { ref: pinned, config: result.config as ImageConfig };
@@ -87,7 +99,7 @@ async function fromLocal(store: Store, ref: string, platform: Platform): Promise
   }
   const img = await loadImage(store, found.descriptor, platform);
   return {
-    ref: withDigest(parseReference(ref), found.descriptor.digest),
+    ref: withDigest(parseReference(ref), img.descriptor.digest),
     manifestDescriptor: img.descriptor,
     manifest: img.manifest,
     config: img.config,

@@ -62,7 +62,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       ...(o.noCache ? { noCache: true } : {}),
       ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
       ...(o.network ? { network: o.network } : {}),
-      resolveImage: imageResolver(store, registry, images, progress, signal),
+      resolveImage: imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {}),
     });
     for (const w of converted.warnings)
       progress.emit({

@@ -165,6 +165,22 @@ RUN cat /app.txt > /copy.txt
     expect((await buildIt(root2, ctx, df, { noCache: true })).stepsRun).toBe(3);
   });
 
+  it('uses a base image already in the store without the registry; --pull asks it again', async () => {
+    const root4 = mkdtempSync(join(tmpdir(), 'tsb-e2e-local-'));
+    const ctx = makeContext({});
+    const df = `FROM ${base}\nRUN echo hi > /hi\n`;
+    const events = (r: { events: { type: string; name?: string }[] }) =>
+      r.events.filter((e) => e.type === 'bytes').length;
+    const first = await buildIt(root4, ctx, df);
+    expect(events(first)).toBeGreaterThan(0);
+    const local = await buildIt(root4, ctx, df);
+    expect(events(local)).toBe(0);
+    expect(local.stepsRun).toBe(0);
+    const pulled = await buildIt(root4, ctx, df, { pull: true });
+    expect(events(pulled)).toBeGreaterThan(0);
+    expect(pulled.stepsRun).toBe(0);
+  });
+
   it('two builds of the same project at once share the cache safely', async () => {
     const root3 = mkdtempSync(join(tmpdir(), 'tsb-e2e-conc-'));
     const ctx = makeContext({ 'a.txt': 'a' });

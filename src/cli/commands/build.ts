@@ -55,6 +55,10 @@ export default class Build extends BaseCommand {
     }),
     platform: Flags.string({ description: 'target platform (os/arch[/variant])' }),
     'no-cache': Flags.boolean({ description: 'do not use the cache', default: false }),
+    pull: Flags.boolean({
+      description: 'always pull base images (default: use local copies)',
+      default: false,
+    }),
     'no-cache-filter': Flags.string({
       description: 'do not use the cache for these stages',
       multiple: true,
@@ -114,6 +118,7 @@ export default class Build extends BaseCommand {
         labels: kv(flags.label, 'label'),
         ...(flags.platform ? { platform: flags.platform } : {}),
         noCache: flags['no-cache'],
+        pull: flags.pull,
         ...(flags['no-cache-filter']
           ? { noCacheFilter: flags['no-cache-filter'].flatMap((s) => s.split(',')) }
           : {}),
