@@ -145,10 +145,10 @@ async function* generateTar(
 
 /** Depth-first, sorted: a directory's children come right after it, before its next sibling. */
 function* walkDir(st: WalkState, batch: Batch, rel: string): Generator<Buffer> {
-  for (const name of readdirSync(join(st.root, rel)).sort()) {
+  for (const name of readdirSync(rel ? `${st.root}/${rel}` : st.root).sort()) {
     const r = rel ? `${rel}/${name}` : name;
     if (st.skip.has(r)) continue;
-    const isDir = emitEntry(st, batch, r, name, lstatSync(join(st.root, r)));
+    const isDir = emitEntry(st, batch, r, name, lstatSync(`${st.root}/${r}`));
     while (batch.ready.length > 0) yield batch.ready.shift()!;
     if (isDir) yield* walkDir(st, batch, r);
   }
@@ -188,7 +188,7 @@ function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: St
     return true;
   }
   if (s.isSymbolicLink()) {
-    add({ ...base, ...withX, path: rel, type: 'SymbolicLink', linkpath: readlinkSync(join(st.root, rel)) });
+    add({ ...base, ...withX, path: rel, type: 'SymbolicLink', linkpath: readlinkSync(`${st.root}/${rel}`) });
   } else if (s.isFile()) {
     if (s.nlink > 1) {
       const key = `${s.dev}:${s.ino}`;
@@ -200,7 +200,7 @@ function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: St
       st.links.set(key, rel);
     }
     add({ ...base, ...withX, path: rel, type: 'File', size: s.size });
-    batch.putFile(join(st.root, rel), s.size);
+    batch.putFile(`${st.root}/${rel}`, s.size);
   } else if (s.isFIFO()) {
     add({ ...base, ...withX, path: rel, type: 'FIFO' });
   } else if (s.isCharacterDevice() || s.isBlockDevice()) {
