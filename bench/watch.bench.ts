@@ -80,7 +80,8 @@ async function latency(ctx: string, root: string, debounceMs: number): Promise<n
   for (let i = 1; i <= N; i++) {
     first = next();
     const t = performance.now();
-    writeFileSync(join(ctx, 'version.txt'), `v${i}\n`);
+    // Content never seen before: a cache hit would measure nothing.
+    writeFileSync(join(ctx, 'version.txt'), `w${debounceMs}-${i}-${process.hrtime.bigint()}\n`);
     const e = await first;
     if (e.type !== 'build-done') throw new Error('rebuild failed');
     times.push(performance.now() - t);
@@ -93,7 +94,7 @@ async function latency(ctx: string, root: string, debounceMs: number): Promise<n
 function oneShot(ctx: string, root: string): number[] {
   const times: number[] = [];
   for (let i = 1; i <= Math.min(N, 7); i++) {
-    writeFileSync(join(ctx, 'version.txt'), `o${i}\n`);
+    writeFileSync(join(ctx, 'version.txt'), `o${i}-${process.hrtime.bigint()}\n`);
     const t = performance.now();
     const r = spawnSync('node', [
       bin,

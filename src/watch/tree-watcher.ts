@@ -1,5 +1,6 @@
 import { type FSWatcher, watch as fsWatch, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { TsbuildError } from '../errors.js';
 
 export interface TreeWatcherOptions {
   /** true = do not watch this path (for a directory: do not descend). */
@@ -29,6 +30,7 @@ interface DirWatch {
 export class TreeWatcher {
   private readonly dirs = new Map<string, DirWatch>();
   private closed = false;
+  private limitReported = false;
   /** Paths seen by the initial walk. */
   count = 0;
   /** Every path in the tree now, as far as the walk and the events tell. */
@@ -107,7 +109,17 @@ export class TreeWatcher {
     try {
       watcher = fsWatch(dir, { persistent: true }, (_event, name) => this.onEvent(dir, name));
     } catch (e) {
-      this.o.onError(e);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' && !this.limitReported) {
+        // Once, not once per directory: the rest of the tree is unwatched for the same reason.
+        this.limitReported = true;
+        this.o.onError(
+          new TsbuildError('WATCH_LIMIT', `cannot watch ${dir}: the inotify watch limit is reached`, {
+            hint: 'raise it (sysctl fs.inotify.max_user_watches=524288) or exclude more in .dockerignore',
+            cause: e,
+          }),
+        );
+      } else if (code !== 'ENOENT' && code !== 'ENOSPC') this.o.onError(e);
       return false;
     }
     // A watched directory that is removed ends its inotify watch; the parent's event handles the rest.
