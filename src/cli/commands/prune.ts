@@ -41,7 +41,7 @@ export default class Prune extends BaseCommand {
           hint: 'supported: --filter until=24h',
         });
       }
-      olderThanMs = parseDuration(v);
+      olderThanMs = untilToAge(v);
     }
     const store = await openStore(this.rootDir(flags.root));
     const r = await store.gc({
@@ -56,4 +56,14 @@ export default class Prune extends BaseCommand {
     );
     this.log(`Total reclaimed space: ${formatBytes(r.bytesFreed)}`);
   }
+}
+
+/** `until=` takes a duration (24h, 90m, 7d) or, as Docker does, a timestamp (RFC 3339 or Unix seconds). */
+function untilToAge(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.max(0, Date.now() - Number(v) * 1000);
+  if (/^\d{4}-\d{2}-\d{2}/.test(v)) {
+    const t = Date.parse(v);
+    if (!Number.isNaN(t)) return Math.max(0, Date.now() - t);
+  }
+  return parseDuration(v);
 }
