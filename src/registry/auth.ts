@@ -133,6 +133,7 @@ export class HostAuth {
         body: Buffer.from(form.toString()),
         timeoutMs: this.timeoutMs,
         ...(this.certsDir ? { certsDir: this.certsDir } : {}),
+        insecureTls: url.protocol === 'https:' && this.isInsecure(url.host),
         ...(signal ? { signal } : {}),
       });
     } else {
@@ -146,6 +147,7 @@ export class HostAuth {
         headers,
         timeoutMs: this.timeoutMs,
         ...(this.certsDir ? { certsDir: this.certsDir } : {}),
+        insecureTls: url.protocol === 'https:' && this.isInsecure(url.host),
         ...(signal ? { signal } : {}),
       });
     }

@@ -43,6 +43,15 @@ export function isRetryable(e: unknown): boolean {
   return (e as Error).message === 'socket hang up' || (e as Error).message === 'aborted';
 }
 
+/** A plain-HTTP request answered the way a TLS server answers it: reset, or bytes that are not HTTP. */
+function looksLikeTls(e: unknown): boolean {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return (
+    ['ECONNRESET', 'HPE_INVALID_CONSTANT', 'HPE_INVALID_VERSION'].includes(cause?.code ?? '') ||
+    cause?.message === 'socket hang up'
+  );
+}
+
 /** Plain HTTP for localhost, 127.0.0.0/8, ::1 and configured insecure registries (as Docker). */
 export function isInsecureHost(host: string, insecure: string[] = []): boolean {
   const h = host.replace(/:\d+$/, '');
@@ -88,8 +97,16 @@ export class RegistryClient {
     };
   }
 
+  /** Insecure registries found to speak TLS: reached over HTTPS without certificate checks (as Docker). */
+  private readonly tlsFallback = new Set<string>();
+
   endpoint(registry: string): URL {
+    if (this.tlsFallback.has(registry)) return new URL(`https://${registry}`);
     return registryEndpoint(registry, this.options.insecureRegistries);
+  }
+
+  private insecureTls(registry: string): boolean {
+    return this.tlsFallback.has(registry);
   }
 
   hostAuth(registry: string): HostAuth {
@@ -120,38 +137,28 @@ export class RegistryClient {
     return p;
   }
 
+  /**
+   * An insecure registry is tried over plain HTTP first; if it turns out to speak TLS (Go's "HTTP
+   * request to an HTTPS server" 400, or a reset), HTTPS without certificate checks, as Docker does.
+   */
   private async doPing(registry: string, signal?: AbortSignal): Promise<void> {
-    const url = new URL('/v2/', this.endpoint(registry));
-    let res: HttpResponse | undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.requestCount++;
-        res = await httpRequest({
-          method: 'GET',
-          url,
-          headers: { 'user-agent': this.options.userAgent },
-          timeoutMs: this.options.timeoutMs,
-          certsDir: this.options.certsDir,
-          ...(signal ? { signal } : {}),
-        });
-        if (!RETRY_STATUS.has(res.status) || attempt >= this.options.retries) break;
-        await drain(res);
-      } catch (e) {
-        if (signal?.aborted || !isRetryable(e) || attempt >= this.options.retries) {
-          throw new TsbuildError(
-            'REGISTRY_UNREACHABLE',
-            `cannot reach registry ${registry} (${url.origin}): ${(e as Error).message}`,
-            {
-              cause: e,
-              hint:
-                url.protocol === 'https:'
-                  ? `if ${registry} speaks plain HTTP, pass --insecure-registry ${registry}`
-                  : 'is the registry running?',
-            },
-          );
-        }
+    let res: HttpResponse;
+    try {
+      res = await this.pingOnce(registry, signal);
+    } catch (e) {
+      if (!this.canFallBack(registry) || !looksLikeTls(e)) throw e;
+      this.tlsFallback.add(registry);
+      res = await this.pingOnce(registry, signal).catch(() => {
+        this.tlsFallback.delete(registry);
+        throw e;
+      });
+    }
+    if (res.status === 400 && this.canFallBack(registry)) {
+      const body = await readSmall(res, 4096).catch(() => Buffer.alloc(0));
+      if (/https/i.test(body.toString('utf8'))) {
+        this.tlsFallback.add(registry);
+        return this.doPing(registry, signal);
       }
-      await this.backoff(attempt, signal);
     }
     await drain(res);
     if (res.status === 401) this.hostAuth(registry).learn(res);
@@ -162,6 +169,45 @@ export class RegistryClient {
         `registry ${registry} answered /v2/ with HTTP ${res.status}`,
         { hint: 'is this a container registry (distribution spec v2)?' },
       );
+  }
+
+  private canFallBack(registry: string): boolean {
+    return !this.tlsFallback.has(registry) && this.endpoint(registry).protocol === 'http:';
+  }
+
+  private async pingOnce(registry: string, signal?: AbortSignal): Promise<HttpResponse> {
+    const url = new URL('/v2/', this.endpoint(registry));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.requestCount++;
+        const res = await httpRequest({
+          method: 'GET',
+          url,
+          headers: { 'user-agent': this.options.userAgent },
+          timeoutMs: this.options.timeoutMs,
+          certsDir: this.options.certsDir,
+          insecureTls: this.insecureTls(registry),
+          ...(signal ? { signal } : {}),
+        });
+        if (!RETRY_STATUS.has(res.status) || attempt >= this.options.retries) return res;
+        await drain(res);
+      } catch (e) {
+        if (signal?.aborted || !isRetryable(e) || attempt >= this.options.retries) {
+          throw new TsbuildError(
+            'REGISTRY_UNREACHABLE',
+            `cannot reach registry ${registry} (${url.origin}): ${(e as Error).message}`,
+            {
+              cause: e,
+              hint:
+                url.protocol === 'https:'
+                  ? `if ${registry} speaks plain HTTP or uses a private CA, pass --insecure-registry ${registry}`
+                  : 'is the registry running?',
+            },
+          );
+        }
+      }
+      await this.backoff(attempt, signal);
+    }
   }
 
   async backoff(attempt: number, signal?: AbortSignal): Promise<void> {
@@ -235,6 +281,7 @@ export class RegistryClient {
         headers,
         timeoutMs: this.options.timeoutMs,
         certsDir: this.options.certsDir,
+        insecureTls: sameHost && this.insecureTls(registry),
         ...(body ? { body } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
       });

@@ -16,6 +16,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** Docker-style per-host certificate directories (`/etc/docker/certs.d`). */
   certsDir?: string;
+  /** HTTPS without certificate verification (an insecure registry that speaks TLS). */
+  insecureTls?: boolean;
 }
 
 export interface HttpResponse {
@@ -72,8 +74,14 @@ function hostTls(certsDir: string, host: string): { ca: string[]; cert?: string;
   };
 }
 
-function agentFor(url: URL, certsDir?: string): http.Agent {
+let insecureAgent: https.Agent | undefined;
+
+function agentFor(url: URL, certsDir?: string, insecureTls?: boolean): http.Agent {
   if (url.protocol === 'http:') return httpAgent;
+  if (insecureTls) {
+    insecureAgent ??= new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+    return insecureAgent;
+  }
   if (certsDir) {
     const key = `${certsDir}\0${url.host}`;
     let a = hostAgents.get(key);
@@ -100,7 +108,11 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const mod = req.url.protocol === 'http:' ? http : https;
     const headers: Record<string, string> = { ...req.headers };
     if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
-    const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url, req.certsDir) });
+    const r = mod.request(req.url, {
+      method: req.method,
+      headers,
+      agent: agentFor(req.url, req.certsDir, req.insecureTls),
+    });
     const onAbort = () => r.destroy(abortError(req.signal!));
     req.signal?.addEventListener('abort', onAbort, { once: true });
     r.setTimeout(req.timeoutMs, () =>

@@ -61,4 +61,23 @@ describe('HTTPS registries', () => {
     );
     expect(JSON.parse(out).Digest).toBe(pulled.manifestDescriptor.digest);
   });
+
+  it('an --insecure-registry that speaks TLS is reached over HTTPS without certificate checks (as Docker)', async () => {
+    const client = new RegistryClient({
+      insecureRegistries: [tlsReg.host],
+      certsDir: mkdtempSync(join(tmpdir(), 'tsb-nocerts-')),
+    });
+    const r = await pushImage(
+      client,
+      store,
+      pulled.manifestDescriptor,
+      parseReference(`${tlsReg.host}/insecure/bb:1`),
+    );
+    expect(r.digest).toBe(pulled.manifestDescriptor.digest);
+    expect(client.endpoint(tlsReg.host).protocol).toBe('https:');
+    // a plain registry named insecure stays on plain HTTP
+    const plainClient = new RegistryClient({ insecureRegistries: [plain.host] });
+    await resolve(plainClient, parseReference(`${plain.host}/library/busybox:1`));
+    expect(plainClient.endpoint(plain.host).protocol).toBe('http:');
+  });
 });
