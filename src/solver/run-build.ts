@@ -152,7 +152,10 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     };
     if (o.iidfile) await writeFile(o.iidfile, result.configDigest);
     if (o.metadataFile)
-      await writeFile(o.metadataFile, `${JSON.stringify(metadata(result, first.digest), null, 2)}\n`);
+      await writeFile(
+        o.metadataFile,
+        `${JSON.stringify(metadata(result, first.digest, committed.manifestSize), null, 2)}\n`,
+      );
     progress.emit({
       type: 'summary',
       digest: result.digest,
@@ -272,10 +275,10 @@ async function loadCommitted(store: Store, digest: string) {
     size: info.size,
   });
   const size = info.size + img.manifest.config.size + img.manifest.layers.reduce((n, l) => n + l.size, 0);
-  return { manifest: img.manifest, config: img.config, size };
+  return { manifest: img.manifest, config: img.config, size, manifestSize: info.size };
 }
 
-function metadata(r: BuildResult, digest: string): Record<string, unknown> {
+function metadata(r: BuildResult, digest: string, manifestSize: number): Record<string, unknown> {
   return {
     'containerimage.digest': digest,
     'containerimage.config.digest': r.configDigest,
@@ -283,7 +286,7 @@ function metadata(r: BuildResult, digest: string): Record<string, unknown> {
       mediaType:
         (r.manifest as { mediaType?: string }).mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       digest,
-      size: r.size,
+      size: manifestSize,
     },
     ...(r.tags.length > 0 ? { 'image.name': r.tags.join(',') } : {}),
     size: r.size,

@@ -344,7 +344,16 @@ describe('outputs', () => {
         `type=tar,dest=${out}/fs.tar`,
         'type=registry',
       ],
+      iidfile: `${out}/iid`,
+      metadataFile: `${out}/meta.json`,
     });
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(`${out}/iid`, 'utf8')).toBe(r.configDigest);
+    const meta = JSON.parse(readFileSync(`${out}/meta.json`, 'utf8'));
+    expect(meta['containerimage.digest']).toBe(r.digest);
+    expect(meta['containerimage.config.digest']).toBe(r.configDigest);
+    expect(meta['containerimage.descriptor'].size).toBeLessThan(2000);
+    expect(meta.size).toBe(r.size);
     const oci = JSON.parse(
       execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${out}/img.oci.tar`], { encoding: 'utf8' }),
     );
