@@ -143,6 +143,17 @@ async function waitReady(url: string, proc: ChildProcess, log: () => string, ca?
  * anonymous, htpasswd basic auth, or token auth behind our own token server.
  */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
+  // The free port can be taken between probing and binding (parallel test files): try again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startRegistryOnce(opts);
+    } catch (e) {
+      if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startRegistryOnce(opts: RegistryOptions): Promise<TestRegistry> {
   const bin = requireBinary('docker-registry');
   const dir = mkdtempSync(join(tmpdir(), 'tsb-registry-'));
   mkdirSync(join(dir, 'data'));
@@ -207,6 +218,7 @@ ${tls}${auth}`;
   } catch (e) {
     proc.kill('SIGKILL');
     await token?.stop();
+    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   return {
