@@ -205,3 +205,31 @@ describe('layers: diff → tar → snapshot round trip', () => {
     void writeFileSync;
   });
 });
+
+describe('applyLayer', () => {
+  it('concurrent applies of one layer end in one snapshot; a wrong digest commits nothing', async () => {
+    const src = await openStore(tempDir(), { snapshotter: 'overlay' });
+    await step(src, 'x', undefined, 'mkdir -p a && echo hi > a/f');
+    const l = await createLayer(src, 'x', { compression: 'gzip' });
+    const dst = await openStore(tempDir(), { snapshotter: 'overlay' });
+    const blob = (await dst.content.ingest(createReadStream(src.content.blobPath(l.digest)))).digest;
+    const results = await Promise.all([1, 2, 3].map(() => applyLayer(dst, blob)));
+    expect(new Set(results.map((r) => r.snapshot))).toEqual(new Set([l.diffId]));
+    const all: string[] = [];
+    await dst.snapshots.walk((i) => void all.push(`${i.name}:${i.kind}`));
+    expect(all).toEqual([`${l.diffId}:committed`]);
+    await expect(
+      applyLayer(dst, createReadStream(src.content.blobPath(l.digest)), l.diffId, {
+        expectedDigest: l.diffId,
+      }),
+    ).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await expect(
+      applyLayer(dst, createReadStream(src.content.blobPath(l.digest)), undefined, {
+        expectedDiffId: l.digest,
+      }),
+    ).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    const after: string[] = [];
+    await dst.snapshots.walk((i) => void after.push(i.name));
+    expect(after).toEqual([l.diffId]);
+  });
+});

@@ -73,9 +73,15 @@ export async function applyLayer(
       await store.snapshots.remove(key);
       return { snapshot: name, diffId, digest, size: rawSize };
     }
-    await store.snapshots.commit(name, key, {
-      labels: { 'tsbuild.chainid': chainId, 'tsbuild.diffid': diffId },
-    });
+    try {
+      await store.snapshots.commit(name, key, {
+        labels: { 'tsbuild.chainid': chainId, 'tsbuild.diffid': diffId },
+      });
+    } catch (e) {
+      // Another build applied the same layer meanwhile: same chain ID = same content; use theirs.
+      if ((e as { code?: string }).code !== 'SNAPSHOT_EXISTS') throw e;
+      await store.snapshots.remove(key);
+    }
     return { snapshot: name, diffId, digest, size: rawSize };
   } catch (e) {
     await store.snapshots.remove(key).catch(() => {});
