@@ -102,6 +102,12 @@ describe('frontend: stages → op graph', () => {
     await expect(conv('FROM scratch\nARG S=a\nCOPY --from=$S /x /x\n')).rejects.toThrow(
       /variable expansion is not supported/,
     );
+    await expect(conv('FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\n')).rejects.toThrow(
+      /needs to be defined before/,
+    );
+    await expect(conv('FROM scratch AS a\nCOPY --from=0 /x /x\n')).rejects.toThrow(
+      /needs to be defined before/,
+    );
   });
 
   it('ENTRYPOINT resets an inherited CMD; shell form wraps with SHELL', async () => {

@@ -234,11 +234,11 @@ export function findSource(
     );
   }
   const named = byName.get(from.toLowerCase());
-  if (named) return named;
+  if (named) return defined(named, st, from);
   if (/^\d+$/.test(from)) {
     const s = states[Number(from)];
     if (!s) throw new TsbuildError('INVALID_STAGE_INDEX', `invalid stage index ${from}`);
-    return s;
+    return defined(s, st, from);
   }
   let x = extra.find((e) => e.fromName === from);
   if (!x) {
@@ -253,6 +253,17 @@ export function findSource(
     extra.push(x);
   }
   return x;
+}
+
+/** BuildKit: a stage can only use stages defined before it. */
+function defined(src: StageState, st: StageState, from: string): StageState {
+  if (src.stage.index >= st.stage.index && !st.unregistered) {
+    throw new DockerfileSyntaxError(
+      `cannot copy from stage "${from}", it needs to be defined before current stage "${st.name}"`,
+      st.stage.from.range,
+    );
+  }
+  return src;
 }
 
 function checkCycles(reachable: Set<StageState>): void {
