@@ -122,4 +122,37 @@ describe('ContextWatcher', () => {
     expect(seen).toContain('.dockerignore');
     expect(seen).toContain('logs/b.log');
   });
+
+  it('always sees the Dockerfile and ignore files, even when .dockerignore excludes everything', async () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'tsb-cw-'));
+    mkdirSync(join(ctx, 'docker'));
+    writeFileSync(join(ctx, '.dockerignore'), '*\n');
+    writeFileSync(join(ctx, 'docker', 'Dockerfile'), 'FROM scratch\n');
+    writeFileSync(join(ctx, 'docker', 'Dockerfile.dockerignore'), 'docker\n');
+    writeFileSync(join(ctx, 'app.js'), '');
+    const seen: string[] = [];
+    const w = new ContextWatcher({
+      context: ctx,
+      dockerfile: join(ctx, 'docker', 'Dockerfile'),
+      outputs: [],
+      onChange: (p) => seen.push(...p),
+      onError: (e) => {
+        throw e;
+      },
+    });
+    closers.push(() => w.close());
+    await w.start();
+    writeFileSync(join(ctx, 'docker', 'other'), 'x');
+    writeFileSync(join(ctx, 'docker', 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
+    await settle();
+    writeFileSync(join(ctx, 'docker', 'Dockerfile.dockerignore'), 'nothing\n');
+    await settle(300);
+    writeFileSync(join(ctx, 'app.js'), 'x');
+    await settle();
+    expect([...new Set(seen)].sort()).toEqual([
+      'app.js',
+      'docker/Dockerfile',
+      'docker/Dockerfile.dockerignore',
+    ]);
+  });
 });
