@@ -272,6 +272,34 @@ EOF
     }
   });
 
+  it('hostile archives and paths stay inside the rootfs', async () => {
+    requireBinary('python3');
+    const { existsSync } = await import('node:fs');
+    const marker = `tsb-pwned-${process.pid}-${Date.now()}`;
+    const ctx = makeContext({ 'ok.txt': 'ok' });
+    // evil -> / then evil/tmp/<marker>; and a member named ../../<marker>-2 (python: GNU tar refuses to make these).
+    execFileSync('python3', [
+      '-c',
+      `import tarfile, io
+t = tarfile.open('${ctx}/evil.tar', 'w')
+s = tarfile.TarInfo('evil'); s.type = tarfile.SYMTYPE; s.linkname = '/'; t.addfile(s)
+d = b'x'
+f = tarfile.TarInfo('evil/tmp/${marker}'); f.size = 1; t.addfile(f, io.BytesIO(d))
+g = tarfile.TarInfo('../../${marker}-2'); g.size = 1; t.addfile(g, io.BytesIO(d))
+t.close()`,
+    ]);
+    const r = await buildIt(
+      root,
+      ctx,
+      `FROM ${base}\nRUN mkdir -p /tmp\nADD evil.tar /x/\nCOPY ok.txt ../../../../${marker}-3\n`,
+    );
+    expect(existsSync(`/tmp/${marker}`)).toBe(false);
+    expect(existsSync(`/${marker}-2`)).toBe(false);
+    expect(existsSync(`/${marker}-3`)).toBe(false);
+    expect(read(r.rootfs, `tmp/${marker}`)).toBe('x');
+    expect(read(r.rootfs, `${marker}-3`)).toBe('ok');
+  });
+
   it('fails loudly: a failing RUN names the command and exit code', async () => {
     const ctx = makeContext({});
     await expect(buildIt(root, ctx, `FROM ${base}\nRUN echo boom && exit 3\n`)).rejects.toThrow(
