@@ -13,7 +13,7 @@ import { layerTarStream } from '../src/store/layer/tar-writer.js';
 
 const FILES = 20_000;
 const TOTAL = 160 * 1024 * 1024;
-const RUNS = 2;
+const RUNS = 3;
 
 function makeDiff(dir: string): void {
   // Mixed sizes (most small, a few large), half-compressible content like real filesystems.
