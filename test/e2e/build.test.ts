@@ -272,6 +272,33 @@ EOF
     }
   });
 
+  it('a big directory COPY gives the same tree on the fast (new dest) and the per-entry path', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 600; i++) files[`big/d${i % 7}/f${i}.txt`] = `file ${i}`;
+    files['big/link'] = '->d1/f1.txt';
+    const ctx = makeContext(files);
+    execFileSync('chmod', ['4755', join(ctx, 'big/d2/f2.txt')]);
+    execFileSync('chmod', ['0700', join(ctx, 'big/d3')]);
+    const r = await buildIt(
+      root,
+      ctx,
+      `FROM ${base}\nRUN mkdir /existing\nCOPY big /fresh\nCOPY big /existing\n`,
+    );
+    const list = (d: string) =>
+      execFileSync(
+        'sh',
+        ['-c', `cd ${join(r.rootfs, d)} && find . -mindepth 1 -printf '%p %M %U:%G %s %T@ %l\\n' | sort`],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const fresh = list('fresh');
+    expect(fresh.split('\n').length).toBeGreaterThan(600);
+    expect(fresh).toBe(list('existing'));
+    expect(fresh).toContain('./d2/f2.txt -rwsr-xr-x 0:0');
+    expect(fresh).toContain('./link lrwxrwxrwx 0:0');
+  });
+
   it('hostile archives and paths stay inside the rootfs', async () => {
     requireBinary('python3');
     const { existsSync } = await import('node:fs');

@@ -15,6 +15,7 @@ import { applyChmod } from './chmod.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
 import { copyInto, ensureDir, type Owner } from './copy-tree.js';
 import type { SolvedFs, SolverEnv } from './env.js';
+import { fastCopyDir } from './fast-copy.js';
 import { resolveInRoot } from './secure-path.js';
 import { activeKey, commitAs, emptyDir, mountView, snapshotName, withMounted } from './snapshots.js';
 import { extractArchive, isArchive } from './unpack.js';
@@ -112,6 +113,13 @@ async function runAction(
         await extractArchive(host, root, a.dest, owner);
         continue;
       }
+      const fast = await fastCopyDir(s, host, root, a.dest, {
+        ignorePatterns: snap.excludes.length,
+        excludes: a.excludes.length,
+        owner: owner !== undefined,
+        chmod: a.chmod !== undefined,
+      });
+      if (fast) continue;
       const children = s.entries
         .filter((e) => e.path !== s.path)
         .map((e) => (s.path === '' ? e.path : e.path.slice(s.path.length + 1)));

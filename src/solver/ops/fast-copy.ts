@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, lchownSync, lstatSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { SelectedSource } from '../../context/index.js';
+import { ensureDir } from './copy-tree.js';
+import { resolveInRoot } from './secure-path.js';
+
+const run = promisify(execFile);
+
+/** Below this many entries the per-entry copy is as fast as starting cp(1). */
+const MIN_ENTRIES = 500;
+
+/**
+ * A whole context directory copied to a destination that does not exist yet: cp(1) does it ~3x
+ * faster than per-entry syscalls from Node. Only when the result is the same as `copyInto`: every
+ * path under the source is selected (no ignore or --exclude patterns), no --chown/--chmod (files
+ * become root's, as cp run by root makes them), and the destination is new, so nothing under it can
+ * be a symlink cp would follow (it never follows source links: -P). Returns false when not taken.
+ */
+export async function fastCopyDir(
+  sel: SelectedSource,
+  host: string,
+  root: string,
+  dest: string,
+  opts: { ignorePatterns: number; excludes: number; owner: boolean; chmod: boolean },
+): Promise<boolean> {
+  if (sel.entry?.type !== 'dir' || sel.entries.length < MIN_ENTRIES) return false;
+  if (opts.ignorePatterns > 0 || opts.excludes > 0 || opts.owner || opts.chmod) return false;
+  const destHost = resolveInRoot(root, dest, true);
+  try {
+    lstatSync(destHost);
+    return false;
+  } catch {
+    // does not exist: the fast path applies
+  }
+  ensureDir(root, dest, {});
+  try {
+    await run('cp', ['-R', '-P', '--preserve=mode,timestamps', `${host}/.`, destHost], {
+      maxBuffer: 1 << 20,
+    });
+  } catch {
+    // e.g. a socket in the context: the caller's per-entry copy finishes the job over what cp made.
+    return false;
+  }
+  // cp gave the destination the source dir's mode and times; BuildKit creates it 0755, root-owned.
+  chmodSync(destHost, 0o755);
+  lchownSync(destHost, 0, 0);
+  return true;
+}
