@@ -115,16 +115,23 @@ async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> 
   await removeDeadTemps(store.root);
 }
 
-/** `tmp/<pid>-…` dirs and `.name.tmp-<pid>-…` files whose process is gone. */
+/**
+ * `tmp/<pid>-…` (and `tmp/<word>-<pid>-…`) entries and `.name.tmp-<pid>-…` files whose process is gone.
+ * Entries without a pid in their name belong to someone else and are left alone, and nothing with a
+ * mount at or below it is touched: a killed build's mount dirs are the solver's to unmount, and
+ * `rm -r` through a live overlay mount would delete snapshot content.
+ */
 export async function removeDeadTemps(root: string, dryRun = false): Promise<string[]> {
   const removed: string[] = [];
-  const tmp = join(root, 'tmp');
+  const tmp = await fsp.realpath(join(root, 'tmp')).catch(() => join(root, 'tmp'));
+  const mounts = await mountPoints();
   for (const n of await fsp.readdir(tmp).catch(() => [] as string[])) {
-    const pid = Number(n.split('-')[0]);
-    if (!pidAlive(pid)) {
-      removed.push(join(tmp, n));
-      if (!dryRun) await fsp.rm(join(tmp, n), { recursive: true, force: true });
-    }
+    const m = /^(?:[a-z]+-)?(\d+)-/.exec(n);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    const p = join(tmp, n);
+    if (mounts.some((mp) => mp === p || mp.startsWith(`${p}/`))) continue;
+    removed.push(p);
+    if (!dryRun) await fsp.rm(p, { recursive: true, force: true });
   }
   const metaDirs = ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots'].map((d) =>
     join(root, 'meta', d),
@@ -140,4 +147,17 @@ export async function removeDeadTemps(root: string, dryRun = false): Promise<str
     }
   }
   return removed;
+}
+
+/** Mount points of this mount namespace (/proc/self/mountinfo field 5, octal escapes decoded). */
+async function mountPoints(): Promise<string[]> {
+  const text = await fsp.readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) =>
+      (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) =>
+        String.fromCharCode(Number.parseInt(o, 8)),
+      ),
+    );
 }

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/oci/digest.js';
@@ -104,6 +104,32 @@ describe('gc', () => {
     const dry = await store.gc({ keepBytes: 0, dryRun: true });
     expect(dry.snapshotsRemoved).toBe(2);
     expect(await names(store)).toEqual(['mid', 'new']);
+  });
+});
+
+describe('gc and temp dirs', () => {
+  it('removes temp dirs of dead processes, never one with a mount inside, never one without a pid', async () => {
+    const store = await openStore(tempDir());
+    const tmp = join(store.root, 'tmp');
+    const dead = 2 ** 22 + 12345; // above pid_max: never alive
+    for (const d of [`${dead}-x`, `m-${dead}-mounted/inner`, 'bind-abcdef', `${process.pid}-mine`]) {
+      mkdirSync(join(tmp, d), { recursive: true });
+    }
+    const victim = join(tmp, `m-${dead}-mounted`, 'inner');
+    const src = join(store.root, 'tmp', `${process.pid}-mine`);
+    writeFileSync(join(src, 'precious'), 'keep');
+    execFileSync('mount', ['--bind', src, victim]);
+    try {
+      await store.gc();
+      expect(readdirSync(tmp).sort()).toEqual(
+        ['bind-abcdef', `m-${dead}-mounted`, `${process.pid}-mine`].sort(),
+      );
+      expect(readFileSync(join(victim, 'precious'), 'utf8')).toBe('keep');
+    } finally {
+      execFileSync('umount', [victim]);
+    }
+    await store.gc();
+    expect(readdirSync(tmp).sort()).toEqual(['bind-abcdef', `${process.pid}-mine`].sort());
   });
 });
 

@@ -27,7 +27,7 @@ export function probeSnapshotter(root: string): Promise<ProbeResult> {
 
 async function doProbe(root: string): Promise<ProbeResult> {
   if (process.getuid?.() !== 0) return { kind: 'copy', overlayOptions: [], reason: 'not root' };
-  const dir = await fsp.mkdtemp(join(root, 'tmp', 'probe-'));
+  const dir = await fsp.mkdtemp(join(root, 'tmp', `${process.pid}-probe-`));
   let reason = '';
   try {
     for (const d of ['l1', 'l2', 'u', 'w', 'm']) await fsp.mkdir(join(dir, d));
