@@ -36,7 +36,8 @@ export async function gc(store: LocalStore, opts: GcOptions = {}): Promise<GcRes
     if (!info) continue;
     await snaps.records.delete(name);
     if (keptIds.has(info.id)) continue;
-    await fsp.rm(join(snaps.dataDir, info.id), { recursive: true, force: true });
+    // A dead build may have left it mounted (EBUSY on overlay work dirs): the next gc retries.
+    await fsp.rm(join(snaps.dataDir, info.id), { recursive: true, force: true }).catch(() => {});
   }
   for (const d of plan.dropBlobs) await store.content.delete(d as `sha256:${string}`);
   result.ingestsRemoved = await store.content.cleanIngests();
@@ -109,7 +110,7 @@ async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> 
     if (ids.has(id)) continue;
     const st = await fsp.stat(join(store.snapshots.dataDir, id)).catch(() => undefined);
     if (st && (quiet || now - st.mtimeMs > ORPHAN_GRACE_MS)) {
-      await fsp.rm(join(store.snapshots.dataDir, id), { recursive: true, force: true });
+      await fsp.rm(join(store.snapshots.dataDir, id), { recursive: true, force: true }).catch(() => {});
     }
   }
   await removeDeadTemps(store.root);
