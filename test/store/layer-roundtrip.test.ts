@@ -233,3 +233,23 @@ describe('applyLayer', () => {
     expect(after).toEqual([l.diffId]);
   });
 });
+
+describe('names', () => {
+  it('keeps any bytes in names (UTF-8 or not), long names and long link targets, as GNU tar reads them', async () => {
+    const store = await openStore(tempDir(), { snapshotter: 'overlay' });
+    const long = `${'d'.repeat(120)}/${'f'.repeat(150)}`;
+    await step(
+      store,
+      'n',
+      undefined,
+      `touch $'\\xff\\xfe-latin' 'café-ü' && setfattr -n user.k -v v $'\\xff\\xfe-latin' && mkdir -p ${long.split('/')[0]} && echo x > ${long} && ln -s ${'t'.repeat(200)} longlink`,
+    );
+    const l = await createLayer(store, 'n', { compression: 'uncompressed' });
+    const out = tempDir();
+    sh(`tar --xattrs --xattrs-include='*' -xpf "${store.content.blobPath(l.digest)}" -C "${out}"`);
+    const listing = (d: string) => sh(`find . -mindepth 1 | LC_ALL=C sort | od -An -tx1 | tr -d ' \\n'`, d);
+    expect(listing(out)).toBe(listing(store.snapshots.diffDir('n')));
+    expect(sh(`getfattr -n user.k --only-values $'\\xff\\xfe-latin'`, out)).toBe('v');
+    expect(readFileSync(join(out, long), 'utf8')).toBe('x\n');
+  });
+});

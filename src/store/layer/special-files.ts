@@ -33,7 +33,8 @@ export type XattrMap = Map<string, [name: string, value: Buffer][]>;
 
 /**
  * All extended attributes under `dir` (every namespace, symlinks not followed), keyed by path
- * relative to `dir` ('' for dir itself). One `getfattr -R` for the whole tree.
+ * relative to `dir` ('' for dir itself) as a latin1 byte string, as the tar writer names entries.
+ * One `getfattr -R` for the whole tree.
  */
 export async function readXattrs(dir: string): Promise<XattrMap> {
   const out = await runWithInput(
@@ -104,7 +105,7 @@ function unescapeName(s: string): string {
       i += 3;
     } else bytes.push(s.charCodeAt(i) & 0xff);
   }
-  return Buffer.from(bytes).toString('utf8');
+  return Buffer.from(bytes).toString('latin1');
 }
 
 function runWithInput(

@@ -1,7 +1,10 @@
 import { Header } from 'tar';
 import { StoreError } from '../errors.js';
 
-/** One tar entry as tsbuild writes it (pure data; the writer turns a diff dir into these). */
+/**
+ * One tar entry as tsbuild writes it (pure data; the writer turns a diff dir into these). `path` and
+ * `linkpath` are byte strings ('latin1': one char per byte), so names that are not UTF-8 survive.
+ */
 export interface TarEntry {
   path: string;
   type: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'BlockDevice' | 'FIFO';
@@ -95,8 +98,8 @@ function encodeUstar(
   let fits = true;
   const split = ASCII.test(e.path) ? splitUstar(e.path) : undefined;
   if (!split) fits = false;
-  const [prefix, name] = split ?? ['', Buffer.from(e.path).subarray(0, 99).toString('latin1')];
-  block.write(name, 0, 100, 'ascii');
+  const [prefix, name] = split ?? ['', e.path.slice(0, 99)];
+  block.write(name, 0, 100, 'latin1');
   writeOctal(block, 100, 8, e.mode & 0o7777);
   for (const [off, v] of [
     [108, e.uid],
@@ -133,8 +136,8 @@ export function encodeEntryHeader(e: TarEntry): Buffer {
   const fits = encodeUstar(block, e);
   const records: Buffer[] = [];
   if (!fits) {
-    records.push(paxRecord('path', Buffer.from(e.path)));
-    if (e.linkpath) records.push(paxRecord('linkpath', Buffer.from(e.linkpath)));
+    records.push(paxRecord('path', Buffer.from(e.path, 'latin1')));
+    if (e.linkpath) records.push(paxRecord('linkpath', Buffer.from(e.linkpath, 'latin1')));
     if (e.size > MAX_OCTAL_12) records.push(paxRecord('size', Buffer.from(String(e.size))));
     if (e.uid > MAX_OCTAL_8) records.push(paxRecord('uid', Buffer.from(String(e.uid))));
     if (e.gid > MAX_OCTAL_8) records.push(paxRecord('gid', Buffer.from(String(e.gid))));

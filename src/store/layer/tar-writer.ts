@@ -71,7 +71,7 @@ class Batch {
   }
 
   /** Reads `size` bytes of a file straight into the batch (zero-padded if the file shrank). */
-  putFile(path: string, size: number): void {
+  putFile(path: Buffer, size: number): void {
     const fd = openSync(path, 'r');
     try {
       let left = size;
@@ -114,6 +114,7 @@ class Batch {
 
 interface WalkState {
   root: string;
+  rootBytes: Buffer;
   opts: LayerTarOptions;
   xattrs: XattrMap;
   links: Map<string, string>;
@@ -129,6 +130,7 @@ async function* generateTar(
 ): AsyncGenerator<Buffer> {
   const st: WalkState = {
     root,
+    rootBytes: Buffer.from(root),
     opts,
     xattrs: await readXattrs(root),
     links: new Map(),
@@ -145,13 +147,21 @@ async function* generateTar(
 
 /** Depth-first, sorted: a directory's children come right after it, before its next sibling. */
 function* walkDir(st: WalkState, batch: Batch, rel: string): Generator<Buffer> {
-  for (const name of readdirSync(rel ? `${st.root}/${rel}` : st.root).sort()) {
+  // Names as 'latin1' strings (one char per byte): any byte sequence survives, UTF-8 or not, and
+  // sorting compares bytes, as Go's archive/tar users (containerd, BuildKit) do.
+  const names = readdirSync(fsPath(st, rel), { encoding: 'buffer' }).map((n) => n.toString('latin1'));
+  for (const name of names.sort()) {
     const r = rel ? `${rel}/${name}` : name;
     if (st.skip.has(r)) continue;
-    const isDir = emitEntry(st, batch, r, name, lstatSync(`${st.root}/${r}`));
+    const isDir = emitEntry(st, batch, r, name, lstatSync(fsPath(st, r)));
     while (batch.ready.length > 0) yield batch.ready.shift()!;
     if (isDir) yield* walkDir(st, batch, r);
   }
+}
+
+/** The on-disk path of `rel` (a latin1 byte string) as bytes. */
+function fsPath(st: WalkState, rel: string): Buffer {
+  return rel ? Buffer.concat([st.rootBytes, Buffer.from(`/${rel}`, 'latin1')]) : st.rootBytes;
 }
 
 function xattrsOf(st: WalkState, rel: string): [string, Buffer][] {
@@ -188,7 +198,13 @@ function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: St
     return true;
   }
   if (s.isSymbolicLink()) {
-    add({ ...base, ...withX, path: rel, type: 'SymbolicLink', linkpath: readlinkSync(`${st.root}/${rel}`) });
+    add({
+      ...base,
+      ...withX,
+      path: rel,
+      type: 'SymbolicLink',
+      linkpath: readlinkSync(fsPath(st, rel), { encoding: 'buffer' }).toString('latin1'),
+    });
   } else if (s.isFile()) {
     if (s.nlink > 1) {
       const key = `${s.dev}:${s.ino}`;
@@ -200,7 +216,7 @@ function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: St
       st.links.set(key, rel);
     }
     add({ ...base, ...withX, path: rel, type: 'File', size: s.size });
-    batch.putFile(`${st.root}/${rel}`, s.size);
+    batch.putFile(fsPath(st, rel), s.size);
   } else if (s.isFIFO()) {
     add({ ...base, ...withX, path: rel, type: 'FIFO' });
   } else if (s.isCharacterDevice() || s.isBlockDevice()) {
