@@ -1,28 +1,18 @@
 import { createHash } from 'node:crypto';
 import {
-  chmodSync,
   closeSync,
   constants,
   fchmodSync,
   fchownSync,
   futimesSync,
-  lchownSync,
-  linkSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
   realpathSync,
-  rmSync,
   type Stats,
-  symlinkSync,
-  unlinkSync,
   writeSync,
 } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
 import { StoreError } from '../errors.js';
+import { bfs, toByteString } from './byte-fs.js';
 import { cleanEntryPath, RootResolver, unsafe } from './root-resolver.js';
 import { makeNodes, type NodeSpec, writeXattrs } from './special-files.js';
 import { type ReadEntry, TarReader, type TarSink } from './tar-reader.js';
@@ -43,8 +33,8 @@ export async function extractLayer(
   dir: string,
   opts: ExtractOptions,
 ): Promise<ExtractResult> {
-  const root = realpathSync(dir);
-  const sink = new ExtractSink(root, opts);
+  const real = realpathSync(dir);
+  const sink = new ExtractSink(toByteString(real), real, opts);
   const reader = new TarReader(sink);
   const hash = createHash('sha256');
   let size = 0;
@@ -78,8 +68,12 @@ class ExtractSink implements TarSink {
   readonly #nodes: (NodeSpec & { e: ReadEntry })[] = [];
   readonly #xattrs: { path: string; name: string; value: Buffer }[] = [];
 
-  constructor(root: string, opts: ExtractOptions) {
+  /** The root as the OS names it (for child processes' cwd); #r works on byte strings. */
+  readonly #realRoot: string;
+
+  constructor(root: string, realRoot: string, opts: ExtractOptions) {
     this.#r = new RootResolver(root);
+    this.#realRoot = realRoot;
     this.#opts = opts;
     const isRoot = process.getuid?.() === 0;
     this.#sameOwner = opts.sameOwner ?? isRoot;
@@ -96,7 +90,7 @@ class ExtractSink implements TarSink {
       return;
     }
     const { path } = this.#r.entry(rel);
-    const existing = lstatOrUndefined(path);
+    const existing = bfs.lstatOrUndefined(path);
     if (existing && !(existing.isDirectory() && e.type === 'Directory')) this.#removeExisting(path, existing);
     this.#written.add(path);
     this.#create(e, path);
@@ -129,23 +123,23 @@ class ExtractSink implements TarSink {
 
   #removeExisting(path: string, st: Stats): void {
     if (st.isDirectory()) {
-      rmSync(path, { recursive: true, force: true });
+      bfs.rm(path);
       this.#r.invalidate();
-    } else unlinkSync(path);
+    } else bfs.unlink(path);
   }
 
   #create(e: ReadEntry, path: string): void {
     switch (e.type) {
       case 'Directory': {
-        if (!lstatOrUndefined(path)) mkdirSync(path, 0o700);
-        if (this.#sameOwner) lchownSync(path, e.uid, e.gid);
-        chmodSync(path, e.mode);
+        if (!bfs.lstatOrUndefined(path)) bfs.mkdir(path, 0o700);
+        if (this.#sameOwner) bfs.lchown(path, e.uid, e.gid);
+        bfs.chmod(path, e.mode);
         this.#dirTimes.push([path, e.mtime]);
         this.#xattr(path, e);
         return;
       }
       case 'File': {
-        this.#fd = openSync(
+        this.#fd = bfs.open(
           path,
           constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
           0o600,
@@ -155,23 +149,23 @@ class ExtractSink implements TarSink {
         return;
       }
       case 'SymbolicLink': {
-        symlinkSync(e.linkpath, path);
+        bfs.symlink(e.linkpath, path);
         this.#r.invalidate();
-        if (this.#sameOwner) lchownSync(path, e.uid, e.gid);
-        lutimesSync(path, e.mtime, e.mtime);
+        if (this.#sameOwner) bfs.lchown(path, e.uid, e.gid);
+        bfs.lutimes(path, e.mtime);
         return;
       }
       case 'Link': {
         if (e.linkpath === '') throw new StoreError('LAYER_INVALID', `hardlink ${e.name} has no target`);
         const target = this.#r.entry(cleanLink(e.linkpath, e.name)).path;
-        const st = lstatOrUndefined(target);
+        const st = bfs.lstatOrUndefined(target);
         if (!st || st.isDirectory()) {
           throw new StoreError(
             'LAYER_INVALID',
             `hardlink ${e.name} → ${e.linkpath}: target missing or a directory`,
           );
         }
-        linkSync(target, path);
+        bfs.link(target, path);
         return;
       }
       default:
@@ -210,7 +204,7 @@ class ExtractSink implements TarSink {
     const path = `${parent}/${victim}`;
     if (this.#written.has(path)) return; // whiteouts hide lower layers only
     if (this.#opts.mode === 'flat') {
-      rmSync(path, { recursive: true, force: true });
+      bfs.rm(path);
       this.#r.invalidate();
     } else {
       // Owner and mtime from the whiteout entry, so re-tarring this diff gives the same bytes.
@@ -220,37 +214,37 @@ class ExtractSink implements TarSink {
 
   /** Opaque dir, flat mode: remove what lower layers put under `dir`, keep what this layer wrote. */
   #clearLower(dir: string): void {
-    for (const name of readdirSync(dir)) {
+    for (const name of bfs.readdir(dir)) {
       const p = `${dir}/${name}`;
       if (!this.#written.has(p)) {
-        rmSync(p, { recursive: true, force: true });
+        bfs.rm(p);
         this.#r.invalidate();
-      } else if (lstatSync(p).isDirectory()) this.#clearLower(p);
+      } else if (bfs.lstat(p).isDirectory()) this.#clearLower(p);
     }
   }
 
   /** Deferred work, re-checked: nothing here follows a symlink a later entry may have planted. */
   async finish(): Promise<void> {
     const still = (path: string) => this.#r.entry(this.#r.relOf(path)).path === path;
-    const nodes = this.#nodes.filter((n) => still(n.path) && !lstatOrUndefined(n.path));
+    const nodes = this.#nodes.filter((n) => still(n.path) && !bfs.lstatOrUndefined(n.path));
     await makeNodes(nodes);
     for (const n of nodes) {
-      if (this.#sameOwner) lchownSync(n.path, n.e.uid, n.e.gid);
-      chmodSync(n.path, n.e.mode);
-      lutimesSync(n.path, n.e.mtime, n.e.mtime);
+      if (this.#sameOwner) bfs.lchown(n.path, n.e.uid, n.e.gid);
+      bfs.chmod(n.path, n.e.mode);
+      bfs.lutimes(n.path, n.e.mtime);
       this.#xattr(n.path, n.e);
     }
     const xs = this.#xattrs.filter((x) => {
-      const st = lstatOrUndefined(x.path);
+      const st = bfs.lstatOrUndefined(x.path);
       return st !== undefined && !st.isSymbolicLink() && (x.path === this.#r.root || still(x.path));
     });
     await writeXattrs(
-      this.#r.root,
+      this.#realRoot,
       xs.map((x) => ({ rel: this.#r.relOf(x.path), name: x.name, value: x.value })),
     );
     for (let i = this.#dirTimes.length - 1; i >= 0; i--) {
       const [path, t] = this.#dirTimes[i]!;
-      if (lstatOrUndefined(path)?.isDirectory() && still(path)) lutimesSync(path, t, t);
+      if (bfs.lstatOrUndefined(path)?.isDirectory() && still(path)) bfs.lutimes(path, t);
     }
   }
 }
@@ -259,12 +253,4 @@ function cleanLink(linkpath: string, name: string): string {
   const rel = cleanEntryPath(linkpath);
   if (rel === '') throw unsafe(name, 'hardlink to the root');
   return rel;
-}
-
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
 }

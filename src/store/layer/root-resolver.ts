@@ -1,6 +1,6 @@
-import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { StoreError } from '../errors.js';
+import { bfs } from './byte-fs.js';
 
 const MAX_LINKS = 40;
 
@@ -17,10 +17,10 @@ export function cleanEntryPath(name: string): string {
   const rel = posix.normalize(name.replace(/^\/+/, ''));
   if (!name.startsWith('/') && (rel === '..' || rel.startsWith('../')))
     throw unsafe(name, 'climbs out of the layer root');
-  if (Buffer.byteLength(p) > 4095)
-    throw new StoreError('LAYER_INVALID', `entry name too long (${Buffer.byteLength(p)} bytes)`);
+  // Byte strings (latin1): length = bytes.
+  if (p.length > 4095) throw new StoreError('LAYER_INVALID', `entry name too long (${p.length} bytes)`);
   for (const c of p.split('/')) {
-    if (Buffer.byteLength(c) > 255)
+    if (c.length > 255)
       throw new StoreError('LAYER_INVALID', `entry name component too long: ${c.slice(0, 40)}…`);
   }
   return p;
@@ -87,14 +87,14 @@ export class RootResolver {
       const p = `${this.root}/${[...out, c].join('/')}`;
       let st: import('node:fs').Stats | undefined;
       try {
-        st = lstatSync(p);
+        st = bfs.lstat(p);
       } catch {
         st = undefined;
       }
       if (st?.isSymbolicLink()) {
         if (++links > MAX_LINKS)
           throw new StoreError('LAYER_INVALID', `too many symlinks resolving ${input.join('/')}`);
-        const target = readlinkSync(p);
+        const target = bfs.readlink(p);
         if (target.startsWith('/')) out.length = 0;
         queue.unshift(...target.split('/'));
         continue;
@@ -104,7 +104,7 @@ export class RootResolver {
           out.push(c);
           continue;
         }
-        mkdirSync(p, 0o755);
+        bfs.mkdir(p, 0o755);
       } else if (!st.isDirectory()) {
         throw new StoreError(
           'LAYER_INVALID',

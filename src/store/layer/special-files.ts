@@ -19,8 +19,9 @@ done`;
 
 export async function makeNodes(nodes: NodeSpec[]): Promise<void> {
   if (nodes.length === 0) return;
+  // Paths are byte strings (latin1), as the extractor names entries.
   const input = Buffer.concat(
-    nodes.map((n) => Buffer.from(`${n.path}\0${n.type}\0${n.major}\0${n.minor}\0`)),
+    nodes.map((n) => Buffer.from(`${n.path}\0${n.type}\0${n.major}\0${n.minor}\0`, 'latin1')),
   );
   await runWithInput('bash', ['-c', MKNOD_SCRIPT], input);
 }
@@ -63,7 +64,10 @@ export async function readXattrs(dir: string): Promise<XattrMap> {
   return map;
 }
 
-/** Sets xattrs (paths relative to `dir`, never following symlinks) with one `setfattr --restore`. */
+/**
+ * Sets xattrs (paths relative to `dir` as byte strings, never following symlinks) with one
+ * `setfattr --restore`.
+ */
 export async function writeXattrs(
   dir: string,
   entries: { rel: string; name: string; value: Buffer }[],
@@ -77,7 +81,7 @@ export async function writeXattrs(
   }
   const parts: Buffer[] = [];
   for (const [rel, list] of byPath) {
-    parts.push(Buffer.from(`# file: ${escapeName(rel === '' ? '.' : `./${rel}`)}\n`, 'latin1'));
+    parts.push(Buffer.from(`# file: ${escapeName(rel === '' ? '.' : `./${rel}`, 'latin1')}\n`, 'latin1'));
     for (const { name, value } of list)
       parts.push(Buffer.from(`${escapeName(name)}=0x${value.toString('hex')}\n`, 'latin1'));
     parts.push(Buffer.from('\n'));
@@ -86,9 +90,9 @@ export async function writeXattrs(
 }
 
 /** getfattr's escaping: bytes outside printable ASCII, and backslash, as \ooo. Works on UTF-8 bytes. */
-function escapeName(s: string): string {
+function escapeName(s: string, encoding: BufferEncoding = 'utf8'): string {
   let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
+  for (const b of Buffer.from(s, encoding)) {
     out +=
       b < 0x21 || b > 0x7e || b === 0x5c || b === 0x3d
         ? `\\${b.toString(8).padStart(3, '0')}`

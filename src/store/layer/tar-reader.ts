@@ -125,7 +125,7 @@ export class TarReader {
     }
     const type = TYPES[key];
     if (type === undefined) throw invalid(`unsupported entry type ${JSON.stringify(key)} (${h.path})`);
-    const e = this.#buildEntry(h, type, size);
+    const e = this.#buildEntry(h, block, type, size);
     this.#pax = new Map();
     this.#longName = undefined;
     this.#longLink = undefined;
@@ -138,7 +138,7 @@ export class TarReader {
     if (bodySize === 0) this.#endBody();
   }
 
-  #buildEntry(h: import('tar').Header, type: ReadEntry['type'], size: number): ReadEntry {
+  #buildEntry(h: import('tar').Header, block: Buffer, type: ReadEntry['type'], size: number): ReadEntry {
     const ex = new Map([...this.#global, ...this.#pax]);
     const str = (k: string) => ex.get(k)?.toString('utf8');
     const num = (k: string, fallback: number | undefined, limit: number): number => {
@@ -152,14 +152,15 @@ export class TarReader {
     for (const [k, v] of ex) if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice(13), v]);
     const mtime = num('mtime', h.mtime ? h.mtime.getTime() / 1000 : 0, 2 ** 40);
     return {
-      name: str('path') ?? this.#longName ?? h.path ?? '',
+      // Names stay byte strings (latin1): any bytes, UTF-8 or not, reach the disk unchanged.
+      name: ex.get('path')?.toString('latin1') ?? this.#longName ?? rawName(block),
       type,
       mode: num('mode', h.mode ?? 0, 0o7777777) & 0o7777,
       uid: num('uid', h.uid ?? 0, ID_LIMIT - 1),
       gid: num('gid', h.gid ?? 0, ID_LIMIT - 1),
       size: Math.floor(num('size', size, Number.MAX_SAFE_INTEGER)),
       mtime: Math.floor(mtime),
-      linkpath: str('linkpath') ?? this.#longLink ?? h.linkpath ?? '',
+      linkpath: ex.get('linkpath')?.toString('latin1') ?? this.#longLink ?? field(block, 157, 100),
       devmajor: h.devmaj ?? 0,
       devminor: h.devmin ?? 0,
       xattrs,
@@ -173,7 +174,7 @@ export class TarReader {
       if (this.#metaKind === 'x') this.#pax = parsePax(buf);
       else if (this.#metaKind === 'g') this.#global = new Map([...this.#global, ...parsePax(buf)]);
       else {
-        const s = buf.toString('utf8').replace(/\0.*$/s, '');
+        const s = buf.toString('latin1').replace(/\0.*$/s, '');
         if (this.#metaKind === 'L') this.#longName = s;
         else this.#longLink = s;
       }
@@ -182,4 +183,19 @@ export class TarReader {
     }
     this.#state = this.#pad > 0 ? 'pad' : 'header';
   }
+}
+
+function field(block: Buffer, off: number, len: number): string {
+  const f = block.subarray(off, off + len);
+  const nul = f.indexOf(0);
+  return (nul < 0 ? f : f.subarray(0, nul)).toString('latin1');
+}
+
+/** ustar name, with the POSIX prefix field when present (not in GNU's "ustar  " headers). */
+function rawName(block: Buffer): string {
+  const name = field(block, 0, 100);
+  if (block.subarray(257, 263).toString('latin1') !== 'ustar\0') return name;
+  // As node-tar: a NUL at 475 means xstar's 130-byte prefix (atime/ctime follow).
+  const prefix = block[475] !== 0 ? field(block, 345, 155) : field(block, 345, 130);
+  return prefix ? `${prefix}/${name}` : name;
 }

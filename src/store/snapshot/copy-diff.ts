@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { toByteString } from '../layer/byte-fs.js';
 import { makeWhiteouts } from '../layer/special-files.js';
 
 const run = promisify(execFile);
@@ -47,7 +48,7 @@ export async function computeCopyDiff(
       },
     );
   }
-  await makeWhiteouts(whiteouts.map((w) => join(out, w)));
+  await makeWhiteouts(whiteouts.map((w) => toByteString(join(out, w))));
   // Directory metadata last (creating children changed the mtimes); children before parents.
   for (const d of [...dirs, '']) copyDirMeta(join(newFs, d), join(out, d));
 }
