@@ -7,6 +7,7 @@ import { TsbuildError } from '../errors.js';
 import { exportImages, type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
 import {
   formatReference,
+  type HistoryEntry,
   hostPlatform,
   type ImageConfig,
   parsePlatform,
@@ -108,8 +109,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       }
     }
 
-    const created = new Date().toISOString();
     const img = converted.image;
+    const { created, history } = await historyTimes(store, img.history, solved.layers);
     const config: ImageModel['config'] = {
       created,
       architecture: img.architecture,
@@ -118,7 +119,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       ...(img.author ? { author: img.author } : {}),
       config: img.config,
     } as ImageConfig;
-    const history = img.history.map((h) => ({ created: h.created ?? created, ...h }));
     const model: ImageModel = { config, layers: solved.layers, history };
     const results = await exportImages(store, model, outputs, {
       tags,
@@ -291,4 +291,32 @@ function metadata(r: BuildResult, digest: string, manifestSize: number): Record<
     ...(r.tags.length > 0 ? { 'image.name': r.tags.join(',') } : {}),
     size: r.size,
   };
+}
+
+/**
+ * Times as BuildKit gives them: a new history entry is dated by the snapshot of its layer (an empty
+ * entry by the layer before it), and the image by its newest layer. A fully cached rebuild reuses
+ * those snapshots, so it reproduces the same config, manifest and image ID.
+ */
+async function historyTimes(
+  store: Store,
+  entries: HistoryEntry[],
+  layers: SolvedFs['layers'],
+): Promise<{ created: string; history: HistoryEntry[] }> {
+  const times: string[] = [];
+  for (const l of layers) {
+    if (!('snapshot' in l)) continue;
+    const info = await store.snapshots.tryStat(l.snapshot);
+    times.push(new Date(info?.createdAt ?? Date.now()).toISOString());
+  }
+  const now = new Date().toISOString();
+  let next = 0;
+  let cur = times[0] ?? now;
+  const history = entries.map((h) => {
+    if (h.created) return { ...h };
+    if (!h.empty_layer) cur = times[next++] ?? cur;
+    return { created: cur, ...h };
+  });
+  const created = times.length > 0 ? times.reduce((a, b) => (a > b ? a : b)) : now;
+  return { created, history };
 }
