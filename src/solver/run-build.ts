@@ -317,6 +317,7 @@ async function historyTimes(
     if (!h.empty_layer) cur = times[next++] ?? cur;
     return { created: cur, ...h };
   });
-  const created = times.length > 0 ? times.reduce((a, b) => (a > b ? a : b)) : now;
+  // ISO strings of one format sort like the times they stand for.
+  const created = times.length > 0 ? ([...times].sort().pop() as string) : now;
   return { created, history };
 }
