@@ -36,6 +36,8 @@ export interface ScanOptions {
   excludes: string[];
   /** State root for the persistent stat cache; none: hash everything. */
   root?: string;
+  /** Context-relative paths whose subtrees are needed ('' or absent: the whole context). */
+  include?: string[];
   signal?: AbortSignal;
 }
 
@@ -59,6 +61,12 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
   if (!rootStat.isDirectory())
     throw new TsbuildError('CONTEXT_NOT_DIR', `build context ${opts.dir} is not a directory`);
 
+  // Only the subtrees COPY/ADD can select (BuildKit's FollowPaths): the rest of the context is
+  // never walked nor hashed. Directories on the way to them are walked but hold nothing else.
+  const include = opts.include && !opts.include.includes('') ? opts.include : undefined;
+  const inScope = (p: string) => !include || include.some((i) => p === i || p.startsWith(`${i}/`));
+  const onTheWay = (p: string) => !!include && include.some((i) => i.startsWith(`${p}/`));
+
   const walk = (rel: string, parentInfo: MatchInfo | undefined, parentExcluded: boolean): boolean => {
     let names: string[];
     try {
@@ -70,7 +78,10 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
     let anyIncluded = false;
     for (const name of names) {
       const path = rel === '' ? name : `${rel}/${name}`;
+      const scoped = inScope(path);
+      if (!scoped && !onTheWay(path)) continue;
       const st = lstatSync(join(opts.dir, path));
+      if (!scoped && !st.isDirectory()) continue;
       let matched = false;
       let info: MatchInfo | undefined;
       if (pm.patterns.length > 0) {
@@ -138,7 +149,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
     const st = stats.get(e.path) as Stats;
     cache?.set(e.path, [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs], e.hash);
   });
-  cache?.save();
+  cache?.save(include ? (p) => !inScope(p) : undefined);
   const paths = [...entries.keys()].sort(byteOrder);
   return { dir: opts.dir, entries, paths, excludes: opts.excludes };
 }

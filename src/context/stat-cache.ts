@@ -43,12 +43,17 @@ export class StatCache {
     this.dirty = true;
   }
 
-  /** Persists what this scan saw (entries of deleted files drop out). */
-  save(): void {
-    if (!this.dirty && this.next.size === this.old.size) return;
+  /**
+   * Persists what this scan saw (entries of deleted files drop out). `keep`: paths outside a partial
+   * scan, whose old entries stay as they were.
+   */
+  save(keep?: (path: string) => boolean): void {
+    const out = new Map(this.next);
+    if (keep) for (const [k, v] of this.old) if (!out.has(k) && keep(k)) out.set(k, v);
+    if (!this.dirty && out.size === this.old.size) return;
     mkdirSync(join(this.file, '..'), { recursive: true });
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.next)));
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(out)));
     renameSync(tmp, this.file);
   }
 }

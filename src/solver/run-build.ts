@@ -17,6 +17,7 @@ import { toStages } from '../parser/index.js';
 import { nullSink } from '../progress/events.js';
 import { type PullResult, RegistryClient } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
+import { contextIncludes } from './context-paths.js';
 import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
@@ -75,7 +76,14 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 
     let snap: Promise<ContextSnapshot> | undefined;
     const context = () => {
-      snap ??= scanWithProgress(store, contextDir, dockerfilePath, progress, signal);
+      snap ??= scanWithProgress(
+        store,
+        contextDir,
+        dockerfilePath,
+        progress,
+        signal,
+        contextIncludes(converted.vertex, contextDir),
+      );
       return snap;
     };
     const env = {
@@ -217,6 +225,7 @@ async function scanWithProgress(
   dockerfile: string | undefined,
   progress: typeof nullSink,
   signal: AbortSignal,
+  include: string[],
 ): Promise<ContextSnapshot> {
   // The scan runs when the first COPY computes its cache key, so it reports the context vertex itself.
   const id = CONTEXT_VERTEX.digest;
@@ -228,7 +237,7 @@ async function scanWithProgress(
     at: Date.now(),
   });
   const excludes = await readDockerignore(dir, dockerfile);
-  const snap = await scanContext({ dir, excludes, root: store.root, signal });
+  const snap = await scanContext({ dir, excludes, root: store.root, signal, include });
   progress.emit({
     type: 'vertex',
     id,

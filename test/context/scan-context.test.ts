@@ -106,6 +106,22 @@ describe('scanContext', () => {
     );
   });
 
+  it('walks only the included subtrees (FollowPaths) and keeps the stat cache of the rest', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-root-'));
+    const dir = tree({ 'a/x.txt': 'x', 'a/sub/y.txt': 'y', 'b/z.txt': 'z', 'top.txt': 't', 'ab.txt': 'no' });
+    const full = await scanContext({ dir, excludes: [], root });
+    const part = await scanContext({ dir, excludes: ['**/y.txt'], root, include: ['a', 'top.txt'] });
+    expect(part.paths).toEqual(['a', 'a/sub', 'a/x.txt', 'top.txt']);
+    expect(checksumSelection(selectSources(part, ['a']))).not.toBe(
+      checksumSelection(selectSources(full, ['a'])),
+    );
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const cacheDir = join(root, 'meta', 'statcache');
+    const saved = JSON.parse(readFileSync(join(cacheDir, readdirSync(cacheDir)[0] as string), 'utf8'));
+    // Outside the scope: kept; inside but ignored now (a/sub/y.txt): dropped.
+    expect(Object.keys(saved).sort()).toEqual(['a/x.txt', 'ab.txt', 'b/z.txt', 'top.txt']);
+  });
+
   it('hashes many files in a worker with the same results', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 300; i++) files[`f/${i}.txt`] = `content ${i}`;
