@@ -6,6 +6,7 @@ import { TsbuildError } from '../errors.js';
 import type { ContainerConfig, Descriptor, ImageConfig } from '../oci/index.js';
 import { detectRuntime, runContainer } from '../runner/index.js';
 import { type LeaseHandle, type Mount, openStore, type Store } from '../store/index.js';
+import { withInit } from './app-init.js';
 import { imageRootfs } from './image-rootfs.js';
 import { LineSplitter } from './line-splitter.js';
 import type { RunOptions, WatchEvent } from './types.js';
@@ -92,10 +93,12 @@ export class AppRunner {
     const err = line('stderr');
     const base = { type: 'app-exit' as const, containerId: app.id };
     const stopWatchdog = startWatchdog(detectRuntime().path, this.o.run.runtimeRoot, app.id);
+    const init = this.o.run.init === false ? undefined : withInit(proc.args);
     try {
       const r = await runContainer({
         rootfs: { mounts },
-        process: proc,
+        process: init ? { ...proc, args: init.args } : proc,
+        ...(init ? { mounts: [init.mount] } : {}),
         root: this.o.root,
         id: app.id,
         hostname: app.id.slice(0, 12),

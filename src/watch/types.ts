@@ -10,6 +10,11 @@ export interface RunOptions {
   args?: string[];
   /** How long the StopSignal may take before SIGKILL, ms (default 10000, as `docker stop`). */
   stopTimeoutMs?: number;
+  /**
+   * A small init as PID 1 that forwards the StopSignal to the app (`docker run --init`), default true:
+   * without it an app with no handler for it (busybox httpd) only stops at the SIGKILL.
+   */
+  init?: boolean;
   /** Runner root for `runc --root` (tests); default runc's own so `runc list` shows the app. */
   runtimeRoot?: string;
 }

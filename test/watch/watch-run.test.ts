@@ -46,12 +46,15 @@ describe('tsbuild watch --run', () => {
   it('serves the app, restarts it with the new content on each good build, keeps it on a bad one', async () => {
     const port = await freePort();
     const ctx = makeContext(httpd(port), { 'www/index.html': 'v1\n' });
-    const w = new WatchProcess(['--root', root, '-t', 'web', '--run', '--stop-timeout', '1', ctx]);
+    // Default stop timeout (10 s): httpd as PID 1 would ignore SIGTERM; the init forwards it.
+    const w = new WatchProcess(['--root', root, '-t', 'web', '--run', ctx]);
     running.push(w);
     const url = `http://127.0.0.1:${port}/`;
     await waitBody(url, 'v1\n', w);
+    const t0 = Date.now();
     writeFileSync(join(ctx, 'www', 'index.html'), 'v2\n');
     await waitBody(url, 'v2\n', w);
+    expect(Date.now() - t0).toBeLessThan(8000);
     expect(w.stderr).toMatch(/web \| stopped/);
     expect(w.stdout).toMatch(/web \| .*response:200/);
     // A broken Dockerfile: the error shows, the last good app keeps serving.
@@ -117,6 +120,23 @@ describe('tsbuild watch --run', () => {
       readFileSync(join(root, 'meta', 'snapshots', f), 'utf8'),
     );
     expect(records.filter((t) => t.includes('watch-run-'))).toEqual([]);
+  });
+
+  it('--no-init: the app is PID 1 and a StopSignal it ignores ends in SIGKILL after --stop-timeout', async () => {
+    const ctx = makeContext(
+      `${BUSYBOX_BASE}COPY msg /msg\nCMD ["sh", "-c", "echo pid=$$ $(cat /msg); exec sleep 1000"]\n`,
+      {
+        msg: 'one',
+      },
+    );
+    const w = new WatchProcess(['--root', root, '--run', '--no-init', '--stop-timeout', '1', ctx]);
+    running.push(w);
+    await w.waitFor((x) => x.stdout.includes('app | pid=1 one'), 'the app as PID 1');
+    const t0 = Date.now();
+    writeFileSync(join(ctx, 'msg'), 'two');
+    await w.waitFor((x) => x.stdout.includes('app | pid=1 two'), 'the restarted app');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(w.stderr).toMatch(/app \| stopped/);
   });
 
   it('kill -9 of watch: the app container does not outlive it', async () => {

@@ -131,6 +131,11 @@ export default class Watch extends BaseCommand {
       description: 'run the image (and restart it on each good build); a command may follow --',
       default: false,
     }),
+    init: Flags.boolean({
+      description: 'with --run: an init as PID 1 forwards the stop signal to the app (docker run --init)',
+      default: true,
+      allowNo: true,
+    }),
     'stop-timeout': Flags.integer({
       description: 'seconds the app has to stop before SIGKILL',
       default: 10,
@@ -180,7 +185,9 @@ export default class Watch extends BaseCommand {
         build,
         debounceMs: flags.debounce,
         ...(flags.exec ? { exec: flags.exec } : {}),
-        ...(flags.run ? { run: { args: cmd, stopTimeoutMs: flags['stop-timeout'] * 1000 } } : {}),
+        ...(flags.run
+          ? { run: { args: cmd, stopTimeoutMs: flags['stop-timeout'] * 1000, init: flags.init } }
+          : {}),
         progress: (n) => createRenderer(progressMode ?? (n === 0 ? 'auto' : 'quiet')),
         onEvent,
         signal: stop.signal,
