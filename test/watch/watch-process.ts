@@ -77,6 +77,22 @@ export function digestOf(line: string | undefined): string {
   return m[0];
 }
 
+/** `runc list`, retried: it fails when a container goes away between its readdir and its stat. */
+function runcList(): { id: string; bundle: string }[] {
+  for (let i = 0; ; i++) {
+    try {
+      return (
+        JSON.parse(
+          execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8', stdio: 'pipe' }) || '[]',
+        ) ?? []
+      );
+    } catch (e) {
+      if (i >= 20) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+}
+
 function ownerOf(bundle: string): number | undefined {
   try {
     return Number(readFileSync(join(bundle, 'owner'), 'utf8').trim());
@@ -103,12 +119,7 @@ export function leftovers(
   pids: number[] = [],
 ): { containers: string[]; mounts: string[]; bundles: string[] } {
   const ours = (bundle: string) => bundle.startsWith(root) || pids.includes(ownerOf(bundle) ?? -1);
-  const list = JSON.parse(
-    execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8' }) || '[]',
-  ) as {
-    id: string;
-    bundle: string;
-  }[];
+  const list = runcList();
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
