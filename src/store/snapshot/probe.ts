@@ -1,5 +1,7 @@
 import { promises as fsp } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
+import { readJson, writeFileAtomic } from '../atomic.js';
 import { mount, unmount } from '../mount.js';
 import type { SnapshotterKind } from '../types.js';
 
@@ -19,8 +21,40 @@ const cache = new Map<string, Promise<ProbeResult>>();
 export function probeSnapshotter(root: string): Promise<ProbeResult> {
   let p = cache.get(root);
   if (!p) {
-    p = doProbe(root);
+    p = cachedProbe(root);
     cache.set(root, p);
+  }
+  return p;
+}
+
+interface ProbeRecord extends ProbeResult {
+  /** The kernel release and the device of the root: a new kernel or a root moved elsewhere re-probes. */
+  kernel: string;
+  dev: number;
+}
+
+/**
+ * The probe's answer is kept in `<root>/meta/overlay-probe.json`, so a process start (a no-op
+ * rebuild) does not pay two mount(8) runs. Only a positive answer is kept: a failed probe may be
+ * transient (e.g. out of mounts), and the copy snapshotter is always correct, just slower.
+ */
+async function cachedProbe(root: string): Promise<ProbeResult> {
+  if (process.getuid?.() !== 0) return doProbe(root);
+  const file = join(root, 'meta', 'overlay-probe.json');
+  const dev = (await fsp.stat(root)).dev;
+  const kernel = release();
+  const rec = await readJson<ProbeRecord>(file).catch(() => undefined);
+  if (
+    rec?.kind === 'overlay' &&
+    rec.kernel === kernel &&
+    rec.dev === dev &&
+    Array.isArray(rec.overlayOptions)
+  )
+    return { kind: 'overlay', overlayOptions: rec.overlayOptions };
+  const p = await doProbe(root);
+  if (p.kind === 'overlay') {
+    const out: ProbeRecord = { kind: p.kind, overlayOptions: p.overlayOptions, kernel, dev };
+    await writeFileAtomic(file, JSON.stringify(out)).catch(() => undefined);
   }
   return p;
 }
