@@ -1,5 +1,18 @@
 import type { ProgressSink } from './progress/events.js';
 
+/** Per-RUN resource limits, as `docker build`/buildah name them. */
+export interface BuildLimits {
+  /** bytes; the step is OOM-killed beyond it (no extra swap) */
+  memory?: number;
+  /** CFS quota, microseconds per `cpuPeriod` */
+  cpuQuota?: number;
+  /** CFS period, microseconds (default 100000) */
+  cpuPeriod?: number;
+  /** fractional CPUs (quota = cpus × period) */
+  cpus?: number;
+  pidsLimit?: number;
+}
+
 /** Options of one build: the library form of `tsbuild build`'s flags. */
 export interface BuildOptions {
   /** State root (store, cache, tags). */
@@ -30,8 +43,44 @@ export interface BuildOptions {
   /** `default` or `id=path` strings as `--ssh` takes them. */
   ssh?: string[];
   maxParallelism?: number;
+  /** Resource limits of every RUN step (`--memory`, `--cpu-quota`/`--cpus`, `--pids-limit`). */
+  limits?: BuildLimits;
+  /** Registries reached over plain HTTP or unverified TLS (`--insecure-registry host[:port]`). */
+  insecureRegistries?: string[];
+  /** Force the store's snapshotter (default: overlay when it mounts on this host, else copy). */
+  snapshotter?: 'overlay' | 'copy';
   progress?: ProgressSink;
   signal?: AbortSignal;
+  /**
+   * Watch mode's speculative build: solve now, but write nothing (image, tags, outputs) until this
+   * resolves; the signal cancels the wait.
+   */
+  exportGate?: Promise<void>;
+  /** State kept between the builds of one watch (see `createBuildSession`); optional. */
+  session?: BuildSession;
+}
+
+/**
+ * What a series of builds (watch mode) reuses: the open store, base images as resolved by the first
+ * build (kept unless `pull`), and the parsed Dockerfile while its text is the same. Plain data that
+ * `runBuild` fills in; the owner calls `close()` when done.
+ */
+export interface BuildSession {
+  store?: unknown;
+  images?: Map<string, unknown>;
+  parsed?: { text: string; value: unknown };
+  close(): Promise<void>;
+}
+
+export function createBuildSession(): BuildSession {
+  const session: BuildSession = {
+    async close() {
+      const store = session.store as { close?: () => Promise<void> } | undefined;
+      session.store = undefined;
+      await store?.close?.();
+    },
+  };
+  return session;
 }
 
 export interface BuildResult {

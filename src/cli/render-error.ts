@@ -33,6 +33,32 @@ export function renderExcerpt(source: string, line: number, column: number, endL
   return out.join('\n');
 }
 
+/** BuildKit's source block of a failed step: `Dockerfile:N`, the lines around it, `>>>` on the step. */
+export function renderStepSource(source: string, line: number, file = 'Dockerfile'): string {
+  const lines = source.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  const from = Math.max(1, line - 2);
+  const to = Math.min(lines.length, line + 2);
+  const width = Math.max(4, String(to).length);
+  const rule = '-'.repeat(20);
+  const out = [`${file}:${line}`, rule];
+  for (let n = from; n <= to; n++) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
+    const text = (lines[n - 1] ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd');
+    const shown = text.length > 160 ? `${text.slice(0, 160)}…` : text;
+    out.push(`${String(n).padStart(width)} | ${n === line ? '>>>' : '   '} ${shown}`.trimEnd());
+  }
+  out.push(rule);
+  return out.join('\n');
+}
+
+/** A failed RUN that the solver located in the Dockerfile (duck-typed: the CLI does not load the runner). */
+function stepLocation(e: Error): { line: number; step?: string } | undefined {
+  const x = e as { line?: unknown; step?: unknown };
+  if (!(e instanceof TsbuildError) || typeof x.line !== 'number') return undefined;
+  return { line: x.line, ...(typeof x.step === 'string' ? { step: x.step } : {}) };
+}
+
 export function renderError(err: unknown, opts: RenderOptions): string {
   const e = err instanceof Error ? err : new Error(String(err));
   const parts: string[] = [];
@@ -40,6 +66,13 @@ export function renderError(err: unknown, opts: RenderOptions): string {
     const { start, end } = e.range;
     parts.push(`error: ${opts.file ?? 'Dockerfile'}:${start.line}:${start.column}: ${e.message}`);
     if (opts.source !== undefined) parts.push(renderExcerpt(opts.source, start.line, start.column, end.line));
+  } else if (e instanceof TsbuildError && stepLocation(e)) {
+    // `error: [2/5] RUN x: process "…" … exit code: N [RUN_FAILED]`, the output tail, then the source.
+    const loc = stepLocation(e) as { line: number; step?: string };
+    const [first, ...tail] = e.message.split('\n');
+    parts.push(`error: ${loc.step ? `${loc.step}: ` : ''}${first} [${e.code}]`, ...tail);
+    if (opts.source !== undefined) parts.push(renderStepSource(opts.source, loc.line, opts.file));
+    else parts.push(`${opts.file ?? 'Dockerfile'}:${loc.line}`);
   } else if (e instanceof TsbuildError) {
     parts.push(`error: ${e.message} [${e.code}]`);
   } else {

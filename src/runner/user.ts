@@ -45,7 +45,9 @@ export function parseGroup(text: string): GroupEntry[] {
  * supplementary groups are every group that lists the user as a member, plus the primary group.
  */
 export function resolveUserFromFiles(user: string, passwdText: string, groupText: string): ResolvedUser {
-  const spec = user === '' ? 'root' : user;
+  // No USER is uid 0 (BuildKit's GetUser defaults to "0"): it needs no /etc/passwd (FROM scratch),
+  // and when there is one, uid 0's entry still gives the home and supplementary groups.
+  const spec = user === '' ? '0' : user;
   const colon = spec.indexOf(':');
   const userPart = colon === -1 ? spec : spec.slice(0, colon);
   const groupPart = colon === -1 ? undefined : spec.slice(colon + 1);

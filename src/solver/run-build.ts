@@ -37,7 +37,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const signal = inner.signal;
   const contextDir = resolve(o.context);
   const { text, path: dockerfilePath } = await readDockerfile(o, contextDir);
-  const parsed = toStages(text);
+  const parsed = parseCached(o, text);
   for (const w of parsed.warnings)
     progress.emit({
       type: 'warning',
@@ -48,11 +48,26 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const outputs = outputSpecs(o);
   const tags = (o.tags ?? []).map((t) => formatReference(parseReference(t)));
 
-  const store = await openStore(o.root);
-  await cleanupStaleMounts(store.root);
+  // A watch session opens the store (and cleans stale mounts) once, for all its builds.
+  const session = o.session;
+  const store =
+    (session?.store as Awaited<ReturnType<typeof openStore>> | undefined) ??
+    (await openStore(o.root, o.snapshotter ? { snapshotter: o.snapshotter } : {}));
+  if (store.snapshots.kind === 'copy')
+    progress.emit({
+      type: 'warning',
+      message: copySnapshotterWarning(store.snapshotterReason),
+      at: Date.now(),
+    });
+  if (session?.store !== store) {
+    await cleanupStaleMounts(store.root);
+    if (session) session.store = store;
+  }
   const lease = await store.meta.createLease({ ttlMs: 24 * 3600_000 });
   try {
-    const registry = new RegistryClient();
+    const registry = new RegistryClient(
+      o.insecureRegistries?.length ? { insecureRegistries: o.insecureRegistries } : {},
+    );
     const images = new Map<string, PullResult>();
     const platform = o.platform ? parsePlatform(o.platform) : hostPlatform();
     const converted = await convert(parsed.value, {
@@ -64,7 +79,11 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       ...(o.noCache ? { noCache: true } : {}),
       ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
       ...(o.network ? { network: o.network } : {}),
-      resolveImage: imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {}),
+      resolveImage: sessionResolver(
+        o,
+        images,
+        imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {}),
+      ),
     });
     for (const w of converted.warnings)
       progress.emit({
@@ -97,6 +116,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       secrets: parseSecrets(o.secrets ?? []),
       ssh: parseSsh(o.ssh ?? []),
       retain: (s: string) => lease.addSnapshot(s),
+      ...(o.limits ? { limits: o.limits } : {}),
     };
     const scheduler = new Scheduler({
       opFor: createOps(env),
@@ -117,6 +137,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       }
     }
 
+    if (o.exportGate) await gateOrAbort(o.exportGate, signal);
     const img = converted.image;
     const { created, history } = await historyTimes(store, img.history, solved.layers);
     const config: ImageModel['config'] = {
@@ -176,8 +197,65 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   } finally {
     o.signal?.removeEventListener('abort', onOuter);
     await lease.release().catch(() => undefined);
-    await store.close();
+    if (!session) await store.close();
   }
+}
+
+/** The copy snapshotter works everywhere but copies each step's whole tree: say so, and why. */
+export function copySnapshotterWarning(reason: string | undefined): string {
+  const why = reason
+    ? `overlayfs is not usable here (${reason.split('\n')[0]})`
+    : 'the copy snapshotter was selected';
+  return `${why}: using the copy snapshotter, every step copies its parent's files (slower builds, more disk)`;
+}
+
+/** The parsed Dockerfile, from the session while its text is the same. */
+function parseCached(o: BuildOptions, text: string): ReturnType<typeof toStages> {
+  const hit = o.session?.parsed;
+  if (hit && hit.text === text) return hit.value as ReturnType<typeof toStages>;
+  const parsed = toStages(text);
+  if (o.session) o.session.parsed = { text, value: parsed };
+  return parsed;
+}
+
+type Resolve = ReturnType<typeof imageResolver>;
+type Resolved = Awaited<ReturnType<Resolve>>;
+
+/**
+ * Base images as the session's first build resolved them (a watch does not ask the registry on each
+ * save; `--pull` still does). Only successes are kept, so a failed resolution is retried next build.
+ * The pull result goes with it: the FROM op needs it when its snapshot is gone.
+ */
+function sessionResolver(o: BuildOptions, images: Map<string, PullResult>, resolveImage: Resolve): Resolve {
+  const session = o.session;
+  if (!session || o.pull) return resolveImage;
+  session.images ??= new Map();
+  const memo = session.images as Map<string, { resolved: Resolved; pulled?: PullResult }>;
+  return async (ref, platform) => {
+    const k = `${ref}|${JSON.stringify(platform)}`;
+    const hit = memo.get(k);
+    if (hit) {
+      if (hit.pulled) images.set(hit.resolved.ref, hit.pulled);
+      return hit.resolved;
+    }
+    const resolved = await resolveImage(ref, platform);
+    const pulled = images.get(resolved.ref);
+    memo.set(k, { resolved, ...(pulled ? { pulled } : {}) });
+    return resolved;
+  };
+}
+
+/** Waits for watch's export gate; the build's signal ends the wait. */
+function gateOrAbort(gate: Promise<void>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void gate.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 async function readDockerfile(o: BuildOptions, contextDir: string): Promise<{ text: string; path?: string }> {

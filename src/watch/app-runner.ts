@@ -41,8 +41,8 @@ export function appProcess(config: ContainerConfig, args?: string[]) {
     args: argv,
     env: config.Env ?? [],
     cwd: config.WorkingDir || '/',
-    // No USER is root; numeric, so an image without /etc/passwd (FROM scratch) still runs, as in Docker.
-    user: config.User || '0',
+    // No USER: the runner's resolveUser('') is uid 0 even without /etc/passwd (FROM scratch), as Docker.
+    user: config.User ?? '',
   };
 }
 

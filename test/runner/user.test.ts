@@ -41,6 +41,18 @@ describe('resolveUserFromFiles (Docker / runc GetExecUser semantics)', () => {
     expect(() => resolveUserFromFiles('alice', passwd, group)).toThrow(/unable to find user alice/);
     expect(() => resolveUserFromFiles('bob:nope', passwd, group)).toThrow(/unable to find group nope/);
   });
+  it("no USER is uid 0 / gid 0 without /etc/passwd (FROM scratch), root's entry when there is one", () => {
+    expect(resolveUserFromFiles('', '', '')).toEqual({ uid: 0, gid: 0, additionalGids: [0], home: '/' });
+    expect(resolveUser(tempDir('tsb-user-empty-'), undefined)).toMatchObject({ uid: 0, gid: 0 });
+    expect(resolveUserFromFiles('', passwd, group)).toEqual({
+      uid: 0,
+      gid: 0,
+      additionalGids: [0],
+      home: '/root',
+    });
+    // a named root still needs its entry, as in Docker
+    expect(() => resolveUserFromFiles('root', '', '')).toThrow(/unable to find user root/);
+  });
   it('reads the rootfs files through symlinks without leaving the root', () => {
     const root = tempDir('tsb-user-');
     mkdirSync(join(root, 'real'));

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { TsbuildError } from '../../errors.js';
 import { BaseCommand } from '../base-command.js';
+import { limitFlags, parseLimits } from '../limits.js';
 import { renderError } from '../render-error.js';
 
 function kv(list: string[] | undefined, what: string): Record<string, string> {
@@ -94,6 +95,7 @@ export default class Build extends BaseCommand {
     }),
     quiet: Flags.boolean({ char: 'q', description: 'print only the image ID', default: false }),
     'max-parallelism': Flags.integer({ description: 'steps run at once (default: number of cores)', min: 1 }),
+    ...limitFlags,
   };
 
   async run(): Promise<void> {
@@ -130,6 +132,7 @@ export default class Build extends BaseCommand {
         ...(flags.secret ? { secrets: flags.secret } : {}),
         ...(flags.ssh ? { ssh: flags.ssh } : {}),
         ...(flags['max-parallelism'] ? { maxParallelism: flags['max-parallelism'] } : {}),
+        ...limitOptions(flags),
         progress,
         signal: ctl.signal,
       });
@@ -156,4 +159,12 @@ export default class Build extends BaseCommand {
       process.removeListener('SIGTERM', onSig);
     }
   }
+}
+
+function limitOptions(
+  flags: Parameters<typeof parseLimits>[0] & { 'insecure-registry'?: string[] | undefined },
+) {
+  const limits = parseLimits(flags);
+  const insecure = flags['insecure-registry'];
+  return { ...(limits ? { limits } : {}), ...(insecure?.length ? { insecureRegistries: insecure } : {}) };
 }

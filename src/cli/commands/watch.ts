@@ -6,6 +6,7 @@ import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
 import type { ProgressMode } from '../../progress/index.js';
 import type { WatchEvent } from '../../watch/index.js';
 import { BaseCommand } from '../base-command.js';
+import { limitFlags, parseLimits } from '../limits.js';
 import { renderError } from '../render-error.js';
 
 const keyValues = (list: string[] | undefined, what: string): Record<string, string> => {
@@ -119,6 +120,7 @@ export default class Watch extends BaseCommand {
       default: false,
     }),
     'max-parallelism': Flags.integer({ description: 'steps run at once (default: number of cores)', min: 1 }),
+    ...limitFlags,
     debounce: Flags.integer({
       description: 'quiet period after a change before rebuilding (ms)',
       default: 100,
@@ -229,6 +231,8 @@ export default class Watch extends BaseCommand {
       ...opt('network', f.network as BuildOptions['network']),
       ...opt('secrets', f.secret as string[] | undefined),
       ...opt('ssh', f.ssh as string[] | undefined),
+      ...opt('limits', parseLimits(f as Parameters<typeof parseLimits>[0])),
+      ...opt('insecureRegistries', f['insecure-registry'] as string[] | undefined),
     };
   }
 
@@ -238,7 +242,8 @@ export default class Watch extends BaseCommand {
     const path =
       build.dockerfileText === undefined ? this.dockerfilePath?.(build, resolve(build.context)) : undefined;
     const file = build.file ?? (path ? basename(path) : 'Dockerfile');
-    if (err instanceof DockerfileSyntaxError && path) {
+    const located = typeof (err as { line?: unknown } | null)?.line === 'number';
+    if ((err instanceof DockerfileSyntaxError || located) && path) {
       try {
         source = readFileSync(path, 'utf8');
       } catch {

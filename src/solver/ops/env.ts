@@ -2,6 +2,7 @@ import type { ContextSnapshot } from '../../context/index.js';
 import type { ImageLayer } from '../../exporter/index.js';
 import type { Platform } from '../../oci/index.js';
 import type { PullResult, RegistryClient } from '../../registry/index.js';
+import type { RunLimits } from '../../runner/index.js';
 import type { Store } from '../../store/index.js';
 
 /** What ops share during one build. */
@@ -19,6 +20,8 @@ export interface SolverEnv {
   ssh: Record<string, string>;
   /** Keeps what this build makes alive against a concurrent gc. */
   retain(snapshot: string): Promise<void>;
+  /** Resource limits of every RUN step. */
+  limits?: RunLimits;
 }
 
 /** A solved vertex: the rootfs as a committed snapshot chain and the image layers it stands for. */

@@ -1,6 +1,12 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { type ContainerMount, type RunMountSpec, resolveRunMounts, runStep } from '../../runner/index.js';
+import {
+  type ContainerMount,
+  type RunMountSpec,
+  RunStepError,
+  resolveRunMounts,
+  runStep,
+} from '../../runner/index.js';
 import { digestOf, type ExecOp } from '../graph.js';
 import type { OpImpl, OpResult } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
@@ -75,9 +81,10 @@ export function execOp(env: SolverEnv): OpImpl {
             args: op.args,
             env: [...op.env, ...resolved.env],
             cwd: op.cwd,
-            // No USER: uid 0, as BuildKit's GetUser defaults to "0" (needs no /etc/passwd).
-            user: op.user || '0',
+            // No USER ('') is uid 0 in the runner, with or without /etc/passwd.
+            user: op.user,
           },
+          ...(env.limits ? { limits: env.limits } : {}),
           root: env.root,
           network: op.network === 'none' ? 'none' : 'host',
           mounts,
@@ -103,6 +110,10 @@ export function execOp(env: SolverEnv): OpImpl {
         await env.retain(name);
         const result: SolvedFs = { snapshot: name, layers: [...(base?.layers ?? []), { snapshot: name }] };
         return result;
+      } catch (e) {
+        // The CLI shows the Dockerfile line of a failed RUN (BuildKit's `Dockerfile:N` excerpt).
+        if (e instanceof RunStepError) e.locate(v.line, v.name);
+        throw e;
       } finally {
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
       }

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { build } from '../../src/build.js';
+import type { ProgressEvent } from '../../src/progress/index.js';
+import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+
+requireRoot();
+requireBinary('runc');
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-cli-root-'));
+
+/** `tsbuild build` as a user runs it (the CLI from dist/), without blocking the event loop. */
+function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn('node', [bin, 'build', '--root', root, '--progress', 'plain', ...args]);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b) => (stdout += b));
+    p.stderr.on('data', (b) => (stderr += b));
+    p.on('error', rej);
+    p.on('close', (status) => res({ status, stdout, stderr }));
+  });
+}
+
+/** FROM scratch with busybox as /bin/sh: no /etc/passwd in the rootfs. */
+function scratchContext(dockerfile: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsb-e2e-cli-ctx-'));
+  copyFileSync('/bin/busybox', join(dir, 'busybox'));
+  writeFileSync(
+    join(dir, 'Dockerfile'),
+    `FROM scratch\nCOPY busybox /bin/sh\nCOPY busybox /bin/busybox\n${dockerfile}`,
+  );
+  return dir;
+}
+
+describe('tsbuild build: failures and limits through the CLI', () => {
+  it('a failed RUN names the Dockerfile line with the lines around it, the command, exit code, output', async () => {
+    const ctx = scratchContext('RUN echo ok\nRUN echo first-out; echo last-out; exit 7\nRUN echo after\n');
+    const r = await cli(ctx);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('exit code: 7');
+    expect(r.stderr).toContain('/bin/sh -c echo first-out; echo last-out; exit 7');
+    expect(r.stderr).toMatch(/> last-out/);
+    expect(r.stderr).toContain('Dockerfile:5\n');
+    expect(r.stderr).toMatch(
+      / {3}4 \| {5}RUN echo ok\n {3}5 \| >>> RUN echo first-out.*\n {3}6 \| {5}RUN echo after/,
+    );
+    expect(r.stderr).toContain('[RUN_FAILED]');
+  });
+
+  it('RUN without USER on FROM scratch (no /etc/passwd) runs as uid 0 / gid 0', async () => {
+    const ctx = scratchContext('RUN [ "$(busybox id -u):$(busybox id -g)" = 0:0 ] && echo ids-ok\n');
+    const r = await cli(ctx);
+    expect(r.stderr).toContain('ids-ok');
+    expect(r.status).toBe(0);
+  });
+
+  it('--memory OOM-kills a step and says so; --pids-limit and --cpus reach the step', async () => {
+    const hog = scratchContext(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
+      'RUN x=$(busybox head -c 300000000 /dev/zero | busybox tr "\\0" a); echo ${#x}\n',
+    );
+    const oom = await cli('--memory', '64m', hog);
+    expect(oom.status).toBe(1);
+    expect(oom.stderr).toContain('out of memory');
+    expect(oom.stderr).toContain('[RUN_OOM_KILLED]');
+    expect(oom.stderr).toContain('Dockerfile:4');
+    // Without the limit the same step succeeds: it is the flag that killed it.
+    const free = await cli(hog);
+    expect(free.stderr).toContain('300000000');
+    expect(free.status).toBe(0);
+
+    // 40 background sleeps cannot start under 20 pids.
+    const forks = scratchContext(
+      'RUN i=0; while [ $i -lt 40 ]; do busybox sleep 5 & i=$((i+1)); done; echo forked-all\n',
+    );
+    const pids = await cli('--pids-limit', '20', '--cpus', '0.5', forks);
+    expect(pids.status).toBe(1);
+    expect(pids.stderr).toContain("can't fork");
+    const bad = await cli('--memory', 'lots', forks);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--memory lots/);
+  });
+});
+
+describe('the copy snapshotter fallback', () => {
+  it('a build on the copy snapshotter says so in its progress (event and plain line)', async () => {
+    const ctx = scratchContext('RUN echo copy-ok > /f\n');
+    const events: ProgressEvent[] = [];
+    const copyRoot = mkdtempSync(join(tmpdir(), 'tsb-e2e-copy-root-'));
+    const r = await build({
+      root: copyRoot,
+      context: ctx,
+      snapshotter: 'copy',
+      progress: { emit: (e) => events.push(e) },
+    });
+    expect(r.stepsRun).toBe(3);
+    const warnings = events
+      .filter((e) => e.type === 'warning')
+      .map((e) => (e as { message: string }).message);
+    expect(warnings.some((m) => /copy snapshotter/.test(m))).toBe(true);
+    // overlay (this host has it): no such warning
+    const overlay: ProgressEvent[] = [];
+    await build({ root, context: ctx, progress: { emit: (e) => overlay.push(e) } });
+    expect(overlay.some((e) => e.type === 'warning' && /copy snapshotter/.test(e.message))).toBe(false);
+  });
+});
+
+describe('tsbuild build --insecure-registry', () => {
+  let reg: TestRegistry;
+  afterAll(async () => {
+    await reg?.stop();
+  });
+
+  it('reaches a plain-HTTP registry on a non-loopback address only when named', async () => {
+    const ip = (await import('node:os')).networkInterfaces();
+    const addr = Object.values(ip)
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    expect(addr, 'a non-loopback IPv4 address').toBeTruthy();
+    reg = await startRegistry({ listen: addr as string });
+    const base = pushBusyboxImage(reg, 'library/busybox:latest').ref;
+    const ctx = mkdtempSync(join(tmpdir(), 'tsb-e2e-cli-ctx-'));
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${base}\nRUN echo from-insecure\n`);
+    const refused = await cli('--pull', ctx);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('--insecure-registry');
+    const ok = await cli('--pull', '--insecure-registry', reg.host, '-t', `${reg.host}/app:1`, '--push', ctx);
+    expect(ok.stderr).toContain('from-insecure');
+    expect(ok.status).toBe(0);
+  });
+});
