@@ -29,7 +29,12 @@ if (first !== undefined && !passThrough.has(first) && !commandIds.has(first)) {
 // own class and oclif's flag parser. Anything that may print help or the version goes through oclif.
 const end = argv.indexOf('--');
 const beforeDashes = end < 0 ? argv : argv.slice(0, end);
-if (argv[0] === 'build' && !beforeDashes.some((a) => passThrough.has(a))) {
+const fastBuild = argv[0] === 'build' && !beforeDashes.some((a) => passThrough.has(a));
+// Plainly well-formed build arguments do not even load oclif (dist/cli/fast-build.js decides).
+const done = fastBuild && (await (await import('../dist/cli/fast-build.js')).runFastBuild(argv.slice(1)));
+if (done) {
+  // built (or the build's error rendered, exit code set)
+} else if (fastBuild) {
   const [{ default: Build }, { handle }, { flush }] = await Promise.all([
     import('../dist/cli/commands/build.js'),
     import('@oclif/core/handle'),

@@ -17,7 +17,7 @@ import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Header } from 'tar';
+import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';

@@ -34,29 +34,42 @@ interface ProbeRecord extends ProbeResult {
 }
 
 /**
- * The probe's answer is kept in `<root>/meta/overlay-probe.json`, so a process start (a no-op
- * rebuild) does not pay two mount(8) runs. Only a positive answer is kept: a failed probe may be
- * transient (e.g. out of mounts), and the copy snapshotter is always correct, just slower.
+ * The probe's answer is kept in `<root>/meta/overlay-probe.json`, and per filesystem in
+ * `/run/tsbuild/` (root-only, gone at reboot) so that a fresh root on the same filesystem (a cold
+ * build) does not probe either: a process start then pays no mount(8) runs. Only a positive answer
+ * is kept: a failed probe may be transient (e.g. out of mounts), and the copy snapshotter is always
+ * correct, just slower. The kernel release is part of the key (overlay's options change with it).
  */
 async function cachedProbe(root: string): Promise<ProbeResult> {
   if (process.getuid?.() !== 0) return doProbe(root);
-  const file = join(root, 'meta', 'overlay-probe.json');
   const dev = (await fsp.stat(root)).dev;
   const kernel = release();
-  const rec = await readJson<ProbeRecord>(file).catch(() => undefined);
-  if (
-    rec?.kind === 'overlay' &&
-    rec.kernel === kernel &&
-    rec.dev === dev &&
-    Array.isArray(rec.overlayOptions)
-  )
-    return { kind: 'overlay', overlayOptions: rec.overlayOptions };
+  const files = [join(root, 'meta', 'overlay-probe.json'), join(HOST_CACHE, `overlay-probe-${dev}.json`)];
+  for (const file of files) {
+    const rec = await readJson<ProbeRecord>(file).catch(() => undefined);
+    if (
+      rec?.kind === 'overlay' &&
+      rec.kernel === kernel &&
+      rec.dev === dev &&
+      Array.isArray(rec.overlayOptions)
+    ) {
+      if (file !== files[0]) await save(files[0], rec);
+      return { kind: 'overlay', overlayOptions: rec.overlayOptions };
+    }
+  }
   const p = await doProbe(root);
   if (p.kind === 'overlay') {
-    const out: ProbeRecord = { kind: p.kind, overlayOptions: p.overlayOptions, kernel, dev };
-    await writeFileAtomic(file, JSON.stringify(out)).catch(() => undefined);
+    const rec: ProbeRecord = { kind: p.kind, overlayOptions: p.overlayOptions, kernel, dev };
+    await fsp.mkdir(HOST_CACHE, { recursive: true, mode: 0o700 }).catch(() => undefined);
+    for (const file of files) await save(file, rec);
   }
   return p;
+}
+
+const HOST_CACHE = '/run/tsbuild';
+
+function save(file: string, rec: ProbeRecord): Promise<void> {
+  return writeFileAtomic(file, JSON.stringify(rec)).catch(() => undefined);
 }
 
 async function doProbe(root: string): Promise<ProbeResult> {

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BuildOptions } from '../build.js';
+import { TsbuildError } from '../errors.js';
+import { renderError } from './render-error.js';
+
+/** `build`'s parsed flags, as oclif's parser (or the start-up fast path, `fast-build.ts`) gives them. */
+export interface BuildFlags {
+  tag?: string[] | undefined;
+  file?: string | undefined;
+  target?: string | undefined;
+  'build-arg'?: string[] | undefined;
+  label?: string[] | undefined;
+  platform?: string | undefined;
+  'no-cache': boolean;
+  pull: boolean;
+  'no-cache-filter'?: string[] | undefined;
+  output?: string[] | undefined;
+  push: boolean;
+  iidfile?: string | undefined;
+  'metadata-file'?: string | undefined;
+  network?: string | undefined;
+  secret?: string[] | undefined;
+  ssh?: string[] | undefined;
+  progress: string;
+  quiet: boolean;
+  'max-parallelism'?: number | undefined;
+  debug: boolean;
+}
+
+function kv(list: string[] | undefined, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list ?? []) {
+    const i = item.indexOf('=');
+    if (i <= 0) {
+      // `--build-arg NAME` takes the value from the environment, as docker does.
+      if (what === 'build-arg' && i < 0 && process.env[item] !== undefined) {
+        out[item] = process.env[item] as string;
+        continue;
+      }
+      if (what === 'build-arg' && i < 0) continue;
+      throw new TsbuildError('USAGE', `invalid --${what} "${item}": expected KEY=VALUE`);
+    }
+    out[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return out;
+}
+
+function options(root: string, context: string, flags: BuildFlags): BuildOptions {
+  return {
+    root,
+    context,
+    ...(flags.file ? { file: flags.file } : {}),
+    ...(flags.tag ? { tags: flags.tag } : {}),
+    ...(flags.target ? { target: flags.target } : {}),
+    buildArgs: kv(flags['build-arg'], 'build-arg'),
+    labels: kv(flags.label, 'label'),
+    ...(flags.platform ? { platform: flags.platform } : {}),
+    noCache: flags['no-cache'],
+    pull: flags.pull,
+    ...(flags['no-cache-filter']
+      ? { noCacheFilter: flags['no-cache-filter'].flatMap((s) => s.split(',')) }
+      : {}),
+    ...(flags.output ? { outputs: flags.output } : {}),
+    push: flags.push,
+    ...(flags.iidfile ? { iidfile: flags.iidfile } : {}),
+    ...(flags['metadata-file'] ? { metadataFile: flags['metadata-file'] } : {}),
+    ...(flags.network ? { network: flags.network as 'default' } : {}),
+    ...(flags.secret ? { secrets: flags.secret } : {}),
+    ...(flags.ssh ? { ssh: flags.ssh } : {}),
+    ...(flags['max-parallelism'] ? { maxParallelism: flags['max-parallelism'] } : {}),
+  };
+}
+
+/**
+ * The body of `tsbuild build` once its flags are parsed. Build errors are rendered here, with the
+ * Dockerfile lines around them, and set exit code 1. `extra` adds options from flags this module
+ * does not know (resource limits); it runs inside the error handling, so its usage errors render too.
+ */
+export async function buildAction(
+  root: string,
+  context: string,
+  flags: BuildFlags,
+  extra: () => Partial<BuildOptions> = () => ({}),
+): Promise<void> {
+  const { build } = await import('../build.js');
+  const { createRenderer } = await import('../progress/index.js');
+  const mode = flags.quiet ? 'quiet' : (flags.progress as 'auto');
+  const progress = createRenderer(mode);
+  const ctl = new AbortController();
+  const onSig = () => ctl.abort(new TsbuildError('CANCELED', 'build canceled'));
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  try {
+    const result = await build({
+      ...options(root, context, flags),
+      ...extra(),
+      progress,
+      signal: ctl.signal,
+    });
+    progress.close?.();
+    if (mode === 'quiet') process.stdout.write(`${result.configDigest}\n`);
+  } catch (e) {
+    progress.close?.();
+    let source: string | undefined;
+    try {
+      source =
+        flags.file && flags.file !== '-'
+          ? readFileSync(resolve(flags.file), 'utf8')
+          : readFileSync(join(context, 'Dockerfile'), 'utf8');
+    } catch {
+      source = undefined;
+    }
+    process.stderr.write(
+      `${renderError(e, { debug: flags.debug, ...(source ? { source } : {}), file: flags.file ?? 'Dockerfile' })}\n`,
+    );
+    // Rendered here (with the Dockerfile excerpt); exit code 1 without oclif's exit error.
+    process.exitCode = 1;
+  } finally {
+    process.removeListener('SIGINT', onSig);
+    process.removeListener('SIGTERM', onSig);
+  }
+}

@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Parser } from '@oclif/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BaseCommand } from '../../src/cli/base-command.js';
+import Build from '../../src/cli/commands/build.js';
+import { FAST_FLAGS, parseBuildArgv } from '../../src/cli/fast-build.js';
+
+const allFlags = { ...BaseCommand.baseFlags, ...Build.flags } as Record<string, Record<string, unknown>>;
+
+async function oclifParse(argv: string[], env: NodeJS.ProcessEnv) {
+  const saved = process.env.TSBUILD_ROOT;
+  if (env.TSBUILD_ROOT === undefined) delete process.env.TSBUILD_ROOT;
+  else process.env.TSBUILD_ROOT = env.TSBUILD_ROOT;
+  try {
+    const r = await Parser.parse(argv, { flags: allFlags as never, args: Build.args, strict: true });
+    const flags = Object.fromEntries(Object.entries(r.flags).filter(([, v]) => v !== undefined));
+    return { context: r.args.context as string, flags };
+  } finally {
+    if (saved === undefined) delete process.env.TSBUILD_ROOT;
+    else process.env.TSBUILD_ROOT = saved;
+  }
+}
+
+describe('build fast path parser', () => {
+  it('knows each flag exactly as Build declares it', () => {
+    for (const [name, f] of Object.entries(FAST_FLAGS)) {
+      const o = allFlags[name];
+      expect(o, name).toBeDefined();
+      expect(o?.char, name).toBe(f.char);
+      expect(Boolean(o?.multiple), name).toBe(Boolean(f.multiple));
+      expect(o?.options, name).toEqual(f.options);
+      expect(o?.default, name).toEqual(f.default);
+      expect(o?.type === 'boolean' ? 'boolean' : 'value', name).toBe(
+        f.type === 'boolean' ? 'boolean' : 'value',
+      );
+    }
+    expect(allFlags['max-parallelism']?.min).toBe(FAST_FLAGS['max-parallelism']?.min);
+  });
+
+  it('agrees with oclif on every command line it accepts, and gives up on the rest', async () => {
+    const fixed: string[][] = [
+      [],
+      ['.'],
+      ['-t', 'a:1', '-t', 'b', '--tag=c', 'ctx'],
+      ['--progress', 'plain', '-q', '--no-cache', '--pull', '--debug', '--root', '/r', 'x'],
+      ['--build-arg', 'A=1', '--label=l=2', '-f', 'D', '--target', 's', '--max-parallelism', '3'],
+      ['-o', 'type=oci,dest=a.tar', '--push', '--iidfile', 'i', '--metadata-file', 'm', '--network=none'],
+      ['--no-cache-filter', 'a,b', '--secret', 'id=x,src=y', '--ssh', 'default', '--platform', 'linux/amd64'],
+    ];
+    for (const argv of fixed) {
+      const mine = parseBuildArgv(argv, {});
+      expect(mine, argv.join(' ')).toBeDefined();
+      expect(mine).toEqual(await oclifParse(argv, {}));
+    }
+    for (const argv of [['--bogus'], ['a', 'b'], ['--progress', 'xx'], ['-t'], ['--', 'x'], ['--quiet=1']])
+      expect(parseBuildArgv(argv, {}), argv.join(' ')).toBeUndefined();
+    expect(parseBuildArgv(['--file', 'a', '--file', 'b'], {})).toBeUndefined();
+    expect(parseBuildArgv(['--max-parallelism', '0'], {})).toBeUndefined();
+    expect(parseBuildArgv([], { TSBUILD_ROOT: '/e' })?.flags.root).toBe('/e');
+  });
+
+  it('matches oclif on random command lines', async () => {
+    const token = fc.oneof(
+      fc.constantFrom(
+        '-t',
+        '--tag',
+        '-q',
+        '--quiet',
+        '--progress',
+        'plain',
+        'json',
+        '--no-cache',
+        '-f',
+        '--file',
+      ),
+      fc.constantFrom(
+        '--network',
+        'host',
+        '--max-parallelism',
+        '2',
+        '0',
+        '--root',
+        '--debug',
+        '.',
+        'ctx',
+        '-x',
+      ),
+      fc.constantFrom(
+        '--tag=a',
+        '--progress=tty',
+        '--label',
+        'k=v',
+        '--',
+        '-',
+        '--push',
+        '--output',
+        '-o',
+        '',
+      ),
+      fc.stringMatching(/^[a-z:=./]{1,6}$/),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(token, { maxLength: 7 }), fc.boolean(), async (argv, withEnv) => {
+        const env = withEnv ? { TSBUILD_ROOT: '/env-root' } : {};
+        const mine = parseBuildArgv(argv, env);
+        if (!mine) return;
+        expect(mine).toEqual(await oclifParse(argv, env));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the CLI renders a build error the same way on both paths', () => {
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+    const fast = spawnSync('node', [bin, 'build', '/no/such/dir'], { encoding: 'utf8' });
+    // `--memory` is not a fast-path flag: this one goes through oclif.
+    const slow = spawnSync('node', [bin, 'build', '--memory', '512m', '/no/such/dir'], { encoding: 'utf8' });
+    expect(fast.status).toBe(1);
+    expect(slow.status).toBe(1);
+    expect(fast.stderr).toMatch(/failed to read dockerfile/);
+    expect(fast.stderr).toBe(slow.stderr);
+  });
+});
