@@ -19,6 +19,7 @@ import { type PullResult, RegistryClient } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { contextIncludes } from './context-paths.js';
 import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
+import { isGoneError, leaseImage } from './lease-image.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
 import { imageResolver } from './resolve-image.js';
@@ -149,21 +150,26 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       config: img.config,
     } as ImageConfig;
     const model: ImageModel = { config, layers: solved.layers, history };
-    const results = await exportImages(store, model, outputs, {
-      tags,
-      registry,
-      platform,
-      signal,
-      onProgress: (e) =>
-        progress.emit({
-          type: 'bytes',
-          id: e.id,
-          label: `${e.status} ${e.id}`,
-          current: e.current,
-          total: e.total,
-          at: Date.now(),
-        }),
-    });
+    const exportAll = () =>
+      exportImages(store, model, outputs, {
+        tags,
+        registry,
+        platform,
+        signal,
+        onProgress: (e) =>
+          progress.emit({
+            type: 'bytes',
+            id: e.id,
+            label: `${e.status} ${e.id}`,
+            current: e.current,
+            total: e.total,
+            at: Date.now(),
+          }),
+      });
+    // A prune racing the export may take a blob it reused: lease them all, export again if one went.
+    let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));
+    for (let i = 0; i < 3 && results[0] && !(await leaseImage(store, lease, results[0].digest)); i++)
+      results = await exportAll();
     const first = results[0];
     if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
     const committed = await loadCommitted(store, first.digest);
@@ -333,8 +339,10 @@ function cacheIndex(store: Store, retain: (s: string) => Promise<void>): CacheIn
     async get(key) {
       const rec = await store.meta.cache.get(id(key));
       if (!rec?.snapshot) return undefined;
-      if (!(await store.snapshots.tryStat(rec.snapshot))) return undefined;
+      // Lease first, then look: the lease waits for a gc that read the leases before it (store
+      // gc-marker), so a snapshot still there now stays; one already gone is a miss.
       await retain(rec.snapshot);
+      if (!(await store.snapshots.tryStat(rec.snapshot))) return undefined;
       const layers = (rec.result as { layers?: SolvedFs['layers'] } | undefined)?.layers ?? [];
       return { snapshot: rec.snapshot, layers } as SolvedFs;
     },

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { isTempName, pidAlive } from './atomic.js';
+import { markGcRunning } from './gc-marker.js';
 import { childDigests, type GcPlan, planGc, removalOrder, type StoreGraph } from './gc-plan.js';
 import { dirUsage } from './snapshot/snapshotter.js';
 import type { LocalStore } from './store.js';
@@ -15,6 +16,16 @@ const ORPHAN_GRACE_MS = 60_000;
  * have written it and not yet recorded it). Safe while another build runs as long as builds lease.
  */
 export async function gc(store: LocalStore, opts: GcOptions = {}): Promise<GcResult & { plan: GcPlan }> {
+  // Before the leases are read: a build leasing something after that point waits for this gc.
+  const done = opts.dryRun ? async () => {} : await markGcRunning(store.meta.root);
+  try {
+    return await collect(store, opts);
+  } finally {
+    await done();
+  }
+}
+
+async function collect(store: LocalStore, opts: GcOptions): Promise<GcResult & { plan: GcPlan }> {
   const g = await loadGraph(store);
   const plan = planGc(g, opts);
   const result: GcResult & { plan: GcPlan } = {

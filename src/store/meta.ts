@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { isEnoent, isTempName, pidAlive, readJson, writeFileAtomic } from './atomic.js';
+import { waitForRunningGcs } from './gc-marker.js';
 import {
   type CacheRecord,
   type KeyedStore,
@@ -133,6 +134,8 @@ export class FileMetaStore implements MetaStore {
       chain = chain.then(async () => {
         fn(lease);
         await this.leases.put(lease.id, lease);
+        // A gc that read the leases before this update may still drop what it names: wait it out.
+        await waitForRunningGcs(this.root);
       });
       return chain;
     };

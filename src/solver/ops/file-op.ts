@@ -61,8 +61,9 @@ export function fileOp(env: SolverEnv): OpImpl {
       } finally {
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
       }
+      // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
+      await env.retain(snapshotName(ctx.key));
       const name = await commitAs(env.store, active, snapshotName(ctx.key));
-      await env.retain(name);
       const result: SolvedFs = { snapshot: name, layers: [...(base?.layers ?? []), { snapshot: name }] };
       return result;
     },

@@ -27,6 +27,8 @@ export function imageOp(env: SolverEnv): OpImpl {
         const chainId = parent
           ? `sha256:${createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}`
           : diffId;
+        // Leased before it is looked at, so a concurrent prune cannot take it once seen (see gc).
+        await env.retain(chainId);
         if ((await env.store.snapshots.tryStat(chainId))?.kind === 'committed') {
           parent = chainId;
           continue;

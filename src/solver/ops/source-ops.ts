@@ -72,8 +72,9 @@ export function httpOp(env: SolverEnv): OpImpl {
         await env.store.snapshots.remove(active).catch(() => undefined);
         throw e;
       }
+      // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
+      await env.retain(snapshotName(ctx.key));
       const name = await commitAs(env.store, active, snapshotName(ctx.key));
-      await env.retain(name);
       const result: SolvedFs = { snapshot: name, layers: [{ snapshot: name }] };
       return result;
     },
