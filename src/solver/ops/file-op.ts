@@ -51,6 +51,8 @@ export function fileOp(env: SolverEnv): OpImpl {
         }
         return v;
       };
+      // Source views are mounted while the destination is (each mount is a mount(8) run).
+      for (const a of op.actions) if (a.type === 'copy' && !a.fromContext) viewOf(a.input).catch(() => undefined);
       try {
         await withMounted(env.store, mounts, async (root) => {
           for (const a of op.actions) await runAction(env, a, root, viewOf, ctx);
@@ -59,6 +61,8 @@ export function fileOp(env: SolverEnv): OpImpl {
         await env.store.snapshots.remove(active).catch(() => undefined);
         throw e;
       } finally {
+        // A view still being mounted registers its cleanup when it is up: wait for it first.
+        await Promise.allSettled(views.values());
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
       }
       // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
