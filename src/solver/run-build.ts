@@ -138,7 +138,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       }
     }
 
-    if (o.exportGate) await gateOrAbort(o.exportGate, signal);
     const img = converted.image;
     const { created, history } = await historyTimes(store, img.history, solved.layers);
     const config: ImageModel['config'] = {
@@ -150,6 +149,15 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       config: img.config,
     } as ImageConfig;
     const model: ImageModel = { config, layers: solved.layers, history };
+    if (o.exportGate) {
+      // Watch's speculative build: the image's blobs now (content-addressed, invisible), its names
+      // and outputs only once the gate opens; the export after it finds the blobs and only tags.
+      const silent = outputs.filter((x) => x.type === 'image' && !x.push).map((x) => ({ ...x, names: [] }));
+      // Best effort: a failure here (a racing prune) is the real export's to meet and report.
+      if (silent.length > 0)
+        await exportImages(store, model, silent, { platform, signal }).catch(() => undefined);
+      await gateOrAbort(o.exportGate, signal);
+    }
     const exportAll = () =>
       exportImages(store, model, outputs, {
         tags,

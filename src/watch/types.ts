@@ -27,6 +27,11 @@ export interface WatchOptions {
   /** A shell command run after each good build with TSBUILD_IMAGE and TSBUILD_DIGEST in its env. */
   exec?: string;
   run?: RunOptions;
+  /**
+   * Start a rebuild at the first change, while the quiet period runs, and show it only once that
+   * is over (cancelled silently if another change comes first). Default: on with the real build.
+   */
+  speculate?: boolean;
   /** Default: the real `build` from `src/build.ts`. */
   buildFn?: BuildFn;
   /** A progress sink for build number `n` (0 = the initial build); undefined = none. */

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { BuildOptions, BuildResult } from '../build.js';
+import { type BuildOptions, type BuildResult, type BuildSession, createBuildSession } from '../build.js';
 import { TsbuildError } from '../errors.js';
+import type { ProgressEvent, ProgressSink } from '../progress/index.js';
 import { AppRunner } from './app-runner.js';
 import { ContextWatcher } from './context-watcher.js';
 import { runExecHook } from './exec-hook.js';
-import { RebuildLoop } from './rebuild-loop.js';
+import { type BuildGate, RebuildLoop } from './rebuild-loop.js';
 import type { BuildFn, WatchEvent, WatchOptions } from './types.js';
 
 /** The Dockerfile a build reads (undefined when it is given as text): the one file always watched. */
@@ -51,16 +52,49 @@ export function execEnv(tags: string[] | undefined, r: BuildResult): Record<stri
  * `signal` aborts and the build in flight, the hook, the app container and the watcher are gone.
  */
 /** Build number `n`: `--no-cache` only for the first (rebuilding everything on each save defeats watch). */
-function buildHook(o: WatchOptions, buildFn: BuildFn) {
-  return async (n: number, _changed: string[], signal: AbortSignal) => {
-    const progress = o.progress?.(n);
+function buildHook(o: WatchOptions, buildFn: BuildFn, session?: BuildSession) {
+  return async (n: number, _changed: string[], signal: AbortSignal, gate?: BuildGate) => {
+    const progress = gatedProgress(o, n, gate);
     try {
       const { noCache, ...rest } = o.build;
       const opts = { ...rest, ...(noCache && n === 0 ? { noCache } : {}) };
-      return await buildFn({ ...opts, signal, ...(progress ? { progress } : {}) });
+      return await buildFn({
+        ...opts,
+        signal,
+        ...(progress ? { progress: progress.sink } : {}),
+        ...(gate && !gate.open ? { exportGate: gate.wait } : {}),
+        ...(session ? { session } : {}),
+      });
     } finally {
-      progress?.close?.();
+      progress?.close();
     }
+  };
+}
+
+/**
+ * The progress of build `n`; a speculative build's events wait in memory until its gate opens (the
+ * renderer is only made then), and are dropped if it is cancelled first: nobody saw it start.
+ */
+function gatedProgress(o: WatchOptions, n: number, gate?: BuildGate) {
+  if (!o.progress) return undefined;
+  const make = o.progress;
+  let real: ProgressSink | undefined;
+  let opened = false;
+  const held: ProgressEvent[] = [];
+  const open = () => {
+    opened = true;
+    real = make(n);
+    for (const e of held.splice(0)) real?.emit(e);
+  };
+  if (!gate || gate.open) open();
+  else void gate.wait.then(() => (opened ? undefined : open()));
+  const sink: ProgressSink = { emit: (e) => (opened ? real?.emit(e) : held.push(e)) };
+  return {
+    sink,
+    close: () => {
+      opened = true;
+      real?.close?.();
+    },
   };
 }
 
@@ -82,6 +116,9 @@ function afterHook(o: WatchOptions, emit: (e: WatchEvent) => void, stop: AbortSi
 
 export async function watch(o: WatchOptions): Promise<void> {
   const buildFn: BuildFn = o.buildFn ?? (await import('../build.js')).build;
+  // Only the real build honours the export gate and the session; an injected one is called as is.
+  const speculate = o.speculate ?? o.buildFn === undefined;
+  const session = o.buildFn === undefined ? createBuildSession() : undefined;
   const emit = (e: WatchEvent) => o.onEvent?.(e);
   const context = resolve(o.build.context);
   const dockerfile = dockerfilePath(o.build, context);
@@ -96,7 +133,8 @@ export async function watch(o: WatchOptions): Promise<void> {
     settle: (paths) => watcher?.settle(paths) ?? paths,
     forget: (paths) => watcher?.forget(paths),
     onEvent: emit,
-    build: buildHook(o, buildFn),
+    speculate,
+    build: buildHook(o, buildFn, session),
     after: afterHook(o, emit, stop, app),
   });
   watcher = new ContextWatcher({
@@ -117,5 +155,6 @@ export async function watch(o: WatchOptions): Promise<void> {
     await loop.close();
     await watcher.close();
     await app?.close();
+    await session?.close();
   }
 }

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { BuildResult } from '../../src/build.js';
-import { RebuildLoop, type RebuildLoopOptions, type WatchEvent } from '../../src/watch/index.js';
+import {
+  type BuildGate,
+  RebuildLoop,
+  type RebuildLoopOptions,
+  type WatchEvent,
+} from '../../src/watch/index.js';
 
 const result = (n: number): BuildResult => ({
   digest: `sha256:${String(n).padStart(64, '0')}`,
@@ -184,5 +189,86 @@ describe('RebuildLoop', () => {
     l.notify(['late']);
     await sleep(80);
     expect(calls).toHaveLength(1);
+  });
+
+  describe('speculate', () => {
+    /** A build that records when it was called and with which gate, and waits for it like the real one. */
+    function gatedBuild(ms: number, log: { n: number; at: number; open: boolean; changed: string[] }[]) {
+      return async (n: number, changed: string[], signal: AbortSignal, gate: BuildGate) => {
+        log.push({ n, at: Date.now(), open: gate.open, changed });
+        await sleep(ms, undefined, { signal });
+        await Promise.race([gate.wait, sleep(60_000, undefined, { signal })]);
+        return result(n);
+      };
+    }
+
+    it('builds during the quiet period but shows the build only once it is over', async () => {
+      const log: { n: number; at: number; open: boolean; changed: string[] }[] = [];
+      const { l, events, of } = loop({ build: gatedBuild(5, log), debounceMs: 150, speculate: true });
+      l.start();
+      await l.idle();
+      const t0 = Date.now();
+      l.notify(['a']);
+      await sleep(100);
+      // Called at once, behind a closed gate; nothing said yet.
+      expect(log).toHaveLength(2);
+      expect(log[1]?.open).toBe(false);
+      expect((log[1]?.at ?? Infinity) - t0).toBeLessThan(100);
+      expect(of('build-start')).toHaveLength(1);
+      await l.idle();
+      const start = of('build-start')[1];
+      expect(start?.n).toBe(1);
+      expect((start?.at ?? 0) - t0).toBeGreaterThanOrEqual(140);
+      expect(of('build-done').map((e) => e.summary.changed)).toEqual([[], ['a']]);
+      expect(events.map((e) => e.type)).toEqual([
+        'build-start',
+        'build-done',
+        'change',
+        'build-start',
+        'build-done',
+      ]);
+      await l.close();
+    });
+
+    it('drops a speculative build silently when another change comes in, and rebuilds with both', async () => {
+      const log: { n: number; at: number; open: boolean; changed: string[] }[] = [];
+      const { l, of } = loop({ build: gatedBuild(5, log), debounceMs: 80, speculate: true });
+      l.start();
+      await l.idle();
+      l.notify(['a']);
+      await sleep(30);
+      l.notify(['b']);
+      await sleep(20);
+      await l.idle();
+      expect(log.length).toBeGreaterThanOrEqual(3);
+      expect(log[1]?.changed).toEqual(['a']);
+      expect(log.at(-1)?.changed).toEqual(['a', 'b']);
+      expect(of('build-cancelled')).toHaveLength(0);
+      expect(of('build-start').map((e) => e.n)).toEqual([0, 1]);
+      expect(of('build-done').map((e) => e.summary.changed)).toEqual([[], ['a', 'b']]);
+      await l.close();
+    });
+
+    it('holds a failure of a speculative build until the quiet period is over', async () => {
+      const { l, events, of } = loop({
+        debounceMs: 120,
+        speculate: true,
+        build: async (n) => {
+          if (n > 0) throw new Error('half-written Dockerfile');
+          return result(n);
+        },
+      });
+      l.start();
+      await l.idle();
+      const t0 = Date.now();
+      l.notify(['Dockerfile']);
+      await sleep(60);
+      expect(of('build-failed')).toHaveLength(0);
+      await l.idle();
+      const failed = of('build-failed')[0];
+      expect((failed?.at ?? 0) - t0).toBeGreaterThanOrEqual(110);
+      expect(events.map((e) => e.type).slice(-2)).toEqual(['build-start', 'build-failed']);
+      await l.close();
+    });
   });
 });
