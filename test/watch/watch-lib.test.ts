@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { BuildOptions, BuildResult } from '../../src/build.js';
+import { findImage } from '../../src/exporter/index.js';
+import type { ProgressEvent } from '../../src/progress/index.js';
+import { openStore } from '../../src/store/index.js';
 import { type WatchEvent, watch } from '../../src/watch/index.js';
+import { requireRoot } from '../helpers/require.js';
 
 // watch() with an injected build function: the wiring between the watcher, the loop and the hooks.
 describe('watch() wiring', () => {
@@ -85,5 +89,54 @@ describe('watch() wiring', () => {
     await done;
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(aborted).toBe(true);
+  });
+
+  it('with the real build, rebuilds during the quiet period but tags and reports only after it', async () => {
+    requireRoot();
+    const ctx = mkdtempSync(join(tmpdir(), 'tsb-wl-spec-'));
+    const root = mkdtempSync(join(tmpdir(), 'tsb-wl-spec-root-'));
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY a /a\n');
+    writeFileSync(join(ctx, 'a'), 'one');
+    const events: WatchEvent[] = [];
+    const progress: { n: number; e: ProgressEvent; at: number }[] = [];
+    const ctl = new AbortController();
+    const done = watch({
+      build: { root, context: ctx, tags: ['spec:dev'] },
+      debounceMs: 1500,
+      onEvent: (e) => events.push(e),
+      progress: (n) => ({ emit: (e) => progress.push({ n, e, at: Date.now() }) }),
+      signal: ctl.signal,
+    });
+    const builds = () => events.filter((e) => e.type === 'build-done');
+    while (builds().length < 1) await sleep(10);
+    const store = await openStore(root);
+    const tagged = async () => (await findImage(store, 'spec:dev')).descriptor.digest;
+    const first = await tagged();
+    const t0 = Date.now();
+    writeFileSync(join(ctx, 'a'), 'two');
+    // The speculative build runs now; its COPY is done well within the quiet period (1.5 s).
+    await sleep(900);
+    expect(Date.now() - t0).toBeLessThan(1400);
+    expect(events.filter((e) => e.type === 'build-start')).toHaveLength(1);
+    expect(progress.filter((p) => p.n === 1)).toEqual([]);
+    expect(await tagged()).toBe(first);
+    while (builds().length < 2) await sleep(10);
+    const second = builds()[1];
+    const start = events.filter((e) => e.type === 'build-start')[1];
+    expect((start?.at ?? 0) - t0).toBeGreaterThanOrEqual(1400);
+    // Shown at once when the quiet period ends: the build was done already, only the tag remained.
+    expect((second?.at ?? Infinity) - (start?.at ?? 0)).toBeLessThan(900);
+    expect(second?.type === 'build-done' && second.summary.changed).toEqual(['a']);
+    expect(await tagged()).toBe(second?.type === 'build-done' ? second.result.digest : '');
+    expect(await tagged()).not.toBe(first);
+    // Its progress was held, then shown whole (the COPY step included) once the gate opened.
+    const shown = progress.filter((p) => p.n === 1);
+    expect(shown.some((p) => p.e.type === 'vertex' && p.e.name.includes('COPY a /a'))).toBe(true);
+    expect(Math.min(...shown.map((p) => p.at)) - t0).toBeGreaterThanOrEqual(1400);
+    // … though the step itself ran during the quiet period (the event's own time says when).
+    const copy = shown.find((p) => p.e.type === 'vertex' && p.e.name.includes('COPY a /a'));
+    expect((copy?.e.at ?? Infinity) - t0).toBeLessThan(1400);
+    ctl.abort();
+    await done;
   });
 });
