@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, lchownSync, lstatSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, utimesSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { SelectedSource } from '../../context/index.js';
 import { ensureDir } from './copy-tree.js';
@@ -45,5 +45,48 @@ export async function fastCopyDir(
   // cp gave the destination the source dir's mode and times; BuildKit creates it 0755, root-owned.
   chmodSync(destHost, 0o755);
   lchownSync(destHost, 0, 0);
+  return true;
+}
+
+/**
+ * `COPY --from=stage /dir dest` of a big directory to a destination that does not exist yet: cp(1)
+ * with owners kept, as `copyInto` keeps them for stage sources. Taken only when the result is the
+ * same: no --chown/--chmod/--exclude, one source, and only files, directories and symlinks below it
+ * (copyInto skips FIFOs, sockets and devices; cp would make them). Hard links become separate files
+ * in both. Returns false when not taken.
+ */
+export async function fastCopyFromDir(
+  src: string,
+  root: string,
+  dest: string,
+  opts: { sources: number; excludes: number; owner: boolean; chmod: boolean },
+): Promise<boolean> {
+  if (opts.sources !== 1 || opts.excludes > 0 || opts.owner || opts.chmod) return false;
+  if (!lstatSync(src).isDirectory()) return false;
+  const destHost = resolveInRoot(root, dest, true);
+  try {
+    lstatSync(destHost);
+    return false;
+  } catch {
+    // does not exist: the fast path may apply
+  }
+  // One letter per entry (f, d, l, or another type): the count and the kinds in one walk.
+  const { stdout } = await run('find', [src, '-mindepth', '1', '-printf', '%y'], { maxBuffer: 64 << 20 });
+  if (stdout.length < MIN_ENTRIES || /[^fdl]/.test(stdout)) return false;
+  ensureDir(root, dest, {});
+  try {
+    await run('cp', ['-R', '-P', '--preserve=mode,ownership,timestamps', `${src}/.`, destHost], {
+      maxBuffer: 1 << 20,
+    });
+  } catch {
+    // the caller's per-entry copy finishes the job over what cp made
+    return false;
+  }
+  // cp gave the destination the source dir's mode, owner and times; copyInto creates it 0755,
+  // root-owned, dated now.
+  chmodSync(destHost, 0o755);
+  lchownSync(destHost, 0, 0);
+  const now = new Date();
+  utimesSync(destHost, now, now);
   return true;
 }

@@ -15,7 +15,7 @@ import { applyChmod } from './chmod.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
 import { copyInto, ensureDir, type Owner } from './copy-tree.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { fastCopyDir } from './fast-copy.js';
+import { fastCopyDir, fastCopyFromDir } from './fast-copy.js';
 import { resolveInRoot } from './secure-path.js';
 import { activeKey, commitAs, emptyDir, mountView, snapshotName, withMounted } from './snapshots.js';
 import { extractArchive, isArchive } from './unpack.js';
@@ -52,7 +52,8 @@ export function fileOp(env: SolverEnv): OpImpl {
         return v;
       };
       // Source views are mounted while the destination is (each mount is a mount(8) run).
-      for (const a of op.actions) if (a.type === 'copy' && !a.fromContext) viewOf(a.input).catch(() => undefined);
+      for (const a of op.actions)
+        if (a.type === 'copy' && !a.fromContext) viewOf(a.input).catch(() => undefined);
       try {
         await withMounted(env.store, mounts, async (root) => {
           for (const a of op.actions) await runAction(env, a, root, viewOf, ctx);
@@ -148,6 +149,13 @@ async function runAction(
         await extractArchive(m, root, a.dest, owner);
         continue;
       }
+      const fast = await fastCopyFromDir(m, root, a.dest, {
+        sources: matches.length,
+        excludes: a.excludes.length,
+        owner: owner !== undefined,
+        chmod: a.chmod !== undefined,
+      });
+      if (fast) continue;
       copyInto(m, undefined, root, a.dest, matches.length > 1, {
         ...base,
         ...(excludes ? { excludes } : {}),
