@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { Header } from 'tar';
+import { Header } from 'tar/header';
 import { TsbuildError } from '../errors.js';
 
 const BLOCK = 512;

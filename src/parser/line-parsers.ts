@@ -1,6 +1,5 @@
 import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
-import { isGoSpace } from './shell-lexer.js';
-import { reWhitespace, trimLeftGoSpace } from './split-command.js';
+import { reWhitespace, scanWords, trimLeftGoSpace } from './split-command.js';
 
 /**
  * BuildKit's per-keyword line parsers (parser/line_parsers.go): how the text after the flags is split
@@ -15,59 +14,7 @@ export interface LineArgs {
 
 /** Words separated by whitespace; quotes group but stay in the word, escapes stay too. */
 export function parseWords(rest: string, esc: string): string[] {
-  const chars = rest; // code units: the escape char, quotes and spaces are never surrogate halves
-  const words: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let word = '';
-  let quote = '';
-  let blankOK = false;
-  for (let pos = 0; pos <= chars.length; pos++) {
-    const end = pos === chars.length;
-    let ch = end ? '' : chars[pos]!;
-    if (phase === 'spaces') {
-      if (end) break;
-      if (isGoSpace(ch)) continue;
-      phase = 'word';
-    }
-    if (end) {
-      if (blankOK || word.length > 0) words.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (isGoSpace(ch)) {
-        phase = 'spaces';
-        if (blankOK || word.length > 0) words.push(word);
-        word = '';
-        blankOK = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOK = true;
-        phase = 'quote';
-      }
-      if (ch === esc) {
-        if (pos + 1 === chars.length) continue;
-        word += ch;
-        pos++;
-        ch = chars[pos]!;
-      }
-      word += ch;
-      continue;
-    }
-    if (ch === quote) phase = 'word';
-    if (ch === esc && quote !== "'") {
-      if (pos + 1 === chars.length) {
-        phase = 'word';
-        continue;
-      }
-      pos++;
-      word += ch;
-      ch = chars[pos]!;
-    }
-    word += ch;
-  }
-  return words;
+  return scanWords(rest, { esc, keep: true }).words;
 }
 
 /** ENV and LABEL: `k=v k2="v 2"` or the legacy `k v w` (value = rest of the line). */

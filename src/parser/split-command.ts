@@ -43,32 +43,49 @@ export function splitCommand(line: string): SplitCommand {
  * BuildKit's extractBuilderFlags); stops at the first word not starting with `--`, or after a bare `--`.
  */
 export function extractBuilderFlags(line: string): { args: string; flags: string[] } {
-  // Code units are enough: quotes, backslashes and spaces are never half of a surrogate pair.
-  const chars = line;
-  const flags: string[] = [];
+  const r = scanWords(line, { esc: '\\', keep: false, flagsOnly: true });
+  return { args: r.rest === undefined ? '' : line.slice(r.rest), flags: r.words };
+}
+
+export interface ScanWordsOptions {
+  /** the escape character (`\` or the `# escape=` directive's) */
+  esc: string;
+  /** keep quotes and escapes in the words (parseWords) or process them (extractBuilderFlags) */
+  keep: boolean;
+  /** stop before the first word that does not start with `--`, or after a bare `--` */
+  flagsOnly?: boolean;
+}
+
+/**
+ * BuildKit's word scanner, shared by parseWords (line_parsers.go) and extractBuilderFlags: words
+ * split on Go spaces, quotes group (an empty quoted word counts), the escape takes the next char
+ * (not inside single quotes when quotes are kept). `rest`: where flagsOnly stopped, in code units
+ * (quotes, escapes and spaces are never half of a surrogate pair, so no Array.from on big lines).
+ */
+export function scanWords(s: string, o: ScanWordsOptions): { words: string[]; rest?: number } {
+  const words: string[] = [];
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let word = '';
   let quote = '';
   let blankOK = false;
-  const rest = (pos: number) => line.slice(pos);
-  for (let pos = 0; pos <= chars.length; pos++) {
-    const end = pos === chars.length;
-    let ch = end ? '' : chars[pos]!;
+  for (let pos = 0; pos <= s.length; pos++) {
+    const end = pos === s.length;
+    let ch = end ? '' : s[pos]!;
     if (phase === 'spaces') {
       if (end) break;
       if (isGoSpace(ch)) continue;
-      if (ch !== '-' || pos + 1 === chars.length || chars[pos + 1] !== '-') return { args: rest(pos), flags };
+      if (o.flagsOnly && !(ch === '-' && s[pos + 1] === '-')) return { words, rest: pos };
       phase = 'word';
     }
     if (end) {
-      if (word !== '--' && (blankOK || word.length > 0)) flags.push(word);
+      if ((blankOK || word.length > 0) && !(o.flagsOnly && word === '--')) words.push(word);
       break;
     }
     if (phase === 'word') {
       if (isGoSpace(ch)) {
         phase = 'spaces';
-        if (word === '--') return { args: rest(pos), flags };
-        if (blankOK || word.length > 0) flags.push(word);
+        if (o.flagsOnly && word === '--') return { words, rest: pos };
+        if (blankOK || word.length > 0) words.push(word);
         word = '';
         blankOK = false;
         continue;
@@ -77,30 +94,31 @@ export function extractBuilderFlags(line: string): { args: string; flags: string
         quote = ch;
         blankOK = true;
         phase = 'quote';
-        continue;
+        if (!o.keep) continue;
       }
-      if (ch === '\\') {
-        if (pos + 1 === chars.length) continue;
+      if (ch === o.esc) {
+        if (pos + 1 === s.length) continue;
+        if (o.keep) word += ch;
         pos++;
-        ch = chars[pos]!;
+        ch = s[pos]!;
       }
       word += ch;
       continue;
     }
-    // in quote
     if (ch === quote) {
       phase = 'word';
-      continue;
+      if (!o.keep) continue;
     }
-    if (ch === '\\') {
-      if (pos + 1 === chars.length) {
+    if (ch === o.esc && !(o.keep && quote === "'")) {
+      if (pos + 1 === s.length) {
         phase = 'word';
         continue;
       }
       pos++;
-      ch = chars[pos]!;
+      if (o.keep) word += ch;
+      ch = s[pos]!;
     }
     word += ch;
   }
-  return { args: '', flags };
+  return { words };
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidAlive } from '../store/index.js';
 import { cgroupParentOf, removeCgroupParentSync } from './cgroups.js';
 
 /**
@@ -88,15 +89,6 @@ export function killAndUnmountSync(o: {
   if (o.rootfsDir) quiet('umount', ['-l', o.rootfsDir]);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Cleans what a killed tsbuild (kill -9) left in the bundle dir (see bundleRoot): bundles whose owner
  * process is gone get their container killed and deleted, their rootfs unmounted, and are removed.
@@ -119,7 +111,7 @@ export function sweepStaleRuns(dir: string, runtimePath: string, runtimeRoot?: s
       // a bundle without an owner file is being created (or is from before owners): leave it
       continue;
     }
-    if (Number.isNaN(owner) || alive(owner)) continue;
+    if (Number.isNaN(owner) || pidAlive(owner)) continue;
     killAndUnmountSync({ runtimePath, runtimeRoot, id, rootfsDir: join(bundle, 'rootfs') });
     removeCgroupParentSync(cgroupParentOf(id));
     for (const f of ['config.json', 'etc', 'owner'])

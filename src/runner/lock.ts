@@ -1,14 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { pidAlive } from '../store/index.js';
 import { RunnerError } from './errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Creates the lock file exclusively; a lock whose owner process is gone (kill -9) is taken over. */
 export function tryLock(path: string): boolean {
@@ -27,7 +19,7 @@ export function tryLock(path: string): boolean {
         continue; // released meanwhile: try again
       }
       // A lock being written has no pid yet (NaN): treat it as held.
-      if (Number.isNaN(owner) || alive(owner)) return false;
+      if (Number.isNaN(owner) || pidAlive(owner)) return false;
       rmSync(path, { force: true });
     }
   }

@@ -1,7 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join, posix, relative } from 'node:path';
-import { RunnerError } from './errors.js';
-import { secureJoin } from './secure-join.js';
+import { resolveContainerPath, secureJoin } from './secure-join.js';
 
 /**
  * A read-only view of a container's root filesystem before it runs: either a mounted dir, or the
@@ -76,27 +75,10 @@ function topEntry(layers: string[], path: string): { host: string; st: Stats } |
 
 /** Resolves `path` inside the layered root (securejoin semantics), following every symlink. */
 function resolveLayered(layers: string[], path: string): string {
-  let remaining = path.split('/').filter((p) => p !== '' && p !== '.');
-  const resolved: string[] = [];
-  let links = 0;
-  while (remaining.length > 0) {
-    const part = remaining.shift()!;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = `/${[...resolved, part].join('/')}`;
-    const e = topEntry(layers, candidate);
-    if (!e?.st.isSymbolicLink()) {
-      resolved.push(part);
-      continue;
-    }
-    if (++links > 255) throw new RunnerError('RUNNER_SYMLINK_LOOP', `too many symlinks resolving ${path}`);
-    const target = readlinkSync(e.host);
-    if (target.startsWith('/')) resolved.length = 0;
-    remaining = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...remaining];
-  }
-  return `/${resolved.join('/')}`;
+  return resolveContainerPath(path, (p) => {
+    const e = topEntry(layers, p);
+    return e?.st.isSymbolicLink() ? readlinkSync(e.host) : undefined;
+  });
 }
 
 /** A view of overlay layers, topmost first (the upper, then the lowers). */

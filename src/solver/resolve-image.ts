@@ -11,6 +11,7 @@ import {
 import type { ProgressSink } from '../progress/events.js';
 import { type PullResult, pullImage, type RegistryClient } from '../registry/index.js';
 import type { Store } from '../store/index.js';
+import { bytesProgress } from './bytes-progress.js';
 import type { ResolvedImage } from './frontend/convert.js';
 
 /**
@@ -62,15 +63,7 @@ async function resolveOnce(
       result = await pullImage(client, store, parsed, {
         platform,
         signal,
-        onProgress: (e) =>
-          progress.emit({
-            type: 'bytes',
-            id: e.id,
-            label: `${e.status} ${e.id}`,
-            current: e.current,
-            total: e.total,
-            at: Date.now(),
-          }),
+        onProgress: bytesProgress(progress),
       });
       // Recorded like `tsbuild pull` does, so the next build finds it locally.
       await recordImage(

@@ -17,6 +17,7 @@ import { toStages } from '../parser/index.js';
 import { nullSink } from '../progress/events.js';
 import { type PullResult, RegistryClient } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
+import { bytesProgress } from './bytes-progress.js';
 import { contextIncludes } from './context-paths.js';
 import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
 import { isGoneError, leaseImage } from './lease-image.js';
@@ -164,15 +165,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         registry,
         platform,
         signal,
-        onProgress: (e) =>
-          progress.emit({
-            type: 'bytes',
-            id: e.id,
-            label: `${e.status} ${e.id}`,
-            current: e.current,
-            total: e.total,
-            at: Date.now(),
-          }),
+        onProgress: bytesProgress(progress),
       });
     // A prune racing the export may take a blob it reused: lease them all, export again if one went.
     let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));

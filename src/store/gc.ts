@@ -120,7 +120,10 @@ async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> 
   for (const id of await fsp.readdir(store.snapshots.dataDir)) {
     if (ids.has(id)) continue;
     const st = await fsp.stat(join(store.snapshots.dataDir, id)).catch(() => undefined);
-    if (st && (quiet || now - st.mtimeMs > ORPHAN_GRACE_MS)) {
+    // At once only when no build holds a lease now and the dir is older than that look: a build
+    // leases before it allocates a dir, and a dir it just made has no record yet.
+    const idle = quiet && live.size === 0 && st !== undefined && st.mtimeMs < now - 20;
+    if (st && (idle || now - st.mtimeMs > ORPHAN_GRACE_MS)) {
       await fsp.rm(join(store.snapshots.dataDir, id), { recursive: true, force: true }).catch(() => {});
     }
   }

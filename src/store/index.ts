@@ -1,7 +1,7 @@
 // Public surface of the store: content store, snapshots, metadata, gc/fsck/du, mounts, layer codecs.
 // Other modules import only from here.
 
-export { writeFileAtomic } from './atomic.js';
+export { pidAlive, writeFileAtomic } from './atomic.js';
 export { StoreError } from './errors.js';
 export { applyLayer } from './layer/apply-layer.js';
 export { compressStream, decompressStream, detectCompression } from './layer/compression.js';
@@ -23,4 +23,4 @@ export type {
 export { mount, unmount, withMount } from './mount.js';
 export { type LocalStore, openStore } from './store.js';
 export type * from './types.js';
-export { formatBytes, parseDuration, parseSize } from './units.js';
+export { formatBytes, formatSize, parseDuration, parseSize } from './units.js';

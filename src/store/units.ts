@@ -56,8 +56,8 @@ export function parseDuration(input: string): number {
   return total;
 }
 
-/** 1536 → "1.5kB" (decimal units, as `docker system df` prints). */
-export function formatBytes(n: number): string {
+/** `n` bytes scaled by 1000s: the value and its decimal unit, as Docker's go-units does. */
+function scaleBytes(n: number): { v: number; unit: string; scaled: boolean } {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
   let v = n;
@@ -65,5 +65,17 @@ export function formatBytes(n: number): string {
     v /= 1000;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)}${units[i]}`;
+  return { v, unit: units[i] as string, scaled: i > 0 };
+}
+
+/** 1536 → "1.5kB" (decimal units, as `docker system df` prints). */
+export function formatBytes(n: number): string {
+  const { v, unit, scaled } = scaleBytes(n);
+  return `${scaled ? v.toFixed(v < 10 ? 2 : 1) : v}${unit}`;
+}
+
+/** Three significant digits (1.23MB, 12.3MB, 123MB), as the SIZE column of `docker images`. */
+export function formatSize(n: number): string {
+  const { v, unit, scaled } = scaleBytes(n);
+  return `${scaled && v < 10 ? v.toFixed(2) : scaled && v < 100 ? v.toFixed(1) : Math.round(v)}${unit}`;
 }

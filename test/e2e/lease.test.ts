@@ -91,7 +91,7 @@ describe('leases: a build keeps what it reuses from the cache against a concurre
       }
     })();
     try {
-      for (let i = 0; i < 8; i++) {
+      for (let i = 0; i < 12; i++) {
         const r = await buildTo(root, ctx);
         expect(r.out).toBe('race\n');
       }

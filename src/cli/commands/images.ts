@@ -1,19 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { listImages } from '../../exporter/index.js';
 import { familiarReference, parseReference } from '../../oci/index.js';
-import { openStore } from '../../store/index.js';
+import { formatSize, openStore } from '../../store/index.js';
 import { BaseCommand } from '../base-command.js';
-
-function human(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v < 10 && i > 0 ? v.toFixed(2) : v < 100 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
-}
 
 function ago(iso: string | undefined): string {
   if (!iso) return 'N/A';
@@ -69,7 +58,7 @@ export default class Images extends BaseCommand {
         ...(flags.digests ? [i.digest] : []),
         i.id.slice(7, 19),
         ago(i.created),
-        human(i.size),
+        formatSize(i.size),
       ]);
     }
     const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

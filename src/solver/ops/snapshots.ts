@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Store, unmount, withMount } from '../../store/index.js';
+import { pidAlive, type Store, unmount, withMount } from '../../store/index.js';
 
 /** The committed snapshot name for a cache key: equal keys share one snapshot across builds. */
 export function snapshotName(key: string): string {
@@ -49,15 +49,6 @@ export async function withMounted<T>(
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * A build killed with -9 leaves its COPY mounts (`<root>/tmp/m-<pid>-…`) mounted. The next build
  * unmounts those of dead processes and removes the empty dirs, so fsck/prune never delete through
@@ -79,7 +70,7 @@ export async function cleanupStaleMounts(root: string): Promise<void> {
   }
   for (const n of names) {
     const m = /^m-(\d+)-[0-9a-f]+$/.exec(n);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || pidAlive(Number(m[1]))) continue;
     const dir = join(tmp, n);
     try {
       if (mounts.includes(` ${dir} `)) await unmount(dir);
