@@ -150,13 +150,18 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       config: img.config,
     } as ImageConfig;
     const model: ImageModel = { config, layers: solved.layers, history };
+    let leased: string | undefined;
     if (o.exportGate) {
-      // Watch's speculative build: the image's blobs now (content-addressed, invisible), its names
-      // and outputs only once the gate opens; the export after it finds the blobs and only tags.
+      // Watch's speculative build: the image's blobs now (content-addressed, invisible) and leased,
+      // its names and outputs only once the gate opens; the export after it finds them and only tags.
       const silent = outputs.filter((x) => x.type === 'image' && !x.push).map((x) => ({ ...x, names: [] }));
       // Best effort: a failure here (a racing prune) is the real export's to meet and report.
-      if (silent.length > 0)
-        await exportImages(store, model, silent, { platform, signal }).catch(() => undefined);
+      const pre =
+        silent.length > 0
+          ? await exportImages(store, model, silent, { platform, signal }).catch(() => [])
+          : [];
+      if (pre[0] && (await leaseImage(store, lease, pre[0].digest).catch(() => false)))
+        leased = pre[0].digest;
       await gateOrAbort(o.exportGate, signal);
     }
     const exportAll = () =>
@@ -169,7 +174,14 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       });
     // A prune racing the export may take a blob it reused: lease them all, export again if one went.
     let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));
-    for (let i = 0; i < 3 && results[0] && !(await leaseImage(store, lease, results[0].digest)); i++)
+    for (
+      let i = 0;
+      i < 3 &&
+      results[0] &&
+      results[0].digest !== leased &&
+      !(await leaseImage(store, lease, results[0].digest));
+      i++
+    )
       results = await exportAll();
     const first = results[0];
     if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
