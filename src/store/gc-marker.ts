@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive } from './atomic.js';
 
@@ -13,9 +13,20 @@ import { pidAlive } from './atomic.js';
 export async function markGcRunning(metaDir: string): Promise<() => Promise<void>> {
   const dir = join(metaDir, 'gc-running');
   await fsp.mkdir(dir, { recursive: true });
-  const file = join(dir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  const file = join(dir, `${process.pid}-${startTime(process.pid) ?? 0}-${randomBytes(6).toString('hex')}`);
   await fsp.writeFile(file, '');
   return () => fsp.rm(file, { force: true });
+}
+
+/** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22): pid + this is unique. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Waits until the gcs running now (live owners) are done; later gcs are not waited for. */
@@ -25,8 +36,10 @@ export async function waitForRunningGcs(metaDir: string, pollMs = 20): Promise<v
     const all = names ?? (await fsp.readdir(dir).catch(() => [] as string[]));
     const live: string[] = [];
     for (const n of all) {
-      const pid = Number(n.split('-')[0]);
-      if (!Number.isInteger(pid) || !pidAlive(pid)) continue;
+      const [pidText, started] = n.split('-');
+      const pid = Number(pidText);
+      // A marker of a killed gc whose pid now belongs to another process must not block builds.
+      if (!Number.isInteger(pid) || !pidAlive(pid) || String(startTime(pid) ?? 0) !== started) continue;
       if (
         await fsp.access(join(dir, n)).then(
           () => true,
