@@ -88,6 +88,27 @@ describe('tsbuild build: failures and limits through the CLI', () => {
   });
 });
 
+describe('tsbuild watch takes the same limits', () => {
+  it('watch --pids-limit applies to the build; the failure shows the Dockerfile line', async () => {
+    const ctx = scratchContext('RUN i=0; while [ $i -lt 40 ]; do busybox sleep 5 & i=$((i+1)); done\n');
+    const p = spawn('node', [bin, 'watch', '--root', root, '--progress', 'plain', '--pids-limit', '20', ctx]);
+    let stderr = '';
+    const failed = new Promise<void>((res) => {
+      p.stderr.on('data', (b) => {
+        stderr += b;
+        if (/still watching/.test(stderr) && /-{20}\n[\s\S]*-{20}/.test(stderr)) res();
+      });
+    });
+    const closed = new Promise((res) => p.on('close', res));
+    await Promise.race([failed, closed, new Promise((r) => setTimeout(r, 30_000))]);
+    p.kill('SIGTERM');
+    await closed;
+    expect(stderr).toContain("can't fork");
+    expect(stderr).toContain('Dockerfile:4');
+    expect(stderr).toContain('[RUN_FAILED]');
+  });
+});
+
 describe('the copy snapshotter fallback', () => {
   it('a build on the copy snapshotter says so in its progress (event and plain line)', async () => {
     const ctx = scratchContext('RUN echo copy-ok > /f\n');
