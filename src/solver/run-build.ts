@@ -222,10 +222,10 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 
 /** The copy snapshotter works everywhere but copies each step's whole tree: say so, and why. */
 export function copySnapshotterWarning(reason: string | undefined): string {
-  const why = reason
-    ? `overlayfs is not usable here (${reason.split('\n')[0]})`
-    : 'the copy snapshotter was selected';
-  return `${why}: using the copy snapshotter, every step copies its parent's files (slower builds, more disk)`;
+  const cost = "every step copies its parent's files (slower builds, more disk)";
+  return reason
+    ? `overlayfs is not usable here (${reason.split('\n')[0]}): using the copy snapshotter, ${cost}`
+    : `using the copy snapshotter (selected), ${cost}`;
 }
 
 /** The parsed Dockerfile, from the session while its text is the same. */
