@@ -166,8 +166,11 @@ export class RebuildLoop {
     this.pending.clear();
     const changed = this.o.settle ? this.o.settle(batch) : batch;
     if (this.n > 0 && changed.length === 0) {
+      // A speculative start sees only the beginning of a burst (a temp file not yet gone): the
+      // batch stays pending, unforgotten, for the whole burst to be settled after the quiet period.
+      if (!cycle.gate.open) for (const p of batch) this.pending.add(p);
       // Only files that came and went (temp files): the context is as it was built.
-      this.o.forget?.(batch);
+      else this.o.forget?.(batch);
       return;
     }
     const n = this.n;

@@ -154,27 +154,31 @@ describe('RebuildLoop', () => {
     await l.close();
   });
 
-  it('skips a rebuild when settle finds no real change, and forgets every batch it consumed', async () => {
-    const calls: { n: number; changed: string[]; aborted: boolean }[] = [];
-    const forgotten: string[][] = [];
-    const { l, of } = loop({
-      build: slowBuild(5, calls),
-      settle: (paths) => paths.filter((p) => !p.startsWith('tmp')),
-      forget: (paths) => forgotten.push(paths),
-    });
-    l.start();
-    await l.idle();
-    l.notify(['tmp1', 'tmp2']);
-    await sleep(80);
-    await l.idle();
-    expect(calls).toHaveLength(1);
-    l.notify(['tmp3', 'real']);
-    await sleep(80);
-    await l.idle();
-    expect(of('build-done')[1]?.summary.changed).toEqual(['real']);
-    expect(forgotten).toEqual([[], ['tmp1', 'tmp2'], ['real', 'tmp3']]);
-    await l.close();
-  });
+  it.each([false, true])(
+    'skips a rebuild when settle finds no real change, and forgets every batch it consumed (speculate %s)',
+    async (speculate) => {
+      const calls: { n: number; changed: string[]; aborted: boolean }[] = [];
+      const forgotten: string[][] = [];
+      const { l, of } = loop({
+        speculate,
+        build: slowBuild(5, calls),
+        settle: (paths) => paths.filter((p) => !p.startsWith('tmp')),
+        forget: (paths) => forgotten.push(paths),
+      });
+      l.start();
+      await l.idle();
+      l.notify(['tmp1', 'tmp2']);
+      await sleep(80);
+      await l.idle();
+      expect(calls).toHaveLength(1);
+      l.notify(['tmp3', 'real']);
+      await sleep(80);
+      await l.idle();
+      expect(of('build-done')[1]?.summary.changed).toEqual(['real']);
+      expect(forgotten).toEqual([[], ['tmp1', 'tmp2'], ['real', 'tmp3']]);
+      await l.close();
+    },
+  );
 
   it('close() cancels the build in flight and waits for it', async () => {
     const calls: { n: number; changed: string[]; aborted: boolean }[] = [];

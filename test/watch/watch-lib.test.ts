@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -136,6 +136,49 @@ describe('watch() wiring', () => {
     // … though the step itself ran during the quiet period (the event's own time says when).
     const copy = shown.find((p) => p.e.type === 'vertex' && p.e.name.includes('COPY a /a'));
     expect((copy?.e.at ?? Infinity) - t0).toBeLessThan(1400);
+    ctl.abort();
+    await done;
+  });
+
+  it('speculating, a temp file that comes and goes is still no change (the burst is settled whole)', async () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'tsb-wl-tmp-'));
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\n');
+    writeFileSync(join(ctx, 'a'), '1');
+    const events: WatchEvent[] = [];
+    let calls = 0;
+    const ctl = new AbortController();
+    const done = watch({
+      build: { root: join(ctx, '.state'), context: ctx },
+      speculate: true,
+      buildFn: async (o) => {
+        calls++;
+        if (o.exportGate) await o.exportGate;
+        return {
+          digest: `sha256:${String(calls).padStart(64, '0')}`,
+          configDigest: 'sha256:cfg',
+          manifest: {},
+          config: {},
+          tags: [],
+          size: 1,
+          stepsCached: 1,
+          stepsRun: 0,
+          duration: 1,
+        };
+      },
+      debounceMs: 60,
+      onEvent: (e) => events.push(e),
+      signal: ctl.signal,
+    });
+    const builds = () => events.filter((e) => e.type === 'build-done');
+    while (builds().length < 1) await sleep(10);
+    writeFileSync(join(ctx, 'lockXyZ12'), 'x');
+    rmSync(join(ctx, 'lockXyZ12'));
+    await sleep(500);
+    expect(builds()).toHaveLength(1);
+    writeFileSync(join(ctx, 'a'), '2');
+    while (builds().length < 2) await sleep(10);
+    const second = builds()[1];
+    expect(second?.type === 'build-done' && second.summary.changed).toEqual(['a']);
     ctl.abort();
     await done;
   });
