@@ -117,7 +117,13 @@ async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> 
   for (const e of await store.meta.layers.list())
     if (!names.has(e.snapshot)) await store.meta.layers.delete(e.snapshot);
   const ids = new Set(records.map((r) => r.id));
-  for (const id of await fsp.readdir(store.snapshots.dataDir)) {
+  const orphans = (await fsp.readdir(store.snapshots.dataDir)).filter((id) => !ids.has(id));
+  // A listing that straddles a commit (committed record created, then the active one deleted) can
+  // miss both records of that dir: the readdir saw only the active name, gone by the time it is read.
+  // A second listing, after the first, sees the committed record; without it a RUN step longer than
+  // the grace would lose its just-committed snapshot dir.
+  if (orphans.length > 0) for (const r of await store.snapshots.records.list()) ids.add(r.id);
+  for (const id of orphans) {
     if (ids.has(id)) continue;
     const st = await fsp.stat(join(store.snapshots.dataDir, id)).catch(() => undefined);
     // At once only when no build holds a lease now and the dir is older than that look: a build

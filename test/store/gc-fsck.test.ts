@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/oci/digest.js';
@@ -104,6 +104,28 @@ describe('gc', () => {
     const dry = await store.gc({ keepBytes: 0, dryRun: true });
     expect(dry.snapshotsRemoved).toBe(2);
     expect(await names(store)).toEqual(['mid', 'new']);
+  });
+
+  it('keeps a snapshot dir whose records a listing missed mid-commit (a RUN longer than the grace)', async () => {
+    const store = await openStore(tempDir());
+    await committed(store, 'X');
+    const dir = join(store.snapshots.dataDir, (await store.snapshots.stat('X')).id);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(dir, old, old);
+    const lease = await store.meta.createLease();
+    // The graph, the kept-ids and the sweep's first listing all straddle the commit: X is missed.
+    const real = store.snapshots.records.list.bind(store.snapshots.records);
+    let calls = 0;
+    store.snapshots.records.list = async () => {
+      const all = await real();
+      return ++calls <= 3 ? all.filter((r) => r.name !== 'X') : all;
+    };
+    await store.gc();
+    store.snapshots.records.list = real;
+    expect(readdirSync(store.snapshots.dataDir)).toContain((await store.snapshots.stat('X')).id);
+    expect(readdirSync(join(dir, 'fs'))).toEqual(['X.bin']);
+    expect(calls).toBe(4);
+    await lease.release();
   });
 });
 
