@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isTempName, pidAlive } from './atomic.js';
 import { markGcRunning } from './gc-marker.js';
 import { childDigests, type GcPlan, planGc, removalOrder, type StoreGraph } from './gc-plan.js';
+import { isLiveLease } from './meta.js';
 import { dirUsage } from './snapshot/snapshotter.js';
 import type { LocalStore } from './store.js';
 import type { GcOptions, GcResult } from './types.js';
@@ -110,8 +111,14 @@ export async function loadGraph(store: LocalStore): Promise<StoreGraph> {
 /** Dead leases, layer records of gone snapshots, temp files of dead writers, orphan snapshot dirs. */
 async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> {
   const now = Date.now();
-  const live = new Set((await store.meta.liveLeases(now)).map((l) => l.id));
-  for (const l of await store.meta.leases.list()) if (!live.has(l.id)) await store.meta.leases.delete(l.id);
+  // One listing, each lease judged on what was read: "not in an earlier live list" would also hit a
+  // lease a build created between two listings, and its build would then run unleased (a later gc
+  // drops the snapshot it just committed and mounts next: "builds racing prune --all").
+  let live = 0;
+  for (const l of await store.meta.leases.list()) {
+    if (isLiveLease(l, now)) live++;
+    else await store.meta.leases.delete(l.id);
+  }
   const records = await store.snapshots.records.list();
   const names = new Set(records.map((r) => r.name));
   for (const e of await store.meta.layers.list())
@@ -128,7 +135,7 @@ async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> 
     const st = await fsp.stat(join(store.snapshots.dataDir, id)).catch(() => undefined);
     // At once only when no build holds a lease now and the dir is older than that look: a build
     // leases before it allocates a dir, and a dir it just made has no record yet.
-    const idle = quiet && live.size === 0 && st !== undefined && st.mtimeMs < now - 20;
+    const idle = quiet && live === 0 && st !== undefined && st.mtimeMs < now - 20;
     if (st && (idle || now - st.mtimeMs > ORPHAN_GRACE_MS)) {
       await fsp.rm(join(store.snapshots.dataDir, id), { recursive: true, force: true }).catch(() => {});
     }

@@ -161,8 +161,11 @@ export class FileMetaStore implements MetaStore {
 
   /** Leases that still protect content: not expired and (if they name one) their process is alive. */
   async liveLeases(now = Date.now()): Promise<Lease[]> {
-    return (await this.leases.list()).filter(
-      (l) => l.expiresAt > now && (l.pid === undefined || pidAlive(l.pid)),
-    );
+    return (await this.leases.list()).filter((l) => isLiveLease(l, now));
   }
+}
+
+/** Not expired and (if it names one) its process is alive. */
+export function isLiveLease(l: Lease, now = Date.now()): boolean {
+  return l.expiresAt > now && (l.pid === undefined || pidAlive(l.pid));
 }

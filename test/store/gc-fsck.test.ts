@@ -127,6 +127,24 @@ describe('gc', () => {
     expect(calls).toBe(4);
     await lease.release();
   });
+
+  it('never deletes a lease a build created while the sweep was looking at the leases', async () => {
+    const store = await openStore(tempDir());
+    const real = store.meta.leases.list.bind(store.meta.leases);
+    let calls = 0;
+    let created: Awaited<ReturnType<typeof store.meta.createLease>> | undefined;
+    // The first listing is the graph's; the lease is created right after the sweep's first look.
+    store.meta.leases.list = async () => {
+      const r = await real();
+      if (calls++ === 1) created = await store.meta.createLease();
+      return r;
+    };
+    await store.gc({ all: true });
+    store.meta.leases.list = real;
+    expect(created).toBeDefined();
+    expect(await store.meta.leases.get(created!.id)).toBeDefined();
+    await created!.release();
+  });
 });
 
 describe('gc and temp dirs', () => {
