@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { readDockerignore } from '../context/index.js';
 import { createIgnore } from './ignore.js';
@@ -27,6 +27,10 @@ export class ContextWatcher {
   private readonly ignoreFiles: string[];
   private readonly always: string[];
   private closed = false;
+  private rewatching = false;
+  private rewatchAgain = false;
+  /** The ignore files' text the current watch was made from. */
+  private ignoreText = '';
   /** Per path changed since its last build: whether it was there before its first change. */
   private readonly existedBefore = new Map<string, boolean>();
 
@@ -40,22 +44,75 @@ export class ContextWatcher {
 
   /** Starts watching; resolves with the number of watched paths once the initial walk is done. */
   async start(): Promise<number> {
+    const tree = await this.makeTree(undefined);
+    return tree?.count ?? 0;
+  }
+
+  /**
+   * Builds a watch with the ignore patterns read now. For a re-watch the previous tree keeps watching
+   * (and reporting) until the new one has all its watches in place, and the new walk reports what
+   * changed from `since` on and what of the old tree's paths is gone: no window where a change to the
+   * context goes unseen, even in directories the old patterns skipped.
+   */
+  private async makeTree(previous: TreeWatcher | undefined): Promise<TreeWatcher | undefined> {
+    const since = Date.now();
+    this.ignoreText = this.readIgnoreText();
     const excludes = await readDockerignore(this.context, this.o.dockerfile).catch((e) => {
       // A broken .dockerignore is the build's error to report; watch everything meanwhile.
       this.o.onError(e);
       return [] as string[];
     });
-    if (this.closed) return 0;
+    if (this.closed) return undefined;
     const ignore = this.ignoreRules(excludes);
     const tree = new TreeWatcher({
       ignored: (p, isDir) => ignore.ignoresEvent(p, isDir),
       onChange: (p, existed) => this.onChange(p, existed),
       onError: (e) => this.o.onError(e),
+      ...(previous ? { rewatch: { previous: previous.paths, since } } : {}),
     });
-    this.tree = tree;
     tree.addTree(this.context);
     for (const f of this.always) tree.addFiles(dirname(f), [basename(f)]);
-    return tree.count;
+    tree.reconcile();
+    // Swap only now: until here the previous tree was still reporting.
+    this.tree = tree;
+    previous?.close();
+    return tree;
+  }
+
+  /** The raw text of the ignore files: a re-watch is needed only when it differs from the one in use. */
+  private readIgnoreText(): string {
+    return this.ignoreFiles
+      .map((f) => {
+        try {
+          return readFileSync(f, 'utf8');
+        } catch {
+          return '\0absent';
+        }
+      })
+      .join('\0');
+  }
+
+  /**
+   * One re-watch at a time (an editor's save is several events, each would start one, and two racing
+   * `makeTree`s would leak a tree); events meanwhile ask for one more pass, which is skipped when the
+   * ignore files read the same as the ones the current watch was made from.
+   */
+  private rewatch(): void {
+    if (this.rewatching) {
+      this.rewatchAgain = true;
+      return;
+    }
+    if (this.closed || this.readIgnoreText() === this.ignoreText) return;
+    this.rewatching = true;
+    this.makeTree(this.tree)
+      .catch((e) => this.o.onError(e))
+      .finally(() => {
+        this.rewatching = false;
+        if (this.rewatchAgain) {
+          this.rewatchAgain = false;
+          this.rewatch();
+        }
+      });
   }
 
   /** A pattern the matcher refuses is the build's error to show; meanwhile nothing is excluded. */
@@ -101,10 +158,7 @@ export class ContextWatcher {
     const rel = relative(this.context, abs) || '.';
     if (!this.existedBefore.has(rel)) this.existedBefore.set(rel, existed);
     this.o.onChange([rel]);
-    if (this.ignoreFiles.includes(abs)) {
-      // New patterns: directories skipped before may now be in the context, and the reverse.
-      this.tree?.close();
-      this.start().catch((e) => this.o.onError(e));
-    }
+    // New patterns: directories skipped before may now be in the context, and the reverse.
+    if (this.ignoreFiles.includes(abs)) this.rewatch();
   }
 }

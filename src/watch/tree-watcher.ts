@@ -11,7 +11,21 @@ export interface TreeWatcherOptions {
    */
   onChange(path: string, existed: boolean): void;
   onError(error: unknown): void;
+  /**
+   * A re-watch (new ignore patterns): the paths the previous watch knew, and the time (ms) from which
+   * that watch may have missed something (taken before the ignore file was read). The initial walk
+   * then reports what changed since (ctime at or after it) and what of `previous` is gone, so a
+   * change racing the swap of watches is never lost (see `walk` and `reconcile`).
+   */
+  rewatch?: { previous: ReadonlySet<string>; since: number };
 }
+
+/**
+ * File timestamps come from the kernel's coarse clock (one jiffy, up to 10 ms behind the real time
+ * `Date.now()` reads): a write just after `since` can carry an earlier ctime. Reporting a path that
+ * changed a little before is harmless (it is in the same batch as the ignore file); missing one is not.
+ */
+const CLOCK_SLACK_MS = 50;
 
 interface DirWatch {
   watcher: FSWatcher;
@@ -43,6 +57,44 @@ export class TreeWatcher {
     this.walk(dir, false);
   }
 
+  /** Every path in the tree now, as far as the walk and the events tell (read-only view). */
+  get paths(): ReadonlySet<string> {
+    return this.known;
+  }
+
+  /**
+   * After a re-watch's `addTree`/`addFiles`: reports the paths the previous watch knew that are gone
+   * now (deleted before this watch saw their directory). Every watch of this tree is in place before
+   * its directory is listed, so a deletion after the listing is an event, and one before is found here.
+   */
+  reconcile(): void {
+    const rw = this.o.rewatch;
+    if (!rw || this.closed) return;
+    for (const p of rw.previous) {
+      if (this.known.has(p) || (this.o.ignored(p, false) && this.o.ignored(p, true))) continue;
+      try {
+        lstatSync(p);
+      } catch {
+        this.o.onChange(p, true);
+      }
+    }
+  }
+
+  /** In a re-watch's initial walk: reports `p` when it changed since the previous watch may have lapsed. */
+  private changedSince(p: string, isDir: boolean): void {
+    const rw = this.o.rewatch;
+    if (!rw) return;
+    const existed = rw.previous.has(p);
+    // A directory's own ctime moves when an entry is added or removed: its entries say that better.
+    if (isDir && existed) return;
+    try {
+      const st = lstatSync(p);
+      if (Math.max(st.ctimeMs, st.mtimeMs) >= rw.since - CLOCK_SLACK_MS) this.o.onChange(p, existed);
+    } catch {
+      // gone since the listing: its parent's watch (in place before the listing) reports it
+    }
+  }
+
   /**
    * Watches `names` in `dir` even when the tree walk skipped `dir` (a Dockerfile outside the context
    * or in an excluded directory); nothing to do when `dir` is watched whole.
@@ -51,6 +103,7 @@ export class TreeWatcher {
     for (const n of names) {
       try {
         lstatSync(join(dir, n));
+        if (!this.known.has(join(dir, n))) this.changedSince(join(dir, n), false);
         this.known.add(join(dir, n));
       } catch {
         // not there yet: its creation is an event like any other
@@ -91,6 +144,7 @@ export class TreeWatcher {
       const existed = this.known.has(p);
       this.known.add(p);
       if (report) this.o.onChange(p, existed);
+      else this.changedSince(p, isDir);
       if (isDir) this.walk(p, report);
     }
   }
