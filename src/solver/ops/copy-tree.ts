@@ -74,7 +74,7 @@ export function copyInto(
       }
     }
     // Directory times last: creating children changed them.
-    for (const [d, s] of dirs.reverse()) utimesSync(d, s.atime, s.mtime);
+    for (const [d, s] of dirs.reverse()) utimesSync(d, ...fileTimes(s));
     return;
   }
   let target = destHost;
@@ -164,13 +164,22 @@ function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions, inFr
   if (!st.isSymbolicLink()) {
     const perm = opts.chmod ? applyChmod(opts.chmod, st.mode, st.isDirectory()) : st.mode & 0o7777;
     chmodSync(dest, perm);
-    utimesSync(dest, st.atime, st.mtime);
+    utimesSync(dest, ...fileTimes(st));
   } else {
-    lutimesSync(dest, st.atime, st.mtime);
+    lutimesSync(dest, ...fileTimes(st));
   }
   return st.isDirectory() && !existing?.isDirectory();
 }
 
 export function parentOf(p: string): string {
   return dirname(p);
+}
+
+/**
+ * atime/mtime as fractional seconds. Not `st.mtime`: Node rounds that Date to the millisecond, so a
+ * file modified at x.9996 s came out at x+1 s, one second later in the layer tar than the same file
+ * copied by cp(1) (which keeps nanoseconds). Seconds as a double keep ~0.2 µs here, and libuv truncates.
+ */
+function fileTimes(st: { atimeMs: number; mtimeMs: number }): [number, number] {
+  return [st.atimeMs / 1000, st.mtimeMs / 1000];
 }
