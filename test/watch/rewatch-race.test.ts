@@ -7,6 +7,10 @@ import type { TreeWatcher } from '../../src/watch/tree-watcher.js';
 
 const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 const tick = () => new Promise((r) => setImmediate(r));
+/** Waits (not re-writes: a write is never repeated) until `ok`, for delivery under load; 5 s at most. */
+async function waitFor(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await settle(50);
+}
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
@@ -60,22 +64,23 @@ describe('ContextWatcher re-watch on a .dockerignore change', () => {
         }
         await tick();
       }
-      await settle();
+      await waitFor(() => expected.every((p) => seen.has(p)));
       missed.push(...expected.filter((p) => !seen.has(p)));
     }
     expect(missed).toEqual([]);
 
     // The watch set is right after all that: one watch per context directory, no leaked tree, and
     // directories made during the windows are watched (and removed ones forgotten).
-    await settle();
-    const tree = (w as unknown as { tree: TreeWatcher }).tree;
-    expect(tree.size).toBe(dirsOf(ctx, 'logs'));
+    const tree = () => (w as unknown as { tree: TreeWatcher }).tree;
+    await waitFor(() => tree().size === dirsOf(ctx, 'logs'));
+    expect(tree().size).toBe(dirsOf(ctx, 'logs'));
     seen.clear();
     writeFileSync(join(ctx, 'src', 'd0-0', 'later'), 'x');
     rmSync(join(ctx, 'src', 'd11-3'), { recursive: true });
-    await settle();
+    await waitFor(() => seen.has('src/d0-0/later') && seen.has('src/d11-3'));
     expect(seen.has('src/d0-0/later')).toBe(true);
     expect(seen.has('src/d11-3')).toBe(true);
-    expect(tree.size).toBe(dirsOf(ctx, 'logs'));
+    await waitFor(() => tree().size === dirsOf(ctx, 'logs'));
+    expect(tree().size).toBe(dirsOf(ctx, 'logs'));
   });
 });
