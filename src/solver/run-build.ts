@@ -7,7 +7,6 @@ import { TsbuildError } from '../errors.js';
 import { exportImages, type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
 import {
   formatReference,
-  type HistoryEntry,
   hostPlatform,
   type ImageConfig,
   parsePlatform,
@@ -17,6 +16,7 @@ import { toStages } from '../parser/index.js';
 import { nullSink } from '../progress/events.js';
 import { type PullResult, RegistryClient } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
+import { historyTimes, loadCommitted, metadata } from './build-result.js';
 import { bytesProgress } from './bytes-progress.js';
 import { contextIncludes } from './context-paths.js';
 import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
@@ -372,60 +372,4 @@ function cacheIndex(store: Store, retain: (s: string) => Promise<void>): CacheIn
       });
     },
   };
-}
-
-async function loadCommitted(store: Store, digest: string) {
-  const { loadImage } = await import('../exporter/index.js');
-  const info = await store.content.info(digest as `sha256:${string}`);
-  const img = await loadImage(store, {
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    digest: digest as `sha256:${string}`,
-    size: info.size,
-  });
-  const size = info.size + img.manifest.config.size + img.manifest.layers.reduce((n, l) => n + l.size, 0);
-  return { manifest: img.manifest, config: img.config, size, manifestSize: info.size };
-}
-
-function metadata(r: BuildResult, digest: string, manifestSize: number): Record<string, unknown> {
-  return {
-    'containerimage.digest': digest,
-    'containerimage.config.digest': r.configDigest,
-    'containerimage.descriptor': {
-      mediaType:
-        (r.manifest as { mediaType?: string }).mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
-      digest,
-      size: manifestSize,
-    },
-    ...(r.tags.length > 0 ? { 'image.name': r.tags.join(',') } : {}),
-    size: r.size,
-  };
-}
-
-/**
- * Times as BuildKit gives them: a new history entry is dated by the snapshot of its layer (an empty
- * entry by the layer before it), and the image by its newest layer. A fully cached rebuild reuses
- * those snapshots, so it reproduces the same config, manifest and image ID.
- */
-async function historyTimes(
-  store: Store,
-  entries: HistoryEntry[],
-  layers: SolvedFs['layers'],
-): Promise<{ created: string; history: HistoryEntry[] }> {
-  const times: string[] = [];
-  for (const l of layers) {
-    if (!('snapshot' in l)) continue;
-    const info = await store.snapshots.tryStat(l.snapshot);
-    times.push(new Date(info?.createdAt ?? Date.now()).toISOString());
-  }
-  const now = new Date().toISOString();
-  let next = 0;
-  let cur = times[0] ?? now;
-  const history = entries.map((h) => {
-    if (h.created) return { ...h };
-    if (!h.empty_layer) cur = times[next++] ?? cur;
-    return { created: cur, ...h };
-  });
-  // ISO strings of one format sort like the times they stand for.
-  const created = times.length > 0 ? ([...times].sort().pop() as string) : now;
-  return { created, history };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Header } from 'tar';
+import { parsePax } from '../../src/solver/ops/unpack.js';
 
 /** One path of a flattened image, as compared between builders (never mtime). */
 export interface FileEntry {
@@ -89,21 +90,6 @@ export function normalizeDockerArchive(tarPath: string): NormalizedImage {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function parsePax(b: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let s = b.toString('utf8');
-  while (s.length > 0) {
-    const sp = s.indexOf(' ');
-    const len = Number(s.slice(0, sp));
-    if (!len) break;
-    const rec = s.slice(sp + 1, len - 1);
-    const eq = rec.indexOf('=');
-    out[rec.slice(0, eq)] = rec.slice(eq + 1);
-    s = s.slice(len);
-  }
-  return out;
 }
 
 /** Applies one layer tar onto the path map: whiteouts delete, opaque markers clear lower children. */

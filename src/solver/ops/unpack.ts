@@ -79,7 +79,8 @@ class Blocks {
   }
 }
 
-function parsePax(b: Buffer): Record<string, string> {
+/** PAX extended-header records (`len key=value\n`), as tar writes them. */
+export function parsePax(b: Buffer): Record<string, string> {
   const out: Record<string, string> = {};
   let s = b.toString('utf8');
   while (s.length > 0) {
