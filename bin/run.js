@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `tsbuild` command. `build` is the default command: when the first argument is
 // a flag or names a path rather than a command (`tsbuild -t app .`), it is inserted in front.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,7 +31,10 @@ const end = argv.indexOf('--');
 const beforeDashes = end < 0 ? argv : argv.slice(0, end);
 const fastBuild = argv[0] === 'build' && !beforeDashes.some((a) => passThrough.has(a));
 // Plainly well-formed build arguments do not even load oclif (dist/cli/fast-build.js decides).
-const done = fastBuild && (await (await import('../dist/cli/fast-build.js')).runFastBuild(argv.slice(1)));
+// `npm run build` also bundles that module with everything a build imports into one file: loading
+// ~160 ES modules one by one costs ~0.1 s, a third of a no-op rebuild. The bundle is used only when
+// it is at least as new as the tsc output it was made from, so a bare `tsc` never runs stale code.
+const done = fastBuild && (await (await import(fastBuildModule())).runFastBuild(argv.slice(1)));
 if (done) {
   // built (or the build's error rendered, exit code set)
 } else if (fastBuild) {
@@ -61,4 +64,14 @@ if (done) {
 } else {
   const { execute } = await import('@oclif/core');
   await execute({ args: argv, dir: import.meta.url });
+}
+
+function fastBuildModule() {
+  try {
+    const bundle = statSync(join(root, 'dist', 'fast-build.bundle.js')).mtimeMs;
+    if (bundle >= statSync(join(root, 'dist', 'cli', 'fast-build.js')).mtimeMs) return '../dist/fast-build.bundle.js';
+  } catch {
+    // no bundle (tsc only): the module graph works the same, a little slower to load
+  }
+  return '../dist/cli/fast-build.js';
 }
