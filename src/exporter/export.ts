@@ -49,12 +49,16 @@ async function materialize(
   output: OutputSpec,
   ctx: ExportContext,
 ): Promise<LoadedImage> {
-  const opts = commitOptionsFor(output);
   if (isModel(source)) {
-    const c = await commitImage(store, source, opts);
+    const c = await commitImage(store, source, commitOptionsFor(output));
     return { descriptor: c.descriptor, manifest: c.manifest, config: c.config };
   }
-  const img = await loadImage(store, source, ctx.platform);
+  return adapt(store, await loadImage(store, source, ctx.platform), output);
+}
+
+/** A stored image re-typed or re-compressed when this output wants other media types or codecs. */
+async function adapt(store: Store, img: LoadedImage, output: OutputSpec): Promise<LoadedImage> {
+  const opts = commitOptionsFor(output);
   const isOci = img.descriptor.mediaType === MediaType.ociManifest;
   const wantOci = output.ociMediaTypes ?? isOci;
   const want = output.compression ?? 'gzip';
@@ -139,6 +143,9 @@ async function finish(
     configDigest: img.manifest.config.digest,
     tags: [],
     ...(output.dest ? { dest: output.dest } : {}),
+    ...(img.index
+      ? {}
+      : { image: { descriptor: img.descriptor, manifest: img.manifest, config: img.config } }),
   };
   const layout: LayoutImage = {
     manifest: img.descriptor,
@@ -199,20 +206,22 @@ export async function exportImages(
           attrs: {},
         } satisfies OutputSpec,
       ];
-  const committed = new Map<string, Descriptor>();
+  // The commit's manifest and config go on as they are: reading them back from the store is wasted IO.
+  const committed = new Map<string, LoadedImage>();
   const results: ExportResult[] = [];
   for (const o of list) {
-    let src = image;
-    if (isModel(image)) {
-      const key = JSON.stringify(commitOptionsFor(o));
-      let d = committed.get(key);
-      if (!d) {
-        d = (await commitImage(store, image, commitOptionsFor(o))).descriptor;
-        committed.set(key, d);
-      }
-      src = d;
+    if (!isModel(image)) {
+      results.push(await exportImage(store, image, o, ctx));
+      continue;
     }
-    results.push(await exportImage(store, src, o, ctx));
+    const key = JSON.stringify(commitOptionsFor(o));
+    let img = committed.get(key);
+    if (!img) {
+      const c = await commitImage(store, image, commitOptionsFor(o));
+      img = { descriptor: c.descriptor, manifest: c.manifest, config: c.config };
+      committed.set(key, img);
+    }
+    results.push(await finish(store, await adapt(store, img, o), o, ctx));
   }
   return results;
 }

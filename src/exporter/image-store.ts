@@ -89,6 +89,10 @@ export async function recordImage(store: Store, ref: string, target: Descriptor)
 async function putRecord(store: Store, key: string, target: Descriptor): Promise<string> {
   const now = Date.now();
   const old = await store.meta.tags.get(key);
+  // A rebuild that made the same image: the record on disk already says it (no fsynced rewrite).
+  const t = old?.target;
+  if (t && t.digest === target.digest && t.mediaType === target.mediaType && t.size === target.size)
+    return key;
   const rec: TagRecord = {
     name: key,
     target: { mediaType: target.mediaType, digest: target.digest, size: target.size },

@@ -83,6 +83,8 @@ export interface ExportResult {
   /** Tags written (image) or pushed (registry). */
   tags: string[];
   dest?: string;
+  /** The image manifest written (absent when an index was exported as is): saves reading it back. */
+  image?: { descriptor: Descriptor; manifest: ImageManifest; config: ImageConfig };
 }
 
 /** An image in the local store, as `tsbuild images` lists it. */

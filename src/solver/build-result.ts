@@ -1,4 +1,5 @@
 import type { BuildResult } from '../build.js';
+import type { ExportResult } from '../exporter/index.js';
 import type { HistoryEntry } from '../oci/index.js';
 import type { Store } from '../store/index.js';
 import type { SolvedFs } from './ops/index.js';
@@ -6,16 +7,21 @@ import type { SolvedFs } from './ops/index.js';
 // What a build reports about the image it made: the committed manifest and config, the
 // --metadata-file record, and BuildKit's history/creation times.
 
-export async function loadCommitted(store: Store, digest: string) {
-  const { loadImage } = await import('../exporter/index.js');
-  const info = await store.content.info(digest as `sha256:${string}`);
-  const img = await loadImage(store, {
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    digest: digest as `sha256:${string}`,
-    size: info.size,
-  });
-  const size = info.size + img.manifest.config.size + img.manifest.layers.reduce((n, l) => n + l.size, 0);
-  return { manifest: img.manifest, config: img.config, size, manifestSize: info.size };
+/** The committed image's manifest, config and total size; `known` (what the export wrote) saves the reads. */
+export async function loadCommitted(store: Store, digest: string, known?: ExportResult['image']) {
+  let img = known;
+  if (!img || img.descriptor.digest !== digest) {
+    const { loadImage } = await import('../exporter/index.js');
+    const info = await store.content.info(digest as `sha256:${string}`);
+    img = await loadImage(store, {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: digest as `sha256:${string}`,
+      size: info.size,
+    });
+  }
+  const manifestSize = img.descriptor.size;
+  const size = manifestSize + img.manifest.config.size + img.manifest.layers.reduce((n, l) => n + l.size, 0);
+  return { manifest: img.manifest, config: img.config, size, manifestSize };
 }
 
 export function metadata(r: BuildResult, digest: string, manifestSize: number): Record<string, unknown> {
@@ -43,12 +49,9 @@ export async function historyTimes(
   entries: HistoryEntry[],
   layers: SolvedFs['layers'],
 ): Promise<{ created: string; history: HistoryEntry[] }> {
-  const times: string[] = [];
-  for (const l of layers) {
-    if (!('snapshot' in l)) continue;
-    const info = await store.snapshots.tryStat(l.snapshot);
-    times.push(new Date(info?.createdAt ?? Date.now()).toISOString());
-  }
+  const snaps = layers.flatMap((l) => ('snapshot' in l ? [l.snapshot] : []));
+  const infos = await Promise.all(snaps.map((s) => store.snapshots.tryStat(s)));
+  const times = infos.map((info) => new Date(info?.createdAt ?? Date.now()).toISOString());
   const now = new Date().toISOString();
   let next = 0;
   let cur = times[0] ?? now;

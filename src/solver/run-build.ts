@@ -160,7 +160,10 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         silent.length > 0
           ? await exportImages(store, model, silent, { platform, signal }).catch(() => [])
           : [];
-      if (pre[0] && (await leaseImage(store, lease, pre[0].digest).catch(() => false)))
+      if (
+        pre[0] &&
+        (await leaseImage(store, lease, pre[0].digest, pre[0].image?.manifest).catch(() => false))
+      )
         leased = pre[0].digest;
       await gateOrAbort(o.exportGate, signal);
     }
@@ -179,13 +182,13 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       i < 3 &&
       results[0] &&
       results[0].digest !== leased &&
-      !(await leaseImage(store, lease, results[0].digest));
+      !(await leaseImage(store, lease, results[0].digest, results[0].image?.manifest));
       i++
     )
       results = await exportAll();
     const first = results[0];
     if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
-    const committed = await loadCommitted(store, first.digest);
+    const committed = await loadCommitted(store, first.digest, first.image);
     const size = committed.size;
     const result: BuildResult = {
       digest: first.digest,

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { isEnoent, isTempName, pidAlive, readJson, writeFileAtomic } from './atomic.js';
+import { isEnoent, isTempName, pidAlive, readJson, tempNameFor, writeFileAtomic } from './atomic.js';
 import { waitForRunningGcs } from './gc-marker.js';
+import { batchedLease } from './lease-handle.js';
 import {
   type CacheRecord,
   type KeyedStore,
@@ -127,27 +128,15 @@ export class FileMetaStore implements MetaStore {
       blobs: [],
       snapshots: [],
     };
-    await this.leases.put(lease.id, lease);
-    // Serialize updates: several ops of one build add to the same lease concurrently.
-    let chain: Promise<void> = Promise.resolve();
-    const update = (fn: (l: Lease) => void) => {
-      chain = chain.then(async () => {
-        fn(lease);
-        await this.leases.put(lease.id, lease);
-        // A gc that read the leases before this update may still drop what it names: wait it out.
-        await waitForRunningGcs(this.root);
-      });
-      return chain;
-    };
-    return {
-      id: lease.id,
-      addBlob: (d) => update((l) => void (l.blobs.includes(d) || l.blobs.push(d))),
-      addSnapshot: (s) => update((l) => void (l.snapshots.includes(s) || l.snapshots.push(s))),
-      release: async () => {
-        await chain.catch(() => {});
-        await this.leases.delete(lease.id);
-      },
-    };
+    const path = this.leases.pathOf(lease.id);
+    const write = (text: string) => replaceFile(path, text);
+    await write(JSON.stringify(lease));
+    return batchedLease(lease, {
+      write,
+      // A gc that read the leases before this update may still drop what it names: wait it out.
+      waitGcs: () => waitForRunningGcs(this.root),
+      remove: () => this.leases.delete(lease.id),
+    });
   }
 
   async withLease<T>(fn: (lease: LeaseHandle) => Promise<T>, opts: { ttlMs?: number } = {}): Promise<T> {
@@ -168,4 +157,21 @@ export class FileMetaStore implements MetaStore {
 /** Not expired and (if it names one) its process is alive. */
 export function isLiveLease(l: Lease, now = Date.now()): boolean {
   return l.expiresAt > now && (l.pid === undefined || pidAlive(l.pid));
+}
+
+/**
+ * Temp file, then rename over: atomic for readers, but not fsynced. For leases only: a lease names a
+ * live process, so after a crash (the only time a missing fsync shows) it protects nothing anyway, and
+ * two fsyncs per update were most of a cached rebuild's own time. A torn lease file left by a power
+ * loss is skipped by listings as corrupt and removed by fsck, as before.
+ */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const tmp = tempNameFor(path);
+  try {
+    await fsp.writeFile(tmp, text, { flag: 'wx', mode: 0o644 });
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
 }
