@@ -3,9 +3,13 @@ import { TsbuildError } from '../../errors.js';
 import type { Owner } from './copy-tree.js';
 import { resolveInRoot } from './secure-path.js';
 
-function readEtc(root: string, file: string): string[][] {
+/** A rootfs dir, or a function from a container path to the host path that shows it. */
+export type RootFs = string | ((path: string) => string);
+
+function readEtc(root: RootFs, file: string): string[][] {
+  const path = `/etc/${file}`;
   try {
-    return readFileSync(resolveInRoot(root, `/etc/${file}`), 'utf8')
+    return readFileSync(typeof root === 'string' ? resolveInRoot(root, path) : root(path), 'utf8')
       .split('\n')
       .filter((l) => l && !l.startsWith('#'))
       .map((l) => l.split(':'));
@@ -19,7 +23,7 @@ function readEtc(root: string, file: string): string[][] {
  * /etc/passwd and /etc/group, numbers are used as they are, and without a group the gid is the uid
  * (Docker's documented rule, not the user's primary group).
  */
-export function resolveChown(root: string, spec: string): Owner {
+export function resolveChown(root: RootFs, spec: string): Owner {
   const [u = '', g] = spec.split(':', 2);
   const uid = lookup(u, () => readEtc(root, 'passwd'), 2, 'user');
   const gid = g === undefined || g === '' ? uid : lookup(g, () => readEtc(root, 'group'), 2, 'group');
@@ -39,7 +43,7 @@ function lookup(name: string, rows: () => string[][], col: number, what: string)
 }
 
 /** USER for WORKDIR's mkdir: `user[:group]`, the user's primary group when no group is given. */
-export function resolveUserOwner(root: string, spec: string): Owner {
+export function resolveUserOwner(root: RootFs, spec: string): Owner {
   const [u = '', g] = spec.split(':', 2);
   let uid: number;
   let gid: number;

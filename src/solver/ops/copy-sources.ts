@@ -1,0 +1,103 @@
+import { chmodSync, lchownSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { contextPath, globToRegExp, hasWildcard, selectSources } from '../../context/index.js';
+import { TsbuildError } from '../../errors.js';
+import type { FileAction } from '../graph.js';
+import { applyChmod } from './chmod.js';
+import { copyInto, ensureDir, type Owner } from './copy-tree.js';
+import type { SolverEnv } from './env.js';
+import { resolveInRoot } from './secure-path.js';
+
+/** A heredoc COPY: one file, 0644 unless --chmod, root's unless --chown. */
+export function writeInline(a: Extract<FileAction, { type: 'inline' }>, root: string, owner?: Owner): void {
+  const destIsDir = a.dest.endsWith('/') || isDir(resolveInRoot(root, a.dest));
+  const target = destIsDir ? posix.join(a.dest, a.name) : a.dest;
+  ensureDir(root, posix.dirname(target), owner ? { owner } : {});
+  const host = resolveInRoot(root, target, false);
+  writeFileSync(host, a.data);
+  chmodSync(host, a.chmod ? applyChmod(a.chmod, 0o644, false) : 0o644);
+  lchownSync(host, owner?.uid ?? 0, owner?.gid ?? 0);
+}
+
+/** A --from source in a mounted view: its wildcard matches, or the path; not found is an error. */
+export async function matchInView(srcRoot: string, source: string): Promise<string[]> {
+  const matches = hasWildcard(source) ? globInRoot(srcRoot, source) : [resolveInRoot(srcRoot, source, true)];
+  if (matches.length === 0 || !matches.every(exists)) {
+    throw new TsbuildError(
+      'COPY_SOURCE_NOT_FOUND',
+      `failed to compute cache key: "${posix.normalize(`/${source}`)}": not found`,
+    );
+  }
+  return matches;
+}
+
+/**
+ * COPY --parents: each matched path keeps its directories below the pivot (the part before `/./`,
+ * else the context root) under the destination, as BuildKit's IncludePatterns copy does.
+ */
+export function copyWithParents(
+  a: Extract<FileAction, { type: 'copy' }>,
+  snap: Awaited<ReturnType<SolverEnv['context']>>,
+  root: string,
+  opts: Parameters<typeof copyInto>[5],
+): void {
+  for (const src of a.sources) {
+    const cut = src.indexOf('/./');
+    const pivot = cut >= 0 ? contextPath(src.slice(0, cut)) : '';
+    const pattern = cut >= 0 ? src.slice(cut + 3) : src;
+    const full = pivot ? `${pivot}/${pattern}` : pattern;
+    for (const s of selectSources(snap, [full], { excludes: a.excludes })) {
+      const rel = pivot && s.path.startsWith(`${pivot}/`) ? s.path.slice(pivot.length + 1) : s.path;
+      const host = join(snap.dir, s.path);
+      const target = posix.join(a.dest.endsWith('/') ? a.dest : `${a.dest}/`, rel);
+      if (s.entry?.type === 'dir' || s.path === '') {
+        const children = s.entries
+          .filter((e) => e.path !== s.path)
+          .map((e) => (s.path === '' ? e.path : e.path.slice(s.path.length + 1)));
+        copyInto(host, children, root, `${target}/`, true, opts);
+      } else copyInto(host, undefined, root, target, false, opts);
+    }
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Wildcard sources inside a rootfs: each component matched with Go's path.Match rules. */
+function globInRoot(root: string, pattern: string): string[] {
+  const parts = pattern.split('/').filter((p) => p !== '' && p !== '.');
+  let cur = ['/'];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const dir of cur) {
+      if (!hasWildcard(part)) {
+        next.push(posix.join(dir, part));
+        continue;
+      }
+      const re = globToRegExp(part);
+      let names: string[] = [];
+      try {
+        names = readdirSync(resolveInRoot(root, dir, true)).sort();
+      } catch {
+        names = [];
+      }
+      for (const n of names) if (re.test(n)) next.push(posix.join(dir, n));
+    }
+    cur = next;
+  }
+  return cur.map((p) => resolveInRoot(root, p, true)).filter(exists);
+}

@@ -1,0 +1,149 @@
+import { execFileSync } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyInto } from '../../src/solver/ops/copy-tree.js';
+import { type DestFs, mkdirDirect, placeDest } from '../../src/solver/ops/direct-fs.js';
+import { MergedRoot, NeedsMount } from '../../src/solver/ops/merged-root.js';
+
+// Writes straight into an upper must leave the merged tree a mounted write leaves: each case runs
+// both ways on the same lowers and compares what overlayfs shows.
+const tmp = mkdtempSync(join(tmpdir(), 'tsb-direct-fs-'));
+const isRoot = process.getuid?.() === 0;
+afterAll(() => {
+  for (const m of mounted) execFileSync('umount', [m]);
+  rmSync(tmp, { recursive: true, force: true });
+});
+const mounted: string[] = [];
+
+function lowers(): string[] {
+  const l1 = join(tmp, 'l1');
+  const l2 = join(tmp, 'l2');
+  if (mkdirOnce(l2)) {
+    mkdirSync(join(l2, 'etc'));
+    writeFileSync(join(l2, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n');
+    mkdirSync(join(l2, 'app'), { mode: 0o750 });
+    chownSync(join(l2, 'app'), 5, 6);
+    mkdirSync(join(l2, 'usr/bin'), { recursive: true });
+    writeFileSync(join(l2, 'usr/bin/tool'), 'old');
+    symlinkSync('/app', join(l2, 'link'));
+    mkdirSync(join(l2, 'data/sub'), { recursive: true });
+    writeFileSync(join(l2, 'data/old'), 'old');
+    mkdirSync(join(l2, 'gone'));
+    writeFileSync(join(l2, 'gone/hidden'), 'hidden');
+  }
+  if (mkdirOnce(l1)) {
+    mkdirSync(join(l1, 'usr'));
+    execFileSync('mknod', [join(l1, 'gone'), 'c', '0', '0']);
+  }
+  return [l1, l2];
+}
+
+function mkdirOnce(d: string): boolean {
+  try {
+    mkdirSync(d);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function source(): string {
+  const s = join(tmp, 'src');
+  if (mkdirOnce(s)) {
+    mkdirSync(join(s, 'd'));
+    writeFileSync(join(s, 'd/f'), 'f');
+    writeFileSync(join(s, 'old'), 'new');
+    writeFileSync(join(s, 'tool'), 'new tool');
+  }
+  return s;
+}
+
+let n = 0;
+function overlay(upper: string, low: string[], ro = false): string {
+  const m = join(tmp, `m${n++}`);
+  mkdirSync(m);
+  const work = `${upper}.work`;
+  mkdirSync(work, { recursive: true });
+  const opts = ro
+    ? `lowerdir=${[upper, ...low].join(':')}`
+    : `lowerdir=${low.join(':')},upperdir=${upper},workdir=${work},index=off,redirect_dir=off,metacopy=off`;
+  execFileSync('mount', ['-t', 'overlay', 'overlay', m, '-o', opts]);
+  mounted.push(m);
+  return m;
+}
+
+function listing(dir: string): string {
+  return execFileSync('bash', ['-c', `cd ${dir} && find . -printf '%p %m %U %G %y %s %l\\n' | sort`], {
+    encoding: 'utf8',
+  });
+}
+
+/** Runs `write` mounted and direct; returns the two merged listings. */
+function both(write: (d: DestFs) => void): [string, string] {
+  const low = lowers();
+  const upA = join(tmp, `upA${n}`);
+  const upB = join(tmp, `upB${n}`);
+  mkdirSync(upA);
+  mkdirSync(upB);
+  const m = overlay(upA, low);
+  write({ root: m, etc: m });
+  const merged = new MergedRoot([upB, ...low], true);
+  write({ root: upB, etc: (p) => merged.hostOf(p), merged });
+  return [listing(overlay(upA, low, true)), listing(overlay(upB, low, true))];
+}
+
+const copy = (src: string, children: string[] | undefined, dest: string, isDir: boolean) => (d: DestFs) => {
+  const top = () => (children ?? []).filter((c) => !c.includes('/'));
+  const to = placeDest(d, dest, false, { isDir, base: src.split('/').pop() as string, top });
+  copyInto(src, children, d.root, to, false, { preserveOwner: false });
+};
+
+describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () => {
+  it('a directory into a new path under an existing dir (copied up with its mode and owner)', () => {
+    const [a, b] = both(copy(join(source(), 'd'), ['f'], '/app/new', true));
+    expect(b).toBe(a);
+    expect(b).toContain('./app 750 5 6 d');
+  });
+
+  it('a file through a symlinked directory, and a file over a lower file', () => {
+    const [a, b] = both((d) => {
+      copy(join(source(), 'tool'), undefined, '/link/', false)(d);
+      copy(join(source(), 'old'), undefined, '/data/old', false)(d);
+    });
+    expect(b).toBe(a);
+    expect(b).toContain('./app/tool');
+    expect(b).toContain('./data/old 644 0 0 f 3');
+  });
+
+  it('a directory where a lower layer whited the path out', () => {
+    const [a, b] = both(copy(join(source(), 'd'), ['f'], '/gone', true));
+    expect(b).toBe(a);
+    expect(b).not.toContain('hidden');
+  });
+
+  it('WORKDIR-style MkdirAll with an owner', () => {
+    const [a, b] = both((d) => {
+      if (d.merged) mkdirDirect(d.merged, '/link/x/y', { uid: 1000, gid: 1001 });
+      else execFileSync('bash', ['-c', `mkdir -p ${d.root}/app/x/y && chown -R 1000:1001 ${d.root}/app/x`]);
+    });
+    expect(b).toBe(a);
+  });
+
+  it('a directory merging with a lower one needs the mount', () => {
+    const low = lowers();
+    const up = join(tmp, 'upC');
+    mkdirSync(up);
+    const merged = new MergedRoot([up, ...low], true);
+    const d: DestFs = { root: up, etc: (p) => merged.hostOf(p), merged };
+    expect(() => placeDest(d, '/data', false, { isDir: true, base: 'src', top: () => ['old'] })).toThrow(
+      NeedsMount,
+    );
+    // usr/bin is in l2 only, below l1's usr: whether l1's usr is opaque is an xattr Node cannot read
+    expect(() => placeDest(d, '/usr/bin/', false, { isDir: false, base: 'tool', top: () => [] })).toThrow(
+      NeedsMount,
+    );
+    expect(merged.hostOf('/etc/passwd')).toBe(join(low[1] as string, 'etc/passwd'));
+  });
+});
