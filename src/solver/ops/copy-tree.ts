@@ -1,16 +1,24 @@
 import {
   chmodSync,
+  closeSync,
+  constants,
   copyFileSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
   lchownSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readlinkSync,
+  readSync,
   rmSync,
   type Stats,
   symlinkSync,
   utimesSync,
+  writeSync,
 } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { PatternMatcher } from '../../context/index.js';
@@ -51,12 +59,13 @@ export function copyInto(
   const destIsDir = dest.endsWith('/') || forceDir;
   const destHost = resolveInRoot(destRoot, dest, true);
   if (st.isDirectory()) {
+    const isNew = !existsL(destHost);
     ensureDir(destRoot, dest, opts);
     const list = children ?? walkRel(srcHost, opts.excludes);
     const dirs: [string, Stats][] = [];
     // Directories this copy created: nothing can exist below them yet, so no lstat is needed
     // (20,000-file contexts: the syscalls per entry are the cost).
-    const fresh = new Set<string>();
+    const fresh = new Set<string>(isNew ? [''] : []);
     const seen = new Set<string>(['']);
     for (const rel of list) {
       const s = lstatSync(join(srcHost, rel));
@@ -153,6 +162,7 @@ function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions, inFr
   } else if (st.isSymbolicLink()) {
     symlinkSync(readlinkSync(src), dest);
   } else if (st.isFile()) {
+    if (st.size <= SMALL_FILE && copySmall(src, st, dest, opts)) return false;
     copyFileSync(src, dest);
   } else {
     // FIFOs, sockets, devices: BuildKit copies them; here they are skipped rather than half-made.
@@ -169,6 +179,48 @@ function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions, inFr
     lutimesSync(dest, ...fileTimes(st));
   }
   return st.isDirectory() && !existing?.isDirectory();
+}
+
+/** Up to this size a file is read whole and written with fd-based metadata calls. */
+const SMALL_FILE = 1 << 20;
+
+/**
+ * A small file in ~8 syscalls instead of ~14: copyFileSync's fstat/fchmod/ftruncate/copy_file_range
+ * then sendfile, and three path lookups for owner, mode and times, cost 2.5x this (300 files: 28 vs
+ * 11 ms). `dest` does not exist (copyEntry removed it); O_EXCL never follows a link. False, with
+ * nothing written, when the source grew since its lstat: copyFileSync then copies what is there.
+ */
+function copySmall(src: string, st: Stats, dest: string, opts: CopyOptions): boolean {
+  const buf = Buffer.allocUnsafe(st.size + 1);
+  const sfd = openSync(src, 'r');
+  let n = 0;
+  try {
+    for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(sfd, buf, n, buf.length - n, null);
+  } finally {
+    closeSync(sfd);
+  }
+  if (n > st.size) return false;
+  const fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    if (n > 0) writeSync(fd, buf, 0, n);
+    const owner = opts.owner ?? (opts.preserveOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
+    // chown before chmod: chown clears setuid/setgid bits.
+    fchownSync(fd, owner.uid, owner.gid);
+    fchmodSync(fd, opts.chmod ? applyChmod(opts.chmod, st.mode, false) : st.mode & 0o7777);
+    futimesSync(fd, ...fileTimes(st));
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+function existsL(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function parentOf(p: string): string {
