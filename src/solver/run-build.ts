@@ -54,7 +54,10 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const session = o.session;
   const store =
     (session?.store as Awaited<ReturnType<typeof openStore>> | undefined) ??
-    (await openStore(o.root, o.snapshotter ? { snapshotter: o.snapshotter } : {}));
+    (await openStore(o.root, {
+      sweep: 'background',
+      ...(o.snapshotter ? { snapshotter: o.snapshotter } : {}),
+    }));
   if (store.snapshots.kind === 'copy')
     progress.emit({
       type: 'warning',

@@ -113,9 +113,11 @@ export class FileMetaStore implements MetaStore {
   }
 
   async init(): Promise<void> {
-    for (const d of ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots']) {
-      await fsp.mkdir(join(this.root, d), { recursive: true });
-    }
+    await Promise.all(
+      ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots'].map((d) =>
+        fsp.mkdir(join(this.root, d), { recursive: true }),
+      ),
+    );
   }
 
   async createLease(opts: { ttlMs?: number } = {}): Promise<LeaseHandle> {

@@ -23,26 +23,28 @@ export interface LocalStore extends Store {
  * Opens (creating if needed) the store at `root`: blobs/sha256, ingest, snapshots/<id>/{fs,work},
  * meta (tags, cache, leases, layers, statcache, snapshots), tmp. The snapshotter is overlay when a
  * probe mount works here, else the copy fallback (`store.snapshots.kind` says which).
+ * `sweep: 'background'` (a build) does not wait for the sweep of dead processes' scratch snapshots,
+ * which reads every snapshot record: it runs beside the build and `close()` waits for it.
  */
-export async function openStore(root: string, opts: OpenStoreOptions = {}): Promise<LocalStore> {
+export async function openStore(
+  root: string,
+  opts: OpenStoreOptions & { sweep?: 'now' | 'background' } = {},
+): Promise<LocalStore> {
   root = resolve(root);
-  for (const d of ['blobs/sha256', 'ingest', 'snapshots', 'meta', 'tmp']) {
-    await fsp.mkdir(join(root, d), { recursive: true });
-  }
+  // Independent mkdirs at once: on an existing store each is a round trip that finds the dir there.
+  await Promise.all(
+    ['blobs/sha256', 'ingest', 'snapshots', 'meta', 'tmp'].map((d) =>
+      fsp.mkdir(join(root, d), { recursive: true }),
+    ),
+  );
   const content = new LocalContentStore(root);
-  await content.init();
   const meta = new FileMetaStore(join(root, 'meta'));
-  await meta.init();
-  const probe = opts.snapshotter
-    ? { kind: opts.snapshotter, overlayOptions: opts.snapshotter === 'overlay' ? ['index=off'] : [] }
-    : await probeSnapshotter(root);
-  if (opts.snapshotter === 'overlay') {
-    const p = await probeSnapshotter(root);
-    if (p.kind === 'overlay') probe.overlayOptions = p.overlayOptions;
-  }
+  const [probe] = await Promise.all([probeFor(root, opts), content.init(), meta.init()]);
   const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions);
   await snapshots.records.init();
-  await dropDeadActiveSnapshots(snapshots);
+  const sweeping = dropDeadActiveSnapshots(snapshots);
+  if (opts.sweep === 'background') sweeping.catch(() => {});
+  else await sweeping;
   const store: LocalStore = {
     root,
     content,
@@ -52,10 +54,26 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
     gc: (o) => gc(store, o),
     fsck: (o) => fsck(store, o),
     du: () => diskUsage(store),
-    close: async () => {},
+    // A failed background sweep is retried by the next open.
+    close: () =>
+      sweeping.then(
+        () => {},
+        () => {},
+      ),
   };
   if ('reason' in probe && probe.reason) store.snapshotterReason = probe.reason;
   return store;
+}
+
+async function probeFor(root: string, opts: OpenStoreOptions) {
+  const probe = opts.snapshotter
+    ? { kind: opts.snapshotter, overlayOptions: opts.snapshotter === 'overlay' ? ['index=off'] : [] }
+    : await probeSnapshotter(root);
+  if (opts.snapshotter === 'overlay') {
+    const p = await probeSnapshotter(root);
+    if (p.kind === 'overlay') probe.overlayOptions = p.overlayOptions;
+  }
+  return probe;
 }
 
 /**
