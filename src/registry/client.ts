@@ -35,6 +35,19 @@ const RETRY_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/** Error codes only a registry speaking the distribution spec sends (codes of bare statuses excluded). */
+const REGISTRY_ANSWERS = new Set([
+  'UNAUTHORIZED',
+  'DENIED',
+  'NAME_UNKNOWN',
+  'MANIFEST_UNKNOWN',
+  'BLOB_UNKNOWN',
+  'NAME_INVALID',
+  'TAG_INVALID',
+  'MANIFEST_INVALID',
+  'UNSUPPORTED',
+]);
+
 export function isRetryable(e: unknown): boolean {
   if ((e as { authRetry?: boolean }).authRetry) return true;
   const code = (e as { code?: string }).code;
@@ -217,9 +230,38 @@ export class RegistryClient {
     });
   }
 
-  /** One request with auth, retries and redirects. Statuses outside `ok` become RegistryErrors. */
+  /**
+   * One request with auth, retries and redirects. Statuses outside `ok` become RegistryErrors.
+   * A registry not pinged yet gets a bodiless GET/HEAD straight away, once and without retries:
+   * its 401 teaches the challenge as `/v2/` would, and a round trip is saved on every cold pull.
+   * Any failure that may not be the registry's own answer goes through the ping, whose errors and
+   * TLS fallback are the clear ones, and the request is then sent the usual way.
+   */
   async request(ref: Pick<ImageReference, 'registry'>, req: ClientRequest): Promise<HttpResponse> {
-    await this.ping(ref.registry, req.signal);
+    const registry = ref.registry;
+    if (
+      !this.pinged.has(registry) &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      req.body === undefined
+    ) {
+      try {
+        const res = await this.authed(registry, { ...req, retry: false });
+        this.pinged.set(registry, Promise.resolve());
+        return res;
+      } catch (e) {
+        if (req.signal?.aborted) throw abortError(req.signal);
+        if (e instanceof RegistryError && REGISTRY_ANSWERS.has(e.code) && e.status !== 400) {
+          this.pinged.set(registry, Promise.resolve());
+          throw e;
+        }
+      }
+    }
+    await this.ping(registry, req.signal);
+    return this.authed(registry, req);
+  }
+
+  private async authed(registry: string, req: ClientRequest): Promise<HttpResponse> {
+    const ref = { registry };
     const auth = this.hostAuth(ref.registry);
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {

@@ -13,7 +13,8 @@ export {
   storeCredentials,
 } from './docker-config.js';
 export { login } from './login.js';
-export { fetchManifest, pullImage, resolve } from './pull.js';
+export { fetchManifest, resolve } from './pull.js';
+export { type PullHandle, pullImage, startPull } from './pull-image.js';
 export { pushImage } from './push.js';
 export { RegistryError } from './registry-error.js';
 export type * from './types.js';

@@ -27,3 +27,19 @@ export function uniqueByDigest<T extends { digest: string }>(items: readonly T[]
   const seen = new Set<string>();
   return items.filter((d) => !seen.has(d.digest) && seen.add(d.digest));
 }
+
+/** A gate of `limit` concurrent tasks: each call waits for a free slot, so callers get one promise per task. */
+export function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async (fn) => {
+    if (active >= Math.max(1, limit)) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}

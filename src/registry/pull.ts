@@ -2,29 +2,19 @@ import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import {
   type Descriptor,
-  type Digest,
-  formatPlatform,
-  hostPlatform,
-  type ImageIndex,
-  type ImageManifest,
   type ImageReference,
   isDigest,
   MANIFEST_ACCEPT,
   MediaType,
-  parseImageConfig,
   parseManifestOrIndex,
-  platformMatches,
   referenceName,
-  selectPlatform,
   sha256Digest,
-  withDigest,
 } from '../oci/index.js';
 import { recordBlobSource } from './blob-sources.js';
 import { blobReadable } from './blob-stream.js';
 import { type RegistryClient, repoScope } from './client.js';
 import { header, readSmall } from './http.js';
-import { mapLimit, uniqueByDigest } from './limit.js';
-import type { PullOptions, PullResult, RegistryStore, TransferProgress } from './types.js';
+import type { RegistryStore, TransferProgress } from './types.js';
 
 export interface FetchedManifest {
   descriptor: Descriptor;
@@ -32,7 +22,7 @@ export interface FetchedManifest {
   parsed: ReturnType<typeof parseManifestOrIndex>;
 }
 
-const MAX_MANIFEST = 4 * 1024 * 1024;
+export const MAX_MANIFEST = 4 * 1024 * 1024;
 
 /** GET a manifest by tag or digest (Accept: OCI and Docker); verifies the digest it claims or was asked for. */
 export async function fetchManifest(
@@ -120,76 +110,26 @@ export async function pullBlob(
 }
 
 /**
- * Pulls an image: manifest (index → the wanted platform), config, layers in parallel (bounded),
- * every byte verified into the store; nothing is downloaded that the store has.
+ * A small blob (an image config) straight into memory, verified there: the caller needs its bytes at
+ * once and the store's fsync need not be waited for.
  */
-export async function pullImage(
+export async function fetchSmallBlob(
   client: RegistryClient,
-  store: RegistryStore,
   ref: ImageReference,
-  opts: PullOptions = {},
-): Promise<PullResult> {
-  const { signal, onProgress } = opts;
-  const top = await fetchManifest(client, ref, undefined, signal);
-  let index: { descriptor: Descriptor; index: ImageIndex } | undefined;
-  let m = top;
-  if (top.parsed.kind === 'index') {
-    index = { descriptor: top.descriptor, index: top.parsed.index };
-    const entry = selectPlatform(top.parsed.index, opts.platform ?? hostPlatform(), referenceName(ref));
-    m = await fetchManifest(client, ref, entry.digest, signal);
-    if (m.parsed.kind !== 'manifest')
-      throw new TsbuildError('INVALID_MANIFEST', `index entry ${entry.digest} is not an image manifest`);
-    await store.content.ingest(top.bytes, { digest: top.descriptor.digest, size: top.descriptor.size });
-  }
-  if (m.parsed.kind !== 'manifest') throw new TsbuildError('INVALID_MANIFEST', 'expected an image manifest');
-  const manifest: ImageManifest = m.parsed.manifest;
-  if (manifest.config.size > MAX_MANIFEST) {
-    // Checked before downloading: a hostile manifest must not make us fetch gigabytes of "config".
-    throw new TsbuildError('INVALID_MANIFEST', `image config of ${manifest.config.size} bytes is too large`);
-  }
-  await pullBlob(client, store, ref, manifest.config, signal, onProgress);
-  const configBytes = await readAll(await store.content.read(manifest.config.digest), MAX_MANIFEST);
-  const config = parseImageConfig(configBytes);
-  if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+  desc: Descriptor,
+  max: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  const bytes = await readAll(blobReadable(client, ref, desc, signal), max);
+  const digest = sha256Digest(bytes);
+  if (bytes.length !== desc.size || digest !== desc.digest) {
     throw new TsbuildError(
-      'INVALID_MANIFEST',
-      `image has ${manifest.layers.length} layers but its config lists ${config.rootfs.diff_ids.length} diff_ids`,
+      'DIGEST_MISMATCH',
+      `blob ${desc.digest} of ${referenceName(ref)}: got ${bytes.length} bytes with digest ${digest}`,
+      { hint: 'the registry sent different content than the manifest describes' },
     );
   }
-  if (
-    !index &&
-    opts.platform &&
-    opts.requirePlatform &&
-    !platformMatches(opts.platform, {
-      os: config.os,
-      architecture: config.architecture,
-      ...(config.variant ? { variant: config.variant } : {}),
-    })
-  ) {
-    // A single-platform image asked for another platform: Docker refuses too, rather than run the wrong arch.
-    throw new TsbuildError(
-      'PLATFORM_NOT_FOUND',
-      `${referenceName(ref)} is ${formatPlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })}, not ${formatPlatform(opts.platform)}`,
-      {
-        hint: 'the image is single-platform; pull it without --platform or pick an image built for that platform',
-      },
-    );
-  }
-  for (const l of manifest.layers)
-    onProgress?.({ id: shortId(l.digest), current: 0, total: l.size, status: 'waiting' });
-  await mapLimit(uniqueByDigest(manifest.layers), client.options.concurrency, (l) =>
-    pullBlob(client, store, ref, l, signal, onProgress),
-  );
-  // The manifest goes in last: its presence means the whole image is here.
-  await store.content.ingest(m.bytes, { digest: m.descriptor.digest, size: m.descriptor.size });
-  return {
-    ref: withDigest(ref, index ? index.descriptor.digest : m.descriptor.digest),
-    manifestDescriptor: m.descriptor,
-    manifest,
-    config,
-    configDigest: manifest.config.digest as Digest,
-    ...(index ? { index } : {}),
-  };
+  return bytes;
 }
 
 export async function readAll(stream: Readable, max: number): Promise<Buffer> {

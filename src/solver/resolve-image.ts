@@ -9,10 +9,25 @@ import {
   withDigest,
 } from '../oci/index.js';
 import type { ProgressSink } from '../progress/events.js';
-import { type PullResult, pullImage, type RegistryClient } from '../registry/index.js';
+import { type PullResult, type RegistryClient, startPull } from '../registry/index.js';
 import type { Store } from '../store/index.js';
 import { bytesProgress } from './bytes-progress.js';
 import type { ResolvedImage } from './frontend/convert.js';
+import { applyImageLayers } from './ops/image-op.js';
+
+/** A pull that went on after its image was resolved (see `resolveOnce`). */
+export interface PendingPull {
+  /** Every blob, the manifest and the local tag are in the store. */
+  downloaded: Promise<unknown>;
+  /** The layers unpacked as snapshots while the build went on (the FROM step redoes what failed). */
+  applied: Promise<unknown>;
+}
+
+const pending = new WeakMap<PullResult, PendingPull>();
+
+export function pendingPull(result: PullResult | undefined): PendingPull | undefined {
+  return result && pending.get(result);
+}
 
 /**
  * The frontend's image resolver: an image already in the local store (tagged by an earlier pull,
@@ -59,19 +74,7 @@ async function resolveOnce(
     // Like `docker build`: a base image already in the local store is used as it is (no registry
     // round trip, works offline); `--pull` always asks the registry.
     if (!opts.pull) result = await fromLocal(store, ref, platform);
-    if (!result) {
-      result = await pullImage(client, store, parsed, {
-        platform,
-        signal,
-        onProgress: bytesProgress(progress),
-      });
-      // Recorded like `tsbuild pull` does, so the next build finds it locally.
-      await recordImage(
-        store,
-        formatReference(parsed),
-        result.index?.descriptor ?? result.manifestDescriptor,
-      );
-    }
+    if (!result) result = await pullInBackground(store, client, parsed, platform, progress, signal);
     // Pinned to the platform manifest either way, so a pulled and a local resolution key alike.
     const pinned = formatReference(withDigest(parsed, result.manifestDescriptor.digest));
     images.set(pinned, result);
@@ -81,6 +84,33 @@ async function resolveOnce(
     progress.emit({ type: 'vertex', id, name, status: 'error', at: Date.now() });
     throw e;
   }
+}
+
+/**
+ * Resolves as soon as manifest and config are known: the frontend needs no more. The layers go on
+ * downloading, and each is unpacked as a snapshot the moment it lands, while the build converts the
+ * Dockerfile and scans its context; the FROM step waits for what is still missing (`pendingPull`).
+ */
+async function pullInBackground(
+  store: Store,
+  client: RegistryClient,
+  parsed: ReturnType<typeof parseReference>,
+  platform: Platform,
+  progress: ProgressSink,
+  signal: AbortSignal,
+): Promise<PullResult> {
+  const h = await startPull(client, store, parsed, { platform, signal, onProgress: bytesProgress(progress) });
+  const result = h.result;
+  // Recorded like `tsbuild pull` does, so the next build finds it locally.
+  const downloaded = h.done.then(() =>
+    recordImage(store, formatReference(parsed), result.index?.descriptor ?? result.manifestDescriptor),
+  );
+  const applied = applyImageLayers(store, result, { signal, offThread: true, ready: (i) => h.layers[i]! });
+  // Awaited by the FROM step; a build that fails before it must not die of an unhandled rejection.
+  downloaded.catch(() => {});
+  applied.catch(() => {});
+  pending.set(result, { downloaded, applied });
+  return result;
 }
 
 async function fromLocal(store: Store, ref: string, platform: Platform): Promise<PullResult | undefined> {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Worker } from 'node:worker_threads';
 import { type Digest, isDigest } from '../../oci/digest.js';
 import { StoreError } from '../errors.js';
 import type { Store } from '../types.js';
@@ -20,41 +21,32 @@ export async function applyLayer(
   store: Store,
   source: LayerSource,
   parent?: string,
-  opts: ApplyLayerOptions = {},
+  opts: ApplyLayerOptions & { offThread?: boolean } = {},
 ): Promise<AppliedLayer> {
-  const input = isDigest(source) ? await store.content.read(source as Digest) : (source as Readable);
   const expectedDigest = opts.expectedDigest ?? (isDigest(source) ? (source as Digest) : undefined);
   const key = `apply-${process.pid}-${randomBytes(6).toString('hex')}`;
   await store.snapshots.prepare(key, parent);
   try {
     const dir = store.snapshots.diffDir(key);
     const mode = store.snapshots.kind === 'overlay' ? 'overlay' : 'flat';
-    const raw = createHash('sha256');
-    let rawSize = 0;
-    const hasher = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        raw.update(chunk);
-        rawSize += chunk.length;
-        cb(null, chunk);
-      },
-    });
-    const head = await peek(input);
-    const compression =
-      (opts.mediaType && compressionOfMediaType(opts.mediaType)) || detectCompression(head.first);
-    let res: ExtractResult | undefined;
-    await pipeline(head.stream, hasher, decompressStream(compression), async (src: AsyncIterable<Buffer>) => {
-      // A snapshot is a rootfs: device nodes are content (as root), whichever snapshotter.
-      const devices = process.getuid?.() === 0 ? 'create' : 'skip';
-      res = await extractLayer(Readable.from(src), dir, { mode, devices });
-    });
-    const digest = `sha256:${raw.digest('hex')}` as Digest;
+    const x = { mode, ...(opts.mediaType ? { mediaType: opts.mediaType } : {}) } as const;
+    const {
+      digest,
+      diffId,
+      size: rawSize,
+    } = opts.offThread && isDigest(source) && WORKER_URL
+      ? await extractInWorker(store.content.blobPath(source as Digest), dir, x)
+      : await extractStream(
+          isDigest(source) ? await store.content.read(source as Digest) : (source as Readable),
+          dir,
+          x,
+        );
     if (expectedDigest && digest !== expectedDigest) {
       throw new StoreError(
         'DIGEST_MISMATCH',
         `layer digest mismatch: expected ${expectedDigest}, got ${digest}`,
       );
     }
-    const diffId = res!.diffId;
     if (opts.expectedDiffId && diffId !== opts.expectedDiffId) {
       throw new StoreError(
         'DIGEST_MISMATCH',
@@ -87,6 +79,73 @@ export async function applyLayer(
     await store.snapshots.remove(key).catch(() => {});
     throw e;
   }
+}
+
+interface StreamOptions {
+  mode: 'overlay' | 'flat';
+  mediaType?: string;
+}
+interface Extracted {
+  digest: Digest;
+  diffId: Digest;
+  size: number;
+}
+
+/** Decompresses and extracts a layer into `dir`, hashing what it reads (digest) and the tar (diffID). */
+export async function extractStream(input: Readable, dir: string, opts: StreamOptions): Promise<Extracted> {
+  const raw = createHash('sha256');
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      raw.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const head = await peek(input);
+  const compression =
+    (opts.mediaType && compressionOfMediaType(opts.mediaType)) || detectCompression(head.first);
+  let res: ExtractResult | undefined;
+  await pipeline(head.stream, hasher, decompressStream(compression), async (src: AsyncIterable<Buffer>) => {
+    // A snapshot is a rootfs: device nodes are content (as root), whichever snapshotter.
+    const devices = process.getuid?.() === 0 ? 'create' : 'skip';
+    res = await extractLayer(Readable.from(src), dir, { mode: opts.mode, devices });
+  });
+  return { digest: `sha256:${raw.digest('hex')}` as Digest, diffId: res!.diffId, size };
+}
+
+/**
+ * The worker's module, when running compiled (`dist/`); under a TS loader there is none and layers
+ * are extracted in-process.
+ */
+const WORKER_URL = import.meta.url.endsWith('.js')
+  ? new URL('./apply-worker.js', import.meta.url)
+  : undefined;
+
+/**
+ * `extractStream` of a blob file in a worker thread: the extractor's syscalls and parsing are
+ * synchronous, and a base image unpacked while the build converts and scans must not hold the
+ * main thread. Errors come back with their code and hint; on any failure the worker is gone before
+ * this rejects, so the caller may remove the snapshot dir.
+ */
+function extractInWorker(path: string, dir: string, opts: StreamOptions): Promise<Extracted> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(WORKER_URL!, { workerData: { path, dir, opts } });
+    let settled = false;
+    w.once('message', (m: { ok?: Extracted; error?: { code: string; message: string; hint?: string } }) => {
+      settled = true;
+      if (m.ok) resolve(m.ok);
+      else
+        reject(new StoreError(m.error!.code, m.error!.message, m.error!.hint ? { hint: m.error!.hint } : {}));
+    });
+    w.once('error', (e) => {
+      settled = true;
+      reject(new StoreError('LAYER_INVALID', `extracting layer failed: ${e.message}`, { cause: e }));
+    });
+    w.once('exit', (code) => {
+      if (!settled) reject(new StoreError('LAYER_INVALID', `layer extraction worker exited with ${code}`));
+    });
+  });
 }
 
 /** Reads the first chunk (to sniff the compression) and gives back a stream with it put back. */
