@@ -7,6 +7,7 @@ import {
   fchownSync,
   futimesSync,
   lchownSync,
+  linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
@@ -38,6 +39,13 @@ export interface CopyOptions {
   chmod?: string;
   /** `--exclude`, matched against paths relative to each source. */
   excludes?: PatternMatcher;
+  /**
+   * The source is a committed snapshot on the destination's filesystem: a file the copy would
+   * reproduce exactly (owner and mode kept) may be a hard link to it. Snapshots are never written
+   * in place (overlay copies up; the copy snapshotter copies the parent), so sharing an inode is
+   * safe; only files with one link, so a layer never gains a hard link its source did not have.
+   */
+  linkFrom?: boolean;
 }
 
 /**
@@ -61,14 +69,16 @@ export function copyInto(
   if (st.isDirectory()) {
     const isNew = !existsL(destHost);
     ensureDir(destRoot, dest, opts);
-    const list = children ?? walkRel(srcHost, opts.excludes);
+    // A walk keeps the lstat it made of each entry (4,000-entry trees: one lstat less apiece).
+    const walked = new Map<string, Stats>();
+    const list = children ?? walkRel(srcHost, opts.excludes, walked);
     const dirs: [string, Stats][] = [];
     // Directories this copy created: nothing can exist below them yet, so no lstat is needed
     // (20,000-file contexts: the syscalls per entry are the cost).
     const fresh = new Set<string>(isNew ? [''] : []);
     const seen = new Set<string>(['']);
     for (const rel of list) {
-      const s = lstatSync(join(srcHost, rel));
+      const s = walked.get(rel) ?? lstatSync(join(srcHost, rel));
       const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
       // A re-included path (`!`) under an excluded dir: its parents were not copied.
       if (!seen.has(parent)) {
@@ -127,7 +137,7 @@ export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }
 }
 
 /** Relative paths under `dir`, parents first, sorted; `--exclude` as moby's walker applies it. */
-export function walkRel(dir: string, excludes?: PatternMatcher): string[] {
+export function walkRel(dir: string, excludes?: PatternMatcher, stats?: Map<string, Stats>): string[] {
   const out: string[] = [];
   const walk = (abs: string, rel: string) => {
     for (const name of readdirSync(abs).sort()) {
@@ -135,6 +145,7 @@ export function walkRel(dir: string, excludes?: PatternMatcher): string[] {
       const s = lstatSync(join(abs, name));
       const excluded = excludes?.matchesOrParentMatches(r) ?? false;
       if (!excluded) out.push(r);
+      stats?.set(r, s);
       if (s.isDirectory() && (!excluded || excludes?.exclusions)) walk(join(abs, name), r);
     }
   };
@@ -162,6 +173,15 @@ function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions, inFr
   } else if (st.isSymbolicLink()) {
     symlinkSync(readlinkSync(src), dest);
   } else if (st.isFile()) {
+    if (
+      opts.linkFrom &&
+      st.nlink === 1 &&
+      !opts.owner &&
+      !opts.chmod &&
+      opts.preserveOwner &&
+      tryLink(src, dest)
+    )
+      return false;
     if (st.size <= SMALL_FILE && copySmall(src, st, dest, opts)) return false;
     copyFileSync(src, dest);
   } else {
@@ -212,6 +232,15 @@ function copySmall(src: string, st: Stats, dest: string, opts: CopyOptions): boo
     closeSync(fd);
   }
   return true;
+}
+
+function tryLink(src: string, dest: string): boolean {
+  try {
+    linkSync(src, dest);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function existsL(p: string): boolean {

@@ -223,14 +223,19 @@ async function runAction(
       const isDir = lstatSync(m).isDirectory();
       const forceDir = matches.length > 1;
       const dest = placeDest(d, a.dest, forceDir, { isDir, base: posix.basename(m), top: () => topNames(m) });
-      const fast = await fastCopyFromDir(m, root, dest, {
-        sources: matches.length,
-        excludes: a.excludes.length,
-        owner: owner !== undefined,
-        chmod: a.chmod !== undefined,
-      });
+      // Read from a committed layer into an upper on the same filesystem: files can be links,
+      // which beats cp(1) (the dirs' mkdirs are then most of the cost).
+      const linkFrom = merged !== undefined && direct !== undefined;
+      const fast =
+        !linkFrom &&
+        (await fastCopyFromDir(m, root, dest, {
+          sources: matches.length,
+          excludes: a.excludes.length,
+          owner: owner !== undefined,
+          chmod: a.chmod !== undefined,
+        }));
       if (fast) continue;
-      copyInto(m, undefined, root, dest, forceDir, { ...base, ...(excludes ? { excludes } : {}) });
+      copyInto(m, undefined, root, dest, forceDir, { ...base, ...(excludes ? { excludes } : {}), linkFrom });
     }
   }
 }
