@@ -18,13 +18,14 @@ import { type PullResult, RegistryClient } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { historyTimes, loadCommitted, metadata } from './build-result.js';
 import { bytesProgress } from './bytes-progress.js';
+import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
 import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
 import { isGoneError, leaseImage } from './lease-image.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
 import { imageResolver } from './resolve-image.js';
-import { type CacheIndex, Scheduler } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
 import { parseSecrets, parseSsh } from './secrets.js';
 
 /** build(): parse → convert → solve → commit → export, under a lease so gc keeps what is in use. */
@@ -69,6 +70,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     if (session) session.store = store;
   }
   const lease = await store.meta.createLease({ ttlMs: 24 * 3600_000 });
+  let cache: BuildCacheIndex | undefined;
   try {
     const registry = new RegistryClient(
       o.insecureRegistries?.length ? { insecureRegistries: o.insecureRegistries } : {},
@@ -123,9 +125,10 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       retain: (s: string) => lease.addSnapshot(s),
       ...(o.limits ? { limits: o.limits } : {}),
     };
+    cache = cacheIndex(store, env.retain);
     const scheduler = new Scheduler({
       opFor: createOps(env),
-      cache: cacheIndex(store, env.retain),
+      cache,
       maxParallelism: o.maxParallelism ?? availableParallelism(),
       signal,
       progress,
@@ -191,6 +194,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       results = await exportAll();
     const first = results[0];
     if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
+    await cache.settle();
     const committed = await loadCommitted(store, first.digest, first.image);
     const size = committed.size;
     const result: BuildResult = {
@@ -221,6 +225,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     return result;
   } finally {
     o.signal?.removeEventListener('abort', onOuter);
+    // Records name snapshots only the lease protects until they are written.
+    await cache?.settle().catch(() => undefined);
     await lease.release().catch(() => undefined);
     if (!session) await store.close();
   }
@@ -349,33 +355,4 @@ async function scanWithProgress(
     at: Date.now(),
   });
   return snap;
-}
-
-/** Cache records in the store: a record whose snapshot is gone (pruned) is a miss. */
-function cacheIndex(store: Store, retain: (s: string) => Promise<void>): CacheIndex {
-  const id = (k: string) => k.replace(/^sha256:/, '');
-  return {
-    async get(key) {
-      const rec = await store.meta.cache.get(id(key));
-      if (!rec?.snapshot) return undefined;
-      // Lease first, then look: the lease waits for a gc that read the leases before it (store
-      // gc-marker), so a snapshot still there now stays; one already gone is a miss.
-      await retain(rec.snapshot);
-      if (!(await store.snapshots.tryStat(rec.snapshot))) return undefined;
-      const layers = (rec.result as { layers?: SolvedFs['layers'] } | undefined)?.layers ?? [];
-      return { snapshot: rec.snapshot, layers } as SolvedFs;
-    },
-    async put(key, result) {
-      const r = result as SolvedFs;
-      if (!r.snapshot) return;
-      const now = Date.now();
-      await store.meta.cache.put(id(key), {
-        key: id(key),
-        snapshot: r.snapshot,
-        result: { layers: r.layers },
-        createdAt: now,
-        lastUsed: now,
-      });
-    },
-  };
 }
