@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, lchown, mkdir, rm, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, mkdir, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +8,7 @@ import { TsbuildError } from '../../errors.js';
 import { digestOf, type HttpOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { activeKey, commitAs, snapshotName, withMounted } from './snapshots.js';
+import { activeKey, commitAs, snapshotName } from './snapshots.js';
 
 /** The build context: scanned once per build; COPY keys use its content checksums. */
 export function contextOp(env: SolverEnv): OpImpl {
@@ -56,18 +56,14 @@ export function httpOp(env: SolverEnv): OpImpl {
       const op = v.op as HttpOp;
       const d = await fetchOnce(op, ctx.signal);
       const active = activeKey();
-      const mounts = await env.store.snapshots.prepare(active);
+      await env.store.snapshots.prepare(active);
       try {
-        await withMounted(env.store, mounts, async (root) => {
-          const target = join(root, op.filename);
-          await pipeline(
-            Readable.from((await import('node:fs')).createReadStream(d.file)),
-            createWriteStream(target),
-          );
-          await chmod(target, 0o600);
-          await lchown(target, 0, 0);
-          if (d.lastModified) await utimes(target, d.lastModified, d.lastModified);
-        });
+        // A parentless snapshot mounts as a bind of its own dir: write there, no mount(8) runs.
+        const target = join(env.store.snapshots.diffDir(active), op.filename);
+        await copyFile(d.file, target);
+        await chmod(target, 0o600);
+        await lchown(target, 0, 0);
+        if (d.lastModified) await utimes(target, d.lastModified, d.lastModified);
       } catch (e) {
         await env.store.snapshots.remove(active).catch(() => undefined);
         throw e;
