@@ -20,12 +20,13 @@ import type { LocalImage } from './types.js';
 const MAX_DOC = 4 * 1024 * 1024;
 
 async function readDoc(store: Store, digest: Digest): Promise<Buffer> {
-  if (!(await store.content.has(digest))) {
+  // One stat: info() is the presence check too.
+  const info = await store.content.info(digest).catch((e: unknown) => {
+    if ((e as { code?: unknown }).code !== 'BLOB_NOT_FOUND') throw e;
     throw new TsbuildError('IMAGE_INCOMPLETE', `blob ${digest} is missing from the store`, {
       hint: 'pull or build the image again',
     });
-  }
-  const info = await store.content.info(digest);
+  });
   if (info.size > MAX_DOC) throw new TsbuildError('INVALID_MANIFEST', `document ${digest} is too large`);
   return store.content.readAt(digest, 0, info.size);
 }
@@ -108,9 +109,16 @@ export async function findImage(
   store: Store,
   query: string,
 ): Promise<{ descriptor: Descriptor; tags: string[] }> {
-  const tags = await store.meta.tags.list();
   const q = query.trim();
   const hex = /^(sha256:)?([a-f0-9]{4,64})$/.exec(q);
+  // Only a digest or id query needs every tag: a name is one record (a build resolving its base).
+  const ref = hex ? undefined : parseReference(q);
+  if (ref && !ref.digest) {
+    const rec = await store.meta.tags.get(formatReference(ref));
+    if (!rec) throw notFound(query);
+    return { descriptor: rec.target, tags: [rec.name] };
+  }
+  const tags = await store.meta.tags.list();
   if (hex) {
     const prefix = `sha256:${hex[2]}`;
     const byDigest = tags.filter((t) => t.target.digest.startsWith(prefix));
@@ -131,24 +139,24 @@ export async function findImage(
       // a bare short word like `abcd` may still be a repository name
     } else throw notFound(query);
   }
-  const ref = parseReference(q);
-  if (ref.digest) {
-    const t = tags.find((x) => x.target.digest === ref.digest);
+  const named = ref ?? parseReference(q);
+  if (named.digest) {
+    const t = tags.find((x) => x.target.digest === named.digest);
     if (t)
       return {
         descriptor: t.target,
-        tags: tags.filter((x) => x.target.digest === ref.digest).map((x) => x.name),
+        tags: tags.filter((x) => x.target.digest === named.digest).map((x) => x.name),
       };
-    if (isDigest(ref.digest) && (await store.content.has(ref.digest))) {
-      const parsed = parseManifestOrIndex(await readDoc(store, ref.digest));
+    if (isDigest(named.digest) && (await store.content.has(named.digest))) {
+      const parsed = parseManifestOrIndex(await readDoc(store, named.digest));
       const doc = parsed.kind === 'index' ? parsed.index : parsed.manifest;
       const mediaType = doc.mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
-      const info = await store.content.info(ref.digest);
-      return { descriptor: { mediaType, digest: ref.digest, size: info.size }, tags: [] };
+      const info = await store.content.info(named.digest);
+      return { descriptor: { mediaType, digest: named.digest, size: info.size }, tags: [] };
     }
     throw notFound(query);
   }
-  const rec = await store.meta.tags.get(formatReference(ref));
+  const rec = await store.meta.tags.get(formatReference(named));
   if (!rec) throw notFound(query);
   return { descriptor: rec.target, tags: [rec.name] };
 }
