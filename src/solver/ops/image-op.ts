@@ -70,10 +70,11 @@ export async function applyImageLayers(
       parent = chainId;
       continue;
     }
-    await opts.ready?.(i);
+    const ready = opts.ready?.(i);
     try {
       const applied = await applyLayer(store, l.digest as Digest, parent, {
         ...(opts.offThread ? { offThread: true } : {}),
+        ...(ready ? { ready } : {}),
         mediaType: l.mediaType,
         expectedDigest: l.digest as Digest,
         expectedDiffId: diffId,

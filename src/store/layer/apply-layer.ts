@@ -21,7 +21,7 @@ export async function applyLayer(
   store: Store,
   source: LayerSource,
   parent?: string,
-  opts: ApplyLayerOptions & { offThread?: boolean } = {},
+  opts: ApplyLayerOptions & OffThread = {},
 ): Promise<AppliedLayer> {
   const expectedDigest = opts.expectedDigest ?? (isDigest(source) ? (source as Digest) : undefined);
   const key = `apply-${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -30,17 +30,15 @@ export async function applyLayer(
     const dir = store.snapshots.diffDir(key);
     const mode = store.snapshots.kind === 'overlay' ? 'overlay' : 'flat';
     const x = { mode, ...(opts.mediaType ? { mediaType: opts.mediaType } : {}) } as const;
-    const {
-      digest,
-      diffId,
-      size: rawSize,
-    } = opts.offThread && isDigest(source) && WORKER_URL
-      ? await extractInWorker(store.content.blobPath(source as Digest), dir, x)
-      : await extractStream(
-          isDigest(source) ? await store.content.read(source as Digest) : (source as Readable),
-          dir,
-          x,
-        );
+    let got: Extracted;
+    if (opts.offThread && isDigest(source) && WORKER_URL) {
+      got = await extractInWorker(store.content.blobPath(source as Digest), dir, x, opts.ready);
+    } else {
+      await opts.ready;
+      const input = isDigest(source) ? await store.content.read(source as Digest) : (source as Readable);
+      got = await extractStream(input, dir, x);
+    }
+    const { digest, diffId, size: rawSize } = got;
     if (expectedDigest && digest !== expectedDigest) {
       throw new StoreError(
         'DIGEST_MISMATCH',
@@ -79,6 +77,16 @@ export async function applyLayer(
     await store.snapshots.remove(key).catch(() => {});
     throw e;
   }
+}
+
+/** Extraction in a worker thread, for a layer unpacked beside other main-thread work. */
+interface OffThread {
+  offThread?: boolean;
+  /**
+   * The blob is still downloading: resolves once it is in the store. The snapshot (and the worker)
+   * are made meanwhile, so the worker's start-up overlaps the download.
+   */
+  ready?: Promise<void>;
 }
 
 interface StreamOptions {
@@ -128,10 +136,24 @@ const WORKER_URL = import.meta.url.endsWith('.js')
  * main thread. Errors come back with their code and hint; on any failure the worker is gone before
  * this rejects, so the caller may remove the snapshot dir.
  */
-function extractInWorker(path: string, dir: string, opts: StreamOptions): Promise<Extracted> {
+function extractInWorker(
+  path: string,
+  dir: string,
+  opts: StreamOptions,
+  ready?: Promise<void>,
+): Promise<Extracted> {
   return new Promise((resolve, reject) => {
     const w = new Worker(WORKER_URL!, { workerData: { path, dir, opts } });
     let settled = false;
+    // The worker loads its modules, then waits for the go (the blob is in the store).
+    (ready ?? Promise.resolve()).then(
+      () => w.postMessage('go'),
+      (e: unknown) => {
+        settled = true;
+        void w.terminate();
+        reject(e);
+      },
+    );
     w.once('message', (m: { ok?: Extracted; error?: { code: string; message: string; hint?: string } }) => {
       settled = true;
       if (m.ok) resolve(m.ok);

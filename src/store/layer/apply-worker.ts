@@ -8,14 +8,16 @@ const { path, dir, opts } = workerData as {
   dir: string;
   opts: Parameters<typeof extractStream>[2];
 };
-extractStream(createReadStream(path), dir, opts).then(
-  (ok) => parentPort?.postMessage({ ok }),
-  (e: { code?: string; message?: string; hint?: string }) =>
-    parentPort?.postMessage({
-      error: {
-        code: e.code ?? 'LAYER_INVALID',
-        message: e.message ?? String(e),
-        ...(e.hint ? { hint: e.hint } : {}),
-      },
-    }),
+parentPort?.once('message', () =>
+  extractStream(createReadStream(path), dir, opts).then(
+    (ok) => parentPort?.postMessage({ ok }),
+    (e: { code?: string; message?: string; hint?: string }) =>
+      parentPort?.postMessage({
+        error: {
+          code: e.code ?? 'LAYER_INVALID',
+          message: e.message ?? String(e),
+          ...(e.hint ? { hint: e.hint } : {}),
+        },
+      }),
+  ),
 );

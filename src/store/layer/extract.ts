@@ -5,6 +5,7 @@ import {
   fchmodSync,
   fchownSync,
   futimesSync,
+  lstatSync,
   realpathSync,
   type Stats,
   writeSync,
@@ -12,7 +13,7 @@ import {
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/digest.js';
 import { StoreError } from '../errors.js';
-import { bfs, toByteString } from './byte-fs.js';
+import { bfs, bytes, toByteString } from './byte-fs.js';
 import { cleanEntryPath, RootResolver, unsafe } from './root-resolver.js';
 import { makeNodes, type NodeSpec, writeXattrs } from './special-files.js';
 import { type ReadEntry, TarReader, type TarSink } from './tar-reader.js';
@@ -90,10 +91,11 @@ class ExtractSink implements TarSink {
       return;
     }
     const { path } = this.#r.entry(rel);
-    const existing = bfs.lstatOrUndefined(path);
-    if (existing && !(existing.isDirectory() && e.type === 'Directory')) this.#removeExisting(path, existing);
+    const existing = lstatIfAny(path);
+    const keepDir = existing?.isDirectory() === true && e.type === 'Directory';
+    if (existing && !keepDir) this.#removeExisting(path, existing);
     this.#written.add(path);
-    this.#create(e, path);
+    this.#create(e, path, keepDir);
   }
 
   data(chunk: Buffer): void {
@@ -121,17 +123,21 @@ class ExtractSink implements TarSink {
     this.#fd = -1;
   }
 
+  /**
+   * Cached parent resolutions can pass only through directories and symlinks, so removing either
+   * drops the cache; a name that did not exist was never on a cached path, so creating one (even a
+   * symlink) keeps it.
+   */
   #removeExisting(path: string, st: Stats): void {
-    if (st.isDirectory()) {
-      bfs.rm(path);
-      this.#r.invalidate();
-    } else bfs.unlink(path);
+    if (st.isDirectory()) bfs.rm(path);
+    else bfs.unlink(path);
+    if (st.isDirectory() || st.isSymbolicLink()) this.#r.invalidate();
   }
 
-  #create(e: ReadEntry, path: string): void {
+  #create(e: ReadEntry, path: string, keepDir: boolean): void {
     switch (e.type) {
       case 'Directory': {
-        if (!bfs.lstatOrUndefined(path)) bfs.mkdir(path, 0o700);
+        if (!keepDir) bfs.mkdir(path, 0o700);
         if (this.#sameOwner) bfs.lchown(path, e.uid, e.gid);
         bfs.chmod(path, e.mode);
         this.#dirTimes.push([path, e.mtime]);
@@ -150,7 +156,6 @@ class ExtractSink implements TarSink {
       }
       case 'SymbolicLink': {
         bfs.symlink(e.linkpath, path);
-        this.#r.invalidate();
         if (this.#sameOwner) bfs.lchown(path, e.uid, e.gid);
         bfs.lutimes(path, e.mtime);
         return;
@@ -247,6 +252,11 @@ class ExtractSink implements TarSink {
       if (bfs.lstatOrUndefined(path)?.isDirectory() && still(path)) bfs.lutimes(path, t);
     }
   }
+}
+
+/** lstat without an exception for a missing name (most entries are new: a throw each is measurable). */
+function lstatIfAny(path: string): Stats | undefined {
+  return lstatSync(bytes(path), { throwIfNoEntry: false });
 }
 
 function cleanLink(linkpath: string, name: string): string {
