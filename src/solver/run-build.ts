@@ -39,8 +39,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   o.signal?.addEventListener('abort', onOuter, { once: true });
   const signal = inner.signal;
   const contextDir = resolve(o.context);
-  const { text, path: dockerfilePath } = await readDockerfile(o, contextDir);
-  const parsed = parseCached(o, text);
+  const { dockerfilePath, parsed, outputs, tags, store } = await prepare(o, contextDir);
   for (const w of parsed.warnings)
     progress.emit({
       type: 'warning',
@@ -48,28 +47,20 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       line: w.range.start.line,
       at: Date.now(),
     });
-  const outputs = outputSpecs(o);
-  const tags = (o.tags ?? []).map((t) => formatReference(parseReference(t)));
-
-  // A watch session opens the store (and cleans stale mounts) once, for all its builds.
-  const session = o.session;
-  const store =
-    (session?.store as Awaited<ReturnType<typeof openStore>> | undefined) ??
-    (await openStore(o.root, {
-      sweep: 'background',
-      ...(o.snapshotter ? { snapshotter: o.snapshotter } : {}),
-    }));
   if (store.snapshots.kind === 'copy')
     progress.emit({
       type: 'warning',
       message: copySnapshotterWarning(store.snapshotterReason),
       at: Date.now(),
     });
-  if (session?.store !== store) {
-    await cleanupStaleMounts(store.root);
-    if (session) session.store = store;
-  }
-  const lease = await store.meta.createLease({ ttlMs: 24 * 3600_000 });
+  // A watch session opens the store (and cleans stale mounts) once, for all its builds.
+  const session = o.session;
+  const fresh = session?.store !== store;
+  const [lease] = await Promise.all([
+    store.meta.createLease({ ttlMs: 24 * 3600_000 }),
+    fresh ? cleanupStaleMounts(store.root) : undefined,
+  ]);
+  if (fresh && session) session.store = store;
   let cache: BuildCacheIndex | undefined;
   try {
     const registry = new RegistryClient(
@@ -229,6 +220,34 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     await cache?.settle().catch(() => undefined);
     await lease.release().catch(() => undefined);
     if (!session) await store.close();
+  }
+}
+
+type OpenedStore = Awaited<ReturnType<typeof openStore>>;
+
+/**
+ * The Dockerfile read and parsed, outputs and tags checked, the store open. The store opens beside
+ * the read and the parse (IO under CPU: neither needs the other); a failure closes it again.
+ */
+async function prepare(o: BuildOptions, contextDir: string) {
+  const shared = o.session?.store as OpenedStore | undefined;
+  const opening = shared
+    ? undefined
+    : openStore(o.root, { sweep: 'background', ...(o.snapshotter ? { snapshotter: o.snapshotter } : {}) });
+  opening?.catch(() => {}); // its error is met below, where it is awaited
+  try {
+    const { text, path: dockerfilePath } = await readDockerfile(o, contextDir);
+    const parsed = parseCached(o, text);
+    const outputs = outputSpecs(o);
+    const tags = (o.tags ?? []).map((t) => formatReference(parseReference(t)));
+    const store = shared ?? (await (opening as Promise<OpenedStore>));
+    return { dockerfilePath, parsed, outputs, tags, store };
+  } catch (e) {
+    await opening?.then(
+      (s) => s.close(),
+      () => {},
+    );
+    throw e;
   }
 }
 
