@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveChown, resolveUserOwner } from '../../src/solver/ops/chown.js';
 import { copyInto } from '../../src/solver/ops/copy-tree.js';
 import { type DestFs, mkdirDirect, placeDest } from '../../src/solver/ops/direct-fs.js';
 import { MergedRoot, NeedsMount } from '../../src/solver/ops/merged-root.js';
@@ -107,6 +108,24 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     expect(b).toContain('./app 750 5 6 d');
   });
 
+  it('copied-up ancestors keep their times; only the new entry dates its parent', () => {
+    const low = lowers();
+    execFileSync('touch', [
+      '-d',
+      '@1000000000',
+      join(low[1] as string, 'data'),
+      join(low[1] as string, 'data/sub'),
+    ]);
+    const up = join(tmp, 'upT');
+    mkdirSync(up);
+    const merged = new MergedRoot([up, ...low], true);
+    const d: DestFs = { root: up, etc: (p) => merged.hostOf(p), merged };
+    const to = placeDest(d, '/data/sub/new', false, { isDir: true, base: 'd', top: () => ['f'] });
+    copyInto(join(source(), 'd'), ['f'], up, to, false, { preserveOwner: false });
+    expect(statSync(join(up, 'data')).mtimeMs).toBe(1000000000000);
+    expect(statSync(join(up, 'data/sub')).mtimeMs).toBeGreaterThan(1000000000000);
+  });
+
   it('a file through a symlinked directory, and a file over a lower file', () => {
     const [a, b] = both((d) => {
       copy(join(source(), 'tool'), undefined, '/link/', false)(d);
@@ -144,6 +163,8 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     expect(() => placeDest(d, '/usr/bin/', false, { isDir: false, base: 'tool', top: () => [] })).toThrow(
       NeedsMount,
     );
+    expect(resolveUserOwner(d.etc, '1000')).toEqual({ uid: 1000, gid: 1001 });
+    expect(resolveChown(d.etc, 'app')).toEqual({ uid: 1000, gid: 1000 });
     expect(merged.hostOf('/etc/passwd')).toBe(join(low[1] as string, 'etc/passwd'));
   });
 });

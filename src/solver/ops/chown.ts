@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TsbuildError } from '../../errors.js';
 import type { Owner } from './copy-tree.js';
+import { NeedsMount } from './merged-root.js';
 import { resolveInRoot } from './secure-path.js';
 
 /** A rootfs dir, or a function from a container path to the host path that shows it. */
@@ -13,7 +14,9 @@ function readEtc(root: RootFs, file: string): string[][] {
       .split('\n')
       .filter((l) => l && !l.startsWith('#'))
       .map((l) => l.split(':'));
-  } catch {
+  } catch (e) {
+    // No file: no names. A merged view that cannot say is not "no file".
+    if (e instanceof NeedsMount) throw e;
     return [];
   }
 }

@@ -74,7 +74,8 @@ export function placeDest(d: DestFs, dest: string, forceDir: boolean, src: Sourc
   if (src.isDir) {
     const top = src.top();
     for (const name of top) if (m.inLowers([...parts, name].join('/'))) throw new NeedsMount(dest);
-    if (top.length > 0) m.copyUpFor([...parts, '']);
+    // Copied up even when nothing goes inside: the upper then holds the same dir the view shows.
+    m.copyUpFor([...parts, '']);
     return out;
   }
   // A file into an existing directory: it replaces whatever is at dir/name (a non-dir hides it).

@@ -128,6 +128,7 @@ export class MergedRoot {
    * Stops at the first missing ancestor: the caller's MkdirAll creates the rest.
    */
   copyUpFor(parts: string[]): void {
+    const made: [string, Stats][] = [];
     for (let k = 1; k < parts.length; k++) {
       const sub = parts.slice(0, k);
       const host = join(this.upper, ...sub);
@@ -137,12 +138,14 @@ export class MergedRoot {
         continue;
       }
       const e = this.lookup(sub);
-      if (!e) return;
+      if (!e) break;
       if (!e.st.isDirectory()) throw new NeedsMount(sub.join('/'));
       mkdirSync(host);
       lchownSync(host, e.st.uid, e.st.gid);
       chmodSync(host, e.st.mode & 0o7777);
-      utimesSync(host, e.st.atimeMs / 1000, e.st.mtimeMs / 1000);
+      made.push([host, e.st]);
     }
+    // Times last, deepest first: making a child dated its parent; overlay restores the parent's.
+    for (const [host, st] of made.reverse()) utimesSync(host, st.atimeMs / 1000, st.mtimeMs / 1000);
   }
 }
