@@ -150,6 +150,25 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     expect(b).toBe(a);
   });
 
+  it('stage files are hard links (owner and mode kept); a second path to one inode is a copy', () => {
+    const stage = join(tmp, 'stage');
+    mkdirSync(join(stage, 'sub'), { recursive: true });
+    writeFileSync(join(stage, 'sub/f'), 'x');
+    const out = join(tmp, 'linked');
+    mkdirSync(out);
+    const linkFrom = new Set<string>();
+    copyInto(stage, undefined, out, '/a', false, { preserveOwner: true, linkFrom });
+    copyInto(join(stage, 'sub'), undefined, out, '/b', false, { preserveOwner: true, linkFrom });
+    copyInto(join(stage, 'sub'), undefined, out, '/c', false, {
+      preserveOwner: false,
+      owner: { uid: 7, gid: 7 },
+    });
+    const ino = statSync(join(stage, 'sub/f')).ino;
+    expect(statSync(join(out, 'a/sub/f')).ino).toBe(ino);
+    expect(statSync(join(out, 'b/f')).ino).not.toBe(ino);
+    expect(statSync(join(out, 'c/f')).uid).toBe(7);
+  });
+
   it('a directory merging with a lower one needs the mount', () => {
     const low = lowers();
     const up = join(tmp, 'upC');

@@ -44,8 +44,10 @@ export interface CopyOptions {
    * reproduce exactly (owner and mode kept) may be a hard link to it. Snapshots are never written
    * in place (overlay copies up; the copy snapshotter copies the parent), so sharing an inode is
    * safe; only files with one link, so a layer never gains a hard link its source did not have.
+   * The set holds the inodes (`dev:ino`) this op linked already: a file two sources both reach
+   * is linked once and copied the second time, never two paths of one layer on one inode.
    */
-  linkFrom?: boolean;
+  linkFrom?: Set<string>;
 }
 
 /**
@@ -173,15 +175,13 @@ function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions, inFr
   } else if (st.isSymbolicLink()) {
     symlinkSync(readlinkSync(src), dest);
   } else if (st.isFile()) {
-    if (
-      opts.linkFrom &&
-      st.nlink === 1 &&
-      !opts.owner &&
-      !opts.chmod &&
-      opts.preserveOwner &&
-      tryLink(src, dest)
-    )
-      return false;
+    if (opts.linkFrom && st.nlink === 1 && !opts.owner && !opts.chmod && opts.preserveOwner) {
+      const ino = `${st.dev}:${st.ino}`;
+      if (!opts.linkFrom.has(ino) && tryLink(src, dest)) {
+        opts.linkFrom.add(ino);
+        return false;
+      }
+    }
     if (st.size <= SMALL_FILE && copySmall(src, st, dest, opts)) return false;
     copyFileSync(src, dest);
   } else {

@@ -16,6 +16,8 @@ export interface DestFs {
   root: string;
   etc: RootFs;
   merged?: MergedRoot;
+  /** Inodes this op hard-linked from stage sources (see CopyOptions.linkFrom). */
+  linked?: Set<string>;
 }
 
 export function mountedDest(root: string): DestFs {
@@ -27,7 +29,7 @@ export async function directDest(store: Store, active: string): Promise<DestFs> 
   const snaps = store.snapshots;
   const lowers = snaps.kind === 'overlay' ? await snaps.lowerDirs(active) : [];
   const m = new MergedRoot([snaps.diffDir(active), ...lowers], true);
-  return { root: m.upper, etc: (p) => m.hostOf(p), merged: m };
+  return { root: m.upper, etc: (p) => m.hostOf(p), merged: m, linked: new Set() };
 }
 
 /** WORKDIR's MkdirAll: only what is missing is made; existing parents are copied up first. */

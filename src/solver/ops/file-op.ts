@@ -225,7 +225,7 @@ async function runAction(
       const dest = placeDest(d, a.dest, forceDir, { isDir, base: posix.basename(m), top: () => topNames(m) });
       // Read from a committed layer into an upper on the same filesystem: files can be links,
       // which beats cp(1) (the dirs' mkdirs are then most of the cost).
-      const linkFrom = merged !== undefined && direct !== undefined;
+      const linkFrom = merged !== undefined && direct !== undefined ? d.linked : undefined;
       const fast =
         !linkFrom &&
         (await fastCopyFromDir(m, root, dest, {
@@ -235,7 +235,11 @@ async function runAction(
           chmod: a.chmod !== undefined,
         }));
       if (fast) continue;
-      copyInto(m, undefined, root, dest, forceDir, { ...base, ...(excludes ? { excludes } : {}), linkFrom });
+      copyInto(m, undefined, root, dest, forceDir, {
+        ...base,
+        ...(excludes ? { excludes } : {}),
+        ...(linkFrom ? { linkFrom } : {}),
+      });
     }
   }
 }
