@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEnoent, isTempName, pidAlive, readJson, tempNameFor, writeFileAtomic } from './atomic.js';
+import { isEnoent, isTempName, pidAlive, tempNameFor, writeFileAtomic } from './atomic.js';
 import { waitForRunningGcs } from './gc-marker.js';
 import { batchedLease } from './lease-handle.js';
 import {
@@ -35,7 +35,7 @@ export class FileKeyedStore<T extends object> implements KeyedStore<T> {
   }
 
   async get(key: string): Promise<T | undefined> {
-    const v = await readJson<T>(this.pathOf(key));
+    const v = readJsonSync<T>(this.pathOf(key));
     return v !== undefined && this.#keyOf(v) === key ? v : undefined;
   }
 
@@ -66,7 +66,7 @@ export class FileKeyedStore<T extends object> implements KeyedStore<T> {
     for (const n of names.sort()) {
       if (!n.endsWith('.json') || isTempName(n)) continue;
       try {
-        const v = await readJson<T>(join(this.dir, n));
+        const v = readJsonSync<T>(join(this.dir, n));
         if (v !== undefined) out.push(v);
       } catch {
         // A corrupt record is fsck's business; listing goes on.
@@ -159,6 +159,22 @@ export class FileMetaStore implements MetaStore {
 /** Not expired and (if it names one) its process is alive. */
 export function isLiveLease(l: Lease, now = Date.now()): boolean {
   return l.expiresAt > now && (l.pid === undefined || pidAlive(l.pid));
+}
+
+/**
+ * A record read with sync calls: these files are small, and the promise API's four round trips
+ * (open, fstat, read, close) cost ~0.15 ms of main-thread CPU each, sync ~20 µs. Undefined if absent;
+ * a corrupt file is an error (fsck reports it).
+ */
+function readJsonSync<T>(path: string): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (isEnoent(e)) return undefined;
+    throw e;
+  }
+  return JSON.parse(text) as T;
 }
 
 /**

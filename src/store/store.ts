@@ -1,6 +1,6 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pidAlive } from './atomic.js';
+import { isEnoent, isTempName, pidAlive } from './atomic.js';
 import { LocalContentStore } from './content/local-content-store.js';
 import { diskUsage } from './du.js';
 import { fsck } from './fsck.js';
@@ -8,7 +8,7 @@ import { gc } from './gc.js';
 import { FileMetaStore } from './meta.js';
 import { probeSnapshotter } from './snapshot/probe.js';
 import { LocalSnapshotter } from './snapshot/snapshotter.js';
-import type { OpenStoreOptions, Store } from './types.js';
+import type { OpenStoreOptions, SnapshotInfo, Store } from './types.js';
 
 /** The store's parts with their concrete types (gc, fsck and du use internals). */
 export interface LocalStore extends Store {
@@ -81,7 +81,7 @@ async function probeFor(root: string, opts: OpenStoreOptions) {
  * kill -9 nobody will commit them: drop them on open so the next build starts clean.
  */
 async function dropDeadActiveSnapshots(snapshots: LocalSnapshotter): Promise<void> {
-  const all = await snapshots.records.list();
+  const all = listRecordsSync(snapshots.records.recordsDir);
   for (const r of all) {
     if (r.kind === 'committed' || r.pid === undefined || pidAlive(r.pid)) continue;
     await snapshots.records.delete(r.name);
@@ -89,4 +89,29 @@ async function dropDeadActiveSnapshots(snapshots: LocalSnapshotter): Promise<voi
     if (all.some((o) => o !== r && o.id === r.id)) continue;
     await fsp.rm(join(snapshots.dataDir, r.id), { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * Every snapshot record, read with sync calls: every open reads them all, and a small file costs
+ * some 20 µs this way against ~0.15 ms of main-thread CPU through the promise API (open, fstat,
+ * read, close as four round trips). A record that vanished or does not parse is skipped (fsck's).
+ */
+function listRecordsSync(dir: string): SnapshotInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if (isEnoent(e)) return [];
+    throw e;
+  }
+  const out: SnapshotInfo[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json') || isTempName(n)) continue;
+    try {
+      out.push(JSON.parse(readFileSync(join(dir, n), 'utf8')) as SnapshotInfo);
+    } catch {
+      // gone since the listing (a commit or gc) or corrupt
+    }
+  }
+  return out;
 }
