@@ -17,6 +17,8 @@ import { applyImageLayers } from './ops/image-op.js';
 
 /** A pull that went on after its image was resolved (see `resolveOnce`). */
 export interface PendingPull {
+  /** Every layer blob is in the store (what a cache hit on the FROM step needs for its export). */
+  layers: Promise<unknown>;
   /** Every blob, the manifest and the local tag are in the store. */
   downloaded: Promise<unknown>;
   /** The layers unpacked as snapshots while the build went on (the FROM step redoes what failed). */
@@ -109,7 +111,9 @@ async function pullInBackground(
   // Awaited by the FROM step; a build that fails before it must not die of an unhandled rejection.
   downloaded.catch(() => {});
   applied.catch(() => {});
-  pending.set(result, { downloaded, applied });
+  const layers = Promise.all(h.layers);
+  layers.catch(() => {});
+  pending.set(result, { layers, downloaded, applied });
   return result;
 }
 

@@ -15,7 +15,7 @@ export function imageOp(env: SolverEnv): OpImpl {
       const op = v.op as ImageOp;
       // A pull still landing its layers: a cache hit must not reference blobs not yet in the store.
       const pending = pendingPull(env.images.get(op.ref));
-      if (pending) await pending.downloaded;
+      if (pending) await pending.layers;
       return digestOf({ image: op.ref, platform: op.platform });
     },
     async exec(v, _inputs, ctx) {
