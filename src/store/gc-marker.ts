@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive } from './atomic.js';
 
@@ -32,27 +32,29 @@ function startTime(pid: number): string | undefined {
 /** Waits until the gcs running now (live owners) are done; later gcs are not waited for. */
 export async function waitForRunningGcs(metaDir: string, pollMs = 20): Promise<void> {
   const dir = join(metaDir, 'gc-running');
-  const running = async (names?: string[]) => {
-    const all = names ?? (await fsp.readdir(dir).catch(() => [] as string[]));
+  // Sync calls: every lease update looks here, and the dir is almost always absent or empty.
+  const running = (names?: string[]) => {
+    let all = names;
+    if (!all) {
+      try {
+        all = readdirSync(dir);
+      } catch {
+        all = [];
+      }
+    }
     const live: string[] = [];
     for (const n of all) {
       const [pidText, started] = n.split('-');
       const pid = Number(pidText);
       // A marker of a killed gc whose pid now belongs to another process must not block builds.
       if (!Number.isInteger(pid) || !pidAlive(pid) || String(startTime(pid) ?? 0) !== started) continue;
-      if (
-        await fsp.access(join(dir, n)).then(
-          () => true,
-          () => false,
-        )
-      )
-        live.push(n);
+      if (existsSync(join(dir, n))) live.push(n);
     }
     return live;
   };
-  let waiting = await running();
+  let waiting = running();
   while (waiting.length > 0) {
     await new Promise((r) => setTimeout(r, pollMs));
-    waiting = await running(waiting);
+    waiting = running(waiting);
   }
 }

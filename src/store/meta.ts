@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEnoent, isTempName, pidAlive, tempNameFor, writeFileAtomic } from './atomic.js';
 import { waitForRunningGcs } from './gc-marker.js';
@@ -181,15 +181,16 @@ function readJsonSync<T>(path: string): T | undefined {
  * Temp file, then rename over: atomic for readers, but not fsynced. For leases only: a lease names a
  * live process, so after a crash (the only time a missing fsync shows) it protects nothing anyway, and
  * two fsyncs per update were most of a cached rebuild's own time. A torn lease file left by a power
- * loss is skipped by listings as corrupt and removed by fsck, as before.
+ * loss is skipped by listings as corrupt and removed by fsck, as before. Sync calls: without the
+ * fsync this is page-cache work of some 50 µs, less than the promise API's four round trips.
  */
 async function replaceFile(path: string, text: string): Promise<void> {
   const tmp = tempNameFor(path);
   try {
-    await fsp.writeFile(tmp, text, { flag: 'wx', mode: 0o644 });
-    await fsp.rename(tmp, path);
+    writeFileSync(tmp, text, { flag: 'wx', mode: 0o644 });
+    renameSync(tmp, path);
   } catch (e) {
-    await fsp.rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw e;
   }
 }
