@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveChown, resolveUserOwner } from '../../src/solver/ops/chown.js';
+import { writeInline } from '../../src/solver/ops/copy-sources.js';
 import { copyInto } from '../../src/solver/ops/copy-tree.js';
 import { type DestFs, mkdirDirect, placeDest } from '../../src/solver/ops/direct-fs.js';
 import { MergedRoot, NeedsMount } from '../../src/solver/ops/merged-root.js';
@@ -140,6 +141,17 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     const [a, b] = both(copy(join(source(), 'd'), ['f'], '/gone', true));
     expect(b).toBe(a);
     expect(b).not.toContain('hidden');
+  });
+
+  it('a heredoc file into an existing dir and over a lower file', () => {
+    const inline = (dest: string, name: string) =>
+      ({ type: 'inline', dest, name, data: 'hello\n', chmod: '0755' }) as Parameters<typeof writeInline>[0];
+    const [a, b] = both((d) => {
+      writeInline(inline('/link/', 'h.sh'), d, { uid: 3, gid: 4 });
+      writeInline(inline('/data/old', 'x'), d);
+    });
+    expect(b).toBe(a);
+    expect(b).toContain('./app/h.sh 755 3 4 f 6');
   });
 
   it('WORKDIR-style MkdirAll with an owner', () => {

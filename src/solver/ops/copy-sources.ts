@@ -5,15 +5,31 @@ import { TsbuildError } from '../../errors.js';
 import type { FileAction } from '../graph.js';
 import { applyChmod } from './chmod.js';
 import { copyInto, ensureDir, type Owner } from './copy-tree.js';
+import type { DestFs } from './direct-fs.js';
 import type { SolverEnv } from './env.js';
+import { NeedsMount } from './merged-root.js';
 import { resolveInRoot } from './secure-path.js';
 
-/** A heredoc COPY: one file, 0644 unless --chmod, root's unless --chown. */
-export function writeInline(a: Extract<FileAction, { type: 'inline' }>, root: string, owner?: Owner): void {
-  const destIsDir = a.dest.endsWith('/') || isDir(resolveInRoot(root, a.dest));
-  const target = destIsDir ? posix.join(a.dest, a.name) : a.dest;
-  ensureDir(root, posix.dirname(target), owner ? { owner } : {});
-  const host = resolveInRoot(root, target, false);
+/**
+ * A heredoc COPY: one file, 0644 unless --chmod, root's unless --chown. Direct: the target is
+ * resolved in the merged view (last component not followed, as mounted) and its parents copied
+ * up; replacing anything but a plain file is left to the mounted path.
+ */
+export function writeInline(a: Extract<FileAction, { type: 'inline' }>, d: DestFs, owner?: Owner): void {
+  const m = d.merged;
+  const destIsDir =
+    a.dest.endsWith('/') ||
+    (m ? !!m.lookup(m.resolve(a.dest))?.st.isDirectory() : isDir(resolveInRoot(d.root, a.dest)));
+  let target = destIsDir ? posix.join(a.dest, a.name) : a.dest;
+  if (m) {
+    const parts = m.resolve(target, false);
+    const e = m.lookup(parts);
+    if (e && !e.st.isFile()) throw new NeedsMount(target);
+    m.copyUpFor(parts);
+    target = `/${parts.join('/')}`;
+  }
+  ensureDir(d.root, posix.dirname(target), owner ? { owner } : {});
+  const host = resolveInRoot(d.root, target, false);
   writeFileSync(host, a.data);
   chmodSync(host, a.chmod ? applyChmod(a.chmod, 0o644, false) : 0o644);
   lchownSync(host, owner?.uid ?? 0, owner?.gid ?? 0);

@@ -166,11 +166,8 @@ async function runAction(
     return;
   }
   const owner: Owner | undefined = a.chown ? resolveChown(d.etc, a.chown) : undefined;
-  // Heredocs, archives and --parents keep the mounted path (rare; not on a rebuild's hot path).
-  if (merged && (a.type === 'inline' || a.unpack || (a.type === 'copy' && a.parents)))
-    throw new NeedsMount(a.type);
   if (a.type === 'inline') {
-    writeInline(a, root, owner);
+    writeInline(a, d, owner);
     return;
   }
   const excludes = a.excludes.length > 0 ? new PatternMatcher(a.excludes) : undefined;
@@ -182,6 +179,7 @@ async function runAction(
   if (a.fromContext) {
     const snap = await env.context();
     if (a.parents) {
+      if (merged) throw new NeedsMount('--parents');
       copyWithParents(a, snap, root, base);
       return;
     }
@@ -190,6 +188,7 @@ async function runAction(
     for (const s of sel) {
       const host = join(snap.dir, s.path);
       if (a.unpack && s.entry?.type === 'file' && (await isArchive(host))) {
+        if (merged) throw new NeedsMount('archive');
         await extractArchive(host, root, a.dest, owner);
         continue;
       }
@@ -217,6 +216,7 @@ async function runAction(
     const matches = direct !== undefined ? [direct] : await matchInView(await src.view(a.input), source);
     for (const m of matches) {
       if (a.unpack && lstatSync(m).isFile() && (await isArchive(m))) {
+        if (merged) throw new NeedsMount('archive');
         await extractArchive(m, root, a.dest, owner);
         continue;
       }
