@@ -1,0 +1,78 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseReference } from '../../src/oci/index.js';
+import { RegistryClient, startPull } from '../../src/registry/index.js';
+import { openStore } from '../../src/store/index.js';
+import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+
+const fast = { retryBaseMs: 10, retries: 2 };
+const newStore = () => openStore(mkdtempSync(join(tmpdir(), 'tsb-store-')));
+
+describe('startPull: the image known at its config, the layers still landing', () => {
+  let reg: TestRegistry;
+  let proxy: FaultProxy;
+  let img: ReturnType<typeof pushBusyboxImage>;
+  let ref: ReturnType<typeof parseReference>;
+  beforeAll(async () => {
+    reg = await startRegistry();
+    img = pushBusyboxImage(reg, 'library/busybox:1');
+    proxy = await startFaultProxy(reg.host);
+    ref = parseReference(`${proxy.host}/library/busybox:1`);
+  });
+  beforeEach(() => {
+    proxy.rule = () => ({ kind: 'pass' });
+    proxy.seen.length = 0;
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+  });
+  const isLayer = (url?: string) => url?.endsWith(`/blobs/${img.layerDigest}`) ?? false;
+  const isConfig = (url?: string) => url?.endsWith(`/blobs/${img.configDigest}`) ?? false;
+
+  it('resolves before a slow layer is in, without a /v2/ ping; done stores the layer, then the manifest', async () => {
+    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'slow', delayMs: 30 } : { kind: 'pass' });
+    const store = await newStore();
+    const h = await startPull(new RegistryClient(fast), store, ref);
+    expect(h.result.configDigest).toBe(img.configDigest);
+    expect(h.result.config.rootfs.diff_ids).toEqual([img.diffId]);
+    expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
+    expect(await store.content.has(img.manifestDigest as `sha256:${string}`)).toBe(false);
+    await h.layers[0];
+    await h.done;
+    for (const d of [img.manifestDigest, img.configDigest, img.layerDigest])
+      expect(await store.content.has(d as `sha256:${string}`)).toBe(true);
+    expect(proxy.seen.map((s) => s.url)).not.toContain('/v2/');
+  });
+
+  it('a config that lies rejects at once; the layer download is stopped and nothing is stored', async () => {
+    proxy.rule = (req) => (isConfig(req.url) ? { kind: 'corrupt' } : { kind: 'pass' });
+    const store = await newStore();
+    await expect(startPull(new RegistryClient(fast), store, ref)).rejects.toMatchObject({
+      code: 'DIGEST_MISMATCH',
+    });
+    expect(await store.content.has(img.configDigest as `sha256:${string}`)).toBe(false);
+    expect(await store.content.has(img.manifestDigest as `sha256:${string}`)).toBe(false);
+  });
+
+  it('a layer that lies rejects its promise and done with the digest error; the manifest is never stored', async () => {
+    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'corrupt' } : { kind: 'pass' });
+    const store = await newStore();
+    const h = await startPull(new RegistryClient(fast), store, ref);
+    await expect(h.layers[0]).rejects.toMatchObject({ code: expect.stringMatching(/DIGEST/) });
+    await expect(h.done).rejects.toMatchObject({ code: expect.stringMatching(/DIGEST/) });
+    expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
+    expect(await store.content.has(img.manifestDigest as `sha256:${string}`)).toBe(false);
+  });
+
+  it('a server that is not a registry still gets the ping and its clear error', async () => {
+    proxy.rule = () => ({ kind: 'status', status: 404 });
+    await expect(startPull(new RegistryClient(fast), await newStore(), ref)).rejects.toMatchObject({
+      code: 'REGISTRY_UNAVAILABLE',
+    });
+    expect(proxy.seen.map((s) => s.url)).toContain('/v2/');
+  });
+});
