@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fsp, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEnoent, isTempName, pidAlive, tempNameFor, writeFileAtomic } from './atomic.js';
 import { waitForRunningGcs } from './gc-marker.js';
@@ -113,11 +113,9 @@ export class FileMetaStore implements MetaStore {
   }
 
   async init(): Promise<void> {
-    await Promise.all(
-      ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots'].map((d) =>
-        fsp.mkdir(join(this.root, d), { recursive: true }),
-      ),
-    );
+    // Sync: each finds its dir there on an existing store (see openStore).
+    for (const d of ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots'])
+      mkdirSync(join(this.root, d), { recursive: true });
   }
 
   async createLease(opts: { ttlMs?: number } = {}): Promise<LeaseHandle> {
