@@ -75,6 +75,32 @@ async function layerDescriptor(
   return { desc: { mediaType: retype(c.mediaType, oci), digest: c.digest, size: c.size }, diffId: c.diffId };
 }
 
+/**
+ * Layers made at once. A layer's tar walk is synchronous, so two walks only interleave, but the rest
+ * of a layer (getfattr, compression in the gzip workers, the blob's fsync, the meta record) overlaps
+ * the next layer's walk; an image's small layers then cost almost nothing next to its big one.
+ */
+const LAYER_CONCURRENCY = 3;
+
+/** `fn` over `items` with at most `limit` running; results in input order. */
+async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (e) {
+        next = items.length; // no new layers once one has failed
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** History with exactly one non-empty entry per layer (as the image spec requires). */
 function fitHistory(history: HistoryEntry[] | undefined, layers: number): HistoryEntry[] {
   const h = history ? history.map((e) => ({ ...e })) : [];
@@ -99,14 +125,9 @@ export async function commitImage(
   opts: CommitOptions = {},
 ): Promise<CommittedImage> {
   const oci = opts.ociMediaTypes ?? true;
-  const layers: Descriptor[] = [];
-  const diffIds: Digest[] = [];
-  // In order: layers of one image usually share a parent chain, and createLayer is itself parallel.
-  for (const l of image.layers) {
-    const { desc, diffId } = await layerDescriptor(store, l, opts, oci);
-    layers.push(desc);
-    diffIds.push(diffId);
-  }
+  const made = await inParallel(image.layers, LAYER_CONCURRENCY, (l) => layerDescriptor(store, l, opts, oci));
+  const layers = made.map((m) => m.desc);
+  const diffIds = made.map((m) => m.diffId);
   const { rootfs: _r, history: _h, ...rest } = image.config;
   const config: ImageConfig = {
     ...rest,

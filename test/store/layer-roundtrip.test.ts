@@ -235,6 +235,23 @@ describe('applyLayer', () => {
 });
 
 describe('names', () => {
+  it('puts xattrs on the right entries of a tree walked ahead while getfattr runs', async () => {
+    const src = await openStore(tempDir(), { snapshotter: 'overlay' });
+    const big = await step(
+      src,
+      'big',
+      undefined,
+      'mkdir a z && setfattr -n user.first -v 1 a && for i in $(seq 1 1500); do echo $i > a/f$i; done && ' +
+        'echo z > z/last && setfattr -n user.last -v 2 z/last && setfattr -n user.mid -v 3 a/f999',
+    );
+    const l = await createLayer(src, big, { compression: 'uncompressed' });
+    const out = tempDir();
+    sh(`tar --xattrs --xattrs-include='*' -xpf "${src.content.blobPath(l.digest)}" -C "${out}"`);
+    expect(xattrListing(out)).toBe(xattrListing(src.snapshots.diffDir(big)));
+    expect(xattrListing(out)).toContain('user.last');
+    expect(sh('ls a | wc -l', out).trim()).toBe('1500');
+  });
+
   it('keeps any bytes in names (UTF-8 or not), long names and long link targets, as GNU tar reads them', async () => {
     const store = await openStore(tempDir(), { snapshotter: 'overlay' });
     const long = `${'d'.repeat(120)}/${'f'.repeat(150)}`;

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mount, openStore, type Store, unmount, withMount } from '../../src/store/index.js';
+import { kernelAtLeast, VOLATILE_OK } from '../../src/store/snapshot/snapshotter.js';
 import { requireRoot } from '../helpers/require.js';
 import { sh, tempDir } from './helpers.js';
 
@@ -125,6 +126,29 @@ describe('overlay chain', () => {
       writeFileSync(join(d, 'new'), 'n');
     });
     expect(readFileSync(join(s.diffDir('top'), 'new'), 'utf8')).toBe('n');
+  });
+
+  it('mounts an active snapshot volatile where the kernel can (no disk sync at unmount), a view not', async () => {
+    expect(kernelAtLeast('5.10.0-21-amd64', 5, 10)).toBe(true);
+    expect(kernelAtLeast('6.1.0', 5, 10)).toBe(true);
+    expect(kernelAtLeast('5.4.0-150-generic', 5, 10)).toBe(false);
+    expect(kernelAtLeast('weird', 5, 10)).toBe(false);
+    const store = await openStore(tempDir(), { snapshotter: 'overlay' });
+    const s = store.snapshots;
+    await s.prepare('base-active');
+    await s.commit('base', 'base-active');
+    await s.prepare('mid-active', 'base');
+    await s.commit('mid', 'mid-active');
+    const active = await s.prepare('top', 'mid');
+    expect(active[0]!.options.includes('volatile')).toBe(VOLATILE_OK);
+    expect((await s.view('v', 'mid'))[0]!.options).not.toContain('volatile');
+    const target = join(await store.tempDir('m'), 'm');
+    mkdirSync(target);
+    await withMount(active, target, async (d) => writeFileSync(join(d, 'x'), 'x'));
+    // committed after a volatile mount: the marked work dir goes, the child mounts fine
+    await s.commit('top-c', 'top');
+    const child = await s.prepare('child', 'top-c');
+    await withMount(child, target, async (d) => expect(readFileSync(join(d, 'x'), 'utf8')).toBe('x'));
   });
 
   it('auto-selects overlay here and says why when it cannot', async () => {

@@ -45,14 +45,13 @@ const MAX_OCTAL_8 = 0o7777777;
 const MAX_OCTAL_12 = 0o77777777777;
 
 function writeOctal(buf: Buffer, off: number, len: number, n: number): void {
-  buf.write(
-    `${Math.floor(n)
-      .toString(8)
-      .padStart(len - 1, '0')}\0`,
-    off,
-    len,
-    'ascii',
-  );
+  // Digit by digit into the block (the writer's hot path: a template string per field cost more).
+  let v = Math.floor(n);
+  buf[off + len - 1] = 0;
+  for (let i = off + len - 2; i >= off; i--) {
+    buf[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
 }
 
 const ASCII = {

@@ -71,7 +71,7 @@ class Batch {
   }
 
   /** Reads `size` bytes of a file straight into the batch (zero-padded if the file shrank). */
-  putFile(path: Buffer, size: number): void {
+  putFile(path: Buffer | string, size: number): void {
     const fd = openSync(path, 'r');
     try {
       let left = size;
@@ -115,6 +115,8 @@ class Batch {
 interface WalkState {
   root: string;
   rootBytes: Buffer;
+  /** the root as given when it is all ASCII (same bytes either way), else its bytes */
+  rootPath: Buffer | string;
   opts: LayerTarOptions;
   xattrs: XattrMap;
   links: Map<string, string>;
@@ -122,6 +124,19 @@ interface WalkState {
   epoch?: number;
   counter: { entries: number };
 }
+
+/** One entry of the walk: its path (latin1 byte string), its name and its lstat. */
+interface WalkEntry {
+  rel: string;
+  name: string;
+  stats: Stats;
+}
+
+/**
+ * Entries read ahead while getfattr runs (it walks the same tree in its own process, on another core):
+ * metadata only, bounded, so a huge layer does not buffer its listing.
+ */
+const READ_AHEAD = 50_000;
 
 async function* generateTar(
   root: string,
@@ -131,38 +146,79 @@ async function* generateTar(
   const st: WalkState = {
     root,
     rootBytes: Buffer.from(root),
+    rootPath: NON_ASCII.test(root) ? Buffer.from(root) : root,
     opts,
-    xattrs: await readXattrs(root),
+    xattrs: new Map(),
     links: new Map(),
     skip: opts.lowerDirs ? runtimeStubs(root, opts.lowerDirs) : new Set(),
     counter,
   };
   if (opts.sourceDateEpoch !== undefined) st.epoch = opts.sourceDateEpoch;
+  const walk = walkDir(st, '');
+  const ahead = await readAheadWhile(walk, readXattrs(root), st);
   const batch = new Batch();
-  yield* walkDir(st, batch, '');
+  for (const e of ahead) {
+    emitEntry(st, batch, e);
+    while (batch.ready.length > 0) yield batch.ready.shift()!;
+  }
+  for (const e of walk) {
+    emitEntry(st, batch, e);
+    while (batch.ready.length > 0) yield batch.ready.shift()!;
+  }
   batch.zeros(BLOCK * 2);
   batch.cut();
   while (batch.ready.length > 0) yield batch.ready.shift()!;
 }
 
-/** Depth-first, sorted: a directory's children come right after it, before its next sibling. */
-function* walkDir(st: WalkState, batch: Batch, rel: string): Generator<Buffer> {
+/**
+ * Walks ahead (lstat only, no output: xattrs go in the headers) until the xattrs are read, then
+ * sets them on `st`; returns the entries walked so far, in order.
+ */
+async function readAheadWhile(walk: Iterator<WalkEntry>, reading: Promise<XattrMap>, st: WalkState) {
+  let done = false;
+  const settled = reading.finally(() => {
+    done = true;
+  });
+  // A walk that throws first must not leave a getfattr failure unhandled.
+  settled.catch(() => undefined);
+  const ahead: WalkEntry[] = [];
+  while (!done && ahead.length < READ_AHEAD) {
+    const r = walk.next();
+    if (r.done) break;
+    ahead.push(r.value);
+    // Let the child's output and exit be seen now and then.
+    if (ahead.length % 256 === 0) await new Promise((res) => setImmediate(res));
+  }
+  st.xattrs = await settled;
+  return ahead;
+}
+
+/**
+ * Depth-first, sorted: a directory's children come right after it, before its next sibling. A dir
+ * is listed when the consumer asks for the entry after it.
+ */
+function* walkDir(st: WalkState, rel: string): Generator<WalkEntry> {
   // Names as 'latin1' strings (one char per byte): any byte sequence survives, UTF-8 or not, and
   // sorting compares bytes, as Go's archive/tar users (containerd, BuildKit) do.
   const names = readdirSync(fsPath(st, rel), { encoding: 'buffer' }).map((n) => n.toString('latin1'));
   for (const name of names.sort()) {
     const r = rel ? `${rel}/${name}` : name;
     if (st.skip.has(r)) continue;
-    const isDir = emitEntry(st, batch, r, name, lstatSync(fsPath(st, r)));
-    while (batch.ready.length > 0) yield batch.ready.shift()!;
-    if (isDir) yield* walkDir(st, batch, r);
+    const stats = lstatSync(fsPath(st, r));
+    yield { rel: r, name, stats };
+    if (stats.isDirectory()) yield* walkDir(st, r);
   }
 }
 
-/** The on-disk path of `rel` (a latin1 byte string) as bytes. */
-function fsPath(st: WalkState, rel: string): Buffer {
-  return rel ? Buffer.concat([st.rootBytes, Buffer.from(`/${rel}`, 'latin1')]) : st.rootBytes;
+/** The on-disk path of `rel` (a latin1 byte string): a string when all ASCII (cheaper), else bytes. */
+function fsPath(st: WalkState, rel: string): Buffer | string {
+  if (!rel) return st.rootPath;
+  return NON_ASCII.test(rel) || typeof st.rootPath !== 'string'
+    ? Buffer.concat([st.rootBytes, Buffer.from(`/${rel}`, 'latin1')])
+    : `${st.rootPath}/${rel}`;
 }
+
+const NON_ASCII = /[^ -~\t\n\r\v\f]/;
 
 function xattrsOf(st: WalkState, rel: string): [string, Buffer][] {
   const all = st.xattrs.get(rel) ?? [];
@@ -175,8 +231,8 @@ function isOpaque(st: WalkState, rel: string): boolean {
   return (st.xattrs.get(rel) ?? []).some(([n, v]) => n === key && v.toString() === 'y');
 }
 
-/** Emits one entry; returns true for a directory (whose children come next). */
-function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: Stats): boolean {
+/** Emits one entry's header (and content) into the batch. */
+function emitEntry(st: WalkState, batch: Batch, { rel, name, stats: s }: WalkEntry): void {
   const mtime = clamp(Math.floor(s.mtimeMs / 1000), st.epoch);
   const base = { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: 0, mtime };
   const overlay = (st.opts.source ?? 'overlay') === 'overlay';
@@ -184,18 +240,18 @@ function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: St
     batch.put(encodeEntryHeader(e));
     st.counter.entries++;
   };
-  if (s.isSocket()) return false;
+  if (s.isSocket()) return;
   if (overlay && s.isCharacterDevice() && s.rdev === 0) {
     const dir = rel.slice(0, rel.length - name.length);
     add({ ...base, mode: 0, path: `${dir}.wh.${name}`, type: 'File' });
-    return false;
+    return;
   }
   const xattrs = xattrsOf(st, rel);
   const withX = xattrs.length > 0 ? { xattrs } : {};
   if (s.isDirectory()) {
     add({ ...base, ...withX, path: `${rel}/`, type: 'Directory' });
     if (overlay && isOpaque(st, rel)) add({ ...base, mode: 0, path: `${rel}/.wh..wh..opq`, type: 'File' });
-    return true;
+    return;
   }
   if (s.isSymbolicLink()) {
     add({
@@ -211,7 +267,7 @@ function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: St
       const first = st.links.get(key);
       if (first !== undefined) {
         add({ ...base, ...withX, path: rel, type: 'Link', linkpath: first });
-        return false;
+        return;
       }
       st.links.set(key, rel);
     }
@@ -229,7 +285,7 @@ function emitEntry(st: WalkState, batch: Batch, rel: string, name: string, s: St
       devminor: minor(s.rdev),
     });
   }
-  return false;
+  return;
 }
 
 function clamp(t: number, epoch: number | undefined): number {

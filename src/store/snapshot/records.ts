@@ -52,14 +52,22 @@ export class SnapshotRecords {
     return r;
   }
 
-  /** Creates a record; SNAPSHOT_EXISTS if the name is taken (atomically, across processes). */
+  /**
+   * Creates a record; SNAPSHOT_EXISTS if the name is taken (atomically, across processes). Only a
+   * committed record is fsynced: an active or view snapshot is scratch that a crash makes garbage
+   * anyway, and a torn record reads as absent (fsck removes it), so its fsync bought nothing but
+   * a journal commit on every step.
+   */
   async create(info: SnapshotInfo): Promise<void> {
     const path = this.pathOf(info.name);
     const tmp = tempNameFor(path);
-    await fsp.writeFile(tmp, JSON.stringify(info), { flag: 'wx' });
-    const fh = await fsp.open(tmp, 'r+');
-    await fh.sync();
-    await fh.close();
+    const fh = await fsp.open(tmp, 'wx', 0o644);
+    try {
+      await fh.writeFile(JSON.stringify(info));
+      if (info.kind === 'committed') await fh.sync();
+    } finally {
+      await fh.close();
+    }
     try {
       await fsp.link(tmp, path);
     } catch (e) {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreError } from '../errors.js';
@@ -45,20 +46,27 @@ export class LocalSnapshotter implements Snapshotter {
     labels?: Record<string, string>,
   ): Promise<Mount[]> {
     if (!key) throw new StoreError('SNAPSHOT_INVALID', 'snapshot key must not be empty');
-    if ((await this.records.get(key)) !== undefined) {
+    // Independent round trips at once (every step prepares a snapshot).
+    const [existing] = await Promise.all([
+      this.records.get(key),
+      parent !== undefined ? this.records.mustGet(parent, 'committed') : undefined,
+    ]);
+    if (existing !== undefined) {
       throw new StoreError('SNAPSHOT_EXISTS', `snapshot ${JSON.stringify(key)} already exists`);
     }
-    if (parent !== undefined) await this.records.mustGet(parent, 'committed');
     const id = await this.records.allocId();
     const dir = join(this.dataDir, id);
+    let info: SnapshotInfo;
     try {
-      await fsp.mkdir(join(dir, 'fs'), { mode: 0o755 });
-      await fsp.mkdir(join(dir, 'work'), { mode: 0o700 });
+      await Promise.all([
+        fsp.mkdir(join(dir, 'fs'), { mode: 0o755 }),
+        fsp.mkdir(join(dir, 'work'), { mode: 0o700 }),
+      ]);
       if (this.kind === 'copy' && parent !== undefined && kind === 'active') {
         const p = await this.records.mustGet(parent);
         await run('cp', ['-a', '--reflink=auto', `${join(this.dataDir, p.id, 'fs')}/.`, join(dir, 'fs')]);
       }
-      const info: SnapshotInfo = { name: key, kind, id, createdAt: Date.now(), pid: process.pid };
+      info = { name: key, kind, id, createdAt: Date.now(), pid: process.pid };
       if (parent !== undefined) info.parent = parent;
       if (labels) info.labels = labels;
       await this.records.create(info);
@@ -66,11 +74,15 @@ export class LocalSnapshotter implements Snapshotter {
       await fsp.rm(dir, { recursive: true, force: true });
       throw e;
     }
-    return this.mounts(key);
+    return this.#mountsOf(info);
   }
 
   async mounts(key: string): Promise<Mount[]> {
-    const info = await this.records.mustGet(key);
+    return this.#mountsOf(await this.records.mustGet(key));
+  }
+
+  async #mountsOf(info: SnapshotInfo): Promise<Mount[]> {
+    const key = info.name;
     if (info.kind === 'committed') {
       throw new StoreError(
         'SNAPSHOT_STATE',
@@ -92,7 +104,13 @@ export class LocalSnapshotter implements Snapshotter {
     const lower = `lowerdir=${chain.map((c) => `${c.id}/fs`).join(':')}`;
     const options = ro
       ? [lower, ...this.#overlayOptions]
-      : [lower, `upperdir=${info.id}/fs`, `workdir=${info.id}/work`, ...this.#overlayOptions];
+      : [
+          lower,
+          `upperdir=${info.id}/fs`,
+          `workdir=${info.id}/work`,
+          ...this.#overlayOptions,
+          ...(VOLATILE_OK ? ['volatile'] : []),
+        ];
     return [{ type: 'overlay', source: 'overlay', options, cwd: this.dataDir }];
   }
 
@@ -116,9 +134,11 @@ export class LocalSnapshotter implements Snapshotter {
     // Committed record first, then drop the active one: a crash in between leaves two records on one
     // id, which fsck resolves in favour of the committed one.
     await this.records.create(committed);
-    await this.records.delete(key);
     // The work dir is overlay scratch; empty it (it may hold a root-owned work/work dir).
-    await fsp.rm(join(this.dataDir, info.id, 'work'), { recursive: true, force: true });
+    await Promise.all([
+      this.records.delete(key),
+      fsp.rm(join(this.dataDir, info.id, 'work'), { recursive: true, force: true }),
+    ]);
     return committed;
   }
 
@@ -175,6 +195,23 @@ export class LocalSnapshotter implements Snapshotter {
     const sub = this.kind === 'copy' && info.kind === 'committed' ? 'diff' : 'fs';
     return join(this.dataDir, info.id, sub);
   }
+}
+
+/**
+ * Whether overlay takes `volatile` (Linux 5.10+). An active snapshot's overlay is mounted once (RUN,
+ * COPY) and then committed or removed; without `volatile` its unmount (also the implicit one when a
+ * container's mount namespace ends) syncs the whole upper filesystem, so every step waited for all
+ * the dirty data on the disk, its own and earlier steps' (100s of ms after a big COPY or unpack).
+ * Snapshot contents were never fsynced (an unpack is not either), only blobs and records are, so
+ * nothing durable is lost. The work dir, which `volatile` marks, goes at commit.
+ */
+export const VOLATILE_OK = kernelAtLeast(release(), 5, 10);
+
+export function kernelAtLeast(rel: string, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(rel);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a > major || (a === major && b >= minor);
 }
 
 /** Bytes (allocated blocks) and inodes under a directory; hardlinks counted once. */
