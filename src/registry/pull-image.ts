@@ -58,22 +58,7 @@ export async function startPull(
   opts: PullOptions = {},
 ): Promise<PullHandle> {
   const { onProgress } = opts;
-  const top = await fetchManifest(client, ref, undefined, opts.signal);
-  let index: { descriptor: Descriptor; index: ImageIndex } | undefined;
-  let m = top;
-  if (top.parsed.kind === 'index') {
-    index = { descriptor: top.descriptor, index: top.parsed.index };
-    const entry = selectPlatform(top.parsed.index, opts.platform ?? hostPlatform(), referenceName(ref));
-    m = await fetchManifest(client, ref, entry.digest, opts.signal);
-    if (m.parsed.kind !== 'manifest')
-      throw new TsbuildError('INVALID_MANIFEST', `index entry ${entry.digest} is not an image manifest`);
-  }
-  if (m.parsed.kind !== 'manifest') throw new TsbuildError('INVALID_MANIFEST', 'expected an image manifest');
-  const manifest: ImageManifest = m.parsed.manifest;
-  if (manifest.config.size > MAX_MANIFEST) {
-    // Checked before downloading: a hostile manifest must not make us fetch gigabytes of "config".
-    throw new TsbuildError('INVALID_MANIFEST', `image config of ${manifest.config.size} bytes is too large`);
-  }
+  const { top, m, index, manifest } = await platformManifest(client, ref, opts);
   const ctl = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal;
   let failure: unknown;
@@ -124,6 +109,27 @@ export async function startPull(
     ...(index ? { index } : {}),
   };
   return { result, layers, done };
+}
+
+/** The manifest to pull: the tag's own, or the index entry for the platform (checked before any blob). */
+async function platformManifest(client: RegistryClient, ref: ImageReference, opts: PullOptions) {
+  const top = await fetchManifest(client, ref, undefined, opts.signal);
+  let index: { descriptor: Descriptor; index: ImageIndex } | undefined;
+  let m = top;
+  if (top.parsed.kind === 'index') {
+    index = { descriptor: top.descriptor, index: top.parsed.index };
+    const entry = selectPlatform(top.parsed.index, opts.platform ?? hostPlatform(), referenceName(ref));
+    m = await fetchManifest(client, ref, entry.digest, opts.signal);
+    if (m.parsed.kind !== 'manifest')
+      throw new TsbuildError('INVALID_MANIFEST', `index entry ${entry.digest} is not an image manifest`);
+  }
+  if (m.parsed.kind !== 'manifest') throw new TsbuildError('INVALID_MANIFEST', 'expected an image manifest');
+  const manifest: ImageManifest = m.parsed.manifest;
+  if (manifest.config.size > MAX_MANIFEST) {
+    // Checked before downloading: a hostile manifest must not make us fetch gigabytes of "config".
+    throw new TsbuildError('INVALID_MANIFEST', `image config of ${manifest.config.size} bytes is too large`);
+  }
+  return { top, m, index, manifest };
 }
 
 /** The config's bytes, from the store or the registry (verified in memory); `stored` ends its store write. */
