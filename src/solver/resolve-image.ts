@@ -11,6 +11,7 @@ import {
 import type { ProgressSink } from '../progress/events.js';
 import { type PullResult, type RegistryClient, startPull } from '../registry/index.js';
 import type { Store } from '../store/index.js';
+import { prewarmExtractWorker } from '../store/layer/apply-layer.js';
 import { bytesProgress } from './bytes-progress.js';
 import type { ResolvedImage } from './frontend/convert.js';
 import { applyImageLayers } from './ops/image-op.js';
@@ -101,6 +102,8 @@ async function pullInBackground(
   progress: ProgressSink,
   signal: AbortSignal,
 ): Promise<PullResult> {
+  // The unpacking worker boots while the manifest and config are fetched.
+  prewarmExtractWorker();
   const h = await startPull(client, store, parsed, { platform, signal, onProgress: bytesProgress(progress) });
   const result = h.result;
   // Recorded like `tsbuild pull` does, so the next build finds it locally.

@@ -1,14 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { extractStream } from './apply-layer.js';
 
-// One layer per worker (see apply-layer.ts `extractInWorker`): extract, answer, exit.
-const { path, dir, opts } = workerData as {
-  path: string;
-  dir: string;
-  opts: Parameters<typeof extractStream>[2];
-};
-parentPort?.once('message', () =>
+type Job = { path: string; dir: string; opts: Parameters<typeof extractStream>[2] };
+
+// One layer per worker (see apply-layer.ts `extractInWorker`): wait for the job, extract, answer, exit.
+parentPort?.once('message', ({ path, dir, opts }: Job) =>
   extractStream(createReadStream(path), dir, opts).then(
     (ok) => parentPort?.postMessage({ ok }),
     (e: { code?: string; message?: string; hint?: string }) =>
