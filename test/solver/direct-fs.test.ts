@@ -181,6 +181,22 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     expect(statSync(join(out, 'c/f')).uid).toBe(7);
   });
 
+  it('dirs keep mode and owner whether chown/chmod were needed or not (setgid parent, umask)', () => {
+    const t = join(tmp, 'modes');
+    mkdirSync(join(t, 'sg/inner'), { recursive: true });
+    mkdirSync(join(t, 'open'));
+    execFileSync('chmod', ['2755', join(t, 'sg')]);
+    execFileSync('chmod', ['0750', join(t, 'sg/inner')]);
+    execFileSync('chmod', ['0777', join(t, 'open')]);
+    chownSync(join(t, 'sg'), 0, 5);
+    const out = join(tmp, 'modes-out');
+    mkdirSync(out);
+    copyInto(t, undefined, out, '/m', false, { preserveOwner: true });
+    const mode = (p: string) => (statSync(join(out, 'm', p)).mode & 0o7777).toString(8);
+    expect([mode('sg'), mode('sg/inner'), mode('open')]).toEqual(['2755', '750', '777']);
+    expect([statSync(join(out, 'm/sg')).gid, statSync(join(out, 'm/sg/inner')).gid]).toEqual([5, 0]);
+  });
+
   it('a directory merging with a lower one needs the mount', () => {
     const low = lowers();
     const up = join(tmp, 'upC');
