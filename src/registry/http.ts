@@ -1,3 +1,4 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -98,6 +99,34 @@ function agentFor(url: URL, certsDir?: string, insecureTls?: boolean): http.Agen
   return httpsAgent;
 }
 
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+/**
+ * "localhost" answered without the system resolver, as browsers do (RFC 6761 §6.3: always the
+ * loopback): a cold getaddrinfo costs 5-25 ms before a local registry's first request. IPv4 first,
+ * then ::1 for a registry listening there (connections try the next address on a refusal).
+ */
+function lookupHost(
+  hostname: string,
+  options: LookupAllOptions | { family?: number | string; all?: boolean },
+  callback: LookupCallback,
+): void {
+  if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
+    dnsLookup(hostname, options as LookupAllOptions, callback as never);
+    return;
+  }
+  const fam = options.family;
+  const v4 = { address: '127.0.0.1', family: 4 };
+  const v6 = { address: '::1', family: 6 };
+  const list = fam === 6 || fam === 'IPv6' ? [v6] : fam === 4 || fam === 'IPv4' ? [v4] : [v4, v6];
+  if (options.all) process.nextTick(callback, null, list);
+  else process.nextTick(callback, null, list[0]!.address, list[0]!.family);
+}
+
 /** One HTTP exchange; resolves when headers arrive, the body is left to the caller as a stream. */
 export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
@@ -112,6 +141,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       method: req.method,
       headers,
       agent: agentFor(req.url, req.certsDir, req.insecureTls),
+      lookup: lookupHost as never,
     });
     const onAbort = () => r.destroy(abortError(req.signal!));
     req.signal?.addEventListener('abort', onAbort, { once: true });
