@@ -9,7 +9,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'tsb-copy-times-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('per-entry COPY keeps source times', () => {
-  it('a time just below a whole second stays in that second (no millisecond rounding up)', () => {
+  it('a time just below a whole second stays in that second (no millisecond rounding up)', async () => {
     const src = join(tmp, 'src');
     mkdirSync(join(src, 'd'), { recursive: true });
     writeFileSync(join(src, 'd', 'f'), 'x');
@@ -17,7 +17,7 @@ describe('per-entry COPY keeps source times', () => {
     execFileSync('touch', ['-h', '-d', '@1795975996.9996', join(src, 'd', 'f'), join(src, 'd')]);
     const dest = join(tmp, 'dest');
     mkdirSync(dest);
-    copyInto(src, undefined, dest, '/out', false, { preserveOwner: false });
+    await copyInto(src, undefined, dest, '/out', false, { preserveOwner: false });
     for (const p of ['out/d/f', 'out/d']) {
       const st = statSync(join(dest, p), { bigint: true });
       expect(st.mtimeNs / 1_000_000_000n).toBe(1795975996n);

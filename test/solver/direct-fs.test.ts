@@ -83,33 +83,34 @@ function listing(dir: string): string {
 }
 
 /** Runs `write` mounted and direct; returns the two merged listings. */
-function both(write: (d: DestFs) => void): [string, string] {
+async function both(write: (d: DestFs) => void | Promise<void>): Promise<[string, string]> {
   const low = lowers();
   const upA = join(tmp, `upA${n}`);
   const upB = join(tmp, `upB${n}`);
   mkdirSync(upA);
   mkdirSync(upB);
   const m = overlay(upA, low);
-  write({ root: m, etc: m });
+  await write({ root: m, etc: m });
   const merged = new MergedRoot([upB, ...low], true);
-  write({ root: upB, etc: (p) => merged.hostOf(p), merged });
+  await write({ root: upB, etc: (p) => merged.hostOf(p), merged });
   return [listing(overlay(upA, low, true)), listing(overlay(upB, low, true))];
 }
 
-const copy = (src: string, children: string[] | undefined, dest: string, isDir: boolean) => (d: DestFs) => {
-  const top = () => (children ?? []).filter((c) => !c.includes('/'));
-  const to = placeDest(d, dest, false, { isDir, base: src.split('/').pop() as string, top });
-  copyInto(src, children, d.root, to, false, { preserveOwner: false });
-};
+const copy =
+  (src: string, children: string[] | undefined, dest: string, isDir: boolean) => async (d: DestFs) => {
+    const top = () => (children ?? []).filter((c) => !c.includes('/'));
+    const to = placeDest(d, dest, false, { isDir, base: src.split('/').pop() as string, top });
+    await copyInto(src, children, d.root, to, false, { preserveOwner: false });
+  };
 
 describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () => {
-  it('a directory into a new path under an existing dir (copied up with its mode and owner)', () => {
-    const [a, b] = both(copy(join(source(), 'd'), ['f'], '/app/new', true));
+  it('a directory into a new path under an existing dir (copied up with its mode and owner)', async () => {
+    const [a, b] = await both(copy(join(source(), 'd'), ['f'], '/app/new', true));
     expect(b).toBe(a);
     expect(b).toContain('./app 750 5 6 d');
   });
 
-  it('copied-up ancestors keep their times; only the new entry dates its parent', () => {
+  it('copied-up ancestors keep their times; only the new entry dates its parent', async () => {
     const low = lowers();
     execFileSync('touch', [
       '-d',
@@ -122,31 +123,31 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     const merged = new MergedRoot([up, ...low], true);
     const d: DestFs = { root: up, etc: (p) => merged.hostOf(p), merged };
     const to = placeDest(d, '/data/sub/new', false, { isDir: true, base: 'd', top: () => ['f'] });
-    copyInto(join(source(), 'd'), ['f'], up, to, false, { preserveOwner: false });
+    await copyInto(join(source(), 'd'), ['f'], up, to, false, { preserveOwner: false });
     expect(statSync(join(up, 'data')).mtimeMs).toBe(1000000000000);
     expect(statSync(join(up, 'data/sub')).mtimeMs).toBeGreaterThan(1000000000000);
   });
 
-  it('a file through a symlinked directory, and a file over a lower file', () => {
-    const [a, b] = both((d) => {
-      copy(join(source(), 'tool'), undefined, '/link/', false)(d);
-      copy(join(source(), 'old'), undefined, '/data/old', false)(d);
+  it('a file through a symlinked directory, and a file over a lower file', async () => {
+    const [a, b] = await both(async (d) => {
+      await copy(join(source(), 'tool'), undefined, '/link/', false)(d);
+      await copy(join(source(), 'old'), undefined, '/data/old', false)(d);
     });
     expect(b).toBe(a);
     expect(b).toContain('./app/tool');
     expect(b).toContain('./data/old 644 0 0 f 3');
   });
 
-  it('a directory where a lower layer whited the path out', () => {
-    const [a, b] = both(copy(join(source(), 'd'), ['f'], '/gone', true));
+  it('a directory where a lower layer whited the path out', async () => {
+    const [a, b] = await both(copy(join(source(), 'd'), ['f'], '/gone', true));
     expect(b).toBe(a);
     expect(b).not.toContain('hidden');
   });
 
-  it('a heredoc file into an existing dir and over a lower file', () => {
+  it('a heredoc file into an existing dir and over a lower file', async () => {
     const inline = (dest: string, name: string) =>
       ({ type: 'inline', dest, name, data: 'hello\n', chmod: '0755' }) as Parameters<typeof writeInline>[0];
-    const [a, b] = both((d) => {
+    const [a, b] = await both((d) => {
       writeInline(inline('/link/', 'h.sh'), d, { uid: 3, gid: 4 });
       writeInline(inline('/data/old', 'x'), d);
     });
@@ -154,24 +155,24 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     expect(b).toContain('./app/h.sh 755 3 4 f 6');
   });
 
-  it('WORKDIR-style MkdirAll with an owner', () => {
-    const [a, b] = both((d) => {
+  it('WORKDIR-style MkdirAll with an owner', async () => {
+    const [a, b] = await both((d) => {
       if (d.merged) mkdirDirect(d.merged, '/link/x/y', { uid: 1000, gid: 1001 });
       else execFileSync('bash', ['-c', `mkdir -p ${d.root}/app/x/y && chown -R 1000:1001 ${d.root}/app/x`]);
     });
     expect(b).toBe(a);
   });
 
-  it('stage files are hard links (owner and mode kept); a second path to one inode is a copy', () => {
+  it('stage files are hard links (owner and mode kept); a second path to one inode is a copy', async () => {
     const stage = join(tmp, 'stage');
     mkdirSync(join(stage, 'sub'), { recursive: true });
     writeFileSync(join(stage, 'sub/f'), 'x');
     const out = join(tmp, 'linked');
     mkdirSync(out);
     const linkFrom = new Set<string>();
-    copyInto(stage, undefined, out, '/a', false, { preserveOwner: true, linkFrom });
-    copyInto(join(stage, 'sub'), undefined, out, '/b', false, { preserveOwner: true, linkFrom });
-    copyInto(join(stage, 'sub'), undefined, out, '/c', false, {
+    await copyInto(stage, undefined, out, '/a', false, { preserveOwner: true, linkFrom });
+    await copyInto(join(stage, 'sub'), undefined, out, '/b', false, { preserveOwner: true, linkFrom });
+    await copyInto(join(stage, 'sub'), undefined, out, '/c', false, {
       preserveOwner: false,
       owner: { uid: 7, gid: 7 },
     });
@@ -181,7 +182,7 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     expect(statSync(join(out, 'c/f')).uid).toBe(7);
   });
 
-  it('dirs keep mode and owner whether chown/chmod were needed or not (setgid parent, umask)', () => {
+  it('dirs keep mode and owner whether chown/chmod were needed or not (setgid parent, umask)', async () => {
     const t = join(tmp, 'modes');
     mkdirSync(join(t, 'sg/inner'), { recursive: true });
     mkdirSync(join(t, 'open'));
@@ -191,13 +192,13 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     chownSync(join(t, 'sg'), 0, 5);
     const out = join(tmp, 'modes-out');
     mkdirSync(out);
-    copyInto(t, undefined, out, '/m', false, { preserveOwner: true });
+    await copyInto(t, undefined, out, '/m', false, { preserveOwner: true });
     const mode = (p: string) => (statSync(join(out, 'm', p)).mode & 0o7777).toString(8);
     expect([mode('sg'), mode('sg/inner'), mode('open')]).toEqual(['2755', '750', '777']);
     expect([statSync(join(out, 'm/sg')).gid, statSync(join(out, 'm/sg/inner')).gid]).toEqual([5, 0]);
   });
 
-  it('a directory merging with a lower one needs the mount', () => {
+  it('a directory merging with a lower one needs the mount', async () => {
     const low = lowers();
     const up = join(tmp, 'upC');
     mkdirSync(up);

@@ -66,7 +66,7 @@ describe('COPY --from fast path (cp)', () => {
     for (const r of ['a', 'b']) mkdirSync(join(tmp, r, 'app'), { recursive: true });
     const opts = { sources: 1, excludes: 0, owner: false, chmod: false };
     expect(await fastCopyFromDir(src, join(tmp, 'a'), '/app/node_modules', opts)).toBe(true);
-    copyInto(src, undefined, join(tmp, 'b'), '/app/node_modules', false, { preserveOwner: true });
+    await copyInto(src, undefined, join(tmp, 'b'), '/app/node_modules', false, { preserveOwner: true });
     const ta = new Map<string, number>();
     const tb = new Map<string, number>();
     const a = tree(join(tmp, 'a'), ta);

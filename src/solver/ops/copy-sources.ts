@@ -51,12 +51,12 @@ export async function matchInView(srcRoot: string, source: string): Promise<stri
  * COPY --parents: each matched path keeps its directories below the pivot (the part before `/./`,
  * else the context root) under the destination, as BuildKit's IncludePatterns copy does.
  */
-export function copyWithParents(
+export async function copyWithParents(
   a: Extract<FileAction, { type: 'copy' }>,
   snap: Awaited<ReturnType<SolverEnv['context']>>,
   root: string,
   opts: Parameters<typeof copyInto>[5],
-): void {
+): Promise<void> {
   for (const src of a.sources) {
     const cut = src.indexOf('/./');
     const pivot = cut >= 0 ? contextPath(src.slice(0, cut)) : '';
@@ -70,8 +70,8 @@ export function copyWithParents(
         const children = s.entries
           .filter((e) => e.path !== s.path)
           .map((e) => (s.path === '' ? e.path : e.path.slice(s.path.length + 1)));
-        copyInto(host, children, root, `${target}/`, true, opts);
-      } else copyInto(host, undefined, root, target, false, opts);
+        await copyInto(host, children, root, `${target}/`, true, opts);
+      } else await copyInto(host, undefined, root, target, false, opts);
     }
   }
 }

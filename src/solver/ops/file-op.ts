@@ -180,7 +180,7 @@ async function runAction(
     const snap = await env.context();
     if (a.parents) {
       if (merged) throw new NeedsMount('--parents');
-      copyWithParents(a, snap, root, base);
+      await copyWithParents(a, snap, root, base);
       return;
     }
     const sel = selectSources(snap, a.sources, { excludes: a.excludes });
@@ -207,7 +207,7 @@ async function runAction(
         owner: owner !== undefined,
         chmod: a.chmod !== undefined,
       });
-      if (!fast) copyInto(host, children, root, dest, forceDir, base);
+      if (!fast) await copyInto(host, children, root, dest, forceDir, base);
     }
     return;
   }
@@ -235,7 +235,7 @@ async function runAction(
           chmod: a.chmod !== undefined,
         }));
       if (fast) continue;
-      copyInto(m, undefined, root, dest, forceDir, {
+      await copyInto(m, undefined, root, dest, forceDir, {
         ...base,
         ...(excludes ? { excludes } : {}),
         ...(linkFrom ? { linkFrom } : {}),
