@@ -1,0 +1,56 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
+import { buildIt, makeContext, read } from '../e2e/helpers.js';
+import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+import { type FaultProxy, startFaultProxy } from '../registry/fault-proxy.js';
+
+requireRoot();
+requireBinary('runc');
+
+describe('a base image pulled while the build goes on', () => {
+  let reg: TestRegistry;
+  let proxy: FaultProxy;
+  let img: ReturnType<typeof pushBusyboxImage>;
+  beforeAll(async () => {
+    reg = await startRegistry();
+    img = pushBusyboxImage(reg, 'library/busybox:latest');
+    proxy = await startFaultProxy(reg.host);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+  });
+  const isLayer = (url?: string) => url?.endsWith(`/blobs/${img.layerDigest}`) ?? false;
+
+  it('a slow layer is waited for: the build sees the whole base, and the tag is recorded', async () => {
+    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'slow', delayMs: 20 } : { kind: 'pass' });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+    const ctx = makeContext({ 'a.txt': 'A\n' });
+    const r = await buildIt(
+      root,
+      ctx,
+      `FROM ${proxy.host}/library/busybox:latest\nCOPY a.txt /a.txt\nRUN cp /a.txt /b.txt && test -x /bin/busybox\n`,
+    );
+    expect(read(r.rootfs, 'b.txt')).toBe('A\n');
+    const store = await openStore(root);
+    expect(await store.content.has(img.manifestDigest as `sha256:${string}`)).toBe(true);
+    expect((await store.snapshots.tryStat(img.diffId))?.kind).toBe('committed');
+  });
+
+  it('a layer that lies fails the build with the digest error and commits no snapshot of it', async () => {
+    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'corrupt' } : { kind: 'pass' });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+    const ctx = makeContext({ 'a.txt': 'A\n' });
+    await expect(
+      buildIt(root, ctx, `FROM ${proxy.host}/library/busybox:latest\nCOPY a.txt /a.txt\n`),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/DIGEST/) });
+    const store = await openStore(root);
+    expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
+    expect(await store.snapshots.tryStat(img.diffId)).toBeUndefined();
+    expect(readdirSync(join(root, 'blobs', 'sha256'))).not.toContain(img.manifestDigest.slice(7));
+  });
+});
