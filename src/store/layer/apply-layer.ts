@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
@@ -134,12 +135,20 @@ export async function extractStream(input: Readable, dir: string, opts: StreamOp
 }
 
 /**
- * The worker's module, when running compiled (`dist/`); under a TS loader there is none and layers
- * are extracted in-process.
+ * The worker's module, when running compiled: beside this file (`dist/store/layer/`), or under
+ * `store/layer/` when this code runs from the esbuild bundle at `dist/`. Under a TS loader (tests)
+ * there is none, and layers are extracted in-process.
  */
-const WORKER_URL = import.meta.url.endsWith('.js')
-  ? new URL('./apply-worker.js', import.meta.url)
-  : undefined;
+const WORKER_URL = workerModule();
+
+function workerModule(): URL | undefined {
+  if (!import.meta.url.endsWith('.js')) return undefined;
+  for (const rel of ['./apply-worker.js', './store/layer/apply-worker.js']) {
+    const u = new URL(rel, import.meta.url);
+    if (existsSync(u)) return u;
+  }
+  return undefined;
+}
 
 /** A worker started ahead of need, idle (and not keeping the process alive) until a layer comes. */
 let spare: Worker | undefined;
