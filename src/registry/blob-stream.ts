@@ -99,6 +99,10 @@ export function blobReadable(
   onBytes?: (n: number) => void,
 ): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
+  // The consumer (the store's pipeline) sees a failure through its own listener or the stream's
+  // `errored` state. Until it attaches (the store may still be taking its ingest lock), an abort from a
+  // sibling transfer (a lying config) would otherwise be an 'error' without a listener: a crash.
+  out.on('error', () => {});
   const p: Progress = { got: 0 };
   const run = async () => {
     let failures = 0;

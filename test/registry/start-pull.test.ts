@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseReference } from '../../src/oci/index.js';
+import { blobReadable } from '../../src/registry/blob-stream.js';
 import { RegistryClient, startPull } from '../../src/registry/index.js';
 import { openStore } from '../../src/store/index.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -66,6 +67,31 @@ describe('startPull: the image known at its config, the layers still landing', (
     await expect(h.done).rejects.toMatchObject({ code: expect.stringMatching(/DIGEST/) });
     expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
     expect(await store.content.has(img.manifestDigest as `sha256:${string}`)).toBe(false);
+  });
+
+  it('a blob stream failing before its consumer attaches is no uncaught exception; the consumer still sees the error', async () => {
+    // A lying config aborts the layer transfers while the store may still be taking its ingest lock:
+    // the stream fails with no pipeline on it yet (CI once died of exactly this).
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      const reason = Object.assign(new Error('config lied'), { code: 'DIGEST_MISMATCH' });
+      const layer = {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: img.layerDigest,
+        size: 1,
+      };
+      const out = blobReadable(new RegistryClient(fast), ref, layer as never, AbortSignal.abort(reason));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(out.destroyed).toBe(true);
+      expect(uncaught).toEqual([]);
+      const { pipeline } = await import('node:stream/promises');
+      const { Writable } = await import('node:stream');
+      await expect(pipeline(out, new Writable({ write: (_c, _e, cb) => cb() }))).rejects.toBe(reason);
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+    }
   });
 
   it('a server that is not a registry still gets the ping and its clear error', async () => {
