@@ -1,6 +1,6 @@
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readlinkSync, type Stats, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsbuildError } from '../../errors.js';
+import { resolveComponents } from './secure-path.js';
 
 /**
  * The merged view cannot be read without overlayfs itself (an opaque dir is an xattr Node cannot
@@ -90,31 +90,10 @@ export class MergedRoot {
 
   /** `resolveInRoot` over the merged view: the resolved components, symlinks followed inside it. */
   resolve(path: string, followLast = true): string[] {
-    let remaining = path.split('/').filter((p) => p !== '' && p !== '.');
-    const resolved: string[] = [];
-    let links = 0;
-    while (remaining.length > 0) {
-      const part = remaining.shift() as string;
-      if (part === '..') {
-        resolved.pop();
-        continue;
-      }
-      if (remaining.length === 0 && !followLast) {
-        resolved.push(part);
-        break;
-      }
-      const e = this.lookup([...resolved, part]);
-      if (!e?.st.isSymbolicLink()) {
-        resolved.push(part);
-        continue;
-      }
-      if (++links > 255)
-        throw new TsbuildError('SYMLINK_LOOP', `too many levels of symbolic links resolving ${path}`);
-      const target = readlinkSync(e.host);
-      if (target.startsWith('/')) resolved.length = 0;
-      remaining = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...remaining];
-    }
-    return resolved;
+    return resolveComponents(path, followLast, (parts) => {
+      const e = this.lookup(parts);
+      return e?.st.isSymbolicLink() ? readlinkSync(e.host) : undefined;
+    });
   }
 
   /** Host path of what a container path shows (symlinks followed), for reads; '' if absent. */

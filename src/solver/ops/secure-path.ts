@@ -9,6 +9,27 @@ import { TsbuildError } from '../../errors.js';
  * appended as they are. Only used on trees no container is running on, so no symlink can race in.
  */
 export function resolveInRoot(root: string, path: string, followLast = true): string {
+  const parts = resolveComponents(path, followLast, (resolved) => {
+    const candidate = join(root, ...resolved);
+    try {
+      return lstatSync(candidate).isSymbolicLink() ? readlinkSync(candidate) : undefined;
+    } catch {
+      return undefined; // a missing component: the rest is appended lexically, still clamped to the root
+    }
+  });
+  return join(root, ...parts);
+}
+
+/**
+ * The securejoin walk itself, over any view of a tree: `readLink(components)` gives the target of
+ * the symlink at those components, or undefined for anything else (missing included). Returns the
+ * resolved components; `..` stops at the root, at most 255 links are followed.
+ */
+export function resolveComponents(
+  path: string,
+  followLast: boolean,
+  readLink: (components: string[]) => string | undefined,
+): string[] {
   let remaining = path.split('/').filter((p) => p !== '' && p !== '.');
   const resolved: string[] = [];
   let links = 0;
@@ -22,13 +43,7 @@ export function resolveInRoot(root: string, path: string, followLast = true): st
       resolved.push(part);
       break;
     }
-    const candidate = join(root, ...resolved, part);
-    let target: string | undefined;
-    try {
-      if (lstatSync(candidate).isSymbolicLink()) target = readlinkSync(candidate);
-    } catch {
-      // A missing component: the rest is appended lexically, still clamped to the root.
-    }
+    const target = readLink([...resolved, part]);
     if (target === undefined) {
       resolved.push(part);
       continue;
@@ -38,5 +53,5 @@ export function resolveInRoot(root: string, path: string, followLast = true): st
     if (target.startsWith('/')) resolved.length = 0;
     remaining = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...remaining];
   }
-  return join(root, ...resolved);
+  return resolved;
 }
