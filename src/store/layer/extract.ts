@@ -65,6 +65,7 @@ class ExtractSink implements TarSink {
   readonly #written = new Set<string>();
   #fd = -1;
   #cur?: ReadEntry;
+  #curChown = false;
   readonly #dirTimes: [string, number][] = [];
   readonly #nodes: (NodeSpec & { e: ReadEntry })[] = [];
   readonly #xattrs: { path: string; name: string; value: Buffer }[] = [];
@@ -72,8 +73,17 @@ class ExtractSink implements TarSink {
   /** The root as the OS names it (for child processes' cwd); #r works on byte strings. */
   readonly #realRoot: string;
 
+  /**
+   * Dirs made by this extraction (or found empty at its start), mapped to whether new entries in
+   * them may get another group than ours (setgid, or not known). A name under one of them exists
+   * only if this extraction made it: no lstat for the rest. Cleared whenever anything is removed.
+   */
+  readonly #fresh = new Map<string, boolean>();
+  readonly #ids = [process.geteuid?.() ?? -1, process.getegid?.() ?? -1];
+
   constructor(root: string, realRoot: string, opts: ExtractOptions) {
-    this.#r = new RootResolver(root);
+    this.#r = new RootResolver(root, (p) => this.#made(p, this.#fresh.get(parentOf(p)) ?? true));
+    if (bfs.readdir(root).length === 0) this.#made(root, (bfs.lstat(root).mode & 0o2000) !== 0);
     this.#realRoot = realRoot;
     this.#opts = opts;
     const isRoot = process.getuid?.() === 0;
@@ -90,12 +100,23 @@ class ExtractSink implements TarSink {
       this.#whiteout(rel, base, e);
       return;
     }
-    const { path } = this.#r.entry(rel);
-    const existing = lstatIfAny(path);
+    const { parent, path } = this.#r.entry(rel);
+    const mayExist = !this.#fresh.has(parent) || this.#written.has(path) || this.#fresh.has(path);
+    const existing = mayExist ? lstatIfAny(path) : undefined;
     const keepDir = existing?.isDirectory() === true && e.type === 'Directory';
     if (existing && !keepDir) this.#removeExisting(path, existing);
     this.#written.add(path);
+    // A new entry is already ours (root: 0:0) unless its parent hands down its group (setgid).
+    this.#chown =
+      this.#sameOwner &&
+      (keepDir || this.#fresh.get(parent) !== false || e.uid !== this.#ids[0] || e.gid !== this.#ids[1]);
     this.#create(e, path, keepDir);
+  }
+
+  #chown = true;
+
+  #made(path: string, setgid: boolean): void {
+    this.#fresh.set(path, setgid);
   }
 
   data(chunk: Buffer): void {
@@ -108,7 +129,7 @@ class ExtractSink implements TarSink {
     if (this.#fd < 0 || !this.#cur) return;
     const e = this.#cur;
     try {
-      if (this.#sameOwner) fchownSync(this.#fd, e.uid, e.gid);
+      if (this.#curChown) fchownSync(this.#fd, e.uid, e.gid);
       // chmod after chown: chown clears setuid/setgid.
       fchmodSync(this.#fd, e.mode);
       futimesSync(this.#fd, e.mtime, e.mtime);
@@ -132,14 +153,16 @@ class ExtractSink implements TarSink {
     if (st.isDirectory()) bfs.rm(path);
     else bfs.unlink(path);
     if (st.isDirectory() || st.isSymbolicLink()) this.#r.invalidate();
+    this.#fresh.clear();
   }
 
   #create(e: ReadEntry, path: string, keepDir: boolean): void {
     switch (e.type) {
       case 'Directory': {
         if (!keepDir) bfs.mkdir(path, 0o700);
-        if (this.#sameOwner) bfs.lchown(path, e.uid, e.gid);
+        if (this.#chown) bfs.lchown(path, e.uid, e.gid);
         bfs.chmod(path, e.mode);
+        if (!keepDir || this.#fresh.has(path)) this.#made(path, (e.mode & 0o2000) !== 0);
         this.#dirTimes.push([path, e.mtime]);
         this.#xattr(path, e);
         return;
@@ -151,12 +174,13 @@ class ExtractSink implements TarSink {
           0o600,
         );
         this.#cur = e;
+        this.#curChown = this.#chown;
         this.#xattr(path, e);
         return;
       }
       case 'SymbolicLink': {
         bfs.symlink(e.linkpath, path);
-        if (this.#sameOwner) bfs.lchown(path, e.uid, e.gid);
+        if (this.#chown) bfs.lchown(path, e.uid, e.gid);
         bfs.lutimes(path, e.mtime);
         return;
       }
@@ -211,6 +235,7 @@ class ExtractSink implements TarSink {
     if (this.#opts.mode === 'flat') {
       bfs.rm(path);
       this.#r.invalidate();
+      this.#fresh.clear();
     } else {
       // Owner and mtime from the whiteout entry, so re-tarring this diff gives the same bytes.
       this.#nodes.push({ path, type: 'c', major: 0, minor: 0, e: { ...e, mode: 0, xattrs: [] } });
@@ -224,6 +249,7 @@ class ExtractSink implements TarSink {
       if (!this.#written.has(p)) {
         bfs.rm(p);
         this.#r.invalidate();
+        this.#fresh.clear();
       } else if (bfs.lstat(p).isDirectory()) this.#clearLower(p);
     }
   }
@@ -257,6 +283,10 @@ class ExtractSink implements TarSink {
 /** lstat without an exception for a missing name (most entries are new: a throw each is measurable). */
 function lstatIfAny(path: string): Stats | undefined {
   return lstatSync(bytes(path), { throwIfNoEntry: false });
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
 }
 
 function cleanLink(linkpath: string, name: string): string {

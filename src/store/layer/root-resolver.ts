@@ -10,6 +10,8 @@ const MAX_LINKS = 40;
  */
 export function cleanEntryPath(name: string): string {
   if (name.includes('\0')) throw unsafe(name, 'contains a NUL byte');
+  // Most names are already clean (no `.`/`..`/empty components, relative): nothing to normalize.
+  if (!NOT_PLAIN.test(name)) return checkLength(name.endsWith('/') ? name.slice(0, -1) : name);
   let p = posix.normalize(`/${name}`).replace(/^\/+/, '');
   if (p.endsWith('/')) p = p.slice(0, -1);
   if (p === '.') p = '';
@@ -17,8 +19,15 @@ export function cleanEntryPath(name: string): string {
   const rel = posix.normalize(name.replace(/^\/+/, ''));
   if (!name.startsWith('/') && (rel === '..' || rel.startsWith('../')))
     throw unsafe(name, 'climbs out of the layer root');
+  return checkLength(p);
+}
+
+const NOT_PLAIN = /(^|\/)\.\.?(\/|$)|\/\/|^\/|^$/;
+
+function checkLength(p: string): string {
   // Byte strings (latin1): length = bytes.
   if (p.length > 4095) throw new StoreError('LAYER_INVALID', `entry name too long (${p.length} bytes)`);
+  if (p.length <= 255) return p;
   for (const c of p.split('/')) {
     if (c.length > 255)
       throw new StoreError('LAYER_INVALID', `entry name component too long: ${c.slice(0, 40)}…`);
@@ -40,9 +49,12 @@ export function unsafe(name: string, why: string): StoreError {
 export class RootResolver {
   readonly root: string;
   readonly #cache = new Map<string, string>();
+  /** Told of each missing parent this resolver creates (the extractor knows it starts empty). */
+  readonly #onMkdir?: (path: string) => void;
 
-  constructor(root: string) {
+  constructor(root: string, onMkdir?: (path: string) => void) {
     this.root = root;
+    this.#onMkdir = onMkdir;
   }
 
   invalidate(): void {
@@ -105,6 +117,7 @@ export class RootResolver {
           continue;
         }
         bfs.mkdir(p, 0o755);
+        this.#onMkdir?.(p);
       } else if (!st.isDirectory()) {
         throw new StoreError(
           'LAYER_INVALID',

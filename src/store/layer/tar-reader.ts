@@ -1,4 +1,4 @@
-import { BLOCK, decodeHeader, invalid, padding, parsePax } from './tar-format.js';
+import { BLOCK, type DecodedHeader, decodeHeader, invalid, padding, parsePax } from './tar-format.js';
 
 /** An entry as the extractor sees it: PAX / GNU long names already applied. */
 export interface ReadEntry {
@@ -110,7 +110,7 @@ export class TarReader {
       this.#state = 'done';
       return;
     }
-    const key = h.typeKey as string;
+    const key = h.typeKey;
     const size = h.size ?? 0;
     if (!Number.isSafeInteger(size) || size < 0) throw invalid(`entry size out of range (${h.size})`);
     if (key === 'x' || key === 'g' || key === 'L' || key === 'K') {
@@ -126,7 +126,7 @@ export class TarReader {
     const type = TYPES[key];
     if (type === undefined) throw invalid(`unsupported entry type ${JSON.stringify(key)} (${h.path})`);
     const e = this.#buildEntry(h, block, type, size);
-    this.#pax = new Map();
+    if (this.#pax.size > 0) this.#pax = new Map();
     this.#longName = undefined;
     this.#longLink = undefined;
     this.entries++;
@@ -138,8 +138,14 @@ export class TarReader {
     if (bodySize === 0) this.#endBody();
   }
 
-  #buildEntry(h: import('tar').Header, block: Buffer, type: ReadEntry['type'], size: number): ReadEntry {
-    const ex = new Map([...this.#global, ...this.#pax]);
+  #buildEntry(h: DecodedHeader, block: Buffer, type: ReadEntry['type'], size: number): ReadEntry {
+    // Most entries have no PAX records: no merged map to build for them.
+    const ex =
+      this.#global.size === 0
+        ? this.#pax
+        : this.#pax.size === 0
+          ? this.#global
+          : new Map([...this.#global, ...this.#pax]);
     const str = (k: string) => ex.get(k)?.toString('utf8');
     const num = (k: string, fallback: number | undefined, limit: number): number => {
       const raw = str(k);
@@ -150,7 +156,7 @@ export class TarReader {
     };
     const xattrs: [string, Buffer][] = [];
     for (const [k, v] of ex) if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice(13), v]);
-    const mtime = num('mtime', h.mtime ? h.mtime.getTime() / 1000 : 0, 2 ** 40);
+    const mtime = num('mtime', h.mtime ?? 0, 2 ** 40);
     return {
       // Names stay byte strings (latin1): any bytes, UTF-8 or not, reach the disk unchanged.
       name: ex.get('path')?.toString('latin1') ?? this.#longName ?? rawName(block),
