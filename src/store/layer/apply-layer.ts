@@ -1,15 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import { type Digest, isDigest } from '../../oci/digest.js';
 import { StoreError } from '../errors.js';
 import type { Store } from '../types.js';
 import { decompressStream, detectCompression } from './compression.js';
-import { extractLayer } from './extract.js';
+import { createExtractor } from './extract.js';
 import { compressionOfMediaType } from './media-types.js';
-import type { AppliedLayer, ApplyLayerOptions, ExtractResult, LayerSource } from './types.js';
+import type { AppliedLayer, ApplyLayerOptions, LayerSource } from './types.js';
 
 /**
  * Applies a layer (a blob in the store, or a stream) on top of committed snapshot `parent`: prepares
@@ -111,7 +111,10 @@ interface Extracted {
   size: number;
 }
 
-/** Decompresses and extracts a layer into `dir`, hashing what it reads (digest) and the tar (diffID). */
+/**
+ * Decompresses and extracts a layer into `dir`, hashing what it reads (digest) and the tar (diffID).
+ * The extractor is written to from the pipeline's last stage: no async iteration per chunk.
+ */
 export async function extractStream(input: Readable, dir: string, opts: StreamOptions): Promise<Extracted> {
   const raw = createHash('sha256');
   let size = 0;
@@ -125,13 +128,28 @@ export async function extractStream(input: Readable, dir: string, opts: StreamOp
   const head = await peek(input);
   const compression =
     (opts.mediaType && compressionOfMediaType(opts.mediaType)) || detectCompression(head.first);
-  let res: ExtractResult | undefined;
-  await pipeline(head.stream, hasher, decompressStream(compression), async (src: AsyncIterable<Buffer>) => {
-    // A snapshot is a rootfs: device nodes are content (as root), whichever snapshotter.
-    const devices = process.getuid?.() === 0 ? 'create' : 'skip';
-    res = await extractLayer(Readable.from(src), dir, { mode: opts.mode, devices });
+  // A snapshot is a rootfs: device nodes are content (as root), whichever snapshotter.
+  const devices = process.getuid?.() === 0 ? 'create' : 'skip';
+  const x = createExtractor(dir, { mode: opts.mode, devices });
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      try {
+        x.write(chunk);
+        cb();
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
   });
-  return { digest: `sha256:${raw.digest('hex')}` as Digest, diffId: res!.diffId, size };
+  try {
+    await pipeline(head.stream, hasher, decompressStream(compression), sink);
+  } catch (e) {
+    x.abort();
+    if (e instanceof StoreError) throw e;
+    throw new StoreError('LAYER_INVALID', `extracting layer failed: ${(e as Error).message}`, { cause: e });
+  }
+  const res = await x.finish();
+  return { digest: `sha256:${raw.digest('hex')}` as Digest, diffId: res.diffId, size };
 }
 
 /**

@@ -34,26 +34,55 @@ export async function extractLayer(
   dir: string,
   opts: ExtractOptions,
 ): Promise<ExtractResult> {
+  const x = createExtractor(dir, opts);
+  try {
+    for await (const chunk of input) x.write(chunk as Buffer);
+  } catch (e) {
+    x.abort();
+    input.destroy();
+    throw wrapped(e);
+  }
+  return x.finish();
+}
+
+/** A push extractor (for callers that already hold the chunks: no async iteration per chunk). */
+export interface Extractor {
+  /** Synchronous; throws LAYER_INVALID / LAYER_UNSAFE errors (then call `abort`). */
+  write(chunk: Buffer): void;
+  abort(): void;
+  /** At the end of the input: fails on a truncated tar, then the deferred work. */
+  finish(): Promise<ExtractResult>;
+}
+
+export function createExtractor(dir: string, opts: ExtractOptions): Extractor {
   const real = realpathSync(dir);
   const sink = new ExtractSink(toByteString(real), real, opts);
   const reader = new TarReader(sink);
   const hash = createHash('sha256');
   let size = 0;
-  try {
-    for await (const chunk of input) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      if (!reader.done) reader.write(chunk as Buffer);
-    }
-    reader.end();
-  } catch (e) {
-    sink.abort();
-    input.destroy();
-    if (e instanceof StoreError) throw e;
-    throw new StoreError('LAYER_INVALID', `extracting layer failed: ${(e as Error).message}`, { cause: e });
-  }
-  await sink.finish();
-  return { entries: reader.entries, size, diffId: `sha256:${hash.digest('hex')}` as Digest };
+  return {
+    write(chunk) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (!reader.done) reader.write(chunk);
+    },
+    abort: () => sink.abort(),
+    async finish() {
+      try {
+        reader.end();
+      } catch (e) {
+        sink.abort();
+        throw wrapped(e);
+      }
+      await sink.finish();
+      return { entries: reader.entries, size, diffId: `sha256:${hash.digest('hex')}` as Digest };
+    },
+  };
+}
+
+function wrapped(e: unknown): StoreError {
+  if (e instanceof StoreError) return e;
+  return new StoreError('LAYER_INVALID', `extracting layer failed: ${(e as Error).message}`, { cause: e });
 }
 
 class ExtractSink implements TarSink {
