@@ -1,5 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { type ImageReference, parseReference } from '../../src/oci/index.js';
+import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** What the proxy does with one request. */
 export type Fault =
@@ -94,4 +97,40 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       server.close(() => r());
     });
   return proxy;
+}
+
+/**
+ * The fixture both fault suites use: busybox pushed to a real registry, reached through a fault
+ * proxy. Call inside a describe block; the proxy's rule is reset to pass before each test.
+ */
+export function useFaultedBusybox(): {
+  reg: () => TestRegistry;
+  proxy: () => FaultProxy;
+  img: () => ReturnType<typeof pushBusyboxImage>;
+  ref: () => ImageReference;
+} {
+  let reg: TestRegistry | undefined;
+  let proxy: FaultProxy | undefined;
+  let img: ReturnType<typeof pushBusyboxImage> | undefined;
+  let ref: ImageReference | undefined;
+  beforeAll(async () => {
+    reg = await startRegistry();
+    img = pushBusyboxImage(reg, 'library/busybox:1');
+    proxy = await startFaultProxy(reg.host);
+    ref = parseReference(`${proxy.host}/library/busybox:1`);
+  });
+  beforeEach(() => {
+    if (!proxy) return;
+    proxy.rule = () => ({ kind: 'pass' });
+    proxy.seen.length = 0;
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+  });
+  const need = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the fault-proxy fixture did not start');
+    return v;
+  };
+  return { reg: () => need(reg), proxy: () => need(proxy), img: () => need(img), ref: () => need(ref) };
 }

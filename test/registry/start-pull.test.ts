@@ -1,35 +1,26 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseReference } from '../../src/oci/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ImageReference } from '../../src/oci/index.js';
 import { blobReadable } from '../../src/registry/blob-stream.js';
 import { RegistryClient, startPull } from '../../src/registry/index.js';
 import { openStore } from '../../src/store/index.js';
-import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import type { pushBusyboxImage } from '../helpers/registry.js';
+import { type FaultProxy, useFaultedBusybox } from './fault-proxy.js';
 
 const fast = { retryBaseMs: 10, retries: 2 };
 const newStore = () => openStore(mkdtempSync(join(tmpdir(), 'tsb-store-')));
 
 describe('startPull: the image known at its config, the layers still landing', () => {
-  let reg: TestRegistry;
+  const fixture = useFaultedBusybox();
   let proxy: FaultProxy;
   let img: ReturnType<typeof pushBusyboxImage>;
-  let ref: ReturnType<typeof parseReference>;
-  beforeAll(async () => {
-    reg = await startRegistry();
-    img = pushBusyboxImage(reg, 'library/busybox:1');
-    proxy = await startFaultProxy(reg.host);
-    ref = parseReference(`${proxy.host}/library/busybox:1`);
-  });
-  beforeEach(() => {
-    proxy.rule = () => ({ kind: 'pass' });
-    proxy.seen.length = 0;
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await reg?.stop();
+  let ref: ImageReference;
+  beforeAll(() => {
+    proxy = fixture.proxy();
+    img = fixture.img();
+    ref = fixture.ref();
   });
   const isLayer = (url?: string) => url?.endsWith(`/blobs/${img.layerDigest}`) ?? false;
   const isConfig = (url?: string) => url?.endsWith(`/blobs/${img.configDigest}`) ?? false;

@@ -26,26 +26,8 @@ export async function fastCopyDir(
 ): Promise<boolean> {
   if (sel.entry?.type !== 'dir' || sel.entries.length < MIN_ENTRIES) return false;
   if (opts.ignorePatterns > 0 || opts.excludes > 0 || opts.owner || opts.chmod) return false;
-  const destHost = resolveInRoot(root, dest, true);
-  try {
-    lstatSync(destHost);
-    return false;
-  } catch {
-    // does not exist: the fast path applies
-  }
-  ensureDir(root, dest, {});
-  try {
-    await run('cp', ['-R', '-P', '--preserve=mode,timestamps', `${host}/.`, destHost], {
-      maxBuffer: 1 << 20,
-    });
-  } catch {
-    // e.g. a socket in the context: the caller's per-entry copy finishes the job over what cp made.
-    return false;
-  }
-  // cp gave the destination the source dir's mode and times; BuildKit creates it 0755, root-owned.
-  chmodSync(destHost, 0o755);
-  lchownSync(destHost, 0, 0);
-  return true;
+  // cp gives the destination the source dir's mode and times; BuildKit creates it 0755, root-owned.
+  return cpIntoNewDir(host, root, dest, 'mode,timestamps', { dateNow: false });
 }
 
 /**
@@ -63,6 +45,31 @@ export async function fastCopyFromDir(
 ): Promise<boolean> {
   if (opts.sources !== 1 || opts.excludes > 0 || opts.owner || opts.chmod) return false;
   if (!lstatSync(src).isDirectory()) return false;
+  // cp gives the destination the source dir's mode, owner and times; copyInto creates it 0755,
+  // root-owned, dated now.
+  return cpIntoNewDir(src, root, dest, 'mode,ownership,timestamps', {
+    dateNow: true,
+    // One letter per entry (f, d, l, or another type): the count and the kinds in one walk.
+    check: async () => {
+      const { stdout } = await run('find', [src, '-mindepth', '1', '-printf', '%y'], { maxBuffer: 64 << 20 });
+      return stdout.length >= MIN_ENTRIES && !/[^fdl]/.test(stdout);
+    },
+  });
+}
+
+/**
+ * Both fast paths: only onto a destination that does not exist yet (nothing under it can be a
+ * symlink cp would follow), then cp(1) of the source dir's contents into the new dir, which gets
+ * copyInto's 0755 root:root (and, with dateNow, its time). False when not taken or when cp fails
+ * (e.g. a socket): the caller's per-entry copy then finishes the job over what cp made.
+ */
+async function cpIntoNewDir(
+  src: string,
+  root: string,
+  dest: string,
+  preserve: string,
+  opts: { dateNow: boolean; check?: () => Promise<boolean> },
+): Promise<boolean> {
   const destHost = resolveInRoot(root, dest, true);
   try {
     lstatSync(destHost);
@@ -70,23 +77,18 @@ export async function fastCopyFromDir(
   } catch {
     // does not exist: the fast path may apply
   }
-  // One letter per entry (f, d, l, or another type): the count and the kinds in one walk.
-  const { stdout } = await run('find', [src, '-mindepth', '1', '-printf', '%y'], { maxBuffer: 64 << 20 });
-  if (stdout.length < MIN_ENTRIES || /[^fdl]/.test(stdout)) return false;
+  if (opts.check && !(await opts.check())) return false;
   ensureDir(root, dest, {});
   try {
-    await run('cp', ['-R', '-P', '--preserve=mode,ownership,timestamps', `${src}/.`, destHost], {
-      maxBuffer: 1 << 20,
-    });
+    await run('cp', ['-R', '-P', `--preserve=${preserve}`, `${src}/.`, destHost], { maxBuffer: 1 << 20 });
   } catch {
-    // the caller's per-entry copy finishes the job over what cp made
     return false;
   }
-  // cp gave the destination the source dir's mode, owner and times; copyInto creates it 0755,
-  // root-owned, dated now.
   chmodSync(destHost, 0o755);
   lchownSync(destHost, 0, 0);
-  const now = new Date();
-  utimesSync(destHost, now, now);
+  if (opts.dateNow) {
+    const now = new Date();
+    utimesSync(destHost, now, now);
+  }
   return true;
 }
