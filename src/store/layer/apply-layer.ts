@@ -154,13 +154,14 @@ export async function extractStream(input: Readable, dir: string, opts: StreamOp
 
 /**
  * The worker's module, when running compiled: beside this file (`dist/store/layer/`), or under
- * `store/layer/` when this code runs from the esbuild bundle at `dist/`. Under a TS loader (tests)
- * there is none, and layers are extracted in-process.
+ * `store/layer/` when this code runs from the esbuild bundle at `dist/` (`.cjs`: its `import.meta.url`
+ * is the bundle's own URL, see scripts/bundle.mjs). Under a TS loader (tests) there is none, and
+ * layers are extracted in-process.
  */
 const WORKER_URL = workerModule();
 
 function workerModule(): URL | undefined {
-  if (!import.meta.url.endsWith('.js')) return undefined;
+  if (!/\.c?js$/.test(import.meta.url)) return undefined;
   for (const rel of ['./apply-worker.js', './store/layer/apply-worker.js']) {
     const u = new URL(rel, import.meta.url);
     if (existsSync(u)) return u;

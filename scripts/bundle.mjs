@@ -1,0 +1,44 @@
+// `npm run bundle` (after tsc): the build's fast path and the layer-extraction worker as single files.
+// Loading ~160 ES modules one by one costs ~0.1 s per build; one file costs a fraction of that.
+//
+// The fast path is bundled as CommonJS, not ESM: bin/run.js compiles it with vm.Script, which takes
+// a V8 code cache (dist/fast-build.bundle.cache, written by the first run that finds none). ESM
+// source text modules cannot use one on Node 20 (module.enableCompileCache is Node 22), and even
+// without a cache vm.Script loads this file in about half the time of import(). `import.meta.url`
+// has no CJS form; the banner gives the bundle its own file URL, which is what the code uses it for
+// (createRequire, the worker's path beside the bundle).
+import { readFileSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  // zstd-napi is a native addon; oclif is only loaded when the fast path gives up.
+  external: ['zstd-napi', '@oclif/core'],
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+rmSync('dist/fast-build.bundle.cache', { force: true });
+await build({
+  ...common,
+  entryPoints: ['dist/cli/fast-build.js'],
+  format: 'cjs',
+  outfile: 'dist/fast-build.bundle.cjs',
+  define: { 'import.meta.url': '__tsbBundleUrl' },
+  banner: { js: "var __tsbBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+await build({
+  ...common,
+  entryPoints: ['dist/store/layer/apply-worker.js'],
+  format: 'esm',
+  outfile: 'dist/store/layer/apply-worker.js',
+  allowOverwrite: true,
+});
+
+// vm.Script on Node 20 has no loader for import(): a dynamic import of an external would throw
+// ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING at run time. Bundled modules become require() calls.
+if (/\bimport\(/.test(readFileSync('dist/fast-build.bundle.cjs', 'utf8'))) {
+  throw new Error('dist/fast-build.bundle.cjs contains import(): make it a static import or bundle it');
+}
