@@ -3,32 +3,12 @@
  * images must match the golden files in ./golden (see README "Conformance"). Every case starts from
  * the same busybox stage (`bb`), made from the host's busybox-static, so no registry is needed.
  */
-export interface ConformanceCase {
-  name: string;
-  dockerfile: string;
-  files?: Record<string, string>;
-  buildArgs?: Record<string, string>;
-  target?: string;
-  /** Shell run in the context dir before building (e.g. to make a tarball). */
-  prepare?: string;
-}
+import { MORE_CASES } from './cases-more.js';
+import { BB, type ConformanceCase, c, PASSWD } from './kit.js';
 
-export const BB =
-  'FROM scratch AS bb\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n';
-const PASSWD =
-  "RUN mkdir -p /etc && printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000::/home/app:/bin/sh\\n' > /etc/passwd && printf 'root:x:0:\\napp:x:1000:\\nstaff:x:50:app\\n' > /etc/group\n";
+export type { ConformanceCase } from './kit.js';
 
-const c = (
-  name: string,
-  body: string,
-  extra: Omit<ConformanceCase, 'name' | 'dockerfile'> = {},
-): ConformanceCase => ({
-  name,
-  dockerfile: `${BB}FROM bb\n${body}`,
-  ...extra,
-});
-
-export const CASES: ConformanceCase[] = [
+const FIRST: ConformanceCase[] = [
   c('env-basic', 'ENV A=1 B="two words" C=3\nENV LEGACY value with spaces\n'),
   // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not JS placeholders
   c('env-expansion', "ENV A=1\nENV B=$A C=${A}-${B:-z} D=${UNSET:-dflt} E='$A'\n"),
@@ -133,3 +113,5 @@ export const CASES: ConformanceCase[] = [
   },
   c('empty-run-layer', 'RUN true\n'),
 ];
+
+export const CASES: ConformanceCase[] = [...FIRST, ...MORE_CASES];

@@ -35,10 +35,27 @@ export function writeInline(a: Extract<FileAction, { type: 'inline' }>, d: DestF
   lchownSync(host, owner?.uid ?? 0, owner?.gid ?? 0);
 }
 
+/** A matched --from source: its path in the host and the name it is copied under. */
+export interface ViewMatch {
+  host: string;
+  name: string;
+}
+
+/**
+ * The name a --from source is copied under into a directory: the last component as written (or as a
+ * wildcard matched it), never the name a symlink resolves to. BuildKit follows the source link for
+ * the content but names the copy after the unfollowed path (fsutil copy: `filepath.Base(src)`).
+ */
+export function sourceName(source: string): string {
+  return posix.basename(posix.normalize(`/${source}`));
+}
+
 /** A --from source in a mounted view: its wildcard matches, or the path; not found is an error. */
-export async function matchInView(srcRoot: string, source: string): Promise<string[]> {
-  const matches = hasWildcard(source) ? globInRoot(srcRoot, source) : [resolveInRoot(srcRoot, source, true)];
-  if (matches.length === 0 || !matches.every(exists)) {
+export async function matchInView(srcRoot: string, source: string): Promise<ViewMatch[]> {
+  const matches = hasWildcard(source)
+    ? globInRoot(srcRoot, source)
+    : [{ host: resolveInRoot(srcRoot, source, true), name: sourceName(source) }];
+  if (matches.length === 0 || !matches.every((m) => exists(m.host))) {
     throw new TsbuildError(
       'COPY_SOURCE_NOT_FOUND',
       `failed to compute cache key: "${posix.normalize(`/${source}`)}": not found`,
@@ -94,7 +111,7 @@ function isDir(p: string): boolean {
 }
 
 /** Wildcard sources inside a rootfs: each component matched with Go's path.Match rules. */
-function globInRoot(root: string, pattern: string): string[] {
+function globInRoot(root: string, pattern: string): ViewMatch[] {
   const parts = pattern.split('/').filter((p) => p !== '' && p !== '.');
   let cur = ['/'];
   for (const part of parts) {
@@ -115,5 +132,7 @@ function globInRoot(root: string, pattern: string): string[] {
     }
     cur = next;
   }
-  return cur.map((p) => resolveInRoot(root, p, true)).filter(exists);
+  return cur
+    .map((p) => ({ host: resolveInRoot(root, p, true), name: posix.basename(p) }))
+    .filter((m) => exists(m.host));
 }

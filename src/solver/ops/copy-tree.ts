@@ -42,6 +42,11 @@ export interface CopyOptions {
    * is linked once and copied the second time, never two paths of one layer on one inode.
    */
   linkFrom?: Set<string>;
+  /**
+   * The name a file source gets inside a destination directory, when it is not the basename of
+   * `srcHost`: a followed `--from` symlink keeps the name it was written with (copy-sources.ts).
+   */
+  name?: string;
 }
 
 /**
@@ -109,7 +114,7 @@ export async function copyInto(
   }
   if (destIsDir || existingDir) {
     ensureDir(destRoot, dest, opts);
-    target = join(destHost, posix.basename(srcHost));
+    target = join(destHost, opts.name ?? posix.basename(srcHost));
   } else {
     ensureDir(destRoot, posix.dirname(dest.replace(/\/+$/, '')) || '/', opts);
   }

@@ -4,8 +4,8 @@ import { checksumSelection, PatternMatcher, selectSources } from '../../context/
 import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
 import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
-import { copyWithParents, matchInView, writeInline } from './copy-sources.js';
-import { copyInto, ensureDir, type Owner } from './copy-tree.js';
+import { copyWithParents, matchInView, sourceName, writeInline } from './copy-sources.js';
+import { type CopyOptions, copyInto, ensureDir, type Owner } from './copy-tree.js';
 import {
   type DestFs,
   directDest,
@@ -211,10 +211,25 @@ async function runAction(
     }
     return;
   }
+  await copyFromInput(a, d, src, { ...base, ...(excludes ? { excludes } : {}) }, owner);
+}
+
+/** COPY/ADD --from (a stage or image): each source followed in the input's view, named as written. */
+async function copyFromInput(
+  a: Extract<FileAction, { type: 'copy' }>,
+  d: DestFs,
+  src: Sources,
+  base: CopyOptions,
+  owner: Owner | undefined,
+): Promise<void> {
+  const { root, merged } = d;
   for (const source of a.sources) {
     const direct = await src.direct(a.input, source);
-    const matches = direct !== undefined ? [direct] : await matchInView(await src.view(a.input), source);
-    for (const m of matches) {
+    const matches =
+      direct !== undefined
+        ? [{ host: direct, name: sourceName(source) }]
+        : await matchInView(await src.view(a.input), source);
+    for (const { host: m, name } of matches) {
       if (a.unpack && lstatSync(m).isFile() && (await isArchive(m))) {
         if (merged) throw new NeedsMount('archive');
         await extractArchive(m, root, a.dest, owner);
@@ -222,7 +237,7 @@ async function runAction(
       }
       const isDir = lstatSync(m).isDirectory();
       const forceDir = matches.length > 1;
-      const dest = placeDest(d, a.dest, forceDir, { isDir, base: posix.basename(m), top: () => topNames(m) });
+      const dest = placeDest(d, a.dest, forceDir, { isDir, base: name, top: () => topNames(m) });
       // Read from a committed layer into an upper on the same filesystem: files can be links,
       // which beats cp(1) (the dirs' mkdirs are then most of the cost).
       const linkFrom = merged !== undefined && direct !== undefined ? d.linked : undefined;
@@ -237,8 +252,8 @@ async function runAction(
       if (fast) continue;
       await copyInto(m, undefined, root, dest, forceDir, {
         ...base,
-        ...(excludes ? { excludes } : {}),
         ...(linkFrom ? { linkFrom } : {}),
+        name,
       });
     }
   }

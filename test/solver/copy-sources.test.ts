@@ -1,0 +1,52 @@
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { matchInView, sourceName } from '../../src/solver/ops/copy-sources.js';
+import { copyInto } from '../../src/solver/ops/copy-tree.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tsb-csrc-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+mkdirSync(join(root, 't/sub'), { recursive: true });
+writeFileSync(join(root, 't/f'), 'x');
+symlinkSync('f', join(root, 't/sym'));
+symlinkSync('/t/sub', join(root, 't/abs'));
+
+describe('COPY --from sources: followed for content, named as written (BuildKit)', () => {
+  it('a literal symlink source resolves to its target but keeps its own name', async () => {
+    const [m] = await matchInView(root, '/t/sym');
+    expect(m).toEqual({ host: join(root, 't/f'), name: 'sym' });
+    const [d] = await matchInView(root, 't/abs/');
+    expect(d).toEqual({ host: join(root, 't/sub'), name: 'abs' });
+  });
+
+  it('wildcard matches are named by the matched entry, not its link target', async () => {
+    const ms = await matchInView(root, '/t/s*');
+    expect(ms.map((m) => [m.name, m.host])).toEqual([
+      ['sub', join(root, 't/sub')],
+      ['sym', join(root, 't/f')],
+    ]);
+  });
+
+  it('the name ignores trailing slashes and dots', () => {
+    expect(sourceName('/t/sym/')).toBe('sym');
+    expect(sourceName('t/./sym/.')).toBe('sym');
+    expect(sourceName('/')).toBe('');
+  });
+
+  it('a missing source is an error', async () => {
+    await expect(matchInView(root, '/t/nope')).rejects.toThrow(/not found/);
+  });
+
+  it('copyInto names a file source placed into a directory by the name it was given', async () => {
+    const dest = mkdtempSync(join(tmpdir(), 'tsb-csrc-dest-'));
+    try {
+      const [m] = await matchInView(root, '/t/sym');
+      await copyInto(m!.host, undefined, dest, '/links/', false, { preserveOwner: true, name: m!.name });
+      expect(readdirSync(join(dest, 'links'))).toEqual(['sym']);
+      expect(lstatSync(join(dest, 'links/sym')).isFile()).toBe(true);
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
+  });
+});
