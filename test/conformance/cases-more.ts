@@ -247,3 +247,165 @@ export const MORE_CASES: ConformanceCase[] = [
     files: { 'a.txt': 'a' },
   }),
 ];
+
+/** Third batch: destination corners, context modes, archives, RUN mounts, inheritance, args. */
+export const MORE_CASES_3: ConformanceCase[] = [
+  c(
+    'copy-dest-corners',
+    L(
+      'RUN mkdir /exist && ln -s /nowhere /dangling && ln -s /exist /dirlink && echo old > /target && ln -s /target /filelink',
+      'COPY a.txt /exist',
+      'COPY a.txt /dangling',
+      'COPY a.txt /filelink',
+      'COPY *.md /doc',
+      'COPY dir/. /dotdir/',
+      'COPY ./dir/ /slashdir',
+      'COPY dir /',
+    ),
+    { files: { 'a.txt': 'a', 'only.md': 'md', 'dir/x': 'x', 'dir/s/y': 'y' } },
+  ),
+  c('copy-context-modes', 'COPY . /ctx/\nCOPY emptydir /e\n', {
+    prepare: [
+      'mkdir -p emptydir private/sub sticky',
+      'echo s > private/sub/secret && chmod 600 private/sub/secret && chmod 700 private',
+      'echo x > exec.sh && chmod 755 exec.sh && echo r > ro.txt && chmod 444 ro.txt',
+      'chmod 1777 sticky && chmod 2755 private/sub && chmod 751 emptydir',
+    ].join(' && '),
+  }),
+  c(
+    'add-archive-corners',
+    L('ADD links.tar /links/', 'ADD notar.gz /gz/', 'ADD owned.tar.gz /owned/', 'ADD dotslash.tar /ds'),
+    {
+      prepare: [
+        'mkdir -p t/d && echo f > t/d/f && ln t/d/f t/d/hard && ln -s f t/d/sym && ln -s /abs/path t/d/abs',
+        'tar --owner=0 --group=0 -C t -cf links.tar d',
+        'echo plain > notar && gzip -n notar',
+        'tar --owner=7 --group=8 -C t -czf owned.tar.gz d',
+        'tar --owner=0 --group=0 -C t -cf dotslash.tar ./d',
+        'rm -rf t',
+      ].join(' && '),
+    },
+  ),
+  c(
+    'run-mounts-leave-no-trace',
+    L(
+      'RUN --mount=type=cache,target=/cache echo x > /cache/f && ls /cache > /seen.txt',
+      'RUN --mount=type=bind,source=a.txt,target=/mnt/a.txt cat /mnt/a.txt > /b.txt',
+      'RUN --mount=type=tmpfs,target=/scratch touch /scratch/f && echo ok > /tmpfs.txt',
+      'RUN --mount=type=bind,target=/ctx ls /ctx | grep -c a.txt > /ctx-count.txt',
+    ),
+    { files: { 'a.txt': 'a' } },
+  ),
+  c('expose-case-and-ranges', L('EXPOSE 80/TCP 53/UDP 8080/tcp', 'EXPOSE 9000-9001/udp 443')),
+  {
+    name: 'config-inheritance',
+    dockerfile: `${BB}FROM bb AS parent\n${L(
+      'LABEL a=1 b=2',
+      'HEALTHCHECK --interval=7s CMD true',
+      'ENV P=parent',
+      'EXPOSE 1000',
+      'VOLUME /pv',
+      'STOPSIGNAL SIGINT',
+      'USER 1:1',
+      'ENTRYPOINT ["/bin/echo"]',
+      'CMD ["x"]',
+      'FROM parent',
+      'LABEL b=override c=3',
+      'HEALTHCHECK --retries=5 CMD false',
+      'ENV P=child Q=$P',
+      'EXPOSE 2000',
+    )}`,
+  },
+  c('cmd-entrypoint-empty', L('ENTRYPOINT ["/bin/echo"]', 'CMD []', 'ENTRYPOINT []')),
+  {
+    name: 'from-scratch-only-copy',
+    dockerfile: L('FROM scratch', 'COPY a.txt /', 'COPY dir /d/', 'WORKDIR /w', 'ENV X=1'),
+    files: { 'a.txt': 'a', 'dir/y': 'y' },
+  },
+  c(
+    'arg-env-interplay',
+    L(
+      'ENV A=envA',
+      'ARG A=argA',
+      'ARG B=$A-b',
+      'ARG C',
+      'ENV C=${C:-envC}',
+      'RUN echo "$A $B $C" > /out.txt',
+    ),
+    { buildArgs: { A: 'cliA' } },
+  ),
+  c(
+    'arg-predefined-platform',
+    L(
+      'ARG TARGETPLATFORM',
+      'ARG TARGETOS',
+      'ARG BUILDARCH',
+      'RUN echo "[$TARGETPLATFORM][$TARGETOS][$BUILDARCH][$TARGETARCH]" > /p.txt',
+      'LABEL os=$TARGETOS undeclared=[$TARGETVARIANT]',
+    ),
+  ),
+  {
+    name: 'onbuild-not-inherited-twice',
+    dockerfile: `${BB}FROM bb AS parent\n${L(
+      'ONBUILD RUN echo x >> /count.txt',
+      'FROM parent AS child',
+      'ONBUILD RUN echo y >> /count.txt',
+      'FROM child',
+      'RUN cat /count.txt > /final.txt',
+    )}`,
+  },
+  c(
+    'workdir-env-relative',
+    L('ENV D=sub', 'WORKDIR /base', 'WORKDIR $D', 'WORKDIR ${D}2/../three', 'RUN pwd > /pwd.txt'),
+  ),
+  c(
+    'run-links-and-meta-changes',
+    L(
+      'RUN mkdir -p /h && echo 1 > /h/a && ln -s loop2 /h/loop1 && ln -s loop1 /h/loop2',
+      'RUN ln /h/a /h/b && echo 2 >> /h/a',
+      'RUN chmod 700 /h && chown -h 3:4 /h/loop1 && touch /h/b',
+    ),
+  ),
+  c('dockerignore-self-and-reinclude', 'COPY . /ctx/\n', {
+    files: {
+      '.dockerignore': 'Dockerfile\n.dockerignore\ndir\n!dir/sub/keep\n*/*.o\n!busybox\n',
+      'dir/a': 'a',
+      'dir/sub/keep': 'k',
+      'dir/sub/drop': 'd',
+      'x/y.o': 'o',
+      'x/z.c': 'c',
+      'top.o': 'top',
+    },
+  }),
+  c(
+    'copy-chown-group-only',
+    `${PASSWD}${L(
+      "RUN echo 'bob:x:1001:50::/:/bin/sh' >> /etc/passwd && echo 'bob:x:1003:' >> /etc/group",
+      'COPY --chown=:staff a.txt /g/',
+      'COPY --chown=app:app a.txt /named/',
+      'COPY --chown=bob a.txt /bob/',
+      'COPY --chown=1001 a.txt /n1001/',
+    )}`,
+    { files: { 'a.txt': 'a' } },
+  ),
+  c(
+    'user-name-then-copy-and-run',
+    `${PASSWD}${L(
+      'RUN mkdir -m 1777 /shared',
+      'USER app',
+      'COPY a.txt /shared/',
+      'RUN touch /shared/mine && mkdir /shared/dir && id -u > /shared/uid',
+      'WORKDIR /shared/wd',
+    )}`,
+    { files: { 'a.txt': 'a' } },
+  ),
+  c(
+    'label-arg-and-quotes-in-json',
+    L('ARG V=1', 'LABEL v=$V "json"="[\\"a\\"]"', 'CMD ["sh", "-c", "echo \'$V\'"]', 'ENV V=$V'),
+    { buildArgs: { V: '9' } },
+  ),
+  c(
+    'run-exec-form-env-and-workdir',
+    L('WORKDIR /w', 'ENV OUT=out.txt', 'RUN ["sh", "-c", "pwd > $OUT; echo $0 >> $OUT", "arg0"]'),
+  ),
+];

@@ -32,8 +32,11 @@ describe('conformance with BuildKit (golden files recorded from dockerd 20.10 Bu
         ...(k.buildArgs ? { buildArgs: k.buildArgs } : {}),
         ...(k.target ? { target: k.target } : {}),
       });
-      const ours = explain(normalizeDockerArchive(out));
-      const theirs = explain(JSON.parse(readFileSync(golden(k.name), 'utf8')) as NormalizedImage);
+      const ours = explain(normalizeDockerArchive(out), k.dockerfile);
+      const theirs = explain(
+        JSON.parse(readFileSync(golden(k.name), 'utf8')) as NormalizedImage,
+        k.dockerfile,
+      );
       expect(ours).toEqual(theirs);
     });
   }

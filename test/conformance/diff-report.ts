@@ -28,8 +28,8 @@ for (const k of CASES) {
     process.stdout.write(`${k.name}: BUILD FAILED ${(e as Error).message}\n`);
     continue;
   }
-  const a = explain(normalizeDockerArchive(out));
-  const b = explain(JSON.parse(readFileSync(g, 'utf8')));
+  const a = explain(normalizeDockerArchive(out), k.dockerfile);
+  const b = explain(JSON.parse(readFileSync(g, 'utf8')), k.dockerfile);
   const diffs: string[] = [];
   for (const key of ['architecture', 'os', 'author', 'layers'])
     if (

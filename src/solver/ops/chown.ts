@@ -22,19 +22,28 @@ function readEtc(root: RootFs, file: string): string[][] {
 }
 
 /**
- * `--chown=user[:group]` against the destination rootfs, as BuildKit does: names are looked up in its
- * /etc/passwd and /etc/group, numbers are used as they are, and without a group the gid is the uid
- * (Docker's documented rule, not the user's primary group).
+ * `--chown=user[:group]` against the destination rootfs, as BuildKit does (observed on dockerd
+ * 20.10): names are looked up in its /etc/passwd and /etc/group, numbers are used as they are; without
+ * a group a numeric user's gid is the uid (Docker's documented rule) but a named user gets its
+ * passwd entry's primary gid; an empty user (`:group`) is uid 0.
  */
 export function resolveChown(root: RootFs, spec: string): Owner {
   const [u = '', g] = spec.split(':', 2);
-  const uid = lookup(u, () => readEtc(root, 'passwd'), 2, 'user');
-  const gid = g === undefined || g === '' ? uid : lookup(g, () => readEtc(root, 'group'), 2, 'group');
+  let uid = 0;
+  let primary = 0;
+  if (/^\d+$/.test(u)) {
+    uid = Number(u);
+    primary = uid;
+  } else if (u !== '') {
+    const row = findRow(u, () => readEtc(root, 'passwd'), 'user');
+    uid = Number(row[2]);
+    primary = Number(row[3]);
+  }
+  const gid = g === undefined || g === '' ? primary : lookup(g, () => readEtc(root, 'group'), 2, 'group');
   return { uid, gid };
 }
 
-function lookup(name: string, rows: () => string[][], col: number, what: string): number {
-  if (/^\d+$/.test(name)) return Number(name);
+function findRow(name: string, rows: () => string[][], what: 'user' | 'group'): string[] {
   const row = rows().find((r) => r[0] === name);
   if (!row) {
     throw new TsbuildError(
@@ -42,7 +51,12 @@ function lookup(name: string, rows: () => string[][], col: number, what: string)
       `unable to find ${what} ${name}: no matching entries in ${what === 'user' ? 'passwd' : 'group'} file`,
     );
   }
-  return Number(row[col]);
+  return row;
+}
+
+function lookup(name: string, rows: () => string[][], col: number, what: 'user' | 'group'): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  return Number(findRow(name, rows, what)[col]);
 }
 
 /** USER for WORKDIR's mkdir: `user[:group]`, the user's primary group when no group is given. */

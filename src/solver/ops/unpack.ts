@@ -32,17 +32,39 @@ export async function archiveKind(path: string): Promise<Kind | undefined> {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await fh.read(buf, 0, 512, 0);
     const b = buf.subarray(0, bytesRead);
-    if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
-    if (b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-    if (b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-    if (b.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
-    if (bytesRead === 512) {
-      const h = new Header(b);
-      if (!h.nullBlock && h.cksumValid) return 'tar';
-    }
-    return undefined;
+    const compressed = compressionOf(b);
+    if (compressed) return (await opensAsTar(path, compressed)) ? compressed : undefined;
+    return bytesRead === 512 && isTarHeader(b) ? 'tar' : undefined;
   } finally {
     await fh.close();
+  }
+}
+
+function compressionOf(b: Buffer): Exclude<Kind, 'tar'> | undefined {
+  if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+  if (b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (b.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+  return undefined;
+}
+
+function isTarHeader(block: Buffer): boolean {
+  const h = new Header(block);
+  return !h.nullBlock && h.cksumValid;
+}
+
+/**
+ * A compressed file is only an archive when what it decompresses to opens as a tar: BuildKit's
+ * isArchivePath (DecompressStream, then tar.Reader.Next must succeed). Anything else, e.g. a
+ * gzipped text file, is copied as it is, still compressed.
+ */
+async function opensAsTar(path: string, kind: Exclude<Kind, 'tar'>): Promise<boolean> {
+  const stream = decompressed(path, kind, 'ignore');
+  try {
+    const block = await new Blocks(stream).read(512).catch(() => undefined);
+    return block !== undefined && isTarHeader(block);
+  } finally {
+    stream.destroy();
   }
 }
 
@@ -50,11 +72,20 @@ export async function isArchive(path: string): Promise<boolean> {
   return (await archiveKind(path)) !== undefined;
 }
 
-function decompressed(path: string, kind: Kind): Readable {
+function decompressed(path: string, kind: Kind, stderr: 'inherit' | 'ignore' = 'inherit'): Readable {
   if (kind === 'tar') return createReadStream(path);
-  if (kind === 'gzip') return createReadStream(path).pipe(createGunzip());
+  if (kind === 'gzip') {
+    const file = createReadStream(path);
+    const gz = file.pipe(createGunzip());
+    gz.once('close', () => file.destroy());
+    return gz;
+  }
   const tool = kind === 'bzip2' ? 'bzip2' : kind === 'xz' ? 'xz' : 'zstd';
-  const child = spawn(tool, ['-dc', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(tool, ['-dc', path], { stdio: ['ignore', 'pipe', stderr] });
+  // A reader that stops early (the tar probe) destroys stdout; the tool must not outlive it.
+  child.stdout.once('close', () => {
+    if (child.exitCode === null) child.kill();
+  });
   return child.stdout;
 }
 

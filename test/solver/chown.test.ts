@@ -1,0 +1,37 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveChown } from '../../src/solver/ops/chown.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tsb-chown-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+mkdirSync(join(root, 'etc'));
+writeFileSync(
+  join(root, 'etc/passwd'),
+  'root:x:0:0:root:/root:/bin/sh\nbob:x:1001:50::/:/bin/sh\ncarol:x:1002:1002::/:/bin/sh\n',
+);
+writeFileSync(join(root, 'etc/group'), 'root:x:0:\nstaff:x:50:\ncarol:x:1003:\n');
+
+// Expected owners as BuildKit (dockerd 20.10) gave them for the same /etc files.
+describe('COPY --chown resolution (BuildKit)', () => {
+  it('a named user without a group gets its primary gid, not its uid nor a same-named group', () => {
+    expect(resolveChown(root, 'bob')).toEqual({ uid: 1001, gid: 50 });
+    expect(resolveChown(root, 'carol')).toEqual({ uid: 1002, gid: 1002 });
+  });
+
+  it('a numeric user without a group gets gid = uid, even when passwd lists another', () => {
+    expect(resolveChown(root, '1001')).toEqual({ uid: 1001, gid: 1001 });
+  });
+
+  it('an empty user is root; an explicit group wins by name or number', () => {
+    expect(resolveChown(root, ':staff')).toEqual({ uid: 0, gid: 50 });
+    expect(resolveChown(root, 'bob:carol')).toEqual({ uid: 1001, gid: 1003 });
+    expect(resolveChown(root, 'bob:7')).toEqual({ uid: 1001, gid: 7 });
+  });
+
+  it('unknown names are errors', () => {
+    expect(() => resolveChown(root, 'nobody')).toThrow(/unable to find user nobody/);
+    expect(() => resolveChown(root, 'bob:nogroup')).toThrow(/unable to find group nogroup/);
+  });
+});
