@@ -409,3 +409,93 @@ export const MORE_CASES_3: ConformanceCase[] = [
     L('WORKDIR /w', 'ENV OUT=out.txt', 'RUN ["sh", "-c", "pwd > $OUT; echo $0 >> $OUT", "arg0"]'),
   ),
 ];
+
+const BOB =
+  "RUN mkdir -p /etc && printf 'root:x:0:0:root:/root:/bin/sh\\nbob:x:1001:50::/home/bob:/bin/sh\\n' > /etc/passwd && printf 'root:x:0:\\nstaff:x:50:\\nbob:x:1003:\\n' > /etc/group\n";
+
+/** Fourth batch: users for WORKDIR, word expansion forms, JSON fallbacks, what a RUN sees. */
+export const MORE_CASES_4: ConformanceCase[] = [
+  c(
+    'workdir-user-forms',
+    `${BOB}${L(
+      'USER 1001',
+      'WORKDIR /w1',
+      'USER 1005',
+      'WORKDIR /w2',
+      'USER bob:staff',
+      'WORKDIR /w3',
+      'USER 1001:7',
+      'WORKDIR /w4',
+      'USER bob',
+      'WORKDIR /w5',
+    )}`,
+  ),
+  c(
+    'expansion-forms',
+    L(
+      'ENV A=a A_B=ab EMPTY=',
+      'ENV R1=${A:-x} R2=${EMPTY:-e} R3=${A:+p} R4=${EMPTY:+q} R5=${NOPE:-${A}} R6=$A_B R7=${A}_B',
+      'ENV R8=\\$A R9=$$ R10="${A}"\'${A}\' R11=pre${A}post',
+    ),
+  ),
+  c('label-empty-and-equals', L('LABEL a= b==c "d"=\'e=f\'', 'LABEL maintainer=me', 'MAINTAINER other')),
+  c('cmd-invalid-json-variants', L("CMD ['single']", 'ENTRYPOINT ["a", "b"', 'HEALTHCHECK CMD [ "x" ]')),
+  c('cmd-json-spacing', L('ENTRYPOINT [ "a" ,"b" ]', 'CMD echo b')),
+  c(
+    'healthcheck-durations',
+    'HEALTHCHECK --interval=1m30s --timeout=1500ms --retries=1 --start-period=1ms CMD true\n',
+  ),
+  c('workdir-normalize', L('WORKDIR /a/b/', 'WORKDIR ./c/../d/.', 'WORKDIR //x//y', 'RUN pwd > /pwd.txt')),
+  c('build-arg-special-chars', L('ARG V', 'RUN echo "$V" > /v.txt', 'LABEL v="$V"', 'ENV V2=$V'), {
+    buildArgs: { V: 'a b$c "q" \\x' },
+  }),
+  {
+    name: 'stage-name-case',
+    dockerfile: `${BB}${L(
+      'FROM bb AS Build',
+      'RUN echo b > /b',
+      'FROM bb',
+      'COPY --from=build /b /from-lower',
+      'COPY --from=BUILD /b /from-upper',
+    )}`,
+  },
+  {
+    name: 'copy-from-wildcards',
+    dockerfile: `${BB}${L(
+      'FROM bb AS src',
+      'RUN mkdir -p /t/a /t/b /t/c && echo 1 > /t/a/file && echo 2 > /t/b/file && echo 3 > /t/c/other && echo top > /t/top.txt',
+      'FROM bb',
+      'COPY --from=src /t/*/file /out/',
+      'COPY --from=src /t/*.txt /t/? /mixed/',
+      'COPY --from=src --chmod=700 /t/a /chmodded',
+    )}`,
+  },
+  c('copy-wildcard-dir-part', 'COPY d*/x /o/\nCOPY [a-b]*.txt /cls/\n', {
+    files: { 'd1/x': '1', 'd2/x': '2', 'd3/y': '3', 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' },
+  }),
+  c(
+    'run-sees-env-and-caps',
+    `${BOB}${L(
+      'RUN env | sort > /env-root.txt && hostname > /hostname.txt',
+      'RUN grep -E "^Cap(Prm|Eff|Bnd)|^Seccomp:" /proc/self/status > /status.txt',
+      'RUN mkdir -m 777 /out',
+      'USER bob',
+      'RUN env | sort > /out/env-bob.txt && umask > /out/umask.txt',
+    )}`,
+  ),
+  c('arg-multi-one-line', L('ARG A=1 B=2 C', 'RUN echo "$A $B [$C]" > /abc.txt'), { buildArgs: { C: 'c' } }),
+  {
+    name: 'onbuild-arg-and-workdir',
+    dockerfile: `${BB}FROM bb AS parent\n${L(
+      'ONBUILD ARG OB=dflt',
+      'ONBUILD WORKDIR /onb',
+      'ONBUILD RUN echo "$OB" > ob.txt',
+      'FROM parent',
+    )}`,
+    buildArgs: { OB: 'given' },
+  },
+  c(
+    'entrypoint-json-then-shell-cmd',
+    L('ENTRYPOINT ["/bin/echo"]', 'CMD echo b', 'SHELL ["/bin/ash", "-c"]'),
+  ),
+];

@@ -211,7 +211,8 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     expect(() => placeDest(d, '/usr/bin/', false, { isDir: false, base: 'tool', top: () => [] })).toThrow(
       NeedsMount,
     );
-    expect(resolveUserOwner(d.etc, '1000')).toEqual({ uid: 1000, gid: 1001 });
+    // WORKDIR under a numeric USER: gid = uid, whatever passwd says (BuildKit's llb.WithUser)
+    expect(resolveUserOwner(d.etc, '1000')).toEqual({ uid: 1000, gid: 1000 });
     // a named --chown user gets its primary gid (1001), as BuildKit does
     expect(resolveChown(d.etc, 'app')).toEqual({ uid: 1000, gid: 1001 });
     expect(merged.hostOf('/etc/passwd')).toBe(join(low[1] as string, 'etc/passwd'));

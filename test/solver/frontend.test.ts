@@ -126,6 +126,18 @@ describe('frontend: stages → op graph', () => {
     await expect(conv('FROM scratch\nCOPY --chmod=99999 a /x\n')).rejects.toThrow(/invalid chmod/);
   });
 
+  it('WORKDIR: an absolute path is recorded as written, a relative one joined and cleaned (BuildKit 0.8)', async () => {
+    const r = await conv('FROM scratch\nWORKDIR //x//y/\nRUN pwd\n');
+    expect(r.image.config.WorkingDir).toBe('//x//y/');
+    expect(r.image.history?.at(-2)?.created_by).toBe('WORKDIR //x//y/');
+    const run = r.vertex?.op as ExecOp;
+    expect(run.cwd).toBe('/x/y');
+    const mkdir = (r.vertex!.inputs[0]!.op as FileOp).actions[0];
+    expect(mkdir).toMatchObject({ type: 'mkdir', path: '/x/y' });
+    const rel = await conv('FROM scratch\nWORKDIR /a/b/\nWORKDIR ./c/../d/.\n');
+    expect(rel.image.config.WorkingDir).toBe('/a/b/d');
+  });
+
   it('formats Go values as BuildKit’s history does', () => {
     expect(goDuration(30e9)).toBe('30s');
     expect(goDuration(90e9)).toBe('1m30s');

@@ -114,17 +114,21 @@ export async function dispatchInstruction(
       dispatchArg(st, ctx, ins.args);
       return;
     case 'WORKDIR': {
-      const wd = normalizeWorkdir(c.WorkingDir ?? st.cwd, expand(st, ctx, ins.path));
-      c.WorkingDir = wd;
+      const requested = expand(st, ctx, ins.path);
+      const wd = normalizeWorkdir(c.WorkingDir ?? st.cwd, requested);
+      // BuildKit 0.8's dispatchWorkdir only path.Joins a relative WORKDIR: an absolute one is
+      // recorded as written (`/a/b/`, `//x//y`) in the config and history; the mkdir and cwd are clean.
+      const shown = requested.startsWith('/') ? requested : wd;
+      c.WorkingDir = shown;
       st.cwd = wd;
       let withLayer = false;
-      if (wd !== '/') {
+      if (shown !== '/') {
         const action: FileAction = { type: 'mkdir', path: wd, mode: 0o755 };
         if (c.User) action.user = c.User;
         st.vertex = fileVertex(st, [action], [], step(st, label(st, ctx, ins)), ins.range.start.line);
         withLayer = true;
       }
-      commitToHistory(img, `WORKDIR ${wd}`, withLayer, false);
+      commitToHistory(img, `WORKDIR ${shown}`, withLayer, false);
       return;
     }
     case 'USER': {

@@ -59,22 +59,11 @@ function lookup(name: string, rows: () => string[][], col: number, what: 'user' 
   return Number(findRow(name, rows, what)[col]);
 }
 
-/** USER for WORKDIR's mkdir: `user[:group]`, the user's primary group when no group is given. */
+/**
+ * USER for WORKDIR's mkdir: BuildKit resolves it exactly as `--chown` (llb.WithUser, the same
+ * readUser): a numeric user without a group gets gid = uid whatever /etc/passwd says (`USER 1001`
+ * makes 1001:1001 dirs, observed on dockerd 20.10), a name gets its primary gid.
+ */
 export function resolveUserOwner(root: RootFs, spec: string): Owner {
-  const [u = '', g] = spec.split(':', 2);
-  let uid: number;
-  let gid: number;
-  if (/^\d+$/.test(u)) {
-    uid = Number(u);
-    const row = readEtc(root, 'passwd').find((r) => r[2] === u);
-    gid = row ? Number(row[3]) : 0;
-  } else {
-    const row = readEtc(root, 'passwd').find((r) => r[0] === u);
-    if (!row)
-      throw new TsbuildError('USER_UNKNOWN', `unable to find user ${u}: no matching entries in passwd file`);
-    uid = Number(row[2]);
-    gid = Number(row[3]);
-  }
-  if (g !== undefined && g !== '') gid = lookup(g, () => readEtc(root, 'group'), 2, 'group');
-  return { uid, gid };
+  return resolveChown(root, spec);
 }
