@@ -499,3 +499,34 @@ export const MORE_CASES_4: ConformanceCase[] = [
     L('ENTRYPOINT ["/bin/echo"]', 'CMD echo b', 'SHELL ["/bin/ash", "-c"]'),
   ),
 ];
+
+/** Fifth batch: Dockerfile text corners, JSON-form COPY, names and ids a layer tar must carry. */
+export const MORE_CASES_5: ConformanceCase[] = [
+  {
+    name: 'dockerfile-crlf-lowercase',
+    dockerfile: `${BB}from bb\r\nenv A=1 \\\r\n    B=2\r\n  # indented comment\r\nrun echo "$A$B" > /ab.txt\r\nlabel x="a#b" y=c#d\r\n`,
+  },
+  c(
+    'copy-json-form-spaces',
+    L('COPY ["a b.txt", "ü.txt", "/dst dir/"]', 'ADD ["a b.txt", "/added file.txt"]'),
+    {
+      files: { 'a b.txt': 'ab', 'ü.txt': 'u' },
+    },
+  ),
+  c('copy-star-matches-dotfiles', 'COPY * /all/\nCOPY .h* /dots/\n', {
+    files: { '.hidden': 'h', '.hdir/x': 'x', 'vis.txt': 'v', 'sub/y': 'y' },
+  }),
+  c(
+    'run-tar-edge-entries',
+    L(
+      'RUN mkdir -p /e && cd /e && d=$(printf "%0120d" 0) && mkdir -p "$d/$d" && echo long > "$d/$d/file-with-a-long-name-$d" && ln -s "/e/$d/$d/file-with-a-long-name-$d" longlink',
+      'RUN cd /e && echo u > "ünïcødé ☃.txt" && touch big-ids && chown 2000000:3000000 big-ids && touch nobody && chown 65534:65534 nobody',
+      'RUN cd /e && echo h > h1 && ln h1 h2 && mkdir -p sub && ln h1 sub/h3 && touch noperm && chmod 000 noperm && mkdir -m 000 nopermdir',
+      'RUN cd /e && dd if=/dev/zero of=sparse bs=1k count=0 seek=3000 2>/dev/null && printf x >> sparse',
+    ),
+  ),
+  c(
+    'expose-sctp-volume-multi',
+    L('EXPOSE 132/sctp 7/tcp', 'VOLUME /a /b', 'VOLUME ["/c"]', 'STOPSIGNAL sigterm'),
+  ),
+];
