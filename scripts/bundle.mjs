@@ -21,14 +21,15 @@ const common = {
 };
 
 rmSync('dist/fast-build.bundle.cache', { force: true });
-await build({
+const cjs = {
   ...common,
-  entryPoints: ['dist/cli/fast-build.js'],
   format: 'cjs',
-  outfile: 'dist/fast-build.bundle.cjs',
   define: { 'import.meta.url': '__tsbBundleUrl' },
   banner: { js: "var __tsbBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-});
+};
+await build({ ...cjs, entryPoints: ['dist/cli/fast-build.js'], outfile: 'dist/fast-build.bundle.cjs' });
+// The no-op fast path (src/cli/noop-replay.ts), tried before the builder is loaded: small on purpose.
+await build({ ...cjs, entryPoints: ['dist/cli/noop-fast-path.js'], outfile: 'dist/noop.bundle.cjs' });
 await build({
   ...common,
   entryPoints: ['dist/store/layer/apply-worker.js'],
@@ -39,6 +40,8 @@ await build({
 
 // vm.Script on Node 20 has no loader for import(): a dynamic import of an external would throw
 // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING at run time. Bundled modules become require() calls.
-if (/\bimport\(/.test(readFileSync('dist/fast-build.bundle.cjs', 'utf8'))) {
-  throw new Error('dist/fast-build.bundle.cjs contains import(): make it a static import or bundle it');
+for (const f of ['dist/fast-build.bundle.cjs', 'dist/noop.bundle.cjs']) {
+  if (/\bimport\(/.test(readFileSync(f, 'utf8'))) {
+    throw new Error(`${f} contains import(): make it a static import or bundle it`);
+  }
 }

@@ -1,3 +1,4 @@
+import type { ObservedStat } from './context/index.js';
 import type { ProgressSink } from './progress/events.js';
 
 /** Per-RUN resource limits, as `docker build`/buildah name them. */
@@ -58,6 +59,16 @@ export interface BuildOptions {
   exportGate?: Promise<void>;
   /** State kept between the builds of one watch (see `createBuildSession`); optional. */
   session?: BuildSession;
+  /** Told, after a successful build, what it read (the CLI's no-op check, `cli/noop-record.ts`). */
+  observe?: (inputs: BuildInputs) => void;
+}
+
+/** What a build read of the context: with the same Dockerfile and flags, the same build. */
+export interface BuildInputs {
+  /** The context scan's stats (none: no step read the context). */
+  context?: { dir: string; observed: ObservedStat[] };
+  /** Sources outside the context and the store (ADD of a URL): read anew by every build. */
+  remote: boolean;
 }
 
 /**

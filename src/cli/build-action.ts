@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { BuildOptions } from '../build.js';
+import type { BuildInputs, BuildOptions } from '../build.js';
 import { TsbuildError } from '../errors.js';
+import { type NoopRequest, recordNoop, stampFiles, stepRecorder } from './noop-replay.js';
 import { renderError } from './render-error.js';
 
 /** `build`'s parsed flags, as oclif's parser (or the start-up fast path, `fast-build.ts`) gives them. */
@@ -82,11 +83,16 @@ export async function buildAction(
   context: string,
   flags: BuildFlags,
   extra: () => Partial<BuildOptions> = () => ({}),
+  noop?: NoopRequest,
 ): Promise<void> {
   const { build } = await import('../build.js');
   const { createRenderer } = await import('../progress/index.js');
   const mode = flags.quiet ? 'quiet' : (flags.progress as 'auto');
-  const progress = createRenderer(mode);
+  const recorder = noop ? stepRecorder(createRenderer(mode)) : undefined;
+  const progress = recorder ?? createRenderer(mode);
+  // Before the build reads them: a change racing the build must not match the record.
+  const files = noop ? stampFiles(noop) : undefined;
+  let inputs: BuildInputs | undefined;
   const ctl = new AbortController();
   const onSig = () => ctl.abort(new TsbuildError('CANCELED', 'build canceled'));
   process.once('SIGINT', onSig);
@@ -97,9 +103,22 @@ export async function buildAction(
       ...extra(),
       progress,
       signal: ctl.signal,
+      ...(noop ? { observe: (i: BuildInputs) => (inputs = i) } : {}),
     });
     progress.close?.();
     if (mode === 'quiet') process.stdout.write(`${result.configDigest}\n`);
+    // The store is closed by now: its dirs are stamped as this build left them.
+    if (noop && files && recorder && inputs) {
+      const { digest, configDigest, tags, size } = result;
+      recordNoop(
+        noop,
+        files,
+        inputs,
+        { digest, configDigest, tags, size },
+        recorder.steps,
+        recorder.warnings,
+      );
+    }
   } catch (e) {
     progress.close?.();
     let source: string | undefined;

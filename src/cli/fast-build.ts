@@ -1,5 +1,6 @@
 import { defaultRoot } from '../paths.js';
 import type { BuildFlags } from './build-action.js';
+import { noopRequest } from './noop-replay.js';
 
 /**
  * Start-up fast path of `tsbuild build`: loading oclif (~0.1 s of a ~0.35 s no-op rebuild) is
@@ -108,6 +109,12 @@ export async function runFastBuild(argv: readonly string[]): Promise<boolean> {
   const parsed = parseBuildArgv(argv);
   if (!parsed) return false;
   const { buildAction } = await import('./build-action.js');
-  await buildAction(parsed.flags.root ?? defaultRoot(), parsed.context, parsed.flags);
+  await buildAction(
+    parsed.flags.root ?? defaultRoot(),
+    parsed.context,
+    parsed.flags,
+    undefined,
+    noopRequest(parsed),
+  );
   return true;
 }

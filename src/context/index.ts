@@ -16,6 +16,8 @@ export {
   type ContextEntry,
   type ContextSnapshot,
   type EntryType,
+  type ObservedStat,
+  observedStat,
   type ScanOptions,
   scanContext,
 } from './scan-context.js';

@@ -29,7 +29,33 @@ export interface ContextSnapshot {
   /** Paths in sorted order (byte order of the UTF-8 path, like BuildKit's walkers). */
   paths: string[];
   excludes: string[];
+  /** Everything the walk lstat'ed, the root first (see ObservedStat). */
+  observed: ObservedStat[];
 }
+
+/**
+ * (path, ino, size, mtime, ctime, mode) of a path the scan looked at. The same stats again mean the
+ * scan would see the same context: a changed file has a new ctime (no utimes(2) can set it back), a
+ * directory whose names changed has a new mtime. Stats are taken before a dir is read and before a
+ * file is hashed, so a change racing the scan leaves a stat that no longer matches.
+ */
+export type ObservedStat = [
+  path: string,
+  ino: number,
+  size: number,
+  mtimeMs: number,
+  ctimeMs: number,
+  mode: number,
+];
+
+export const observedStat = (path: string, st: Stats): ObservedStat => [
+  path,
+  st.ino,
+  st.size,
+  st.mtimeMs,
+  st.ctimeMs,
+  st.mode,
+];
 
 export interface ScanOptions {
   dir: string;
@@ -64,6 +90,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
   // Only the subtrees COPY/ADD can select (BuildKit's FollowPaths): the rest of the context is
   // never walked nor hashed. Directories on the way to them are walked but hold nothing else.
   const include = opts.include && !opts.include.includes('') ? opts.include : undefined;
+  const observed: ObservedStat[] = [observedStat('', rootStat)];
   const inScope = (p: string) => !include || include.some((i) => p === i || p.startsWith(`${i}/`));
   const onTheWay = (p: string) => !!include && include.some((i) => i.startsWith(`${p}/`));
 
@@ -81,6 +108,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
       const scoped = inScope(path);
       if (!scoped && !onTheWay(path)) continue;
       const st = lstatSync(join(opts.dir, path));
+      observed.push(observedStat(path, st));
       if (!scoped && !st.isDirectory()) continue;
       let matched = false;
       let info: MatchInfo | undefined;
@@ -151,7 +179,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
   });
   cache?.save(include ? (p) => !inScope(p) : undefined);
   const paths = [...entries.keys()].sort(byteOrder);
-  return { dir: opts.dir, entries, paths, excludes: opts.excludes };
+  return { dir: opts.dir, entries, paths, excludes: opts.excludes, observed };
 }
 
 /** Code-unit order: equals UTF-8 byte order except between astral and U+E000+ characters. */

@@ -21,6 +21,7 @@ import { bytesProgress } from './bytes-progress.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
 import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
+import type { Vertex } from './graph.js';
 import { isGoneError, leaseImage } from './lease-image.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
@@ -213,6 +214,13 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       duration: result.duration,
       at: Date.now(),
     });
+    if (o.observe) {
+      const context = snap ? await snap : undefined;
+      o.observe({
+        ...(context ? { context: { dir: context.dir, observed: context.observed } } : {}),
+        remote: converted.vertex ? readsRemote(converted.vertex) : false,
+      });
+    }
     return result;
   } finally {
     o.signal?.removeEventListener('abort', onOuter);
@@ -224,6 +232,17 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 }
 
 type OpenedStore = Awaited<ReturnType<typeof openStore>>;
+
+/** Whether any vertex fetches a URL (ADD https://…): content no local stat can vouch for. */
+function readsRemote(root: Vertex): boolean {
+  const seen = new Set<Vertex>();
+  const visit = (v: Vertex): boolean => {
+    if (seen.has(v)) return false;
+    seen.add(v);
+    return v.op.kind === 'http' || v.inputs.some(visit);
+  };
+  return visit(root);
+}
 
 /**
  * The Dockerfile read and parsed, outputs and tags checked, the store open. The store opens beside

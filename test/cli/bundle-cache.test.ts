@@ -42,7 +42,8 @@ function build(extra: Record<string, string> = {}) {
       'plain',
       join(dir, 'ctx'),
     ],
-    { encoding: 'utf8', env: { ...process.env, ...extra } },
+    // The no-op fast path would skip the bundle on rebuilds: these builds must load it.
+    { encoding: 'utf8', env: { ...process.env, TSBUILD_NO_FAST_NOOP: '1', ...extra } },
   );
 }
 

@@ -1,0 +1,265 @@
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isatty } from 'node:tty';
+import { fileURLToPath } from 'node:url';
+import type { BuildInputs } from '../build.js';
+import type { ObservedStat } from '../context/index.js';
+import { defaultRoot } from '../paths.js';
+import type { ProgressEvent, ProgressSink } from '../progress/events.js';
+import { summaryLines, warningLine } from '../progress/plain.js';
+import type { FastParse } from './fast-build.js';
+
+/**
+ * The no-op fast path. A build that finds every step cached still loads the whole builder (~0.5 MB
+ * of JavaScript), opens the store, scans the context and checks every cache key: about half of a
+ * no-op rebuild's time. After each successful build the CLI records what the build read (the stats
+ * of the Dockerfile and `.dockerignore` candidates, taken before the build; the stats of every
+ * context path the scan looked at) and the state of the store's tag, cache, snapshot and blob
+ * directories after it, under everything that can change the result (the parsed flags, the context
+ * and working dirs, the environment the flags read, the installed tsbuild). The next `build` with
+ * the same request (bin/run.js, before loading the builder) re-stats those inputs; if nothing
+ * changed, the build would find every step cached and end with the same image under the same tags,
+ * so that result is printed, as the full path prints a no-op, without running it.
+ *
+ * Sound because every check errs towards "changed": a file's content cannot change without its ctime
+ * changing, names in a dir not without its mtime, and any tag, cache record, snapshot or blob
+ * written or removed by anyone renames or unlinks in those flat dirs; stats of inputs are taken
+ * before they are read, so a change racing the build leaves a stat that no longer matches. Only
+ * plainly local builds take it: not with --no-cache/--pull/--no-cache-filter, outputs, --push,
+ * id/metadata files, secrets, ssh, a Dockerfile on stdin, a URL source (read anew by every build),
+ * --debug, or a live (tty) or json progress display. TSBUILD_NO_FAST_NOOP=1 turns it off;
+ * TSBUILD_DEBUG_NOOP=1 says on stderr why a build did or did not take it.
+ */
+
+const VERSION = 1;
+/** Written or unlinked by every change of tags, cache records, snapshots and blobs (all flat dirs). */
+const STORE_DIRS = ['meta/tags', 'meta/cache', 'meta/snapshots', 'snapshots', 'blobs/sha256'];
+
+type Stamp = [ino: number, size: number, mtimeMs: number, ctimeMs: number] | null;
+
+interface NoopRecord {
+  v: number;
+  /** Everything the result depends on besides files (compared whole: the file name is a short hash). */
+  request: string;
+  /** The Dockerfile and `.dockerignore` candidates, as they were before the build. */
+  files: [path: string, stamp: Stamp][];
+  context: { dir: string; observed: ObservedStat[] } | null;
+  store: [dir: string, stamp: Stamp][];
+  result: { digest: string; configDigest: string; tags: string[]; size: number };
+  /** The steps as a no-op prints them: name, and whether it is an `[internal]` step (DONE, not CACHED). */
+  steps: [name: string, internal: boolean][];
+  warnings: string[];
+}
+
+const stamp = (st: Stats | undefined): Stamp => (st ? [st.ino, st.size, st.mtimeMs, st.ctimeMs] : null);
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** `<root>/meta/noop/<key>.json` → `<root>`. */
+const rootOf = (recordPath: string) => dirname(dirname(dirname(recordPath)));
+
+/**
+ * Two 32-bit FNV-1a hashes: a file name for the request, which the record holds in full and compares,
+ * so a collision only costs a full build. (node:crypto alone would add ~8 ms of module loading.)
+ */
+function shortHash(s: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+/** dist/ of this install: this module is dist/cli/noop-replay.js, or bundled into dist/*.cjs. */
+function distDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(here) === 'cli' ? dirname(here) : here;
+}
+
+/** Where a command line's record lives and what it must match, or undefined: no fast path. */
+export interface NoopRequest {
+  path: string;
+  request: string;
+  /** The files whose stats are part of the inputs: Dockerfile and `.dockerignore` candidates. */
+  files: string[];
+}
+
+export function noopRequest(
+  parsed: FastParse,
+  env: NodeJS.ProcessEnv = process.env,
+  // isatty(2), not process.stderr.isTTY: creating the stream loads node's stream modules (~3 ms).
+  stderrIsTty = isatty(2),
+): NoopRequest | undefined {
+  const f = parsed.flags;
+  if (env.TSBUILD_NO_FAST_NOOP === '1') return undefined;
+  if (f['no-cache'] || f.pull || f['no-cache-filter'] || f.output || f.push || f.debug) return undefined;
+  if (f.iidfile || f['metadata-file'] || f.secret || f.ssh || f.file === '-') return undefined;
+  const mode = f.quiet ? 'quiet' : f.progress;
+  if (mode !== 'quiet' && mode !== 'plain' && !(mode === 'auto' && !stderrIsTty)) return undefined;
+  const { progress: _p, quiet: _q, ...rest } = f;
+  // `--build-arg NAME` takes its value from the environment; TSBUILD_* configure the builder.
+  const envNames = (f['build-arg'] ?? []).filter((a) => !a.includes('='));
+  const envUsed = Object.keys(env)
+    .filter((k) => k.startsWith('TSBUILD_') || k === 'SOURCE_DATE_EPOCH' || envNames.includes(k))
+    .sort()
+    .map((k) => [k, env[k]]);
+  const dist = distDir();
+  const installed = ['fast-build.bundle.cjs', 'cli/fast-build.js'].map((p) =>
+    stamp(lstatOrUndefined(join(dist, p))),
+  );
+  const root = resolve(f.root ?? defaultRoot(env));
+  const context = resolve(parsed.context);
+  const request = JSON.stringify([VERSION, installed, process.cwd(), context, root, rest, envUsed]);
+  // What run-build reads: the Dockerfile (or Containerfile) and the .dockerignore that applies.
+  const dockerfiles = f.file
+    ? [resolve(f.file)]
+    : [join(context, 'Dockerfile'), join(context, 'Containerfile')];
+  const files = [
+    ...dockerfiles,
+    ...dockerfiles.map((d) => join(dirname(d), `${basename(d)}.dockerignore`)),
+    join(context, '.dockerignore'),
+  ];
+  return { path: join(root, 'meta', 'noop', `${shortHash(request)}.json`), request, files };
+}
+
+/** The stats of the request's files, taken before the build reads them. */
+export function stampFiles(req: NoopRequest): NoopRecord['files'] {
+  return req.files.map((p) => [p, stamp(lstatOrUndefined(p))]);
+}
+
+/** A progress sink that keeps what a no-op replay prints: the steps, in order, and the warnings. */
+export function stepRecorder(
+  inner: ProgressSink,
+): ProgressSink & { steps: NoopRecord['steps']; warnings: string[] } {
+  const seen = new Set<string>();
+  const steps: NoopRecord['steps'] = [];
+  const warnings: string[] = [];
+  return {
+    steps,
+    warnings,
+    emit(e: ProgressEvent) {
+      if (e.type === 'vertex' && !seen.has(e.id)) {
+        seen.add(e.id);
+        steps.push([e.name, e.name.startsWith('[internal]')]);
+      } else if (e.type === 'warning') warnings.push(warningLine(e));
+      inner.emit(e);
+    },
+    close: () => inner.close?.(),
+  };
+}
+
+/**
+ * Records a finished build for the next one's fast path. Called once the store is closed, so the
+ * store dirs are stamped as the build left them. Best effort: a record not written costs nothing.
+ */
+export function recordNoop(
+  req: NoopRequest,
+  files: NoopRecord['files'],
+  inputs: BuildInputs,
+  result: NoopRecord['result'],
+  steps: NoopRecord['steps'],
+  warnings: string[],
+): void {
+  if (inputs.remote) return;
+  const root = rootOf(req.path);
+  const rec: NoopRecord = {
+    v: VERSION,
+    request: req.request,
+    files,
+    context: inputs.context ?? null,
+    store: STORE_DIRS.map((d) => [d, stamp(lstatOrUndefined(join(root, d)))]),
+    result,
+    steps,
+    warnings,
+  };
+  const tmp = `${req.path}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(req.path), { recursive: true });
+    writeFileSync(tmp, JSON.stringify(rec));
+    renameSync(tmp, req.path);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
+
+const sameStamp = (a: Stamp, b: Stamp) =>
+  a === null || b === null ? a === b : a.every((x, i) => x === b[i]);
+
+/** What changed since the recorded build (undefined: nothing). Any doubt (an error) is a change. */
+function changed(rec: NoopRecord, req: NoopRequest): string | undefined {
+  if (rec.v !== VERSION || rec.request !== req.request) return 'another request';
+  const root = rootOf(req.path);
+  for (const [p, s] of rec.files) if (!sameStamp(stamp(lstatOrUndefined(p)), s)) return p;
+  for (const [d, s] of rec.store) {
+    if (!sameStamp(stamp(lstatOrUndefined(join(root, d))), s)) return `the store (${d})`;
+  }
+  if (!rec.context) return undefined;
+  const { dir, observed } = rec.context;
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  for (const o of observed) {
+    // Plain concatenation: the recorded paths are clean and relative (path.join costs 2x here).
+    const p = o[0] === '' ? dir : prefix + o[0];
+    const st = lstatOrUndefined(p);
+    if (!st || st.ino !== o[1] || st.size !== o[2] || st.mtimeMs !== o[3] || st.ctimeMs !== o[4]) return p;
+    if (st.mode !== o[5]) return p;
+  }
+  return undefined;
+}
+
+/**
+ * `build`'s fast path: true when the recorded result was printed (the build is a no-op), false
+ * when the full build must run.
+ */
+export function replayNoop(parsed: FastParse, env: NodeJS.ProcessEnv = process.env): boolean {
+  const req = noopRequest(parsed, env);
+  if (!req) return false;
+  const debug = (m: string) =>
+    env.TSBUILD_DEBUG_NOOP === '1' && writeSync(2, `tsbuild: no-op fast path: ${m}\n`);
+  let rec: NoopRecord;
+  let why: string | undefined;
+  try {
+    rec = JSON.parse(readFileSync(req.path, 'utf8')) as NoopRecord;
+    why = changed(rec, req);
+  } catch {
+    debug('no record of this build');
+    return false;
+  }
+  if (why !== undefined) {
+    debug(`changed: ${why}`);
+    return false;
+  }
+  debug('nothing changed since the last build');
+  const r = rec.result;
+  // writeSync, not process.stdout/stderr: creating those streams costs milliseconds here.
+  if (parsed.flags.quiet || parsed.flags.progress === 'quiet') {
+    writeSync(1, `${r.configDigest}\n`);
+    return true;
+  }
+  const out = rec.warnings.map((w) => `${w}\n`);
+  rec.steps.forEach(([name, internal], i) => {
+    out.push(`#${i + 1} ${name}\n#${i + 1} ${internal ? 'DONE 0.0s' : 'CACHED'}\n\n`);
+  });
+  const summary = { digest: r.digest, tags: r.tags, size: r.size, duration: Math.round(performance.now()) };
+  out.push(`${summaryLines({ type: 'summary', ...summary, at: Date.now() }).join('\n')}\n`);
+  writeSync(2, out.join(''));
+  return true;
+}

@@ -1,0 +1,185 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The no-op fast path (src/cli/noop-replay.ts) with real builds through bin/run.js: FROM scratch and
+// COPY only, so neither a registry nor runc is needed. TSBUILD_DEBUG_NOOP=1 makes the CLI say whether
+// it replayed the last result and, if not, what changed.
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+let dir: string;
+let ctx: string;
+let root: string;
+
+function build(args: string[] = [], env: Record<string, string> = {}) {
+  const r = spawnSync(
+    'node',
+    [bin, 'build', '--root', root, '-t', 'noop-test', '--progress', 'plain', ...args, ctx],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, TSBUILD_DEBUG_NOOP: '1', ...env },
+    },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const m = /writing image (sha256:[0-9a-f]{64})/.exec(r.stderr);
+  const note = /tsbuild: no-op fast path: (.*)/.exec(r.stderr)?.[1];
+  return {
+    stderr: r.stderr,
+    stdout: r.stdout,
+    digest: m?.[1],
+    replayed: note === 'nothing changed since the last build',
+    note,
+  };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsb-noop-'));
+  ctx = join(dir, 'ctx');
+  root = join(dir, 'root');
+  mkdirSync(join(ctx, 'src'), { recursive: true });
+  writeFileSync(join(ctx, 'src', 'a.txt'), 'aaaa\n');
+  writeFileSync(join(ctx, 'src', 'b.txt'), 'bbbb\n');
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY src /src\nCOPY src/a.txt /a\nCMD ["/x"]\n');
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the no-op fast path', () => {
+  it('replays the last result when nothing changed: same image, every step CACHED', () => {
+    const cold = build();
+    expect(cold.replayed).toBe(false);
+    const full = build([], { TSBUILD_NO_FAST_NOOP: '1' });
+    expect(full.note).toBeUndefined();
+    const fast = build();
+    expect(fast.replayed).toBe(true);
+    expect(fast.digest).toBe(cold.digest);
+    expect(fast.digest).toBe(full.digest);
+    // the same steps as the full no-op prints, each CACHED or (internal) DONE
+    const steps = (s: string) => [...s.matchAll(/^#\d+ (\[.*)$/gm)].map((m) => m[1]).sort();
+    expect(steps(fast.stderr)).toEqual(steps(full.stderr));
+    expect(fast.stderr).toMatch(/#\d+ \[1\/2\] COPY src \/src\n#\d+ CACHED/);
+    expect(fast.stderr).toMatch(/naming to docker.io\/library\/noop-test:latest done/);
+    const q = spawnSync('node', [bin, 'build', '--root', root, '-t', 'noop-test', '-q', ctx], {
+      encoding: 'utf8',
+      env: { ...process.env, TSBUILD_DEBUG_NOOP: '1' },
+    });
+    expect(q.stderr).toMatch(/nothing changed/);
+    const fullQ = spawnSync('node', [bin, 'build', '--root', root, '-t', 'noop-test', '-q', ctx], {
+      encoding: 'utf8',
+      env: { ...process.env, TSBUILD_NO_FAST_NOOP: '1' },
+    });
+    expect(q.stdout).toBe(fullQ.stdout);
+    expect(q.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+  });
+
+  it('sees a content change that keeps size and mtime', () => {
+    const before = build();
+    const f = join(ctx, 'src', 'a.txt');
+    const st = statSync(f);
+    writeFileSync(f, 'AAAA\n');
+    utimesSync(f, st.atime, st.mtime);
+    const after = build();
+    expect(after.replayed).toBe(false);
+    expect(after.note).toContain('a.txt');
+    expect(after.digest).not.toBe(before.digest);
+    expect(build().replayed).toBe(true);
+  });
+
+  it('runs the build after a touch, which then finds its cache, and replays again after it', () => {
+    const before = build();
+    const f = join(ctx, 'src', 'b.txt');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(f, later, later);
+    const touched = build();
+    expect(touched.replayed).toBe(false);
+    expect(touched.digest).toBe(before.digest);
+    expect(touched.stderr).toMatch(/CACHED/);
+    expect(build().replayed).toBe(true);
+  });
+
+  it('sees a new file, a changed Dockerfile and a new .dockerignore', () => {
+    build();
+    writeFileSync(join(ctx, 'src', 'c.txt'), 'c\n');
+    let r = build();
+    expect(r.replayed).toBe(false);
+    expect(r.note).toMatch(/src$/);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY src /src\nCOPY src/a.txt /a\nCMD ["/y"]\n');
+    r = build();
+    expect(r.note).toMatch(/Dockerfile$/);
+    expect(build().replayed).toBe(true);
+    writeFileSync(join(ctx, '.dockerignore'), 'src/c.txt\n');
+    r = build();
+    expect(r.replayed).toBe(false);
+    expect(build().replayed).toBe(true);
+  });
+
+  it('is not taken for other flags, --no-cache, or with TSBUILD_NO_FAST_NOOP', () => {
+    build();
+    expect(build(['--build-arg', 'X=1']).note).toBe('no record of this build');
+    expect(build(['--no-cache']).note).toBeUndefined();
+    expect(build([], { TSBUILD_NO_FAST_NOOP: '1' }).note).toBeUndefined();
+    const json = spawnSync(
+      'node',
+      [bin, 'build', '--root', root, '-t', 'noop-test', '--progress', 'json', ctx],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TSBUILD_DEBUG_NOOP: '1' },
+      },
+    );
+    expect(json.status, json.stderr).toBe(0);
+    expect(json.stderr).not.toMatch(/no-op fast path/);
+  });
+
+  it('sees the store change under it: another tag, a pruned cache', () => {
+    build();
+    // another build into the same store retags: the tags dir changed
+    const other = join(dir, 'other');
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 'Dockerfile'), 'FROM scratch\nCMD ["/z"]\n');
+    spawnSync('node', [bin, 'build', '--root', root, '-t', 'other', '-q', other], { encoding: 'utf8' });
+    expect(build().note).toBe('changed: the store (meta/tags)');
+    expect(build().replayed).toBe(true);
+    const prune = spawnSync('node', [bin, 'prune', '--root', root, '--all'], { encoding: 'utf8' });
+    expect(prune.status, prune.stderr).toBe(0);
+    const after = build();
+    expect(after.replayed).toBe(false);
+    expect(after.note).toMatch(/the store/);
+  });
+
+  it('never records a build that fetches a URL', async () => {
+    // The server runs in this process: the builds must not block its event loop (no spawnSync).
+    const buildAsync = () =>
+      new Promise<{ status: number | null; stderr: string }>((res) => {
+        const c = spawn(
+          'node',
+          [bin, 'build', '--root', root, '-t', 'noop-test', '--progress', 'plain', ctx],
+          {
+            env: { ...process.env, TSBUILD_DEBUG_NOOP: '1' },
+          },
+        );
+        let stderr = '';
+        c.stderr.on('data', (d) => (stderr += d));
+        c.on('close', (status) => res({ status, stderr }));
+      });
+    const server: Server = createServer((_q, s) => s.end('remote\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const saved = readFileSync(join(ctx, 'Dockerfile'), 'utf8');
+    try {
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM scratch\nADD http://127.0.0.1:${port}/f /f\n`);
+      rmSync(join(root, 'meta', 'noop'), { recursive: true, force: true });
+      const first = await buildAsync();
+      expect(first.status, first.stderr).toBe(0);
+      const second = await buildAsync();
+      expect(second.status, second.stderr).toBe(0);
+      expect(second.stderr).toMatch(/no-op fast path: no record of this build/);
+      expect(second.stderr).toMatch(/#\d+ \[1\/1\] ADD http/);
+    } finally {
+      writeFileSync(join(ctx, 'Dockerfile'), saved);
+      server.close();
+    }
+  });
+});
