@@ -191,7 +191,8 @@ export function recordNoop(
     steps,
     warnings,
   };
-  const tmp = `${req.path}.${process.pid}.tmp`;
+  // The store's temp name form (`.name.tmp-<pid>-…`, atomic.ts): a dead writer's is recognizable.
+  const tmp = join(dirname(req.path), `.${basename(req.path)}.tmp-${process.pid}-${Date.now()}`);
   try {
     mkdirSync(dirname(req.path), { recursive: true });
     writeFileSync(tmp, JSON.stringify(rec));

@@ -52,6 +52,8 @@ async function collect(store: LocalStore, opts: GcOptions): Promise<GcResult & {
     await fsp.rm(join(snaps.dataDir, info.id), { recursive: true, force: true }).catch(() => {});
   }
   for (const d of plan.dropBlobs) await store.content.delete(d as `sha256:${string}`);
+  // The CLI's no-op records (cli/noop-replay.ts) are only an accelerator: a gc drops them all.
+  await fsp.rm(join(store.meta.root, 'noop'), { recursive: true, force: true });
   result.ingestsRemoved = await store.content.cleanIngests();
   await sweepLeftovers(store, g.protectAfter === undefined);
   return result;
@@ -161,7 +163,7 @@ export async function removeDeadTemps(root: string, dryRun = false): Promise<str
     removed.push(p);
     if (!dryRun) await fsp.rm(p, { recursive: true, force: true });
   }
-  const metaDirs = ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots'].map((d) =>
+  const metaDirs = ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots', 'noop'].map((d) =>
     join(root, 'meta', d),
   );
   for (const dir of [...metaDirs, join(root, 'blobs', 'sha256')]) {
