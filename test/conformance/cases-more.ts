@@ -530,3 +530,69 @@ export const MORE_CASES_5: ConformanceCase[] = [
     L('EXPOSE 132/sctp 7/tcp', 'VOLUME /a /b', 'VOLUME ["/c"]', 'STOPSIGNAL sigterm'),
   ),
 ];
+
+/** Sixth batch: copies onto existing dirs, escaping links, same-line expansion, stage refs. */
+export const MORE_CASES_6: ConformanceCase[] = [
+  {
+    name: 'copy-onto-existing-dirs',
+    dockerfile: `${BB}${L(
+      'FROM bb AS src',
+      'RUN mkdir -p /t/in && chmod 750 /t && chown 5:6 /t && echo n > /t/in/new && chmod 711 /t/in',
+      'FROM bb',
+      'RUN mkdir -m 700 /m /x && touch /m/old && mkdir -m 700 /m/in && chown 9:9 /m/in',
+      'COPY dir /m',
+      'COPY --from=src /t /x',
+      'COPY --from=src /t /fresh',
+      'COPY --from=src /t/ /fresh2/',
+    )}`,
+    prepare: 'mkdir -p dir/in && echo c > dir/in/ctx && chmod 755 dir && chmod 751 dir/in',
+  },
+  c(
+    'copy-dest-link-escape',
+    L(
+      'RUN ln -s ../../.. /esc && ln -s /../../etc2 /abs-esc && mkdir /real && ln -s ../real /rel',
+      'COPY a.txt /esc/x/',
+      'COPY a.txt /abs-esc/',
+      'COPY a.txt /rel/sub/',
+    ),
+    { files: { 'a.txt': 'a' } },
+  ),
+  {
+    name: 'run-mount-bind-from-stage',
+    dockerfile: `${BB}${L(
+      'FROM bb AS data',
+      'RUN mkdir -p /d && echo payload > /d/p',
+      'FROM bb',
+      'RUN --mount=type=bind,from=data,source=/d,target=/in cp /in/p /copied && ls -la /in | wc -l > /count',
+      'RUN --mount=from=data,target=/whole cat /whole/d/p > /whole.txt',
+    )}`,
+  },
+  c(
+    'env-same-line-refs',
+    L('ENV A=1', 'ENV A=2 B=$A C=${A}x', 'ARG X=10', 'ARG X=20 Y=$X', 'ENV Y=$Y X=$X', 'LABEL a=$A b=$B'),
+  ),
+  c(
+    'undefined-vars-in-paths',
+    L('COPY $NOPE/a.txt /x${NOPE}/', 'USER $NOPE', 'EXPOSE ${P:-81}', 'VOLUME ${V:-/v}'),
+    { files: { 'a.txt': 'a' } },
+  ),
+  c('onbuild-lowercase', L('onbuild run echo hi', 'ONBUILD copy --chown=1:1 a /b', 'onbuild env X=1')),
+  {
+    name: 'from-platform-and-stage-case',
+    dockerfile: `${BB}${L(
+      'FROM --platform=$BUILDPLATFORM bb AS Builder',
+      'ARG TARGETARCH',
+      'RUN echo "$TARGETARCH" > /arch',
+      'FROM builder AS next',
+      'RUN cat /arch > /arch2',
+      'FROM --platform=$TARGETPLATFORM next',
+    )}`,
+  },
+  c(
+    'add-chmod-and-chown-file',
+    L('ADD --chmod=711 a.txt /added/', 'ADD --chown=3:4 --chmod=604 a.txt /added2.txt'),
+    {
+      files: { 'a.txt': 'a' },
+    },
+  ),
+];

@@ -138,6 +138,20 @@ describe('frontend: stages → op graph', () => {
     expect(rel.image.config.WorkingDir).toBe('/a/b/d');
   });
 
+  it('ARG: one line is expanded before any of it is set; USER to nothing leaves no User', async () => {
+    const r = await conv('FROM scratch\nARG X=10\nARG X=20 Y=$X\nENV Y=$Y\nUSER $NOPE\n');
+    expect(r.image.config.Env).toContain('Y=10');
+    expect(r.image.history?.at(-3)?.created_by).toBe('ARG X=20 Y=10');
+    expect('User' in r.image.config).toBe(false);
+  });
+
+  it('a stage from a stage keeps its ARG values in the env but not as RUN history args', async () => {
+    const r = await conv('FROM scratch AS a\nARG V=1\nRUN one\nFROM a\nRUN two\n');
+    const runs = r.image.history?.map((h) => h.created_by).filter((h) => h?.startsWith('RUN'));
+    expect(runs).toEqual(['RUN |1 V=1 /bin/sh -c one # buildkit', 'RUN /bin/sh -c two # buildkit']);
+    expect((r.vertex?.op as ExecOp).env).toContain('V=1');
+  });
+
   it('formats Go values as BuildKit’s history does', () => {
     expect(goDuration(30e9)).toBe('30s');
     expect(goDuration(90e9)).toBe('1m30s');

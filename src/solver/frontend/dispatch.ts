@@ -234,17 +234,20 @@ export async function dispatchInstruction(
 function dispatchArg(st: StageState, ctx: DispatchContext, args: { name: string; default?: string }[]): void {
   const strs: string[] = [];
   const buildArgs = ctx.opts.buildArgs ?? {};
-  for (const a of args) {
-    const hasValue = Object.hasOwn(buildArgs, a.name);
+  // Every default of one ARG line is expanded before any of them is set (BuildKit's ArgCommand.Expand
+  // runs on the whole instruction first): in `ARG X=20 Y=$X`, Y gets the X from before the line.
+  const defaults = args.map((a) => (a.default === undefined ? undefined : expand(st, ctx, a.default)));
+  args.forEach((a, i) => {
+    const dflt = defaults[i];
     let value: string | undefined;
-    if (hasValue) value = buildArgs[a.name];
-    else if (a.default !== undefined) value = expand(st, ctx, a.default);
+    if (Object.hasOwn(buildArgs, a.name)) value = buildArgs[a.name];
+    else if (dflt !== undefined) value = dflt;
     else if (ctx.globals.has(a.name)) value = ctx.globals.get(a.name);
     if (value !== undefined) addStateEnv(st, a.name, value);
     st.buildArgs.push(value === undefined ? { key: a.name } : { key: a.name, value });
     // History shows the ARG as declared (its expanded default), not the --build-arg value (BuildKit in dockerd 20.10).
-    strs.push(a.default === undefined ? a.name : `${a.name}=${expand(st, ctx, a.default)}`);
-  }
+    strs.push(dflt === undefined ? a.name : `${a.name}=${dflt}`);
+  });
   commitToHistory(st.image, `ARG ${strs.join(' ')}`, false, false);
 }
 

@@ -137,3 +137,14 @@ export function sortedKeys<T>(o: Record<string, T>): Record<string, T> {
   for (const k of Object.keys(o).sort()) out[k] = o[k] as T;
   return out;
 }
+
+/**
+ * Go's `omitempty` on the config's string fields: `USER $UNSET` (or a base image's `"User": ""`)
+ * leaves no `User` key in BuildKit's image config, rather than an empty one.
+ */
+export function omitEmptyStrings(img: StageImage): void {
+  const c = img.config;
+  if (c.User === '') delete c.User;
+  if (c.WorkingDir === '') delete c.WorkingDir;
+  if (c.StopSignal === '') delete c.StopSignal;
+}

@@ -59,7 +59,9 @@ export function initFromBase(st: StageState): void {
     st.platform = b.platform;
     st.image = structuredClone(b.image);
     st.image.config.OnBuild = undefined;
-    st.buildArgs = [...b.buildArgs];
+    // The base stage's ARG values stay in the env (BuildKit's AddEnv on the llb state it inherits),
+    // but its declared ARGs do not: a RUN here has no `|N K=V` prefix for them (d.buildArgs is per stage).
+    st.buildArgs = [];
     st.env = b.env.map((e) => [...e] as [string, string]);
     st.cwd = b.cwd;
     st.user = b.user;
