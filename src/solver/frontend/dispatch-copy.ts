@@ -81,7 +81,8 @@ export function dispatchCopy(
 
   const actions: FileAction[] = [];
   const srcVertices: Vertex[] = [];
-  const base = st.vertex ? 1 : 0;
+  const link = linked(st, ins, chown);
+  const base = st.vertex && !link ? 1 : 0;
   const inputIndex = (v: Vertex) => {
     let i = srcVertices.findIndex((x) => x.digest === v.digest);
     if (i < 0) {
@@ -155,8 +156,29 @@ export function dispatchCopy(
     });
   }
   msg += ` ${destRaw}`;
-  st.vertex = fileVertex(st, actions, srcVertices, name, ins.range.start.line);
+  if (link && st.vertex) {
+    // The copy on scratch (its own cache key and layer), then merged onto the stage: merge-op.ts.
+    const meta = {
+      stage: st.name,
+      line: ins.range.start.line,
+      ...(st.ignoreCache ? { ignoreCache: true } : {}),
+    };
+    const copy = makeVertex({ kind: 'file', actions, scratchBase: true }, srcVertices, { name, ...meta });
+    st.vertex = makeVertex({ kind: 'merge' }, [st.vertex, copy], {
+      name: `[internal] merge ${name}`,
+      ...meta,
+    });
+  } else st.vertex = fileVertex(st, actions, srcVertices, name, ins.range.start.line);
   commitToHistory(st.image, msg, true, true);
+}
+
+/**
+ * `--link` makes the copy independent of the stage (BuildKit: a FileOp on scratch, then MergeOp), so
+ * it needs nothing of the stage's filesystem: a `--chown` by name would have to read the stage's
+ * /etc/passwd, so that copy is made onto the stage instead (the same files, without the rebasing).
+ */
+function linked(st: StageState, ins: CopyIns, chown: string | undefined): boolean {
+  return ins.link && st.vertex !== undefined && (chown === undefined || /^\d+(:\d+)?$/.test(chown));
 }
 
 function isHeredocWord(s: string, names: Set<string>): boolean {

@@ -4,6 +4,7 @@ import type { SolverEnv } from './env.js';
 import { execOp } from './exec-op.js';
 import { fileOp } from './file-op.js';
 import { imageOp } from './image-op.js';
+import { mergeOp } from './merge-op.js';
 import { contextOp, httpOp } from './source-ops.js';
 
 export type { SolvedFs, SolverEnv } from './env.js';
@@ -16,8 +17,7 @@ export function createOps(env: SolverEnv): (v: Vertex) => OpImpl {
     http: httpOp(env),
     exec: execOp(env),
     file: fileOp(env),
-    // COPY --link is solved as a plain copy onto its base (same image content); see README.
-    merge: fileOp(env),
+    merge: mergeOp(env),
   };
   return (v) => table[v.op.kind];
 }
