@@ -12,6 +12,12 @@ export interface SelectedSource {
   entry: ContextEntry | undefined;
   /** The entry and all its descendants (after --exclude), context-relative. */
   entries: ContextEntry[];
+  /**
+   * The name a copy of it gets inside a destination directory: the last component as written or as
+   * a wildcard matched it, not the name a followed symlink points to (BuildKit names by the
+   * unfollowed path: `COPY sub/* /w/` with `sub/l -> a` makes `/w/l`).
+   */
+  name: string;
 }
 
 export interface SelectOptions {
@@ -48,7 +54,7 @@ export function selectSources(
       if (p !== '' && !snap.entries.has(p)) throw notFound(src);
       roots.push(p);
     }
-    for (const r of roots) out.push(collect(snap, followLink(snap, r), ex));
+    for (const r of roots) out.push({ ...collect(snap, followLink(snap, r), ex), name: posix.basename(r) });
   }
   return out;
 }
@@ -64,7 +70,11 @@ function followLink(snap: ContextSnapshot, path: string): string {
   throw new TsbuildError('COPY_SYMLINK_LOOP', `too many levels of symbolic links at ${path}`);
 }
 
-function collect(snap: ContextSnapshot, root: string, ex: PatternMatcher | undefined): SelectedSource {
+function collect(
+  snap: ContextSnapshot,
+  root: string,
+  ex: PatternMatcher | undefined,
+): Omit<SelectedSource, 'name'> {
   const entry = root === '' ? undefined : snap.entries.get(root);
   const entries: ContextEntry[] = [];
   if (entry) entries.push(entry);

@@ -70,7 +70,7 @@ export interface ScanOptions {
 /**
  * Walks the context with sync fs calls (the fastest way on these machines, DESIGN.md) applying the
  * ignore patterns as BuildKit's fsutil walker does: an excluded directory is skipped whole unless a
- * `!` pattern may re-include something under it; directories above an included path are included.
+ * `!` pattern names a path under it (`mayReinclude`); directories above an included path are included.
  * File contents are hashed only when the stat cache has no entry with the same (dev, ino, size,
  * mtime, ctime).
  */
@@ -118,7 +118,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
         info = r.info;
       }
       if (st.isDirectory()) {
-        if (matched && !pm.exclusions) continue;
+        if (matched && !mayReinclude(pm, path)) continue;
         const childIncluded = walk(path, info, matched || parentExcluded);
         if (!matched || childIncluded) {
           addEntry(path, st);
@@ -185,4 +185,15 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
 /** Code-unit order: equals UTF-8 byte order except between astral and U+E000+ characters. */
 export function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * fsutil's walker (and moby's archive) descend into an excluded directory only when the text of some
+ * `!` pattern starts with the directory's path: `!dir/keep` re-includes under `dir`, but a pattern
+ * such as `!**` + `/keep.md` does not, since nothing below an excluded dir is walked to be matched.
+ */
+export function mayReinclude(pm: PatternMatcher, dir: string): boolean {
+  if (!pm.exclusions) return false;
+  const dirSlash = `${dir}/`;
+  return pm.patterns.some((p) => p.exclusion && `${p.cleaned}/`.startsWith(dirSlash));
 }

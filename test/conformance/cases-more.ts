@@ -596,3 +596,62 @@ export const MORE_CASES_6: ConformanceCase[] = [
     },
   ),
 ];
+
+/** Seventh batch: context links, odd names, inherited CMD/SHELL rules, more ignore patterns. */
+export const MORE_CASES_7: ConformanceCase[] = [
+  c('copy-context-top-symlinks', L('COPY lnk /lf', 'COPY sub/* /w/', 'COPY dir /d'), {
+    files: {
+      'target.txt': 't',
+      lnk: '->target.txt',
+      'sub/a': 'a',
+      'sub/l': '->a',
+      'dir/out': '->/etc/hostname',
+      'dir/up': '->../target.txt',
+    },
+  }),
+  c(
+    'run-odd-names',
+    L(
+      'RUN mkdir /n && cd /n && touch "a\\\\b" "c:d" -- "-dash" "trail " " lead" "q\'uote" "dq\\"x" "$(printf "nl\\nx")" "*star" "tab\tx"',
+    ),
+  ),
+  {
+    name: 'copy-from-through-link',
+    dockerfile: `${BB}${L(
+      'FROM bb AS src',
+      'RUN mkdir -p /t/real && echo f > /t/real/file && ln -s real /t/link && ln -s /t/real /t/abslink',
+      'FROM bb',
+      'COPY --from=src /t/link/file /one',
+      'COPY --from=src /t/abslink/ /two/',
+      'COPY --from=src /t/link /three',
+    )}`,
+  },
+  {
+    name: 'cmd-shell-inherit-rules',
+    dockerfile: `${BB}${L(
+      'FROM bb AS p',
+      'CMD ["parent"]',
+      'SHELL ["/bin/sh", "-ec"]',
+      'FROM p AS c1',
+      'ENTRYPOINT ["e1"]',
+      'FROM p AS c2',
+      'CMD ["mine"]',
+      'ENTRYPOINT ["e2"]',
+      'RUN echo shell-inherited > /s.txt',
+      'FROM c2',
+      'ENTRYPOINT e3',
+    )}`,
+  },
+  c('dockerignore-more', 'COPY . /ctx/\n', {
+    files: {
+      '.dockerignore': '*\n!busybox\n!keep*\n!dir/\ndir/*.log\n  spaced.txt  \n!**/deep.md\n',
+      keep1: 'k',
+      'keep-dir/x': 'x',
+      'dir/a.log': 'l',
+      'dir/b.txt': 'b',
+      'spaced.txt': 's',
+      'x/y/deep.md': 'd',
+      other: 'o',
+    },
+  }),
+];

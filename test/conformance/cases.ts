@@ -3,7 +3,14 @@
  * images must match the golden files in ./golden (see README "Conformance"). Every case starts from
  * the same busybox stage (`bb`), made from the host's busybox-static, so no registry is needed.
  */
-import { MORE_CASES, MORE_CASES_3, MORE_CASES_4, MORE_CASES_5, MORE_CASES_6 } from './cases-more.js';
+import {
+  MORE_CASES,
+  MORE_CASES_3,
+  MORE_CASES_4,
+  MORE_CASES_5,
+  MORE_CASES_6,
+  MORE_CASES_7,
+} from './cases-more.js';
 import { BB, type ConformanceCase, c, PASSWD } from './kit.js';
 
 export type { ConformanceCase } from './kit.js';
@@ -121,4 +128,5 @@ export const CASES: ConformanceCase[] = [
   ...MORE_CASES_4,
   ...MORE_CASES_5,
   ...MORE_CASES_6,
+  ...MORE_CASES_7,
 ];

@@ -62,6 +62,24 @@ describe('scanContext', () => {
     expect(snap.entries.get('a.txt')?.hash).toBe(createHash('sha256').update('a').digest('hex'));
   });
 
+  it('descends into an excluded dir only for a ! pattern that names a path under it (fsutil)', async () => {
+    const dir = tree({ 'x/y/deep.md': 'd', 'dir/b.txt': 'b', 'dir/a.log': 'l', keep: 'k', other: 'o' });
+    const snap = await scanContext({ dir, excludes: ['*', '!keep', '!dir/', 'dir/*.log', '!**/deep.md'] });
+    expect(snap.paths).toEqual(['dir', 'dir/b.txt', 'keep']);
+    const named = await scanContext({ dir, excludes: ['*', '!x/y/deep.md'] });
+    expect(named.paths).toEqual(['x', 'x/y', 'x/y/deep.md']);
+  });
+
+  it('a symlink source is followed for content but keeps its own name', async () => {
+    const dir = tree({ 'sub/a': 'a', 'sub/l': '->a', top: '->sub/a' });
+    const snap = await scanContext({ dir, excludes: [] });
+    expect(selectSources(snap, ['sub/*']).map((s) => [s.name, s.path])).toEqual([
+      ['a', 'sub/a'],
+      ['l', 'sub/a'],
+    ]);
+    expect(selectSources(snap, ['top']).map((s) => [s.name, s.path])).toEqual([['top', 'sub/a']]);
+  });
+
   it('re-hashes on a same-mtime content change, not on a touch', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tsb-root-'));
     const dir = tree({ 'f.txt': 'one', 'g.txt': 'two' });

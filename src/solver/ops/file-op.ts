@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { checksumSelection, PatternMatcher, selectSources } from '../../context/index.js';
 import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
 import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
@@ -198,7 +198,7 @@ async function runAction(
       const isDir = s.entry?.type === 'dir' || s.path === '';
       const dest = placeDest(d, a.dest, forceDir, {
         isDir,
-        base: posix.basename(host),
+        base: s.name,
         top: () => children.filter((c) => !c.includes('/')),
       });
       const fast = await fastCopyDir(s, host, root, dest, {
@@ -207,7 +207,7 @@ async function runAction(
         owner: owner !== undefined,
         chmod: a.chmod !== undefined,
       });
-      if (!fast) await copyInto(host, children, root, dest, forceDir, base);
+      if (!fast) await copyInto(host, children, root, dest, forceDir, { ...base, name: s.name });
     }
     return;
   }
