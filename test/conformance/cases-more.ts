@@ -655,3 +655,48 @@ export const MORE_CASES_7: ConformanceCase[] = [
     },
   }),
 ];
+
+/** Eighth batch: stage chosen by a build arg, --chown resolved in the destination, quoting. */
+export const MORE_CASES_8: ConformanceCase[] = [
+  {
+    name: 'from-stage-by-build-arg',
+    dockerfile: `ARG BASE=one\n${BB}${L(
+      'FROM bb AS one',
+      'RUN echo one > /which',
+      'FROM bb AS two',
+      'RUN echo two > /which',
+      'FROM ${BASE}',
+      'ARG BASE',
+      'RUN cat /which > /got && echo "$BASE" >> /got',
+    )}`,
+    buildArgs: { BASE: 'two' },
+  },
+  {
+    name: 'copy-from-chown-dest-passwd',
+    dockerfile: `${BB}${L(
+      'FROM bb AS src',
+      'RUN mkdir /o && echo o > /o/f',
+      'FROM bb',
+      PASSWD.trimEnd(),
+      'COPY --from=src --chown=app:staff /o /owned',
+      'RUN chmod 600 /etc/passwd && touch /etc/group',
+    )}`,
+  },
+  c(
+    'arg-env-quoting-unicode',
+    L(
+      'ARG A="x y"',
+      "ARG B='$A'",
+      'ENV\tC=$A D="$B" U=日本語 T="a\tb"',
+      'LABEL "a.b-c"=$A "ü"=ß',
+      'RUN\techo "$A|$B|$C|$D|$U" > /q.txt',
+    ),
+  ),
+  c(
+    'copy-same-content-twice',
+    L('COPY a.txt /a.txt', 'COPY a.txt /a.txt', 'RUN cp /a.txt /b.txt && cp /a.txt /b.txt'),
+    {
+      files: { 'a.txt': 'same' },
+    },
+  ),
+];

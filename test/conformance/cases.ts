@@ -10,6 +10,7 @@ import {
   MORE_CASES_5,
   MORE_CASES_6,
   MORE_CASES_7,
+  MORE_CASES_8,
 } from './cases-more.js';
 import { BB, type ConformanceCase, c, PASSWD } from './kit.js';
 
@@ -129,4 +130,5 @@ export const CASES: ConformanceCase[] = [
   ...MORE_CASES_5,
   ...MORE_CASES_6,
   ...MORE_CASES_7,
+  ...MORE_CASES_8,
 ];
