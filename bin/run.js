@@ -115,7 +115,7 @@ function loadBundle(file) {
   const cacheFile = file.replace(/\.cjs$/, '.cache');
   const source = readFileSync(file, 'utf8');
   // Loaded here, not at the top: the no-op fast path runs without node:crypto (~8 ms to load).
-  const { createHash } = process.getBuiltinModule('node:crypto');
+  const { createHash } = createRequire(import.meta.url)('node:crypto');
   const digest = createHash('sha256').update(source).digest();
   let cachedData;
   try {

@@ -120,6 +120,7 @@ export function noopRequest(
   const envNames = (f['build-arg'] ?? []).filter((a) => !a.includes('='));
   const envUsed = Object.keys(env)
     .filter((k) => k.startsWith('TSBUILD_') || k === 'SOURCE_DATE_EPOCH' || envNames.includes(k))
+    .filter((k) => k !== 'TSBUILD_DEBUG_NOOP')
     .sort()
     .map((k) => [k, env[k]]);
   const dist = distDir();
