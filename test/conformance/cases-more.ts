@@ -693,6 +693,10 @@ export const MORE_CASES_8: ConformanceCase[] = [
     ),
   ),
   c(
+    'workdir-empty-expose-forms',
+    L('WORKDIR /a', 'WORKDIR $NOPE', 'RUN pwd > /p.txt', 'EXPOSE 80/ 81/SCTP 82/Udp'),
+  ),
+  c(
     'copy-same-content-twice',
     L('COPY a.txt /a.txt', 'COPY a.txt /a.txt', 'RUN cp /a.txt /b.txt && cp /a.txt /b.txt'),
     {

@@ -152,6 +152,17 @@ describe('frontend: stages → op graph', () => {
     expect((r.vertex?.op as ExecOp).env).toContain('V=1');
   });
 
+  it('WORKDIR to nothing keeps the current dir; EXPOSE rejects what go-connections/nat rejects', async () => {
+    const r = await conv('FROM scratch\nWORKDIR /a\nWORKDIR $NOPE\n');
+    expect(r.image.config.WorkingDir).toBe('/a');
+    expect(r.image.history?.at(-1)?.created_by).toBe('WORKDIR /a');
+    await expect(conv('FROM scratch\nEXPOSE 80-70\n')).rejects.toThrow('Invalid containerPort: 80-70');
+    await expect(conv('FROM scratch\nEXPOSE 80/foo\n')).rejects.toThrow('Invalid proto: foo');
+    await expect(conv('FROM scratch\nEXPOSE abc\n')).rejects.toThrow('Invalid containerPort: abc');
+    const ok = await conv('FROM scratch\nEXPOSE 80/ 81/SCTP\n');
+    expect(Object.keys(ok.image.config.ExposedPorts ?? {})).toEqual(['80/tcp', '81/sctp']);
+  });
+
   it('formats Go values as BuildKit’s history does', () => {
     expect(goDuration(30e9)).toBe('30s');
     expect(goDuration(90e9)).toBe('1m30s');

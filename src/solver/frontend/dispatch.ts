@@ -50,7 +50,7 @@ export function cleanAbs(p: string): string {
 
 /** BuildKit's NormalizeWorkdir: relative paths join the current one. */
 export function normalizeWorkdir(current: string, requested: string): string {
-  if (requested === '') throw new TsbuildError('WORKDIR_EMPTY', 'cannot normalize nothing');
+  // An empty WORKDIR (`WORKDIR $UNSET`) keeps the current one: BuildKit path.Joins it onto it.
   return cleanAbs(requested.startsWith('/') ? requested : `${current || '/'}/${requested}`);
 }
 
@@ -275,11 +275,15 @@ export function fileVertex(
 
 /** nat.ParsePortSpecs for EXPOSE: `80`, `80/udp`, `8000-8002/tcp`. */
 function parsePorts(spec: string): string[] {
-  const m = /^(?:(?:\d+\.){3}\d+:)?(?:\d*:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
-  if (!m) throw new TsbuildError('INVALID_PORT', `invalid containerPort: ${spec}`);
+  const m = /^(?:(?:\d+\.){3}\d+:)?(?:\d*:)?(\d+)(?:-(\d+))?(?:\/([^/]*))?$/.exec(spec);
+  // go-connections/nat's messages: "Invalid containerPort", "Invalid proto" (as BuildKit prints them).
+  if (!m) throw new TsbuildError('INVALID_PORT', `Invalid containerPort: ${spec}`);
+  const proto = (m[3] || 'tcp').toLowerCase();
+  if (!['tcp', 'udp', 'sctp'].includes(proto))
+    throw new TsbuildError('INVALID_PORT', `Invalid proto: ${m[3]}`);
   const start = Number(m[1]);
   const end = m[2] ? Number(m[2]) : start;
-  const proto = (m[3] ?? 'tcp').toLowerCase();
+  if (end < start) throw new TsbuildError('INVALID_PORT', `Invalid containerPort: ${spec}`);
   const out: string[] = [];
   for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
   return out;
