@@ -704,3 +704,23 @@ export const MORE_CASES_8: ConformanceCase[] = [
     },
   ),
 ];
+
+/** Ninth batch: archive formats and destinations. */
+export const MORE_CASES_9: ConformanceCase[] = [
+  c(
+    'add-archive-formats-dests',
+    L('ADD pax.tar /nonexist', 'ADD gnu.tar /nonexist2/', 'COPY pax.tar /copied/', 'ADD special.tar /sp/'),
+    {
+      prepare: [
+        'd=$(printf "%0110d" 7)',
+        'mkdir -p "t/$d" && echo p > "t/$d/file-$d" && ln -s "$d/file-$d" t/ln && chmod 700 "t/$d"',
+        'T="tar --mtime=@0 --sort=name"',
+        '$T --format=pax --pax-option=delete=atime,delete=ctime --owner=0 --group=0 -C t -cf pax.tar .',
+        '$T --format=gnu --owner=1 --group=2 -C t -cf gnu.tar .',
+        'mkdir s && mkfifo s/fifo && mkdir -m 1777 s/tmp && touch s/empty && chmod 4711 s/empty',
+        'touch s/sg && chmod 2755 s/sg && $T --owner=0 --group=0 -C s -cf special.tar .',
+        'rm -rf t s',
+      ].join(' && '),
+    },
+  ),
+];

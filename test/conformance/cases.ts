@@ -11,6 +11,7 @@ import {
   MORE_CASES_6,
   MORE_CASES_7,
   MORE_CASES_8,
+  MORE_CASES_9,
 } from './cases-more.js';
 import { BB, type ConformanceCase, c, PASSWD } from './kit.js';
 
@@ -131,4 +132,5 @@ export const CASES: ConformanceCase[] = [
   ...MORE_CASES_6,
   ...MORE_CASES_7,
   ...MORE_CASES_8,
+  ...MORE_CASES_9,
 ];

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -168,7 +168,9 @@ export async function extractArchive(path: string, root: string, dest: string, o
     longLink = undefined;
     const target = posix.join(dest, name);
     const host = resolveInRoot(root, target, false);
-    if (host === root) {
+    // The archive's own root entry (`./`) leaves the destination as it is (moby's Unpack skips "."
+    // when the directory exists, and ensureDir made it).
+    if (host === root || posix.normalize(`${name}/`) === './') {
       await r.read(padded);
       continue;
     }
@@ -181,8 +183,8 @@ export async function extractArchive(path: string, root: string, dest: string, o
       rmSync(host, { recursive: true, force: true });
     if (type === 'Directory') {
       if (!existing?.isDirectory()) mkdirSync(host);
-      chmodSync(host, mode);
       lchownSync(host, uid, gid);
+      chmodSync(host, mode);
       if (h.mtime) dirs.push([host, h.mtime]);
     } else if (type === 'SymbolicLink') {
       symlinkSync(linkpath, host);
@@ -204,12 +206,21 @@ export async function extractArchive(path: string, root: string, dest: string, o
         closeSync(fd);
       }
       await r.read(padded - size);
-      chmodSync(host, mode);
+      // chown before chmod: a chown clears the setuid/setgid bits of a file, even for root.
       lchownSync(host, uid, gid);
+      chmodSync(host, mode);
       if (h.mtime) utimesSync(host, h.mtime, h.mtime);
       continue;
+    } else if (type === 'FIFO' || type === 'CharacterDevice' || type === 'BlockDevice') {
+      // moby's Unpack makes FIFOs and (as root) device nodes; Node has no mknod(2).
+      const kind =
+        type === 'FIFO'
+          ? ['p']
+          : [type === 'BlockDevice' ? 'b' : 'c', `${h.devmaj ?? 0}`, `${h.devmin ?? 0}`];
+      execFileSync('mknod', [host, ...kind]);
+      lchownSync(host, uid, gid);
+      chmodSync(host, mode);
     }
-    // Devices and FIFOs are not created by ADD here; skip their (empty) data.
     if (padded > 0) await r.read(padded);
   }
   for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
