@@ -39,6 +39,8 @@ export interface BuildOptions {
   iidfile?: string;
   metadataFile?: string;
   network?: 'default' | 'none' | 'host';
+  /** Entitlements (`--allow`): `security.insecure` lets `RUN --security=insecure` run privileged. */
+  allow?: string[];
   /** `id=x,src=path` or `id=x,env=VAR` strings as `--secret` takes them. */
   secrets?: string[];
   /** `default` or `id=path` strings as `--ssh` takes them. */

@@ -21,6 +21,7 @@ export interface BuildFlags {
   iidfile?: string | undefined;
   'metadata-file'?: string | undefined;
   network?: string | undefined;
+  allow?: string[] | undefined;
   secret?: string[] | undefined;
   ssh?: string[] | undefined;
   progress: string;
@@ -67,6 +68,7 @@ function options(root: string, context: string, flags: BuildFlags): BuildOptions
     ...(flags.iidfile ? { iidfile: flags.iidfile } : {}),
     ...(flags['metadata-file'] ? { metadataFile: flags['metadata-file'] } : {}),
     ...(flags.network ? { network: flags.network as 'default' } : {}),
+    ...(flags.allow ? { allow: flags.allow } : {}),
     ...(flags.secret ? { secrets: flags.secret } : {}),
     ...(flags.ssh ? { ssh: flags.ssh } : {}),
     ...(flags['max-parallelism'] ? { maxParallelism: flags['max-parallelism'] } : {}),

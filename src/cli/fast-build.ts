@@ -35,6 +35,7 @@ export const FAST_FLAGS: Record<string, FastFlag> = {
   iidfile: { type: 'string' },
   'metadata-file': { type: 'string' },
   network: { type: 'string', options: ['default', 'none', 'host'] },
+  allow: { type: 'string', multiple: true, options: ['security.insecure', 'network.host'] },
   secret: { type: 'string', multiple: true },
   ssh: { type: 'string', multiple: true },
   progress: { type: 'string', options: ['auto', 'tty', 'plain', 'json', 'quiet'], default: 'auto' },

@@ -15,6 +15,7 @@ export { type RunStepOptions, runStep, type SnapshotterLike } from './run-step.j
 export { detectRuntime, type OciRuntime } from './runtime.js';
 export {
   buildSpec,
+  capabilitiesOf,
   DEFAULT_CAPABILITIES,
   processEnv,
   type RuntimeSpec,

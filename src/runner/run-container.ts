@@ -100,6 +100,7 @@ function prepareBundle(o: RunContainerOptions, b: Bundle, plan: RootfsPlan, cgro
     limitsInSpec: cgroup.limitsInSpec,
     rootPath: plan.dir,
     ...(plan.kind === 'runtime' ? { rootMount: plan.mount } : {}),
+    ...(o.privileged ? { privileged: true } : {}),
   });
   return { spec, targets, missing: missing.filter((p) => !(plan.kind === 'runtime' && isCwdChain(p, cwd))) };
 }

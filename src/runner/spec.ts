@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpuQuota } from './cgroups.js';
 import { buildSeccomp } from './seccomp.js';
 import type { ContainerMount, ResolvedUser, RunLimits, RunNetwork } from './types.js';
@@ -58,6 +59,8 @@ export interface RuntimeSpecInput {
   rootPath: string;
   /** an overlay the runtime mounts at `/` (first, so every other mount lands on it) */
   rootMount?: SpecMount;
+  /** BuildKit's insecure mode (`oci.WithPrivileged`): every capability, no seccomp, no masked paths */
+  privileged?: boolean;
 }
 
 /** An OCI runtime-spec 1.0 config.json as plain data. */
@@ -70,7 +73,60 @@ export interface SpecMount {
   options: string[];
 }
 
-function systemMounts(): SpecMount[] {
+/** Capability names by number (linux/capability.h), as runc knows them. */
+export const ALL_CAPABILITIES = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
+];
+
+/** The names of the capabilities set in a `/proc/<pid>/status` mask (hex, e.g. CapEff). */
+export function capabilitiesOf(hexMask: string): string[] {
+  const mask = BigInt(`0x${hexMask}`);
+  return ALL_CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
+}
+
+function systemMounts(privileged = false): SpecMount[] {
+  // Privileged: /sys and the cgroup tree writable, as Docker's --privileged.
+  const ro = privileged ? [] : ['ro'];
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -92,12 +148,12 @@ function systemMounts(): SpecMount[] {
       options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] },
     {
       destination: '/sys/fs/cgroup',
       type: 'cgroup',
       source: 'cgroup',
-      options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', ...ro],
     },
   ];
 }
@@ -138,7 +194,7 @@ function userMounts(input: RuntimeSpecInput): SpecMount[] {
 }
 
 function resources(input: RuntimeSpecInput): Record<string, unknown> {
-  const r: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
+  const r: Record<string, unknown> = { devices: [{ allow: !!input.privileged, access: 'rwm' }] };
   if (!input.limitsInSpec) return r;
   const l = input.limits;
   if (l.memory !== undefined) r.memory = { limit: l.memory, swap: l.memory };
@@ -152,10 +208,12 @@ function resources(input: RuntimeSpecInput): Record<string, unknown> {
  * Builds the runtime spec. Pure: the same input gives the same JSON. Isolation follows Docker's
  * defaults: new mount, PID, UTS, IPC and cgroup namespaces, a new network namespace only for
  * `none` (runc brings up `lo` in it), Docker's capabilities, no_new_privileges, masked and
- * read-only /proc paths.
+ * read-only /proc paths. Privileged (insecure) mode drops the seccomp filter, the masks and
+ * no_new_privileges, and gives every capability and device access.
  */
 export function buildSpec(input: RuntimeSpecInput): RuntimeSpec {
-  const caps = [...DEFAULT_CAPABILITIES];
+  const priv = !!input.privileged;
+  const caps = priv ? currentCapabilities() : [...DEFAULT_CAPABILITIES];
   const namespaces: { type: string }[] = [
     { type: 'pid' },
     { type: 'ipc' },
@@ -173,20 +231,36 @@ export function buildSpec(input: RuntimeSpecInput): RuntimeSpec {
       env: input.env,
       cwd: input.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      noNewPrivileges: true,
+      noNewPrivileges: !priv,
     },
     root: { path: input.rootPath, readonly: false },
     hostname: input.hostname,
-    mounts: [...(input.rootMount ? [input.rootMount] : []), ...systemMounts(), ...userMounts(input)],
+    mounts: [...(input.rootMount ? [input.rootMount] : []), ...systemMounts(priv), ...userMounts(input)],
     linux: {
       cgroupsPath: input.cgroupsPath,
       resources: resources(input),
       namespaces,
-      seccomp: buildSeccomp(),
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      ...(priv ? {} : { seccomp: buildSeccomp(), maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
     },
   };
+}
+
+let current: string[] | undefined;
+/**
+ * Every capability this process holds (containerd's WithAllCurrentCapabilities, which BuildKit's
+ * insecure mode uses): asking runc for one we lack fails with "unable to apply caps".
+ */
+function currentCapabilities(): string[] {
+  if (!current) {
+    let hex = '';
+    try {
+      hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+    } catch {
+      // no procfs: Docker's set
+    }
+    current = hex ? capabilitiesOf(hex) : [...DEFAULT_CAPABILITIES];
+  }
+  return current;
 }
 
 /** The environment as Docker gives it: the step's env, `PATH` when missing, `HOME` from passwd. */

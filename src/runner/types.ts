@@ -73,6 +73,8 @@ export interface RunContainerOptions {
   runtimeRoot?: string;
   /** a fixed container id (default a random `tsb-…`) */
   id?: string;
+  /** `RUN --security=insecure` (entitlement security.insecure): see `buildSpec` */
+  privileged?: boolean;
 }
 
 export interface RunResult {

@@ -78,6 +78,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       ...(o.noCache ? { noCache: true } : {}),
       ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
       ...(o.network ? { network: o.network } : {}),
+      ...(o.allow ? { allow: o.allow } : {}),
       resolveImage: sessionResolver(
         o,
         images,

@@ -1,13 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hostsFile, resolvConf } from '../../src/runner/etc-files.js';
 import {
   buildSpec,
+  capabilitiesOf,
   DEFAULT_CAPABILITIES,
   detectRuntime,
   processEnv,
   RunStepError,
   type RuntimeSpecInput,
 } from '../../src/runner/index.js';
+
+const capNumber = (name: string) => capabilitiesOf('1ffffffffff').indexOf(name);
 
 const base: RuntimeSpecInput = {
   args: ['/bin/sh', '-c', 'true'],
@@ -47,6 +51,30 @@ describe('buildSpec (pure)', () => {
     expect(p.capabilities.bounding).toEqual(DEFAULT_CAPABILITIES);
     expect(p.capabilities.bounding).toHaveLength(14);
     expect(p.capabilities.bounding).not.toContain('CAP_SYS_ADMIN');
+  });
+
+  it('privileged (RUN --security=insecure): our own capabilities, no seccomp, masks, nnp; /sys rw; all devices', () => {
+    const s = spec({ privileged: true });
+    const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] as string;
+    const bits = BigInt(`0x${eff}`).toString(2).replace(/0/g, '').length;
+    expect(s.process.capabilities.bounding).toHaveLength(bits);
+    expect(s.process.capabilities.effective).toContain('CAP_SYS_ADMIN');
+    expect(s.process.noNewPrivileges).toBe(false);
+    expect(s.linux.seccomp).toBeUndefined();
+    expect(s.linux.maskedPaths).toBeUndefined();
+    expect(s.linux.readonlyPaths).toBeUndefined();
+    expect(s.linux.resources.devices).toEqual([{ allow: true, access: 'rwm' }]);
+    const sys = s.mounts.find((m: { destination: string }) => m.destination === '/sys');
+    expect(sys.options).not.toContain('ro');
+    // the default stays locked down
+    const d = spec();
+    expect(d.linux.seccomp).toBeDefined();
+    expect(d.linux.resources.devices).toEqual([{ allow: false, access: 'rwm' }]);
+    expect(capabilitiesOf('7')).toEqual(['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH']);
+    expect(capabilitiesOf('a80425fb')).toEqual(
+      [...DEFAULT_CAPABILITIES].sort((a, b) => capNumber(a) - capNumber(b)),
+    );
+    expect(capabilitiesOf('000001fffeffffff')).not.toContain('CAP_SYS_RESOURCE');
   });
 
   it('mounts: system mounts, /sys read-only, etc files bound, user mounts after', () => {

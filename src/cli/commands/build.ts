@@ -57,6 +57,12 @@ export default class Build extends BaseCommand {
     iidfile: Flags.string({ description: 'write the image ID to this file' }),
     'metadata-file': Flags.string({ description: 'write build result metadata (digest, size) to this file' }),
     network: Flags.string({ description: 'network mode for RUN', options: ['default', 'none', 'host'] }),
+    allow: Flags.string({
+      description: 'grant an entitlement: security.insecure lets RUN --security=insecure run privileged',
+      options: ['security.insecure', 'network.host'],
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     secret: Flags.string({
       description: 'secret for RUN --mount=type=secret (id=x,src=path | id=x,env=VAR)',
       multiple: true,

@@ -28,6 +28,8 @@ export interface ConvertOptions {
   noCache?: boolean;
   noCacheFilter?: string[];
   network?: 'default' | 'none' | 'host';
+  /** Entitlements granted (`security.insecure`: `RUN --security=insecure` runs privileged). */
+  allow?: string[];
   escapeToken?: '\\' | '`';
   /** Resolves a base image reference to its digest and config (pulls through the registry client). */
   resolveImage(ref: string, platform: Platform): Promise<ResolvedImage>;

@@ -53,9 +53,12 @@ export function dispatchRun(
   if (inlineFiles.length > 0 && ins.form === 'shell' && !args[0]?.startsWith('/dev/pipes/'))
     inlineFiles.length = 0;
 
-  if (ins.security === 'insecure') {
-    // BuildKit needs --allow security.insecure for this; tsbuild's runner has no privileged mode.
-    throw new DockerfileSyntaxError('RUN --security=insecure is not supported by tsbuild', ins.range);
+  if (ins.security === 'insecure' && !(ctx.opts.allow ?? []).includes('security.insecure')) {
+    // An entitlement the caller grants, as BuildKit's `--allow security.insecure`.
+    throw new DockerfileSyntaxError(
+      'RUN --security=insecure needs the security.insecure entitlement: build with --allow security.insecure',
+      ins.range,
+    );
   }
   const mounts: ExecMountSpec[] = [];
   const inputs: Vertex[] = [];

@@ -87,6 +87,7 @@ export function execOp(env: SolverEnv): OpImpl {
           ...(env.limits ? { limits: env.limits } : {}),
           root: env.root,
           network: op.network === 'none' ? 'none' : 'host',
+          ...(op.security === 'insecure' ? { privileged: true } : {}),
           mounts,
           signal: ctx.signal,
           onStdout: (b) =>
