@@ -1,30 +1,20 @@
 import { lstatSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { describe, expect, it } from 'vitest';
 import { requireBinary, requireRoot } from '../helpers/require.js';
-import { buildIt, makeContext, ranSteps, read } from './helpers.js';
+import { buildIt, makeContext, ranSteps, read, useBusyboxRegistry } from './helpers.js';
 
 requireRoot();
 requireBinary('runc');
 
-let reg: TestRegistry;
-let base: string;
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  base = pushBusyboxImage(reg, 'library/busybox:latest').ref;
-});
-afterAll(async () => {
-  await reg?.stop();
-});
+const registryBase = useBusyboxRegistry();
 
 /** Two possible bases (ARG B), then a COPY (with or without --link) and a RUN that reads both. */
 const dockerfile = (flags: string) => `ARG B=one
-FROM ${base} AS one
+FROM ${registryBase()} AS one
 RUN echo one > /base.txt
-FROM ${base} AS two
+FROM ${registryBase()} AS two
 RUN echo two > /base.txt
 FROM \${B}
 COPY ${flags}a.txt /app/a.txt
@@ -73,7 +63,7 @@ describe('COPY --link', () => {
   it('with a --chown by name, copies onto the stage (the name needs its /etc/passwd)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-linkname-'));
     const ctx = makeContext({ 'a.txt': 'named\n' });
-    const df = `FROM ${base}
+    const df = `FROM ${registryBase()}
 RUN echo 'linkuser:x:1234:1234::/:/bin/sh' >> /etc/passwd && echo 'linkuser:x:1234:' >> /etc/group
 COPY --link --chown=linkuser a.txt /app/a.txt
 `;

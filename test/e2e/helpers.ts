@@ -1,9 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { type BuildOptions, type BuildResult, build } from '../../src/build.js';
 import type { ImageConfig } from '../../src/oci/index.js';
 import type { ProgressEvent } from '../../src/progress/index.js';
+import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** A context dir from a map of files (`->target` makes a symlink). */
 export function makeContext(files: Record<string, string>): string {
@@ -51,4 +53,18 @@ export function ranSteps(events: ProgressEvent[]): string[] {
   return events
     .filter((e) => e.type === 'vertex' && e.status === 'started' && !e.name.startsWith('[internal]'))
     .map((e) => (e as { name: string }).name);
+}
+
+/** A registry for the calling file's tests with busybox pushed to it; `base()` is its reference. */
+export function useBusyboxRegistry(): () => string {
+  let reg: TestRegistry | undefined;
+  let base = '';
+  beforeAll(async () => {
+    reg = await startRegistry();
+    base = pushBusyboxImage(reg, 'library/busybox:latest').ref;
+  });
+  afterAll(async () => {
+    await reg?.stop();
+  });
+  return () => base;
 }

@@ -1,27 +1,17 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { describe, expect, it } from 'vitest';
 import { requireBinary, requireRoot } from '../helpers/require.js';
-import { buildIt, makeContext, read } from './helpers.js';
+import { buildIt, makeContext, read, useBusyboxRegistry } from './helpers.js';
 
 requireRoot();
 requireBinary('runc');
 
-let reg: TestRegistry;
-let base: string;
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  base = pushBusyboxImage(reg, 'library/busybox:latest').ref;
-});
-afterAll(async () => {
-  await reg?.stop();
-});
+const registryBase = useBusyboxRegistry();
 
 describe('RUN --security=insecure', () => {
-  const df = () => `FROM ${base}
+  const df = () => `FROM ${registryBase()}
 RUN grep CapEff /proc/self/status > /caps.default
 RUN --security=insecure grep CapEff /proc/self/status > /caps.insecure && mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && touch /mnt/t/x && umount /mnt/t && echo mounted > /ok
 `;
