@@ -707,6 +707,21 @@ export const MORE_CASES_8: ConformanceCase[] = [
 
 /** Ninth batch: archive formats and destinations. */
 export const MORE_CASES_9: ConformanceCase[] = [
+  {
+    name: 'copy-chown-keeps-setuid',
+    dockerfile: `${BB}${L(
+      'FROM bb AS src',
+      'RUN mkdir /s && touch /s/u /s/g && chmod 4755 /s/u && chmod 2755 /s/g && mkdir -m 3775 /s/d',
+      'FROM bb',
+      'COPY --chown=5:6 suid sgid /ctx/',
+      'COPY --from=src --chown=7:8 /s /from',
+      'COPY --chmod=4750 --chown=1:2 plain /chm',
+      'COPY --from=src --chmod=755 /s/u /chsrc',
+      'COPY --chmod=2775 sub /chdir',
+    )}`,
+    files: { plain: 'p', 'sub/f': 'f' },
+    prepare: 'touch suid sgid && chmod 4755 suid && chmod 2711 sgid',
+  },
   c(
     'add-archive-formats-dests',
     L('ADD pax.tar /nonexist', 'ADD gnu.tar /nonexist2/', 'COPY pax.tar /copied/', 'ADD special.tar /sp/'),

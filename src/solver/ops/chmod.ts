@@ -2,10 +2,13 @@ import { TsbuildError } from '../../errors.js';
 
 /**
  * `--chmod` values: octal (`755`) or symbolic (`u+x,go=r`, as chmod(1) and Go's dchapes-mode):
- * returns the new permission bits (incl. setuid/setgid/sticky) for a path with mode `mode`.
+ * returns the new mode bits for a path with mode `mode`. An octal value replaces the permission
+ * bits only and the source keeps its setuid/setgid/sticky bits: BuildKit's copy does
+ * `m = (fi.Mode() &^ 0777) | mode&0777` (Go's special bits are not 0o7000), so `--chmod=4755` on a
+ * 0644 file gives 0755 and `--chmod=755` on a 4755 file gives 4755 (observed on dockerd 20.10).
  */
 export function applyChmod(spec: string, mode: number, isDir: boolean): number {
-  if (/^[0-7]+$/.test(spec)) return Number.parseInt(spec, 8) & 0o7777;
+  if (/^[0-7]+$/.test(spec)) return (mode & 0o7000) | (Number.parseInt(spec, 8) & 0o777);
   let m = mode & 0o7777;
   for (const clause of spec.split(',')) {
     const cm = /^([ugoa]*)((?:[-+=][rwxXstugo]*)+)$/.exec(clause);
