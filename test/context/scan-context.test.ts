@@ -140,6 +140,24 @@ describe('scanContext', () => {
     expect(Object.keys(saved).sort()).toEqual(['a/x.txt', 'ab.txt', 'b/z.txt', 'top.txt']);
   });
 
+  it('reports every path it stat-ed (the no-op check re-stats them): the root, walked dirs, in-scope entries', async () => {
+    const dir = tree({ 'a/x.txt': 'x', 'a/sub/y.txt': 'y', 'b/z.txt': 'z', 'top.txt': 't' });
+    const part = await scanContext({ dir, excludes: ['**/y.txt'], include: ['a', 'top.txt'] });
+    const seen = part.observed.map((o) => o[0]).sort();
+    // b is neither in scope nor on the way: not stat-ed; an excluded file is (its change is harmless)
+    expect(seen).toEqual(['', 'a', 'a/sub', 'a/sub/y.txt', 'a/x.txt', 'top.txt']);
+    const { lstatSync } = await import('node:fs');
+    const st = lstatSync(join(dir, 'a/x.txt'));
+    expect(part.observed.find((o) => o[0] === 'a/x.txt')).toEqual([
+      'a/x.txt',
+      st.ino,
+      st.size,
+      st.mtimeMs,
+      st.ctimeMs,
+      st.mode,
+    ]);
+  });
+
   it('hashes many files in a worker with the same results', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 300; i++) files[`f/${i}.txt`] = `content ${i}`;
