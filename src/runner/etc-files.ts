@@ -5,11 +5,8 @@ import { readFileSync } from 'node:fs';
  * into the rootfs: a step's changes to them go to these copies and are dropped with the bundle.
  */
 export function hostsFile(hostname: string, extraHosts: string[] = []): string {
-  const lines = [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    `127.0.1.1\t${hostname}`,
-  ];
+  // BuildKit's executor/oci/hosts.go: the hostname on the 127.0.0.1 line, no 127.0.1.1 entry.
+  const lines = [`127.0.0.1\tlocalhost ${hostname}`, '::1\tlocalhost ip6-localhost ip6-loopback'];
   for (const h of extraHosts) {
     const i = h.lastIndexOf(':');
     // `name:ip`; an IPv6 ip contains colons, so split at the first one (Docker's --add-host form).

@@ -707,6 +707,15 @@ export const MORE_CASES_8: ConformanceCase[] = [
 
 /** Ninth batch: archive formats and destinations. */
 export const MORE_CASES_9: ConformanceCase[] = [
+  c(
+    'run-etc-and-env-numeric-user',
+    L(
+      'RUN mkdir -m 777 /out',
+      'USER 1000:1000',
+      'RUN env | sort > /out/env.txt && cat /etc/hosts > /out/hosts.txt && hostname >> /out/hosts.txt',
+      'RUN ls -la /dev | sed "s/ [A-Z][a-z][a-z] .* / /" > /out/dev.txt && ulimit -n > /out/nofile.txt',
+    ),
+  ),
   {
     name: 'copy-chown-keeps-setuid',
     dockerfile: `${BB}${L(
