@@ -748,3 +748,28 @@ export const MORE_CASES_9: ConformanceCase[] = [
     },
   ),
 ];
+
+/** Tenth batch: parser directives and continuations at the edges, word expansion corners. */
+export const MORE_CASES_10: ConformanceCase[] = [
+  {
+    name: 'directive-case-and-unknown',
+    dockerfile: `# ESCAPE=\`\n# foo=bar\n${BB}FROM bb\n${L('RUN echo a `', '   ', '  b > /x.txt', 'ENV P=C:\\x')}RUN echo last \``,
+  },
+  {
+    name: 'directive-after-blank-ignored',
+    dockerfile: `\n# escape=\`\n${BB}FROM bb\n${L('ENV P=a\\\\b Q=c`d', 'RUN echo "# not a comment" > /h.txt')}`,
+  },
+  c(
+    'expansion-corners',
+    L(
+      'ENV A="a b" E=',
+      'ENV R1="${A:-x y}" R2=${NOPE:-"q r"} R3="${E:-}" R4=${A:+"set $A"} R5=\\${A} R6="\\$A" R7=\'${A}\'',
+      'ENV R8="a\\\\b" R9=a\\\\b R10="tab\\\\t" R11=$A$A R12=${A}${NOPE}${A}',
+      'LABEL l1="${A}" l2=\\$A l3="$NOPE-x"',
+      'RUN echo "$R1|$R2|$R3|$R4|$R5|$R6|$R7|$R8|$R9|$R10|$R11|$R12" > /r.txt',
+    ),
+  ),
+  c('copy-src-dot-segments', L('COPY sub/../a.txt /x/', 'COPY ./sub/./b.txt /y/', 'COPY sub/.. /whole/'), {
+    files: { 'a.txt': 'a', 'sub/b.txt': 'b' },
+  }),
+];

@@ -12,6 +12,7 @@ import {
   MORE_CASES_7,
   MORE_CASES_8,
   MORE_CASES_9,
+  MORE_CASES_10,
 } from './cases-more.js';
 import { BB, type ConformanceCase, c, PASSWD } from './kit.js';
 
@@ -133,4 +134,5 @@ export const CASES: ConformanceCase[] = [
   ...MORE_CASES_7,
   ...MORE_CASES_8,
   ...MORE_CASES_9,
+  ...MORE_CASES_10,
 ];
