@@ -67,8 +67,8 @@ export interface BuildOptions {
 
 /** What a build read of the context: with the same Dockerfile and flags, the same build. */
 export interface BuildInputs {
-  /** The context scan's stats (none: no step read the context). */
-  context?: { dir: string; observed: ObservedStat[] };
+  /** The context scan's stats and when it began (none: no step read the context). */
+  context?: { dir: string; observed: ObservedStat[]; since: number };
   /** Sources outside the context and the store (ADD of a URL): read anew by every build. */
   remote: boolean;
 }

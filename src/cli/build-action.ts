@@ -93,7 +93,7 @@ export async function buildAction(
   const recorder = noop ? stepRecorder(createRenderer(mode)) : undefined;
   const progress = recorder ?? createRenderer(mode);
   // Before the build reads them: a change racing the build must not match the record.
-  const files = noop ? stampFiles(noop) : undefined;
+  const stamped = noop ? stampFiles(noop) : undefined;
   let inputs: BuildInputs | undefined;
   const ctl = new AbortController();
   const onSig = () => ctl.abort(new TsbuildError('CANCELED', 'build canceled'));
@@ -110,11 +110,11 @@ export async function buildAction(
     progress.close?.();
     if (mode === 'quiet') process.stdout.write(`${result.configDigest}\n`);
     // The store is closed by now: its dirs are stamped as this build left them.
-    if (noop && files && recorder && inputs) {
+    if (noop && stamped && recorder && inputs) {
       const { digest, configDigest, tags, size } = result;
       recordNoop(
         noop,
-        files,
+        stamped,
         inputs,
         { digest, configDigest, tags, size },
         recorder.steps,

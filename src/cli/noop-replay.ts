@@ -142,9 +142,20 @@ export function noopRequest(
   return { path: join(root, 'meta', 'noop', `${shortHash(request)}.json`), request, files };
 }
 
-/** The stats of the request's files, taken before the build reads them. */
-export function stampFiles(req: NoopRequest): NoopRecord['files'] {
-  return req.files.map((p) => [p, stamp(lstatOrUndefined(p))]);
+/** The stats of the request's files, taken before the build reads them, and when. */
+export function stampFiles(req: NoopRequest): { at: number; files: NoopRecord['files'] } {
+  const at = Date.now();
+  return { at, files: req.files.map((p) => [p, stamp(lstatOrUndefined(p))]) };
+}
+
+/**
+ * Git's "racily clean" rule: the kernel stamps file times from a coarse clock (a few ms), some
+ * filesystems in whole seconds, so a change in the same tick as a stat leaves the stat equal. A ctime
+ * this close to the moment it was read cannot vouch for the content: such a build is not recorded
+ * (the next one is). A time on an exact second is taken for a whole-second filesystem.
+ */
+export function isRacy(ctimeMs: number, readAt: number): boolean {
+  return ctimeMs >= readAt - (ctimeMs % 1000 === 0 ? 2000 : 50);
 }
 
 /** A progress sink that keeps what a no-op replay prints: the steps, in order, and the warnings. */
@@ -174,19 +185,22 @@ export function stepRecorder(
  */
 export function recordNoop(
   req: NoopRequest,
-  files: NoopRecord['files'],
+  stamped: ReturnType<typeof stampFiles>,
   inputs: BuildInputs,
   result: NoopRecord['result'],
   steps: NoopRecord['steps'],
   warnings: string[],
 ): void {
   if (inputs.remote) return;
+  if (stamped.files.some(([, s]) => s !== null && isRacy(s[3], stamped.at))) return;
+  const ctx = inputs.context;
+  if (ctx?.observed.some((o) => isRacy(o[4], ctx.since))) return;
   const root = rootOf(req.path);
   const rec: NoopRecord = {
     v: VERSION,
     request: req.request,
-    files,
-    context: inputs.context ?? null,
+    files: stamped.files,
+    context: ctx ? { dir: ctx.dir, observed: ctx.observed } : null,
     store: STORE_DIRS.map((d) => [d, stamp(lstatOrUndefined(join(root, d)))]),
     result,
     steps,

@@ -31,6 +31,8 @@ export interface ContextSnapshot {
   excludes: string[];
   /** Everything the walk lstat'ed, the root first (see ObservedStat). */
   observed: ObservedStat[];
+  /** When the walk began (ms since the epoch): a ctime from then on may hide a later change. */
+  observedSince: number;
 }
 
 /**
@@ -75,6 +77,7 @@ export interface ScanOptions {
  * mtime, ctime).
  */
 export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
+  const observedSince = Date.now();
   const pm = new PatternMatcher(opts.excludes);
   const entries = new Map<string, ContextEntry>();
   const stats = new Map<string, Stats>();
@@ -179,7 +182,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
   });
   cache?.save(include ? (p) => !inScope(p) : undefined);
   const paths = [...entries.keys()].sort(byteOrder);
-  return { dir: opts.dir, entries, paths, excludes: opts.excludes, observed };
+  return { dir: opts.dir, entries, paths, excludes: opts.excludes, observed, observedSince };
 }
 
 /** Code-unit order: equals UTF-8 byte order except between astral and U+E000+ characters. */

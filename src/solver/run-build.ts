@@ -218,7 +218,9 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     if (o.observe) {
       const context = snap ? await snap : undefined;
       o.observe({
-        ...(context ? { context: { dir: context.dir, observed: context.observed } } : {}),
+        ...(context
+          ? { context: { dir: context.dir, observed: context.observed, since: context.observedSince } }
+          : {}),
         remote: converted.vertex ? readsRemote(converted.vertex) : false,
       });
     }

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRacy } from '../../src/cli/noop-replay.js';
 
 // The no-op fast path (src/cli/noop-replay.ts) with real builds through bin/run.js: FROM scratch and
 // COPY only, so neither a registry nor runc is needed. TSBUILD_DEBUG_NOOP=1 makes the CLI say whether
@@ -56,6 +57,17 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("racily clean stats (git's rule)", () => {
+  it('a ctime within a clock tick of its stat, or of a whole-second filesystem, is not trusted', () => {
+    const now = 1_700_000_000_123.456;
+    expect(isRacy(now - 10, now)).toBe(true);
+    expect(isRacy(now + 5, now)).toBe(true);
+    expect(isRacy(now - 100, now)).toBe(false);
+    expect(isRacy(1_700_000_000_000, now)).toBe(true); // whole seconds: the same second
+    expect(isRacy(1_699_999_997_000, now)).toBe(false);
+  });
+});
 
 describe('the no-op fast path', () => {
   it('replays the last result when nothing changed: same image, every step CACHED', () => {
