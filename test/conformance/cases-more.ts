@@ -716,6 +716,17 @@ export const MORE_CASES_9: ConformanceCase[] = [
       'RUN ls -la /dev | sed "s/ [A-Z][a-z][a-z] .* / /" > /out/dev.txt',
     ),
   ),
+  c(
+    'copy-chown-existing-dest',
+    L(
+      'RUN mkdir -m 700 /exist /exist2 && mkdir -p /p/q && touch /exist/old',
+      'COPY --chown=5:5 dir /exist',
+      'COPY --chown=6:6 dir/ /exist2/',
+      'COPY --chown=7:7 a.txt /p/q/r/',
+      'COPY --chmod=711 dir /exist3',
+    ),
+    { files: { 'a.txt': 'a', 'dir/x': 'x', 'dir/s/y': 'y' } },
+  ),
   {
     name: 'copy-chown-keeps-setuid',
     dockerfile: `${BB}${L(

@@ -149,7 +149,7 @@ describe('frontend: stages → op graph', () => {
     const r = await conv('FROM scratch AS a\nARG V=1\nRUN one\nFROM a\nRUN two\n');
     const runs = r.image.history?.map((h) => h.created_by).filter((h) => h?.startsWith('RUN'));
     expect(runs).toEqual(['RUN |1 V=1 /bin/sh -c one # buildkit', 'RUN /bin/sh -c two # buildkit']);
-    expect((r.vertex?.op as ExecOp).env).toContain('V=1');
+    expect((r.vertex!.op as ExecOp).env).toContain('V=1');
   });
 
   it('WORKDIR to nothing keeps the current dir; EXPOSE rejects what go-connections/nat rejects', async () => {
