@@ -1,8 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
-import { type ContextSnapshot, readDockerignore, scanContext } from '../context/index.js';
+import type { ContextSnapshot } from '../context/index.js';
 import { TsbuildError } from '../errors.js';
 import { exportImages, type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
 import {
@@ -15,13 +15,13 @@ import {
 import { toStages } from '../parser/index.js';
 import { nullSink } from '../progress/events.js';
 import { type PullResult, RegistryClient } from '../registry/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js';
 import { historyTimes, loadCommitted, metadata } from './build-result.js';
 import { bytesProgress } from './bytes-progress.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
-import { CONTEXT_VERTEX, convert } from './frontend/convert.js';
-import type { Vertex } from './graph.js';
+import { convert } from './frontend/convert.js';
 import { isGoneError, leaseImage } from './lease-image.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
@@ -215,15 +215,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       duration: result.duration,
       at: Date.now(),
     });
-    if (o.observe) {
-      const context = snap ? await snap : undefined;
-      o.observe({
-        ...(context
-          ? { context: { dir: context.dir, observed: context.observed, since: context.observedSince } }
-          : {}),
-        remote: converted.vertex ? readsRemote(converted.vertex) : false,
-      });
-    }
+    if (o.observe) o.observe(buildInputs(snap ? await snap : undefined, converted.vertex));
     return result;
   } finally {
     o.signal?.removeEventListener('abort', onOuter);
@@ -235,17 +227,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
 }
 
 type OpenedStore = Awaited<ReturnType<typeof openStore>>;
-
-/** Whether any vertex fetches a URL (ADD https://…): content no local stat can vouch for. */
-function readsRemote(root: Vertex): boolean {
-  const seen = new Set<Vertex>();
-  const visit = (v: Vertex): boolean => {
-    if (seen.has(v)) return false;
-    seen.add(v);
-    return v.op.kind === 'http' || v.inputs.some(visit);
-  };
-  return visit(root);
-}
 
 /**
  * The Dockerfile read and parsed, outputs and tags checked, the store open. The store opens beside
@@ -330,32 +311,6 @@ function gateOrAbort(gate: Promise<void>, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function readDockerfile(o: BuildOptions, contextDir: string): Promise<{ text: string; path?: string }> {
-  if (o.dockerfileText !== undefined) return { text: o.dockerfileText };
-  if (o.file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return { text: Buffer.concat(chunks).toString('utf8') };
-  }
-  const candidates = o.file
-    ? [resolve(o.file)]
-    : [join(contextDir, 'Dockerfile'), join(contextDir, 'Containerfile')];
-  for (const p of candidates) {
-    try {
-      return { text: await readFile(p, 'utf8'), path: p };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  }
-  throw new TsbuildError(
-    'DOCKERFILE_NOT_FOUND',
-    `failed to read dockerfile: open ${candidates[0]}: no such file or directory`,
-    {
-      hint: 'give the Dockerfile with -f, or run in a directory that has one',
-    },
-  );
-}
-
 function outputSpecs(o: BuildOptions): OutputSpec[] {
   // No --output: the local image store, with uncompressed layers, as the Docker engine keeps them
   // (BuildKit's default `docker` exporter). Compression happens when the image leaves the machine
@@ -367,33 +322,4 @@ function outputSpecs(o: BuildOptions): OutputSpec[] {
     else for (const s of specs) if (s.type === 'image') s.push = true;
   }
   return specs;
-}
-
-async function scanWithProgress(
-  store: Store,
-  dir: string,
-  dockerfile: string | undefined,
-  progress: typeof nullSink,
-  signal: AbortSignal,
-  include: string[],
-): Promise<ContextSnapshot> {
-  // The scan runs when the first COPY computes its cache key, so it reports the context vertex itself.
-  const id = CONTEXT_VERTEX.digest;
-  progress.emit({
-    type: 'vertex',
-    id,
-    name: '[internal] load build context',
-    status: 'started',
-    at: Date.now(),
-  });
-  const excludes = await readDockerignore(dir, dockerfile);
-  const snap = await scanContext({ dir, excludes, root: store.root, signal, include });
-  progress.emit({
-    type: 'vertex',
-    id,
-    name: '[internal] load build context',
-    status: 'done',
-    at: Date.now(),
-  });
-  return snap;
 }

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { BuildInputs, BuildOptions } from '../build.js';
+import { type ContextSnapshot, readDockerignore, scanContext } from '../context/index.js';
+import { TsbuildError } from '../errors.js';
+import type { nullSink } from '../progress/events.js';
+import type { Store } from '../store/index.js';
+import { CONTEXT_VERTEX } from './frontend/convert.js';
+import type { Vertex } from './graph.js';
+
+/** What a build reads besides the store: the Dockerfile, the context, and what it tells `observe`. */
+
+/** The Dockerfile: given as text, from stdin (`-f -`), `-f PATH`, else CONTEXT/Dockerfile or Containerfile. */
+export async function readDockerfile(
+  o: BuildOptions,
+  contextDir: string,
+): Promise<{ text: string; path?: string }> {
+  if (o.dockerfileText !== undefined) return { text: o.dockerfileText };
+  if (o.file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return { text: Buffer.concat(chunks).toString('utf8') };
+  }
+  const candidates = o.file
+    ? [resolve(o.file)]
+    : [join(contextDir, 'Dockerfile'), join(contextDir, 'Containerfile')];
+  for (const p of candidates) {
+    try {
+      return { text: await readFile(p, 'utf8'), path: p };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  throw new TsbuildError(
+    'DOCKERFILE_NOT_FOUND',
+    `failed to read dockerfile: open ${candidates[0]}: no such file or directory`,
+    {
+      hint: 'give the Dockerfile with -f, or run in a directory that has one',
+    },
+  );
+}
+
+export async function scanWithProgress(
+  store: Store,
+  dir: string,
+  dockerfile: string | undefined,
+  progress: typeof nullSink,
+  signal: AbortSignal,
+  include: string[],
+): Promise<ContextSnapshot> {
+  // The scan runs when the first COPY computes its cache key, so it reports the context vertex itself.
+  const id = CONTEXT_VERTEX.digest;
+  const name = '[internal] load build context';
+  progress.emit({ type: 'vertex', id, name, status: 'started', at: Date.now() });
+  const excludes = await readDockerignore(dir, dockerfile);
+  const snap = await scanContext({ dir, excludes, root: store.root, signal, include });
+  progress.emit({ type: 'vertex', id, name, status: 'done', at: Date.now() });
+  return snap;
+}
+
+/** For `BuildOptions.observe`: the context scan's stats (if any step read the context). */
+export function buildInputs(context: ContextSnapshot | undefined, target: Vertex | undefined): BuildInputs {
+  return {
+    ...(context
+      ? { context: { dir: context.dir, observed: context.observed, since: context.observedSince } }
+      : {}),
+    remote: target ? readsRemote(target) : false,
+  };
+}
+
+/** Whether any vertex fetches a URL (ADD https://…): content no local stat can vouch for. */
+function readsRemote(root: Vertex): boolean {
+  const seen = new Set<Vertex>();
+  const visit = (v: Vertex): boolean => {
+    if (seen.has(v)) return false;
+    seen.add(v);
+    return v.op.kind === 'http' || v.inputs.some(visit);
+  };
+  return visit(root);
+}
