@@ -770,6 +770,19 @@ export const MORE_CASES_10: ConformanceCase[] = [
     name: 'directive-after-blank-ignored',
     dockerfile: `\n# escape=\`\n${BB}FROM bb\n${L('ENV P=a\\\\b Q=c`d', 'RUN echo "# not a comment" > /h.txt')}`,
   },
+  {
+    name: 'whitespace-and-stage-names',
+    dockerfile: `${BB}FROM bb as my.stage-1_x\n${L(
+      '   RUN echo a \\  ',
+      '\t  b > /ab.txt',
+      'LABEL a=1 \\\t',
+      '      b=2',
+      'CMD [""]',
+      'FROM my.stage-1_x',
+      'ENTRYPOINT ["sh", "-c"]',
+      'CMD echo "$HOME"',
+    )}`,
+  },
   c(
     'expansion-corners',
     L(
