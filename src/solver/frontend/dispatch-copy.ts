@@ -125,9 +125,6 @@ export function dispatchCopy(
         ins.range,
       );
     }
-    if (!isAdd && ins.parents && from) {
-      throw new DockerfileSyntaxError('COPY --parents is only supported from the build context', ins.range);
-    }
     const srcVertex = from ? from.vertex : CONTEXT_VERTEX;
     const unpack = isAdd ? (ins.kind === 'ADD' && ins.unpack !== undefined ? ins.unpack : true) : false;
     actions.push({

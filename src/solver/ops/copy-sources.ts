@@ -39,6 +39,8 @@ export function writeInline(a: Extract<FileAction, { type: 'inline' }>, d: DestF
 export interface ViewMatch {
   host: string;
   name: string;
+  /** Its path in the view as written or matched (symlinks not followed). */
+  path?: string;
 }
 
 /**
@@ -93,6 +95,36 @@ export async function copyWithParents(
   }
 }
 
+/**
+ * COPY --from --parents: as copyWithParents, from a stage's or image's view. Each match keeps its
+ * path below the pivot as written or matched (symlinks on the way are followed for the content, not
+ * for the name, as BuildKit names --from sources).
+ */
+export async function copyWithParentsFromView(
+  a: Extract<FileAction, { type: 'copy' }>,
+  srcRoot: string,
+  root: string,
+  opts: Parameters<typeof copyInto>[5],
+): Promise<void> {
+  for (const src of a.sources) {
+    const cut = src.indexOf('/./');
+    const pivot = posix.normalize(`/${cut >= 0 ? src.slice(0, cut) : ''}`);
+    const full = posix.join(pivot, cut >= 0 ? src.slice(cut + 3) : src);
+    const matches = hasWildcard(full)
+      ? globInRoot(srcRoot, full)
+      : [{ host: resolveInRoot(srcRoot, full, true), name: sourceName(full), path: full }];
+    if (matches.length === 0 || !matches.every((m) => exists(m.host))) {
+      throw new TsbuildError('COPY_SOURCE_NOT_FOUND', `failed to compute cache key: "${full}": not found`);
+    }
+    for (const m of matches) {
+      const rel = posix.relative(pivot, m.path ?? full);
+      const target = posix.join(a.dest.endsWith('/') ? a.dest : `${a.dest}/`, rel);
+      if (isDir(m.host)) await copyInto(m.host, undefined, root, `${target}/`, true, opts);
+      else await copyInto(m.host, undefined, root, target, false, opts);
+    }
+  }
+}
+
 function exists(p: string): boolean {
   try {
     lstatSync(p);
@@ -133,6 +165,6 @@ function globInRoot(root: string, pattern: string): ViewMatch[] {
     cur = next;
   }
   return cur
-    .map((p) => ({ host: resolveInRoot(root, p, true), name: posix.basename(p) }))
+    .map((p) => ({ host: resolveInRoot(root, p, true), name: posix.basename(p), path: p }))
     .filter((m) => exists(m.host));
 }

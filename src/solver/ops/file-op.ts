@@ -4,7 +4,13 @@ import { checksumSelection, PatternMatcher, selectSources } from '../../context/
 import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
 import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
-import { copyWithParents, matchInView, sourceName, writeInline } from './copy-sources.js';
+import {
+  copyWithParents,
+  copyWithParentsFromView,
+  matchInView,
+  sourceName,
+  writeInline,
+} from './copy-sources.js';
 import { type CopyOptions, copyInto, ensureDir, type Owner } from './copy-tree.js';
 import {
   type DestFs,
@@ -223,6 +229,11 @@ async function copyFromInput(
   owner: Owner | undefined,
 ): Promise<void> {
   const { root, merged } = d;
+  if (a.parents) {
+    if (merged) throw new NeedsMount('--parents');
+    await copyWithParentsFromView(a, await src.view(a.input), root, base);
+    return;
+  }
   for (const source of a.sources) {
     const direct = await src.direct(a.input, source);
     const matches =
