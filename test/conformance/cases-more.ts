@@ -783,6 +783,17 @@ export const MORE_CASES_10: ConformanceCase[] = [
       'CMD echo "$HOME"',
     )}`,
   },
+  {
+    name: 'copy-from-special-files',
+    dockerfile: `${BB}${L(
+      'FROM bb AS src',
+      'RUN mkdir /sp && mkfifo -m 640 /sp/fifo && mknod -m 600 /sp/null c 1 3 && mkdir /sp/sub && mkfifo /sp/sub/f2',
+      'FROM bb',
+      'COPY --from=src /sp /copied',
+      'COPY --from=src /sp/fifo /single-fifo',
+      'COPY --from=src --chown=3:3 /sp/ /owned/',
+    )}`,
+  },
   c(
     'expansion-corners',
     L(

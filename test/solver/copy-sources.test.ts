@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,22 @@ describe('COPY --from sources: followed for content, named as written (BuildKit)
       expect(readdirSync(join(dest, 'links'))).toEqual(['sym']);
       expect(lstatSync(join(dest, 'links/sym')).isFile()).toBe(true);
     } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
+  });
+
+  it('copyInto: a device becomes an empty regular file, a FIFO is skipped (BuildKit fsutil copy)', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'tsb-csrc-sp-'));
+    const dest = mkdtempSync(join(tmpdir(), 'tsb-csrc-spd-'));
+    try {
+      execFileSync('mknod', ['-m', '600', join(src, 'null'), 'c', '1', '3']);
+      execFileSync('mkfifo', [join(src, 'fifo')]);
+      await copyInto(src, undefined, dest, '/out', false, { preserveOwner: true });
+      expect(readdirSync(join(dest, 'out'))).toEqual(['null']);
+      const st = lstatSync(join(dest, 'out/null'));
+      expect([st.isFile(), st.size, (st.mode & 0o7777).toString(8)]).toEqual([true, 0, '600']);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
       rmSync(dest, { recursive: true, force: true });
     }
   });

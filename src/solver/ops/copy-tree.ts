@@ -11,6 +11,7 @@ import {
   type Stats,
   symlinkSync,
   utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { PatternMatcher } from '../../context/index.js';
@@ -197,8 +198,12 @@ function copyEntry(
     }
     if (st.size <= SMALL_FILE && copySmall(src, st, dest, opts)) return false;
     copyFileSync(src, dest);
+  } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+    // BuildKit's copy mknods with Go's os.FileMode, whose device bits are not S_IFCHR/S_IFBLK: the
+    // kernel makes an empty regular file with the device's permissions (fsutil copyDevice).
+    writeFileSync(dest, '');
   } else {
-    // FIFOs, sockets, devices: BuildKit copies them; here they are skipped rather than half-made.
+    // FIFOs and sockets: fsutil's copy returns errors.Wrapf(nil, …), i.e. skips them silently.
     return false;
   }
   const owner = ownerOf(st, opts);
