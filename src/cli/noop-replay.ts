@@ -9,13 +9,12 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import type { BuildInputs } from '../build.js';
 import type { ObservedStat } from '../context/index.js';
 import { defaultRoot } from '../paths.js';
 import type { ProgressEvent, ProgressSink } from '../progress/events.js';
-import { summaryLines, warningLine } from '../progress/plain.js';
+import { createRenderer, type ProgressMode } from '../progress/select.js';
 import type { FastParse } from './fast-build.js';
 
 /**
@@ -28,7 +27,8 @@ import type { FastParse } from './fast-build.js';
  * and working dirs, the environment the flags read, the installed tsbuild). The next `build` with
  * the same request (bin/run.js, before loading the builder) re-stats those inputs; if nothing
  * changed, the build would find every step cached and end with the same image under the same tags,
- * so that result is printed, as the full path prints a no-op, without running it.
+ * so that result is reported, through the same progress display (tty, plain, json or quiet) as a
+ * fully cached build reports it, without running it.
  *
  * Sound because every check errs towards "changed": a file's content cannot change without its ctime
  * changing, names in a dir not without its mtime, and any tag, cache record, snapshot or blob
@@ -36,13 +36,20 @@ import type { FastParse } from './fast-build.js';
  * before they are read, so a change racing the build leaves a stat that no longer matches. Only
  * plainly local builds take it: not with --no-cache/--pull/--no-cache-filter, outputs, --push,
  * id/metadata files, secrets, ssh, a Dockerfile on stdin, a URL source (read anew by every build),
- * --debug, or a live (tty) or json progress display. TSBUILD_NO_FAST_NOOP=1 turns it off;
+ * or --debug. TSBUILD_NO_FAST_NOOP=1 turns it off;
  * TSBUILD_DEBUG_NOOP=1 says on stderr why a build did or did not take it.
  */
 
-const VERSION = 1;
+const VERSION = 2;
 /** Written or unlinked by every change of tags, cache records, snapshots and blobs (all flat dirs). */
 const STORE_DIRS = ['meta/tags', 'meta/cache', 'meta/snapshots', 'snapshots', 'blobs/sha256'];
+
+interface RecordedStep {
+  id: string;
+  name: string;
+  stage?: string;
+  line?: number;
+}
 
 type Stamp = [ino: number, size: number, mtimeMs: number, ctimeMs: number] | null;
 
@@ -55,9 +62,9 @@ interface NoopRecord {
   context: { dir: string; observed: ObservedStat[] } | null;
   store: [dir: string, stamp: Stamp][];
   result: { digest: string; configDigest: string; tags: string[]; size: number };
-  /** The steps as a no-op prints them: name, and whether it is an `[internal]` step (DONE, not CACHED). */
-  steps: [name: string, internal: boolean][];
-  warnings: string[];
+  /** The steps, in the order they were first reported; `[internal]` ones are DONE, the rest CACHED. */
+  steps: RecordedStep[];
+  warnings: { message: string; line?: number }[];
 }
 
 const stamp = (st: Stats | undefined): Stamp => (st ? [st.ino, st.size, st.mtimeMs, st.ctimeMs] : null);
@@ -106,15 +113,11 @@ export interface NoopRequest {
 export function noopRequest(
   parsed: FastParse,
   env: NodeJS.ProcessEnv = process.env,
-  // isatty(2), not process.stderr.isTTY: creating the stream loads node's stream modules (~3 ms).
-  stderrIsTty = isatty(2),
 ): NoopRequest | undefined {
   const f = parsed.flags;
   if (env.TSBUILD_NO_FAST_NOOP === '1') return undefined;
   if (f['no-cache'] || f.pull || f['no-cache-filter'] || f.output || f.push || f.debug) return undefined;
   if (f.iidfile || f['metadata-file'] || f.secret || f.ssh || f.file === '-') return undefined;
-  const mode = f.quiet ? 'quiet' : f.progress;
-  if (mode !== 'quiet' && mode !== 'plain' && !(mode === 'auto' && !stderrIsTty)) return undefined;
   const { progress: _p, quiet: _q, ...rest } = f;
   // `--build-arg NAME` takes its value from the environment; TSBUILD_* configure the builder.
   const envNames = (f['build-arg'] ?? []).filter((a) => !a.includes('='));
@@ -159,20 +162,24 @@ export function isRacy(ctimeMs: number, readAt: number): boolean {
 }
 
 /** A progress sink that keeps what a no-op replay prints: the steps, in order, and the warnings. */
-export function stepRecorder(
-  inner: ProgressSink,
-): ProgressSink & { steps: NoopRecord['steps']; warnings: string[] } {
+export function stepRecorder(inner: ProgressSink): ProgressSink & Pick<NoopRecord, 'steps' | 'warnings'> {
   const seen = new Set<string>();
   const steps: NoopRecord['steps'] = [];
-  const warnings: string[] = [];
+  const warnings: NoopRecord['warnings'] = [];
   return {
     steps,
     warnings,
     emit(e: ProgressEvent) {
       if (e.type === 'vertex' && !seen.has(e.id)) {
         seen.add(e.id);
-        steps.push([e.name, e.name.startsWith('[internal]')]);
-      } else if (e.type === 'warning') warnings.push(warningLine(e));
+        steps.push({
+          id: e.id,
+          name: e.name,
+          ...(e.stage ? { stage: e.stage } : {}),
+          ...(e.line ? { line: e.line } : {}),
+        });
+      } else if (e.type === 'warning')
+        warnings.push({ message: e.message, ...(e.line ? { line: e.line } : {}) });
       inner.emit(e);
     },
     close: () => inner.close?.(),
@@ -189,7 +196,7 @@ export function recordNoop(
   inputs: BuildInputs,
   result: NoopRecord['result'],
   steps: NoopRecord['steps'],
-  warnings: string[],
+  warnings: NoopRecord['warnings'],
 ): void {
   if (inputs.remote) return;
   if (stamped.files.some(([, s]) => s !== null && isRacy(s[3], stamped.at))) return;
@@ -265,17 +272,24 @@ export function replayNoop(parsed: FastParse, env: NodeJS.ProcessEnv = process.e
   }
   debug('nothing changed since the last build');
   const r = rec.result;
-  // writeSync, not process.stdout/stderr: creating those streams costs milliseconds here.
   if (parsed.flags.quiet || parsed.flags.progress === 'quiet') {
+    // writeSync: creating process.stdout/stderr streams costs milliseconds here.
     writeSync(1, `${r.configDigest}\n`);
     return true;
   }
-  const out = rec.warnings.map((w) => `${w}\n`);
-  rec.steps.forEach(([name, internal], i) => {
-    out.push(`#${i + 1} ${name}\n#${i + 1} ${internal ? 'DONE 0.0s' : 'CACHED'}\n\n`);
-  });
-  const summary = { digest: r.digest, tags: r.tags, size: r.size, duration: Math.round(performance.now()) };
-  out.push(`${summaryLines({ type: 'summary', ...summary, at: Date.now() }).join('\n')}\n`);
-  writeSync(2, out.join(''));
+  // The events a fully cached build reports, through the same renderer (tty, plain or json).
+  const sink = createRenderer(parsed.flags.progress as ProgressMode);
+  const at = Date.now();
+  for (const w of rec.warnings) sink.emit({ type: 'warning', ...w, at });
+  for (const { name, ...st } of rec.steps) {
+    const v = { type: 'vertex', name, ...st, at } as const;
+    if (name.startsWith('[internal]')) {
+      sink.emit({ ...v, status: 'started' });
+      sink.emit({ ...v, status: 'done' });
+    } else sink.emit({ ...v, status: 'cached' });
+  }
+  const duration = Math.round(performance.now());
+  sink.emit({ type: 'summary', digest: r.digest, tags: r.tags, size: r.size, duration, at: Date.now() });
+  sink.close?.();
   return true;
 }

@@ -145,16 +145,37 @@ describe('the no-op fast path', () => {
     expect(build(['--build-arg', 'X=1']).note).toBe('no record of this build');
     expect(build(['--no-cache']).note).toBeUndefined();
     expect(build([], { TSBUILD_NO_FAST_NOOP: '1' }).note).toBeUndefined();
-    const json = spawnSync(
-      'node',
-      [bin, 'build', '--root', root, '-t', 'noop-test', '--progress', 'json', ctx],
-      {
+  });
+
+  it('reports through the json display too, with the events a cached build emits', () => {
+    build();
+    const run = (env: Record<string, string>) =>
+      spawnSync('node', [bin, 'build', '--root', root, '-t', 'noop-test', '--progress', 'json', ctx], {
         encoding: 'utf8',
-        env: { ...process.env, TSBUILD_DEBUG_NOOP: '1' },
-      },
-    );
-    expect(json.status, json.stderr).toBe(0);
-    expect(json.stderr).not.toMatch(/no-op fast path/);
+        env: { ...process.env, ...env },
+      });
+    const events = (stderr: string) =>
+      stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map(
+          (l) =>
+            JSON.parse(l) as { type: string; status?: string; name?: string; id?: string; digest?: string },
+        );
+    const fast = run({ TSBUILD_DEBUG_NOOP: '1' });
+    expect(fast.status, fast.stderr).toBe(0);
+    expect(fast.stderr).toMatch(/nothing changed since the last build/);
+    const full = run({ TSBUILD_NO_FAST_NOOP: '1' });
+    const key = (e: { type: string; status?: string; name?: string; id?: string }) =>
+      `${e.type} ${e.status ?? ''} ${e.id ?? ''} ${e.name ?? ''}`;
+    const vertices = (l: ReturnType<typeof events>) =>
+      l
+        .filter((e) => e.type === 'vertex')
+        .map(key)
+        .sort();
+    expect(vertices(events(fast.stderr))).toEqual(vertices(events(full.stderr)));
+    const summary = (l: ReturnType<typeof events>) => l.find((e) => e.type === 'summary')?.digest;
+    expect(summary(events(fast.stderr))).toBe(summary(events(full.stderr)));
   });
 
   it('sees the store change under it: another tag, a pruned cache', () => {
