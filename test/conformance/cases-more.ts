@@ -794,6 +794,23 @@ export const MORE_CASES_10: ConformanceCase[] = [
       'COPY --from=src --chown=3:3 /sp/ /owned/',
     )}`,
   },
+  c('copy-context-special-files', 'COPY . /ctx/\nCOPY d /d\n', {
+    files: { 'a.txt': 'a' },
+    prepare: 'mkdir d && mkfifo d/fifo && mkfifo topfifo && echo x > d/x',
+  }),
+  c(
+    'env-home-path-interplay',
+    `${PASSWD}${L(
+      'ARG P=$PATH',
+      'RUN mkdir -m 777 /o && echo "$P" > /o/p.txt',
+      'ENV HOME=/custom',
+      'USER app',
+      'RUN echo "$HOME $PATH" > /o/home.txt',
+      'USER root',
+      'ENV PATH=',
+      'RUN ["/bin/busybox", "sh", "-c", "echo [$PATH] > /o/empty-path.txt"]',
+    )}`,
+  ),
   c(
     'expansion-corners',
     L(
