@@ -48,8 +48,9 @@ export function selectSources(
     const roots: string[] = [];
     if (hasWildcard(p)) {
       const re = globToRegExp(p);
+      // A wildcard may match nothing: BuildKit's Dockerfile COPY/ADD set AllowEmptyWildcard, so the
+      // step copies nothing (and creates no destination) instead of failing.
       for (const path of snap.paths) if (re.test(path)) roots.push(path);
-      if (roots.length === 0) throw notFound(src);
     } else {
       if (p !== '' && !snap.entries.has(p)) throw notFound(src);
       roots.push(p);

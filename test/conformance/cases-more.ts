@@ -812,6 +812,17 @@ export const MORE_CASES_10: ConformanceCase[] = [
     )}`,
   ),
   c(
+    'wildcard-matching-nothing',
+    L(
+      'COPY nomatch* a.txt /x/',
+      'COPY nomatch* /y/',
+      'COPY --from=bb /nomatch* /z/',
+      'ADD nomatch*.tar /w/',
+      'COPY nomatch* /single',
+    ),
+    { files: { 'a.txt': 'a' } },
+  ),
+  c(
     'expansion-corners',
     L(
       'ENV A="a b" E=',

@@ -21,6 +21,7 @@ import {
   goRune,
   sortedKeys,
 } from './image-config.js';
+import { isSignal, parsePorts } from './ports-signals.js';
 import { addStateEnv, envLookup, type StageState } from './stage-state.js';
 
 export interface DispatchContext {
@@ -164,6 +165,7 @@ export async function dispatchInstruction(
     }
     case 'STOPSIGNAL': {
       const sig = expand(st, ctx, ins.signal);
+      if (!isSignal(sig)) throw new TsbuildError('INVALID_SIGNAL', `Invalid signal: ${sig}`);
       c.StopSignal = sig;
       commitToHistory(img, `STOPSIGNAL ${sig}`, false, false);
       return;
@@ -271,22 +273,6 @@ export function fileVertex(
     line,
     ...(st.ignoreCache ? { ignoreCache: true } : {}),
   });
-}
-
-/** nat.ParsePortSpecs for EXPOSE: `80`, `80/udp`, `8000-8002/tcp`. */
-function parsePorts(spec: string): string[] {
-  const m = /^(?:(?:\d+\.){3}\d+:)?(?:\d*:)?(\d+)(?:-(\d+))?(?:\/([^/]*))?$/.exec(spec);
-  // go-connections/nat's messages: "Invalid containerPort", "Invalid proto" (as BuildKit prints them).
-  if (!m) throw new TsbuildError('INVALID_PORT', `Invalid containerPort: ${spec}`);
-  const proto = (m[3] || 'tcp').toLowerCase();
-  if (!['tcp', 'udp', 'sctp'].includes(proto))
-    throw new TsbuildError('INVALID_PORT', `Invalid proto: ${m[3]}`);
-  const start = Number(m[1]);
-  const end = m[2] ? Number(m[2]) : start;
-  if (end < start) throw new TsbuildError('INVALID_PORT', `Invalid containerPort: ${spec}`);
-  const out: string[] = [];
-  for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
-  return out;
 }
 
 export type { KeyValue, Platform };

@@ -52,12 +52,14 @@ export function sourceName(source: string): string {
   return posix.basename(posix.normalize(`/${source}`));
 }
 
-/** A --from source in a mounted view: its wildcard matches, or the path; not found is an error. */
+/**
+ * A --from source in a mounted view: its wildcard matches (possibly none: BuildKit's
+ * AllowEmptyWildcard), or the path, which must exist.
+ */
 export async function matchInView(srcRoot: string, source: string): Promise<ViewMatch[]> {
-  const matches = hasWildcard(source)
-    ? globInRoot(srcRoot, source)
-    : [{ host: resolveInRoot(srcRoot, source, true), name: sourceName(source) }];
-  if (matches.length === 0 || !matches.every((m) => exists(m.host))) {
+  if (hasWildcard(source)) return globInRoot(srcRoot, source);
+  const matches = [{ host: resolveInRoot(srcRoot, source, true), name: sourceName(source) }];
+  if (!matches.every((m) => exists(m.host))) {
     throw new TsbuildError(
       'COPY_SOURCE_NOT_FOUND',
       `failed to compute cache key: "${posix.normalize(`/${source}`)}": not found`,
