@@ -159,9 +159,7 @@ describe('frontend: stages → op graph', () => {
     await expect(conv('FROM scratch\nEXPOSE 80-70\n')).rejects.toThrow('Invalid containerPort: 80-70');
     await expect(conv('FROM scratch\nEXPOSE 80/foo\n')).rejects.toThrow('Invalid proto: foo');
     await expect(conv('FROM scratch\nEXPOSE abc\n')).rejects.toThrow('Invalid containerPort: abc');
-    await expect(conv('FROM scratch\nSTOPSIGNAL ["SIGTERM"]\n')).rejects.toThrow(
-      'Invalid signal: [SIGTERM]',
-    );
+    await expect(conv('FROM scratch\nSTOPSIGNAL ["SIGTERM"]\n')).rejects.toThrow('Invalid signal: [SIGTERM]');
     const ok = await conv('FROM scratch\nEXPOSE 80/ 81/SCTP\n');
     expect(Object.keys(ok.image.config.ExposedPorts ?? {})).toEqual(['80/tcp', '81/sctp']);
   });
