@@ -10,6 +10,7 @@ import { normalizeDockerArchive } from './normalize.js';
 
 const docker = process.env.PEER_DOCKER ?? '/usr/bin/docker';
 const only = process.argv.slice(2);
+const written: string[] = [];
 for (const k of CASES.filter((x) => only.length === 0 || only.includes(x.name))) {
   const ctx = makeCaseContext(k);
   const tag = `tsb-conf-${k.name}`;
@@ -31,6 +32,10 @@ for (const k of CASES.filter((x) => only.length === 0 || only.includes(x.name)))
   const out = join(mkdtempSync(join(tmpdir(), 'tsb-conf-rec-')), 'img.tar');
   execFileSync(docker, ['save', '-o', out, tag]);
   const norm = normalizeDockerArchive(out);
-  writeFileSync(join(import.meta.dirname, 'golden', `${k.name}.json`), `${JSON.stringify(norm, null, 1)}\n`);
+  const file = join(import.meta.dirname, 'golden', `${k.name}.json`);
+  writeFileSync(file, `${JSON.stringify(norm, null, 1)}\n`);
+  written.push(file);
   process.stdout.write(`${k.name}: recorded (${norm.files.length} files, ${norm.layers} layers)\n`);
 }
+// The goldens are linted like the sources (`npm run lint`): format what was written.
+if (written.length > 0) execFileSync('npx', ['biome', 'format', '--write', ...written], { stdio: 'ignore' });
