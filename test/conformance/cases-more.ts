@@ -822,6 +822,23 @@ export const MORE_CASES_10: ConformanceCase[] = [
     ),
     { files: { 'a.txt': 'a' } },
   ),
+  {
+    name: 'target-case-insensitive',
+    dockerfile: `${BB}${L('FROM bb AS Builder', 'RUN echo b > /b', 'FROM bb', 'RUN echo last > /last')}`,
+    target: 'BUILDER',
+  },
+  {
+    name: 'copy-from-relative-source',
+    dockerfile: `${BB}${L(
+      'FROM bb AS src',
+      'WORKDIR /w',
+      'RUN mkdir -p rel && echo r > rel/file && mkdir -p /rel && echo root > /rel/file',
+      'FROM bb',
+      'WORKDIR /dst',
+      'COPY --from=src rel/file ./',
+      'COPY --from=src ./rel /tree',
+    )}`,
+  },
   c(
     'expansion-corners',
     L(
