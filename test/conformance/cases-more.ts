@@ -840,6 +840,13 @@ export const MORE_CASES_10: ConformanceCase[] = [
     )}`,
   },
   c(
+    'run-mount-secret-and-ssh-absent',
+    L(
+      'RUN --mount=type=secret,id=s,target=/sec/s (cat /sec/s || echo none) > /secret.txt',
+      'RUN --mount=type=cache,target=/var/cache/x,id=conf-x ls /var/cache > /cache-ls.txt',
+    ),
+  ),
+  c(
     'expansion-corners',
     L(
       'ENV A="a b" E=',
