@@ -847,6 +847,19 @@ export const MORE_CASES_10: ConformanceCase[] = [
     ),
   ),
   c(
+    'add-archive-chmod-and-linked-dest',
+    L(
+      'RUN mkdir /real && ln -s /real /lnk',
+      'ADD --chmod=700 a.tar /chm/',
+      'ADD a.tar /lnk/',
+      'ADD a.tar /lnk/deeper',
+    ),
+    {
+      prepare:
+        'mkdir t && echo f > t/f && mkdir t/d && tar --owner=0 --group=0 -C t -cf a.tar f d && rm -rf t',
+    },
+  ),
+  c(
     'expansion-corners',
     L(
       'ENV A="a b" E=',
