@@ -860,6 +860,10 @@ export const MORE_CASES_10: ConformanceCase[] = [
     },
   ),
   c(
+    'quoted-keys',
+    L('LABEL \'d e\'="f g" h\\ i=j', 'ENV "K"=1 \'L\'=2', 'ARG "Q"=3', 'RUN echo "$K$L$Q" > /k.txt'),
+  ),
+  c(
     'expansion-corners',
     L(
       'ENV A="a b" E=',

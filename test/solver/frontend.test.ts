@@ -138,11 +138,14 @@ describe('frontend: stages → op graph', () => {
     expect(rel.image.config.WorkingDir).toBe('/a/b/d');
   });
 
-  it('ARG: one line is expanded before any of it is set; USER to nothing leaves no User', async () => {
+  it('ARG: one line (keys too) is expanded before any of it is set; USER to nothing leaves no User', async () => {
     const r = await conv('FROM scratch\nARG X=10\nARG X=20 Y=$X\nENV Y=$Y\nUSER $NOPE\n');
     expect(r.image.config.Env).toContain('Y=10');
     expect(r.image.history?.at(-3)?.created_by).toBe('ARG X=20 Y=10');
     expect('User' in r.image.config).toBe(false);
+    const q = await conv('FROM scratch\nARG "Q"=3\nENV E=$Q\n');
+    expect(q.image.config.Env).toContain('E=3');
+    expect(q.image.history?.at(-2)?.created_by).toBe('ARG Q=3');
   });
 
   it('a stage from a stage keeps its ARG values in the env but not as RUN history args', async () => {

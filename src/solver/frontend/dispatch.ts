@@ -236,19 +236,21 @@ export async function dispatchInstruction(
 function dispatchArg(st: StageState, ctx: DispatchContext, args: { name: string; default?: string }[]): void {
   const strs: string[] = [];
   const buildArgs = ctx.opts.buildArgs ?? {};
-  // Every default of one ARG line is expanded before any of them is set (BuildKit's ArgCommand.Expand
-  // runs on the whole instruction first): in `ARG X=20 Y=$X`, Y gets the X from before the line.
+  // Every key and default of one ARG line is expanded before any of them is set (BuildKit's
+  // ArgCommand.Expand runs on the whole instruction first): in `ARG X=20 Y=$X`, Y gets the X from
+  // before the line, and `ARG "Q"=3` declares Q.
+  const names = args.map((a) => expand(st, ctx, a.name));
   const defaults = args.map((a) => (a.default === undefined ? undefined : expand(st, ctx, a.default)));
-  args.forEach((a, i) => {
+  names.forEach((name, i) => {
     const dflt = defaults[i];
     let value: string | undefined;
-    if (Object.hasOwn(buildArgs, a.name)) value = buildArgs[a.name];
+    if (Object.hasOwn(buildArgs, name)) value = buildArgs[name];
     else if (dflt !== undefined) value = dflt;
-    else if (ctx.globals.has(a.name)) value = ctx.globals.get(a.name);
-    if (value !== undefined) addStateEnv(st, a.name, value);
-    st.buildArgs.push(value === undefined ? { key: a.name } : { key: a.name, value });
+    else if (ctx.globals.has(name)) value = ctx.globals.get(name);
+    if (value !== undefined) addStateEnv(st, name, value);
+    st.buildArgs.push(value === undefined ? { key: name } : { key: name, value });
     // History shows the ARG as declared (its expanded default), not the --build-arg value (BuildKit in dockerd 20.10).
-    strs.push(dflt === undefined ? a.name : `${a.name}=${dflt}`);
+    strs.push(dflt === undefined ? name : `${name}=${dflt}`);
   });
   commitToHistory(st.image, `ARG ${strs.join(' ')}`, false, false);
 }
