@@ -22,6 +22,27 @@ export async function createLayer(
 ): Promise<CompressedLayer> {
   const compression = opts.compression ?? 'gzip';
   const level = opts.level ?? DEFAULT_LEVEL[compression];
+  // Single flight in this process: the solver starts a final image's layers before the export asks
+  // for them (solver/eager-layers.ts); a second caller waits for the same walk.
+  const flight = `${store.root}\0${layerCacheKey(snapshot, opts.sourceDateEpoch)}\0${compression}\0${level}`;
+  let running = inFlight.get(flight);
+  if (!running) {
+    running = makeLayer(store, snapshot, opts, compression, level).finally(() => inFlight.delete(flight));
+    inFlight.set(flight, running);
+  }
+  const made = await running;
+  return { ...made, mediaType: layerMediaType(compression, opts.docker ?? false) };
+}
+
+const inFlight = new Map<string, Promise<CompressedLayer>>();
+
+async function makeLayer(
+  store: Store,
+  snapshot: string,
+  opts: CreateLayerOptions,
+  compression: NonNullable<CreateLayerOptions['compression']>,
+  level: number,
+): Promise<CompressedLayer> {
   const info = await store.snapshots.stat(snapshot);
   if (info.kind !== 'committed') {
     throw new StoreError(
