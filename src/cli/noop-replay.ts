@@ -62,7 +62,7 @@ interface NoopRecord {
   context: { dir: string; observed: ObservedStat[] } | null;
   store: [dir: string, stamp: Stamp][];
   result: { digest: string; configDigest: string; tags: string[]; size: number };
-  /** The steps, in the order they were first reported; `[internal]` ones are DONE, the rest CACHED. */
+  /** The steps, in the order they were first reported; `[internal] load` ones are DONE, the rest CACHED. */
   steps: RecordedStep[];
   warnings: { message: string; line?: number }[];
 }
@@ -283,7 +283,9 @@ export function replayNoop(parsed: FastParse, env: NodeJS.ProcessEnv = process.e
   for (const w of rec.warnings) sink.emit({ type: 'warning', ...w, at });
   for (const { name, ...st } of rec.steps) {
     const v = { type: 'vertex', name, ...st, at } as const;
-    if (name.startsWith('[internal]')) {
+    // The sources a build always reads (base image metadata, the context) report DONE; every
+    // other step, a COPY --link's internal merge included, is a cache hit.
+    if (name.startsWith('[internal] load ')) {
       sink.emit({ ...v, status: 'started' });
       sink.emit({ ...v, status: 'done' });
     } else sink.emit({ ...v, status: 'cached' });
