@@ -864,6 +864,17 @@ export const MORE_CASES_10: ConformanceCase[] = [
     L('LABEL \'d e\'="f g" h\\ i=j', 'ENV "K"=1 \'L\'=2', 'ARG "Q"=3', 'RUN echo "$K$L$Q" > /k.txt'),
   ),
   c(
+    'duplicate-keys',
+    L(
+      'ENV K=1 K=2 J=$K',
+      'LABEL a=1 a=2',
+      'EXPOSE 80 80/tcp',
+      'VOLUME /a /a',
+      'ARG A=1 A=2',
+      'RUN echo "$A $K $J" > /d.txt',
+    ),
+  ),
+  c(
     'expansion-corners',
     L(
       'ENV A="a b" E=',

@@ -152,6 +152,9 @@ describe('frontend: stages → op graph', () => {
     const r = await conv('FROM scratch AS a\nARG V=1\nRUN one\nFROM a\nRUN two\n');
     const runs = r.image.history?.map((h) => h.created_by).filter((h) => h?.startsWith('RUN'));
     expect(runs).toEqual(['RUN |1 V=1 /bin/sh -c one # buildkit', 'RUN /bin/sh -c two # buildkit']);
+    // each declaration is listed, repeats too (dockerd 20.10's BuildKit)
+    const d = await conv('FROM scratch\nARG A=1 A=2\nARG A\nRUN x\n');
+    expect(d.image.history?.at(-1)?.created_by).toBe('RUN |3 A=2 A=2 A=2 /bin/sh -c x # buildkit');
     expect((r.vertex!.op as ExecOp).env).toContain('V=1');
   });
 

@@ -6,20 +6,14 @@ import { type DispatchContext, expand, label, step, withShell } from './dispatch
 import { commitToHistory } from './image-config.js';
 import { envList, envLookup, type StageState } from './stage-state.js';
 
-/** BuildKit's runCommandString: `|N K=V … cmd` when the stage declared ARGs. */
+/**
+ * BuildKit's runCommandString: `|N K=V … cmd` when the stage declared ARGs. One entry per ARG
+ * declaration, repeats included (`ARG A=1 A=2` gives `|2 A=2 A=2`), as dockerd 20.10's BuildKit
+ * writes it; later frontends merge repeats, but history strings follow 0.8 (README, Conformance).
+ */
 export function runCommandString(st: StageState, args: string[]): string {
   const env = envLookup(st);
-  const tmp: string[] = [];
-  const idx = new Map<string, number>();
-  for (const a of st.buildArgs) {
-    const v = env(a.key) ?? a.value ?? '';
-    const i = idx.get(a.key);
-    if (i !== undefined) tmp[i] = `${a.key}=${v}`;
-    else {
-      idx.set(a.key, tmp.length);
-      tmp.push(`${a.key}=${v}`);
-    }
-  }
+  const tmp = st.buildArgs.map((a) => `${a.key}=${env(a.key) ?? a.value ?? ''}`);
   const pre = tmp.length > 0 ? [`|${tmp.length}`, ...tmp] : [];
   return [...pre, ...args].join(' ');
 }
