@@ -875,6 +875,18 @@ export const MORE_CASES_10: ConformanceCase[] = [
     ),
   ),
   c(
+    'quoted-and-expanded-words',
+    L(
+      'ARG K=name',
+      'ENV $K=v ${K}2=w',
+      'VOLUME "/a" \'/c\'',
+      'EXPOSE "80" \'81/udp\'',
+      'WORKDIR "/w d"',
+      'USER "1:2"',
+      'STOPSIGNAL "SIGTERM"',
+    ),
+  ),
+  c(
     'expansion-corners',
     L(
       'ENV A="a b" E=',
