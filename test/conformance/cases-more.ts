@@ -887,6 +887,19 @@ export const MORE_CASES_10: ConformanceCase[] = [
     ),
   ),
   c(
+    'not-expanded-words',
+    L(
+      'ENV A=one X=/bin/sh',
+      'MAINTAINER $A',
+      'SHELL ["$X", "-c"]',
+      'HEALTHCHECK CMD echo $A',
+      'ENTRYPOINT ["echo", "$A"]',
+      'ENV B=$B:x',
+      'ARG C=$C-y',
+      'ENV C=$C',
+    ),
+  ),
+  c(
     'expansion-corners',
     L(
       'ENV A="a b" E=',
