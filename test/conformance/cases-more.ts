@@ -900,6 +900,17 @@ export const MORE_CASES_10: ConformanceCase[] = [
     ),
   ),
   c(
+    'proxy-build-args',
+    L(
+      'RUN echo "[$HTTP_PROXY][$no_proxy][$FTP_PROXY]" > /p.txt',
+      'ARG HTTP_PROXY',
+      'RUN echo "$HTTP_PROXY" > /p2.txt',
+    ),
+    {
+      buildArgs: { HTTP_PROXY: 'http://proxy.invalid:3128', no_proxy: 'localhost' },
+    },
+  ),
+  c(
     'expansion-corners',
     L(
       'ENV A="a b" E=',

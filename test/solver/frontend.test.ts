@@ -170,6 +170,24 @@ describe('frontend: stages → op graph', () => {
     expect(Object.keys(ok.image.config.ExposedPorts ?? {})).toEqual(['80/tcp', '81/sctp']);
   });
 
+  it('proxy build args reach RUN in both spellings, undeclared, and stay out of config and history', async () => {
+    const r = await conv('FROM scratch\nRUN x\n', {
+      buildArgs: { http_proxy: 'http://p:1', NO_PROXY: 'lo' },
+    });
+    const env = (r.vertex!.op as ExecOp).env;
+    expect(env).toEqual(
+      expect.arrayContaining([
+        'HTTP_PROXY=http://p:1',
+        'http_proxy=http://p:1',
+        'NO_PROXY=lo',
+        'no_proxy=lo',
+      ]),
+    );
+    expect(env.some((e) => e.startsWith('HTTPS_PROXY='))).toBe(false);
+    expect(r.image.config.Env?.some((e) => /proxy/i.test(e))).toBe(false);
+    expect(r.image.history?.at(-1)?.created_by).toBe('RUN /bin/sh -c x # buildkit');
+  });
+
   it('formats Go values as BuildKit’s history does', () => {
     expect(goDuration(30e9)).toBe('30s');
     expect(goDuration(90e9)).toBe('1m30s');

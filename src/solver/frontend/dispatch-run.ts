@@ -91,7 +91,7 @@ export function dispatchRun(
   const op = {
     kind: 'exec' as const,
     args,
-    env: envList(st),
+    env: [...envList(st), ...proxyEnv(ctx.opts.buildArgs ?? {})],
     cwd: st.cwd,
     user: st.user,
     network,
@@ -107,6 +107,20 @@ export function dispatchRun(
     ...(st.ignoreCache ? { ignoreCache: true } : {}),
   });
   commitToHistory(st.image, `RUN ${runCommandString(st, args)}`, true, true);
+}
+
+/**
+ * BuildKit's proxyEnvFromBuildArgs + proxyEnvList: a `--build-arg` named like a proxy variable (any
+ * case) reaches every RUN in both spellings, declared or not, and stays out of the history.
+ */
+export function proxyEnv(buildArgs: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY']) {
+    const keys = Object.keys(buildArgs).filter((k) => k.toUpperCase() === name);
+    const v = keys.length > 0 ? buildArgs[keys[keys.length - 1] as string] : undefined;
+    if (v) out.push(`${name}=${v}`, `${name.toLowerCase()}=${v}`);
+  }
+  return out;
 }
 
 function summarizeHeredoc(doc: string): string {
