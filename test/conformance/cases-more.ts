@@ -910,6 +910,20 @@ export const MORE_CASES_10: ConformanceCase[] = [
       buildArgs: { HTTP_PROXY: 'http://proxy.invalid:3128', no_proxy: 'localhost' },
     },
   ),
+  {
+    name: 'build-arg-empty-and-env-shadow',
+    dockerfile: `${BB}${L(
+      'FROM bb AS p',
+      'ENV A=fromenv',
+      'FROM p',
+      'ARG A=fromarg',
+      'ARG V=dflt',
+      'ARG W',
+      'RUN echo "[$A][$V][$W]" > /o.txt',
+      'LABEL v=[$V] w=[$W]',
+    )}`,
+    buildArgs: { V: '', W: '' },
+  },
   c(
     'expansion-corners',
     L(
