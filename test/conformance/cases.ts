@@ -3,17 +3,10 @@
  * images must match the golden files in ./golden (see README "Conformance"). Every case starts from
  * the same busybox stage (`bb`), made from the host's busybox-static, so no registry is needed.
  */
-import {
-  MORE_CASES,
-  MORE_CASES_3,
-  MORE_CASES_4,
-  MORE_CASES_5,
-  MORE_CASES_6,
-  MORE_CASES_7,
-  MORE_CASES_8,
-  MORE_CASES_9,
-  MORE_CASES_10,
-} from './cases-more.js';
+import { MORE_CASES } from './cases-b.js';
+import { MORE_CASES_3, MORE_CASES_4 } from './cases-c.js';
+import { MORE_CASES_5, MORE_CASES_6, MORE_CASES_7, MORE_CASES_8 } from './cases-d.js';
+import { MORE_CASES_9, MORE_CASES_10 } from './cases-e.js';
 import { BB, type ConformanceCase, c, PASSWD } from './kit.js';
 
 export type { ConformanceCase } from './kit.js';

@@ -23,3 +23,6 @@ export const c = (
   dockerfile: `${BB}FROM bb\n${body}`,
   ...extra,
 });
+
+/** Dockerfile lines, newline-terminated. */
+export const L = (...lines: string[]): string => `${lines.join('\n')}\n`;
