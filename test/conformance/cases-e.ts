@@ -221,6 +221,7 @@ export const MORE_CASES_10: ConformanceCase[] = [
     )}`,
     buildArgs: { V: '', W: '' },
   },
+  c('env-legacy-forms', L('ENV A B=C  D', 'ENV E "quoted  value"', 'ENV F=1', 'ENV G $F-x', 'LABEL l=$A')),
   c(
     'expansion-corners',
     L(
