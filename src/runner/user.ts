@@ -41,8 +41,11 @@ export function parseGroup(text: string): GroupEntry[] {
 /**
  * Resolves a USER string (`name`, `uid`, `name:group`, `uid:gid`, …) against the rootfs, as
  * Docker/runc's `user.GetExecUser` does: a numeric uid with no passwd entry passes through with gid 0
- * (or the given group); a name that is not in /etc/passwd is an error; without an explicit group the
- * supplementary groups are every group that lists the user as a member, plus the primary group.
+ * (or the given group); a name that is not in /etc/passwd is an error. Supplementary groups as
+ * Docker 20.10 and its BuildKit set them (checked against the peer): without an explicit group, the
+ * groups that list the user by name as a member; none with an explicit group, for no USER, or for a
+ * uid without a passwd entry. (containerd's fix for CVE-2023-25173 adds the primary group too; the
+ * reference builder here does not, and `id` in a RUN would show the difference.)
  */
 export function resolveUserFromFiles(user: string, passwdText: string, groupText: string): ResolvedUser {
   // No USER is uid 0 (BuildKit's GetUser defaults to "0"): it needs no /etc/passwd (FROM scratch),
@@ -84,10 +87,13 @@ export function resolveUserFromFiles(user: string, passwdText: string, groupText
       gid = g.gid;
     }
     // An explicit group replaces the supplementary groups, as in Docker.
-    return { uid, gid, additionalGids: [gid], home };
+    return { uid, gid, additionalGids: [], home };
   }
-  const supplementary = name ? groups.filter((g) => g.members.includes(name)).map((g) => g.gid) : [];
-  const additionalGids = [...new Set([gid, ...supplementary])];
+  // No USER is BuildKit's default "0" without a lookup of memberships.
+  const member = user === '' ? undefined : name;
+  const additionalGids = member
+    ? [...new Set(groups.filter((g) => g.members.includes(member)).map((g) => g.gid))]
+    : [];
   return { uid, gid, additionalGids, home };
 }
 

@@ -235,4 +235,21 @@ export const MORE_CASES_10: ConformanceCase[] = [
   c('copy-src-dot-segments', L('COPY sub/../a.txt /x/', 'COPY ./sub/./b.txt /y/', 'COPY sub/.. /whole/'), {
     files: { 'a.txt': 'a', 'sub/b.txt': 'b' },
   }),
+  // Supplementary groups of a RUN as `id` shows them: memberships by name only, none with a group.
+  c(
+    'run-id-supplementary-groups',
+    `${PASSWD}${L(
+      'RUN mkdir -p /ids /tmp && chmod 1777 /tmp && id > /ids/none.txt',
+      'USER app',
+      'RUN id > /tmp/app.txt',
+      'USER app:staff',
+      'RUN id > /tmp/app-staff.txt',
+      'USER 1000',
+      'RUN id > /tmp/uid.txt',
+      'USER 4242:4343',
+      'RUN id > /tmp/ids.txt',
+      'USER root',
+      'RUN id > /ids/root.txt && cat /tmp/*.txt >> /ids/root.txt && rm /tmp/*.txt',
+    )}`,
+  ),
 ];

@@ -10,13 +10,14 @@ afterAll(() => fx.cleanup());
 
 describe('the process: user, workdir, env, exit codes, output', () => {
   it.each([
-    ['app', 'uid=1000(app) gid=1000(app) groups=50(staff),1000(app)'],
-    ['app:staff', 'uid=1000(app) gid=50(staff) groups=50(staff)'],
-    ['1000', 'uid=1000(app) gid=1000(app) groups=50(staff),1000(app)'],
-    ['4242', 'uid=4242 gid=0(root) groups=0(root)'],
-    ['4242:4343', 'uid=4242 gid=4343 groups=4343'],
-    ['nobody', 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)'],
-    ['', 'uid=0(root) gid=0(root) groups=0(root)'],
+    // What dockerd 20.10's BuildKit prints for the same users (checked): memberships by name only.
+    ['app', 'uid=1000(app) gid=1000(app) groups=50(staff)'],
+    ['app:staff', 'uid=1000(app) gid=50(staff)'],
+    ['1000', 'uid=1000(app) gid=1000(app) groups=50(staff)'],
+    ['4242', 'uid=4242 gid=0(root)'],
+    ['4242:4343', 'uid=4242 gid=4343'],
+    ['nobody', 'uid=65534(nobody) gid=65534(nogroup)'],
+    ['', 'uid=0(root) gid=0(root)'],
   ])('USER %j resolves from /etc/passwd and /etc/group', async (user, id) => {
     const r = await sh(fx, 'id', { process: { args: ['/bin/sh', '-c', 'id'], user } });
     expect(r.stdout.trim()).toBe(id);

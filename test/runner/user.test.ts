@@ -19,35 +19,36 @@ const passwd = 'root:x:0:0:root:/root:/bin/sh\nbob:x:1001:1002:Bob:/home/bob:/bi
 const group = 'root:x:0:\nbob:x:1002:\nwheel:x:10:bob,alice\ndocker:x:999:bob\nother:x:20:alice\n';
 
 describe('resolveUserFromFiles (Docker / runc GetExecUser semantics)', () => {
-  it('name: primary gid from passwd, supplementary groups that list the user', () => {
+  it('name: primary gid from passwd, supplementary groups that list the user (not the primary)', () => {
     expect(resolveUserFromFiles('bob', passwd, group)).toEqual({
       uid: 1001,
       gid: 1002,
-      additionalGids: [1002, 10, 999],
+      additionalGids: [10, 999],
       home: '/home/bob',
     });
   });
-  it('explicit group replaces the supplementary groups; names and ids both work', () => {
-    expect(resolveUserFromFiles('bob:wheel', passwd, group).additionalGids).toEqual([10]);
+  it('an explicit group means no supplementary groups; names and ids both work', () => {
+    expect(resolveUserFromFiles('bob:wheel', passwd, group)).toMatchObject({ gid: 10, additionalGids: [] });
+    expect(resolveUserFromFiles('1001', passwd, group).additionalGids).toEqual([10, 999]);
     expect(resolveUserFromFiles('1001:20', passwd, group)).toMatchObject({ uid: 1001, gid: 20 });
   });
   it('numeric ids pass through without entries; names without entries fail', () => {
     expect(resolveUserFromFiles('5000', '', '')).toEqual({
       uid: 5000,
       gid: 0,
-      additionalGids: [0],
+      additionalGids: [],
       home: '/',
     });
     expect(() => resolveUserFromFiles('alice', passwd, group)).toThrow(/unable to find user alice/);
     expect(() => resolveUserFromFiles('bob:nope', passwd, group)).toThrow(/unable to find group nope/);
   });
   it("no USER is uid 0 / gid 0 without /etc/passwd (FROM scratch), root's entry when there is one", () => {
-    expect(resolveUserFromFiles('', '', '')).toEqual({ uid: 0, gid: 0, additionalGids: [0], home: '/' });
+    expect(resolveUserFromFiles('', '', '')).toEqual({ uid: 0, gid: 0, additionalGids: [], home: '/' });
     expect(resolveUser(tempDir('tsb-user-empty-'), undefined)).toMatchObject({ uid: 0, gid: 0 });
     expect(resolveUserFromFiles('', passwd, group)).toEqual({
       uid: 0,
       gid: 0,
-      additionalGids: [0],
+      additionalGids: [],
       home: '/root',
     });
     // a named root still needs its entry, as in Docker
