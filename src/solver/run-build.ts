@@ -21,7 +21,6 @@ import { historyTimes, loadCommitted, metadata } from './build-result.js';
 import { bytesProgress } from './bytes-progress.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
-import { eagerLayers } from './eager-layers.js';
 import { convert } from './frontend/convert.js';
 import { isGoneError, leaseImage } from './lease-image.js';
 import { createOps, type SolvedFs } from './ops/index.js';
@@ -64,7 +63,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   ]);
   if (fresh && session) session.store = store;
   let cache: BuildCacheIndex | undefined;
-  let eager: ReturnType<typeof eagerLayers> | undefined;
   try {
     const registry = new RegistryClient(
       o.insecureRegistries?.length ? { insecureRegistries: o.insecureRegistries } : {},
@@ -121,14 +119,12 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       ...(o.limits ? { limits: o.limits } : {}),
     };
     cache = cacheIndex(store, env.retain);
-    eager = eagerLayers(store, converted.vertex, outputs);
     const scheduler = new Scheduler({
       opFor: createOps(env),
       cache,
       maxParallelism: o.maxParallelism ?? availableParallelism(),
       signal,
       progress,
-      onRun: eager.onRun,
     });
     let solved: SolvedFs = { layers: [] };
     if (converted.vertex) {
@@ -225,8 +221,6 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     o.signal?.removeEventListener('abort', onOuter);
     // Records name snapshots only the lease protects until they are written.
     await cache?.settle().catch(() => undefined);
-    // Layers started early must be done before the lease goes and the store closes.
-    await eager?.settle();
     await lease.release().catch(() => undefined);
     if (!session) await store.close();
   }

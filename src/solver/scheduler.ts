@@ -35,8 +35,6 @@ export interface SchedulerOptions {
   maxParallelism: number;
   signal: AbortSignal;
   progress: ProgressSink;
-  /** Told of every vertex this build ran (not of cache hits), once its result is recorded. */
-  onRun?: (v: Vertex, result: OpResult) => void;
 }
 
 export interface SolveStats {
@@ -124,7 +122,6 @@ export class Scheduler {
       if (!impl.uncached) {
         await this.o.cache.put(key, result);
         this.stats.run++;
-        this.o.onRun?.(v, result);
       }
       emit('done');
       return result;

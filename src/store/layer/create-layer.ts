@@ -22,8 +22,8 @@ export async function createLayer(
 ): Promise<CompressedLayer> {
   const compression = opts.compression ?? 'gzip';
   const level = opts.level ?? DEFAULT_LEVEL[compression];
-  // Single flight in this process: the solver starts a final image's layers before the export asks
-  // for them (solver/eager-layers.ts); a second caller waits for the same walk.
+  // Single flight in this process: a second caller for the same layer (an export's outputs, images
+  // sharing a snapshot) waits for the same tar walk instead of making it again.
   const flight = `${store.root}\0${layerCacheKey(snapshot, opts.sourceDateEpoch)}\0${compression}\0${level}`;
   let running = inFlight.get(flight);
   if (!running) {
