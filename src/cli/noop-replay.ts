@@ -69,14 +69,8 @@ interface NoopRecord {
 
 const stamp = (st: Stats | undefined): Stamp => (st ? [st.ino, st.size, st.mtimeMs, st.ctimeMs] : null);
 
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
+/** Node's own: undefined when the path is not there. */
+const lstatOrUndefined = (p: string) => lstatSync(p, { throwIfNoEntry: false });
 
 /** `<root>/meta/noop/<key>.json` → `<root>`. */
 const rootOf = (recordPath: string) => dirname(dirname(dirname(recordPath)));

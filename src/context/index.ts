@@ -17,7 +17,6 @@ export {
   type ContextSnapshot,
   type EntryType,
   type ObservedStat,
-  observedStat,
   type ScanOptions,
   scanContext,
 } from './scan-context.js';

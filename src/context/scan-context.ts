@@ -50,7 +50,7 @@ export type ObservedStat = [
   mode: number,
 ];
 
-export const observedStat = (path: string, st: Stats): ObservedStat => [
+const observedStat = (path: string, st: Stats): ObservedStat => [
   path,
   st.ino,
   st.size,

@@ -54,7 +54,7 @@ export class PlainRenderer implements ProgressSink {
         }
         break;
       case 'warning':
-        this.write(`${warningLine(e)}\n`);
+        this.write(`WARNING: ${e.message}${e.line ? ` (line ${e.line})` : ''}\n`);
         break;
       case 'summary':
         this.write(summaryLines(e).join('\n'));
@@ -68,10 +68,6 @@ export class PlainRenderer implements ProgressSink {
     if (rest) this.write(`#${n} ${((at - started) / 1000).toFixed(3)} ${rest}\n`);
     this.partial.delete(id);
   }
-}
-
-export function warningLine(e: Extract<ProgressEvent, { type: 'warning' }>): string {
-  return `WARNING: ${e.message}${e.line ? ` (line ${e.line})` : ''}`;
 }
 
 export function summaryLines(e: Extract<ProgressEvent, { type: 'summary' }>): string[] {

@@ -8,7 +8,7 @@ import type { Store } from '../store/index.js';
 import { CONTEXT_VERTEX } from './frontend/convert.js';
 import type { Vertex } from './graph.js';
 
-/** What a build reads besides the store: the Dockerfile, the context, and what it tells `observe`. */
+// What a build reads besides the store: the Dockerfile, the context, and what it tells `observe`.
 
 /** The Dockerfile: given as text, from stdin (`-f -`), `-f PATH`, else CONTEXT/Dockerfile or Containerfile. */
 export async function readDockerfile(
