@@ -17,6 +17,7 @@ import {
 } from '../oci/index.js';
 import { recordBlobSource } from './blob-sources.js';
 import type { RegistryClient } from './client.js';
+import { LayerFeed } from './layer-feed.js';
 import { limiter, uniqueByDigest } from './limit.js';
 import { fetchManifest, fetchSmallBlob, MAX_MANIFEST, pullBlob, readAll } from './pull.js';
 import type { PullOptions, PullResult, RegistryStore } from './types.js';
@@ -26,6 +27,8 @@ export interface PullHandle {
   result: PullResult;
   /** Per manifest layer (same index): resolves once that blob is in the store. */
   layers: Promise<void>[];
+  /** Per manifest layer: its bytes as they land, for an unpacker that follows the download. */
+  feeds: LayerFeed[];
   /** Every blob, then the manifest (last: its presence means the whole image is here), in the store. */
   done: Promise<void>;
 }
@@ -76,9 +79,14 @@ export async function startPull(
   // Layers start beside the config: on a small image the config's round trip is most of the wait.
   const gate = limiter(client.options.concurrency);
   const byDigest = new Map<string, Promise<void>>();
-  for (const l of uniqueByDigest(manifest.layers))
-    byDigest.set(l.digest, track(gate(() => pullBlob(client, store, ref, l, signal, onProgress))));
+  const feedOf = new Map<string, LayerFeed>();
+  for (const l of uniqueByDigest(manifest.layers)) {
+    const feed = new LayerFeed();
+    feedOf.set(l.digest, feed);
+    byDigest.set(l.digest, track(gate(() => pullBlob(client, store, ref, l, signal, onProgress, feed))));
+  }
   const layers = manifest.layers.map((l) => byDigest.get(l.digest)!);
+  const feeds = manifest.layers.map((l) => feedOf.get(l.digest)!);
   let configStored: Promise<void> | undefined;
   let config: ImageConfig;
   try {
@@ -108,7 +116,7 @@ export async function startPull(
     configDigest: manifest.config.digest as Digest,
     ...(index ? { index } : {}),
   };
-  return { result, layers, done };
+  return { result, layers, feeds, done };
 }
 
 /** The manifest to pull: the tag's own, or the index entry for the platform (checked before any blob). */

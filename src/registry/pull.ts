@@ -14,6 +14,7 @@ import { recordBlobSource } from './blob-sources.js';
 import { blobReadable } from './blob-stream.js';
 import { type RegistryClient, repoScope } from './client.js';
 import { header, readSmall } from './http.js';
+import type { LayerFeed } from './layer-feed.js';
 import type { RegistryStore, TransferProgress } from './types.js';
 
 export interface FetchedManifest {
@@ -82,7 +83,10 @@ function shortId(d: string): string {
   return d.slice(7, 19);
 }
 
-/** Downloads one blob into the store unless it is there; the store verifies size and digest. */
+/**
+ * Downloads one blob into the store unless it is there; the store verifies size and digest. `feed`
+ * watches the bytes land (and is settled either way).
+ */
 export async function pullBlob(
   client: RegistryClient,
   store: RegistryStore,
@@ -90,20 +94,25 @@ export async function pullBlob(
   desc: Descriptor,
   signal?: AbortSignal,
   onProgress?: TransferProgress,
+  feed?: LayerFeed,
 ): Promise<void> {
   const id = shortId(desc.digest);
-  if (await store.content.has(desc.digest)) {
-    onProgress?.({ id, current: desc.size, total: desc.size, status: 'exists' });
-    return;
-  }
-  const src = blobReadable(client, ref, desc, signal, (n) =>
-    onProgress?.({ id, current: n, total: desc.size, status: 'downloading' }),
-  );
   try {
-    await store.content.ingest(src, { digest: desc.digest, size: desc.size });
-  } catch (e) {
-    src.destroy();
-    throw e;
+    if (await store.content.has(desc.digest)) {
+      onProgress?.({ id, current: desc.size, total: desc.size, status: 'exists' });
+      return;
+    }
+    const src = blobReadable(client, ref, desc, signal, (n) =>
+      onProgress?.({ id, current: n, total: desc.size, status: 'downloading' }),
+    );
+    try {
+      await store.content.ingest(src, { digest: desc.digest, size: desc.size }, feed);
+    } catch (e) {
+      src.destroy();
+      throw e;
+    }
+  } finally {
+    feed?.settle();
   }
   await recordBlobSource(store, desc.digest, referenceName(ref));
   onProgress?.({ id, current: desc.size, total: desc.size, status: 'done' });

@@ -31,6 +31,7 @@ export interface RegistryContent {
   ingest(
     source: Readable | Uint8Array | string,
     expected?: { digest?: Digest; size?: number },
+    observer?: { started?(path: string): void; written?(bytes: number): void },
   ): Promise<{ digest: Digest; size: number }>;
 }
 export interface RegistryStore {

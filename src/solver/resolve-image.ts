@@ -11,7 +11,7 @@ import {
 import type { ProgressSink } from '../progress/events.js';
 import { type PullResult, type RegistryClient, startPull } from '../registry/index.js';
 import type { Store } from '../store/index.js';
-import { prewarmExtractWorker } from '../store/layer/apply-layer.js';
+import { prewarmExtractWorker } from '../store/layer/extract-worker.js';
 import { bytesProgress } from './bytes-progress.js';
 import type { ResolvedImage } from './frontend/convert.js';
 import { applyImageLayers } from './ops/image-op.js';
@@ -110,7 +110,12 @@ async function pullInBackground(
   const downloaded = h.done.then(() =>
     recordImage(store, formatReference(parsed), result.index?.descriptor ?? result.manifestDescriptor),
   );
-  const applied = applyImageLayers(store, result, { signal, offThread: true, ready: (i) => h.layers[i]! });
+  const applied = applyImageLayers(store, result, {
+    signal,
+    offThread: true,
+    ready: (i) => h.layers[i]!,
+    growing: (i) => h.feeds[i]!,
+  });
   // Awaited by the FROM step; a build that fails before it must not die of an unhandled rejection.
   downloaded.catch(() => {});
   applied.catch(() => {});

@@ -25,6 +25,20 @@ export interface WriterOptions {
   ref: string;
   /** When known, checked at commit: a mismatch is an error and nothing becomes visible. */
   expected?: Partial<BlobRef>;
+  /** Told the count of bytes on disk after each write (a prefix: writes land in order). */
+  onWritten?: (bytes: number) => void;
+}
+
+/**
+ * Watches an ingest land, for a consumer that reads a blob before it is complete (a layer unpacked
+ * as it downloads). `started` names the data file before its first byte; bytes land in order from
+ * offset 0. The commit renames the file into blobs/ (or drops it when the blob was there first), so
+ * a reader opens it in `started` and reads through that fd. Nothing here says the bytes are right:
+ * only the ingest's own result does.
+ */
+export interface IngestObserver {
+  started?(path: string): void;
+  written?(bytes: number): void;
 }
 
 /** A writable that hashes while writing. `commit()` verifies, fsyncs, renames into blobs/. */
@@ -42,7 +56,11 @@ export interface ContentWriter extends Writable {
 export interface Ingester {
   writer(opts: WriterOptions): Promise<ContentWriter>;
   /** Convenience: pipe a readable (or bytes) into a writer and commit. An existing blob is success. */
-  ingest(source: Readable | Uint8Array | string, expected?: Partial<BlobRef>): Promise<BlobRef>;
+  ingest(
+    source: Readable | Uint8Array | string,
+    expected?: Partial<BlobRef>,
+    observer?: IngestObserver,
+  ): Promise<BlobRef>;
 }
 
 export interface IngestStatus {

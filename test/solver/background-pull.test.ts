@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,5 +53,56 @@ describe('a base image pulled while the build goes on', () => {
     expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
     expect(await store.snapshots.tryStat(img.diffId)).toBeUndefined();
     expect(readdirSync(join(root, 'blobs', 'sha256'))).not.toContain(img.manifestDigest.slice(7));
+  });
+  // The compiled CLI unpacks in a worker that follows the layer's download through the store's ingest
+  // file (extract-worker.ts); the in-process path above waits for the whole blob instead.
+  const cli = (root: string, ctx: string) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+      execFile(
+        'node',
+        [bin, 'build', '--root', root, '-t', 'streamed', '--progress', 'plain', ctx],
+        { env: { ...process.env, TSBUILD_NO_FAST_NOOP: '1' } },
+        (e, stdout, stderr) => resolve({ code: e ? Number(e.code ?? 1) : 0, out: stdout + stderr }),
+      );
+    });
+  const dockerfile = (extra = '') =>
+    `FROM ${proxy.host}/library/busybox:latest\nRUN test -x /bin/busybox${extra}\n`;
+
+  for (const [what, fault] of [
+    ['slow', { kind: 'slow', delayMs: 15 }],
+    ['reset halfway (resumed by a range request)', { kind: 'reset', afterBytes: 300_000 }],
+  ] as const) {
+    it(`compiled CLI, a ${what} layer: unpacked as it lands, the snapshot is whole`, async () => {
+      proxy.rule = (req) => (isLayer(req.url) ? fault : { kind: 'pass' });
+      const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+      const ctx = makeContext({ Dockerfile: dockerfile(' && ls /bin | wc -l > /n') });
+      const r = await cli(root, ctx);
+      expect(r.out).toContain('naming to');
+      expect(r.code).toBe(0);
+      const store = await openStore(root);
+      expect((await store.snapshots.tryStat(img.diffId))?.kind).toBe('committed');
+      expect(
+        readFileSync(join(store.snapshots.diffDir(img.diffId), 'bin', 'busybox')).length,
+      ).toBeGreaterThan(0);
+      expect((await store.fsck()).problems).toEqual([]);
+    });
+  }
+
+  it('compiled CLI, a layer that lies: the build fails with the digest error, no snapshot, a clean store', async () => {
+    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'corrupt' } : { kind: 'pass' });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+    const r = await cli(root, makeContext({ Dockerfile: dockerfile() }));
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/DIGEST_MISMATCH/);
+    const store = await openStore(root);
+    expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
+    expect(await store.snapshots.tryStat(img.diffId)).toBeUndefined();
+    const left: string[] = [];
+    await store.snapshots.walk((i) => {
+      left.push(i.name);
+    });
+    expect(left).toEqual([]);
+    expect((await store.fsck()).problems).toEqual([]);
   });
 });

@@ -3,6 +3,8 @@ import { TsbuildError } from '../../errors.js';
 import type { Digest } from '../../oci/index.js';
 import type { PullResult } from '../../registry/index.js';
 import { applyLayer, type Store } from '../../store/index.js';
+import { prewarmExtractWorker } from '../../store/layer/extract-worker.js';
+import type { GrowingBlob } from '../../store/layer/types.js';
 import { digestOf, type ImageOp } from '../graph.js';
 import { pendingPull } from '../resolve-image.js';
 import type { OpImpl } from '../scheduler.js';
@@ -52,6 +54,8 @@ export async function applyImageLayers(
     ready?: (i: number) => Promise<void>;
     /** Extract in a worker thread (a background unpack beside the build's main-thread work). */
     offThread?: boolean;
+    /** Layer i's bytes as they download: its worker unpacks them as they land. */
+    growing?: (i: number) => GrowingBlob;
   },
 ): Promise<string | undefined> {
   let parent: string | undefined;
@@ -71,15 +75,19 @@ export async function applyImageLayers(
       continue;
     }
     const ready = opts.ready?.(i);
+    const growing = opts.growing?.(i);
     try {
-      const applied = await applyLayer(store, l.digest as Digest, parent, {
+      const applying = applyLayer(store, l.digest as Digest, parent, {
         ...(opts.offThread ? { offThread: true } : {}),
         ...(ready ? { ready } : {}),
+        ...(growing ? { growing } : {}),
         mediaType: l.mediaType,
         expectedDigest: l.digest as Digest,
         expectedDiffId: diffId,
       });
-      parent = applied.snapshot;
+      // applyLayer took the spare worker synchronously: the next layer's boots during this one.
+      if (opts.offThread && i + 1 < pulled.manifest.layers.length) prewarmExtractWorker();
+      parent = (await applying).snapshot;
     } catch (e) {
       if ((await store.snapshots.tryStat(chainId))?.kind !== 'committed') throw e;
       parent = chainId;

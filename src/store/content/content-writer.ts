@@ -27,14 +27,22 @@ export class LocalContentWriter extends Writable implements ContentWriter {
   readonly #fh: fsp.FileHandle;
   readonly #paths: WriterPaths;
   readonly #expected: Partial<BlobRef>;
+  readonly #onWritten: ((bytes: number) => void) | undefined;
   #done = false;
 
-  constructor(ref: string, fh: fsp.FileHandle, paths: WriterPaths, expected: Partial<BlobRef> = {}) {
+  constructor(
+    ref: string,
+    fh: fsp.FileHandle,
+    paths: WriterPaths,
+    expected: Partial<BlobRef> = {},
+    onWritten?: (bytes: number) => void,
+  ) {
     super({ highWaterMark: 1 << 20 });
     this.ref = ref;
     this.#fh = fh;
     this.#paths = paths;
     this.#expected = expected;
+    this.#onWritten = onWritten;
   }
 
   get offset(): number {
@@ -50,7 +58,15 @@ export class LocalContentWriter extends Writable implements ContentWriter {
     this.#hash.update(chunk);
     const at = this.#offset;
     this.#offset += chunk.length;
-    writeAll(this.#fh, chunk, at).then(() => cb(), cb);
+    // Writes are one at a time (Writable's contract), so what is on disk is always a prefix.
+    writeAll(this.#fh, chunk, at).then(() => {
+      try {
+        this.#onWritten?.(at + chunk.length);
+      } catch {
+        // a watcher's failure is its own; the ingest goes on
+      }
+      cb();
+    }, cb);
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (e?: Error | null) => void): void {

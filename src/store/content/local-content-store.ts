@@ -7,7 +7,14 @@ import type { BlobRef } from '../../oci/descriptor.js';
 import { type Digest, digestFromHex, digestHex, isDigest } from '../../oci/digest.js';
 import { isEnoent, isTempName, pidAlive } from '../atomic.js';
 import { StoreError } from '../errors.js';
-import type { BlobInfo, ContentStore, ContentWriter, IngestStatus, WriterOptions } from '../types.js';
+import type {
+  BlobInfo,
+  ContentStore,
+  ContentWriter,
+  IngestObserver,
+  IngestStatus,
+  WriterOptions,
+} from '../types.js';
 import { LocalContentWriter } from './content-writer.js';
 import { acquireIngestLock, readLock, releaseIngest } from './ingest-lock.js';
 
@@ -86,14 +93,24 @@ export class LocalContentStore implements ContentStore {
       await fsp.writeFile(join(dir, 'ref'), opts.ref);
       const data = join(dir, 'data');
       const fh = await fsp.open(data, 'w', 0o644);
-      return new LocalContentWriter(opts.ref, fh, { dir, data, blobsDir: this.#blobs }, opts.expected);
+      return new LocalContentWriter(
+        opts.ref,
+        fh,
+        { dir, data, blobsDir: this.#blobs },
+        opts.expected,
+        opts.onWritten,
+      );
     } catch (e) {
       await releaseIngest(dir);
       throw e;
     }
   }
 
-  async ingest(source: Readable | Uint8Array | string, expected: Partial<BlobRef> = {}): Promise<BlobRef> {
+  async ingest(
+    source: Readable | Uint8Array | string,
+    expected: Partial<BlobRef> = {},
+    observer: IngestObserver = {},
+  ): Promise<BlobRef> {
     if (expected.digest !== undefined && (await this.has(expected.digest))) {
       const info = await this.info(expected.digest);
       if (source instanceof Readable) source.destroy();
@@ -108,7 +125,9 @@ export class LocalContentStore implements ContentStore {
     // A private ref: concurrent ingests of the same content each write their own file and the
     // first rename wins; the others find the blob there (success).
     const ref = `ingest-${process.pid}-${randomBytes(8).toString('hex')}`;
-    const w = await this.writer({ ref, expected });
+    const onWritten = observer.written?.bind(observer);
+    const w = await this.writer({ ref, expected, ...(onWritten ? { onWritten } : {}) });
+    observer.started?.(join(this.ingestDir(ref), 'data'));
     try {
       const input = source instanceof Readable ? source : Readable.from([Buffer.from(source)]);
       await pipeline(input, w);

@@ -1,15 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Worker } from 'node:worker_threads';
 import { type Digest, isDigest } from '../../oci/digest.js';
 import { StoreError } from '../errors.js';
 import type { Store } from '../types.js';
 import { decompressStream, detectCompression } from './compression.js';
 import { createExtractor } from './extract.js';
+import { extractInWorker, hasExtractWorker, takeWorker } from './extract-worker.js';
 import { compressionOfMediaType } from './media-types.js';
-import type { AppliedLayer, ApplyLayerOptions, LayerSource } from './types.js';
+import type { AppliedLayer, ApplyLayerOptions, GrowingBlob, LayerSource } from './types.js';
 
 /**
  * Applies a layer (a blob in the store, or a stream) on top of committed snapshot `parent`: prepares
@@ -27,7 +26,7 @@ export async function applyLayer(
   const expectedDigest = opts.expectedDigest ?? (isDigest(source) ? (source as Digest) : undefined);
   const key = `apply-${process.pid}-${randomBytes(6).toString('hex')}`;
   // Taken before the snapshot is prepared, so a fresh worker boots meanwhile.
-  const w = opts.offThread && isDigest(source) && WORKER_URL ? takeWorker() : undefined;
+  const w = opts.offThread && isDigest(source) && hasExtractWorker() ? takeWorker() : undefined;
   try {
     await store.snapshots.prepare(key, parent);
   } catch (e) {
@@ -44,6 +43,7 @@ export async function applyLayer(
         w,
         { path: store.content.blobPath(source as Digest), dir, opts: x },
         opts.ready,
+        opts.growing,
       );
     } else {
       await opts.ready;
@@ -99,13 +99,15 @@ interface OffThread {
    * are made meanwhile, so the worker's start-up overlaps the download.
    */
   ready?: Promise<void>;
+  /** The download's bytes as they land: the worker unpacks them as they come, not after `ready`. */
+  growing?: GrowingBlob;
 }
 
-interface StreamOptions {
+export interface StreamOptions {
   mode: 'overlay' | 'flat';
   mediaType?: string;
 }
-interface Extracted {
+export interface Extracted {
   digest: Digest;
   diffId: Digest;
   size: number;
@@ -131,14 +133,20 @@ export async function extractStream(input: Readable, dir: string, opts: StreamOp
   // A snapshot is a rootfs: device nodes are content (as root), whichever snapshotter.
   const devices = process.getuid?.() === 0 ? 'create' : 'skip';
   const x = createExtractor(dir, { mode: opts.mode, devices });
+  // Each chunk is extracted on a later turn, not inside the write: zlib pushes its output and only
+  // then starts inflating the next input on the thread pool, so a synchronous extract here would
+  // leave the two taking turns. Deferred, the pool inflates while this thread writes files.
   const sink = new Writable({
+    highWaterMark: 4 << 20,
     write(chunk: Buffer, _e, cb) {
-      try {
-        x.write(chunk);
-        cb();
-      } catch (e) {
-        cb(e as Error);
-      }
+      setImmediate(() => {
+        try {
+          x.write(chunk);
+          cb();
+        } catch (e) {
+          cb(e as Error);
+        }
+      });
     },
   });
   try {
@@ -150,92 +158,6 @@ export async function extractStream(input: Readable, dir: string, opts: StreamOp
   }
   const res = await x.finish();
   return { digest: `sha256:${raw.digest('hex')}` as Digest, diffId: res.diffId, size };
-}
-
-/**
- * The worker's module, when running compiled: beside this file (`dist/store/layer/`), or under
- * `store/layer/` when this code runs from the esbuild bundle at `dist/` (`.cjs`: its `import.meta.url`
- * is the bundle's own URL, see scripts/bundle.mjs). Under a TS loader (tests) there is none, and
- * layers are extracted in-process.
- */
-const WORKER_URL = workerModule();
-
-function workerModule(): URL | undefined {
-  if (!/\.c?js$/.test(import.meta.url)) return undefined;
-  for (const rel of ['./apply-worker.js', './store/layer/apply-worker.js']) {
-    const u = new URL(rel, import.meta.url);
-    if (existsSync(u)) return u;
-  }
-  return undefined;
-}
-
-/** A worker started ahead of need, idle (and not keeping the process alive) until a layer comes. */
-let spare: Worker | undefined;
-
-function spawnWorker(): Worker {
-  const w = new Worker(WORKER_URL!);
-  w.unref();
-  // Its failures reach whoever holds it (see extractInWorker); an idle one must not crash the process.
-  w.on('error', () => {});
-  return w;
-}
-
-/**
- * Starts an extraction worker now (a pull has begun): its start-up (~40 ms of module loading)
- * overlaps the downloads instead of following them. A no-op where there is no worker module.
- */
-export function prewarmExtractWorker(): void {
-  if (WORKER_URL && (!spare || spare.threadId === -1)) spare = spawnWorker();
-}
-
-function takeWorker(): Worker {
-  const w = spare && spare.threadId !== -1 ? spare : spawnWorker();
-  spare = undefined;
-  w.ref();
-  return w;
-}
-
-/**
- * `extractStream` of a blob file in worker `w`: the extractor's syscalls and parsing are
- * synchronous, and a base image unpacked while the build converts and scans must not hold the
- * main thread. The job is posted once `ready` (the blob is in the store). Errors come back with
- * their code and hint; on any failure the worker is done writing before this rejects, so the caller
- * may remove the snapshot dir.
- */
-function extractInWorker(
-  w: Worker,
-  job: { path: string; dir: string; opts: StreamOptions },
-  ready?: Promise<void>,
-): Promise<Extracted> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    if (w.threadId === -1) {
-      // Died while idle (its 'exit' may have gone by unheard).
-      reject(new StoreError('LAYER_INVALID', 'the layer extraction worker is gone'));
-      return;
-    }
-    (ready ?? Promise.resolve()).then(
-      () => w.postMessage(job),
-      (e: unknown) => {
-        settled = true;
-        void w.terminate();
-        reject(e);
-      },
-    );
-    w.once('message', (m: { ok?: Extracted; error?: { code: string; message: string; hint?: string } }) => {
-      settled = true;
-      if (m.ok) resolve(m.ok);
-      else
-        reject(new StoreError(m.error!.code, m.error!.message, m.error!.hint ? { hint: m.error!.hint } : {}));
-    });
-    w.once('error', (e) => {
-      settled = true;
-      reject(new StoreError('LAYER_INVALID', `extracting layer failed: ${e.message}`, { cause: e }));
-    });
-    w.once('exit', (code) => {
-      if (!settled) reject(new StoreError('LAYER_INVALID', `layer extraction worker exited with ${code}`));
-    });
-  });
 }
 
 /** Reads the first chunk (to sniff the compression) and gives back a stream with it put back. */

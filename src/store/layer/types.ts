@@ -87,3 +87,14 @@ export interface AppliedLayer {
 }
 
 export type LayerSource = Digest | Readable;
+
+/**
+ * A blob still downloading into the store (structural: the registry's LayerFeed fits). `file` names
+ * the ingest's data file before its first byte, or is undefined when there is no download; `bytes`
+ * from offset 0 are on disk; `onBytes` hears each write and returns its unsubscribe.
+ */
+export interface GrowingBlob {
+  readonly file: Promise<string | undefined>;
+  readonly bytes: number;
+  onBytes(fn: (bytes: number) => void): () => void;
+}
