@@ -109,13 +109,28 @@ export async function pullBlob(
       await store.content.ingest(src, { digest: desc.digest, size: desc.size }, feed);
     } catch (e) {
       src.destroy();
-      throw e;
+      throw lied(e, desc, ref);
     }
   } finally {
     feed?.settle();
   }
   await recordBlobSource(store, desc.digest, referenceName(ref));
   onProgress?.({ id, current: desc.size, total: desc.size, status: 'done' });
+}
+
+/** The store's digest error, told as what it is here: the registry sent other bytes than the manifest names. */
+function lied(e: unknown, desc: Descriptor, ref: ImageReference): unknown {
+  const actual =
+    (e as { code?: string; actual?: string }).code === 'DIGEST_MISMATCH' && (e as { actual?: string }).actual;
+  if (!actual) return e;
+  return new TsbuildError(
+    'DIGEST_MISMATCH',
+    `blob ${desc.digest} of ${referenceName(ref)}: the registry sent content with digest ${actual}`,
+    {
+      hint: 'the registry (or a proxy) sent different content than the manifest describes; nothing was stored',
+      cause: e,
+    },
+  );
 }
 
 /**

@@ -55,6 +55,12 @@ describe('startPull: the image known at its config, the layers still landing', (
     const store = await newStore();
     const h = await startPull(new RegistryClient(fast), store, ref);
     await expect(h.layers[0]).rejects.toMatchObject({ code: expect.stringMatching(/DIGEST/) });
+    // Said as what it is: which blob, of which image, and what came instead.
+    await expect(h.layers[0]).rejects.toThrow(
+      new RegExp(
+        `blob ${img.layerDigest} of .*/library/busybox: the registry sent content with digest sha256:[0-9a-f]{64}$`,
+      ),
+    );
     await expect(h.done).rejects.toMatchObject({ code: expect.stringMatching(/DIGEST/) });
     expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
     expect(await store.content.has(img.manifestDigest as `sha256:${string}`)).toBe(false);

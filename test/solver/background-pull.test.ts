@@ -95,6 +95,9 @@ describe('a base image pulled while the build goes on', () => {
     const r = await cli(root, makeContext({ Dockerfile: dockerfile() }));
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/DIGEST_MISMATCH/);
+    expect(r.out).toContain(
+      `blob ${img.layerDigest} of ${proxy.host}/library/busybox: the registry sent content`,
+    );
     const store = await openStore(root);
     expect(await store.content.has(img.layerDigest as `sha256:${string}`)).toBe(false);
     expect(await store.snapshots.tryStat(img.diffId)).toBeUndefined();

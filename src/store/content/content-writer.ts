@@ -90,12 +90,16 @@ export class LocalContentWriter extends Writable implements ContentWriter {
         throw sizeError(this.ref, want.size, this.#offset, 'not');
       }
       if (want.digest !== undefined && want.digest !== digest) {
-        throw new StoreError(
-          'DIGEST_MISMATCH',
-          `digest mismatch for ${this.ref}: expected ${want.digest}, got ${digest}`,
-          {
-            hint: 'the content is not what was promised (corrupt download or wrong digest); nothing was stored',
-          },
+        // `actual` lets a caller that knows where the bytes came from say so (registry/pull.ts).
+        throw Object.assign(
+          new StoreError(
+            'DIGEST_MISMATCH',
+            `digest mismatch for ${this.ref}: expected ${want.digest}, got ${digest}`,
+            {
+              hint: 'the content is not what was promised (corrupt download or wrong digest); nothing was stored',
+            },
+          ),
+          { actual: digest },
         );
       }
       await this.#fh.sync();
