@@ -128,8 +128,10 @@ export function parsePax(b: Buffer): Record<string, string> {
 
 /**
  * ADD of a local archive: extracts into `dest` (a directory) inside `root`. Every path, link target
- * of a hardlink, and parent is resolved inside the root (no `..` or symlink escapes); entries keep
- * their tar mode and ids unless `--chown` gives an owner.
+ * of a hardlink, and parent is resolved inside the root (no `..` or symlink escapes). Entries keep
+ * their tar mode and ids whatever `--chown`/`--chmod` say: BuildKit's unpack (file.go `unpack`)
+ * gives the chown only to the destination dirs it creates (`owner` here), as checked against
+ * dockerd 20.10's BuildKit (conformance case add-archive-chown).
  */
 export async function extractArchive(path: string, root: string, dest: string, owner?: Owner): Promise<void> {
   const kind = await archiveKind(path);
@@ -176,8 +178,8 @@ export async function extractArchive(path: string, root: string, dest: string, o
     }
     mkdirSync(posix.dirname(host), { recursive: true, mode: 0o755 });
     const mode = (h.mode ?? 0o644) & 0o7777;
-    const uid = owner?.uid ?? h.uid ?? 0;
-    const gid = owner?.gid ?? h.gid ?? 0;
+    const uid = h.uid ?? 0;
+    const gid = h.gid ?? 0;
     const existing = statOrUndef(host);
     if (existing && !(existing.isDirectory() && type === 'Directory'))
       rmSync(host, { recursive: true, force: true });
