@@ -84,6 +84,18 @@ function deferred() {
   return { promise, resolve, reject };
 }
 
+/** A fresh diff dir and a download into a file beside it, followed by a worker from the start. */
+function following() {
+  const work = mkdtempSync(join(tmpdir(), 'tsb-xw-'));
+  const dir = join(work, 'diff');
+  mkdirSync(dir);
+  const dl = download(join(work, 'data'));
+  const ready = deferred();
+  const w = m.takeWorker();
+  const got = m.extractInWorker(w, { path: join(work, 'absent'), dir, opts }, ready.promise, dl.feed);
+  return { work, dir, dl, ready, w, got };
+}
+
 describe('extractInWorker following a download (compiled worker)', () => {
   let layer: ReturnType<typeof makeLayer>;
   beforeAll(async () => {
@@ -93,13 +105,7 @@ describe('extractInWorker following a download (compiled worker)', () => {
   });
 
   it('unpacks the bytes as they land, and checks out at the end', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'tsb-xw-'));
-    const dir = join(work, 'diff');
-    mkdirSync(dir);
-    const dl = download(join(work, 'data'));
-    const ready = deferred();
-    const w = m.takeWorker();
-    const got = m.extractInWorker(w, { path: join(work, 'absent'), dir, opts }, ready.promise, dl.feed);
+    const { dir, dl, ready, got } = following();
     const half = Math.floor(layer.blob.length / 2);
     await dl.write(layer.blob, 0, half);
     // The small files come first in the tar: they are on disk before the download is.
@@ -116,13 +122,7 @@ describe('extractInWorker following a download (compiled worker)', () => {
   });
 
   it('a download that fails midway rejects with its error once the worker has stopped', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'tsb-xw-'));
-    const dir = join(work, 'diff');
-    mkdirSync(dir);
-    const dl = download(join(work, 'data'));
-    const ready = deferred();
-    const w = m.takeWorker();
-    const got = m.extractInWorker(w, { path: join(work, 'absent'), dir, opts }, ready.promise, dl.feed);
+    const { dir, dl, ready, w, got } = following();
     await dl.write(layer.blob, 0, Math.floor(layer.blob.length / 2));
     ready.reject(Object.assign(new Error('connection reset by peer'), { code: 'ECONNRESET' }));
     await expect(got).rejects.toThrow('connection reset by peer');
@@ -135,18 +135,8 @@ describe('extractInWorker following a download (compiled worker)', () => {
   });
 
   it('bytes that are not a layer fail the extraction while the download still runs', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'tsb-xw-'));
-    const dir = join(work, 'diff');
-    mkdirSync(dir);
-    const dl = download(join(work, 'data'));
-    const ready = deferred();
+    const { dl, ready, got } = following();
     const bad = Buffer.concat([layer.blob.subarray(0, 4096), randomBytes(256 * 1024)]);
-    const got = m.extractInWorker(
-      m.takeWorker(),
-      { path: join(work, 'absent'), dir, opts },
-      ready.promise,
-      dl.feed,
-    );
     await dl.write(bad, 0, bad.length);
     await expect(got).rejects.toMatchObject({ code: 'LAYER_INVALID' });
     ready.resolve();
