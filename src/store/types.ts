@@ -120,11 +120,20 @@ export interface SnapshotUsage {
 
 export type SnapshotterKind = 'overlay' | 'copy';
 
+export interface PrepareOptions {
+  labels?: Record<string, string>;
+  contents?: string;
+}
+
 export interface Snapshotter {
   /** Which implementation is in use ('copy' where overlay cannot mount: progress says so). */
   readonly kind: SnapshotterKind;
-  /** A new writable snapshot on top of `parent` (a committed name). Returns how to mount it. */
-  prepare(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<Mount[]>;
+  /**
+   * A new writable snapshot on top of `parent` (a committed name). Returns how to mount it. With
+   * `contents` (overlay only: a dir on the store's filesystem, e.g. a layer unpacked before its parent
+   * was committed) that dir is moved in as the snapshot's upper instead of an empty one.
+   */
+  prepare(key: string, parent?: string, opts?: PrepareOptions): Promise<Mount[]>;
   /** A read-only view of `parent`. */
   view(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<Mount[]>;
   /** The mounts of an existing active/view snapshot. */

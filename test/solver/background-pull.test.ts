@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { buildIt, makeContext, read } from '../e2e/helpers.js';
@@ -56,12 +57,12 @@ describe('a base image pulled while the build goes on', () => {
   });
   // The compiled CLI unpacks in a worker that follows the layer's download through the store's ingest
   // file (extract-worker.ts); the in-process path above waits for the whole blob instead.
-  const cli = (root: string, ctx: string) =>
+  const cli = (root: string, ctx: string, tag = 'streamed', extra: string[] = []) =>
     new Promise<{ code: number; out: string }>((resolve) => {
       const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
       execFile(
         'node',
-        [bin, 'build', '--root', root, '-t', 'streamed', '--progress', 'plain', ctx],
+        [bin, 'build', '--root', root, '-t', tag, '--progress', 'plain', ...extra, ctx],
         { env: { ...process.env, TSBUILD_NO_FAST_NOOP: '1' } },
         (e, stdout, stderr) => resolve({ code: e ? Number(e.code ?? 1) : 0, out: stdout + stderr }),
       );
@@ -107,5 +108,103 @@ describe('a base image pulled while the build goes on', () => {
     });
     expect(left).toEqual([]);
     expect((await store.fsck()).problems).toEqual([]);
+  });
+  // Four layers, each changing the last (a whiteout, an opaque dir, a big file): unpacked two at a
+  // time into dirs of their own and committed in order (image-op.ts unpackAhead).
+  const multiLayer = async (): Promise<{ ref: string; layers: string[] }> => {
+    const ctx = makeContext({
+      Dockerfile: [
+        `FROM ${reg.host}/library/busybox:latest`,
+        'RUN mkdir -p /d/x && echo 1 > /d/x/f && echo keep > /k && echo gone > /g',
+        'RUN rm /g && rm -rf /d/x && mkdir /d/x && echo 2 > /d/x/new',
+        'COPY big.bin /big.bin',
+        '',
+      ].join('\n'),
+      'big.bin': 'z'.repeat(3 << 20),
+    });
+    const pushed = await cli(mkdtempSync(join(tmpdir(), 'tsb-bgpull-')), ctx, `${reg.host}/library/multi:1`, [
+      '--push',
+    ]);
+    expect(pushed.code, pushed.out).toBe(0);
+    const res = await fetch(`http://${reg.host}/v2/library/multi/manifests/1`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    const manifest = (await res.json()) as { layers: { digest: string }[] };
+    return { ref: `${proxy.host}/library/multi:1`, layers: manifest.layers.map((l) => l.digest) };
+  };
+
+  it('compiled CLI, a four-layer base: unpacked ahead, committed in order, the merged tree right', async () => {
+    const { ref, layers } = await multiLayer();
+    expect(layers).toHaveLength(4);
+    proxy.rule = (req) => (req.url?.includes('/blobs/') ? { kind: 'slow', delayMs: 5 } : { kind: 'pass' });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+    const check = 'test ! -e /g && test ! -e /d/x/f && cat /d/x/new /k && test $(wc -c < /big.bin) = 3145728';
+    const r = await cli(root, makeContext({ Dockerfile: `FROM ${ref}\nRUN ${check} > /out\n` }));
+    expect(r.code, r.out).toBe(0);
+    const store = await openStore(root);
+    const committed: string[] = [];
+    await store.snapshots.walk((i) => {
+      if (i.kind === 'committed') committed.push(i.name);
+    });
+    expect(committed).toHaveLength(5); // four layers and the RUN
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+    expect((await store.fsck()).problems).toEqual([]);
+  });
+
+  it('compiled CLI, a four-layer base whose third layer lies: fails, nothing of it committed, no unpack dir left', async () => {
+    const { ref, layers } = await multiLayer();
+    proxy.rule = (req) => (req.url?.endsWith(`/blobs/${layers[2]}`) ? { kind: 'corrupt' } : { kind: 'pass' });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+    const r = await cli(root, makeContext({ Dockerfile: `FROM ${ref}\nRUN true\n` }));
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain(`blob ${layers[2]} of`);
+    const store = await openStore(root);
+    const left: string[] = [];
+    await store.snapshots.walk((i) => {
+      left.push(`${i.kind}:${i.name}`);
+    });
+    // The layers below the liar may stay committed (a later pull reuses them); nothing above it.
+    expect(left.every((l) => l.startsWith('committed:'))).toBe(true);
+    expect(left.length).toBeLessThanOrEqual(2);
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+    expect((await store.fsck()).problems).toEqual([]);
+  });
+  it('compiled applyImageLayers: the four layers unpacked ahead, each diff its own, no fallback hiding a failure', async () => {
+    // Called directly (no build to redo a failed background apply in-process): any failure of the
+    // unpack-ahead path surfaces here.
+    const { layers } = await multiLayer();
+    const dist = (f: string) => pathToFileURL(join(import.meta.dirname, '..', '..', 'dist', f)).href;
+    const { openStore: open } = (await import(
+      dist('store/index.js')
+    )) as typeof import('../../src/store/index.js');
+    const reg2 = (await import(dist('registry/index.js'))) as typeof import('../../src/registry/index.js');
+    const ops = (await import(
+      dist('solver/ops/image-op.js')
+    )) as typeof import('../../src/solver/ops/image-op.js');
+    const oci = (await import(dist('oci/index.js'))) as typeof import('../../src/oci/index.js');
+    const store = await open(mkdtempSync(join(tmpdir(), 'tsb-bgpull-')));
+    expect(store.snapshots.kind).toBe('overlay');
+    const h = await reg2.startPull(
+      new reg2.RegistryClient({}),
+      store,
+      oci.parseReference(`${reg.host}/library/multi:1`),
+    );
+    const top = await ops.applyImageLayers(store, h.result, {
+      signal: new AbortController().signal,
+      offThread: true,
+      ready: (i) => h.layers[i]!,
+      growing: (i) => h.feeds[i]!,
+    });
+    const chain: string[] = [];
+    for (let s = top; s; s = (await store.snapshots.stat(s)).parent) chain.unshift(s);
+    expect(chain).toHaveLength(layers.length);
+    expect(chain[0]).toBe(h.result.config.rootfs.diff_ids[0]);
+    const diff = (i: number, p: string) => join(store.snapshots.diffDir(chain[i]!), p);
+    expect(readFileSync(diff(1, 'k'), 'utf8')).toBe('keep\n');
+    expect(lstatSync(diff(2, 'g')).isCharacterDevice()).toBe(true); // the whiteout
+    expect(readFileSync(diff(2, 'd/x/new'), 'utf8')).toBe('2\n');
+    expect(lstatSync(diff(3, 'big.bin')).size).toBe(3 << 20);
+    expect(lstatSync(store.snapshots.diffDir(chain[3]!)).mode & 0o7777).toBe(0o755);
+    expect(readdirSync(join(store.root, 'tmp'))).toEqual([]);
   });
 });

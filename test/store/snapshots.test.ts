@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mount, openStore, type Store, unmount, withMount } from '../../src/store/index.js';
@@ -95,6 +95,38 @@ function snapshotterSuite(kind: 'overlay' | 'copy'): void {
       });
       expect((await s.usage('P')).size).toBeGreaterThanOrEqual(100_000);
     });
+
+    it(
+      kind === 'overlay'
+        ? 'prepare from a diff dir moves it in as the upper'
+        : 'refuses to prepare from a diff dir',
+      async () => {
+        const store = await openStore(tempDir(), { snapshotter: kind });
+        const s = store.snapshots;
+        await s.prepare('base-active');
+        await writeVia(store, 'base-active', (d) => writeFileSync(join(d, 'base.txt'), 'base'));
+        await s.commit('base', 'base-active');
+        const diff = await store.tempDir('unpack'); // mode 0700, as mkdtemp makes it
+        writeFileSync(join(diff, 'layer.txt'), 'layer');
+        if (kind === 'copy') {
+          await expect(s.prepare('k', 'base', { contents: diff })).rejects.toMatchObject({
+            code: 'SNAPSHOT_INVALID',
+          });
+          expect(existsSync(join(diff, 'layer.txt'))).toBe(true);
+          return;
+        }
+        await s.prepare('k', 'base', { contents: diff });
+        expect(existsSync(diff)).toBe(false);
+        expect(readFileSync(join(s.diffDir('k'), 'layer.txt'), 'utf8')).toBe('layer');
+        expect(statSync(s.diffDir('k')).mode & 0o777).toBe(0o755);
+        await writeVia(store, 'k', (d) => {
+          expect(readFileSync(join(d, 'base.txt'), 'utf8')).toBe('base');
+          expect(readFileSync(join(d, 'layer.txt'), 'utf8')).toBe('layer');
+        });
+        await s.commit('top', 'k');
+        expect((await s.stat('top')).parent).toBe('base');
+      },
+    );
   });
 }
 

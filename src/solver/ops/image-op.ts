@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { TsbuildError } from '../../errors.js';
 import type { Digest } from '../../oci/index.js';
 import type { PullResult } from '../../registry/index.js';
+import { limiter } from '../../registry/limit.js';
 import { applyLayer, type Store } from '../../store/index.js';
+import { commitUnpacked, type UnpackedLayer, unpackLayer } from '../../store/layer/apply-layer.js';
 import { prewarmExtractWorker } from '../../store/layer/extract-worker.js';
 import type { GrowingBlob } from '../../store/layer/types.js';
 import { digestOf, type ImageOp } from '../graph.js';
@@ -41,58 +44,130 @@ export function imageOp(env: SolverEnv): OpImpl {
   };
 }
 
+/** How `applyImageLayers` gets and unpacks the layers. */
+interface ApplyImageOptions {
+  signal: AbortSignal;
+  retain?: (s: string) => Promise<void>;
+  ready?: (i: number) => Promise<void>;
+  /** Extract in worker threads (a background unpack beside the build's main-thread work). */
+  offThread?: boolean;
+  /** Layer i's bytes as they download: its worker unpacks them as they land. */
+  growing?: (i: number) => GrowingBlob;
+}
+
+/** Layers unpacked at once, ahead of their parents' commits (overlay diffs do not depend on them). */
+const UNPACK_AHEAD = 2;
+
 /**
  * Applies an image's layers as a snapshot chain and returns the top's name. `ready(i)` waits for layer
- * i's blob (a pull in flight); `retain` leases each chain ID before it is looked at.
+ * i's blob (a pull in flight); `retain` leases each chain ID before it is looked at. Off-thread on
+ * the overlay snapshotter, the missing layers unpack two at a time into dirs of their own and are
+ * committed in order; otherwise each is extracted onto its committed parent in turn.
  */
 export async function applyImageLayers(
   store: Store,
   pulled: PullResult,
-  opts: {
-    signal: AbortSignal;
-    retain?: (s: string) => Promise<void>;
-    ready?: (i: number) => Promise<void>;
-    /** Extract in a worker thread (a background unpack beside the build's main-thread work). */
-    offThread?: boolean;
-    /** Layer i's bytes as they download: its worker unpacks them as they land. */
-    growing?: (i: number) => GrowingBlob;
-  },
+  opts: ApplyImageOptions,
 ): Promise<string | undefined> {
-  let parent: string | undefined;
   const diffIds = pulled.config.rootfs.diff_ids as Digest[];
-  for (const [i, l] of pulled.manifest.layers.entries()) {
-    opts.signal.throwIfAborted();
-    const diffId = diffIds[i] as Digest;
-    // Snapshots are named by chain ID (containerd's rule): a layer already applied is reused
-    // without reading its blob; two builds applying it at once race to the same name.
-    const chainId = parent
-      ? `sha256:${createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}`
-      : diffId;
-    // Leased before it is looked at, so a concurrent prune cannot take it once seen (see gc).
-    await opts.retain?.(chainId);
-    if ((await store.snapshots.tryStat(chainId))?.kind === 'committed') {
-      parent = chainId;
-      continue;
+  // Snapshots are named by chain ID (containerd's rule): a layer already applied is reused
+  // without reading its blob; two builds applying it at once race to the same name.
+  const chainIds: string[] = [];
+  for (const [i, d] of diffIds.entries())
+    chainIds.push(
+      i === 0
+        ? d
+        : `sha256:${createHash('sha256')
+            .update(`${chainIds[i - 1]} ${d}`)
+            .digest('hex')}`,
+    );
+  // Leased before they are looked at, so a concurrent prune cannot take one once seen (see gc).
+  for (const c of chainIds) await opts.retain?.(c);
+  const have = await Promise.all(
+    chainIds.map(async (c) => (await store.snapshots.tryStat(c))?.kind === 'committed'),
+  );
+  // One missing layer gains nothing from it, and its snapshot is better prepared during the download.
+  const ahead =
+    opts.offThread && store.snapshots.kind === 'overlay' && have.filter((h) => !h).length > 1
+      ? unpackAhead(store, pulled, have, opts)
+      : undefined;
+  let parent: string | undefined;
+  try {
+    for (const [i, l] of pulled.manifest.layers.entries()) {
+      opts.signal.throwIfAborted();
+      const chainId = chainIds[i]!;
+      if (have[i]) {
+        parent = chainId;
+        continue;
+      }
+      try {
+        const unpacked = ahead?.take(i);
+        parent = unpacked
+          ? (await commitUnpacked(store, await unpacked, parent)).snapshot
+          : (await applyLayer(store, l.digest as Digest, parent, layerOptions(pulled, i, opts))).snapshot;
+      } catch (e) {
+        if ((await store.snapshots.tryStat(chainId))?.kind !== 'committed') throw e;
+        parent = chainId;
+      }
     }
-    const ready = opts.ready?.(i);
-    const growing = opts.growing?.(i);
-    try {
-      const applying = applyLayer(store, l.digest as Digest, parent, {
-        ...(opts.offThread ? { offThread: true } : {}),
-        ...(ready ? { ready } : {}),
-        ...(growing ? { growing } : {}),
-        mediaType: l.mediaType,
-        expectedDigest: l.digest as Digest,
-        expectedDiffId: diffId,
-      });
-      // applyLayer took the spare worker synchronously: the next layer's boots during this one.
-      if (opts.offThread && i + 1 < pulled.manifest.layers.length) prewarmExtractWorker();
-      parent = (await applying).snapshot;
-    } catch (e) {
-      if ((await store.snapshots.tryStat(chainId))?.kind !== 'committed') throw e;
-      parent = chainId;
-    }
+  } finally {
+    await ahead?.discard();
   }
   if (parent) await opts.retain?.(parent);
   return parent;
+}
+
+function layerOptions(pulled: PullResult, i: number, opts: ApplyImageOptions) {
+  const l = pulled.manifest.layers[i]!;
+  const ready = opts.ready?.(i);
+  const growing = opts.growing?.(i);
+  return {
+    ...(opts.offThread ? { offThread: true } : {}),
+    ...(ready ? { ready } : {}),
+    ...(growing ? { growing } : {}),
+    mediaType: l.mediaType,
+    expectedDigest: l.digest as Digest,
+    expectedDiffId: pulled.config.rootfs.diff_ids[i] as Digest,
+  };
+}
+
+/**
+ * Starts unpacking every missing layer, UNPACK_AHEAD at a time in layer order. `take(i)` hands
+ * layer i's unpack to the committer; `discard` waits for the ones never taken (after a failure)
+ * and removes their dirs, and stops those not yet started.
+ */
+function unpackAhead(store: Store, pulled: PullResult, have: boolean[], opts: ApplyImageOptions) {
+  const gate = limiter(UNPACK_AHEAD);
+  let stopped = false;
+  const pending = new Map<number, Promise<UnpackedLayer>>();
+  const missing = have.flatMap((h, i) => (h ? [] : [i]));
+  for (const [k, i] of missing.entries()) {
+    const p = gate(async () => {
+      if (stopped) throw new Error('not needed');
+      const unpacking = unpackLayer(
+        store,
+        pulled.manifest.layers[i]!.digest as Digest,
+        layerOptions(pulled, i, opts),
+      );
+      // It took the spare worker synchronously: the next layer's boots during this one.
+      if (k + 1 < missing.length) prewarmExtractWorker();
+      return unpacking;
+    });
+    p.catch(() => {});
+    pending.set(i, p);
+  }
+  return {
+    take(i: number): Promise<UnpackedLayer> | undefined {
+      const p = pending.get(i);
+      pending.delete(i);
+      return p;
+    },
+    async discard(): Promise<void> {
+      stopped = true;
+      const left = [...pending.values()];
+      pending.clear();
+      for (const r of await Promise.allSettled(left))
+        if (r.status === 'fulfilled') await rm(r.value.dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Worker } from 'node:worker_threads';
 import { type Digest, isDigest } from '../../oci/digest.js';
 import { StoreError } from '../errors.js';
 import type { Store } from '../types.js';
@@ -23,10 +25,9 @@ export async function applyLayer(
   parent?: string,
   opts: ApplyLayerOptions & OffThread = {},
 ): Promise<AppliedLayer> {
-  const expectedDigest = opts.expectedDigest ?? (isDigest(source) ? (source as Digest) : undefined);
-  const key = `apply-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const key = applyKey();
   // Taken before the snapshot is prepared, so a fresh worker boots meanwhile.
-  const w = opts.offThread && isDigest(source) && hasExtractWorker() ? takeWorker() : undefined;
+  const w = workerFor(source, opts);
   try {
     await store.snapshots.prepare(key, parent);
   } catch (e) {
@@ -34,61 +35,142 @@ export async function applyLayer(
     throw e;
   }
   try {
-    const dir = store.snapshots.diffDir(key);
     const mode = store.snapshots.kind === 'overlay' ? 'overlay' : 'flat';
-    const x = { mode, ...(opts.mediaType ? { mediaType: opts.mediaType } : {}) } as const;
-    let got: Extracted;
-    if (w) {
-      got = await extractInWorker(
-        w,
-        { path: store.content.blobPath(source as Digest), dir, opts: x },
-        opts.ready,
-        opts.growing,
-      );
-    } else {
-      await opts.ready;
-      const input = isDigest(source) ? await store.content.read(source as Digest) : (source as Readable);
-      got = await extractStream(input, dir, x);
-    }
-    const { digest, diffId, size: rawSize } = got;
-    if (expectedDigest && digest !== expectedDigest) {
-      throw new StoreError(
-        'DIGEST_MISMATCH',
-        `layer digest mismatch: expected ${expectedDigest}, got ${digest}`,
-      );
-    }
-    if (opts.expectedDiffId && diffId !== opts.expectedDiffId) {
-      throw new StoreError(
-        'DIGEST_MISMATCH',
-        `layer diffID mismatch: expected ${opts.expectedDiffId}, got ${diffId}`,
-      );
-    }
-    const parentChain = parent
-      ? ((await store.snapshots.stat(parent)).labels?.['tsbuild.chainid'] ?? parent)
-      : undefined;
-    const chainId = parentChain
-      ? `sha256:${createHash('sha256').update(`${parentChain} ${diffId}`).digest('hex')}`
-      : diffId;
-    const name = opts.name ?? chainId;
-    const existing = await store.snapshots.tryStat(name);
-    if (existing?.kind === 'committed') {
-      await store.snapshots.remove(key);
-      return { snapshot: name, diffId, digest, size: rawSize };
-    }
-    try {
-      await store.snapshots.commit(name, key, {
-        labels: { 'tsbuild.chainid': chainId, 'tsbuild.diffid': diffId },
-      });
-    } catch (e) {
-      // Another build applied the same layer meanwhile: same chain ID = same content; use theirs.
-      if ((e as { code?: string }).code !== 'SNAPSHOT_EXISTS') throw e;
-      await store.snapshots.remove(key);
-    }
-    return { snapshot: name, diffId, digest, size: rawSize };
+    const got = await extractVerified(store, source, store.snapshots.diffDir(key), mode, opts, w);
+    return await commitApplied(store, key, parent, got, opts.name);
   } catch (e) {
     await store.snapshots.remove(key).catch(() => {});
     throw e;
   }
+}
+
+/** A layer unpacked into a dir of its own, verified, not yet a snapshot (see `unpackLayer`). */
+export interface UnpackedLayer extends Extracted {
+  dir: string;
+}
+
+/**
+ * The first half of `applyLayer` without a parent: extracts a stored (or downloading) blob into a
+ * temp dir of the store and verifies it. An overlay diff does not depend on what is below it, so an
+ * image's layers can unpack at once and be committed in order (`commitUnpacked`) as each parent
+ * is. Overlay snapshotter only. On failure nothing is left; on success the dir is the caller's.
+ */
+export async function unpackLayer(
+  store: Store,
+  source: Digest,
+  opts: ApplyLayerOptions & OffThread = {},
+): Promise<UnpackedLayer> {
+  const w = workerFor(source, opts);
+  let dir: string;
+  try {
+    dir = await store.tempDir('unpack');
+  } catch (e) {
+    void w?.terminate();
+    throw e;
+  }
+  try {
+    return { dir, ...(await extractVerified(store, source, dir, 'overlay', opts, w)) };
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The second half: `u` becomes a snapshot on `parent` (moved in), committed under its chain ID. */
+export async function commitUnpacked(
+  store: Store,
+  u: UnpackedLayer,
+  parent?: string,
+  name?: string,
+): Promise<AppliedLayer> {
+  const key = applyKey();
+  try {
+    await store.snapshots.prepare(key, parent, { contents: u.dir });
+  } catch (e) {
+    await rm(u.dir, { recursive: true, force: true });
+    throw e;
+  }
+  try {
+    return await commitApplied(store, key, parent, u, name);
+  } catch (e) {
+    await store.snapshots.remove(key).catch(() => {});
+    throw e;
+  }
+}
+
+function applyKey(): string {
+  return `apply-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+function workerFor(source: LayerSource, opts: OffThread): Worker | undefined {
+  return opts.offThread && isDigest(source) && hasExtractWorker() ? takeWorker() : undefined;
+}
+
+/** Extracts into `dir` (in worker `w` when given) and checks the digest and diffID it read. */
+async function extractVerified(
+  store: Store,
+  source: LayerSource,
+  dir: string,
+  mode: StreamOptions['mode'],
+  opts: ApplyLayerOptions & OffThread,
+  w: Worker | undefined,
+): Promise<Extracted> {
+  const expectedDigest = opts.expectedDigest ?? (isDigest(source) ? (source as Digest) : undefined);
+  const x = { mode, ...(opts.mediaType ? { mediaType: opts.mediaType } : {}) };
+  let got: Extracted;
+  if (w) {
+    const job = { path: store.content.blobPath(source as Digest), dir, opts: x };
+    got = await extractInWorker(w, job, opts.ready, opts.growing);
+  } else {
+    await opts.ready;
+    const input = isDigest(source) ? await store.content.read(source as Digest) : (source as Readable);
+    got = await extractStream(input, dir, x);
+  }
+  if (expectedDigest && got.digest !== expectedDigest) {
+    throw new StoreError(
+      'DIGEST_MISMATCH',
+      `layer digest mismatch: expected ${expectedDigest}, got ${got.digest}`,
+    );
+  }
+  if (opts.expectedDiffId && got.diffId !== opts.expectedDiffId) {
+    throw new StoreError(
+      'DIGEST_MISMATCH',
+      `layer diffID mismatch: expected ${opts.expectedDiffId}, got ${got.diffId}`,
+    );
+  }
+  return got;
+}
+
+/** Commits active snapshot `key` (a verified layer on `parent`) under its chain ID, or finds it there. */
+async function commitApplied(
+  store: Store,
+  key: string,
+  parent: string | undefined,
+  got: Extracted,
+  name?: string,
+): Promise<AppliedLayer> {
+  const { digest, diffId, size } = got;
+  const parentChain = parent
+    ? ((await store.snapshots.stat(parent)).labels?.['tsbuild.chainid'] ?? parent)
+    : undefined;
+  const chainId = parentChain
+    ? `sha256:${createHash('sha256').update(`${parentChain} ${diffId}`).digest('hex')}`
+    : diffId;
+  const snapshot = name ?? chainId;
+  if ((await store.snapshots.tryStat(snapshot))?.kind === 'committed') {
+    await store.snapshots.remove(key);
+    return { snapshot, diffId, digest, size };
+  }
+  try {
+    await store.snapshots.commit(snapshot, key, {
+      labels: { 'tsbuild.chainid': chainId, 'tsbuild.diffid': diffId },
+    });
+  } catch (e) {
+    // Another build applied the same layer meanwhile: same chain ID = same content; use theirs.
+    if ((e as { code?: string }).code !== 'SNAPSHOT_EXISTS') throw e;
+    await store.snapshots.remove(key);
+  }
+  return { snapshot, diffId, digest, size };
 }
 
 /** Extraction in a worker thread, for a layer unpacked beside other main-thread work. */

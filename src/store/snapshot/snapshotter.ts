@@ -4,7 +4,14 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreError } from '../errors.js';
-import type { Mount, SnapshotInfo, Snapshotter, SnapshotterKind, SnapshotUsage } from '../types.js';
+import type {
+  Mount,
+  PrepareOptions,
+  SnapshotInfo,
+  Snapshotter,
+  SnapshotterKind,
+  SnapshotUsage,
+} from '../types.js';
 import { computeCopyDiff } from './copy-diff.js';
 import { SnapshotRecords } from './records.js';
 
@@ -31,8 +38,12 @@ export class LocalSnapshotter implements Snapshotter {
     return this.records.dataDir;
   }
 
-  prepare(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<Mount[]> {
-    return this.#create(key, parent, 'active', opts.labels);
+  async prepare(key: string, parent?: string, opts: PrepareOptions = {}): Promise<Mount[]> {
+    if (opts.contents !== undefined && this.kind !== 'overlay') {
+      // A copy snapshot's dir holds its parent's whole tree: a diff alone cannot become one.
+      throw new StoreError('SNAPSHOT_INVALID', 'only an overlay snapshot can be prepared from a diff dir');
+    }
+    return this.#create(key, parent, 'active', opts.labels, opts.contents);
   }
 
   view(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<Mount[]> {
@@ -44,6 +55,7 @@ export class LocalSnapshotter implements Snapshotter {
     parent: string | undefined,
     kind: 'active' | 'view',
     labels?: Record<string, string>,
+    contents?: string,
   ): Promise<Mount[]> {
     if (!key) throw new StoreError('SNAPSHOT_INVALID', 'snapshot key must not be empty');
     // Independent round trips at once (every step prepares a snapshot).
@@ -58,10 +70,16 @@ export class LocalSnapshotter implements Snapshotter {
     const dir = join(this.dataDir, id);
     let info: SnapshotInfo;
     try {
-      await Promise.all([
-        fsp.mkdir(join(dir, 'fs'), { mode: 0o755 }),
-        fsp.mkdir(join(dir, 'work'), { mode: 0o700 }),
-      ]);
+      if (contents === undefined) {
+        await Promise.all([
+          fsp.mkdir(join(dir, 'fs'), { mode: 0o755 }),
+          fsp.mkdir(join(dir, 'work'), { mode: 0o700 }),
+        ]);
+      } else {
+        // Moved, not copied (same filesystem); the upper's own mode is the root dir's in a mount.
+        await fsp.rename(contents, join(dir, 'fs'));
+        await Promise.all([fsp.chmod(join(dir, 'fs'), 0o755), fsp.mkdir(join(dir, 'work'), { mode: 0o700 })]);
+      }
       if (this.kind === 'copy' && parent !== undefined && kind === 'active') {
         const p = await this.records.mustGet(parent);
         await run('cp', ['-a', '--reflink=auto', `${join(this.dataDir, p.id, 'fs')}/.`, join(dir, 'fs')]);
