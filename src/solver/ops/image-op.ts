@@ -72,15 +72,7 @@ export async function applyImageLayers(
   const diffIds = pulled.config.rootfs.diff_ids as Digest[];
   // Snapshots are named by chain ID (containerd's rule): a layer already applied is reused
   // without reading its blob; two builds applying it at once race to the same name.
-  const chainIds: string[] = [];
-  for (const [i, d] of diffIds.entries())
-    chainIds.push(
-      i === 0
-        ? d
-        : `sha256:${createHash('sha256')
-            .update(`${chainIds[i - 1]} ${d}`)
-            .digest('hex')}`,
-    );
+  const chainIds = chainIdsOf(diffIds);
   // Leased before they are looked at, so a concurrent prune cannot take one once seen (see gc).
   for (const c of chainIds) await opts.retain?.(c);
   const have = await Promise.all(
@@ -115,6 +107,16 @@ export async function applyImageLayers(
   }
   if (parent) await opts.retain?.(parent);
   return parent;
+}
+
+/** containerd's chain IDs: the first layer's diffID, then sha256 of "<parent chain ID> <diffID>". */
+function chainIdsOf(diffIds: Digest[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) {
+    const parent = out.at(-1);
+    out.push(parent ? `sha256:${createHash('sha256').update(`${parent} ${d}`).digest('hex')}` : d);
+  }
+  return out;
 }
 
 function layerOptions(pulled: PullResult, i: number, opts: ApplyImageOptions) {
