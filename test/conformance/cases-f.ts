@@ -124,6 +124,11 @@ export const MORE_CASES_11: ConformanceCase[] = [
   c('context-symlink-outside-and-loop', L('COPY . /ctx/'), {
     files: { out: '->/etc/passwd', up: '->../../x', 'loop/self': '->../loop', 'ok/f': 'f' },
   }),
+  c('add-archive-symlink-confined', L('RUN mkdir /sub && echo orig > /sub/f', 'ADD t.tar /z/'), {
+    // moby's Untar is chrooted into the destination: `abs -> /sub` means /z/sub, not the image's /sub.
+    prepare:
+      "python3 -c \"import tarfile,io\nt=tarfile.open('t.tar','w')\ni=tarfile.TarInfo('sub'); i.type=tarfile.DIRTYPE; i.mode=0o755; t.addfile(i)\ni=tarfile.TarInfo('abs'); i.type=tarfile.SYMTYPE; i.linkname='/sub'; t.addfile(i)\nd=b'new\\\\n'; i=tarfile.TarInfo('abs/f'); i.size=len(d); i.mode=0o644; t.addfile(i, io.BytesIO(d))\nt.close()\"",
+  }),
   c('dockerignore-dir-reinclude-child', L('COPY . /ctx/'), {
     files: {
       '.dockerignore': 'dir\n!dir/keep\n**/*.log\n!important.log\nDockerfile\n',

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,5 +44,53 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
     // `./` (0700, 7:8 in the archive) does not touch the directory ADD made
     const d = lstatSync(join(root, 'dst'));
     expect([(d.mode & 0o7777).toString(8), d.uid, d.gid]).toEqual(['755', 0, 0]);
+  });
+
+  // Archives made with Python's tarfile: symlinks and names GNU tar would refuse to write.
+  const pyTar = (name: string, entries: string): string => {
+    const out = join(tmp, name);
+    const py = `import tarfile,io\nt=tarfile.open(${JSON.stringify(out)},'w')\n${entries}\nt.close()`;
+    execFileSync('python3', ['-c', py]);
+    return out;
+  };
+  const link = (n: string, to: string) =>
+    `i=tarfile.TarInfo('${n}'); i.type=tarfile.SYMTYPE; i.linkname='${to}'; t.addfile(i)`;
+  const file = (n: string, d: string) =>
+    `i=tarfile.TarInfo('${n}'); i.size=${d.length}; t.addfile(i, io.BytesIO(b'${d}'))`;
+
+  it("resolves the archive's own symlinks with the destination as the root (moby's chroot)", async () => {
+    const root = join(tmp, 'root-confined');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc', 'passwd'), 'root\n');
+    const tar = pyTar(
+      'confined.tar',
+      [
+        `i=tarfile.TarInfo('etc'); i.type=tarfile.DIRTYPE; i.mode=0o755; t.addfile(i)`,
+        link('abs', '/etc'),
+        file('abs/passwd', 'evil'),
+      ].join('\n'),
+    );
+    await extractArchive(tar, root, '/z/');
+    expect(readFileSync(join(root, 'etc', 'passwd'), 'utf8')).toBe('root\n');
+    expect(readFileSync(join(root, 'z', 'etc', 'passwd'), 'utf8')).toBe('evil');
+  });
+
+  it('fails, as BuildKit does, to write through its symlink into a dir that does not exist', async () => {
+    const root = join(tmp, 'root-dangling');
+    mkdirSync(join(root, 'etc2'), { recursive: true });
+    const tar = pyTar('dangling.tar', [link('lnk', '/etc2'), file('lnk/conf', 'evil')].join('\n'));
+    await expect(extractArchive(tar, root, '/z/')).rejects.toMatchObject({
+      code: 'ADD_BAD_TAR',
+      message: 'dangling.tar: open /lnk/conf: no such file or directory',
+    });
+    expect(readdirSync(join(root, 'etc2'))).toEqual([]);
+  });
+
+  it('refuses a name that climbs out of the destination', async () => {
+    const root = join(tmp, 'root-climb');
+    mkdirSync(root);
+    const tar = pyTar('climb.tar', file('../../escape', 'x'));
+    await expect(extractArchive(tar, root, '/z/')).rejects.toMatchObject({ code: 'ADD_BAD_TAR' });
+    expect(readdirSync(root)).toEqual(['z']);
   });
 });

@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   utimesSync,
@@ -21,7 +22,7 @@ import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';
-import { resolveInRoot } from './secure-path.js';
+import { resolveComponents, resolveInRoot } from './secure-path.js';
 
 type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar';
 
@@ -136,7 +137,9 @@ export function parsePax(b: Buffer): Record<string, string> {
 export async function extractArchive(path: string, root: string, dest: string, owner?: Owner): Promise<void> {
   const kind = await archiveKind(path);
   if (!kind) throw new TsbuildError('ADD_NOT_ARCHIVE', `${path} is not an archive`);
-  ensureDir(root, dest, owner ? { owner } : {});
+  // moby's Untar runs chrooted into the destination: the archive's names, its symlinks (absolute
+  // ones too) and hardlink targets resolve with the destination as `/`, never above it.
+  const base = ensureDir(root, dest, owner ? { owner } : {});
   const r = new Blocks(decompressed(path, kind));
   let pax: Record<string, string> = {};
   let longName: string | undefined;
@@ -168,15 +171,14 @@ export async function extractArchive(path: string, root: string, dest: string, o
     pax = {};
     longName = undefined;
     longLink = undefined;
-    const target = posix.join(dest, name);
-    const host = resolveInRoot(root, target, false);
+    const host = entryPath(base, name, path);
     // The archive's own root entry (`./`) leaves the destination as it is (moby's Unpack skips "."
     // when the directory exists, and ensureDir made it).
-    if (host === root || posix.normalize(`${name}/`) === './') {
+    if (host === base || posix.normalize(`${name}/`) === './') {
       await r.read(padded);
       continue;
     }
-    mkdirSync(posix.dirname(host), { recursive: true, mode: 0o755 });
+    ensureParent(base, name, host, path);
     const mode = (h.mode ?? 0o644) & 0o7777;
     const uid = h.uid ?? 0;
     const gid = h.gid ?? 0;
@@ -192,7 +194,7 @@ export async function extractArchive(path: string, root: string, dest: string, o
       symlinkSync(linkpath, host);
       lchownSync(host, uid, gid);
     } else if (type === 'Link') {
-      linkSync(resolveInRoot(root, posix.join(dest, linkpath), false), host);
+      linkSync(entryPath(base, linkpath, path), host);
     } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       const fd = openSync(host, 'w', 0o600);
       try {
@@ -226,6 +228,42 @@ export async function extractArchive(path: string, root: string, dest: string, o
     if (padded > 0) await r.read(padded);
   }
   for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
+}
+
+/** An entry's host path under the destination `base`; a name that climbs out of it is moby's breakout error. */
+function entryPath(base: string, name: string, archive: string): string {
+  const clean = posix.normalize(`/${name}`);
+  if (posix.normalize(name).startsWith('../') || posix.normalize(name) === '..') {
+    throw new TsbuildError(
+      'ADD_BAD_TAR',
+      `${posix.basename(archive)}: ${JSON.stringify(name)} is outside of the destination`,
+    );
+  }
+  return resolveInRoot(base, clean, false);
+}
+
+/**
+ * moby's Untar makes a missing parent dir (0755, root's) unless the way to it runs through a
+ * symlink in the tree; then its open fails, and so does this, as BuildKit's ADD does.
+ */
+function ensureParent(base: string, name: string, host: string, archive: string): void {
+  const parent = posix.dirname(host);
+  if (statOrUndef(parent)) return;
+  let viaLink = false;
+  resolveComponents(posix.dirname(posix.normalize(`/${name}`)), true, (c) => {
+    const s = statOrUndef(posix.join(base, ...c));
+    if (!s?.isSymbolicLink()) return undefined;
+    viaLink = true;
+    return readlinkSync(posix.join(base, ...c));
+  });
+  if (viaLink) {
+    throw new TsbuildError(
+      'ADD_BAD_TAR',
+      `${posix.basename(archive)}: open /${posix.normalize(name)}: no such file or directory`,
+      { hint: 'the archive writes through one of its symlinks into a directory that does not exist' },
+    );
+  }
+  mkdirSync(parent, { recursive: true, mode: 0o755 });
 }
 
 function statOrUndef(p: string) {
