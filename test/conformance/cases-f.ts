@@ -6,6 +6,10 @@ import { BB, type ConformanceCase, c, L } from './kit.js';
 const USERS =
   "RUN mkdir -p /etc /tmp && chmod 1777 /tmp && printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000::/home/app:/bin/sh\\n' > /etc/passwd && printf 'root:x:0:\\napp:x:1000:\\nstaff:x:50:app\\n' > /etc/group\n";
 
+/** A `prepare` that writes t.tar with Python's tarfile (links and names GNU tar will not write). */
+const pyTar = (...lines: string[]) =>
+  `python3 -c "import tarfile,io\nt=tarfile.open('t.tar','w')\n${lines.join('\n')}\nt.close()"`;
+
 /** Two stages: `s` (built by `stage`), then the final one (`body`) from `bb`, or from `s` itself. */
 const twoStage = (
   name: string,
@@ -128,6 +132,21 @@ export const MORE_CASES_11: ConformanceCase[] = [
     // moby's Untar is chrooted into the destination: `abs -> /sub` means /z/sub, not the image's /sub.
     prepare:
       "python3 -c \"import tarfile,io\nt=tarfile.open('t.tar','w')\ni=tarfile.TarInfo('sub'); i.type=tarfile.DIRTYPE; i.mode=0o755; t.addfile(i)\ni=tarfile.TarInfo('abs'); i.type=tarfile.SYMTYPE; i.linkname='/sub'; t.addfile(i)\nd=b'new\\\\n'; i=tarfile.TarInfo('abs/f'); i.size=len(d); i.mode=0o644; t.addfile(i, io.BytesIO(d))\nt.close()\"",
+  }),
+  c('add-archive-root-link-and-climb', L('RUN mkdir -p /tmp', 'ADD t.tar /x/'), {
+    // `evil -> /` is the destination itself in the chroot; `../../m2` stops at its top.
+    prepare: pyTar(
+      "s=tarfile.TarInfo('evil'); s.type=tarfile.SYMTYPE; s.linkname='/'; t.addfile(s)",
+      "f=tarfile.TarInfo('evil/tmp/m'); f.size=1; t.addfile(f, io.BytesIO(b'x'))",
+      "g=tarfile.TarInfo('../../m2'); g.size=1; t.addfile(g, io.BytesIO(b'y'))",
+    ),
+  }),
+  c('add-archive-deep-through-link', L('ADD t.tar /x/'), {
+    prepare: pyTar(
+      "s=tarfile.TarInfo('real'); s.type=tarfile.DIRTYPE; s.mode=0o755; t.addfile(s)",
+      "s=tarfile.TarInfo('l'); s.type=tarfile.SYMTYPE; s.linkname='real'; t.addfile(s)",
+      "f=tarfile.TarInfo('l/a/b/c'); f.size=1; t.addfile(f, io.BytesIO(b'x'))",
+    ),
   }),
   c('dockerignore-dir-reinclude-child', L('COPY . /ctx/'), {
     files: {

@@ -13,7 +13,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import type { PatternMatcher } from '../../context/index.js';
 import { TsbuildError } from '../../errors.js';
 import { applyChmod } from './chmod.js';
@@ -94,7 +94,15 @@ export async function copyInto(
         seen.add(parent);
       }
       const d = join(destHost, rel);
-      const created = copyEntry(join(srcHost, rel), s, d, opts, fresh.has(parent), plain.has(parent));
+      const created = copyEntry(
+        join(srcHost, rel),
+        s,
+        d,
+        destRoot,
+        opts,
+        fresh.has(parent),
+        plain.has(parent),
+      );
       if (s.isDirectory()) {
         seen.add(rel);
         if (created) fresh.add(rel);
@@ -119,7 +127,7 @@ export async function copyInto(
   } else {
     ensureDir(destRoot, posix.dirname(dest.replace(/\/+$/, '')) || '/', opts);
   }
-  copyEntry(srcHost, st, target, opts);
+  copyEntry(srcHost, st, target, destRoot, opts);
 }
 
 /** MkdirAll inside the root: created components get 0755 and the --chown owner (or root). */
@@ -164,27 +172,34 @@ export function walkRel(dir: string, excludes?: PatternMatcher, stats?: Map<stri
 }
 
 /**
- * One entry: dirs are created (or kept), files and links replace what is there. `inFreshDir`: the
- * parent was created by this copy, so `dest` cannot exist. Returns true when a directory was created.
+ * One entry: dirs are created (or merged into), files and links replace a file or link there. As in
+ * BuildKit (fsutil's copy), a directory never replaces a non-directory (a symlink to a directory
+ * included) nor the other way round: both are errors. `inFreshDir`: the parent was created by this
+ * copy, so `dest` cannot exist. Returns true when a directory was created.
  */
 function copyEntry(
   src: string,
   st: Stats,
   dest: string,
+  destRoot: string,
   opts: CopyOptions,
   inFreshDir = false,
   plainParent = false,
 ): boolean {
-  let existing: Stats | undefined;
-  if (!inFreshDir) {
-    try {
-      existing = lstatSync(dest);
-    } catch {
-      existing = undefined;
-    }
+  const existing = inFreshDir ? undefined : lstatSync(dest, { throwIfNoEntry: false });
+  if (existing && existing.isDirectory() !== st.isDirectory()) {
+    const at = `/${relative(destRoot, dest)}`;
+    throw new TsbuildError(
+      'COPY_TYPE_CONFLICT',
+      st.isDirectory()
+        ? `cannot copy to non-directory: ${at}`
+        : `cannot replace to directory ${at} with file`,
+      {
+        hint: 'the destination already has a different kind of entry at that path (BuildKit refuses this too)',
+      },
+    );
   }
-  if (existing && !(existing.isDirectory() && st.isDirectory()))
-    rmSync(dest, { recursive: true, force: true });
+  if (existing && !existing.isDirectory()) rmSync(dest, { force: true });
   if (st.isDirectory()) return makeDir(dest, st, opts, existing?.isDirectory() ?? false, plainParent);
   if (st.isSymbolicLink()) {
     symlinkSync(readlinkSync(src), dest);

@@ -8,7 +8,6 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readlinkSync,
   rmSync,
   symlinkSync,
   utimesSync,
@@ -22,7 +21,7 @@ import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';
-import { resolveComponents, resolveInRoot } from './secure-path.js';
+import { resolveInRoot } from './secure-path.js';
 
 type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar';
 
@@ -171,14 +170,14 @@ export async function extractArchive(path: string, root: string, dest: string, o
     pax = {};
     longName = undefined;
     longLink = undefined;
-    const host = entryPath(base, name, path);
+    const host = entryPath(base, name);
     // The archive's own root entry (`./`) leaves the destination as it is (moby's Unpack skips "."
     // when the directory exists, and ensureDir made it).
     if (host === base || posix.normalize(`${name}/`) === './') {
       await r.read(padded);
       continue;
     }
-    ensureParent(base, name, host, path);
+    ensureParent(base, name, path);
     const mode = (h.mode ?? 0o644) & 0o7777;
     const uid = h.uid ?? 0;
     const gid = h.gid ?? 0;
@@ -194,7 +193,7 @@ export async function extractArchive(path: string, root: string, dest: string, o
       symlinkSync(linkpath, host);
       lchownSync(host, uid, gid);
     } else if (type === 'Link') {
-      linkSync(entryPath(base, linkpath, path), host);
+      linkSync(entryPath(base, linkpath), host);
     } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       const fd = openSync(host, 'w', 0o600);
       try {
@@ -230,40 +229,35 @@ export async function extractArchive(path: string, root: string, dest: string, o
   for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
 }
 
-/** An entry's host path under the destination `base`; a name that climbs out of it is moby's breakout error. */
-function entryPath(base: string, name: string, archive: string): string {
-  const clean = posix.normalize(`/${name}`);
-  if (posix.normalize(name).startsWith('../') || posix.normalize(name) === '..') {
-    throw new TsbuildError(
-      'ADD_BAD_TAR',
-      `${posix.basename(archive)}: ${JSON.stringify(name)} is outside of the destination`,
-    );
-  }
-  return resolveInRoot(base, clean, false);
+/**
+ * An entry's host path under the destination `base`. Untar runs chrooted with the destination as
+ * `/`, so a name climbing above it (`../../x`) stays at its top, as BuildKit's does.
+ */
+function entryPath(base: string, name: string): string {
+  return resolveInRoot(base, posix.normalize(`/${name}`), false);
 }
 
 /**
- * moby's Untar makes a missing parent dir (0755, root's) unless the way to it runs through a
- * symlink in the tree; then its open fails, and so does this, as BuildKit's ADD does.
+ * moby's Untar makes a missing parent with MkdirAll (0755, root's), following the tree's symlinks
+ * inside the destination; like MkdirAll it fails on a symlink that leads nowhere or on a
+ * non-directory, and so does this, as BuildKit's ADD does.
  */
-function ensureParent(base: string, name: string, host: string, archive: string): void {
-  const parent = posix.dirname(host);
-  if (statOrUndef(parent)) return;
-  let viaLink = false;
-  resolveComponents(posix.dirname(posix.normalize(`/${name}`)), true, (c) => {
-    const s = statOrUndef(posix.join(base, ...c));
-    if (!s?.isSymbolicLink()) return undefined;
-    viaLink = true;
-    return readlinkSync(posix.join(base, ...c));
-  });
-  if (viaLink) {
-    throw new TsbuildError(
-      'ADD_BAD_TAR',
-      `${posix.basename(archive)}: open /${posix.normalize(name)}: no such file or directory`,
-      { hint: 'the archive writes through one of its symlinks into a directory that does not exist' },
-    );
+function ensureParent(base: string, name: string, archive: string): void {
+  const comps = posix.normalize(`/${name}`).split('/').filter(Boolean).slice(0, -1);
+  for (let k = 1; k <= comps.length; k++) {
+    const prefix = `/${comps.slice(0, k).join('/')}`;
+    const followed = resolveInRoot(base, prefix, true);
+    const st = statOrUndef(followed);
+    if (st?.isDirectory()) continue;
+    if (st || statOrUndef(resolveInRoot(base, prefix, false))?.isSymbolicLink()) {
+      throw new TsbuildError(
+        'ADD_BAD_TAR',
+        `${posix.basename(archive)}: open /${posix.normalize(name)}: ${st ? 'not a directory' : 'no such file or directory'}`,
+        { hint: `${prefix} in the destination is ${st ? 'not a directory' : 'a symlink to nothing'}` },
+      );
+    }
+    mkdirSync(followed, { mode: 0o755 });
   }
-  mkdirSync(parent, { recursive: true, mode: 0o755 });
 }
 
 function statOrUndef(p: string) {
