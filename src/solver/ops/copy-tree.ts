@@ -145,7 +145,10 @@ export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }
       s = undefined;
     }
     if (s?.isDirectory()) continue;
-    if (s) throw new TsbuildError('COPY_NOT_DIR', `cannot copy to ${dir}: ${cur} is not a directory`);
+    if (s)
+      throw new TsbuildError('COPY_NOT_DIR', `mkdir ${cur}: not a directory`, {
+        hint: `${dir} runs through ${cur}, which is not a directory`,
+      });
     mkdirSync(host, { mode: 0o755 });
     chmodSync(host, 0o755);
     const o = opts.owner ?? { uid: 0, gid: 0 };
