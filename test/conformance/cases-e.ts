@@ -157,20 +157,6 @@ export const MORE_CASES_10: ConformanceCase[] = [
     },
   ),
   c(
-    'add-archive-chown',
-    // BuildKit's unpack keeps the archive's owners; --chown only owns the destination dirs it makes.
-    L(
-      'ADD --chown=7:8 t.tar.gz /x/',
-      'ADD --chown=7:8 t.tar.gz /y/made/',
-      'RUN mkdir /z',
-      'ADD --chown=7:8 t.tar.gz /z/',
-    ),
-    {
-      prepare:
-        'mkdir src src/g && echo f > src/f && echo h > src/g/h && tar -czf t.tar.gz --owner=3 --group=4 -C src . && rm -rf src',
-    },
-  ),
-  c(
     'quoted-keys',
     L('LABEL \'d e\'="f g" h\\ i=j', 'ENV "K"=1 \'L\'=2', 'ARG "Q"=3', 'RUN echo "$K$L$Q" > /k.txt'),
   ),

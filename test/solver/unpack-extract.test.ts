@@ -58,6 +58,31 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
   const file = (n: string, d: string) =>
     `i=tarfile.TarInfo('${n}'); i.size=${d.length}; t.addfile(i, io.BytesIO(b'${d}'))`;
 
+  it('--chown owns the entries and the destination dirs ADD makes, not one that was there (BuildKit >= 0.23)', async () => {
+    const root = join(tmp, 'root-chown');
+    mkdirSync(join(root, 'exists'), { recursive: true });
+    const tar = pyTar(
+      'owned.tar',
+      [
+        `i=tarfile.TarInfo('d'); i.type=tarfile.DIRTYPE; i.mode=0o755; i.uid=3; i.gid=4; t.addfile(i)`,
+        `i=tarfile.TarInfo('d/f'); i.size=1; i.uid=3; i.gid=4; t.addfile(i, io.BytesIO(b'x'))`,
+      ].join('\n'),
+    );
+    await extractArchive(tar, root, '/made/deep/', { uid: 7, gid: 8 });
+    await extractArchive(tar, root, '/exists/', { uid: 7, gid: 8 });
+    const owner = (p: string) => {
+      const st = lstatSync(join(root, p));
+      return `${st.uid}:${st.gid}`;
+    };
+    expect(['made', 'made/deep', 'made/deep/d', 'made/deep/d/f'].map(owner)).toEqual([
+      '7:8',
+      '7:8',
+      '7:8',
+      '7:8',
+    ]);
+    expect(['exists', 'exists/d', 'exists/d/f'].map(owner)).toEqual(['0:0', '7:8', '7:8']);
+  });
+
   it("resolves the archive's own symlinks with the destination as the root (moby's chroot)", async () => {
     const root = join(tmp, 'root-confined');
     mkdirSync(join(root, 'etc'), { recursive: true });

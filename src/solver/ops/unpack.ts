@@ -127,11 +127,9 @@ export function parsePax(b: Buffer): Record<string, string> {
 }
 
 /**
- * ADD of a local archive: extracts into `dest` (a directory) inside `root`. Every path, link target
- * of a hardlink, and parent is resolved inside the root (no `..` or symlink escapes). Entries keep
- * their tar mode and ids whatever `--chown`/`--chmod` say: BuildKit's unpack (file.go `unpack`)
- * gives the chown only to the destination dirs it creates (`owner` here), as checked against
- * dockerd 20.10's BuildKit (conformance case add-archive-chown).
+ * ADD of a local archive: extracts into `dest` (a directory) inside `root`. Entries keep their tar
+ * mode and ids, or take `--chown`'s owner as BuildKit >= 0.23 gives it (moby/buildkit#5987; 0.8
+ * kept the archive's, see the README's Conformance list); the destination dirs ADD creates get it too.
  */
 export async function extractArchive(path: string, root: string, dest: string, owner?: Owner): Promise<void> {
   const kind = await archiveKind(path);
@@ -179,8 +177,8 @@ export async function extractArchive(path: string, root: string, dest: string, o
     }
     ensureParent(base, name, path);
     const mode = (h.mode ?? 0o644) & 0o7777;
-    const uid = h.uid ?? 0;
-    const gid = h.gid ?? 0;
+    const uid = owner?.uid ?? h.uid ?? 0;
+    const gid = owner?.gid ?? h.gid ?? 0;
     const existing = statOrUndef(host);
     if (existing && !(existing.isDirectory() && type === 'Directory'))
       rmSync(host, { recursive: true, force: true });
