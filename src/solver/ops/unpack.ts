@@ -175,7 +175,7 @@ export async function extractArchive(path: string, root: string, dest: string, o
       await r.read(padded);
       continue;
     }
-    ensureParent(base, name, path);
+    ensureParent(base, name, host, path);
     const mode = (h.mode ?? 0o644) & 0o7777;
     const uid = owner?.uid ?? h.uid ?? 0;
     const gid = owner?.gid ?? h.gid ?? 0;
@@ -240,7 +240,9 @@ function entryPath(base: string, name: string): string {
  * inside the destination; like MkdirAll it fails on a symlink that leads nowhere or on a
  * non-directory, and so does this, as BuildKit's ADD does.
  */
-function ensureParent(base: string, name: string, archive: string): void {
+function ensureParent(base: string, name: string, host: string, archive: string): void {
+  // The common case, one lstat: the (resolved) parent is there.
+  if (statOrUndef(posix.dirname(host))?.isDirectory()) return;
   const comps = posix.normalize(`/${name}`).split('/').filter(Boolean).slice(0, -1);
   for (let k = 1; k <= comps.length; k++) {
     const prefix = `/${comps.slice(0, k).join('/')}`;
