@@ -148,6 +148,31 @@ export const MORE_CASES_11: ConformanceCase[] = [
       "f=tarfile.TarInfo('l/a/b/c'); f.size=1; t.addfile(f, io.BytesIO(b'x'))",
     ),
   }),
+  c(
+    'copy-into-setgid-dir',
+    L(
+      'RUN mkdir -p /app/sub && chown 0:50 /app /app/sub && chmod 2775 /app /app/sub',
+      'COPY f /app/',
+      'COPY d /app/d',
+      'COPY d/ /app/sub/',
+      'COPY --chown=7 f /app/owned',
+    ),
+    { files: { f: 'f', 'd/x/y': 'y' } },
+  ),
+  twoStage(
+    'copy-from-keeps-owner-and-setgid',
+    L('RUN mkdir -p /d/s && chown 3:4 /d /d/s && chmod 2750 /d/s && echo 1 > /d/s/f && chown 5:6 /d/s/f'),
+    L(
+      'RUN mkdir -p /t && chown 0:60 /t && chmod 2777 /t',
+      'COPY --from=s /d /t/d',
+      'COPY --from=s /d/s/f /t/',
+    ),
+  ),
+  // The dirs WORKDIR makes below a setgid dir keep its group and bit (no chown without USER).
+  c(
+    'workdir-in-setgid',
+    L('RUN mkdir /g && chown 0:70 /g && chmod 2777 /g', 'WORKDIR /g/a/b', 'RUN touch x'),
+  ),
   c('dockerignore-dir-reinclude-child', L('COPY . /ctx/'), {
     files: {
       '.dockerignore': 'dir\n!dir/keep\n**/*.log\n!important.log\nDockerfile\n',

@@ -78,8 +78,9 @@ export async function copyInto(
     // Directories this copy created: nothing can exist below them yet, so no lstat is needed
     // (20,000-file contexts: the syscalls per entry are the cost).
     const fresh = new Set<string>(isNew ? [''] : []);
-    // Dirs this copy made without setgid: what is made in them gets the creator's gid.
-    const plain = new Set<string>(isNew ? [''] : []);
+    // Dirs this copy made without setgid: what is made in them gets the creator's gid. The top one
+    // has setgid when it was made below a setgid dir (see ensureDir).
+    const plain = new Set<string>(isNew && (lstatSync(destHost).mode & 0o2000) === 0 ? [''] : []);
     const seen = new Set<string>(['']);
     let n = 0;
     for (const rel of list) {
@@ -130,7 +131,11 @@ export async function copyInto(
   copyEntry(srcHost, st, target, destRoot, opts);
 }
 
-/** MkdirAll inside the root: created components get 0755 and the --chown owner (or root). */
+/**
+ * MkdirAll inside the root: created components get 0755 and the --chown owner. Without one they keep
+ * what mkdir(2) gives root: 0:0, or, below a setgid directory, its group and the setgid bit (the
+ * kernel's rule, which BuildKit's MkdirAll leaves in place; files a RUN makes there inherit it too).
+ */
 export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }): string {
   const parts = dir.split('/').filter((p) => p !== '' && p !== '.');
   let cur = '/';
@@ -150,9 +155,9 @@ export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }
         hint: `${dir} runs through ${cur}, which is not a directory`,
       });
     mkdirSync(host, { mode: 0o755 });
-    chmodSync(host, 0o755);
-    const o = opts.owner ?? { uid: 0, gid: 0 };
-    lchownSync(host, o.uid, o.gid);
+    // 0755 whatever the umask; the setgid bit the kernel set stays.
+    chmodSync(host, 0o755 | (lstatSync(host).mode & 0o2000));
+    if (opts.owner) lchownSync(host, opts.owner.uid, opts.owner.gid);
   }
   return host;
 }

@@ -33,14 +33,14 @@ export async function directDest(store: Store, active: string): Promise<DestFs> 
 }
 
 /** WORKDIR's MkdirAll: only what is missing is made; existing parents are copied up first. */
-export function mkdirDirect(m: MergedRoot, path: string, owner: Owner): void {
+export function mkdirDirect(m: MergedRoot, path: string, owner?: Owner): void {
   const parts = m.resolve(path);
   for (let k = 1; k <= parts.length; k++) {
     const e = m.lookup(parts.slice(0, k));
     if (e?.st.isDirectory()) continue;
     if (e) throw new NeedsMount(path);
     m.copyUpFor(parts.slice(0, k));
-    ensureDir(m.upper, `/${parts.join('/')}`, { owner });
+    ensureDir(m.upper, `/${parts.join('/')}`, owner ? { owner } : {});
     return;
   }
 }

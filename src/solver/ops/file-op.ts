@@ -166,9 +166,10 @@ async function runAction(
   ctx.signal.throwIfAborted();
   const { root, merged } = d;
   if (a.type === 'mkdir') {
-    const owner = a.user ? resolveUserOwner(d.etc, a.user) : { uid: 0, gid: 0 };
+    // No USER: no chown, as BuildKit's mkdir (a setgid parent's group is then kept, see ensureDir).
+    const owner = a.user ? resolveUserOwner(d.etc, a.user) : undefined;
     if (merged) mkdirDirect(merged, a.path, owner);
-    else ensureDir(root, a.path, { owner });
+    else ensureDir(root, a.path, owner ? { owner } : {});
     return;
   }
   const owner: Owner | undefined = a.chown ? resolveChown(d.etc, a.chown) : undefined;
