@@ -44,7 +44,9 @@ export function selectSources(
   const out: SelectedSource[] = [];
   const ex = opts.excludes && opts.excludes.length > 0 ? new PatternMatcher(opts.excludes) : undefined;
   for (const src of sources) {
-    const p = contextPath(src);
+    // The directories on the way are followed inside the context (BuildKit's FollowSymlinks):
+    // `ldir/file` with `ldir -> dir` is `dir/file`; the last component is followLink's.
+    const p = throughDirLinks(snap, contextPath(src));
     const roots: string[] = [];
     if (hasWildcard(p)) {
       const re = globToRegExp(p);
@@ -58,6 +60,36 @@ export function selectSources(
     for (const r of roots) out.push({ ...collect(snap, followLink(snap, r), ex), name: posix.basename(r) });
   }
   return out;
+}
+
+/**
+ * `p` with the symlinks among its directories resolved inside the context, up to its first
+ * wildcard component; what follows (the last component, or the pattern) is kept as written.
+ */
+function throughDirLinks(snap: ContextSnapshot, p: string): string {
+  const parts = p.split('/').filter((x) => x !== '');
+  const w = parts.findIndex((x) => hasWildcard(x));
+  const fixed = w < 0 ? parts.length - 1 : w;
+  if (fixed <= 0) return p;
+  const resolved: string[] = [];
+  let pending = parts.slice(0, fixed);
+  for (let links = 0; pending.length > 0; ) {
+    const part = pending.shift() as string;
+    if (part === '..') {
+      resolved.pop();
+      continue;
+    }
+    const e = snap.entries.get([...resolved, part].join('/'));
+    if (e?.type !== 'symlink' || e.target === undefined) {
+      resolved.push(part);
+      continue;
+    }
+    if (++links > 40)
+      throw new TsbuildError('COPY_SYMLINK_LOOP', `too many levels of symbolic links at ${p}`);
+    if (e.target.startsWith('/')) resolved.length = 0;
+    pending = [...e.target.split('/').filter((x) => x !== '' && x !== '.'), ...pending];
+  }
+  return [...resolved, ...parts.slice(fixed)].join('/');
 }
 
 function followLink(snap: ContextSnapshot, path: string): string {

@@ -173,6 +173,13 @@ export const MORE_CASES_11: ConformanceCase[] = [
     'workdir-in-setgid',
     L('RUN mkdir /g && chown 0:70 /g && chmod 2777 /g', 'WORKDIR /g/a/b', 'RUN touch x'),
   ),
+  c(
+    'copy-context-through-linked-dir',
+    L('COPY ldir/file /a', 'COPY ldir/ /b/', 'COPY ldir /c', 'COPY ldir/*.txt /d/', 'COPY abs/sub/g /e'),
+    {
+      files: { 'dir/file': 'f', 'dir/sub/g': 'g', 'dir/t.txt': 't', ldir: '->dir', abs: '->/dir' },
+    },
+  ),
   c('dockerignore-dir-reinclude-child', L('COPY . /ctx/'), {
     files: {
       '.dockerignore': 'dir\n!dir/keep\n**/*.log\n!important.log\nDockerfile\n',

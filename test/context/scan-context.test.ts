@@ -80,6 +80,17 @@ describe('scanContext', () => {
     expect(selectSources(snap, ['top']).map((s) => [s.name, s.path])).toEqual([['top', 'sub/a']]);
   });
 
+  it('symlinks among the directories of a source are followed inside the context', async () => {
+    const dir = tree({ 'dir/file': 'f', 'dir/t.txt': 't', ldir: '->dir', abs: '->/dir', up: '->../../dir' });
+    const snap = await scanContext({ dir, excludes: [] });
+    const sel = (src: string) => selectSources(snap, [src]).map((s) => [s.name, s.path]);
+    expect(sel('ldir/file')).toEqual([['file', 'dir/file']]);
+    expect(sel('abs/file')).toEqual([['file', 'dir/file']]);
+    expect(sel('up/file')).toEqual([['file', 'dir/file']]); // `..` stops at the context root
+    expect(sel('ldir/*.txt')).toEqual([['t.txt', 'dir/t.txt']]);
+    expect(() => sel('ldir/missing')).toThrow(/not found/);
+  });
+
   it('re-hashes on a same-mtime content change, not on a touch', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tsb-root-'));
     const dir = tree({ 'f.txt': 'one', 'g.txt': 'two' });
