@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { TsbuildError } from '../errors.js';
+import { resolveComponents } from '../resolve-components.js';
 import { globToRegExp, hasWildcard } from './glob.js';
 import { PatternMatcher } from './pattern-matcher.js';
 import type { ContextEntry, ContextSnapshot } from './scan-context.js';
@@ -71,25 +72,11 @@ function throughDirLinks(snap: ContextSnapshot, p: string): string {
   const w = parts.findIndex((x) => hasWildcard(x));
   const fixed = w < 0 ? parts.length - 1 : w;
   if (fixed <= 0) return p;
-  const resolved: string[] = [];
-  let pending = parts.slice(0, fixed);
-  for (let links = 0; pending.length > 0; ) {
-    const part = pending.shift() as string;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const e = snap.entries.get([...resolved, part].join('/'));
-    if (e?.type !== 'symlink' || e.target === undefined) {
-      resolved.push(part);
-      continue;
-    }
-    if (++links > 40)
-      throw new TsbuildError('COPY_SYMLINK_LOOP', `too many levels of symbolic links at ${p}`);
-    if (e.target.startsWith('/')) resolved.length = 0;
-    pending = [...e.target.split('/').filter((x) => x !== '' && x !== '.'), ...pending];
-  }
-  return [...resolved, ...parts.slice(fixed)].join('/');
+  const dirs = resolveComponents(parts.slice(0, fixed).join('/'), true, (c) => {
+    const e = snap.entries.get(c.join('/'));
+    return e?.type === 'symlink' ? e.target : undefined;
+  });
+  return [...dirs, ...parts.slice(fixed)].join('/');
 }
 
 function followLink(snap: ContextSnapshot, path: string): string {

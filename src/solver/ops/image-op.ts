@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { TsbuildError } from '../../errors.js';
 import type { Digest } from '../../oci/index.js';
 import type { PullResult } from '../../registry/index.js';
 import { limiter } from '../../registry/limit.js';
 import { applyLayer, type Store } from '../../store/index.js';
-import { commitUnpacked, type UnpackedLayer, unpackLayer } from '../../store/layer/apply-layer.js';
+import { chainIdOf, commitUnpacked, type UnpackedLayer, unpackLayer } from '../../store/layer/apply-layer.js';
 import { prewarmExtractWorker } from '../../store/layer/extract-worker.js';
 import type { GrowingBlob } from '../../store/layer/types.js';
 import { digestOf, type ImageOp } from '../graph.js';
@@ -109,13 +108,10 @@ export async function applyImageLayers(
   return parent;
 }
 
-/** containerd's chain IDs: the first layer's diffID, then sha256 of "<parent chain ID> <diffID>". */
+/** The chain IDs of an image's layers, bottom first. */
 function chainIdsOf(diffIds: Digest[]): string[] {
   const out: string[] = [];
-  for (const d of diffIds) {
-    const parent = out.at(-1);
-    out.push(parent ? `sha256:${createHash('sha256').update(`${parent} ${d}`).digest('hex')}` : d);
-  }
+  for (const d of diffIds) out.push(chainIdOf(out.at(-1), d));
   return out;
 }
 

@@ -1,6 +1,6 @@
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readlinkSync, type Stats, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveComponents } from './secure-path.js';
+import { resolveComponents } from '../../resolve-components.js';
 
 /**
  * The merged view cannot be read without overlayfs itself (an opaque dir is an xattr Node cannot

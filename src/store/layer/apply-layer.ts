@@ -98,6 +98,13 @@ export async function commitUnpacked(
   }
 }
 
+/** containerd's chain ID: the diffID of a bottom layer, else sha256 of "<parent chain ID> <diffID>". */
+export function chainIdOf(parentChain: string | undefined, diffId: string): string {
+  return parentChain
+    ? `sha256:${createHash('sha256').update(`${parentChain} ${diffId}`).digest('hex')}`
+    : diffId;
+}
+
 function applyKey(): string {
   return `apply-${process.pid}-${randomBytes(6).toString('hex')}`;
 }
@@ -153,9 +160,7 @@ async function commitApplied(
   const parentChain = parent
     ? ((await store.snapshots.stat(parent)).labels?.['tsbuild.chainid'] ?? parent)
     : undefined;
-  const chainId = parentChain
-    ? `sha256:${createHash('sha256').update(`${parentChain} ${diffId}`).digest('hex')}`
-    : diffId;
+  const chainId = chainIdOf(parentChain, diffId);
   const snapshot = name ?? chainId;
   if ((await store.snapshots.tryStat(snapshot))?.kind === 'committed') {
     await store.snapshots.remove(key);
