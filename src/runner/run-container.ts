@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { killAndUnmountSync, registerRun, sweepStaleRuns } from './active-runs.js';
 import { bundleRoot } from './bundle-dir.js';
 import { type CgroupParent, createCgroupParent, removeCgroupParent, wasOomKilled } from './cgroups.js';
+import { deadManSwitch } from './dead-man.js';
 import { RunnerError } from './errors.js';
 import { hostsFile, resolvConf } from './etc-files.js';
 import { OutputTail } from './output-tail.js';
@@ -205,6 +206,7 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
         rootfsDir: b.mounted ? b.plan?.dir : undefined,
       }),
   });
+  const disarm = deadManSwitch(id, runtime.path, o.runtimeRoot);
   try {
     const plan = planRootfs(o.rootfs, b.dir);
     b.plan = plan;
@@ -229,6 +231,7 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
     };
   } finally {
     await teardown(b, cgroup, prep);
+    disarm();
     unregister();
   }
 }
