@@ -121,7 +121,10 @@ function notFound(src: string): TsbuildError {
 
 /**
  * The content checksum of selected sources: names relative to each source, type, permission and
- * type bits, uid/gid, content hash or link target, and the matched set. Never mtime.
+ * type bits, content hash or link target, and the matched set. Never mtime, nor uid/gid: the
+ * docker CLI sends the context with every id reset to 0 (resetUIDAndGID), so BuildKit neither
+ * shows nor keys them, and no step of tsbuild shows them either (COPY makes root's files, a bind
+ * mount of the context shows them root's).
  */
 export function checksumSelection(selected: SelectedSource[]): string {
   const h = createHash('sha256');
@@ -130,7 +133,7 @@ export function checksumSelection(selected: SelectedSource[]): string {
     const base = s.path === '' ? '' : `${s.path}/`;
     for (const e of s.entries) {
       const rel = e.path === s.path ? '.' : e.path.slice(base.length);
-      h.update(`${rel}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}:${e.gid}\0${e.hash ?? e.target ?? ''}\n`);
+      h.update(`${rel}\0${e.type}\0${e.mode.toString(8)}\0${e.hash ?? e.target ?? ''}\n`);
     }
   }
   return `sha256:${h.digest('hex')}`;

@@ -4,7 +4,7 @@ import { contextPath, hasWildcard } from '../context/index.js';
 import type { Vertex } from './graph.js';
 
 /**
- * The context subtrees a graph's COPY/ADD can select (BuildKit's FollowPaths): the leading
+ * The context subtrees a graph's COPY/ADD and RUN bind mounts can select (BuildKit's FollowPaths): the leading
  * wildcard-free part of each source. '' (everything) when a source starts with a wildcard or names
  * the root, or when a prefix passes through a symlink (its target may be anywhere in the context).
  */
@@ -18,6 +18,12 @@ export function contextIncludes(target: Vertex | undefined, dir: string): string
       for (const a of v.op.actions) {
         if (a.type !== 'copy' || !a.fromContext) continue;
         for (const src of a.sources) out.add(prefixOf(contextPath(src.replace('/./', '/'))));
+      }
+    }
+    if (v.op.kind === 'exec') {
+      for (const m of v.op.mounts) {
+        const i = m.type === 'bind' && m.input !== undefined ? v.inputs[m.input] : undefined;
+        if (i?.op.kind === 'context') out.add(prefixOf(contextPath(m.source ?? '/')));
       }
     }
     for (const i of v.inputs) visit(i);

@@ -9,6 +9,7 @@ import { MORE_CASES_5, MORE_CASES_6, MORE_CASES_7, MORE_CASES_8 } from './cases-
 import { MORE_CASES_9, MORE_CASES_10 } from './cases-e.js';
 import { MORE_CASES_11 } from './cases-f.js';
 import { MORE_CASES_12 } from './cases-g.js';
+import { MORE_CASES_13 } from './cases-h.js';
 import { BB, type ConformanceCase, c, PASSWD } from './kit.js';
 
 export type { ConformanceCase } from './kit.js';
@@ -132,4 +133,5 @@ export const CASES: ConformanceCase[] = [
   ...MORE_CASES_10,
   ...MORE_CASES_11,
   ...MORE_CASES_12,
+  ...MORE_CASES_13,
 ];

@@ -7,7 +7,8 @@ import {
   resolveRunMounts,
   runStep,
 } from '../../runner/index.js';
-import { digestOf, type ExecOp } from '../graph.js';
+import { digestOf, type ExecMountSpec, type ExecOp, type Vertex } from '../graph.js';
+import { contextMount, contextMountChecksum } from './context-mount.js';
 import type { OpImpl, OpResult } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
 import { activeKey, commitAs, emptyDir, mountView, snapshotName } from './snapshots.js';
@@ -16,42 +17,38 @@ import { activeKey, commitAs, emptyDir, mountView, snapshotName } from './snapsh
 export function execOp(env: SolverEnv): OpImpl {
   return {
     async cacheKey(v, inputKeys) {
-      return digestOf({ op: v.op, inputKeys });
+      const op = v.op as ExecOp;
+      // A bind of the context is keyed by what it shows (the context op's own key is constant).
+      const contextMounts: string[] = [];
+      for (const m of op.mounts)
+        if (isContextBind(v, m)) contextMounts.push(contextMountChecksum(await env.context(), m.source));
+      return digestOf({ op: v.op, inputKeys, ...(contextMounts.length > 0 ? { contextMounts } : {}) });
     },
     async exec(v, inputs, ctx) {
       const op = v.op as ExecOp;
       const base = op.scratchRoot ? undefined : (inputs[0] as OpResult & SolvedFs);
       const cleanups: (() => Promise<void>)[] = [];
       try {
-        const fromDirs = new Map<number, string>();
-        for (const m of op.mounts) {
-          if (m.input === undefined || m.input < 0 || fromDirs.has(m.input)) continue;
-          const input = inputs[m.input] as OpResult & SolvedFs & { data?: { dir?: string } };
-          if (input.data?.dir) {
-            fromDirs.set(m.input, input.data.dir);
-            continue;
+        const fromDirs = new Map<string, string>();
+        const specs: RunMountSpec[] = [];
+        for (const [j, m] of op.mounts.entries()) {
+          let from = m.input !== undefined ? String(m.input) : undefined;
+          let source = m.source;
+          if (isContextBind(v, m)) {
+            const c = await contextMount(env, m.source, cleanups);
+            from = `context-${j}`;
+            source = c.source;
+            fromDirs.set(from, c.dir);
+          } else if (from !== undefined && m.input! >= 0 && !fromDirs.has(from)) {
+            const input = inputs[m.input!] as OpResult & SolvedFs;
+            fromDirs.set(from, await mountView(env, input.snapshot, cleanups));
           }
-          fromDirs.set(m.input, await mountView(env, input.snapshot, cleanups));
+          specs.push(mountSpec(m, from, source));
         }
-        const specs: RunMountSpec[] = op.mounts.map((m) => ({
-          type: m.type,
-          ...(m.input !== undefined ? { from: String(m.input) } : {}),
-          ...(m.source !== undefined ? { source: m.source } : {}),
-          target: m.target,
-          readOnly: m.readonly ?? false,
-          ...(m.required !== undefined ? { required: m.required } : {}),
-          ...(m.sharing ? { sharing: m.sharing } : {}),
-          ...(m.id !== undefined ? { id: m.id } : {}),
-          ...(m.uid !== undefined ? { uid: m.uid } : {}),
-          ...(m.gid !== undefined ? { gid: m.gid } : {}),
-          ...(m.mode !== undefined ? { mode: m.mode } : {}),
-          ...(m.size !== undefined ? { size: m.size } : {}),
-          ...(m.env !== undefined ? { env: m.env } : {}),
-        }));
         const resolved = await resolveRunMounts(specs, {
           root: env.root,
           contextDir: env.contextDir,
-          resolveFrom: async (from) => fromDirs.get(Number(from)) ?? (await emptyDir(env, cleanups)),
+          resolveFrom: async (from) => fromDirs.get(from) ?? (await emptyDir(env, cleanups)),
           secrets: env.secrets,
           ssh: env.ssh,
           cwd: op.cwd,
@@ -120,5 +117,28 @@ export function execOp(env: SolverEnv): OpImpl {
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
       }
     },
+  };
+}
+
+/** A `type=bind` mount of the build context (no `from=`). */
+function isContextBind(v: Vertex, m: ExecMountSpec): boolean {
+  return m.type === 'bind' && m.input !== undefined && v.inputs[m.input]?.op.kind === 'context';
+}
+
+function mountSpec(m: ExecMountSpec, from: string | undefined, source: string | undefined): RunMountSpec {
+  return {
+    type: m.type,
+    ...(from !== undefined ? { from } : {}),
+    ...(source !== undefined ? { source } : {}),
+    target: m.target,
+    readOnly: m.readonly ?? false,
+    ...(m.required !== undefined ? { required: m.required } : {}),
+    ...(m.sharing ? { sharing: m.sharing } : {}),
+    ...(m.id !== undefined ? { id: m.id } : {}),
+    ...(m.uid !== undefined ? { uid: m.uid } : {}),
+    ...(m.gid !== undefined ? { gid: m.gid } : {}),
+    ...(m.mode !== undefined ? { mode: m.mode } : {}),
+    ...(m.size !== undefined ? { size: m.size } : {}),
+    ...(m.env !== undefined ? { env: m.env } : {}),
   };
 }

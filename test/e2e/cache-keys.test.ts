@@ -1,0 +1,65 @@
+import { chownSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+import { buildIt, makeContext, ranSteps, read, useBusyboxRegistry } from './helpers.js';
+
+requireRoot();
+requireBinary('runc');
+
+const base = useBusyboxRegistry();
+
+/** Cache behaviour that BuildKit (dockerd 20.10, the peer) showed for the same edits. */
+describe('cache keys as BuildKit keys them', () => {
+  it('RUN --mount=type=bind of the context: keyed by what it shows, and shows what BuildKit shows', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-keys-'));
+    const ctx = makeContext({
+      'sub/a.txt': 'one',
+      'other.txt': 'x',
+      'secret.txt': 'do not show',
+      '.dockerignore': 'secret.txt\n',
+    });
+    chownSync(join(ctx, 'sub/a.txt'), 1234, 1234);
+    const df = `FROM ${base()}
+RUN --mount=type=bind,target=/ctx ls -A /ctx > /all && stat -c '%u:%g' /ctx/sub/a.txt > /ids
+RUN --mount=type=bind,source=sub,target=/s cat /s/a.txt > /a
+`;
+    const first = await buildIt(root, ctx, df);
+    // .dockerignore'd files are not there; ids are 0:0 (the docker CLI resets them as it sends)
+    expect(read(first.rootfs, 'all').split('\n')).not.toContain('secret.txt');
+    expect(read(first.rootfs, 'all')).toContain('other.txt');
+    expect(read(first.rootfs, 'ids')).toBe('0:0\n');
+    expect(read(first.rootfs, 'a')).toBe('one');
+
+    // touch, a new owner, an ignored file: nothing the mounts show changed
+    utimesSync(join(ctx, 'sub/a.txt'), new Date(), new Date(Date.now() + 60_000));
+    chownSync(join(ctx, 'sub/a.txt'), 4321, 4321);
+    writeFileSync(join(ctx, 'secret.txt'), 'changed');
+    expect((await buildIt(root, ctx, df)).stepsRun).toBe(0);
+
+    // a file only the whole-context mount shows: a Dockerfile binding just `sub` stays cached
+    const subOnly = `FROM ${base()}\nRUN --mount=type=bind,source=sub,target=/s cat /s/a.txt > /a\n`;
+    expect((await buildIt(root, ctx, subOnly)).stepsRun).toBe(1);
+    writeFileSync(join(ctx, 'other.txt'), 'y');
+    expect((await buildIt(root, ctx, subOnly)).stepsRun).toBe(0);
+    expect(ranSteps((await buildIt(root, ctx, df)).events)[0]).toMatch(/^\[2\/3\] RUN/);
+
+    // a file under `source=sub`: it runs again and reads the new content
+    writeFileSync(join(ctx, 'sub/a.txt'), 'two');
+    const changed = await buildIt(root, ctx, df);
+    expect(changed.stepsRun).toBe(2);
+    expect(read(changed.rootfs, 'a')).toBe('two');
+  });
+
+  it('COPY from the context is not keyed by the owners of its files', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-keys-'));
+    const ctx = makeContext({ 'a.txt': 'a' });
+    const df = `FROM ${base()}\nCOPY a.txt /a\nRUN ls -ln /a > /o\n`;
+    expect((await buildIt(root, ctx, df)).stepsRun).toBe(3);
+    chownSync(join(ctx, 'a.txt'), 1234, 1234);
+    const again = await buildIt(root, ctx, df);
+    expect(again.stepsRun).toBe(0);
+    expect(read(again.rootfs, 'o')).toMatch(/ 0 +0 /);
+  });
+});
