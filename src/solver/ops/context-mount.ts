@@ -1,7 +1,7 @@
 import { chmodSync, lstatSync, utimesSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checksumSelection, type ContextSnapshot, selectSources } from '../../context/index.js';
+import { type ContextSnapshot, checksumSelection, selectSources } from '../../context/index.js';
 import { copyInto } from './copy-tree.js';
 import type { SolverEnv } from './env.js';
 

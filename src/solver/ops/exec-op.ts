@@ -8,8 +8,8 @@ import {
   runStep,
 } from '../../runner/index.js';
 import { digestOf, type ExecMountSpec, type ExecOp, type Vertex } from '../graph.js';
-import { contextMount, contextMountChecksum } from './context-mount.js';
 import type { OpImpl, OpResult } from '../scheduler.js';
+import { contextMount, contextMountChecksum } from './context-mount.js';
 import type { SolvedFs, SolverEnv } from './env.js';
 import { activeKey, commitAs, emptyDir, mountView, snapshotName } from './snapshots.js';
 
