@@ -18,6 +18,17 @@ export interface OpContext {
 /** An op kind: a pure-ish cache key and an exec. The scheduler knows nothing else about ops. */
 export interface OpImpl {
   cacheKey(v: Vertex, inputKeys: string[], ctx: Omit<OpContext, 'key'>): Promise<string>;
+  /**
+   * BuildKit's content-based ("slow") key: asked only once the key above missed and the inputs are
+   * solved; it stands for some inputs by the content this op reads from them (COPY --from sources)
+   * instead of by their keys. Undefined when the op reads no input that way.
+   */
+  contentKey?(
+    v: Vertex,
+    inputs: OpResult[],
+    inputKeys: string[],
+    ctx: Omit<OpContext, 'key'>,
+  ): Promise<string | undefined>;
   exec(v: Vertex, inputs: OpResult[], ctx: OpContext): Promise<OpResult>;
   /** Ops whose results are not cached (sources like the context): always exec. */
   uncached?: boolean;
@@ -37,6 +48,17 @@ export interface SchedulerOptions {
   progress: ProgressSink;
 }
 
+/** How long a step waits for its content key before it starts anyway (see execOrContentHit). */
+const CONTENT_HEAD_START_MS = 25;
+
+type VertexStatus = 'started' | 'cached' | 'done' | 'error' | 'canceled';
+
+/** A content key (when the op has one) and the record found under it. */
+interface ContentLookup {
+  contentKey?: string;
+  hit?: OpResult;
+}
+
 export interface SolveStats {
   cached: number;
   run: number;
@@ -50,6 +72,13 @@ export interface SolveStats {
 export class Scheduler {
   readonly stats: SolveStats = { cached: 0, run: 0 };
   private readonly keys = new Map<string, Promise<string>>();
+  /**
+   * The key a solved vertex's result is known by for its dependents, when it is not its own key:
+   * the content key it was found or recorded under. A dependent then also looks itself up (and
+   * records itself) under the key made of these, as BuildKit links a cache record to every key of
+   * its inputs' records: after an unchanged COPY --from output, the steps below are hits too.
+   */
+  private readonly effective = new Map<string, string>();
   private readonly results = new Map<string, Promise<OpResult>>();
   private running = 0;
   private readonly shown = new Set<string>();
@@ -91,20 +120,9 @@ export class Scheduler {
     const impl = this.o.opFor(v);
     const key = await this.cacheKey(v);
     this.o.signal.throwIfAborted();
-    const emit = (status: 'started' | 'cached' | 'done' | 'error' | 'canceled') => {
-      // Uncached sources (the context) report their own work; their exec is a no-op.
-      if (impl.uncached) return;
-      this.o.progress.emit({
-        type: 'vertex',
-        id: v.digest,
-        name: v.name,
-        ...(v.stage ? { stage: v.stage } : {}),
-        ...(v.line ? { line: v.line } : {}),
-        status,
-        at: Date.now(),
-      });
-    };
-    if (!impl.uncached && !v.ignoreCache) {
+    const emit = (status: VertexStatus) => this.emitVertex(v, impl, status);
+    const useCache = !impl.uncached && !v.ignoreCache;
+    if (useCache) {
       const hit = await this.o.cache.get(key);
       if (hit) {
         this.stats.cached++;
@@ -114,13 +132,20 @@ export class Scheduler {
       }
     }
     const inputs = await Promise.all(v.inputs.map((i) => this.solve(i)));
+    const linked = impl.uncached ? undefined : await this.linkedKey(v, impl, key);
+    const linkedHit = linked && useCache ? await this.o.cache.get(linked) : undefined;
+    if (linked && linkedHit) return this.reuse(v, key, linked, linkedHit);
+    const content = impl.uncached ? undefined : this.contentLookup(v, impl, key, inputs, useCache);
     await this.acquire();
     try {
       this.o.signal.throwIfAborted();
-      emit('started');
-      const result = await impl.exec(v, inputs, { signal: this.o.signal, progress: this.o.progress, key });
+      const out = await this.execOrContentHit(v, impl, key, inputs, content, () => emit('started'));
+      if (out.hit && out.contentKey) return await this.reuse(v, key, out.contentKey, out.hit);
+      const result = out.result as OpResult;
       if (!impl.uncached) {
-        await this.o.cache.put(key, result);
+        const alts = [linked, out.contentKey].filter((k): k is string => k !== undefined);
+        for (const k of [key, ...alts]) await this.o.cache.put(k, result);
+        if (alts.length > 0) this.effective.set(v.digest, alts[alts.length - 1] as string);
         this.stats.run++;
       }
       emit('done');
@@ -131,6 +156,107 @@ export class Scheduler {
     } finally {
       this.release();
     }
+  }
+
+  private emitVertex(v: Vertex, impl: OpImpl, status: VertexStatus): void {
+    // Uncached sources (the context) report their own work; their exec is a no-op.
+    if (impl.uncached) return;
+    this.o.progress.emit({
+      type: 'vertex',
+      id: v.digest,
+      name: v.name,
+      ...(v.stage ? { stage: v.stage } : {}),
+      ...(v.line ? { line: v.line } : {}),
+      status,
+      at: Date.now(),
+    });
+  }
+
+  /** A result found under another key: recorded under this build's own key too, for next time. */
+  private async reuse(v: Vertex, key: string, foundAs: string, hit: OpResult): Promise<OpResult> {
+    await this.o.cache.put(key, hit);
+    this.effective.set(v.digest, foundAs);
+    this.stats.cached++;
+    this.emitVertex(v, this.o.opFor(v), 'cached');
+    return hit;
+  }
+
+  /** The key over the inputs' effective keys, when one of them differs from the input's own key. */
+  private async linkedKey(v: Vertex, impl: OpImpl, key: string): Promise<string | undefined> {
+    const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
+    const eff = this.effectiveKeys(v, inputKeys);
+    if (eff.every((k, n) => k === inputKeys[n])) return undefined;
+    const linked = await impl.cacheKey(v, eff, { signal: this.o.signal, progress: this.o.progress });
+    return linked === key ? undefined : linked;
+  }
+
+  private effectiveKeys(v: Vertex, inputKeys: string[]): string[] {
+    return v.inputs.map((i, n) => this.effective.get(i.digest) ?? (inputKeys[n] as string));
+  }
+
+  /**
+   * The content key and its lookup. Hashing what a step reads from its inputs can take as long as
+   * the step itself (a COPY --from of node_modules), so it runs beside the step (execOrContentHit).
+   * A failure here (a source not found) is the step's to report: it only means no content key.
+   */
+  private contentLookup(
+    v: Vertex,
+    impl: OpImpl,
+    key: string,
+    inputs: OpResult[],
+    useCache: boolean,
+  ): Promise<ContentLookup> | undefined {
+    if (!impl.contentKey) return undefined;
+    const ctx = { signal: this.o.signal, progress: this.o.progress };
+    return (async (): Promise<ContentLookup> => {
+      const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
+      const ck = await impl.contentKey?.(v, inputs, this.effectiveKeys(v, inputKeys), ctx);
+      if (!ck || ck === key) return {};
+      if (!useCache) return { contentKey: ck };
+      const hit = await this.o.cache.get(ck);
+      return hit ? { contentKey: ck, hit } : { contentKey: ck };
+    })().catch(() => ({}));
+  }
+
+  /**
+   * Runs the step while its content key is computed and looked up. A content hit wins (BuildKit
+   * would not have run the step): a step still running is aborted, a finished one's result is
+   * dropped (its snapshot goes with the next prune). Otherwise the step's own outcome stands.
+   */
+  private async execOrContentHit(
+    v: Vertex,
+    impl: OpImpl,
+    key: string,
+    inputs: OpResult[],
+    content: Promise<ContentLookup> | undefined,
+    started: () => void,
+  ): Promise<ContentLookup & { result?: OpResult }> {
+    // Most content keys take milliseconds (a few files): with that head start a hit never
+    // starts the step (a RUN's container, say) only to stop it.
+    const headStart = content
+      ? await Promise.race([
+          content,
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), CONTENT_HEAD_START_MS)),
+        ])
+      : undefined;
+    if (headStart?.hit && !this.o.signal.aborted) return headStart;
+    started();
+    const local = new AbortController();
+    const signal = content ? AbortSignal.any([this.o.signal, local.signal]) : this.o.signal;
+    const run: Promise<{ result: OpResult } | { error: unknown }> = impl
+      .exec(v, inputs, { signal, progress: this.o.progress, key })
+      .then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      );
+    // Whichever settles first; a content hit while the step runs stops it.
+    const early = content ? await Promise.race([content, run.then(() => undefined)]) : undefined;
+    if (early?.hit && !this.o.signal.aborted) local.abort(new Error('found in the cache by content'));
+    const done = await run;
+    const lookup = (await content) ?? {};
+    if (lookup.hit && !this.o.signal.aborted) return lookup;
+    if ('error' in done) throw done.error;
+    return { ...(lookup.contentKey ? { contentKey: lookup.contentKey } : {}), result: done.result };
   }
 
   /**

@@ -79,3 +79,107 @@ describe('Scheduler', () => {
     await expect(p).rejects.toThrow(/stop/);
   });
 });
+
+/**
+ * src -> copy -> after: `copy` reads `src` by content (its key is `content` when given), `after`
+ * only has `copy` as input. Each op's exec takes `ms[name]` and may fail.
+ */
+function contentGraph(o: {
+  store: Map<string, OpResult>;
+  srcKey: string;
+  content?: string | (() => Promise<string>);
+  ms?: Record<string, number>;
+  fail?: string;
+}) {
+  const src = makeVertex({ kind: 'context', name: 'context' }, [], { name: 'src' });
+  const mk = (n: string, inputs: Vertex[]) =>
+    makeVertex(
+      { kind: 'exec', args: [n], env: [], cwd: '/', user: '', network: 'default', mounts: [] },
+      inputs,
+      {
+        name: n,
+      },
+    );
+  const copy = mk('copy', [src]);
+  const after = mk('after', [copy]);
+  const runs: string[] = [];
+  const aborted: string[] = [];
+  const s = new Scheduler({
+    opFor: (v) => ({
+      cacheKey: async (_v, keys) => (v === src ? o.srcKey : `${v.name}(${keys.join(',')})`),
+      ...(v === copy && o.content
+        ? {
+            contentKey: async () =>
+              `copy<${typeof o.content === 'function' ? await o.content() : o.content}>`,
+          }
+        : {}),
+      exec: async (_v, _i, ctx) => {
+        runs.push(v.name);
+        await new Promise((r) => setTimeout(r, o.ms?.[v.name] ?? 5));
+        if (ctx.signal.aborted) {
+          aborted.push(v.name);
+          throw ctx.signal.reason;
+        }
+        if (o.fail === v.name) throw new Error(`${v.name} failed`);
+        return { snapshot: `${v.name}@${o.srcKey}` };
+      },
+    }),
+    cache: { get: async (k) => o.store.get(k), put: async (k, r) => void o.store.set(k, r) },
+    maxParallelism: 2,
+    signal: new AbortController().signal,
+    progress: { emit() {} },
+  });
+  return { s, after, runs, aborted };
+}
+
+describe('Scheduler: content keys (BuildKit slow keys)', () => {
+  it('a source that ran again with the same content: the step and the ones after it are hits', async () => {
+    const store = new Map<string, OpResult>();
+    const first = contentGraph({ store, srcKey: 'v1', content: 'same' });
+    expect((await first.s.solve(first.after)).snapshot).toBe('after@v1');
+    const second = contentGraph({ store, srcKey: 'v2', content: 'same' });
+    const r = await second.s.solve(second.after);
+    // the content key is there before the step's head start is over: the step never starts
+    expect(second.runs).toEqual(['src']);
+    expect(r.snapshot).toBe('after@v1');
+    expect(second.s.stats).toEqual({ cached: 2, run: 1 }); // src ran
+    // recorded under this build's own keys too: the same build again hits straight away
+    const third = contentGraph({ store, srcKey: 'v2', content: 'same' });
+    await third.s.solve(third.after);
+    expect(third.runs).toEqual([]);
+  });
+
+  it('other content runs the step; a content hit stops a step still running, and beats its error', async () => {
+    const store = new Map<string, OpResult>();
+    const first = contentGraph({ store, srcKey: 'v1', content: 'same' });
+    await first.s.solve(first.after);
+    const other = contentGraph({ store, srcKey: 'v2', content: 'other' });
+    expect((await other.s.solve(other.after)).snapshot).toBe('after@v2');
+    expect(other.runs).toEqual(['src', 'copy', 'after']);
+
+    // a content key slower than its head start: the step starts, and stops at the hit
+    const hashing = async () => new Promise<string>((r) => setTimeout(() => r('same'), 80));
+    const slow = contentGraph({ store, srcKey: 'v3', content: hashing, ms: { copy: 300 } });
+    expect((await slow.s.solve(slow.after)).snapshot).toBe('after@v1');
+    expect(slow.aborted).toEqual(['copy']);
+
+    const failing = contentGraph({ store, srcKey: 'v4', content: hashing, fail: 'copy' });
+    expect((await failing.s.solve(failing.after)).snapshot).toBe('after@v1');
+    expect(failing.runs).toContain('copy'); // it ran, failed, and the hit that came later stood
+  });
+
+  it('a content key that fails (or finds nothing) leaves the step its own outcome', async () => {
+    const store = new Map<string, OpResult>();
+    const broken = contentGraph({
+      store,
+      srcKey: 'v1',
+      content: async () => {
+        throw new Error('no such source');
+      },
+      fail: 'copy',
+    });
+    await expect(broken.s.solve(broken.after)).rejects.toThrow(/copy failed/);
+    const fine = contentGraph({ store, srcKey: 'v1', content: async () => 'slow', ms: { copy: 1 } });
+    expect((await fine.s.solve(fine.after)).snapshot).toBe('after@v1');
+  });
+});

@@ -9,6 +9,7 @@ import {
 } from '../../runner/index.js';
 import { digestOf, type ExecMountSpec, type ExecOp, type Vertex } from '../graph.js';
 import type { OpImpl, OpResult } from '../scheduler.js';
+import { checksumInSnapshot } from './content-checksum.js';
 import { contextMount, contextMountChecksum } from './context-mount.js';
 import type { SolvedFs, SolverEnv } from './env.js';
 import { activeKey, commitAs, emptyDir, mountView, snapshotName } from './snapshots.js';
@@ -17,12 +18,21 @@ import { activeKey, commitAs, emptyDir, mountView, snapshotName } from './snapsh
 export function execOp(env: SolverEnv): OpImpl {
   return {
     async cacheKey(v, inputKeys) {
-      const op = v.op as ExecOp;
-      // A bind of the context is keyed by what it shows (the context op's own key is constant).
-      const contextMounts: string[] = [];
-      for (const m of op.mounts)
-        if (isContextBind(v, m)) contextMounts.push(contextMountChecksum(await env.context(), m.source));
+      const contextMounts = await contextMountSums(env, v);
       return digestOf({ op: v.op, inputKeys, ...(contextMounts.length > 0 ? { contextMounts } : {}) });
+    },
+    async contentKey(v, inputs, inputKeys, ctx) {
+      const op = v.op as ExecOp;
+      const byContent = contentInputs(v);
+      if (byContent.size === 0) return undefined;
+      const contents: string[] = [];
+      for (const m of op.mounts) {
+        if (m.input === undefined || !byContent.has(m.input)) continue;
+        const snap = (inputs[m.input] as OpResult & SolvedFs).snapshot;
+        contents.push(await checksumInSnapshot(env, snap, [m.source ?? '/'], [], ctx.signal));
+      }
+      const keys = inputKeys.map((k, i) => (byContent.has(i) ? null : k));
+      return digestOf({ op: v.op, inputKeys: keys, contextMounts: await contextMountSums(env, v), contents });
     },
     async exec(v, inputs, ctx) {
       const op = v.op as ExecOp;
@@ -118,6 +128,29 @@ export function execOp(env: SolverEnv): OpImpl {
       }
     },
   };
+}
+
+/** A bind of the context is keyed by what it shows (the context op's own key is constant). */
+async function contextMountSums(env: SolverEnv, v: Vertex): Promise<string[]> {
+  const sums: string[] = [];
+  for (const m of (v.op as ExecOp).mounts)
+    if (isContextBind(v, m)) sums.push(contextMountChecksum(await env.context(), m.source));
+  return sums;
+}
+
+/**
+ * Inputs read only through bind mounts (`from=` a stage or image, not the rootfs, not a cache
+ * mount's base): keyed by the content the mounts show, as BuildKit keys every mount but the root
+ * and writable outputs (exec.go getMountDeps).
+ */
+function contentInputs(v: Vertex): Set<number> {
+  const op = v.op as ExecOp;
+  const out = new Set<number>();
+  for (const m of op.mounts)
+    if (m.type === 'bind' && m.input !== undefined && m.input >= 0 && !isContextBind(v, m)) out.add(m.input);
+  for (const m of op.mounts) if (m.type !== 'bind' && m.input !== undefined) out.delete(m.input);
+  if (!op.scratchRoot) out.delete(0);
+  return out;
 }
 
 /** A `type=bind` mount of the build context (no `from=`). */

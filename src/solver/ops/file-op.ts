@@ -4,6 +4,7 @@ import { checksumSelection, PatternMatcher, selectSources } from '../../context/
 import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
 import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
+import { checksumInSnapshot } from './content-checksum.js';
 import {
   copyWithParents,
   copyWithParentsFromView,
@@ -35,14 +36,20 @@ export function fileOp(env: SolverEnv): OpImpl {
   return {
     async cacheKey(v, inputKeys) {
       const op = v.op as FileOp;
-      const checksums: string[] = [];
+      return digestOf({ op, inputKeys, checksums: await contextChecksums(env, op) });
+    },
+    async contentKey(v, inputs, inputKeys, ctx) {
+      const op = v.op as FileOp;
+      const byContent = contentInputs(v);
+      if (byContent.size === 0) return undefined;
+      const contents: string[] = [];
       for (const a of op.actions) {
-        if (a.type === 'copy' && a.fromContext) {
-          const snap = await env.context();
-          checksums.push(checksumSelection(selectSources(snap, a.sources, { excludes: a.excludes })));
-        }
+        if (a.type !== 'copy' || !byContent.has(a.input)) continue;
+        const snap = (inputs[a.input] as OpResult & SolvedFs).snapshot;
+        contents.push(await checksumInSnapshot(env, snap, a.sources, a.excludes, ctx.signal));
       }
-      return digestOf({ op, inputKeys, checksums });
+      const keys = inputKeys.map((k, i) => (byContent.has(i) ? null : k));
+      return digestOf({ op, inputKeys: keys, checksums: await contextChecksums(env, op), contents });
     },
     async exec(v, inputs, ctx) {
       const op = v.op as FileOp;
@@ -64,6 +71,27 @@ export function fileOp(env: SolverEnv): OpImpl {
 }
 
 type SnapshotOf = (input: number) => string | undefined;
+
+async function contextChecksums(env: SolverEnv, op: FileOp): Promise<string[]> {
+  const checksums: string[] = [];
+  for (const a of op.actions) {
+    if (a.type === 'copy' && a.fromContext) {
+      const snap = await env.context();
+      checksums.push(checksumSelection(selectSources(snap, a.sources, { excludes: a.excludes })));
+    }
+  }
+  return checksums;
+}
+
+/** Inputs read only as COPY --from sources (not the base, not the context): keyed by content. */
+function contentInputs(v: Vertex): Set<number> {
+  const op = v.op as FileOp;
+  const out = new Set<number>();
+  for (const a of op.actions)
+    if (a.type === 'copy' && !a.fromContext && a.input >= 0 && v.inputs[a.input]) out.add(a.input);
+  if (!op.scratchBase) out.delete(0);
+  return out;
+}
 
 /**
  * The op written straight into the snapshot's upper (see DestFs). False, with the snapshot
