@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -14,6 +15,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { makeBusyboxRootfs } from './busybox.js';
 import { requireBinary } from './require.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
@@ -383,4 +385,43 @@ export async function pushBusyboxImageAsync(
   const { args, img, ref } = skopeoPushArgs(registry, repoTag, creds);
   await execFileAsync('skopeo', args);
   return { ...img, ref };
+}
+
+/**
+ * The busybox image with one more layer on top (`layerTar`: an uncompressed tar, written as given),
+ * pushed with skopeo as `repo:tag`: for base images a test wants hostile or odd.
+ */
+export function pushBusyboxWithLayer(registry: TestRegistry, repoTag: string, layerTar: Buffer): string {
+  requireBinary('skopeo');
+  const bb = busyboxImageLayout();
+  const work = mkdtempSync(join(tmpdir(), 'tsb-img-plus-'));
+  const layout = join(work, 'layout');
+  execFileSync('cp', ['-a', bb.layoutDir, layout]);
+  const blobs = join(layout, 'blobs', 'sha256');
+  const put = (b: Buffer) => {
+    const d = createHash('sha256').update(b).digest('hex');
+    writeFileSync(join(blobs, d), b);
+    return { digest: `sha256:${d}`, size: b.length };
+  };
+  const read = (d: string) => JSON.parse(readFileSync(join(blobs, d.slice(7)), 'utf8'));
+  const manifest = read(bb.manifestDigest);
+  const config = read(bb.configDigest);
+  const layer = put(gzipSync(layerTar));
+  config.rootfs.diff_ids.push(`sha256:${createHash('sha256').update(layerTar).digest('hex')}`);
+  config.history.push({ created: '1970-01-01T00:00:00Z', created_by: 'extra layer # test helper' });
+  manifest.layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer });
+  manifest.config = { ...manifest.config, ...put(Buffer.from(JSON.stringify(config))) };
+  const m = put(Buffer.from(JSON.stringify(manifest)));
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  index.manifests[0] = { ...index.manifests[0], ...m };
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
+  const ref = `${registry.host}/${repoTag}`;
+  execFileSync(
+    'skopeo',
+    ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${ref}`],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  return ref;
 }

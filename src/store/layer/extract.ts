@@ -253,7 +253,10 @@ class ExtractSink implements TarSink {
       if (this.#opts.mode === 'overlay') {
         const key = this.#opts.userxattr ? 'user.overlay.opaque' : 'trusted.overlay.opaque';
         this.#xattrs.push({ path: parent, name: key, value: Buffer.from('y') });
-      } else this.#clearLower(parent);
+      } else if (i >= 0) this.#clearLower(parent);
+      // else: an opaque layer root. overlayfs ignores the opaque mark on a layer's root dir, so
+      // every RUN (and BuildKit's local export, a mounted view) still sees the lower layers: the
+      // flat view must show what the steps saw.
       return;
     }
     if (base.startsWith(`${WH}${WH}`)) return; // aufs metadata (.wh..wh.plnk…): not content

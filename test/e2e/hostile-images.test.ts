@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Header } from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushBusyboxWithLayer, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+
+requireRoot();
+requireBinary('runc');
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+const marker = `tsb-hostile-${process.pid}-${Date.now()}`;
+
+interface E {
+  path: string;
+  type?: 'File' | 'SymbolicLink' | 'Link' | 'Directory';
+  body?: string;
+  linkpath?: string;
+}
+
+/** A raw tar, names written as given (no cleaning: that is the point). */
+function tar(entries: E[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? '');
+    const h = new Header({
+      path: e.path,
+      type: e.type ?? 'File',
+      mode: e.type === 'Directory' ? 0o755 : 0o644,
+      size: e.type && e.type !== 'File' ? 0 : body.length,
+      ...(e.linkpath ? { linkpath: e.linkpath } : {}),
+      uid: 0,
+      gid: 0,
+      mtime: new Date(0),
+    });
+    const b = Buffer.alloc(512);
+    h.encode(b, 0);
+    parts.push(b);
+    if (body.length) parts.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+let reg: TestRegistry;
+beforeAll(async () => {
+  reg = await startRegistry();
+});
+afterAll(async () => {
+  await reg?.stop();
+});
+
+/** `FROM <image>` plus a RUN, through the CLI (dist/: layers unpack in the worker as they download). */
+function buildFrom(image: string): { status: number | null; stderr: string; out: string; root: string } {
+  const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-hostile-root-'));
+  const ctx = mkdtempSync(join(tmpdir(), 'tsb-e2e-hostile-ctx-'));
+  const out = mkdtempSync(join(tmpdir(), 'tsb-e2e-hostile-out-'));
+  writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\nRUN ls / > /ls.txt\n`);
+  const r = spawnSync(
+    'node',
+    [bin, 'build', '--root', root, '--progress', 'plain', '-o', `type=local,dest=${out}`, ctx],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return { status: r.status, stderr: r.stderr, out, root };
+}
+
+function expectStoreClean(root: string): void {
+  const r = spawnSync('node', [bin, 'fsck', '--root', root], { encoding: 'utf8' });
+  expect(r.stdout).toMatch(/: ok$/m);
+  expect(r.status).toBe(0);
+}
+
+function expectHostUntouched(): void {
+  for (const p of [`/tmp/${marker}`, `/${marker}`, `/etc/${marker}`, join(tmpdir(), marker)])
+    expect(existsSync(p), p).toBe(false);
+}
+
+describe('hostile base images pulled from a registry', () => {
+  it('symlinks out of the layer resolve inside the rootfs, as containerd apply does', () => {
+    const image = pushBusyboxWithLayer(
+      reg,
+      'hostile/links:1',
+      tar([
+        { path: 'evil', type: 'SymbolicLink', linkpath: '/' },
+        { path: `evil/tmp/${marker}`, body: 'abs' },
+        { path: 'rel', type: 'SymbolicLink', linkpath: '../../../../../../etc' },
+        { path: `rel/${marker}`, body: 'rel' },
+        { path: `/tmp/${marker}-abs`, body: 'leading slash' },
+      ]),
+    );
+    const r = buildFrom(image);
+    expect(r.stderr).not.toMatch(/ERROR/);
+    expect(r.status).toBe(0);
+    expectHostUntouched();
+    expect(readFileSync(join(r.out, 'tmp', marker), 'utf8')).toBe('abs');
+    expect(readFileSync(join(r.out, 'etc', marker), 'utf8')).toBe('rel');
+    expect(readFileSync(join(r.out, 'tmp', `${marker}-abs`), 'utf8')).toBe('leading slash');
+    expectStoreClean(r.root);
+  });
+
+  it.each([
+    ['a name that climbs out', [{ path: `../../../../tmp/${marker}`, body: 'x' }], /LAYER_UNSAFE/],
+    [
+      'a hard link to a host file',
+      [{ path: 'shadow', type: 'Link' as const, linkpath: '/etc/shadow' }],
+      /LAYER_INVALID/,
+    ],
+    ['a whiteout of ".."', [{ path: 'bin/.wh...', body: '' }], /LAYER_UNSAFE/],
+  ])(
+    '%s: the build fails saying so, nothing is written, the store stays consistent',
+    (_what, entries, code) => {
+      const image = pushBusyboxWithLayer(
+        reg,
+        `hostile/refused-${Math.random().toString(36).slice(2, 8)}:1`,
+        tar(entries),
+      );
+      const r = buildFrom(image);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(code);
+      expectHostUntouched();
+      expectStoreClean(r.root);
+    },
+  );
+
+  it('an opaque whiteout at the layer root hides nothing, as overlayfs ignores it (RUN and export agree)', () => {
+    const image = pushBusyboxWithLayer(
+      reg,
+      'hostile/opaque-root:1',
+      tar([
+        { path: '.wh..wh..opq', body: '' },
+        { path: 'keep', body: 'k' },
+      ]),
+    );
+    const r = buildFrom(image);
+    expect(r.status).toBe(0);
+    const seen = readFileSync(join(r.out, 'ls.txt'), 'utf8').split('\n');
+    expect(seen).toContain('bin');
+    expect(seen).toContain('keep');
+    expect(existsSync(join(r.out, 'bin', 'busybox'))).toBe(true);
+  });
+});
