@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ProgressSink } from '../progress/events.js';
 import type { Vertex } from './graph.js';
 
@@ -13,6 +14,8 @@ export interface OpContext {
   progress: ProgressSink;
   /** Cache key of the vertex being run (ops name their snapshots after it). */
   key: string;
+  /** Run again below a no-cache step: commit a snapshot of its own, never join the key's old one. */
+  fresh?: boolean;
 }
 
 /** An op kind: a pure-ish cache key and an exec. The scheduler knows nothing else about ops. */
@@ -51,6 +54,9 @@ export interface SchedulerOptions {
 /** How long a step waits for its content key before it starts anyway (see execOrContentHit). */
 const CONTENT_HEAD_START_MS = 25;
 
+/** An effective key that names one result of this build only (see tainted). */
+export const isRandomKey = (k: string | null | undefined): boolean => !!k?.startsWith('random:');
+
 type VertexStatus = 'started' | 'cached' | 'done' | 'error' | 'canceled';
 
 /** A content key (when the op has one) and the record found under it. */
@@ -79,6 +85,7 @@ export class Scheduler {
    * its inputs' records: after an unchanged COPY --from output, the steps below are hits too.
    */
   private readonly effective = new Map<string, string>();
+  private readonly taint = new Map<string, boolean>();
   private readonly results = new Map<string, Promise<OpResult>>();
   private running = 0;
   private readonly shown = new Set<string>();
@@ -122,7 +129,7 @@ export class Scheduler {
     this.o.signal.throwIfAborted();
     const emit = (status: VertexStatus) => this.emitVertex(v, impl, status);
     const useCache = !impl.uncached && !v.ignoreCache;
-    if (useCache) {
+    if (useCache && !this.tainted(v)) {
       const hit = await this.o.cache.get(key);
       if (hit) {
         this.stats.cached++;
@@ -145,7 +152,10 @@ export class Scheduler {
       if (!impl.uncached) {
         const alts = [linked, out.contentKey].filter((k): k is string => k !== undefined);
         for (const k of [key, ...alts]) await this.o.cache.put(k, result);
-        if (alts.length > 0) this.effective.set(v.digest, alts[alts.length - 1] as string);
+        // A result made below a no-cache step may differ from what its own key named before: its
+        // dependents must not find old records through that key, only through content.
+        const eff = alts[alts.length - 1] ?? (this.tainted(v) ? `random:${randomUUID()}` : undefined);
+        if (eff) this.effective.set(v.digest, eff);
         this.stats.run++;
       }
       emit('done');
@@ -185,9 +195,23 @@ export class Scheduler {
   private async linkedKey(v: Vertex, impl: OpImpl, key: string): Promise<string | undefined> {
     const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
     const eff = this.effectiveKeys(v, inputKeys);
-    if (eff.every((k, n) => k === inputKeys[n])) return undefined;
+    if (eff.every((k, n) => k === inputKeys[n]) || eff.some(isRandomKey)) return undefined;
     const linked = await impl.cacheKey(v, eff, { signal: this.o.signal, progress: this.o.progress });
     return linked === key ? undefined : linked;
+  }
+
+  /**
+   * `--no-cache` / `--no-cache-filter` steps and everything below them: not looked up by their own
+   * key (it names what the step made before), as in BuildKit, where an ignore-cache edge gives its
+   * dependents no keys to probe, only its result's content.
+   */
+  private tainted(v: Vertex): boolean {
+    let t = this.taint.get(v.digest);
+    if (t === undefined) {
+      t = !!v.ignoreCache || v.inputs.some((i) => this.tainted(i));
+      this.taint.set(v.digest, t);
+    }
+    return t;
   }
 
   private effectiveKeys(v: Vertex, inputKeys: string[]): string[] {
@@ -244,7 +268,7 @@ export class Scheduler {
     const local = new AbortController();
     const signal = content ? AbortSignal.any([this.o.signal, local.signal]) : this.o.signal;
     const run: Promise<{ result: OpResult } | { error: unknown }> = impl
-      .exec(v, inputs, { signal, progress: this.o.progress, key })
+      .exec(v, inputs, { signal, progress: this.o.progress, key, fresh: this.tainted(v) })
       .then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),

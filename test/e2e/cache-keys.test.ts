@@ -91,4 +91,31 @@ RUN --mount=type=bind,from=gen,source=/out,target=/m cat /m > /after-bind
     expect(third.stepsRun).toBe(2);
     expect(third.digest).toBe(first.digest); // /size is not copied: the final stage is the same again
   });
+
+  it('--no-cache-filter runs that stage again; later stages are found by what it made', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-keys-'));
+    const ctx = makeContext({ 'in.txt': 'one' });
+    const df = (what: string) => `FROM ${base()} AS gen
+COPY in.txt /in.txt
+RUN cat /proc/sys/kernel/random/uuid > /rand && echo fixed > /out
+FROM ${base()}
+COPY --from=gen ${what} /got
+RUN cat /got > /after
+`;
+    expect((await buildIt(root, ctx, df('/out'))).stepsRun).toBe(5);
+    // without the filter the whole build is cached; with it, the stage runs
+    expect((await buildIt(root, ctx, df('/out'))).stepsRun).toBe(0);
+    const same = await buildIt(root, ctx, df('/out'), { noCacheFilter: ['gen'] });
+    expect(same.stepsRun).toBe(2); // gen's COPY and RUN; /out came out the same
+    // what the stage made differs each run (/rand): what copies it runs again too
+    await buildIt(root, ctx, df('/rand'));
+    const other = await buildIt(root, ctx, df('/rand'), { noCacheFilter: ['gen'] });
+    expect(other.stepsRun).toBe(4);
+    expect(read(other.rootfs, 'after')).toBe(read(other.rootfs, 'got'));
+    // --no-cache keeps what the steps make now, not the snapshot their keys named before
+    const all = await buildIt(root, ctx, df('/rand'), { noCache: true });
+    expect(all.stepsRun).toBe(4);
+    expect(read(all.rootfs, 'got')).not.toBe(read(other.rootfs, 'got'));
+    expect(read((await buildIt(root, ctx, df('/rand'))).rootfs, 'got')).toBe(read(all.rootfs, 'got'));
+  });
 });

@@ -1,8 +1,17 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bundleRoot } from '../../src/runner/index.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { mountsMentioning, processCommandLines, runcList } from '../runner/fixture.js';
 
@@ -59,6 +68,18 @@ async function buildUntil(root: string, ctx: string, at: RegExp, ...args: string
   return p;
 }
 
+/** Ids of the containers whose bundle the tsbuild process `pid` owns. */
+function containersOf(root: string, pid: number): string[] {
+  const dir = bundleRoot(root);
+  return readdirSync(dir).filter((id) => {
+    try {
+      return readFileSync(join(dir, id, 'owner'), 'utf8') === String(pid);
+    } catch {
+      return false;
+    }
+  });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function killed(p: ChildProcess): Promise<void> {
@@ -93,10 +114,14 @@ describe('kill -9 of tsbuild mid-build', () => {
     const p = await buildUntil(root, ctx, /\[a 1\/2\] RUN/, '--build-arg', `NAP=${nap}`);
     for (let i = 0; i < 300 && !napping(); i++) await sleep(50);
     expect(napping(), 'the RUN is running').toBe(true);
+    const ours = containersOf(root, p.pid!);
+    expect(ours).toHaveLength(1);
     await killed(p);
     for (let i = 0; i < 100 && napping(); i++) await sleep(30);
     expect(napping(), 'the RUN stopped without tsbuild').toBe(false);
-    expect(runcList().filter((id) => id.startsWith('tsb-'))).toEqual([]);
+    // other test files run containers of their own meanwhile: only this build's must be gone
+    const live = new Set(runcList());
+    expect(ours.filter((id) => live.has(id))).toEqual([]);
     expectRecovers(root, ctx);
   });
 

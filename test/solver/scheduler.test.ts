@@ -90,8 +90,13 @@ function contentGraph(o: {
   content?: string | (() => Promise<string>);
   ms?: Record<string, number>;
   fail?: string;
+  /** --no-cache-filter on the source */
+  noCache?: boolean;
 }) {
-  const src = makeVertex({ kind: 'context', name: 'context' }, [], { name: 'src' });
+  const src = makeVertex({ kind: 'context', name: 'context' }, [], {
+    name: 'src',
+    ...(o.noCache ? { ignoreCache: true } : {}),
+  });
   const mk = (n: string, inputs: Vertex[]) =>
     makeVertex(
       { kind: 'exec', args: [n], env: [], cwd: '/', user: '', network: 'default', mounts: [] },
@@ -181,5 +186,23 @@ describe('Scheduler: content keys (BuildKit slow keys)', () => {
     await expect(broken.s.solve(broken.after)).rejects.toThrow(/copy failed/);
     const fine = contentGraph({ store, srcKey: 'v1', content: async () => 'slow', ms: { copy: 1 } });
     expect((await fine.s.solve(fine.after)).snapshot).toBe('after@v1');
+  });
+
+  it('a no-cache source runs again and its dependents are found by content only, never by its key', async () => {
+    const store = new Map<string, OpResult>();
+    const first = contentGraph({ store, srcKey: 'v1', content: 'same' });
+    await first.s.solve(first.after);
+    // same key, same content: src runs, the rest is found through the content key
+    const same = contentGraph({ store, srcKey: 'v1', content: 'same', noCache: true });
+    expect((await same.s.solve(same.after)).snapshot).toBe('after@v1');
+    expect(same.runs).toEqual(['src']);
+    // same key, other content: src's key names an old result, so everything below runs
+    const other = contentGraph({ store, srcKey: 'v1', content: 'other', noCache: true });
+    expect((await other.s.solve(other.after)).snapshot).toBe('after@v1');
+    expect(other.runs).toEqual(['src', 'copy', 'after']);
+    // a step without a content key on top of a no-cache step always runs
+    const plain = contentGraph({ store, srcKey: 'v1', noCache: true });
+    await plain.s.solve(plain.after);
+    expect(plain.runs).toEqual(['src', 'copy', 'after']);
   });
 });

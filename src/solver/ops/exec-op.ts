@@ -8,7 +8,7 @@ import {
   runStep,
 } from '../../runner/index.js';
 import { digestOf, type ExecMountSpec, type ExecOp, type Vertex } from '../graph.js';
-import type { OpImpl, OpResult } from '../scheduler.js';
+import { isRandomKey, type OpImpl, type OpResult } from '../scheduler.js';
 import { checksumInSnapshot } from './content-checksum.js';
 import { contextMount, contextMountChecksum } from './context-mount.js';
 import type { SolvedFs, SolverEnv } from './env.js';
@@ -32,6 +32,8 @@ export function execOp(env: SolverEnv): OpImpl {
         contents.push(await checksumInSnapshot(env, snap, [m.source ?? '/'], [], ctx.signal));
       }
       const keys = inputKeys.map((k, i) => (byContent.has(i) ? null : k));
+      // An input that names a one-off result (below a no-cache step) makes a key nothing can hit.
+      if (keys.some(isRandomKey)) return undefined;
       return digestOf({ op: v.op, inputKeys: keys, contextMounts: await contextMountSums(env, v), contents });
     },
     async exec(v, inputs, ctx) {
@@ -115,8 +117,9 @@ export function execOp(env: SolverEnv): OpImpl {
             }),
         });
         // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
-        await env.retain(snapshotName(ctx.key));
-        const name = await commitAs(env.store, active, snapshotName(ctx.key));
+        const named = snapshotName(ctx.key, ctx.fresh);
+        await env.retain(named);
+        const name = await commitAs(env.store, active, named);
         const result: SolvedFs = { snapshot: name, layers: [...(base?.layers ?? []), { snapshot: name }] };
         return result;
       } catch (e) {

@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { checksumSelection, PatternMatcher, selectSources } from '../../context/index.js';
 import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
-import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
+import { isRandomKey, type OpContext, type OpImpl, type OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
 import { checksumInSnapshot } from './content-checksum.js';
 import {
@@ -49,6 +49,8 @@ export function fileOp(env: SolverEnv): OpImpl {
         contents.push(await checksumInSnapshot(env, snap, a.sources, a.excludes, ctx.signal));
       }
       const keys = inputKeys.map((k, i) => (byContent.has(i) ? null : k));
+      // An input that names a one-off result (below a no-cache step) makes a key nothing can hit.
+      if (keys.some(isRandomKey)) return undefined;
       return digestOf({ op, inputKeys: keys, checksums: await contextChecksums(env, op), contents });
     },
     async exec(v, inputs, ctx) {
@@ -62,8 +64,9 @@ export function fileOp(env: SolverEnv): OpImpl {
         await runMounted(env, op, active, base?.snapshot, srcOf, ctx);
       }
       // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
-      await env.retain(snapshotName(ctx.key));
-      const name = await commitAs(env.store, active, snapshotName(ctx.key));
+      const named = snapshotName(ctx.key, ctx.fresh);
+      await env.retain(named);
+      const name = await commitAs(env.store, active, named);
       const result: SolvedFs = { snapshot: name, layers: [...(base?.layers ?? []), { snapshot: name }] };
       return result;
     },

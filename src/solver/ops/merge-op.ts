@@ -35,8 +35,9 @@ export function mergeOp(env: SolverEnv): OpImpl {
           signal: ctx.signal,
         });
         // Leased before commitAs looks for an equal snapshot to reuse (see exec-op).
-        await env.retain(snapshotName(ctx.key));
-        const name = await commitAs(env.store, active, snapshotName(ctx.key));
+        const named = snapshotName(ctx.key, ctx.fresh);
+        await env.retain(named);
+        const name = await commitAs(env.store, active, named);
         const result: SolvedFs = { snapshot: name, layers: [...base.layers, ...top.layers] };
         return result;
       } catch (e) {

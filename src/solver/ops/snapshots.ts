@@ -4,9 +4,14 @@ import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pidAlive, type Store, unmount, withMount } from '../../store/index.js';
 
-/** The committed snapshot name for a cache key: equal keys share one snapshot across builds. */
-export function snapshotName(key: string): string {
-  return `k-${key.replace(/^sha256:/, '').slice(0, 40)}`;
+/**
+ * The committed snapshot name for a cache key: equal keys share one snapshot across builds. A
+ * `fresh` result (a step run again under --no-cache) gets a name of its own: its key names what
+ * the step made before, which it must not be swapped for (see commitAs).
+ */
+export function snapshotName(key: string, fresh = false): string {
+  const name = `k-${key.replace(/^sha256:/, '').slice(0, 40)}`;
+  return fresh ? `${name}-${randomBytes(6).toString('hex')}` : name;
 }
 
 export function activeKey(): string {

@@ -69,8 +69,9 @@ export function httpOp(env: SolverEnv): OpImpl {
         throw e;
       }
       // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
-      await env.retain(snapshotName(ctx.key));
-      const name = await commitAs(env.store, active, snapshotName(ctx.key));
+      const named = snapshotName(ctx.key, ctx.fresh);
+      await env.retain(named);
+      const name = await commitAs(env.store, active, named);
       const result: SolvedFs = { snapshot: name, layers: [{ snapshot: name }] };
       return result;
     },
