@@ -1,4 +1,5 @@
 import type { Store } from '../store/index.js';
+import type { FamilyRecord, FamilyResult } from './content-cache.js';
 import type { SolvedFs } from './ops/index.js';
 import type { CacheIndex } from './scheduler.js';
 
@@ -25,17 +26,18 @@ export function cacheIndex(store: Store, retain: (s: string) => Promise<void>): 
       // gc-marker), so a snapshot still there now stays; one already gone is a miss.
       await retain(rec.snapshot);
       if (!(await store.snapshots.tryStat(rec.snapshot))) return undefined;
-      const layers = (rec.result as { layers?: SolvedFs['layers'] } | undefined)?.layers ?? [];
-      return { snapshot: rec.snapshot, layers } as SolvedFs;
+      const stored = rec.result as { layers?: SolvedFs['layers']; family?: FamilyRecord } | undefined;
+      const family = stored?.family ? { family: stored.family } : {};
+      return { snapshot: rec.snapshot, layers: stored?.layers ?? [], ...family } as SolvedFs;
     },
     async put(key, result) {
-      const r = result as SolvedFs;
+      const r = result as SolvedFs & FamilyResult;
       if (!r.snapshot) return;
       const now = Date.now();
       const write = store.meta.cache.put(id(key), {
         key: id(key),
         snapshot: r.snapshot,
-        result: { layers: r.layers },
+        result: { layers: r.layers, ...(r.family ? { family: r.family } : {}) },
         createdAt: now,
         lastUsed: now,
       });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ProgressSink } from '../progress/events.js';
+import { type ContentFamily, type ContentLookup, familyRecord, lookupByContent } from './content-cache.js';
 import type { Vertex } from './graph.js';
 
 /** What solving a vertex yields: a committed snapshot (undefined = empty rootfs) or a source handle. */
@@ -32,6 +33,15 @@ export interface OpImpl {
     inputKeys: string[],
     ctx: Omit<OpContext, 'key'>,
   ): Promise<string | undefined>;
+  /**
+   * The family key of `contentKey` (the op and the inputs it does not read by content), without
+   * reading anything: see content-cache.ts. Undefined when the op reads no input by content.
+   */
+  contentFamily?(
+    v: Vertex,
+    inputKeys: string[],
+    ctx: Omit<OpContext, 'key'>,
+  ): Promise<ContentFamily | undefined>;
   exec(v: Vertex, inputs: OpResult[], ctx: OpContext): Promise<OpResult>;
   /** Ops whose results are not cached (sources like the context): always exec. */
   uncached?: boolean;
@@ -58,12 +68,6 @@ const CONTENT_HEAD_START_MS = 25;
 export const isRandomKey = (k: string | null | undefined): boolean => !!k?.startsWith('random:');
 
 type VertexStatus = 'started' | 'cached' | 'done' | 'error' | 'canceled';
-
-/** A content key (when the op has one) and the record found under it. */
-interface ContentLookup {
-  contentKey?: string;
-  hit?: OpResult;
-}
 
 export interface SolveStats {
   cached: number;
@@ -142,20 +146,25 @@ export class Scheduler {
     const linked = impl.uncached ? undefined : await this.linkedKey(v, impl, key);
     const linkedHit = linked && useCache ? await this.o.cache.get(linked) : undefined;
     if (linked && linkedHit) return this.reuse(v, key, linked, linkedHit);
-    const content = impl.uncached ? undefined : this.contentLookup(v, impl, key, inputs, useCache);
+    const family = impl.uncached ? undefined : await this.familyOf(v, impl);
+    const content = family && useCache ? this.lookupByContent(v, impl, inputs, family) : undefined;
     await this.acquire();
     try {
       this.o.signal.throwIfAborted();
       const out = await this.execOrContentHit(v, impl, key, inputs, content, () => emit('started'));
-      if (out.hit && out.contentKey) return await this.reuse(v, key, out.contentKey, out.hit);
+      if (out.hit && out.foundAs) return await this.reuse(v, key, out.foundAs, out.hit);
       const result = out.result as OpResult;
       if (!impl.uncached) {
-        const alts = [linked, out.contentKey].filter((k): k is string => k !== undefined);
-        for (const k of [key, ...alts]) await this.o.cache.put(k, result);
+        for (const k of [key, ...(linked ? [linked] : [])]) await this.o.cache.put(k, result);
         // A result made below a no-cache step may differ from what its own key named before: its
         // dependents must not find old records through that key, only through content.
-        const eff = alts[alts.length - 1] ?? (this.tainted(v) ? `random:${randomUUID()}` : undefined);
-        if (eff) this.effective.set(v.digest, eff);
+        const made = linked ?? (this.tainted(v) ? `random:${randomUUID()}` : key);
+        if (made !== key) this.effective.set(v.digest, made);
+        if (family) {
+          const rec = familyRecord(result, made, family, inputs, out.contentKey);
+          await this.o.cache.put(family.family, rec);
+          if (out.contentKey) await this.o.cache.put(out.contentKey, rec);
+        }
         this.stats.run++;
       }
       emit('done');
@@ -191,13 +200,18 @@ export class Scheduler {
     return hit;
   }
 
-  /** The key over the inputs' effective keys, when one of them differs from the input's own key. */
+  /** The key over the inputs' effective keys, when one of them differs from the input's own key (or v is tainted). */
   private async linkedKey(v: Vertex, impl: OpImpl, key: string): Promise<string | undefined> {
     const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
     const eff = this.effectiveKeys(v, inputKeys);
-    if (eff.every((k, n) => k === inputKeys[n]) || eff.some(isRandomKey)) return undefined;
+    // A no-cache step's own key names what it made before, whatever its inputs.
+    if (v.ignoreCache || eff.some(isRandomKey)) return undefined;
+    // Below a no-cache step the own key is not looked up; the same key over inputs all found by
+    // content (or not below one) is.
+    const tainted = this.tainted(v);
+    if (!tainted && eff.every((k, n) => k === inputKeys[n])) return undefined;
     const linked = await impl.cacheKey(v, eff, { signal: this.o.signal, progress: this.o.progress });
-    return linked === key ? undefined : linked;
+    return linked === key && !tainted ? undefined : linked;
   }
 
   /**
@@ -218,28 +232,25 @@ export class Scheduler {
     return v.inputs.map((i, n) => this.effective.get(i.digest) ?? (inputKeys[n] as string));
   }
 
-  /**
-   * The content key and its lookup. Hashing what a step reads from its inputs can take as long as
-   * the step itself (a COPY --from of node_modules), so it runs beside the step (execOrContentHit).
-   * A failure here (a source not found) is the step's to report: it only means no content key.
-   */
-  private contentLookup(
+  private async familyOf(v: Vertex, impl: OpImpl): Promise<ContentFamily | undefined> {
+    const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
+    return impl.contentFamily?.(v, this.effectiveKeys(v, inputKeys), {
+      signal: this.o.signal,
+      progress: this.o.progress,
+    });
+  }
+
+  private lookupByContent(
     v: Vertex,
     impl: OpImpl,
-    key: string,
     inputs: OpResult[],
-    useCache: boolean,
-  ): Promise<ContentLookup> | undefined {
-    if (!impl.contentKey) return undefined;
+    family: ContentFamily,
+  ): Promise<ContentLookup> {
     const ctx = { signal: this.o.signal, progress: this.o.progress };
-    return (async (): Promise<ContentLookup> => {
-      const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
-      const ck = await impl.contentKey?.(v, inputs, this.effectiveKeys(v, inputKeys), ctx);
-      if (!ck || ck === key) return {};
-      if (!useCache) return { contentKey: ck };
-      const hit = await this.o.cache.get(ck);
-      return hit ? { contentKey: ck, hit } : { contentKey: ck };
-    })().catch(() => ({}));
+    return (async () => {
+      const inputKeys = this.effectiveKeys(v, await Promise.all(v.inputs.map((i) => this.cacheKey(i))));
+      return lookupByContent({ impl, v, inputs, inputKeys, cache: this.o.cache, ctx, family });
+    })();
   }
 
   /**
@@ -291,17 +302,10 @@ export class Scheduler {
     for (const i of v.inputs) {
       if (this.shown.has(i.digest) || this.results.has(i.digest)) continue;
       this.shown.add(i.digest);
-      if (this.o.opFor(i).uncached) continue;
+      const impl = this.o.opFor(i);
+      if (impl.uncached) continue;
       this.stats.cached++;
-      this.o.progress.emit({
-        type: 'vertex',
-        id: i.digest,
-        name: i.name,
-        ...(i.stage ? { stage: i.stage } : {}),
-        ...(i.line ? { line: i.line } : {}),
-        status: 'cached',
-        at: Date.now(),
-      });
+      this.emitVertex(i, impl, 'cached');
       this.markInputsCached(i);
     }
   }

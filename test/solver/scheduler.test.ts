@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeVertex, type Vertex } from '../../src/solver/graph.js';
-import { type OpResult, Scheduler } from '../../src/solver/scheduler.js';
+import { type OpImpl, type OpResult, Scheduler } from '../../src/solver/scheduler.js';
 
 function graph() {
   const a = makeVertex({ kind: 'context', name: 'context' }, [], { name: 'a' });
@@ -81,13 +81,15 @@ describe('Scheduler', () => {
 });
 
 /**
- * src -> copy -> after: `copy` reads `src` by content (its key is `content` when given), `after`
- * only has `copy` as input. Each op's exec takes `ms[name]` and may fail.
+ * src -> copy -> after: `copy` reads `src` by content. src's snapshot carries the content it made
+ * (`src@<key>#<content>`), which copy's content key reads back (after `hashMs`, or failing).
  */
 function contentGraph(o: {
   store: Map<string, OpResult>;
   srcKey: string;
-  content?: string | (() => Promise<string>);
+  content?: string;
+  hashMs?: number;
+  hashFails?: boolean;
   ms?: Record<string, number>;
   fail?: string;
   /** --no-cache-filter on the source */
@@ -109,13 +111,19 @@ function contentGraph(o: {
   const after = mk('after', [copy]);
   const runs: string[] = [];
   const aborted: string[] = [];
-  const s = new Scheduler({
-    opFor: (v) => ({
+  let hashes = 0;
+  function opFor(v: Vertex): OpImpl {
+    return {
       cacheKey: async (_v, keys) => (v === src ? o.srcKey : `${v.name}(${keys.join(',')})`),
-      ...(v === copy && o.content
+      ...(v === copy && o.content !== undefined
         ? {
-            contentKey: async () =>
-              `copy<${typeof o.content === 'function' ? await o.content() : o.content}>`,
+            contentFamily: async () => ({ family: 'family(copy)', inputs: [0] }),
+            contentKey: async (_v: Vertex, inputs: OpResult[]) => {
+              hashes++;
+              await new Promise((r) => setTimeout(r, o.hashMs ?? 0));
+              if (o.hashFails) throw new Error('no such source');
+              return `copy<${inputs[0]?.snapshot?.split('#')[1]}>`;
+            },
           }
         : {}),
       exec: async (_v, _i, ctx) => {
@@ -126,15 +134,18 @@ function contentGraph(o: {
           throw ctx.signal.reason;
         }
         if (o.fail === v.name) throw new Error(`${v.name} failed`);
-        return { snapshot: `${v.name}@${o.srcKey}` };
+        return { snapshot: v === src ? `src@${o.srcKey}#${o.content}` : `${v.name}@${o.srcKey}` };
       },
-    }),
+    };
+  }
+  const s = new Scheduler({
+    opFor,
     cache: { get: async (k) => o.store.get(k), put: async (k, r) => void o.store.set(k, r) },
     maxParallelism: 2,
     signal: new AbortController().signal,
     progress: { emit() {} },
   });
-  return { s, after, runs, aborted };
+  return { s, after, runs, aborted, hashes: () => hashes };
 }
 
 describe('Scheduler: content keys (BuildKit slow keys)', () => {
@@ -163,29 +174,31 @@ describe('Scheduler: content keys (BuildKit slow keys)', () => {
     expect(other.runs).toEqual(['src', 'copy', 'after']);
 
     // a content key slower than its head start: the step starts, and stops at the hit
-    const hashing = async () => new Promise<string>((r) => setTimeout(() => r('same'), 80));
-    const slow = contentGraph({ store, srcKey: 'v3', content: hashing, ms: { copy: 300 } });
+    const slow = contentGraph({ store, srcKey: 'v3', content: 'same', hashMs: 80, ms: { copy: 300 } });
     expect((await slow.s.solve(slow.after)).snapshot).toBe('after@v1');
     expect(slow.aborted).toEqual(['copy']);
 
-    const failing = contentGraph({ store, srcKey: 'v4', content: hashing, fail: 'copy' });
+    const failing = contentGraph({ store, srcKey: 'v4', content: 'same', hashMs: 80, fail: 'copy' });
     expect((await failing.s.solve(failing.after)).snapshot).toBe('after@v1');
     expect(failing.runs).toContain('copy'); // it ran, failed, and the hit that came later stood
   });
 
-  it('a content key that fails (or finds nothing) leaves the step its own outcome', async () => {
+  it('nothing is hashed without an earlier run to compare with; a failed hash leaves the step its outcome', async () => {
     const store = new Map<string, OpResult>();
-    const broken = contentGraph({
-      store,
-      srcKey: 'v1',
-      content: async () => {
-        throw new Error('no such source');
-      },
-      fail: 'copy',
-    });
+    const cold = contentGraph({ store, srcKey: 'v1', content: 'same' });
+    await cold.s.solve(cold.after);
+    expect(cold.hashes()).toBe(0);
+    const broken = contentGraph({ store, srcKey: 'v2', content: 'same', hashFails: true, fail: 'copy' });
     await expect(broken.s.solve(broken.after)).rejects.toThrow(/copy failed/);
-    const fine = contentGraph({ store, srcKey: 'v1', content: async () => 'slow', ms: { copy: 1 } });
-    expect((await fine.s.solve(fine.after)).snapshot).toBe('after@v1');
+    const fine = contentGraph({ store, srcKey: 'v3', content: 'same', hashFails: true });
+    expect((await fine.s.solve(fine.after)).snapshot).toBe('after@v3');
+    // the family remembers the checksum it compared once: the next comparison hashes only the new side
+    const again = contentGraph({ store, srcKey: 'v4', content: 'other' });
+    await again.s.solve(again.after);
+    const twice = contentGraph({ store, srcKey: 'v5', content: 'other' });
+    await twice.s.solve(twice.after);
+    expect(twice.runs).toEqual(['src']);
+    expect(twice.hashes()).toBe(1);
   });
 
   it('a no-cache source runs again and its dependents are found by content only, never by its key', async () => {

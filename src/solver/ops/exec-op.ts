@@ -8,8 +8,8 @@ import {
   runStep,
 } from '../../runner/index.js';
 import { digestOf, type ExecMountSpec, type ExecOp, type Vertex } from '../graph.js';
-import { isRandomKey, type OpImpl, type OpResult } from '../scheduler.js';
-import { checksumInSnapshot } from './content-checksum.js';
+import type { OpImpl, OpResult } from '../scheduler.js';
+import { type ContentRead, contentFamilyOf, contentKeyOf } from './content-checksum.js';
 import { contextMount, contextMountChecksum } from './context-mount.js';
 import type { SolvedFs, SolverEnv } from './env.js';
 import { activeKey, commitAs, emptyDir, mountView, snapshotName } from './snapshots.js';
@@ -21,20 +21,14 @@ export function execOp(env: SolverEnv): OpImpl {
       const contextMounts = await contextMountSums(env, v);
       return digestOf({ op: v.op, inputKeys, ...(contextMounts.length > 0 ? { contextMounts } : {}) });
     },
+    async contentFamily(v, inputKeys) {
+      return contentFamilyOf(v, inputKeys, contentReads(v), async () => ({
+        contextMounts: await contextMountSums(env, v),
+      }));
+    },
     async contentKey(v, inputs, inputKeys, ctx) {
-      const op = v.op as ExecOp;
-      const byContent = contentInputs(v);
-      if (byContent.size === 0) return undefined;
-      const contents: string[] = [];
-      for (const m of op.mounts) {
-        if (m.input === undefined || !byContent.has(m.input)) continue;
-        const snap = (inputs[m.input] as OpResult & SolvedFs).snapshot;
-        contents.push(await checksumInSnapshot(env, snap, [m.source ?? '/'], [], ctx.signal));
-      }
-      const keys = inputKeys.map((k, i) => (byContent.has(i) ? null : k));
-      // An input that names a one-off result (below a no-cache step) makes a key nothing can hit.
-      if (keys.some(isRandomKey)) return undefined;
-      return digestOf({ op: v.op, inputKeys: keys, contextMounts: await contextMountSums(env, v), contents });
+      const contextMounts = async () => ({ contextMounts: await contextMountSums(env, v) });
+      return contentKeyOf(env, v, inputs, inputKeys, contentReads(v), contextMounts, ctx.signal);
     },
     async exec(v, inputs, ctx) {
       const op = v.op as ExecOp;
@@ -142,18 +136,18 @@ async function contextMountSums(env: SolverEnv, v: Vertex): Promise<string[]> {
 }
 
 /**
- * Inputs read only through bind mounts (`from=` a stage or image, not the rootfs, not a cache
+ * Bind mounts of inputs read only that way (`from=` a stage or image, not the rootfs, not a cache
  * mount's base): keyed by the content the mounts show, as BuildKit keys every mount but the root
  * and writable outputs (exec.go getMountDeps).
  */
-function contentInputs(v: Vertex): Set<number> {
+function contentReads(v: Vertex): ContentRead[] {
   const op = v.op as ExecOp;
-  const out = new Set<number>();
-  for (const m of op.mounts)
-    if (m.type === 'bind' && m.input !== undefined && m.input >= 0 && !isContextBind(v, m)) out.add(m.input);
-  for (const m of op.mounts) if (m.type !== 'bind' && m.input !== undefined) out.delete(m.input);
-  if (!op.scratchRoot) out.delete(0);
-  return out;
+  const other = new Set(op.mounts.filter((m) => m.type !== 'bind').map((m) => m.input));
+  if (!op.scratchRoot) other.add(0);
+  return op.mounts
+    .filter((m) => m.type === 'bind' && m.input !== undefined && m.input >= 0 && !isContextBind(v, m))
+    .filter((m) => !other.has(m.input))
+    .map((m) => ({ input: m.input as number, sources: [m.source ?? '/'], excludes: [] }));
 }
 
 /** A `type=bind` mount of the build context (no `from=`). */

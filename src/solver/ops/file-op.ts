@@ -2,9 +2,9 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { checksumSelection, PatternMatcher, selectSources } from '../../context/index.js';
 import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
-import { isRandomKey, type OpContext, type OpImpl, type OpResult } from '../scheduler.js';
+import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
-import { checksumInSnapshot } from './content-checksum.js';
+import { type ContentRead, contentFamilyOf, contentKeyOf } from './content-checksum.js';
 import {
   copyWithParents,
   copyWithParentsFromView,
@@ -38,20 +38,14 @@ export function fileOp(env: SolverEnv): OpImpl {
       const op = v.op as FileOp;
       return digestOf({ op, inputKeys, checksums: await contextChecksums(env, op) });
     },
+    async contentFamily(v, inputKeys) {
+      return contentFamilyOf(v, inputKeys, contentReads(v), async () => ({
+        checksums: await contextChecksums(env, v.op as FileOp),
+      }));
+    },
     async contentKey(v, inputs, inputKeys, ctx) {
-      const op = v.op as FileOp;
-      const byContent = contentInputs(v);
-      if (byContent.size === 0) return undefined;
-      const contents: string[] = [];
-      for (const a of op.actions) {
-        if (a.type !== 'copy' || !byContent.has(a.input)) continue;
-        const snap = (inputs[a.input] as OpResult & SolvedFs).snapshot;
-        contents.push(await checksumInSnapshot(env, snap, a.sources, a.excludes, ctx.signal));
-      }
-      const keys = inputKeys.map((k, i) => (byContent.has(i) ? null : k));
-      // An input that names a one-off result (below a no-cache step) makes a key nothing can hit.
-      if (keys.some(isRandomKey)) return undefined;
-      return digestOf({ op, inputKeys: keys, checksums: await contextChecksums(env, op), contents });
+      const checksums = async () => ({ checksums: await contextChecksums(env, v.op as FileOp) });
+      return contentKeyOf(env, v, inputs, inputKeys, contentReads(v), checksums, ctx.signal);
     },
     async exec(v, inputs, ctx) {
       const op = v.op as FileOp;
@@ -86,14 +80,16 @@ async function contextChecksums(env: SolverEnv, op: FileOp): Promise<string[]> {
   return checksums;
 }
 
-/** Inputs read only as COPY --from sources (not the base, not the context): keyed by content. */
-function contentInputs(v: Vertex): Set<number> {
+/** COPY --from sources of inputs read only that way (not the base, not the context): keyed by content. */
+function contentReads(v: Vertex): ContentRead[] {
   const op = v.op as FileOp;
-  const out = new Set<number>();
-  for (const a of op.actions)
-    if (a.type === 'copy' && !a.fromContext && a.input >= 0 && v.inputs[a.input]) out.add(a.input);
-  if (!op.scratchBase) out.delete(0);
-  return out;
+  const copies = op.actions.filter(
+    (a): a is Extract<FileAction, { type: 'copy' }> =>
+      a.type === 'copy' && !a.fromContext && a.input >= 0 && !!v.inputs[a.input],
+  );
+  return copies
+    .filter((a) => op.scratchBase || a.input !== 0)
+    .map((a) => ({ input: a.input, sources: a.sources, excludes: a.excludes }));
 }
 
 /**
