@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not JS placeholders
-/** Differential cases, batch 13: what a RUN bind mount of the context shows. */
-import { BB, type ConformanceCase } from './kit.js';
+/** Differential cases, batch 13: what RUN bind mounts show; COPY flags and dest forms; config forms. */
+import { BB, type ConformanceCase, PASSWD } from './kit.js';
 
 const STAT = "stat -c '%n %u:%g %a %F'"; // no %s: a dir's size depends on the filesystem
 
@@ -65,5 +65,74 @@ export const MORE_CASES_13: ConformanceCase[] = [
       BB + `FROM bb\nRUN --mount=type=bind,source=d,target=/m cd /m && find . | sort | xargs ${STAT} > /o\n`,
     files: { 'd/x': 'x', 'd/e/y': 'y' },
     prepare: 'chmod 700 d/e && chmod 4755 d/x',
+  },
+  {
+    name: 'chown-chmod-dir',
+    dockerfile:
+      BB +
+      'FROM bb\n' +
+      PASSWD +
+      'COPY --chown=app:staff --chmod=750 d /d\nCOPY --chown=1:2 --chmod=4711 f /f\n',
+    files: { 'd/x': 'x', 'd/s/y': 'y', f: 'f' },
+  },
+  {
+    name: 'copy-dotdot-dest',
+    dockerfile: BB + 'FROM bb\n' + 'COPY f /x/../y\nCOPY f /a/./b/\nWORKDIR /w\nCOPY f ../up\n',
+    files: { f: 'f' },
+  },
+  {
+    name: 'copy-onto-file-symlink',
+    dockerfile:
+      BB +
+      'FROM bb\n' +
+      'RUN echo old > /target && ln -s /target /lnk && ln -s /nowhere /dangling\nCOPY f /lnk\nCOPY f /dangling\n',
+    files: { f: 'new' },
+  },
+  {
+    name: 'chmod-root-and-touch',
+    dockerfile:
+      BB + 'FROM bb\n' + 'RUN chmod 700 / && mkdir -p /m && touch -d 2001-01-01 /m\nRUN chmod 755 /\n',
+  },
+  {
+    name: 'copy-from-empty-scratch',
+    dockerfile: BB + 'FROM scratch AS e\nFROM bb\nCOPY --from=e / /empty/\nRUN ls -la /empty | wc -l > /n\n',
+  },
+  { name: 'stopsignal-forms', dockerfile: BB + 'FROM bb\n' + 'STOPSIGNAL 9\n' },
+  { name: 'stopsignal-name', dockerfile: BB + 'FROM bb\n' + 'STOPSIGNAL SIGRTMIN+3\n' },
+  { name: 'expose-forms', dockerfile: BB + 'FROM bb\n' + 'ARG P=9000\nEXPOSE 80/udp 8080 $P/tcp 443/TCP\n' },
+  {
+    name: 'label-multiline',
+    dockerfile: BB + 'FROM bb\n' + 'LABEL a="x \\\n  y" b=c\\ d "e f"=g\nLABEL a=override\n',
+  },
+  {
+    name: 'env-path-extend',
+    dockerfile: BB + 'FROM bb\n' + 'ENV PATH=$PATH:/opt/bin A=${PATH}\nRUN echo "$PATH|$A" > /p\n',
+  },
+  {
+    name: 'user-group-numeric-name',
+    dockerfile:
+      BB +
+      'FROM bb\n' +
+      PASSWD +
+      'RUN mkdir -m 777 /out\nUSER app:0\nRUN id > /out/id1\nUSER 1000:staff\nRUN id > /out/id2\nUSER root\n',
+  },
+  {
+    name: 'workdir-created-perms',
+    dockerfile:
+      BB +
+      'FROM bb\n' +
+      PASSWD +
+      'RUN mkdir -m 777 /out\nUSER app\nWORKDIR /home/app/deep/er\nRUN touch f && stat -c "%n %u:%g %a" /home/app /home/app/deep /home/app/deep/er > /out/s\n',
+  },
+  {
+    name: 'add-multiple-archives',
+    dockerfile: BB + 'FROM bb\n' + 'ADD a.tar b.tar.gz /x/\n',
+    prepare:
+      'mkdir s && echo a > s/a && tar -cf a.tar -C s a && echo b > s/b && tar -czf b.tar.gz -C s b && rm -rf s',
+  },
+  {
+    name: 'copy-hidden-files-wildcard',
+    dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
+    files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },
   },
 ];
