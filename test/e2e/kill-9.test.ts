@@ -115,7 +115,7 @@ describe('kill -9 of tsbuild mid-build', () => {
     for (let i = 0; i < 300 && !napping(); i++) await sleep(50);
     expect(napping(), 'the RUN is running').toBe(true);
     const ours = containersOf(root, p.pid!);
-    expect(ours).toHaveLength(1);
+    expect(ours.length).toBeGreaterThan(0); // stage b may run its own RUN meanwhile
     await killed(p);
     for (let i = 0; i < 100 && napping(); i++) await sleep(30);
     expect(napping(), 'the RUN stopped without tsbuild').toBe(false);
