@@ -41,8 +41,8 @@ export interface ContentLookup {
 export type FamilyResult = OpResult & { family?: FamilyRecord };
 
 /**
- * Compares this step's sources with those of the family's last run: undefined when no run was
- * recorded (nothing could hit, nothing is hashed). A failure (a source not found, an old snapshot
+ * Compares this step's sources with those of the family's earlier runs: nothing at all when no
+ * run was recorded (nothing could hit, so nothing is hashed). A failure (a source not found, an old snapshot
  * pruned) only means no hit: the step reports its own errors.
  */
 export function lookupByContent(o: {
