@@ -102,3 +102,44 @@ export function familyRecord(
   for (const i of family.inputs) sources[i] = inputs[i]?.snapshot;
   return { ...result, family: { key, sources, ...(contentKey ? { contentKey } : {}) } };
 }
+
+/** How long a step waits for its content lookup before it starts anyway (see execBesideLookup). */
+const CONTENT_HEAD_START_MS = 25;
+
+/**
+ * Runs the step (`run`) while its content lookup goes on. A content hit wins (BuildKit would not
+ * have run the step): a step still running is aborted, a finished one's result is dropped (its
+ * snapshot goes with the next prune), a failure is forgotten. Otherwise the step's own outcome
+ * stands. Most lookups take milliseconds (a few files): with a short head start a hit never starts
+ * the step (a RUN's container, say) only to stop it.
+ */
+export async function execBesideLookup(
+  run: (signal: AbortSignal) => Promise<OpResult>,
+  content: Promise<ContentLookup> | undefined,
+  signal: AbortSignal,
+  started: () => void,
+): Promise<ContentLookup & { result?: OpResult }> {
+  const headStart = content
+    ? await Promise.race([
+        content,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), CONTENT_HEAD_START_MS)),
+      ])
+    : undefined;
+  if (headStart?.hit && !signal.aborted) return headStart;
+  started();
+  const local = new AbortController();
+  const running: Promise<{ result: OpResult } | { error: unknown }> = run(
+    content ? AbortSignal.any([signal, local.signal]) : signal,
+  ).then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+  // Whichever settles first; a content hit while the step runs stops it.
+  const early = content ? await Promise.race([content, running.then(() => undefined)]) : undefined;
+  if (early?.hit && !signal.aborted) local.abort(new Error('found in the cache by content'));
+  const done = await running;
+  const lookup = (await content) ?? {};
+  if (lookup.hit && !signal.aborted) return lookup;
+  if ('error' in done) throw done.error;
+  return { ...(lookup.contentKey ? { contentKey: lookup.contentKey } : {}), result: done.result };
+}

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ProgressSink } from '../progress/events.js';
-import { type ContentFamily, type ContentLookup, familyRecord, lookupByContent } from './content-cache.js';
+import {
+  type ContentFamily,
+  type ContentLookup,
+  execBesideLookup,
+  familyRecord,
+  lookupByContent,
+} from './content-cache.js';
 import type { Vertex } from './graph.js';
 
 /** What solving a vertex yields: a committed snapshot (undefined = empty rootfs) or a source handle. */
@@ -60,9 +66,6 @@ export interface SchedulerOptions {
   signal: AbortSignal;
   progress: ProgressSink;
 }
-
-/** How long a step waits for its content key before it starts anyway (see execOrContentHit). */
-const CONTENT_HEAD_START_MS = 25;
 
 /** An effective key that names one result of this build only (see tainted). */
 export const isRandomKey = (k: string | null | undefined): boolean => !!k?.startsWith('random:');
@@ -151,7 +154,10 @@ export class Scheduler {
     await this.acquire();
     try {
       this.o.signal.throwIfAborted();
-      const out = await this.execOrContentHit(v, impl, key, inputs, content, () => emit('started'));
+      const fresh = this.tainted(v);
+      const run = (signal: AbortSignal) =>
+        impl.exec(v, inputs, { signal, progress: this.o.progress, key, fresh });
+      const out = await execBesideLookup(run, content, this.o.signal, () => emit('started'));
       if (out.hit && out.foundAs) return await this.reuse(v, key, out.foundAs, out.hit);
       const result = out.result as OpResult;
       if (!impl.uncached) {
@@ -251,47 +257,6 @@ export class Scheduler {
       const inputKeys = this.effectiveKeys(v, await Promise.all(v.inputs.map((i) => this.cacheKey(i))));
       return lookupByContent({ impl, v, inputs, inputKeys, cache: this.o.cache, ctx, family });
     })();
-  }
-
-  /**
-   * Runs the step while its content key is computed and looked up. A content hit wins (BuildKit
-   * would not have run the step): a step still running is aborted, a finished one's result is
-   * dropped (its snapshot goes with the next prune). Otherwise the step's own outcome stands.
-   */
-  private async execOrContentHit(
-    v: Vertex,
-    impl: OpImpl,
-    key: string,
-    inputs: OpResult[],
-    content: Promise<ContentLookup> | undefined,
-    started: () => void,
-  ): Promise<ContentLookup & { result?: OpResult }> {
-    // Most content keys take milliseconds (a few files): with that head start a hit never
-    // starts the step (a RUN's container, say) only to stop it.
-    const headStart = content
-      ? await Promise.race([
-          content,
-          new Promise<undefined>((r) => setTimeout(() => r(undefined), CONTENT_HEAD_START_MS)),
-        ])
-      : undefined;
-    if (headStart?.hit && !this.o.signal.aborted) return headStart;
-    started();
-    const local = new AbortController();
-    const signal = content ? AbortSignal.any([this.o.signal, local.signal]) : this.o.signal;
-    const run: Promise<{ result: OpResult } | { error: unknown }> = impl
-      .exec(v, inputs, { signal, progress: this.o.progress, key, fresh: this.tainted(v) })
-      .then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error }),
-      );
-    // Whichever settles first; a content hit while the step runs stops it.
-    const early = content ? await Promise.race([content, run.then(() => undefined)]) : undefined;
-    if (early?.hit && !this.o.signal.aborted) local.abort(new Error('found in the cache by content'));
-    const done = await run;
-    const lookup = (await content) ?? {};
-    if (lookup.hit && !this.o.signal.aborted) return lookup;
-    if ('error' in done) throw done.error;
-    return { ...(lookup.contentKey ? { contentKey: lookup.contentKey } : {}), result: done.result };
   }
 
   /**
