@@ -1,4 +1,4 @@
-import { chownSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,20 @@ RUN --mount=type=bind,source=sub,target=/s cat /s/a.txt > /a
     const changed = await buildIt(root, ctx, df);
     expect(changed.stepsRun).toBe(2);
     expect(read(changed.rootfs, 'a')).toBe('two');
+  });
+
+  it('a bind of the context never writes through to it (its root-owned files are hard links)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-keys-'));
+    const ctx = makeContext({ 'f.txt': 'original', '.dockerignore': 'ignored\n' });
+    const df = `FROM ${base()}
+RUN --mount=type=bind,target=/c,rw echo more >> /c/f.txt && chmod 600 /c/f.txt && cat /c/f.txt > /seen
+RUN --mount=type=bind,target=/c stat -c '%u:%g %a %s' /c/f.txt > /ro && (echo x > /c/f.txt || echo refused >> /ro)
+`;
+    const r = await buildIt(root, ctx, df);
+    expect(read(r.rootfs, 'seen')).toBe('originalmore\n');
+    expect(read(r.rootfs, 'ro')).toBe('0:0 644 8\nrefused\n');
+    expect(readFileSync(join(ctx, 'f.txt'), 'utf8')).toBe('original');
+    expect(statSync(join(ctx, 'f.txt')).mode & 0o777).toBe(0o644);
   });
 
   it('COPY from the context is not keyed by the owners of its files', async () => {

@@ -1,8 +1,23 @@
-import { chmodSync, lstatSync, utimesSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ContextSnapshot, checksumSelection, selectSources } from '../../context/index.js';
-import { copyInto } from './copy-tree.js';
+import {
+  type ContextEntry,
+  type ContextSnapshot,
+  checksumSelection,
+  selectSources,
+} from '../../context/index.js';
+import { tryLink } from './copy-io.js';
 import type { SolverEnv } from './env.js';
 
 /** The context's share of a RUN's cache key: what a bind mount of `source` shows. */
@@ -15,8 +30,8 @@ export function contextMountChecksum(snap: ContextSnapshot, source: string | und
  * sent: only what `.dockerignore` lets through, every entry owned by 0:0 (the docker CLI resets
  * the ids as it sends, cli/command/image/build_buildkit.go resetUIDAndGID), as of the scan the
  * cache key was computed from. The live context dir is bound only when it already is that: no
- * ignore pattern and every entry under the source root's. Else the selection is copied into a
- * temp dir of the store, as `COPY <source> /` would copy it. Returns the dir and the source in it.
+ * ignore pattern and every entry under the source root's. Else the selection is mirrored into a
+ * temp dir of the store (see mirror). Returns the dir and the source in it.
  */
 export async function contextMount(
   env: SolverEnv,
@@ -35,16 +50,47 @@ export async function contextMount(
     return { dir: snap.dir, source };
   const dir = await env.store.tempDir('ctx-mount-');
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const opts = { preserveOwner: false, name: sel.name };
   if (sel.entry && sel.entry.type !== 'dir') {
-    await copyInto(host, [], dir, `/${sel.name}`, false, opts);
+    mirror(host, join(dir, sel.name), sel.entry);
     return { dir, source: `/${sel.name}` };
   }
   const base = sel.path === '' ? '' : `${sel.path}/`;
-  const children = sel.entries.filter((e) => e.path !== sel.path).map((e) => e.path.slice(base.length));
-  await copyInto(host, children, dir, '/', false, opts);
-  // The mount's root shows the source dir itself: its mode and times, not the temp dir's.
+  const dirs: [string, string][] = [[host, dir]];
+  for (const e of sel.entries) {
+    if (e.path === sel.path) continue;
+    const to = join(dir, e.path.slice(base.length));
+    mirror(join(snap.dir, e.path), to, e);
+    if (e.type === 'dir') dirs.push([join(snap.dir, e.path), to]);
+  }
+  // The mount's root shows the source dir itself (BuildKit's context root: 0755); dir times last,
+  // deepest first, as making their entries dated them.
   chmodSync(dir, rootMode);
-  utimesSync(dir, st.atime, st.mtime);
+  for (const [from, to] of dirs.reverse()) {
+    const t = lstatSync(from);
+    utimesSync(to, t.atime, t.mtime);
+  }
   return { dir, source: '/' };
+}
+
+/**
+ * One entry of the mounted selection, shown as BuildKit shows it (owned by 0:0, mode and times
+ * kept). A root's file is hard-linked rather than copied: the mount is read-only, or under an
+ * overlay whose copy-up leaves the linked inode alone (runner/mounts.ts), so the context cannot be
+ * written through it; across filesystems, or for anyone else's file, it is copied.
+ */
+function mirror(from: string, to: string, e: ContextEntry): void {
+  if (e.type === 'dir') {
+    mkdirSync(to);
+    chmodSync(to, e.mode & 0o7777);
+  } else if (e.type === 'symlink') {
+    symlinkSync(e.target ?? readlinkSync(from), to);
+    lchownSync(to, 0, 0);
+  } else if (e.type === 'file') {
+    if (e.uid === 0 && e.gid === 0 && tryLink(from, to)) return;
+    copyFileSync(from, to);
+    chownSync(to, 0, 0);
+    chmodSync(to, e.mode & 0o7777);
+    const t = lstatSync(from);
+    utimesSync(to, t.atime, t.mtime);
+  }
 }
