@@ -83,11 +83,8 @@ export async function contentKeyOf(
   extra: () => Promise<Record<string, unknown>>,
   signal: AbortSignal,
 ): Promise<string | undefined> {
-  const byContent = new Set(reads.map((r) => r.input));
-  if (byContent.size === 0) return undefined;
-  const keys = inputKeys.map((k, i) => (byContent.has(i) ? null : k));
-  // An input that names a one-off result (below a no-cache step) makes a key nothing can hit.
-  if (keys.some(isRandomKey)) return undefined;
+  const keys = otherKeys(inputKeys, reads);
+  if (!keys) return undefined;
   const contents: string[] = [];
   for (const r of reads) {
     const snap = (inputs[r.input] as OpResult & SolvedFs).snapshot;
@@ -103,11 +100,22 @@ export async function contentFamilyOf(
   reads: ContentRead[],
   extra: () => Promise<Record<string, unknown>>,
 ): Promise<ContentFamily | undefined> {
+  const keys = otherKeys(inputKeys, reads);
+  if (!keys) return undefined;
+  const inputs = [...new Set(reads.map((r) => r.input))];
+  return { family: digestOf({ family: v.op, inputKeys: keys, ...(await extra()) }), inputs };
+}
+
+/**
+ * The keys of the inputs not read by content (those are null): undefined when nothing is read by
+ * content, or when an input names a one-off result (below a no-cache step), as no key made of it
+ * could ever be hit.
+ */
+function otherKeys(inputKeys: string[], reads: ContentRead[]): (string | null)[] | undefined {
   const byContent = new Set(reads.map((r) => r.input));
   if (byContent.size === 0) return undefined;
   const keys = inputKeys.map((k, i) => (byContent.has(i) ? null : k));
-  if (keys.some(isRandomKey)) return undefined;
-  return { family: digestOf({ family: v.op, inputKeys: keys, ...(await extra()) }), inputs: [...byContent] };
+  return keys.some(isRandomKey) ? undefined : keys;
 }
 
 /**
