@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { TsbuildError } from '../errors.js';
 import { hashFiles } from './hash-files.js';
 import { type MatchInfo, PatternMatcher } from './pattern-matcher.js';
@@ -93,6 +93,10 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
   // Only the subtrees COPY/ADD can select (BuildKit's FollowPaths): the rest of the context is
   // never walked nor hashed. Directories on the way to them are walked but hold nothing else.
   const include = opts.include && !opts.include.includes('') ? opts.include : undefined;
+  // A state root inside the context (an explicit --root there) is never part of it: the build
+  // writes into it while it runs, and a `COPY . .` would copy the store into the image.
+  const store = opts.root ? relative(opts.dir, opts.root).split(sep).join('/') : '..';
+  const isStore = (p: string) => p === store;
   const observed: ObservedStat[] = [observedStat('', rootStat)];
   const inScope = (p: string) => !include || include.some((i) => p === i || p.startsWith(`${i}/`));
   const onTheWay = (p: string) => !!include && include.some((i) => i.startsWith(`${p}/`));
@@ -108,6 +112,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
     let anyIncluded = false;
     for (const name of names) {
       const path = rel === '' ? name : `${rel}/${name}`;
+      if (isStore(path)) continue;
       const scoped = inScope(path);
       if (!scoped && !onTheWay(path)) continue;
       const st = lstatSync(join(opts.dir, path));

@@ -43,6 +43,12 @@ describe('.dockerignore files', () => {
 });
 
 describe('scanContext', () => {
+  it('a state root inside the context is not part of it', async () => {
+    const dir = tree({ 'a.txt': 'a', 'state/meta/x': 'x', 'sub/state/y': 'y' });
+    const snap = await scanContext({ dir, excludes: [], root: join(dir, 'state') });
+    expect(snap.paths).toEqual(['a.txt', 'sub', 'sub/state', 'sub/state/y']);
+  });
+
   it('applies excludes as fsutil does, with ! re-includes under excluded dirs', async () => {
     const dir = tree({
       'a.txt': 'a',
