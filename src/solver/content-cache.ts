@@ -42,10 +42,10 @@ export type FamilyResult = OpResult & { family?: FamilyRecord };
 
 /**
  * Compares this step's sources with those of the family's earlier runs: nothing at all when no
- * run was recorded (nothing could hit, so nothing is hashed). A failure (a source not found, an old snapshot
- * pruned) only means no hit: the step reports its own errors.
+ * run was recorded (nothing could hit, so nothing is hashed). A failure (a source not found, an
+ * old snapshot pruned) only means no hit: the step reports its own errors.
  */
-export function lookupByContent(o: {
+export async function lookupByContent(o: {
   impl: OpImpl;
   v: Vertex;
   inputs: OpResult[];
@@ -55,7 +55,7 @@ export function lookupByContent(o: {
   family: ContentFamily;
 }): Promise<ContentLookup> {
   const { impl, v, inputs, inputKeys, cache, ctx } = o;
-  return (async (): Promise<ContentLookup> => {
+  try {
     const last = (await cache.get(o.family.family)) as FamilyResult | undefined;
     if (!last?.family || !impl.contentKey) return {};
     const now = await impl.contentKey(v, inputs, inputKeys, ctx);
@@ -75,7 +75,9 @@ export function lookupByContent(o: {
     if (!rec?.family) return { contentKey: now };
     const { family: _, ...hit } = rec;
     return { hit, foundAs: rec.family.key, contentKey: now };
-  })().catch(() => ({}));
+  } catch {
+    return {};
+  }
 }
 
 async function oldContentKey(

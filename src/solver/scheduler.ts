@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ProgressSink } from '../progress/events.js';
-import {
-  type ContentFamily,
-  type ContentLookup,
-  execBesideLookup,
-  familyRecord,
-  lookupByContent,
-} from './content-cache.js';
+import { type ContentFamily, execBesideLookup, familyRecord, lookupByContent } from './content-cache.js';
 import type { Vertex } from './graph.js';
 
 /** What solving a vertex yields: a committed snapshot (undefined = empty rootfs) or a source handle. */
@@ -87,25 +81,30 @@ export class Scheduler {
   private readonly keys = new Map<string, Promise<string>>();
   /**
    * The key a solved vertex's result is known by for its dependents, when it is not its own key:
-   * the content key it was found or recorded under. A dependent then also looks itself up (and
-   * records itself) under the key made of these, as BuildKit links a cache record to every key of
-   * its inputs' records: after an unchanged COPY --from output, the steps below are hits too.
+   * the key a content hit was first made with, the key over its own inputs' effective keys, or a
+   * one-off `random:` key below a no-cache step. A dependent then also looks itself up (and records
+   * itself) under the key made of these, as BuildKit links a cache record to every key of its
+   * inputs' records: after an unchanged COPY --from output, the steps below are hits too.
    */
   private readonly effective = new Map<string, string>();
+  /** What ops' key functions get: the build's signal and progress. */
+  private readonly keyCtx: Omit<OpContext, 'key'>;
   private readonly taint = new Map<string, boolean>();
   private readonly results = new Map<string, Promise<OpResult>>();
   private running = 0;
   private readonly shown = new Set<string>();
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly o: SchedulerOptions) {}
+  constructor(private readonly o: SchedulerOptions) {
+    this.keyCtx = { signal: o.signal, progress: o.progress };
+  }
 
   cacheKey(v: Vertex): Promise<string> {
     let p = this.keys.get(v.digest);
     if (!p) {
       p = (async () => {
         const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
-        return this.o.opFor(v).cacheKey(v, inputKeys, { signal: this.o.signal, progress: this.o.progress });
+        return this.o.opFor(v).cacheKey(v, inputKeys, this.keyCtx);
       })();
       this.keys.set(v.digest, p);
     }
@@ -146,11 +145,17 @@ export class Scheduler {
       }
     }
     const inputs = await Promise.all(v.inputs.map((i) => this.solve(i)));
-    const linked = impl.uncached ? undefined : await this.linkedKey(v, impl, key);
+    // The inputs' keys as their results are known now (see `effective`): fixed once they are solved.
+    const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
+    const eff = v.inputs.map((i, n) => this.effective.get(i.digest) ?? (inputKeys[n] as string));
+    const linked = impl.uncached ? undefined : await this.linkedKey(v, impl, key, inputKeys, eff);
     const linkedHit = linked && useCache ? await this.o.cache.get(linked) : undefined;
     if (linked && linkedHit) return this.reuse(v, key, linked, linkedHit);
-    const family = impl.uncached ? undefined : await this.familyOf(v, impl);
-    const content = family && useCache ? this.lookupByContent(v, impl, inputs, family) : undefined;
+    const family = impl.uncached ? undefined : await impl.contentFamily?.(v, eff, this.keyCtx);
+    const content =
+      family && useCache
+        ? lookupByContent({ impl, v, inputs, inputKeys: eff, cache: this.o.cache, ctx: this.keyCtx, family })
+        : undefined;
     await this.acquire();
     try {
       this.o.signal.throwIfAborted();
@@ -207,16 +212,20 @@ export class Scheduler {
   }
 
   /** The key over the inputs' effective keys, when one of them differs from the input's own key (or v is tainted). */
-  private async linkedKey(v: Vertex, impl: OpImpl, key: string): Promise<string | undefined> {
-    const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
-    const eff = this.effectiveKeys(v, inputKeys);
+  private async linkedKey(
+    v: Vertex,
+    impl: OpImpl,
+    key: string,
+    inputKeys: string[],
+    eff: string[],
+  ): Promise<string | undefined> {
     // A no-cache step's own key names what it made before, whatever its inputs.
     if (v.ignoreCache || eff.some(isRandomKey)) return undefined;
     // Below a no-cache step the own key is not looked up; the same key over inputs all found by
     // content (or not below one) is.
     const tainted = this.tainted(v);
     if (!tainted && eff.every((k, n) => k === inputKeys[n])) return undefined;
-    const linked = await impl.cacheKey(v, eff, { signal: this.o.signal, progress: this.o.progress });
+    const linked = await impl.cacheKey(v, eff, this.keyCtx);
     return linked === key && !tainted ? undefined : linked;
   }
 
@@ -232,31 +241,6 @@ export class Scheduler {
       this.taint.set(v.digest, t);
     }
     return t;
-  }
-
-  private effectiveKeys(v: Vertex, inputKeys: string[]): string[] {
-    return v.inputs.map((i, n) => this.effective.get(i.digest) ?? (inputKeys[n] as string));
-  }
-
-  private async familyOf(v: Vertex, impl: OpImpl): Promise<ContentFamily | undefined> {
-    const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
-    return impl.contentFamily?.(v, this.effectiveKeys(v, inputKeys), {
-      signal: this.o.signal,
-      progress: this.o.progress,
-    });
-  }
-
-  private lookupByContent(
-    v: Vertex,
-    impl: OpImpl,
-    inputs: OpResult[],
-    family: ContentFamily,
-  ): Promise<ContentLookup> {
-    const ctx = { signal: this.o.signal, progress: this.o.progress };
-    return (async () => {
-      const inputKeys = this.effectiveKeys(v, await Promise.all(v.inputs.map((i) => this.cacheKey(i))));
-      return lookupByContent({ impl, v, inputs, inputKeys, cache: this.o.cache, ctx, family });
-    })();
   }
 
   /**

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Header } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tar } from '../helpers/raw-tar.js';
 import { pushBusyboxWithLayer, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 
@@ -12,37 +12,6 @@ requireBinary('runc');
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
 const marker = `tsb-hostile-${process.pid}-${Date.now()}`;
-
-interface E {
-  path: string;
-  type?: 'File' | 'SymbolicLink' | 'Link' | 'Directory';
-  body?: string;
-  linkpath?: string;
-}
-
-/** A raw tar, names written as given (no cleaning: that is the point). */
-function tar(entries: E[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    const body = Buffer.from(e.body ?? '');
-    const h = new Header({
-      path: e.path,
-      type: e.type ?? 'File',
-      mode: e.type === 'Directory' ? 0o755 : 0o644,
-      size: e.type && e.type !== 'File' ? 0 : body.length,
-      ...(e.linkpath ? { linkpath: e.linkpath } : {}),
-      uid: 0,
-      gid: 0,
-      mtime: new Date(0),
-    });
-    const b = Buffer.alloc(512);
-    h.encode(b, 0);
-    parts.push(b);
-    if (body.length) parts.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return Buffer.concat(parts);
-}
 
 let reg: TestRegistry;
 beforeAll(async () => {
@@ -106,7 +75,7 @@ describe('hostile base images pulled from a registry', () => {
     ['a name that climbs out', [{ path: `../../../../tmp/${marker}`, body: 'x' }], /LAYER_UNSAFE/],
     [
       'a hard link to a host file',
-      [{ path: 'shadow', type: 'Link' as const, linkpath: '/etc/shadow' }],
+      [{ path: 'shadow', type: 'Link', linkpath: '/etc/shadow' }],
       /LAYER_INVALID/,
     ],
     ['a whiteout of ".."', [{ path: 'bin/.wh...', body: '' }], /LAYER_UNSAFE/],

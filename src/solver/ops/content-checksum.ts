@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { byteOrder, hashFileSync, PatternMatcher } from '../../context/index.js';
+import { byteOrder, PatternMatcher } from '../../context/index.js';
 import type { ContentFamily } from '../content-cache.js';
 import { digestOf, type Vertex } from '../graph.js';
 import { isRandomKey, type OpResult } from '../scheduler.js';
@@ -41,10 +41,7 @@ export async function checksumMatches(
     if (!f.st.isFile()) continue;
     await pause();
     signal?.throwIfAborted();
-    sumOf.set(
-      f.host,
-      f.st.size <= buf.length ? hashFileSync(f.host, buf) : await hashBig(f.host, buf, pause),
-    );
+    sumOf.set(f.host, await hashFile(f.host, buf, pause));
   }
   const h = createHash('sha256');
   for (const [i, m] of matches.entries()) {
@@ -165,8 +162,8 @@ function yielder(): () => Promise<void> {
   };
 }
 
-/** hashFileSync of a big file, a chunk at a time with pauses. */
-async function hashBig(path: string, buf: Buffer, pause: () => Promise<void>): Promise<string> {
+/** sha256 of a file read a buffer at a time, with pauses between reads (a big file is many). */
+async function hashFile(path: string, buf: Buffer, pause: () => Promise<void>): Promise<string> {
   const h = createHash('sha256');
   const fd = openSync(path, 'r');
   try {

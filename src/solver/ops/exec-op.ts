@@ -12,7 +12,7 @@ import type { OpImpl, OpResult } from '../scheduler.js';
 import { type ContentRead, contentFamilyOf, contentKeyOf } from './content-checksum.js';
 import { contextMount, contextMountChecksum } from './context-mount.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { activeKey, commitAs, emptyDir, mountView, snapshotName } from './snapshots.js';
+import { activeKey, commitStep, emptyDir, mountView } from './snapshots.js';
 
 /** RUN: runc on a prepared snapshot (parent chain as overlay lowers); the upper becomes the layer. */
 export function execOp(env: SolverEnv): OpImpl {
@@ -110,10 +110,7 @@ export function execOp(env: SolverEnv): OpImpl {
               at: Date.now(),
             }),
         });
-        // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
-        const named = snapshotName(ctx.key, ctx.fresh);
-        await env.retain(named);
-        const name = await commitAs(env.store, active, named);
+        const name = await commitStep(env, active, ctx);
         const result: SolvedFs = { snapshot: name, layers: [...(base?.layers ?? []), { snapshot: name }] };
         return result;
       } catch (e) {

@@ -25,7 +25,7 @@ import {
 import type { SolvedFs, SolverEnv } from './env.js';
 import { fastCopyDir, fastCopyFromDir } from './fast-copy.js';
 import { type MergedRoot, NeedsMount } from './merged-root.js';
-import { activeKey, commitAs, emptyDir, mountView, snapshotName, withMounted } from './snapshots.js';
+import { activeKey, commitStep, emptyDir, mountView, withMounted } from './snapshots.js';
 import { extractArchive, isArchive } from './unpack.js';
 
 /**
@@ -57,10 +57,7 @@ export function fileOp(env: SolverEnv): OpImpl {
         active = activeKey();
         await runMounted(env, op, active, base?.snapshot, srcOf, ctx);
       }
-      // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
-      const named = snapshotName(ctx.key, ctx.fresh);
-      await env.retain(named);
-      const name = await commitAs(env.store, active, named);
+      const name = await commitStep(env, active, ctx);
       const result: SolvedFs = { snapshot: name, layers: [...(base?.layers ?? []), { snapshot: name }] };
       return result;
     },

@@ -4,7 +4,7 @@ import type { MergeOp } from '../graph.js';
 import { digestOf } from '../graph.js';
 import type { OpImpl, OpResult } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { activeKey, commitAs, snapshotName } from './snapshots.js';
+import { activeKey, commitStep } from './snapshots.js';
 
 const run = promisify(execFile);
 
@@ -34,10 +34,7 @@ export function mergeOp(env: SolverEnv): OpImpl {
           maxBuffer: 1 << 20,
           signal: ctx.signal,
         });
-        // Leased before commitAs looks for an equal snapshot to reuse (see exec-op).
-        const named = snapshotName(ctx.key, ctx.fresh);
-        await env.retain(named);
-        const name = await commitAs(env.store, active, named);
+        const name = await commitStep(env, active, ctx);
         const result: SolvedFs = { snapshot: name, layers: [...base.layers, ...top.layers] };
         return result;
       } catch (e) {

@@ -39,6 +39,20 @@ export async function commitAs(store: Store, active: string, name: string): Prom
   return name;
 }
 
+/**
+ * Commits a step's active snapshot under the name for its key (`fresh` from the scheduler), leased
+ * first: commitAs may reuse an equal snapshot, which a concurrent prune must not take meanwhile.
+ */
+export async function commitStep(
+  env: { store: Store; retain(snapshot: string): Promise<void> },
+  active: string,
+  ctx: { key: string; fresh?: boolean },
+): Promise<string> {
+  const named = snapshotName(ctx.key, ctx.fresh);
+  await env.retain(named);
+  return commitAs(env.store, active, named);
+}
+
 /** Mounts a snapshot's mounts on a fresh dir under `<root>/tmp` for `fn`, then unmounts. */
 export async function withMounted<T>(
   store: Store,

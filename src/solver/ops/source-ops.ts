@@ -8,7 +8,7 @@ import { TsbuildError } from '../../errors.js';
 import { digestOf, type HttpOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { activeKey, commitAs, snapshotName } from './snapshots.js';
+import { activeKey, commitStep } from './snapshots.js';
 
 /** The build context: scanned once per build; COPY keys use its content checksums. */
 export function contextOp(env: SolverEnv): OpImpl {
@@ -68,10 +68,7 @@ export function httpOp(env: SolverEnv): OpImpl {
         await env.store.snapshots.remove(active).catch(() => undefined);
         throw e;
       }
-      // Leased before commitAs looks for an equal snapshot to reuse: a concurrent prune keeps it.
-      const named = snapshotName(ctx.key, ctx.fresh);
-      await env.retain(named);
-      const name = await commitAs(env.store, active, named);
+      const name = await commitStep(env, active, ctx);
       const result: SolvedFs = { snapshot: name, layers: [{ snapshot: name }] };
       return result;
     },
