@@ -31,7 +31,11 @@ export interface HttpResponse {
 const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
 let caCache: string[] | undefined;
 
-/** The system CA store (Debian's bundle) plus Node's own roots; NODE_EXTRA_CA_CERTS still applies. */
+/**
+ * The system CA store (Debian's bundle), Node's own roots and the NODE_EXTRA_CA_CERTS file: an
+ * explicit `ca` replaces what Node would add from that variable, and bin/run.js moves it to
+ * TSBUILD_EXTRA_CA_CERTS so that Node does not parse it at every start-up.
+ */
 function systemCAs(): string[] {
   if (caCache) return caCache;
   const cas = [...rootCertificates];
@@ -41,6 +45,14 @@ function systemCAs(): string[] {
       break;
     } catch {
       // not this distribution's path
+    }
+  }
+  for (const f of new Set([process.env.TSBUILD_EXTRA_CA_CERTS, process.env.NODE_EXTRA_CA_CERTS])) {
+    if (!f) continue;
+    try {
+      cas.push(readFileSync(f, 'utf8'));
+    } catch {
+      // as Node does with a missing NODE_EXTRA_CA_CERTS file: a warning at most, never a failure
     }
   }
   caCache = cas;

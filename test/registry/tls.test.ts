@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,5 +79,41 @@ describe('HTTPS registries', () => {
     const plainClient = new RegistryClient({ insecureRegistries: [plain.host] });
     await resolve(plainClient, parseReference(`${plain.host}/library/busybox:1`));
     expect(plainClient.endpoint(plain.host).protocol).toBe('http:');
+  });
+
+  it('the tsbuild command trusts NODE_EXTRA_CA_CERTS, which bin/run.js hides from Node at start-up', async () => {
+    await pushImage(
+      new RegistryClient({ certsDir: tlsReg.certsDir! }),
+      store,
+      pulled.manifestDescriptor,
+      parseReference(`${tlsReg.host}/extra/bb:1`),
+    );
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+    const root = mkdtempSync(join(tmpdir(), 'tsb-extra-ca-'));
+    // An empty certs.d path would not do: the CLI reads /etc/docker/certs.d, which has no entry for this host.
+    const pull = (env: NodeJS.ProcessEnv) =>
+      spawnSync(bin, ['pull', '--root', root, '-q', `${tlsReg.host}/extra/bb:1`], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
+    const without = pull({ NODE_EXTRA_CA_CERTS: '' });
+    expect(without.status).not.toBe(0);
+    expect(without.stderr).toMatch(/certificate/i);
+    const withCa = pull({ NODE_EXTRA_CA_CERTS: join(tlsReg.certsDir!, tlsReg.host, 'ca.crt') });
+    expect(withCa.stderr).toBe('');
+    expect(withCa.status).toBe(0);
+    // and bin/run.js's two-line header really takes the variable away from Node, to tsbuild's own
+    const probe = join(root, 'probe.js');
+    const header = readFileSync(bin, 'utf8').split('\n').slice(0, 2).join('\n');
+    writeFileSync(
+      probe,
+      `${header}\nconsole.log(process.env.NODE_EXTRA_CA_CERTS ?? '-', process.env.TSBUILD_EXTRA_CA_CERTS);\n`,
+      { mode: 0o755 },
+    );
+    const env = spawnSync(probe, [], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: '/x.pem' },
+    });
+    expect(env.stdout.trim()).toBe('- /x.pem');
   });
 });
