@@ -317,9 +317,11 @@ function outputSpecs(o: BuildOptions): OutputSpec[] {
   // (push, oci/docker archives), so a local rebuild never pays for gzip.
   if ((o.outputs ?? []).length === 0 && !o.push) return parseOutputs(['type=image,compression=uncompressed']);
   const specs = parseOutputs(o.outputs ?? []);
+  // --push as buildx (multiple exporters) treats it: push= on every image output, else one more
+  // output that pushes. It used to be dropped silently next to `-o type=oci`.
   if (o.push) {
-    if (specs.length === 0) specs.push(...parseOutputs(['type=image,push=true']));
-    else for (const s of specs) if (s.type === 'image') s.push = true;
+    for (const s of specs) if (s.type === 'image') s.push = true;
+    if (!specs.some((s) => s.push)) specs.push(...parseOutputs(['type=image,push=true']));
   }
   return specs;
 }

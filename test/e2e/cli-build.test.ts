@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,5 +154,28 @@ describe('tsbuild build --insecure-registry', () => {
     const ok = await cli('--pull', '--insecure-registry', reg.host, '-t', `${reg.host}/app:1`, '--push', ctx);
     expect(ok.stderr).toContain('from-insecure');
     expect(ok.status).toBe(0);
+    // --push next to an archive output pushes as well (buildx adds an image output), never silently not
+    const oci = join(mkdtempSync(join(tmpdir(), 'tsb-e2e-cli-out-')), 'img.tar');
+    const both = await cli(
+      '--insecure-registry',
+      reg.host,
+      '-t',
+      `${reg.host}/app:2`,
+      '--push',
+      '-o',
+      `type=oci,dest=${oci}`,
+      ctx,
+    );
+    expect(both.stderr).not.toContain('ERROR');
+    expect(both.status).toBe(0);
+    const pushed = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${reg.host}/app:2`], {
+        encoding: 'utf8',
+      }),
+    );
+    const archived = JSON.parse(
+      execFileSync('skopeo', ['inspect', `oci-archive:${oci}`], { encoding: 'utf8' }),
+    );
+    expect(pushed.Digest).toBe(archived.Digest);
   });
 });
