@@ -4,6 +4,7 @@ import type { BuildInputs, BuildOptions } from '../build.js';
 import { TsbuildError } from '../errors.js';
 import { type NoopRequest, recordNoop, stampFiles, stepRecorder } from './noop-replay.js';
 import { renderError } from './render-error.js';
+import { type StdinContext, stdinContext } from './stdin-context.js';
 
 /** `build`'s parsed flags, as oclif's parser (or the start-up fast path, `fast-build.ts`) gives them. */
 export interface BuildFlags {
@@ -99,10 +100,14 @@ export async function buildAction(
   const onSig = () => ctl.abort(new TsbuildError('CANCELED', 'build canceled'));
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);
+  let stdin: StdinContext | undefined;
   try {
+    stdin = context === '-' ? await stdinContext(flags.file) : undefined;
     const result = await build({
-      ...options(root, context, flags),
+      ...options(root, stdin?.dir ?? context, flags),
       ...extra(),
+      ...(stdin?.file ? { file: stdin.file } : {}),
+      ...(stdin?.dockerfileText !== undefined ? { dockerfileText: stdin.dockerfileText } : {}),
       progress,
       signal: ctl.signal,
       ...(noop ? { observe: (i: BuildInputs) => (inputs = i) } : {}),
@@ -126,9 +131,10 @@ export async function buildAction(
     let source: string | undefined;
     try {
       source =
-        flags.file && flags.file !== '-'
-          ? readFileSync(resolve(flags.file), 'utf8')
-          : readFileSync(join(context, 'Dockerfile'), 'utf8');
+        stdin?.dockerfileText ??
+        (flags.file && flags.file !== '-'
+          ? readFileSync(stdin?.file ?? resolve(flags.file), 'utf8')
+          : readFileSync(join(stdin?.dir ?? context, 'Dockerfile'), 'utf8'));
     } catch {
       source = undefined;
     }
@@ -138,6 +144,7 @@ export async function buildAction(
     // Rendered here (with the Dockerfile excerpt); exit code 1 without oclif's exit error.
     process.exitCode = 1;
   } finally {
+    await stdin?.cleanup();
     process.removeListener('SIGINT', onSig);
     process.removeListener('SIGTERM', onSig);
   }

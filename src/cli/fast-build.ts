@@ -62,7 +62,7 @@ export function parseBuildArgv(
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i] as string;
-    if (!tok.startsWith('-')) {
+    if (!tok.startsWith('-') || tok === '-') {
       positionals.push(tok);
       continue;
     }

@@ -111,7 +111,8 @@ export function noopRequest(
   const f = parsed.flags;
   if (env.TSBUILD_NO_FAST_NOOP === '1') return undefined;
   if (f['no-cache'] || f.pull || f['no-cache-filter'] || f.output || f.push || f.debug) return undefined;
-  if (f.iidfile || f['metadata-file'] || f.secret || f.ssh || f.file === '-') return undefined;
+  if (f.iidfile || f['metadata-file'] || f.secret || f.ssh || f.file === '-' || parsed.context === '-')
+    return undefined;
   const { progress: _p, quiet: _q, ...rest } = f;
   // `--build-arg NAME` takes its value from the environment; TSBUILD_* configure the builder.
   const envNames = (f['build-arg'] ?? []).filter((a) => !a.includes('='));

@@ -1,0 +1,45 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { TsbuildError } from '../errors.js';
+import { archiveKind, extractArchive } from '../solver/ops/unpack.js';
+
+export interface StdinContext {
+  /** The context dir to build. */
+  dir: string;
+  /** `-f` inside the archive, when given. */
+  file?: string;
+  /** stdin held only a Dockerfile. */
+  dockerfileText?: string;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * `tsbuild build -` as `docker build -` (docker/cli GetContextFromReader): stdin is either a tar of
+ * the context (plain, gzip, bzip2, xz or zstd; `-f` names a path inside it) or the Dockerfile alone,
+ * with an empty context. stdin is spooled to a temp file: its kind shows only in its first bytes,
+ * and the archive reader (ADD's, confined to its destination) reads a file.
+ */
+export async function stdinContext(file: string | undefined): Promise<StdinContext> {
+  if (file === '-')
+    throw new TsbuildError('USAGE', "invalid argument: can't use stdin for both build context and dockerfile");
+  const tmp = await mkdtemp(join(tmpdir(), 'tsbuild-stdin-'));
+  const cleanup = () => rm(tmp, { recursive: true, force: true });
+  try {
+    const spool = join(tmp, 'stdin');
+    await pipeline(process.stdin, createWriteStream(spool));
+    const dir = join(tmp, 'context');
+    await mkdir(dir);
+    if (!(await archiveKind(spool))) {
+      return { dir, dockerfileText: await readFile(spool, 'utf8'), cleanup };
+    }
+    await extractArchive(spool, dir, '/');
+    await rm(spool);
+    return { dir, ...(file ? { file: join(dir, file) } : {}), cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
