@@ -252,11 +252,14 @@ EOF
     expect(read(r.rootfs, 'piv/y/z.txt')).toBe('z');
   });
 
-  it('ADD <url> with --checksum: downloaded, not extracted, mode 0600; a wrong checksum fails', async () => {
+  it('ADD <url> with --checksum: downloaded, not extracted, mode 0600, Last-Modified or the epoch as mtime; a wrong checksum fails', async () => {
     const { createServer } = await import('node:http');
     const { gzipSync } = await import('node:zlib');
     const body = gzipSync(Buffer.from('not extracted'));
-    const srv = createServer((_q, res) => res.end(body));
+    const srv = createServer((q, res) => {
+      if (q.url?.startsWith('/lm/')) res.setHeader('last-modified', 'Wed, 21 Oct 2015 07:28:00 GMT');
+      res.end(body);
+    });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     const port = (srv.address() as { port: number }).port;
     const sum = `sha256:${(await import('node:crypto')).createHash('sha256').update(body).digest('hex')}`;
@@ -267,6 +270,10 @@ EOF
       const st = lstatSync(join(r.rootfs, 'dl/data.gz'));
       expect(st.mode & 0o777).toBe(0o600);
       expect(st.size).toBe(body.length);
+      // BuildKit's http source: mtime from Last-Modified, else 0 (never the time of the download)
+      expect(st.mtimeMs).toBe(0);
+      const lm = await buildIt(root, ctx, `FROM ${base}\nADD http://127.0.0.1:${port}/lm/f /dl/\n`);
+      expect(lstatSync(join(lm.rootfs, 'dl/f')).mtimeMs).toBe(Date.parse('2015-10-21T07:28:00Z'));
       await expect(
         buildIt(root, ctx, `FROM ${base}\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /dl/\n`),
       ).rejects.toThrow(/digest mismatch|checksum/);

@@ -63,7 +63,9 @@ export function httpOp(env: SolverEnv): OpImpl {
         await copyFile(d.file, target);
         await chmod(target, 0o600);
         await lchown(target, 0, 0);
-        if (d.lastModified) await utimes(target, d.lastModified, d.lastModified);
+        // BuildKit's http source: the Last-Modified time, else the epoch (never the download's time).
+        const mtime = d.lastModified ?? new Date(0);
+        await utimes(target, mtime, mtime);
       } catch (e) {
         await env.store.snapshots.remove(active).catch(() => undefined);
         throw e;
@@ -111,5 +113,6 @@ async function download(env: SolverEnv, op: HttpOp, signal: AbortSignal): Promis
     });
   }
   const lm = res.headers.get('last-modified');
-  return { file, digest, ...(lm ? { lastModified: new Date(lm) } : {}) };
+  const lastModified = lm ? new Date(lm) : undefined;
+  return { file, digest, ...(lastModified && !Number.isNaN(lastModified.getTime()) ? { lastModified } : {}) };
 }
