@@ -1,5 +1,6 @@
 import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Header } from 'tar/header';
 import { describe, expect, it } from 'vitest';
 import {
   applyLayer,
@@ -9,6 +10,7 @@ import {
   type Store,
   withMount,
 } from '../../src/store/index.js';
+import { layerTarStream } from '../../src/store/layer/tar-writer.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { sh, tempDir, treeListing, xattrListing } from './helpers.js';
 
@@ -231,6 +233,35 @@ describe('applyLayer', () => {
     const after: string[] = [];
     await dst.snapshots.walk((i) => void after.push(i.name));
     expect(after).toEqual([l.diffId]);
+  });
+});
+
+describe('big files', () => {
+  it('streams a file into the layer tar chunk by chunk: a 512 MB file is never held in memory', async () => {
+    const dir = tempDir();
+    sh('truncate -s 512M big && echo tail >> big', dir);
+    const { stream, result } = layerTarStream(dir, { source: 'plain' });
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    let bytes = 0;
+    let first: Buffer | undefined;
+    let last: Buffer | undefined;
+    for await (const chunk of stream) {
+      first ??= Buffer.from((chunk as Buffer).subarray(0, 512));
+      last = chunk as Buffer;
+      bytes += (chunk as Buffer).length;
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+    }
+    // the writer cuts 1 MiB chunks and the stream buffers a few: far below the file's size
+    expect(peak).toBeLessThan(64 << 20);
+    const size = (512 << 20) + 5;
+    const header = new Header(first as Buffer);
+    expect([header.path, header.size, header.type]).toEqual(['big', size, 'File']);
+    // header, content padded to 512, two zero blocks: exactly the file, not a byte lost or added
+    expect(bytes).toBe(512 + Math.ceil(size / 512) * 512 + 1024);
+    const end = (last as Buffer).subarray(-(1024 + 512), -1024);
+    expect(end.subarray(0, 5).toString()).toBe('tail\n');
+    expect(result().entries).toBe(1);
   });
 });
 
