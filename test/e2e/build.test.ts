@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Header } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tar as rawTar } from '../helpers/raw-tar.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { buildIt, makeContext, ranSteps, read } from './helpers.js';
@@ -338,6 +340,49 @@ t.close()`,
     expect(existsSync(join(r.rootfs, `tmp/${marker}`))).toBe(false);
     expect(read(r.rootfs, `x/${marker}-2`)).toBe('x');
     expect(read(r.rootfs, `${marker}-3`)).toBe('ok');
+  });
+
+  it('an archive with an oversized metadata entry or a huge skipped entry is refused or skipped in bounded memory', async () => {
+    const ctx = makeContext({});
+    // a 2 MiB PAX header (Go's archive/tar stops at 1 MiB): refused before it is read whole
+    writeFileSync(
+      join(ctx, 'pax.tar'),
+      rawTar([{ path: 'f', body: 'x', pax: { comment: 'c'.repeat(2 << 20) } }]),
+    );
+    await expect(buildIt(root, ctx, `FROM ${base}\nADD pax.tar /p/\n`)).rejects.toThrow(/limit 1 MiB/);
+    // a symlink entry claiming 96 MiB of data (a gzip bomb's worth of zeros): skipped, never buffered
+    // (node-tar writes no size for a symlink: the typeflag and checksum are patched by hand)
+    const linkHeader = Buffer.alloc(512);
+    new Header({
+      path: 'l',
+      linkpath: 'target',
+      type: 'File',
+      size: 96 << 20,
+      mode: 0o755,
+      mtime: new Date(0),
+    }).encode(linkHeader, 0);
+    linkHeader.write('2', 156);
+    linkHeader.fill(' ', 148, 156);
+    const sum = linkHeader.reduce((a, b) => a + b, 0);
+    linkHeader.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    expect(new Header(linkHeader)).toMatchObject({ type: 'SymbolicLink', size: 96 << 20, cksumValid: true });
+    execFileSync(
+      'sh',
+      ['-c', `(cat; head -c ${(96 << 20) + 1024} /dev/zero) | gzip -1 > ${join(ctx, 'bomb.tar.gz')}`],
+      {
+        input: linkHeader,
+      },
+    );
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+    }, 5);
+    const r = await buildIt(root, ctx, `FROM ${base}\nADD bomb.tar.gz /b/\n`).finally(() =>
+      clearInterval(sampler),
+    );
+    expect(peak).toBeLessThan(48 << 20);
+    expect(readlinkSync(join(r.rootfs, 'b/l'))).toBe('target');
   });
 
   it('fails loudly: a failing RUN names the command and exit code', async () => {

@@ -25,6 +25,8 @@ import { resolveInRoot } from './secure-path.js';
 
 type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar';
 
+const META_LIMIT = 1 << 20;
+
 /** Sniffs a local ADD source: compressed streams by magic, plain tar by its header checksum. */
 export async function archiveKind(path: string): Promise<Kind | undefined> {
   const fh = await open(path, 'r');
@@ -98,15 +100,29 @@ class Blocks {
     this.it = s[Symbol.asyncIterator]();
   }
   async read(n: number): Promise<Buffer | undefined> {
-    while (this.buf.length < n && !this.done) {
-      const r = await this.it.next();
-      if (r.done) this.done = true;
-      else this.buf = this.buf.length ? Buffer.concat([this.buf, r.value]) : r.value;
+    if (this.buf.length < n && !this.done) {
+      // one concat per read, not one per chunk (that was quadratic in the read's size)
+      const parts = [this.buf];
+      let have = this.buf.length;
+      while (have < n && !this.done) {
+        const r = await this.it.next();
+        if (r.done) this.done = true;
+        else {
+          parts.push(r.value);
+          have += r.value.length;
+        }
+      }
+      this.buf = Buffer.concat(parts, have);
     }
     if (this.buf.length < n) return undefined;
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
     return out;
+  }
+
+  /** Skips the data of an entry whose content is not kept, a MiB at a time whatever its size says. */
+  async skip(n: number): Promise<void> {
+    for (let left = n; left > 0; left -= 1 << 20) await this.read(Math.min(left, 1 << 20));
   }
 }
 
@@ -157,6 +173,10 @@ export async function extractArchive(path: string, root: string, dest: string, o
       type === 'NextFileHasLongPath' ||
       type === 'NextFileHasLongLinkpath'
     ) {
+      // Go's archive/tar refuses metadata entries over 1 MiB (maxSpecialFileSize): a hostile size
+      // must not make this read allocate gigabytes.
+      if (size > META_LIMIT)
+        throw new TsbuildError('ADD_BAD_TAR', `invalid tar in ${path}: ${size}-byte ${type} entry (limit 1 MiB)`);
       const data = (await r.read(padded))?.subarray(0, size) ?? Buffer.alloc(0);
       if (type === 'ExtendedHeader') pax = parsePax(data);
       else if (type === 'NextFileHasLongPath') longName = data.toString('utf8').replace(/\0+$/, '');
@@ -172,7 +192,7 @@ export async function extractArchive(path: string, root: string, dest: string, o
     // The archive's own root entry (`./`) leaves the destination as it is (moby's Unpack skips "."
     // when the directory exists, and ensureDir made it).
     if (host === base || posix.normalize(`${name}/`) === './') {
-      await r.read(padded);
+      await r.skip(padded);
       continue;
     }
     ensureParent(base, name, host, path);
@@ -222,7 +242,7 @@ export async function extractArchive(path: string, root: string, dest: string, o
       lchownSync(host, uid, gid);
       chmodSync(host, mode);
     }
-    if (padded > 0) await r.read(padded);
+    if (padded > 0) await r.skip(padded);
   }
   for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
 }
