@@ -24,7 +24,10 @@ export interface StdinContext {
  */
 export async function stdinContext(file: string | undefined): Promise<StdinContext> {
   if (file === '-')
-    throw new TsbuildError('USAGE', "invalid argument: can't use stdin for both build context and dockerfile");
+    throw new TsbuildError(
+      'USAGE',
+      "invalid argument: can't use stdin for both build context and dockerfile",
+    );
   const tmp = await mkdtemp(join(tmpdir(), 'tsbuild-stdin-'));
   const cleanup = () => rm(tmp, { recursive: true, force: true });
   try {

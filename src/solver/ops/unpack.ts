@@ -176,7 +176,10 @@ export async function extractArchive(path: string, root: string, dest: string, o
       // Go's archive/tar refuses metadata entries over 1 MiB (maxSpecialFileSize): a hostile size
       // must not make this read allocate gigabytes.
       if (size > META_LIMIT)
-        throw new TsbuildError('ADD_BAD_TAR', `invalid tar in ${path}: ${size}-byte ${type} entry (limit 1 MiB)`);
+        throw new TsbuildError(
+          'ADD_BAD_TAR',
+          `invalid tar in ${path}: ${size}-byte ${type} entry (limit 1 MiB)`,
+        );
       const data = (await r.read(padded))?.subarray(0, size) ?? Buffer.alloc(0);
       if (type === 'ExtendedHeader') pax = parsePax(data);
       else if (type === 'NextFileHasLongPath') longName = data.toString('utf8').replace(/\0+$/, '');

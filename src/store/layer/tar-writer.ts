@@ -243,7 +243,11 @@ function isOpaque(st: WalkState, rel: string): boolean {
 
 /** Emits one entry's header (and content) into the batch. */
 /** Writes the entry's header(s); for a regular file's first link, returns the path to read its content from. */
-function emitEntry(st: WalkState, batch: Batch, { rel, name, stats: s }: WalkEntry): Buffer | string | undefined {
+function emitEntry(
+  st: WalkState,
+  batch: Batch,
+  { rel, name, stats: s }: WalkEntry,
+): Buffer | string | undefined {
   const mtime = clamp(Math.floor(s.mtimeMs / 1000), st.epoch);
   const base = { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: 0, mtime };
   const overlay = (st.opts.source ?? 'overlay') === 'overlay';
