@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Header } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../../src/build.js';
 import { tar as rawTar } from '../helpers/raw-tar.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
@@ -406,6 +407,33 @@ describe('cancellation', () => {
     expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain(`${root}/tmp/`);
     const ok = await buildIt(root, ctx, `FROM ${base}\nRUN echo fine > /fine\n`);
     expect(read(ok.rootfs, 'fine')).toBe('fine\n');
+  });
+
+  it('a cancelled RUN is killed at once, not left to finish its command (a shell as PID 1 ignores SIGTERM)', async () => {
+    const ctx = makeContext({});
+    const id = `late-${process.pid}-${Date.now()}`;
+    const ctl = new AbortController();
+    const p = build({
+      root,
+      context: ctx,
+      dockerfileText: `FROM ${base}\nRUN --mount=type=cache,target=/c,id=${id} sleep 1 && echo late > /c/late\n`,
+      signal: ctl.signal,
+      progress: {
+        emit: (e) => {
+          if (e.type === 'vertex' && e.status === 'started' && e.name.includes('sleep 1'))
+            setTimeout(() => ctl.abort(new Error('superseded')), 300);
+        },
+      },
+    });
+    await expect(p).rejects.toThrow();
+    // the cache mount outlives the step: had the command gone on, `late` would be in it by now
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await buildIt(
+      root,
+      ctx,
+      `FROM ${base}\nRUN --mount=type=cache,target=/c,id=${id} ls /c > /seen && echo >> /seen\n`,
+    );
+    expect(read(after.rootfs, 'seen')).toBe('\n');
   });
 });
 

@@ -93,6 +93,10 @@ export function execOp(env: SolverEnv): OpImpl {
           ...(op.security === 'insecure' ? { privileged: true } : {}),
           mounts,
           signal: ctx.signal,
+          // A cancelled step's output is thrown away: SIGKILL at once, as BuildKit's executor does. A
+          // shell as PID 1 ignores SIGTERM, so a grace period only let the step run on (a watch
+          // rebuild waited for the superseded RUN to finish its command).
+          killGraceMs: 0,
           onStdout: (b) =>
             ctx.progress.emit({
               type: 'log',
