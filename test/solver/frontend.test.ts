@@ -197,3 +197,20 @@ describe('frontend: stages → op graph', () => {
     expect(goRune(65)).toBe("'A'");
   });
 });
+
+describe('frontend: --no-cache-filter', () => {
+  const ignored = async (df: string, noCacheFilter: string[]) =>
+    chain((await conv(df, { noCacheFilter })).vertex)
+      .filter((v) => v.ignoreCache)
+      .map((v) => v.name);
+
+  it('matches stage names case-insensitively, as BuildKit (EqualFold); never an unnamed stage', async () => {
+    const df =
+      'FROM scratch AS Gen\nWORKDIR /g\nFROM scratch\nWORKDIR /u\nFROM scratch\nCOPY --from=Gen /g /x\nCOPY --from=1 /u /y\n';
+    const byName = await ignored(df, ['GEN']);
+    expect(byName.some((n) => n?.includes('WORKDIR /g'))).toBe(true);
+    expect(byName.some((n) => n?.includes('WORKDIR /u'))).toBe(false);
+    // the generated name of an unnamed stage (or its index) selects nothing
+    expect(await ignored(df, ['stage-1', '1'])).toEqual([]);
+  });
+});

@@ -89,7 +89,10 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     if (b) st.base = b;
     if (stage.platform)
       st.platform = parsePlatformWord(stage, expandWord(stage.platform, lookup, { escapeToken: esc }));
-    st.ignoreCache = !!opts.noCache || (opts.noCacheFilter ?? []).includes(st.name);
+    // dockerfile2llb: stage names match case-insensitively (EqualFold); an unnamed stage never does.
+    st.ignoreCache =
+      !!opts.noCache ||
+      (!!stage.name && (opts.noCacheFilter ?? []).some((n) => n.toLowerCase() === stage.name?.toLowerCase()));
     states.push(st);
     if (stage.name) byName.set(stage.name.toLowerCase(), st);
   });
