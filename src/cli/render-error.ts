@@ -75,10 +75,24 @@ export function renderError(err: unknown, opts: RenderOptions): string {
     else parts.push(`${opts.file ?? 'Dockerfile'}:${loc.line}`);
   } else if (e instanceof TsbuildError) {
     parts.push(`error: ${e.message} [${e.code}]`);
+  } else if (noSpace(e)) {
+    parts.push(`error: ${e.message} [NO_SPACE]`);
+    parts.push(
+      'hint: the disk holding the store (--root) or the temp dir is full: `tsbuild du` shows what uses it, `tsbuild prune` frees build cache',
+    );
   } else {
     parts.push(`error: ${e.message}`);
   }
   if (e instanceof TsbuildError && e.hint) parts.push(`hint: ${e.hint}`);
   if (opts.debug && e.stack) parts.push(e.stack);
   return parts.join('\n');
+}
+
+/** ENOSPC/EDQUOT anywhere in the cause chain: a full disk, not a bug, and the store stays consistent. */
+function noSpace(e: Error): boolean {
+  for (let c: unknown = e, i = 0; c instanceof Error && i < 8; c = c.cause, i++) {
+    const code = (c as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
 }
