@@ -1,4 +1,12 @@
-import { chownSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +83,19 @@ RUN --mount=type=bind,target=/c stat -c '%u:%g %a %s' /c/f.txt > /ro && (echo x 
     const again = await buildIt(root, ctx, df);
     expect(again.stepsRun).toBe(0);
     expect(read(again.rootfs, 'o')).toMatch(/ 0 +0 /);
+  });
+
+  // Here docker 20.10's BuildKit keeps the stale result (README, Conformance); its content checksum
+  // covers each directory's header, and tsbuild follows the checksum.
+  it('a chmod of a directory in the context busts a COPY of it (never a stale mode in the image)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-keys-'));
+    const ctx = makeContext({ 'd/sub/k': 'k', 'd/f': 'f' });
+    const df = `FROM ${base()}\nCOPY d /d\n`;
+    await buildIt(root, ctx, df);
+    chmodSync(join(ctx, 'd/sub'), 0o700);
+    const again = await buildIt(root, ctx, df);
+    expect(again.stepsRun).toBe(1);
+    expect(statSync(join(again.rootfs, 'd/sub')).mode & 0o777).toBe(0o700);
   });
 
   it('a stage that ran again with the same output: COPY --from, a bind from it and what follows are hits', async () => {
