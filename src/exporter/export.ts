@@ -89,7 +89,9 @@ async function flatten(store: Store, img: LoadedImage, dir: string): Promise<voi
       throw new TsbuildError('UNSUPPORTED_LAYER', `layer media type ${l.mediaType} cannot be unpacked`);
     const raw = await store.content.read(l.digest);
     const tar: Readable = c === 'uncompressed' ? raw : raw.pipe(decompressStream(c));
-    await extractLayer(tar, dir, { mode: 'flat' });
+    // FIFOs and device nodes are part of the filesystem: BuildKit's tar exporter writes them and
+    // its local exporter makes them (as root; mknod needs it).
+    await extractLayer(tar, dir, { mode: 'flat', devices: process.getuid?.() === 0 ? 'create' : 'skip' });
   }
 }
 

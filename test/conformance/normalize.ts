@@ -16,6 +16,8 @@ export interface FileEntry {
   size?: number;
   sha256?: string;
   link?: string;
+  /** A hard link (tar `Link` entry): the path it links to, so a copy that lost the link differs. */
+  hardlink?: string;
 }
 
 export interface NormalizedImage {
@@ -146,8 +148,9 @@ function applyLayerTar(raw: Buffer, files: Map<string, FileEntry>): void {
     if (h.type === 'Directory') e = { path, type: 'dir', mode, owner };
     else if (h.type === 'SymbolicLink') e = { path, type: 'symlink', mode: '0777', owner, link };
     else if (h.type === 'Link') {
-      const t = files.get(link.replace(/^\.?\/+/, ''));
-      e = { ...(t ?? { type: 'file' as const, size: 0 }), path, mode, owner };
+      const target = link.replace(/^\.?\/+/, '');
+      const t = files.get(target);
+      e = { ...(t ?? { type: 'file' as const, size: 0 }), path, mode, owner, hardlink: target };
     } else if (h.type === 'File' || h.type === 'OldFile' || h.type === 'ContiguousFile') {
       e = { path, type: 'file', mode, owner, size, sha256: createHash('sha256').update(data).digest('hex') };
     } else e = { path, type: 'other', mode, owner, link: h.type ?? '' };

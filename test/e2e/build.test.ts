@@ -292,15 +292,19 @@ EOF
     const ctx = makeContext(files);
     execFileSync('chmod', ['4755', join(ctx, 'big/d2/f2.txt')]);
     execFileSync('chmod', ['0700', join(ctx, 'big/d3')]);
+    // hard links among what one source copies stay links (BuildKit's fsutil copier)
+    execFileSync('ln', [join(ctx, 'big/d4/f4.txt'), join(ctx, 'big/d5/hard')]);
     const r = await buildIt(
       root,
       ctx,
-      `FROM ${base}\nRUN mkdir /existing\nCOPY big /fresh\nCOPY big /existing\n`,
+      `FROM ${base} AS s\nRUN mkdir /t && for i in $(seq 600); do echo $i > /t/f$i; done && ln /t/f1 /t/h1\n` +
+        `FROM ${base}\nRUN mkdir /existing /existing2\nCOPY big /fresh\nCOPY big /existing\n` +
+        'COPY --from=s /t /fresh2\nCOPY --from=s /t /existing2\n',
     );
     const list = (d: string) =>
       execFileSync(
         'sh',
-        ['-c', `cd ${join(r.rootfs, d)} && find . -mindepth 1 -printf '%p %M %U:%G %s %T@ %l\\n' | sort`],
+        ['-c', `cd ${join(r.rootfs, d)} && find . -mindepth 1 -printf '%p %M %U:%G %s %T@ %n %l\\n' | sort`],
         {
           encoding: 'utf8',
         },
@@ -310,6 +314,11 @@ EOF
     expect(fresh).toBe(list('existing'));
     expect(fresh).toContain('./d2/f2.txt -rwsr-xr-x 0:0');
     expect(fresh).toContain('./link lrwxrwxrwx 0:0');
+    expect(fresh).toMatch(/^\.\/d5\/hard -rw-r--r-- 0:0 \d+ \S+ 2 $/m);
+    const fresh2 = list('fresh2');
+    expect(fresh2).toBe(list('existing2'));
+    expect(fresh2).toMatch(/^\.\/h1 -rw-r--r-- 0:0 2 \S+ 2 $/m);
+    expect(statSync(join(r.rootfs, 'fresh2/h1')).ino).toBe(statSync(join(r.rootfs, 'fresh2/f1')).ino);
   });
 
   it('hostile archives and paths stay inside the rootfs', async () => {
@@ -509,5 +518,23 @@ describe('outputs', () => {
       ),
     );
     expect(pushed.config.digest).toBe(r.configDigest);
+  });
+
+  it('type=tar and type=local keep FIFOs, device nodes and hard links, as BuildKit exports them', async () => {
+    const ctx = makeContext({});
+    const out = mkdtempSync(join(tmpdir(), 'tsb-e2e-outs-'));
+    await buildIt(
+      root,
+      ctx,
+      `FROM ${base}\nRUN mkdir /s && mkfifo /s/fifo && mknod /s/nul c 1 3 && echo x > /s/a && ln /s/a /s/b\n`,
+      { outputs: [`type=tar,dest=${out}/fs.tar`, `type=local,dest=${out}/dir`] },
+    );
+    const listing = execFileSync('tar', ['-tvf', `${out}/fs.tar`, 's/'], { encoding: 'utf8' });
+    expect(listing).toMatch(/^p.* s\/fifo$/m);
+    expect(listing).toMatch(/^c.* 1,3 .*s\/nul$/m);
+    expect(listing).toMatch(/^h.* s\/b link to s\/a$/m);
+    expect(lstatSync(join(out, 'dir/s/fifo')).isFIFO()).toBe(true);
+    expect(lstatSync(join(out, 'dir/s/nul')).isCharacterDevice()).toBe(true);
+    expect(lstatSync(join(out, 'dir/s/b')).ino).toBe(lstatSync(join(out, 'dir/s/a')).ino);
   });
 });

@@ -44,6 +44,11 @@ export interface CopyOptions {
    */
   linkFrom?: Set<string>;
   /**
+   * Hard links within one source (fsutil's copier, one per source path): the first copy of an inode
+   * (`dev:ino`) with more than one link, by its destination; later paths to it become links to that.
+   */
+  hardlinks?: Map<string, string>;
+  /**
    * The name a file source gets inside a destination directory, when it is not the basename of
    * `srcHost`: a followed `--from` symlink keeps the name it was written with (copy-sources.ts).
    */
@@ -67,6 +72,9 @@ export async function copyInto(
 ): Promise<void> {
   const st = lstatSync(srcHost);
   const destIsDir = dest.endsWith('/') || forceDir;
+  // BuildKit's copy keeps the hard links among what one source copies (moby/buildkit's fsutil
+  // copier maps each inode with Nlink > 1 to its first target); not across sources.
+  opts = { ...opts, hardlinks: new Map() };
   const destHost = resolveInRoot(destRoot, dest, true);
   if (st.isDirectory()) {
     const isNew = !existsL(destHost);
@@ -212,6 +220,12 @@ function copyEntry(
   if (st.isSymbolicLink()) {
     symlinkSync(readlinkSync(src), dest);
   } else if (st.isFile()) {
+    if (st.nlink > 1 && opts.hardlinks) {
+      const ino = `${st.dev}:${st.ino}`;
+      const first = opts.hardlinks.get(ino);
+      if (first !== undefined && tryLink(first, dest)) return false;
+      opts.hardlinks.set(ino, dest);
+    }
     if (opts.linkFrom && st.nlink === 1 && !opts.owner && !opts.chmod && opts.preserveOwner) {
       const ino = `${st.dev}:${st.ino}`;
       if (!opts.linkFrom.has(ino) && tryLink(src, dest)) {

@@ -27,15 +27,15 @@ export async function fastCopyDir(
   if (sel.entry?.type !== 'dir' || sel.entries.length < MIN_ENTRIES) return false;
   if (opts.ignorePatterns > 0 || opts.excludes > 0 || opts.owner || opts.chmod) return false;
   // cp gives the destination the source dir's mode and times; BuildKit creates it 0755, root-owned.
-  return cpIntoNewDir(host, root, dest, 'mode,timestamps', { dateNow: false });
+  return cpIntoNewDir(host, root, dest, 'mode,timestamps,links', { dateNow: false });
 }
 
 /**
  * `COPY --from=stage /dir dest` of a big directory to a destination that does not exist yet: cp(1)
  * with owners kept, as `copyInto` keeps them for stage sources. Taken only when the result is the
  * same: no --chown/--chmod/--exclude, one source, and only files, directories and symlinks below it
- * (copyInto skips FIFOs, sockets and devices; cp would make them). Hard links become separate files
- * in both. Returns false when not taken.
+ * (copyInto skips FIFOs, sockets and devices; cp would make them). Hard links among the copied files
+ * stay links in both (cp --preserve=links). Returns false when not taken.
  */
 export async function fastCopyFromDir(
   src: string,
@@ -47,7 +47,7 @@ export async function fastCopyFromDir(
   if (!lstatSync(src).isDirectory()) return false;
   // cp gives the destination the source dir's mode, owner and times; copyInto creates it 0755,
   // root-owned, dated now.
-  return cpIntoNewDir(src, root, dest, 'mode,ownership,timestamps', {
+  return cpIntoNewDir(src, root, dest, 'mode,ownership,timestamps,links', {
     dateNow: true,
     // One letter per entry (f, d, l, or another type): the count and the kinds in one walk.
     check: async () => {

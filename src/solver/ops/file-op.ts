@@ -36,7 +36,9 @@ export function fileOp(env: SolverEnv): OpImpl {
   return {
     async cacheKey(v, inputKeys) {
       const op = v.op as FileOp;
-      return digestOf({ op, inputKeys, checksums: await contextChecksums(env, op) });
+      // `copy: 2`: copies keep hard links among what one source copies; results cached before
+      // that (separate files) are not reused.
+      return digestOf({ op, inputKeys, checksums: await contextChecksums(env, op), copy: 2 });
     },
     async contentFamily(v, inputKeys) {
       return contentFamilyOf(v, inputKeys, contentReads(v), async () => ({
