@@ -395,6 +395,19 @@ t.close()`,
     expect(readlinkSync(join(r.rootfs, 'b/l'))).toBe('target');
   });
 
+  it('a file never replaces a directory a lower layer has (BuildKit: "cannot replace to directory")', async () => {
+    const ctx = makeContext({ a: 'a', b: 'b' });
+    for (const first of ['RUN mkdir -p /t/a', 'COPY b /t/a/', 'RUN mkdir -p /t/a/x'])
+      for (const copy of ['COPY a /t/', 'COPY b a /t/'])
+        await expect(buildIt(root, ctx, `FROM ${base}\n${first}\n${copy}\n`)).rejects.toMatchObject({
+          code: 'COPY_TYPE_CONFLICT',
+          message: 'cannot replace to directory /t/a with file',
+        });
+    // into the directory itself it goes, as BuildKit copies it
+    const into = await buildIt(root, ctx, `FROM ${base}\nRUN mkdir -p /t/a\nCOPY a /t/a\n`);
+    expect(read(into.rootfs, 't/a/a')).toBe('a');
+  });
+
   it('fails loudly: a failing RUN names the command and exit code', async () => {
     const ctx = makeContext({});
     await expect(buildIt(root, ctx, `FROM ${base}\nRUN echo boom && exit 3\n`)).rejects.toThrow(

@@ -80,7 +80,10 @@ export function placeDest(d: DestFs, dest: string, forceDir: boolean, src: Sourc
     m.copyUpFor([...parts, '']);
     return out;
   }
-  // A file into an existing directory: it replaces whatever is at dir/name (a non-dir hides it).
+  // A file into an existing directory: it replaces a non-dir at dir/name (the upper copy hides it).
+  // A directory there is BuildKit's "cannot replace to directory … with file": the mounted copy
+  // sees it and says so (written directly, the file would have hidden the lower directory).
+  if (m.lookup([...parts, src.base])?.st.isDirectory()) throw new NeedsMount(dest);
   m.copyUpFor([...parts, src.base]);
   return out;
 }
