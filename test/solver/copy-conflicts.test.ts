@@ -40,6 +40,16 @@ describe('COPY onto an entry of another kind', () => {
     await expect(copy(t)).rejects.toMatchObject({ message: 'cannot copy to non-directory: /app/lib' });
   });
 
+  it('a directory source onto an existing file fails as fsutil copyDirectory does; with a trailing / as MkdirAll does', async () => {
+    const t = trees({ x: 'x' }, { 'app/f': 'f' });
+    await expect(
+      copyInto(t.src, undefined, t.root, '/app/f', false, { preserveOwner: false }),
+    ).rejects.toMatchObject({ code: 'COPY_TYPE_CONFLICT', message: 'cannot copy to non-directory: /app/f' });
+    await expect(
+      copyInto(t.src, undefined, t.root, '/app/f/', false, { preserveOwner: false }),
+    ).rejects.toMatchObject({ message: 'mkdir /app/f: not a directory' });
+  });
+
   it('a file or a symlink onto a directory fails', async () => {
     for (const entry of ['file', '->elsewhere']) {
       const t = trees({ name: entry }, { 'app/name/inner': '/' });

@@ -78,6 +78,11 @@ export async function copyInto(
   const destHost = resolveInRoot(destRoot, dest, true);
   if (st.isDirectory()) {
     const isNew = !existsL(destHost);
+    // fsutil's copyDirectory onto a non-directory (a trailing `/` fails earlier, in MkdirAll)
+    if (!isNew && !dest.endsWith('/') && !lstatSync(destHost).isDirectory())
+      throw new TsbuildError('COPY_TYPE_CONFLICT', `cannot copy to non-directory: ${dest}`, {
+        hint: 'the destination already has a different kind of entry at that path (BuildKit refuses this too)',
+      });
     ensureDir(destRoot, dest, opts);
     // A walk keeps the lstat it made of each entry (4,000-entry trees: one lstat less apiece).
     const walked = new Map<string, Stats>();
