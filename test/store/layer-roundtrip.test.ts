@@ -236,6 +236,28 @@ describe('applyLayer', () => {
   });
 });
 
+describe('hard links of non-files', () => {
+  it('a symlink or FIFO with more links is written once, then as Link entries (as moby archive does), and extracts back', async () => {
+    const dir = tempDir();
+    sh('ln -s target sl && ln sl sl2 && mkfifo ff && ln ff ff2', dir);
+    const { stream } = layerTarStream(dir, { source: 'plain' });
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    const tarFile = join(tempDir(), 'l.tar');
+    writeFileSync(tarFile, Buffer.concat(chunks));
+    const listing = sh(`tar -tvf ${tarFile}`);
+    expect(listing).toMatch(/^p.* ff$/m);
+    expect(listing).toMatch(/^h.* ff2 link to ff$/m);
+    expect(listing).toMatch(/^l.* sl -> target$/m);
+    expect(listing).toMatch(/^h.* sl2 link to sl$/m);
+    const out = tempDir();
+    await extractLayer(createReadStream(tarFile), out, { mode: 'flat', devices: 'create' });
+    expect(sh('stat -c "%n %h %F" sl sl2 ff ff2', out)).toBe(
+      'sl 2 symbolic link\nsl2 2 symbolic link\nff 2 fifo\nff2 2 fifo\n',
+    );
+  });
+});
+
 describe('big files', () => {
   it('streams a file into the layer tar chunk by chunk: a 512 MB file is never held in memory', async () => {
     const dir = tempDir();

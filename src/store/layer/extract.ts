@@ -97,6 +97,9 @@ class ExtractSink implements TarSink {
   #curChown = false;
   readonly #dirTimes: [string, number][] = [];
   readonly #nodes: (NodeSpec & { e: ReadEntry })[] = [];
+  /** Special entries deferred (made in finish) or skipped, by path: hard links to them wait or go too. */
+  readonly #specialPaths = new Set<string>();
+  readonly #nodeLinks: { target: string; path: string }[] = [];
   readonly #xattrs: { path: string; name: string; value: Buffer }[] = [];
 
   /** The root as the OS names it (for child processes' cwd); #r works on byte strings. */
@@ -217,6 +220,11 @@ class ExtractSink implements TarSink {
         if (e.linkpath === '') throw new StoreError('LAYER_INVALID', `hardlink ${e.name} has no target`);
         const target = this.#r.entry(cleanLink(e.linkpath, e.name)).path;
         const st = bfs.lstatOrUndefined(target);
+        // A link to a FIFO or device node: made once the node is (finish), or not at all if skipped.
+        if (!st && this.#specialPaths.has(target)) {
+          if (this.#devices !== 'skip') this.#nodeLinks.push({ target, path });
+          return;
+        }
         if (!st || st.isDirectory()) {
           throw new StoreError(
             'LAYER_INVALID',
@@ -233,6 +241,7 @@ class ExtractSink implements TarSink {
 
   #special(e: ReadEntry, path: string): void {
     if (this.#devices === 'error') throw unsafe(e.name, `${e.type} entries are not allowed here`);
+    this.#specialPaths.add(path);
     if (this.#devices === 'skip') return;
     const type = e.type === 'FIFO' ? 'p' : e.type === 'BlockDevice' ? 'b' : 'c';
     this.#nodes.push({ path, type, major: e.devmajor, minor: e.devminor, e });
@@ -296,6 +305,10 @@ class ExtractSink implements TarSink {
       bfs.chmod(n.path, n.e.mode);
       bfs.lutimes(n.path, n.e.mtime);
       this.#xattr(n.path, n.e);
+    }
+    for (const l of this.#nodeLinks) {
+      if (still(l.path) && still(l.target) && bfs.lstatOrUndefined(l.target) && !bfs.lstatOrUndefined(l.path))
+        bfs.link(l.target, l.path);
     }
     const xs = this.#xattrs.filter((x) => {
       const st = bfs.lstatOrUndefined(x.path);

@@ -268,6 +268,17 @@ function emitEntry(
     if (overlay && isOpaque(st, rel)) add({ ...base, mode: 0, path: `${rel}/.wh..wh..opq`, type: 'File' });
     return;
   }
+  // Any non-directory with more links is a hard link after its first path, symlinks, FIFOs and
+  // devices too (moby's archive addTarFile, which BuildKit's differ uses).
+  if (s.nlink > 1) {
+    const key = `${s.dev}:${s.ino}`;
+    const first = st.links.get(key);
+    if (first !== undefined) {
+      add({ ...base, ...withX, path: rel, type: 'Link', linkpath: first });
+      return;
+    }
+    st.links.set(key, rel);
+  }
   if (s.isSymbolicLink()) {
     add({
       ...base,
@@ -277,15 +288,6 @@ function emitEntry(
       linkpath: readlinkSync(fsPath(st, rel), { encoding: 'buffer' }).toString('latin1'),
     });
   } else if (s.isFile()) {
-    if (s.nlink > 1) {
-      const key = `${s.dev}:${s.ino}`;
-      const first = st.links.get(key);
-      if (first !== undefined) {
-        add({ ...base, ...withX, path: rel, type: 'Link', linkpath: first });
-        return;
-      }
-      st.links.set(key, rel);
-    }
     add({ ...base, ...withX, path: rel, type: 'File', size: s.size });
     return fsPath(st, rel);
   } else if (s.isFIFO()) {
