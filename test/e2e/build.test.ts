@@ -360,6 +360,12 @@ t.close()`,
       rawTar([{ path: 'f', body: 'x', pax: { comment: 'c'.repeat(2 << 20) } }]),
     );
     await expect(buildIt(root, ctx, `FROM ${base}\nADD pax.tar /p/\n`)).rejects.toThrow(/limit 1 MiB/);
+    // a hard link to nothing: moby's wording, names inside the destination (no host temp paths)
+    writeFileSync(join(ctx, 'dangling.tar'), rawTar([{ path: 'd', type: 'Link', linkpath: 'b' }]));
+    await expect(buildIt(root, ctx, `FROM ${base}\nADD dangling.tar /p/\n`)).rejects.toMatchObject({
+      code: 'ADD_BAD_TAR',
+      message: 'error processing tar file dangling.tar: link /b /d: no such file or directory',
+    });
     // a symlink entry claiming 96 MiB of data (a gzip bomb's worth of zeros): skipped, never buffered
     // (node-tar writes no size for a symlink: the typeflag and checksum are patched by hand)
     const linkHeader = Buffer.alloc(512);

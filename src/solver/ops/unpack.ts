@@ -153,6 +153,32 @@ export async function extractArchive(path: string, root: string, dest: string, o
   // moby's Untar runs chrooted into the destination: the archive's names, its symlinks (absolute
   // ones too) and hardlink targets resolve with the destination as `/`, never above it.
   const base = ensureDir(root, dest, owner ? { owner } : {});
+  try {
+    await untar(path, kind, base, owner);
+  } catch (e) {
+    throw tarError(e, path, base);
+  }
+}
+
+/**
+ * A system call an archive entry made fail (a hard link to nothing, a name through a file): said as
+ * moby's "Error processing tar file" does, with the names inside the destination, not host paths.
+ */
+function tarError(e: unknown, archive: string, base: string): unknown {
+  const x = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || e instanceof TsbuildError || !x.code || !x.syscall) return e;
+  const inDest = (p: unknown) =>
+    typeof p === 'string' ? `/${posix.relative(base, p)}`.replace(/^\/\.\.?(\/|$)/, '/') : undefined;
+  const names = [inDest(x.path), inDest((x as { dest?: unknown }).dest)].filter(Boolean).join(' ');
+  const what = x.message.replace(/^[A-Z0-9]+: /, '').split(',')[0];
+  return new TsbuildError(
+    'ADD_BAD_TAR',
+    `error processing tar file ${posix.basename(archive)}: ${x.syscall} ${names}: ${what}`,
+    { cause: e },
+  );
+}
+
+async function untar(path: string, kind: Kind, base: string, owner?: Owner): Promise<void> {
   const r = new Blocks(decompressed(path, kind));
   let pax: Record<string, string> = {};
   let longName: string | undefined;
