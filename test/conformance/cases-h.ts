@@ -131,6 +131,15 @@ export const MORE_CASES_13: ConformanceCase[] = [
       'mkdir s && echo a > s/a && tar -cf a.tar -C s a && echo b > s/b && tar -czf b.tar.gz -C s b && rm -rf s',
   },
   {
+    // BuildKit copies each wildcard match to the destination in turn: no trailing `/`, no directory
+    name: 'copy-wildcard-several-to-one-path',
+    dockerfile:
+      BB +
+      'FROM bb AS s\nRUN mkdir /s && echo 1 > /s/1.txt && echo 2 > /s/2.txt\n' +
+      'FROM bb\nCOPY *.txt /t/f\nCOPY --from=s /s/*.txt /u/g\nCOPY a[df] /v/x\n',
+    files: { 'a.txt': 'A', 'b.txt': 'B', 'ad/in': 'in', af: 'F' },
+  },
+  {
     name: 'copy-hidden-files-wildcard',
     dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },

@@ -217,7 +217,10 @@ async function runAction(
       return;
     }
     const sel = selectSources(snap, a.sources, { excludes: a.excludes });
-    const forceDir = sel.length > 1;
+    // BuildKit copies each match of a wildcard to the destination in turn (file backend docopy):
+    // without a trailing `/` the destination is not made a directory, so with several files the
+    // last one wins (several explicit sources need the `/`: the frontend refuses them otherwise).
+    const forceDir = false;
     for (const s of sel) {
       const host = join(snap.dir, s.path);
       if (a.unpack && s.entry?.type === 'file' && (await isArchive(host))) {
@@ -274,7 +277,7 @@ async function copyFromInput(
         continue;
       }
       const isDir = lstatSync(m).isDirectory();
-      const forceDir = matches.length > 1;
+      const forceDir = false; // as for context sources above
       const dest = placeDest(d, a.dest, forceDir, { isDir, base: name, top: () => topNames(m) });
       // Read from a committed layer into an upper on the same filesystem: files can be links,
       // which beats cp(1) (the dirs' mkdirs are then most of the cost).
