@@ -214,8 +214,12 @@ async function compare(k: ConformanceCase): Promise<string[]> {
       await run(out);
       return JSON.stringify(explain(normalizeDockerArchive(out), k.dockerfile), null, 1).split('\n');
     } catch (e) {
-      const msg = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message);
-      return [`error: ${msg.trim().split('\n').slice(-2).join(' | ')}`];
+      // dockerd names paths in its overlay mount; tsbuild names them in the image
+      const msg = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).replace(
+        /\S*\/overlay2\/\w+\/merged/g,
+        '',
+      );
+      return [`error: ${msg.trim().split('\n').pop()}`];
     }
   };
   const docker = process.env.PEER_DOCKER ?? '/usr/bin/docker';
