@@ -238,6 +238,14 @@ async function compare(k: ConformanceCase): Promise<string[]> {
       outputs: [`type=docker,dest=${out}`],
     });
   });
+  // Both refused the build: the wording differs by design (README); report it, but not as a DIFF.
+  if (
+    theirs.length === 1 &&
+    ours.length === 1 &&
+    theirs[0]?.startsWith('error: ') &&
+    ours[0]?.startsWith('error: ')
+  )
+    return theirs[0] === ours[0] ? [] : [`  both failed: bk ${theirs[0]} / tsb ${ours[0]}`];
   const [a, b] = [new Set(theirs), new Set(ours)];
   return [
     ...theirs.filter((l) => !b.has(l)).map((l) => `  bk-only  ${l.trim()}`),
@@ -255,7 +263,8 @@ const r = rng(Number(seedArg));
 for (let i = 0; i < Number(countArg); i++) {
   const k = { name: `${family}${seedArg}-${i}`, dockerfile: '', ...gen(r) } as ConformanceCase;
   const diff = await compare(k);
-  process.stdout.write(`${k.name}: ${diff.length === 0 ? 'SAME' : 'DIFF'}\n`);
+  const status = diff.length === 0 ? 'SAME' : diff[0]?.startsWith('  both failed') ? 'BOTH FAILED' : 'DIFF';
+  process.stdout.write(`${k.name}: ${status}\n`);
   if (diff.length > 0)
     process.stdout.write(`${k.dockerfile.replace(/^/gm, '  | ')}${diff.slice(0, 12).join('\n')}\n`);
 }
