@@ -218,9 +218,9 @@ async function runAction(
     }
     const sel = selectSources(snap, a.sources, { excludes: a.excludes });
     // BuildKit copies each match of a wildcard to the destination in turn (file backend docopy):
-    // without a trailing `/` the destination is not made a directory, so with several files the
-    // last one wins (several explicit sources need the `/`: the frontend refuses them otherwise).
-    const forceDir = false;
+    // without a trailing `/` the destination is not made a directory (forceDir false), so with
+    // several files the last one wins (several explicit sources need the `/`: the frontend refuses
+    // them otherwise). The same for `--from` sources below.
     for (const s of sel) {
       const host = join(snap.dir, s.path);
       if (a.unpack && s.entry?.type === 'file' && (await isArchive(host))) {
@@ -232,7 +232,7 @@ async function runAction(
         .filter((e) => e.path !== s.path)
         .map((e) => (s.path === '' ? e.path : e.path.slice(s.path.length + 1)));
       const isDir = s.entry?.type === 'dir' || s.path === '';
-      const dest = placeDest(d, a.dest, forceDir, {
+      const dest = placeDest(d, a.dest, false, {
         isDir,
         base: s.name,
         top: () => children.filter((c) => !c.includes('/')),
@@ -243,7 +243,7 @@ async function runAction(
         owner: owner !== undefined,
         chmod: a.chmod !== undefined,
       });
-      if (!fast) await copyInto(host, children, root, dest, forceDir, { ...base, name: s.name });
+      if (!fast) await copyInto(host, children, root, dest, false, { ...base, name: s.name });
     }
     return;
   }
@@ -277,8 +277,7 @@ async function copyFromInput(
         continue;
       }
       const isDir = lstatSync(m).isDirectory();
-      const forceDir = false; // as for context sources above
-      const dest = placeDest(d, a.dest, forceDir, { isDir, base: name, top: () => topNames(m) });
+      const dest = placeDest(d, a.dest, false, { isDir, base: name, top: () => topNames(m) });
       // Read from a committed layer into an upper on the same filesystem: files can be links,
       // which beats cp(1) (the dirs' mkdirs are then most of the cost).
       const linkFrom = merged !== undefined && direct !== undefined ? d.linked : undefined;
@@ -291,7 +290,7 @@ async function copyFromInput(
           chmod: a.chmod !== undefined,
         }));
       if (fast) continue;
-      await copyInto(m, undefined, root, dest, forceDir, {
+      await copyInto(m, undefined, root, dest, false, {
         ...base,
         ...(linkFrom ? { linkFrom } : {}),
         name,
