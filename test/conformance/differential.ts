@@ -45,6 +45,11 @@ const CONTEXT = {
   'd2/deep/z': 'z',
 };
 
+/** A COPY line; several sources get a directory destination (the frontend refuses them otherwise). */
+function copyLine(flags: string, srcs: string[], dest: string): string {
+  return `COPY ${flags}${srcs.join(' ')} ${srcs.length > 1 && !dest.endsWith('/') ? `${dest}/` : dest}`;
+}
+
 /** COPY from the context: random sources, destinations and flags, over a tree a RUN may have made. */
 function copyCase(r: R): Partial<ConformanceCase> {
   const lines = ['FROM bb'];
@@ -54,9 +59,8 @@ function copyCase(r: R): Partial<ConformanceCase> {
       ['a', 'b', 'x.txt', '*.txt', 'd1', 'd1/', 'd2/deep', '.', 'd?', 'hl*', '.hid', 'lnk'],
       r.int(1, 3),
     );
-    let dest = r.pick(['/t/', '/t', '/t/n', '/', 'rel/', '/t/d1/', '/t/a', '/deep/a/b/']);
-    if (srcs.length > 1 && !dest.endsWith('/')) dest += '/';
-    lines.push(`COPY ${r.pick(['', '--chown=7:8 ', '--chmod=640 '])}${srcs.join(' ')} ${dest}`);
+    const dest = r.pick(['/t/', '/t', '/t/n', '/', 'rel/', '/t/d1/', '/t/a', '/deep/a/b/']);
+    lines.push(copyLine(r.pick(['', '--chown=7:8 ', '--chmod=640 ']), srcs, dest));
   }
   return {
     dockerfile: `${BB}${lines.join('\n')}\n`,
@@ -86,9 +90,8 @@ function collideCase(r: R): Partial<ConformanceCase> {
       const src = from
         ? `--from=s /s/${r.pick(['f', 'dd', 'ln', 'dd/'])}`
         : r.pick(['a', 'd1', 'd1/', 'a b', 'd1 a', 'd?']);
-      let dest = `/t/${r.pick(['', 'x', 'x/', 'y', 'l', 'l/', 'l/z', 'x/y', 'd', 'd/'])}`;
-      if (src.split(' ').length > 1 && !from && !dest.endsWith('/')) dest += '/';
-      lines.push(`COPY ${src} ${dest}`);
+      const dest = `/t/${r.pick(['', 'x', 'x/', 'y', 'l', 'l/', 'l/z', 'x/y', 'd', 'd/'])}`;
+      lines.push(copyLine('', from ? [src] : src.split(' '), dest));
     }
   }
   return { dockerfile: `${BB}${lines.join('\n')}\n`, files: CONTEXT };
@@ -142,9 +145,8 @@ function fromCase(r: R): Partial<ConformanceCase> {
       ['/s/f', '/s/d', '/s/d/', '/s/d/*', '/s/ld', '/s/abs', '/s/o/*.txt', '/s/*', '/s/d/hf', '/s/.', '/s/?'],
       r.int(1, 2),
     );
-    let dest = r.pick(['/t/', '/t', '/t/n', '/', '/t/d/', '/t/f', './']);
-    if (srcs.length > 1 && !dest.endsWith('/')) dest += '/';
-    lines.push(`COPY ${r.pick(['', '--chown=1:2 ', '--chmod=600 '])}--from=s ${srcs.join(' ')} ${dest}`);
+    const dest = r.pick(['/t/', '/t', '/t/n', '/', '/t/d/', '/t/f', './']);
+    lines.push(copyLine(`${r.pick(['', '--chown=1:2 ', '--chmod=600 '])}--from=s `, srcs, dest));
   }
   return { dockerfile: `${BB}${stage}${lines.join('\n')}\n` };
 }
