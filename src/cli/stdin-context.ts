@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TsbuildError } from '../errors.js';
-import { archiveKind, extractArchive } from '../solver/ops/unpack.js';
+import { extractArchive } from '../solver/ops/unpack.js';
 
 export interface StdinContext {
   /** The context dir to build. */
@@ -35,10 +35,12 @@ export async function stdinContext(file: string | undefined): Promise<StdinConte
     await pipeline(process.stdin, createWriteStream(spool));
     const dir = join(tmp, 'context');
     await mkdir(dir);
-    if (!(await archiveKind(spool))) {
+    try {
+      await extractArchive(spool, dir, '/');
+    } catch (e) {
+      if (!(e instanceof TsbuildError && e.code === 'ADD_NOT_ARCHIVE')) throw e;
       return { dir, dockerfileText: await readFile(spool, 'utf8'), cleanup };
     }
-    await extractArchive(spool, dir, '/');
     await rm(spool);
     return { dir, ...(file ? { file: join(dir, file) } : {}), cleanup };
   } catch (e) {
