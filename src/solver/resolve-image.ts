@@ -15,6 +15,7 @@ import { prewarmExtractWorker } from '../store/layer/extract-worker.js';
 import { bytesProgress } from './bytes-progress.js';
 import type { ResolvedImage } from './frontend/convert.js';
 import { applyImageLayers } from './ops/image-op.js';
+import { lockPull } from './pull-lock.js';
 
 /** A pull that went on after its image was resolved (see `resolveOnce`). */
 export interface PendingPull {
@@ -77,7 +78,7 @@ async function resolveOnce(
     // Like `docker build`: a base image already in the local store is used as it is (no registry
     // round trip, works offline); `--pull` always asks the registry.
     if (!opts.pull) result = await fromLocal(store, ref, platform);
-    if (!result) result = await pullInBackground(store, client, parsed, platform, progress, signal);
+    if (!result) result = await pullLocked(store, client, parsed, platform, progress, signal, opts);
     // Pinned to the platform manifest either way, so a pulled and a local resolution key alike.
     const pinned = formatReference(withDigest(parsed, result.manifestDescriptor.digest));
     images.set(pinned, result);
@@ -85,6 +86,38 @@ async function resolveOnce(
     return { ref: pinned, config: result.config as ImageConfig };
   } catch (e) {
     progress.emit({ type: 'vertex', id, name, status: 'error', at: Date.now() });
+    throw e;
+  }
+}
+
+/**
+ * Pulls under the store's pull lock for this reference: a build that waited for another process's
+ * pull of it takes the image from the store (unless `--pull`); blobs and snapshots that pull left
+ * are not fetched or unpacked again either way. The lock is held until the layers are unpacked.
+ */
+async function pullLocked(
+  store: Store,
+  client: RegistryClient,
+  parsed: ReturnType<typeof parseReference>,
+  platform: Platform,
+  progress: ProgressSink,
+  signal: AbortSignal,
+  opts: { pull?: boolean },
+): Promise<PullResult> {
+  const lock = await lockPull(store, `${formatReference(parsed)} ${formatPlatform(platform)}`, signal);
+  try {
+    const local =
+      lock.waited && !opts.pull ? await fromLocal(store, formatReference(parsed), platform) : undefined;
+    if (local) {
+      lock.release();
+      return local;
+    }
+    const result = await pullInBackground(store, client, parsed, platform, progress, signal);
+    const p = pendingPull(result)!;
+    void Promise.allSettled([p.downloaded, p.applied]).then(lock.release);
+    return result;
+  } catch (e) {
+    lock.release();
     throw e;
   }
 }

@@ -3,6 +3,7 @@
 
 export { pidAlive, writeFileAtomic } from './atomic.js';
 export { StoreError } from './errors.js';
+export { acquireFileLock, heartbeat, type TryLockOptions, tryLock } from './file-lock.js';
 export { applyLayer } from './layer/apply-layer.js';
 export { compressStream, decompressStream, detectCompression } from './layer/compression.js';
 export { createLayer } from './layer/create-layer.js';

@@ -1,7 +1,8 @@
+/** biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Dockerfile words, not templates */
 // Randomized differential builds against BuildKit: generated Dockerfiles and contexts, built by
 // dockerd 20.10's BuildKit and by tsbuild, compared as the conformance suite compares (normalized
 // docker archives, `explain`ed). Needs the peers (`source ../shared/bench/peers.sh`). Run:
-//   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore
+//   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore words
 // A DIFF prints the lines only one side has; a case both builders refuse prints both errors. The
 // families found real bugs (hard links lost by COPY, a file hiding a lower directory); errors
 // worded differently and the README's listed differences are expected.
@@ -200,12 +201,64 @@ function ignoreCase(r: R): Partial<ConformanceCase> {
   return { dockerfile: `${BB}FROM bb\nCOPY . /c/\n`, files };
 }
 
+/** ARG/ENV/LABEL/WORKDIR/EXPOSE/CMD words: quoting, escapes and ${x:-y} forms, in the config and in a RUN. */
+function wordsCase(r: R): Partial<ConformanceCase> {
+  const value = () =>
+    r.pick([
+      'plain',
+      '"a b"',
+      "'s q'",
+      '$A',
+      '${A}',
+      '${A:-dflt}',
+      '${A:+alt}',
+      '${U:-d}',
+      '${U:+d}',
+      '\\$A',
+      'x\\ y',
+      '"$A"',
+      "'$A'",
+      '${A}x',
+      '$A$B',
+      'a=b',
+      '"q \\" in"',
+      '"${A:-a b}"',
+      '$',
+      'ü',
+      '${G}',
+      '$G/$A',
+    ]);
+  const name = () => r.pick(['A', 'B', 'C', 'G']);
+  const lines = ['FROM bb'];
+  if (r.next() < 0.5) lines.push('ARG G');
+  for (let i = r.int(3, 7); i > 0; i--) {
+    const k = r.next();
+    if (k < 0.2) lines.push(`ARG ${name()}${r.next() < 0.7 ? `=${value()}` : ''}`);
+    else if (k < 0.4) lines.push(`ENV ${name()}=${value()}${r.next() < 0.4 ? ` ${name()}=${value()}` : ''}`);
+    else if (k < 0.45) lines.push(`ENV ${name()} ${value()} ${value()}`);
+    else if (k < 0.6) lines.push(`LABEL l${i}=${value()}${r.next() < 0.3 ? ` "m ${i}"=${value()}` : ''}`);
+    else if (k < 0.7) lines.push(`WORKDIR ${r.pick(['/w/', 'w2', '/w/$A', '${A:-d}', '$G'])}`);
+    else if (k < 0.75) lines.push(`EXPOSE ${r.pick(['80', '${P:-81}/udp', '$A', '90/tcp 91'])}`);
+    else if (k < 0.85) lines.push(`RUN printf '%s|' "$A" "$B" "$C" "$G" "$PWD" > /o${i}`);
+    else
+      lines.push(
+        r.pick([
+          `CMD echo ${value()}`,
+          `CMD ["echo", "${value().replace(/"/g, '\\"')}"]`,
+          `ENTRYPOINT ${value()}`,
+        ]),
+      );
+  }
+  return { dockerfile: `ARG G=${value()}\n${BB}${lines.join('\n')}\n` };
+}
+
 const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
   copy: copyCase,
   collide: collideCase,
   run: runCase,
   from: fromCase,
   ignore: ignoreCase,
+  words: wordsCase,
 };
 
 async function compare(k: ConformanceCase): Promise<string[]> {
