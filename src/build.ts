@@ -59,6 +59,11 @@ export interface BuildOptions {
    * resolves; the signal cancels the wait.
    */
   exportGate?: Promise<void>;
+  /**
+   * An image output without a name is recorded as an untagged image (Docker's `<none>`), found by
+   * ID until `prune`; default true. Watch passes false: each rebuild supersedes the last.
+   */
+  keepUntagged?: boolean;
   /** State kept between the builds of one watch (see `createBuildSession`); optional. */
   session?: BuildSession;
   /** Told, after a successful build, what it read (the CLI's no-op check, `cli/noop-record.ts`). */

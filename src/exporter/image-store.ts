@@ -71,7 +71,41 @@ export function tagName(name: string): string {
 }
 
 export async function tagImage(store: Store, name: string, target: Descriptor): Promise<string> {
-  return putRecord(store, tagName(name), target);
+  const key = await putRecord(store, tagName(name), target);
+  // Tagged now: no longer listed as <none> (Docker's dangling image).
+  if (await store.meta.tags.get(target.digest)) await store.meta.tags.delete(target.digest);
+  return key;
+}
+
+/**
+ * The record of an image a build made without a name (Docker's `<none>` image), keyed by its
+ * manifest digest: `inspect`, `tag`, `save` and `rm` find it by ID or digest, and `images` lists it,
+ * until `prune` drops it or a tag takes its place.
+ */
+export async function recordUntagged(store: Store, target: Descriptor): Promise<void> {
+  // An image that has a tag is listed under it, never also as <none> (as in Docker).
+  if ((await store.meta.tags.list()).some((t) => t.target.digest === target.digest)) return;
+  await putRecord(store, target.digest, target);
+}
+
+/** Drops the untagged images' records (older than `olderThanMs`, by their last build): `prune`'s first step. */
+export async function dropUntagged(
+  store: Store,
+  opts: { olderThanMs?: number; dryRun?: boolean } = {},
+): Promise<number> {
+  const cutoff = Date.now() - (opts.olderThanMs ?? 0);
+  let n = 0;
+  for (const t of await store.meta.tags.list()) {
+    if (!isUntaggedRecord(t.name) || t.updatedAt > cutoff) continue;
+    n++;
+    if (!opts.dryRun) await store.meta.tags.delete(t.name);
+  }
+  return n;
+}
+
+/** A record that is no tag: an untagged image, keyed by its digest. */
+export function isUntaggedRecord(key: string): boolean {
+  return key.startsWith('sha256:');
 }
 
 /**
@@ -108,7 +142,15 @@ async function putRecord(store: Store, key: string, target: Descriptor): Promise
 export async function findImage(
   store: Store,
   query: string,
-): Promise<{ descriptor: Descriptor; tags: string[] }> {
+): Promise<{ descriptor: Descriptor; tags: string[]; records: string[] }> {
+  const found = await findRecords(store, query);
+  return { ...found, tags: found.records.filter((k) => !isUntaggedRecord(k)) };
+}
+
+async function findRecords(
+  store: Store,
+  query: string,
+): Promise<{ descriptor: Descriptor; records: string[] }> {
   const q = query.trim();
   const hex = /^(sha256:)?([a-f0-9]{4,64})$/.exec(q);
   // Only a digest or id query needs every tag: a name is one record (a build resolving its base).
@@ -116,7 +158,7 @@ export async function findImage(
   if (ref && !ref.digest) {
     const rec = await store.meta.tags.get(formatReference(ref));
     if (!rec) throw notFound(query);
-    return { descriptor: rec.target, tags: [rec.name] };
+    return { descriptor: rec.target, records: [rec.name] };
   }
   const tags = await store.meta.tags.list();
   if (hex) {
@@ -130,7 +172,7 @@ export async function findImage(
     }
     const all = [...byDigest, ...byId];
     const digests = new Set(all.map((t) => t.target.digest));
-    if (digests.size === 1) return { descriptor: all[0]!.target, tags: all.map((t) => t.name) };
+    if (digests.size === 1) return { descriptor: all[0]!.target, records: all.map((t) => t.name) };
     if (digests.size > 1)
       throw new TsbuildError('AMBIGUOUS_IMAGE', `"${query}" matches ${digests.size} images`, {
         hint: 'give more digits',
@@ -145,20 +187,20 @@ export async function findImage(
     if (t)
       return {
         descriptor: t.target,
-        tags: tags.filter((x) => x.target.digest === named.digest).map((x) => x.name),
+        records: tags.filter((x) => x.target.digest === named.digest).map((x) => x.name),
       };
     if (isDigest(named.digest) && (await store.content.has(named.digest))) {
       const parsed = parseManifestOrIndex(await readDoc(store, named.digest));
       const doc = parsed.kind === 'index' ? parsed.index : parsed.manifest;
       const mediaType = doc.mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
       const info = await store.content.info(named.digest);
-      return { descriptor: { mediaType, digest: named.digest, size: info.size }, tags: [] };
+      return { descriptor: { mediaType, digest: named.digest, size: info.size }, records: [] };
     }
     throw notFound(query);
   }
   const rec = await store.meta.tags.get(formatReference(named));
   if (!rec) throw notFound(query);
-  return { descriptor: rec.target, tags: [rec.name] };
+  return { descriptor: rec.target, records: [rec.name] };
 }
 
 function notFound(query: string): TsbuildError {
@@ -169,9 +211,9 @@ function notFound(query: string): TsbuildError {
 
 /** Removes tags: a name removes that tag; a digest or id removes every tag of that image. Blobs go at the next prune. */
 export async function removeImage(store: Store, query: string): Promise<string[]> {
-  const { tags } = await findImage(store, query);
+  const { records } = await findImage(store, query);
   const q = query.trim();
-  let remove = tags;
+  let remove = records;
   if (q.includes('@')) {
     // `name@digest` removes that digest record only, never the image's named tags.
     const key = formatReference(parseReference(q, { defaultTag: false }));
@@ -186,7 +228,9 @@ export async function removeImage(store: Store, query: string): Promise<string[]
 export async function listImages(store: Store): Promise<LocalImage[]> {
   const out: LocalImage[] = [];
   for (const t of await store.meta.tags.list()) {
-    const ref = parseReference(t.name);
+    const ref = isUntaggedRecord(t.name)
+      ? { registry: '', repository: '<none>', tag: undefined }
+      : parseReference(t.name);
     try {
       const img = await loadImage(store, t.target);
       const size = img.manifest.layers.reduce(
@@ -194,7 +238,7 @@ export async function listImages(store: Store): Promise<LocalImage[]> {
         img.manifest.config.size + img.descriptor.size,
       );
       out.push({
-        name: `${ref.registry}/${ref.repository}`,
+        name: ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository,
         ...(ref.tag ? { tag: ref.tag } : {}),
         digest: t.target.digest,
         mediaType: t.target.mediaType,
@@ -205,7 +249,7 @@ export async function listImages(store: Store): Promise<LocalImage[]> {
     } catch {
       // a tag whose content is gone is still listed, so `rm` can remove it
       out.push({
-        name: `${ref.registry}/${ref.repository}`,
+        name: ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository,
         ...(ref.tag ? { tag: ref.tag } : {}),
         digest: t.target.digest,
         mediaType: t.target.mediaType,

@@ -3,10 +3,13 @@
 export { commitImage } from './commit.js';
 export { exportImage, exportImages } from './export.js';
 export {
+  dropUntagged,
   findImage,
+  isUntaggedRecord,
   listImages,
   loadImage,
   recordImage,
+  recordUntagged,
   removeImage,
   tagImage,
 } from './image-store.js';

@@ -4,7 +4,13 @@ import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
 import type { ContextSnapshot } from '../context/index.js';
 import { TsbuildError } from '../errors.js';
-import { exportImages, type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
+import {
+  exportImages,
+  type ImageModel,
+  type OutputSpec,
+  parseOutputs,
+  recordUntagged,
+} from '../exporter/index.js';
 import {
   formatReference,
   hostPlatform,
@@ -187,6 +193,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       results = await exportAll();
     const first = results[0];
     if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
+    const untagged = results.find((r) => r.output.type === 'image' && r.tags.length === 0)?.image;
+    if (untagged && o.keepUntagged !== false) await recordUntagged(store, untagged.descriptor);
     await cache.settle();
     const committed = await loadCommitted(store, first.digest, first.image);
     const size = committed.size;

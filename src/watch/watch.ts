@@ -63,6 +63,7 @@ function buildHook(o: WatchOptions, buildFn: BuildFn, session?: BuildSession) {
         signal,
         ...(progress ? { progress: progress.sink } : {}),
         ...(gate && !gate.open ? { exportGate: gate.wait } : {}),
+        keepUntagged: false,
         ...(session ? { session } : {}),
       });
     } finally {

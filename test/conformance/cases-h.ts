@@ -140,6 +140,18 @@ export const MORE_CASES_13: ConformanceCase[] = [
     files: { 'a.txt': 'A', 'b.txt': 'B', 'ad/in': 'in', af: 'F' },
   },
   {
+    // Go's omitempty: empty Cmd, Entrypoint and ExposedPorts are not in BuildKit's config JSON
+    name: 'config-empty-lists-omitted',
+    dockerfile:
+      BB +
+      'FROM bb AS two\nENTRYPOINT ["x"]\nCMD []\n' +
+      'FROM two\nARG E\nEXPOSE $E\nVOLUME ["/v"]\nCMD []\nLABEL a=b\n',
+  },
+  {
+    name: 'config-empty-entrypoint-omitted',
+    dockerfile: `${BB}FROM bb\nCMD ["y"]\nENTRYPOINT []\nEXPOSE $NOPE\n`,
+  },
+  {
     name: 'copy-hidden-files-wildcard',
     dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },

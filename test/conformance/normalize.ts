@@ -70,7 +70,7 @@ export function normalizeDockerArchive(tarPath: string): NormalizedImage {
     const config: Record<string, unknown> = {};
     for (const k of CONFIG_FIELDS) {
       const v = cfg.config?.[k];
-      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) config[k] = v;
+      if (v !== undefined && v !== null) config[k] = v;
     }
     return {
       architecture: cfg.architecture,

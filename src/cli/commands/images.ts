@@ -51,7 +51,8 @@ export default class Images extends BaseCommand {
     }
     const rows = [['REPOSITORY', 'TAG', ...(flags.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE']];
     for (const i of list) {
-      const repo = familiarReference(parseReference(`${i.name}:x`)).replace(/:x$/, '');
+      const repo =
+        i.name === '<none>' ? i.name : familiarReference(parseReference(`${i.name}:x`)).replace(/:x$/, '');
       rows.push([
         repo,
         i.tag ?? '<none>',

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { TsbuildError } from '../../errors.js';
+import { dropUntagged } from '../../exporter/index.js';
 import { formatBytes, openStore, parseDuration, parseSize } from '../../store/index.js';
 import { BaseCommand } from '../base-command.js';
 
@@ -44,6 +45,11 @@ export default class Prune extends BaseCommand {
       olderThanMs = untilToAge(v);
     }
     const store = await openStore(this.rootDir(flags.root));
+    // Like `docker system prune`: images a build left without a name go with the cache.
+    const untagged = await dropUntagged(store, {
+      ...(olderThanMs !== undefined ? { olderThanMs } : {}),
+      dryRun: flags['dry-run'],
+    });
     const r = await store.gc({
       all: flags.all,
       ...(olderThanMs !== undefined ? { olderThanMs } : {}),
@@ -52,7 +58,7 @@ export default class Prune extends BaseCommand {
     });
     const verb = flags['dry-run'] ? 'Would remove' : 'Removed';
     this.log(
-      `${verb}: ${r.cacheRecordsRemoved} cache records, ${r.snapshotsRemoved} snapshots, ${r.blobsRemoved} blobs, ${r.ingestsRemoved} stale ingests`,
+      `${verb}: ${untagged} untagged images, ${r.cacheRecordsRemoved} cache records, ${r.snapshotsRemoved} snapshots, ${r.blobsRemoved} blobs, ${r.ingestsRemoved} stale ingests`,
     );
     this.log(`Total reclaimed space: ${formatBytes(r.bytesFreed)}`);
   }

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { removeImage } from '../../exporter/index.js';
+import { isUntaggedRecord, removeImage } from '../../exporter/index.js';
 import { familiarReference, parseReference } from '../../oci/index.js';
 import { openStore } from '../../store/index.js';
 import { BaseCommand } from '../base-command.js';
@@ -19,7 +19,9 @@ export default class Rm extends BaseCommand {
     const store = await openStore(this.rootDir(flags.root));
     for (const q of argv as string[]) {
       for (const t of await removeImage(store, q))
-        process.stdout.write(`Untagged: ${familiarReference(parseReference(t))}\n`);
+        process.stdout.write(
+          isUntaggedRecord(t) ? `Deleted: ${t}\n` : `Untagged: ${familiarReference(parseReference(t))}\n`,
+        );
     }
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '../../parser/index.js';
 import { makeVertex, type Vertex } from '../graph.js';
 import { dispatchInstruction } from './dispatch.js';
-import { emptyImage, omitEmptyStrings, type StageImage, sortedKeys } from './image-config.js';
+import { emptyImage, omitEmpty, type StageImage, sortedKeys } from './image-config.js';
 import { countSteps, initFromBase, onbuildTriggers, prefix, resolveBase } from './stage-init.js';
 import type { StageState } from './stage-state.js';
 
@@ -153,7 +153,7 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
       range: target.stage.from.range,
     });
   }
-  omitEmptyStrings(target.image);
+  omitEmpty(target.image);
   const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
   if (target.vertex) out.vertex = target.vertex;
   return out;

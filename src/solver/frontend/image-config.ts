@@ -139,12 +139,18 @@ export function sortedKeys<T>(o: Record<string, T>): Record<string, T> {
 }
 
 /**
- * Go's `omitempty` on the config's string fields: `USER $UNSET` (or a base image's `"User": ""`)
- * leaves no `User` key in BuildKit's image config, rather than an empty one.
+ * Go's `omitempty` on the image config's fields (image-spec's ImageConfig, BuildKit's Shell):
+ * `USER $UNSET` (or a base image's `"User": ""`) leaves no `User` key in BuildKit's image config,
+ * rather than an empty one; `CMD []`, `ENTRYPOINT []` and an `EXPOSE` of words that expand to
+ * nothing leave no `Cmd`, `Entrypoint` or `ExposedPorts`. Applied to the target's config only: a
+ * stage built FROM another sees its in-memory config, where `CMD []` is still set (as in BuildKit).
  */
-export function omitEmptyStrings(img: StageImage): void {
+export function omitEmpty(img: StageImage): void {
   const c = img.config;
   if (c.User === '') delete c.User;
   if (c.WorkingDir === '') delete c.WorkingDir;
   if (c.StopSignal === '') delete c.StopSignal;
+  for (const k of ['Env', 'Cmd', 'Entrypoint', 'Shell'] as const) if (c[k]?.length === 0) delete c[k];
+  for (const k of ['ExposedPorts', 'Volumes', 'Labels'] as const)
+    if (c[k] && Object.keys(c[k]).length === 0) delete c[k];
 }
