@@ -240,6 +240,18 @@ function wordsCase(r: R): Partial<ConformanceCase> {
     else if (k < 0.7) lines.push(`WORKDIR ${r.pick(['/w/', 'w2', '/w/$A', '${A:-d}', '$G'])}`);
     else if (k < 0.75) lines.push(`EXPOSE ${r.pick(['80', '${P:-81}/udp', '$A', '90/tcp 91'])}`);
     else if (k < 0.85) lines.push(`RUN printf '%s|' "$A" "$B" "$C" "$G" "$PWD" > /o${i}`);
+    else if (k < 0.92)
+      lines.push(
+        r.pick([
+          `COPY a ${r.pick(['${A:-/cp}/', '/c/$B', '$G/', '"/q d/"'])}`,
+          `USER ${r.pick(['${U:-1}:${A:-2}', '$A', '0'])}`,
+          `STOPSIGNAL ${r.pick(['${S:-SIGTERM}', '$A', '9'])}`,
+          `HEALTHCHECK --interval=${r.pick(['5s', '1m30s', '0s'])} CMD echo ${value()}`,
+          `ONBUILD RUN echo ${value()}`,
+          `ENV ${name()}=${value()} \\\n  ${name()}=${value()}`,
+          'SHELL ["/bin/sh", "-ec"]',
+        ]),
+      );
     else
       lines.push(
         r.pick([
@@ -249,7 +261,7 @@ function wordsCase(r: R): Partial<ConformanceCase> {
         ]),
       );
   }
-  return { dockerfile: `ARG G=${value()}\n${BB}${lines.join('\n')}\n` };
+  return { dockerfile: `ARG G=${value()}\n${BB}${lines.join('\n')}\n`, files: CONTEXT };
 }
 
 const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
