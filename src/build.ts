@@ -14,6 +14,13 @@ export interface BuildLimits {
   pidsLimit?: number;
 }
 
+/** One `--ulimit`: the name without `RLIMIT_` (`nofile`), soft and hard; -1 is unlimited. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
 /** Options of one build: the library form of `tsbuild build`'s flags. */
 export interface BuildOptions {
   /** State root (store, cache, tags). */
@@ -39,6 +46,12 @@ export interface BuildOptions {
   iidfile?: string;
   metadataFile?: string;
   network?: 'default' | 'none' | 'host';
+  /** `--add-host`: `name:ip` lines added to /etc/hosts of every RUN. */
+  addHosts?: string[];
+  /** `--ulimit`s of every RUN. */
+  ulimits?: Ulimit[];
+  /** `--shm-size`: bytes of /dev/shm in every RUN (default 64 MiB). */
+  shmSize?: number;
   /** Entitlements (`--allow`): `security.insecure` lets `RUN --security=insecure` run privileged. */
   allow?: string[];
   /** `id=x,src=path` or `id=x,env=VAR` strings as `--secret` takes them. */

@@ -43,6 +43,9 @@ export const FAST_FLAGS: Record<string, FastFlag> = {
   'max-parallelism': { type: 'integer', min: 1 },
   root: { type: 'string' },
   debug: { type: 'boolean', default: false },
+  // docker build's --rm / --force-rm (ignored); `--no-rm` goes through oclif.
+  rm: { type: 'boolean', default: true },
+  'force-rm': { type: 'boolean', default: false },
 };
 
 export interface FastParse {

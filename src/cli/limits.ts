@@ -5,7 +5,7 @@ import { TsbuildError } from '../errors.js';
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
 /** `512m`, `1g`, `1.5GiB`, `1048576`: Docker's RAMInBytes (binary units, case-insensitive). */
-export function parseBytes(s: string, flag = 'memory'): number {
+export function parseBytes(s: string, flag = 'memory', min = 6 * 1024 * 1024): number {
   const m =
     /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(s) ?? /^\s*(\d+(?:\.\d+)?)\s*(b)\s*$/i.exec(s);
   const unit = UNITS[(m?.[2] ?? '').toLowerCase()];
@@ -13,7 +13,7 @@ export function parseBytes(s: string, flag = 'memory'): number {
   if (!Number.isFinite(n) || n <= 0)
     throw new TsbuildError('USAGE', `--${flag} ${s}: expected a size such as 512m or 2g`);
   // The kernel rejects tiny limits (and a step could not start under them), as Docker does.
-  if (n < 6 * 1024 * 1024) throw new TsbuildError('USAGE', `--${flag} ${s}: the minimum is 6m`);
+  if (n < min) throw new TsbuildError('USAGE', `--${flag} ${s}: the minimum is ${min / 1024 / 1024}m`);
   return n;
 }
 

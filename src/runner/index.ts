@@ -24,6 +24,7 @@ export {
 export type {
   ContainerMount,
   ResolvedUser,
+  Rlimit,
   RootfsSource,
   RunContainerOptions,
   RunLimits,

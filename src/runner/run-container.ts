@@ -12,7 +12,7 @@ import { mountHost, planRootfs, type RootfsPlan, unmountHost } from './rootfs.js
 import { type RuncRunOptions, runcRun, runtimeCommand, signalFromExitCode, stateExists } from './runc.js';
 import { detectRuntime, type OciRuntime } from './runtime.js';
 import { cleanContainerPath } from './secure-join.js';
-import { buildSpec, processEnv, type RuntimeSpec } from './spec.js';
+import { buildSpec, processEnv, type RuntimeSpec, specJson } from './spec.js';
 import {
   findMissingPaths,
   overlayDirs,
@@ -102,6 +102,8 @@ function prepareBundle(o: RunContainerOptions, b: Bundle, plan: RootfsPlan, cgro
     rootPath: plan.dir,
     ...(plan.kind === 'runtime' ? { rootMount: plan.mount } : {}),
     ...(o.privileged ? { privileged: true } : {}),
+    ...(o.rlimits ? { rlimits: o.rlimits } : {}),
+    ...(o.shmSize ? { shmSize: o.shmSize } : {}),
   });
   return { spec, targets, missing: missing.filter((p) => !(plan.kind === 'runtime' && isCwdChain(p, cwd))) };
 }
@@ -214,7 +216,7 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
     b.mounted = plan.kind === 'host';
     cgroup = createCgroupParent(id, o.limits);
     prep = prepareBundle(o, b, plan, cgroup);
-    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(prep.spec));
+    writeFileSync(join(b.dir, 'config.json'), specJson(prep.spec));
     if (internal.signal.aborted) throw cancelledError(internal.signal.reason);
     const tail = new OutputTail();
     const { exitCode, aborted, reason } = await execute(o, runtime, b, id, tail, internal);

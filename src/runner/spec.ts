@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cpuQuota } from './cgroups.js';
 import { buildSeccomp } from './seccomp.js';
-import type { ContainerMount, ResolvedUser, RunLimits, RunNetwork } from './types.js';
+import type { ContainerMount, ResolvedUser, Rlimit, RunLimits, RunNetwork } from './types.js';
 
 /** Docker's default capability set (moby `oci/caps/defaults.go`). */
 export const DEFAULT_CAPABILITIES = [
@@ -61,6 +61,9 @@ export interface RuntimeSpecInput {
   rootMount?: SpecMount;
   /** BuildKit's insecure mode (`oci.WithPrivileged`): every capability, no seccomp, no masked paths */
   privileged?: boolean;
+  rlimits?: Rlimit[];
+  /** /dev/shm size in bytes (default 64 MiB) */
+  shmSize?: number;
 }
 
 /** An OCI runtime-spec 1.0 config.json as plain data. */
@@ -124,7 +127,20 @@ export function capabilitiesOf(hexMask: string): string[] {
   return ALL_CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
 }
 
-function systemMounts(privileged = false): SpecMount[] {
+/** RLIM_INFINITY is 2^64-1, past what a JS number holds exactly: `specJson` writes it in digits. */
+const UNLIMITED = 'RLIM_INFINITY';
+
+function rlimit(l: Rlimit) {
+  const v = (n: number) => (n === -1 ? UNLIMITED : n);
+  return { type: `RLIMIT_${l.name.toUpperCase()}`, hard: v(l.hard), soft: v(l.soft) };
+}
+
+/** config.json text of a spec (an unlimited rlimit as the uint64 it is). */
+export function specJson(spec: RuntimeSpec): string {
+  return JSON.stringify(spec).replaceAll(`"${UNLIMITED}"`, '18446744073709551615');
+}
+
+function systemMounts(privileged = false, shmSize?: number): SpecMount[] {
   // Privileged: /sys and the cgroup tree writable, as Docker's --privileged.
   const ro = privileged ? [] : ['ro'];
   return [
@@ -145,7 +161,7 @@ function systemMounts(privileged = false): SpecMount[] {
       destination: '/dev/shm',
       type: 'tmpfs',
       source: 'shm',
-      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize ?? '65536k'}`],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] },
@@ -232,10 +248,15 @@ export function buildSpec(input: RuntimeSpecInput): RuntimeSpec {
       cwd: input.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       noNewPrivileges: !priv,
+      ...(input.rlimits?.length ? { rlimits: input.rlimits.map(rlimit) } : {}),
     },
     root: { path: input.rootPath, readonly: false },
     hostname: input.hostname,
-    mounts: [...(input.rootMount ? [input.rootMount] : []), ...systemMounts(priv), ...userMounts(input)],
+    mounts: [
+      ...(input.rootMount ? [input.rootMount] : []),
+      ...systemMounts(priv, input.shmSize),
+      ...userMounts(input),
+    ],
     linux: {
       cgroupsPath: input.cgroupsPath,
       resources: resources(input),

@@ -41,6 +41,13 @@ export interface RunLimits {
   pidsLimit?: number;
 }
 
+/** One `--ulimit`: the name without `RLIMIT_`; -1 is unlimited. */
+export interface Rlimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
 /** A mount in the container after `RUN --mount` resolution: host paths only. */
 export interface ContainerMount {
   /** absolute path in the container */
@@ -64,6 +71,10 @@ export interface RunContainerOptions {
   limits?: RunLimits;
   /** `--add-host` style extra lines for /etc/hosts: `name:ip` */
   extraHosts?: string[];
+  /** `--ulimit`: process rlimits (`nofile`, …; -1 is unlimited) */
+  rlimits?: Rlimit[];
+  /** size of the /dev/shm tmpfs in bytes (default 64 MiB, Docker's) */
+  shmSize?: number;
   signal?: AbortSignal;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;

@@ -67,6 +67,11 @@ export interface ExecOp {
   network: 'default' | 'none' | 'host';
   security?: 'sandbox' | 'insecure';
   mounts: ExecMountSpec[];
+  /** `--add-host` lines (`name:ip`), `--ulimit`s and `--shm-size`: in the op, so in its cache key, as
+   * in BuildKit's ExecOp meta. Absent when not given, so keys made without them stay the same. */
+  extraHosts?: string[];
+  ulimits?: { name: string; soft: number; hard: number }[];
+  shmSize?: number;
   /** Files made visible read-only (a RUN heredoc with a shebang): path → content, mode. */
   inlineFiles?: { path: string; data: string; mode: number }[];
   scratchRoot?: boolean;

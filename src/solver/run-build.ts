@@ -84,6 +84,11 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       ...(o.noCache ? { noCache: true } : {}),
       ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
       ...(o.network ? { network: o.network } : {}),
+      run: {
+        ...(o.addHosts?.length ? { extraHosts: o.addHosts } : {}),
+        ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}),
+        ...(o.shmSize ? { shmSize: o.shmSize } : {}),
+      },
       ...(o.allow ? { allow: o.allow } : {}),
       resolveImage: sessionResolver(
         o,

@@ -88,6 +88,49 @@ describe('tsbuild build: failures and limits through the CLI', () => {
   });
 });
 
+describe('docker build flags for every RUN: --add-host, --ulimit, --shm-size', () => {
+  const show =
+    'RUN busybox cat /etc/hosts; echo "nofile $(ulimit -Sn):$(ulimit -Hn) core $(ulimit -c)"; ' +
+    'busybox df -k /dev/shm | busybox tail -1; echo stamp $RANDOM$RANDOM\n';
+
+  it('reach the step; they are part of its cache key; --rm / --force-rm are accepted and ignored', async () => {
+    const ctx = scratchContext(show);
+    const flags = ['--add-host', 'db:10.1.2.3', '--add-host', 'v6=[fd00::1]', '--ulimit', 'nofile=1000:2000'];
+    const a = await cli(...flags, '--ulimit', 'core=-1', '--shm-size', '128m', '--rm', '--force-rm', ctx);
+    expect(a.status, a.stderr).toBe(0);
+    expect(a.stderr).toMatch(/10\.1\.2\.3\tdb\n/);
+    expect(a.stderr).toMatch(/fd00::1\tv6\n/);
+    expect(a.stderr).toContain('nofile 1000:2000 core unlimited');
+    expect(a.stderr).toMatch(/shm +131072 /);
+    const stamp = /stamp (\d+)/.exec(a.stderr)?.[1];
+    expect(stamp).toBeDefined();
+    // The same flags: cached. Another host line: the step runs again (BuildKit keeps it in the op).
+    const same = await cli(...flags, '--ulimit', 'core=-1', '--shm-size', '128m', ctx);
+    expect(same.stderr).toMatch(/RUN busybox cat .*\n#\d+ CACHED/);
+    const other = await cli('--add-host', 'db:10.9.9.9', ctx);
+    expect(other.status).toBe(0);
+    expect(other.stderr).toMatch(/10\.9\.9\.9\tdb\n/);
+    expect(other.stderr).toMatch(/shm +65536 /);
+    expect(/stamp (\d+)/.exec(other.stderr)?.[1]).not.toBe(stamp);
+  });
+
+  it('refuse malformed values with the flag named', async () => {
+    const ctx = scratchContext('RUN true\n');
+    for (const [flag, value, msg] of [
+      ['--add-host', 'nocolon', /invalid --add-host "nocolon"/],
+      ['--add-host', 'h:999.1.1.1', /invalid --add-host/],
+      ['--add-host', 'h:host-gateway', /host-gateway/],
+      ['--ulimit', 'nofile=2000:1000', /soft limit 2000 is greater than hard limit 1000/],
+      ['--ulimit', 'bogus=1', /unknown limit bogus/],
+      ['--shm-size', 'big', /--shm-size big/],
+    ] as const) {
+      const r = await cli(flag, value, ctx);
+      expect(r.status, `${flag} ${value}`).not.toBe(0);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+});
+
 describe('tsbuild watch takes the same limits', () => {
   it('watch --pids-limit applies to the build; the failure shows the Dockerfile line', async () => {
     const ctx = scratchContext('RUN i=0; while [ $i -lt 40 ]; do busybox sleep 5 & i=$((i+1)); done\n');

@@ -10,6 +10,7 @@ import {
   RunStepError,
   type RuntimeSpecInput,
 } from '../../src/runner/index.js';
+import { specJson } from '../../src/runner/spec.js';
 
 const capNumber = (name: string) => capabilitiesOf('1ffffffffff').indexOf(name);
 
@@ -41,6 +42,26 @@ describe('buildSpec (pure)', () => {
       s.linux.namespaces.map((n) => n.type).sort();
     expect(types(spec())).toEqual(['cgroup', 'ipc', 'mount', 'pid', 'uts']);
     expect(types(spec({ network: 'none' }))).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
+  });
+
+  it('--ulimit as process.rlimits (unlimited as the uint64 RLIM_INFINITY); --shm-size sizes /dev/shm', () => {
+    expect(spec().process.rlimits).toBeUndefined();
+    const shm = (s: { mounts: { destination: string; options?: string[] }[] }) =>
+      s.mounts.find((m) => m.destination === '/dev/shm')?.options?.find((o) => o.startsWith('size='));
+    expect(shm(spec())).toBe('size=65536k');
+    const input = {
+      ...base,
+      rlimits: [
+        { name: 'nofile', soft: 1000, hard: 2000 },
+        { name: 'core', soft: -1, hard: -1 },
+      ],
+      shmSize: 128 << 20,
+    };
+    const s = buildSpec(input) as unknown as Parameters<typeof shm>[0];
+    expect(shm(s)).toBe(`size=${128 << 20}`);
+    const json = specJson(buildSpec(input));
+    expect(json).toContain('{"type":"RLIMIT_NOFILE","hard":2000,"soft":1000}');
+    expect(json).toContain('{"type":"RLIMIT_CORE","hard":18446744073709551615,"soft":18446744073709551615}');
   });
 
   it('process: user with supplementary groups, Docker caps, no_new_privileges, no terminal', () => {

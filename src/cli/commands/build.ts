@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { buildAction } from '../build-action.js';
 import { limitFlags, parseLimits } from '../limits.js';
+import { parseRunFlags, runFlags } from '../run-flags.js';
 
 export default class Build extends BaseCommand {
   static override description = 'Build an image from a Dockerfile and a context directory';
@@ -81,6 +82,7 @@ export default class Build extends BaseCommand {
     quiet: Flags.boolean({ char: 'q', description: 'print only the image ID', default: false }),
     'max-parallelism': Flags.integer({ description: 'steps run at once (default: number of cores)', min: 1 }),
     ...limitFlags,
+    ...runFlags,
   };
 
   async run(): Promise<void> {
@@ -91,9 +93,14 @@ export default class Build extends BaseCommand {
 }
 
 function limitOptions(
-  flags: Parameters<typeof parseLimits>[0] & { 'insecure-registry'?: string[] | undefined },
+  flags: Parameters<typeof parseLimits>[0] &
+    Parameters<typeof parseRunFlags>[0] & { 'insecure-registry'?: string[] | undefined },
 ) {
   const limits = parseLimits(flags);
   const insecure = flags['insecure-registry'];
-  return { ...(limits ? { limits } : {}), ...(insecure?.length ? { insecureRegistries: insecure } : {}) };
+  return {
+    ...(limits ? { limits } : {}),
+    ...(insecure?.length ? { insecureRegistries: insecure } : {}),
+    ...parseRunFlags(flags),
+  };
 }

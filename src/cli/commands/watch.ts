@@ -8,6 +8,7 @@ import type { WatchEvent } from '../../watch/index.js';
 import { BaseCommand } from '../base-command.js';
 import { limitFlags, parseLimits } from '../limits.js';
 import { renderError } from '../render-error.js';
+import { parseRunFlags, runFlags } from '../run-flags.js';
 
 const keyValues = (list: string[] | undefined, what: string): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -121,6 +122,7 @@ export default class Watch extends BaseCommand {
     }),
     'max-parallelism': Flags.integer({ description: 'steps run at once (default: number of cores)', min: 1 }),
     ...limitFlags,
+    ...runFlags,
     debounce: Flags.integer({
       description: 'quiet period after a change before rebuilding (ms)',
       default: 100,
@@ -233,6 +235,7 @@ export default class Watch extends BaseCommand {
       ...opt('ssh', f.ssh as string[] | undefined),
       ...opt('limits', parseLimits(f as Parameters<typeof parseLimits>[0])),
       ...opt('insecureRegistries', f['insecure-registry'] as string[] | undefined),
+      ...parseRunFlags(f as Parameters<typeof parseRunFlags>[0]),
     };
   }
 

@@ -7,7 +7,7 @@ import {
   type StagesResult,
   type Warning,
 } from '../../parser/index.js';
-import { makeVertex, type Vertex } from '../graph.js';
+import { type ExecOp, makeVertex, type Vertex } from '../graph.js';
 import { dispatchInstruction } from './dispatch.js';
 import { emptyImage, omitEmpty, type StageImage, sortedKeys } from './image-config.js';
 import { countSteps, initFromBase, onbuildTriggers, prefix, resolveBase } from './stage-init.js';
@@ -28,6 +28,8 @@ export interface ConvertOptions {
   noCache?: boolean;
   noCacheFilter?: string[];
   network?: 'default' | 'none' | 'host';
+  /** What every RUN gets from `--add-host`, `--ulimit` and `--shm-size`. */
+  run?: Pick<ExecOp, 'extraHosts' | 'ulimits' | 'shmSize'>;
   /** Entitlements granted (`security.insecure`: `RUN --security=insecure` runs privileged). */
   allow?: string[];
   escapeToken?: '\\' | '`';

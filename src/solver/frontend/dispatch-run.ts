@@ -96,6 +96,7 @@ export function dispatchRun(
     user: st.user,
     network,
     mounts,
+    ...ctx.opts.run,
     ...(ins.security ? { security: ins.security } : {}),
     ...(inlineFiles.length > 0 ? { inlineFiles } : {}),
     ...(scratchRoot ? { scratchRoot } : {}),

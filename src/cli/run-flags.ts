@@ -1,0 +1,93 @@
+import { isIP } from 'node:net';
+import { Flags } from '@oclif/core';
+import type { BuildOptions, Ulimit } from '../build.js';
+import { TsbuildError } from '../errors.js';
+import { parseBytes } from './limits.js';
+
+/**
+ * `docker build` flags that shape every RUN's container: `--add-host`, `--ulimit`, `--shm-size`; and
+ * the classic builder's `--rm` / `--force-rm`, which BuildKit accepts and ignores (it keeps no
+ * intermediate containers), so scripts written for `docker build` run unchanged.
+ */
+export const runFlags = {
+  'add-host': Flags.string({
+    description: 'add a line to /etc/hosts of each RUN (host:ip or host=ip)',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  ulimit: Flags.string({
+    description: 'ulimit of each RUN (e.g. nofile=1024:2048)',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  'shm-size': Flags.string({ description: 'size of /dev/shm in each RUN (e.g. 128m; default 64m)' }),
+  rm: Flags.boolean({ description: 'ignored, as BuildKit does', hidden: true, default: true, allowNo: true }),
+  'force-rm': Flags.boolean({ description: 'ignored, as BuildKit does', hidden: true, default: false }),
+};
+
+interface RunFlagValues {
+  'add-host'?: string[] | undefined;
+  ulimit?: string[] | undefined;
+  'shm-size'?: string | undefined;
+}
+
+/** The flags as BuildOptions (only those given). */
+export function parseRunFlags(f: RunFlagValues): Partial<BuildOptions> {
+  return {
+    ...(f['add-host']?.length ? { addHosts: f['add-host'].map(parseAddHost) } : {}),
+    ...(f.ulimit?.length ? { ulimits: f.ulimit.map(parseUlimit) } : {}),
+    ...(f['shm-size'] !== undefined ? { shmSize: parseBytes(f['shm-size'], 'shm-size', 1) } : {}),
+  };
+}
+
+/**
+ * `host:ip`, `host=ip` or `host:[ipv6]` (docker/cli's ValidateExtraHost): `name:ip`, as the runner
+ * writes it. The name is split at the first `:` or `=`, so `h:::1` is an IPv6 address.
+ */
+export function parseAddHost(s: string): string {
+  const eq = s.indexOf('=');
+  const sep = eq > 0 ? eq : s.indexOf(':');
+  const name = sep > 0 ? s.slice(0, sep) : '';
+  let ip = sep > 0 ? s.slice(sep + 1) : '';
+  if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+  if (ip === 'host-gateway')
+    throw new TsbuildError('USAGE', `--add-host ${s}: host-gateway is Docker's daemon setting`, {
+      hint: 'give the address, e.g. --add-host host.docker.internal=172.17.0.1',
+    });
+  if (!name || /\s/.test(name) || isIP(ip) === 0)
+    throw new TsbuildError('USAGE', `invalid --add-host "${s}": expected host:ip or host=ip`);
+  return `${name}:${ip}`;
+}
+
+/** docker/go-units' ParseUlimit: `name=soft[:hard]`, names without RLIMIT_, -1 for unlimited. */
+const ULIMITS = new Set([
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+]);
+
+export function parseUlimit(s: string): Ulimit {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
+  const bad = (why: string) => new TsbuildError('USAGE', `invalid --ulimit "${s}": ${why}`);
+  if (!m) throw bad('expected name=soft[:hard], e.g. nofile=1024:2048');
+  const name = m[1] as string;
+  if (!ULIMITS.has(name)) throw bad(`unknown limit ${name}`);
+  const soft = Number(m[2]);
+  const hard = m[3] === undefined ? soft : Number(m[3]);
+  if (soft < -1 || hard < -1) throw bad('a limit is a number of units, or -1 for unlimited');
+  const lim = (n: number) => (n === -1 ? Number.MAX_SAFE_INTEGER : n);
+  if (lim(soft) > lim(hard)) throw bad(`soft limit ${soft} is greater than hard limit ${hard}`);
+  return { name, soft, hard };
+}
