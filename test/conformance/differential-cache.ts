@@ -1,0 +1,149 @@
+// Randomized cache scenarios against BuildKit: a generated Dockerfile and context is built by
+// dockerd 20.10's BuildKit and by tsbuild (its CLI, as a user runs it), one random edit is made to
+// both contexts, and both build again; the steps each builder took from its cache must be the same.
+// Needs the peers (`source ../shared/bench/peers.sh`). Run:
+//   npx tsx test/conformance/differential-cache.ts SEED [COUNT]
+// A DIFF prints each step as `bk|tsb` with CACHED or RAN. Expected differences are in the README
+// (a directory's mode change re-runs a COPY in tsbuild, not in docker 20.10).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCaseContext } from './context.js';
+import type { ConformanceCase } from './kit.js';
+import { type R, rng } from './rng.js';
+
+const EDITS = [
+  'echo "changed $MUT" > a',
+  'touch a',
+  'chmod 600 x.txt',
+  'chmod 755 d1/sub/k',
+  'echo new > d1/newfile',
+  'rm -f d1/sub/k',
+  'mv y.md y2.md',
+  'touch d2',
+  'echo same > tmpf && mv tmpf b',
+  'cp -p x.txt x2 && mv x2 x.txt',
+  'mkdir -p d2/emptydir',
+  'ln -sfn x.txt lnk',
+  'echo "# comment $MUT" >> Dockerfile',
+  'echo "ARG UNUSED=1" >> Dockerfile',
+  'echo z2 > d2/deep/er/z',
+  'echo k2 > d1/sub/k',
+  'touch d1/f',
+  'sed -i "s/| wc -l >/| wc -l | cat >/" Dockerfile',
+  'echo extra > d1/extra',
+  'rm d1/f',
+  'touch -d "2001-01-01" d1/sub/k',
+  'echo "x.txt" > .dockerignore',
+  'echo "d2" > .dockerignore',
+  'printf "a1" > a',
+  'chown 7:7 b',
+  'ln -sfn y.md lnk',
+];
+
+interface CacheCase extends ConformanceCase {
+  edit: string;
+}
+
+function cacheCase(r: R, name: string): CacheCase {
+  const lines = ['FROM localhost:5000/busybox:latest AS bb', 'FROM bb AS s1', 'COPY d1 /d1'];
+  lines.push('RUN ls -laR /d1 | wc -l > /count', 'FROM bb');
+  for (let i = r.int(3, 6); i > 0; i--) {
+    const k = r.next();
+    if (k < 0.45) {
+      const srcs = r.sample(
+        ['a', 'b', 'x.txt', '*.txt', 'd1', 'd1/sub', 'd2/deep', '.', 'd?', 'y.md', 'lnk'],
+        r.int(1, 2),
+      );
+      lines.push(`COPY ${srcs.join(' ')} /t${r.int(0, 9)}/`);
+    } else if (k < 0.6)
+      lines.push(
+        r.pick([
+          'COPY --from=s1 /count /c',
+          'COPY --from=s1 /d1 /fromd1',
+          'RUN --mount=type=bind,source=d1,target=/m ls /m > /mls',
+          'RUN --mount=type=bind,from=s1,source=/d1,target=/m cat /m/sub/k > /k2 || true',
+        ]),
+      );
+    else if (k < 0.7) lines.push(r.pick(['ARG V=1', 'ENV E=2', 'WORKDIR /w', 'LABEL l=1']));
+    else
+      lines.push(
+        r.pick(['RUN echo run1 > /r1', 'RUN ls -la /t* > /ls 2>/dev/null || true', 'RUN echo "$V" > /v']),
+      );
+  }
+  return {
+    name,
+    dockerfile: `${lines.join('\n')}\n`,
+    files: {
+      a: 'a1',
+      b: 'same\n',
+      'x.txt': 'xx',
+      'y.md': 'yy',
+      'd1/sub/k': 'k',
+      'd1/f': 'f',
+      'd2/deep/er/z': 'z',
+      'd2/q': 'q',
+      lnk: '->a',
+    },
+    edit: r.pick(EDITS),
+  };
+}
+
+/** Each step of a `--progress plain` log (not FROM or [internal]) as `CACHED name` or `RAN name`. */
+function steps(log: string): string[] {
+  const names = new Map<string, string>();
+  const cached = new Set<string>();
+  for (const m of log.matchAll(/^#(\d+) (\[.*)$/gm)) {
+    const name = (m[2] as string).replace(/\s+/g, ' ');
+    if (/internal|load |\] FROM /.test(name)) continue;
+    names.set(m[1] as string, name.replace(/^\[[^\]]*\] /, '').slice(0, 70));
+  }
+  for (const m of log.matchAll(/^#(\d+) CACHED/gm)) cached.add(m[1] as string);
+  return [...names]
+    .map(([id, name]) => `${cached.has(id) ? 'CACHED' : 'RAN   '} ${name}`)
+    .sort((x, y) => x.slice(7).localeCompare(y.slice(7)));
+}
+
+const docker = process.env.PEER_DOCKER ?? '/usr/bin/docker';
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+const root = join(tmpdir(), 'tsb-diff-cache-root');
+
+function buildLog(who: 'bk' | 'tsb', ctx: string, tag: string): string {
+  const r =
+    who === 'bk'
+      ? spawnSync(docker, ['build', '--network', 'host', '--progress', 'plain', '-t', tag, ctx], {
+          env: { ...process.env, DOCKER_BUILDKIT: '1' },
+          encoding: 'utf8',
+        })
+      : spawnSync('node', [bin, 'build', '--root', root, '--progress', 'plain', '-t', tag, ctx], {
+          encoding: 'utf8',
+        });
+  return `${r.stdout}${r.stderr}${r.status === 0 ? '' : `\nBUILD FAILED (${r.status})`}`;
+}
+
+async function compare(k: CacheCase): Promise<string[]> {
+  const ctx = { bk: makeCaseContext(k), tsb: makeCaseContext(k) };
+  const tag = `tsb-diff-${k.name}`;
+  for (const who of ['bk', 'tsb'] as const) buildLog(who, ctx[who], tag);
+  // Past the clock tick of the first builds' reads (a same-tick edit is "racily clean" to a stat cache).
+  await new Promise((r) => setTimeout(r, 1100));
+  const mut = String(Math.floor(Math.random() * 1e9));
+  for (const who of ['bk', 'tsb'] as const)
+    execFileSync('sh', ['-c', k.edit], { cwd: ctx[who], env: { ...process.env, MUT: mut } });
+  const logs = { bk: buildLog('bk', ctx.bk, tag), tsb: buildLog('tsb', ctx.tsb, tag) };
+  const [a, b] = [steps(logs.bk), steps(logs.tsb)];
+  const failed = [logs.bk, logs.tsb].map((l) => l.includes('BUILD FAILED'));
+  if (failed[0] !== failed[1]) return [`  one failed: bk ${failed[0]} tsb ${failed[1]}`];
+  if (a.length === b.length && a.every((x, i) => x.slice(0, 6) === b[i]?.slice(0, 6))) return [];
+  const n = Math.max(a.length, b.length);
+  return Array.from({ length: n }, (_, i) => `  ${a[i] ?? '-'} | ${b[i] ?? '-'}`);
+}
+
+const [seedArg = '1', countArg = '10'] = process.argv.slice(2);
+const r = rng(Number(seedArg));
+for (let i = 0; i < Number(countArg); i++) {
+  const k = cacheCase(r, `cache${seedArg}-${i}`);
+  const diff = await compare(k);
+  process.stdout.write(`${k.name}: ${diff.length === 0 ? 'SAME' : 'DIFF'} (edit: ${k.edit})\n`);
+  if (diff.length > 0) process.stdout.write(`${k.dockerfile.replace(/^/gm, '  | ')}${diff.join('\n')}\n`);
+}
