@@ -3,7 +3,7 @@
 // both contexts, and both build again; the steps each builder took from its cache must be the same.
 // Needs the peers (`source ../shared/bench/peers.sh`). Run:
 //   npx tsx test/conformance/differential-cache.ts SEED [COUNT]
-// A DIFF prints each step as `bk|tsb` with CACHED or RAN. Expected differences are in the README
+// A DIFF prints each step as `bk|tsb` with CACHED or RAN (DIFF_VERBOSE=1: every case's). Expected differences are in the README
 // (a directory's mode change re-runs a COPY in tsbuild, not in docker 20.10).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -134,6 +134,7 @@ async function compare(k: CacheCase): Promise<string[]> {
   const [a, b] = [steps(logs.bk), steps(logs.tsb)];
   const failed = [logs.bk, logs.tsb].map((l) => l.includes('BUILD FAILED'));
   if (failed[0] !== failed[1]) return [`  one failed: bk ${failed[0]} tsb ${failed[1]}`];
+  if (process.env.DIFF_VERBOSE) process.stdout.write(`${a.join('\n')}\n--\n${b.join('\n')}\n`);
   if (a.length === b.length && a.every((x, i) => x.slice(0, 6) === b[i]?.slice(0, 6))) return [];
   const n = Math.max(a.length, b.length);
   return Array.from({ length: n }, (_, i) => `  ${a[i] ?? '-'} | ${b[i] ?? '-'}`);
