@@ -11,12 +11,22 @@ export interface ErrorOptions {
 export class TsbuildError extends Error {
   readonly code: string;
   readonly hint?: string;
+  /** The Dockerfile line of the step it failed in (set by the solver), for the CLI's excerpt. */
+  line?: number;
+  /** That step's progress label, e.g. `[2/5] RUN make`. */
+  step?: string;
 
   constructor(code: string, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     if (options.hint !== undefined) this.hint = options.hint;
+  }
+
+  /** Names the step it failed in; the first caller wins (the innermost step). */
+  locate(line: number | undefined, step: string | undefined): void {
+    if (this.line === undefined && line !== undefined) this.line = line;
+    if (this.step === undefined && step !== undefined) this.step = step;
   }
 }
 

@@ -52,11 +52,10 @@ export function renderStepSource(source: string, line: number, file = 'Dockerfil
   return out.join('\n');
 }
 
-/** A failed RUN that the solver located in the Dockerfile (duck-typed: the CLI does not load the runner). */
+/** A step's failure that the solver located in the Dockerfile (`TsbuildError.locate`). */
 function stepLocation(e: Error): { line: number; step?: string } | undefined {
-  const x = e as { line?: unknown; step?: unknown };
-  if (!(e instanceof TsbuildError) || typeof x.line !== 'number') return undefined;
-  return { line: x.line, ...(typeof x.step === 'string' ? { step: x.step } : {}) };
+  if (!(e instanceof TsbuildError) || e.line === undefined) return undefined;
+  return { line: e.line, ...(e.step !== undefined ? { step: e.step } : {}) };
 }
 
 export function renderError(err: unknown, opts: RenderOptions): string {

@@ -13,7 +13,7 @@ export interface RunStepErrorDetails {
 
 /**
  * A RUN step that exited non-zero. The message names the command, the exit code and shows the tail
- * of its output; the solver adds the Dockerfile line (`withLocation`).
+ * of its output; the solver adds the Dockerfile line (`locate`).
  */
 export class RunStepError extends TsbuildError {
   readonly command: string[];
@@ -21,10 +21,6 @@ export class RunStepError extends TsbuildError {
   readonly signal?: string;
   readonly oomKilled: boolean;
   readonly outputTail: string[];
-  /** The Dockerfile line of the step (set by the solver), for the CLI's excerpt. */
-  line?: number;
-  /** The step's progress label, e.g. `[2/5] RUN make`. */
-  step?: string;
 
   constructor(details: RunStepErrorDetails, options: ErrorOptions = {}) {
     const code = details.oomKilled ? 'RUN_OOM_KILLED' : 'RUN_FAILED';
@@ -37,12 +33,6 @@ export class RunStepError extends TsbuildError {
     if (details.signal !== undefined) this.signal = details.signal;
     this.oomKilled = details.oomKilled ?? false;
     this.outputTail = details.outputTail;
-  }
-
-  /** Names where the step is in the Dockerfile (the first caller wins: the innermost step). */
-  locate(line: number | undefined, step: string | undefined): void {
-    if (this.line === undefined && line !== undefined) this.line = line;
-    if (this.step === undefined && step !== undefined) this.step = step;
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TsbuildError } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
 import { type ContentFamily, execBesideLookup, familyRecord, lookupByContent } from './content-cache.js';
 import type { Vertex } from './graph.js';
@@ -104,7 +105,17 @@ export class Scheduler {
     if (!p) {
       p = (async () => {
         const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
-        return this.o.opFor(v).cacheKey(v, inputKeys, this.keyCtx);
+        return this.o
+          .opFor(v)
+          .cacheKey(v, inputKeys, this.keyCtx)
+          .catch((e: unknown) => {
+            if (this.o.signal.aborted) throw e;
+            // A COPY source missing fails here, before any step runs: say which step and show it
+            // failed, as BuildKit does when its (lazier) key computation reaches the step.
+            this.emitVertex(v, this.o.opFor(v), 'started');
+            this.emitVertex(v, this.o.opFor(v), 'error');
+            throw locateError(e, v);
+          });
       })();
       this.keys.set(v.digest, p);
     }
@@ -182,7 +193,7 @@ export class Scheduler {
       return result;
     } catch (e) {
       emit(this.o.signal.aborted ? 'canceled' : 'error');
-      throw e;
+      throw this.o.signal.aborted ? e : locateError(e, v);
     } finally {
       this.release();
     }
@@ -272,4 +283,10 @@ export class Scheduler {
     if (next) next();
     else this.running--;
   }
+}
+
+/** Names the step an error came from, for the CLI's `Dockerfile:N` block (the innermost wins). */
+function locateError(e: unknown, v: Vertex): unknown {
+  if (e instanceof TsbuildError) e.locate(v.line, v.name);
+  return e;
 }

@@ -2,7 +2,7 @@
 // Randomized differential builds against BuildKit: generated Dockerfiles and contexts, built by
 // dockerd 20.10's BuildKit and by tsbuild, compared as the conformance suite compares (normalized
 // docker archives, `explain`ed). Needs the peers (`source ../shared/bench/peers.sh`). Run:
-//   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore words
+//   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore words args
 // A DIFF prints the lines only one side has; a case both builders refuse prints both errors. The
 // families found real bugs (hard links lost by COPY, a file hiding a lower directory); errors
 // worded differently and the README's listed differences are expected.
@@ -248,6 +248,44 @@ function wordsCase(r: R): Partial<ConformanceCase> {
   return { dockerfile: `ARG G=${value()}\n${BB}${lines.join('\n')}\n`, files: CONTEXT };
 }
 
+/** ARG scoping: global ARGs in FROM, redeclared in stages, --build-arg values, ENV over ARG, --target. */
+function argsCase(r: R): Partial<ConformanceCase> {
+  const v = () => r.pick(['1', 'x y', '', '$A', '${B:-b}', 'latest']);
+  const lines = [`ARG A=${v()}`, 'ARG B', `ARG TAG=${r.pick(['latest', '$A', ''])}`, BB.trimEnd()];
+  const stages = ['bb'];
+  for (let s = r.int(1, 3); s > 0; s--) {
+    const name = `s${s}`;
+    lines.push(`FROM ${r.pick(stages)} AS ${name}`);
+    for (let i = r.int(1, 4); i > 0; i--) {
+      lines.push(
+        r.pick([
+          'ARG A',
+          `ARG A=${v()}`,
+          'ARG B',
+          `ARG C=${v()}`,
+          `ENV A=${v()}`,
+          'ARG TARGETARCH',
+          'ARG BUILDPLATFORM',
+          'ARG TARGETPLATFORM=x',
+          `RUN echo "A=$A B=$B C=$C T=$TARGETARCH P=$BUILDPLATFORM" >> /${name}`,
+          'RUN env | grep -E "^(A|B|C|TAG)=" | sort >> /env-$A || true',
+          `LABEL ${name}=$A-$B-$C`,
+          'WORKDIR /w$C',
+        ]),
+      );
+    }
+    stages.push(name);
+  }
+  const args: Record<string, string> = {};
+  for (const n of r.sample(['A', 'B', 'C', 'TAG', 'UNUSED'], r.int(0, 3)))
+    args[n] = r.pick(['cli', 'c l i', '']);
+  return {
+    dockerfile: `${lines.join('\n')}\n`,
+    ...(Object.keys(args).length ? { buildArgs: args } : {}),
+    ...(r.next() < 0.3 ? { target: r.pick(stages) } : {}),
+  };
+}
+
 const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
   copy: copyCase,
   collide: collideCase,
@@ -255,6 +293,7 @@ const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
   from: fromCase,
   ignore: ignoreCase,
   words: wordsCase,
+  args: argsCase,
 };
 
 async function compare(k: ConformanceCase): Promise<string[]> {
@@ -276,7 +315,9 @@ async function compare(k: ConformanceCase): Promise<string[]> {
   const docker = process.env.PEER_DOCKER ?? '/usr/bin/docker';
   const theirs = await side((out) => {
     const tag = `tsb-diff-${k.name}`;
-    execFileSync(docker, ['build', '-q', '--network', 'host', '-t', tag, ctx], {
+    const args = Object.entries(k.buildArgs ?? {}).flatMap(([n, v]) => ['--build-arg', `${n}=${v}`]);
+    if (k.target) args.push('--target', k.target);
+    execFileSync(docker, ['build', '-q', '--network', 'host', ...args, '-t', tag, ctx], {
       env: { ...process.env, DOCKER_BUILDKIT: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -287,6 +328,8 @@ async function compare(k: ConformanceCase): Promise<string[]> {
       root: join(tmpdir(), 'tsb-diff-root'),
       context: ctx,
       outputs: [`type=docker,dest=${out}`],
+      ...(k.buildArgs ? { buildArgs: k.buildArgs } : {}),
+      ...(k.target ? { target: k.target } : {}),
     });
   });
   // Both refused the build: the wording differs by design (README); report it, but not as a DIFF.

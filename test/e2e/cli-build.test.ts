@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,26 @@ describe('tsbuild build: failures and limits through the CLI', () => {
       / {3}4 \| {5}RUN echo ok\n {3}5 \| >>> RUN echo first-out.*\n {3}6 \| {5}RUN echo after/,
     );
     expect(r.stderr).toContain('[RUN_FAILED]');
+  });
+
+  it('a COPY that fails (a source missing, a file onto a directory) names its step and Dockerfile line', async () => {
+    const ctx = scratchContext('RUN busybox mkdir -p /t/x\nCOPY gone /t/\n');
+    writeFileSync(join(ctx, 'x'), 'x');
+    const missing = await cli(ctx);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/#\d+ \[4\/4\] COPY gone \/t\/\n#\d+ ERROR/);
+    expect(missing.stderr).toContain(
+      'error: [4/4] COPY gone /t/: failed to compute cache key: "/gone": not found',
+    );
+    expect(missing.stderr).toMatch(/Dockerfile:5\n-+\n(.*\n)* {3}5 \| >>> COPY gone \/t\//);
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      readFileSync(join(ctx, 'Dockerfile'), 'utf8').replace('gone', 'x'),
+    );
+    const onto = await cli(ctx);
+    expect(onto.status).toBe(1);
+    expect(onto.stderr).toContain('error: [4/4] COPY x /t/: cannot replace to directory');
+    expect(onto.stderr).toMatch(/ {3}5 \| >>> COPY x \/t\//);
   });
 
   it('RUN without USER on FROM scratch (no /etc/passwd) runs as uid 0 / gid 0', async () => {
