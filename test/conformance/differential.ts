@@ -250,8 +250,9 @@ function wordsCase(r: R): Partial<ConformanceCase> {
 
 /** ARG scoping: global ARGs in FROM, redeclared in stages, --build-arg values, ENV over ARG, --target. */
 function argsCase(r: R): Partial<ConformanceCase> {
-  const v = () => r.pick(['1', 'x y', '', '$A', '${B:-b}', 'latest']);
-  const lines = [`ARG A=${v()}`, 'ARG B', `ARG TAG=${r.pick(['latest', '$A', ''])}`, BB.trimEnd()];
+  const v = () => r.pick(['1', '"x y"', '', '$A', '${B:-b}', 'latest']);
+  const lines = [`ARG A=${v()}`, 'ARG B', `ARG TAG=${r.pick(['latest', ''])}`];
+  lines.push('FROM localhost:5000/busybox:${TAG:-latest} AS bb');
   const stages = ['bb'];
   for (let s = r.int(1, 3); s > 0; s--) {
     const name = `s${s}`;
@@ -278,7 +279,7 @@ function argsCase(r: R): Partial<ConformanceCase> {
   }
   const args: Record<string, string> = {};
   for (const n of r.sample(['A', 'B', 'C', 'TAG', 'UNUSED'], r.int(0, 3)))
-    args[n] = r.pick(['cli', 'c l i', '']);
+    args[n] = n === 'TAG' ? 'latest' : r.pick(['cli', 'c l i', '']);
   return {
     dockerfile: `${lines.join('\n')}\n`,
     ...(Object.keys(args).length ? { buildArgs: args } : {}),
