@@ -10,6 +10,8 @@ export type ProgressEvent =
       stage?: string;
       line?: number;
       status: VertexStatus;
+      /** With `error`: the first line of what went wrong (BuildKit's `#N ERROR: …`). */
+      error?: string;
       at: number;
     }
   | { type: 'log'; id: string; stream: 'stdout' | 'stderr'; data: string; at: number }

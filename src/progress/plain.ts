@@ -4,7 +4,7 @@ import { formatBytes, formatSeconds } from './format.js';
 /**
  * Line-based progress for CI logs, like BuildKit's `--progress=plain`: each vertex gets a number
  * (`#3`), its output lines are prefixed with the number and the seconds since it started, and it
- * ends with `#3 DONE 0.4s`, `#3 CACHED` or `#3 ERROR`.
+ * ends with `#3 DONE 0.4s`, `#3 CACHED` or `#3 ERROR: <what>`.
  */
 export class PlainRenderer implements ProgressSink {
   private readonly ids = new Map<string, { n: number; started: number }>();
@@ -35,7 +35,7 @@ export class PlainRenderer implements ProgressSink {
           this.write(`#${v.n} DONE ${formatSeconds(e.at - v.started)}\n\n`);
         } else if (e.status === 'error') {
           this.flush(e.id, v.n, v.started, e.at);
-          this.write(`#${v.n} ERROR\n\n`);
+          this.write(`#${v.n} ERROR${e.error ? `: ${e.error}` : ''}\n\n`);
         } else if (e.status === 'canceled') this.write(`#${v.n} CANCELED\n\n`);
         break;
       }

@@ -113,7 +113,7 @@ export class Scheduler {
             // A COPY source missing fails here, before any step runs: say which step and show it
             // failed, as BuildKit does when its (lazier) key computation reaches the step.
             this.emitVertex(v, this.o.opFor(v), 'started');
-            this.emitVertex(v, this.o.opFor(v), 'error');
+            this.emitVertex(v, this.o.opFor(v), 'error', e);
             throw locateError(e, v);
           });
       })();
@@ -192,14 +192,15 @@ export class Scheduler {
       emit('done');
       return result;
     } catch (e) {
-      emit(this.o.signal.aborted ? 'canceled' : 'error');
+      if (this.o.signal.aborted) emit('canceled');
+      else this.emitVertex(v, impl, 'error', e);
       throw this.o.signal.aborted ? e : locateError(e, v);
     } finally {
       this.release();
     }
   }
 
-  private emitVertex(v: Vertex, impl: OpImpl, status: VertexStatus): void {
+  private emitVertex(v: Vertex, impl: OpImpl, status: VertexStatus, error?: unknown): void {
     // Uncached sources (the context) report their own work; their exec is a no-op.
     if (impl.uncached) return;
     this.o.progress.emit({
@@ -209,6 +210,7 @@ export class Scheduler {
       ...(v.stage ? { stage: v.stage } : {}),
       ...(v.line ? { line: v.line } : {}),
       status,
+      ...(error === undefined ? {} : { error: firstLine(error) }),
       at: Date.now(),
     });
   }
@@ -283,6 +285,10 @@ export class Scheduler {
     if (next) next();
     else this.running--;
   }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
 }
 
 /** Names the step an error came from, for the CLI's `Dockerfile:N` block (the innermost wins). */

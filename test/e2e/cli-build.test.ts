@@ -58,7 +58,7 @@ describe('tsbuild build: failures and limits through the CLI', () => {
     writeFileSync(join(ctx, 'x'), 'x');
     const missing = await cli(ctx);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/#\d+ \[4\/4\] COPY gone \/t\/\n#\d+ ERROR/);
+    expect(missing.stderr).toMatch(/#\d+ \[4\/4\] COPY gone \/t\/\n#\d+ ERROR: failed to compute cache key/);
     expect(missing.stderr).toContain(
       'error: [4/4] COPY gone /t/: failed to compute cache key: "/gone": not found',
     );

@@ -35,6 +35,23 @@ describe('progress renderers', () => {
     expect(out).toMatch(/image size 2\.50MB, built in 1\.7s/);
   });
 
+  it("plain: a failed step ends with BuildKit's `#N ERROR: <what>`", () => {
+    let out = '';
+    const r = new PlainRenderer((s) => {
+      out += s;
+    });
+    r.emit({ type: 'vertex', id: 'c', name: '[2/2] RUN false', status: 'started', at: t0 });
+    r.emit({
+      type: 'vertex',
+      id: 'c',
+      name: '[2/2] RUN false',
+      status: 'error',
+      error: 'exit code: 1',
+      at: t0 + 5,
+    });
+    expect(out).toBe('#1 [2/2] RUN false\n#1 ERROR: exit code: 1\n\n');
+  });
+
   it('json: one parseable event per line', () => {
     const lines: string[] = [];
     const r = new JsonRenderer((s) => lines.push(s));
