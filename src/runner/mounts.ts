@@ -25,6 +25,8 @@ const exec = promisify(execFile);
 export interface RunMountSpec {
   type: 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
   from?: string;
+  /** What `from` is now (its snapshot): a cache seeded from it is another cache once it changes. */
+  fromIdentity?: string;
   source?: string;
   target?: string;
   readOnly: boolean;
@@ -85,10 +87,28 @@ async function fromBase(spec: RunMountSpec, ctx: RunMountContext): Promise<strin
   return ctx.contextDir;
 }
 
+/** `uid`, `gid` and `mode` shape a cache only where BuildKit's frontend uses them: no `source`. */
+function cacheSettings(spec: RunMountSpec): boolean {
+  const whole = spec.source === undefined || posix.join('/', spec.source) === '/';
+  return whole && (spec.uid !== undefined || spec.gid !== undefined || spec.mode !== undefined);
+}
+
+/**
+ * The dir of a cache: BuildKit keys a cache by its id and by the ref it starts from (mounts.go
+ * getRefCacheDir: `id:ref.ID()`). A plain cache starts from scratch (the id alone); one with
+ * uid/gid/mode from a dir made with them, so each setting is a cache of its own; one with `from`
+ * from that stage or image as it is now, so it starts over when that changes.
+ */
+function cacheKeyOf(spec: RunMountSpec, id: string): string {
+  const settings = cacheSettings(spec) ? ['mkdir', spec.mode ?? 0o755, spec.uid ?? 0, spec.gid ?? 0] : [];
+  const from = spec.from === undefined ? '' : `${spec.from}@${spec.fromIdentity ?? ''}`;
+  // The id is hashed into the dir name, so no id (`../..`, `/etc`) can point outside cache-mounts/.
+  return sha(JSON.stringify([id, from, spec.source ?? '', ...settings]));
+}
+
 async function cacheMount(spec: RunMountSpec, target: string, ctx: RunMountContext, cleanups: Cleanup[]) {
   const id = spec.id || target;
-  // The id is hashed into the dir name, so no id (`../..`, `/etc`) can point outside cache-mounts/.
-  const key = sha(JSON.stringify([id, spec.from ?? '', spec.source ?? '']));
+  const key = cacheKeyOf(spec, id);
   const base = join(ctx.root, 'cache-mounts');
   mkdirSync(base, { recursive: true });
   let dir = join(base, key);
@@ -111,12 +131,19 @@ async function cacheMount(spec: RunMountSpec, target: string, ctx: RunMountConte
 async function createCacheDir(dir: string, spec: RunMountSpec, ctx: RunMountContext): Promise<void> {
   const tmp = `${dir}.new-${randomBytes(6).toString('hex')}`;
   mkdirSync(tmp);
-  if (spec.from) {
+  if (spec.from && !cacheSettings(spec)) {
+    // A copy of the source dir as it is, its own mode and owner included (BuildKit mounts a
+    // snapshot of the ref); uid/gid/mode with a source are ignored, as BuildKit's frontend does.
     const src = secureJoin(await fromBase(spec, ctx), spec.source ?? '/');
     await exec('cp', ['-a', '--', `${src}/.`, tmp]);
+    const st = statSync(src);
+    chmodSync(tmp, st.mode & 0o7777);
+    chownSync(tmp, st.uid, st.gid);
+  } else {
+    const set = cacheSettings(spec);
+    chmodSync(tmp, set ? (spec.mode ?? 0o755) : 0o755);
+    chownSync(tmp, set ? (spec.uid ?? 0) : 0, set ? (spec.gid ?? 0) : 0);
   }
-  chmodSync(tmp, spec.mode ?? 0o755);
-  chownSync(tmp, spec.uid ?? 0, spec.gid ?? 0);
   // Renamed into place whole: a concurrent first use never sees a half-seeded cache.
   try {
     renameSync(tmp, dir);

@@ -152,6 +152,19 @@ export const MORE_CASES_13: ConformanceCase[] = [
     dockerfile: `${BB}FROM bb\nCMD ["y"]\nENTRYPOINT []\nEXPOSE $NOPE\n`,
   },
   {
+    // BuildKit keys a cache mount by id and the ref it starts from: uid/gid/mode each make another
+    // cache (nothing written to the plain one shows in the others), a source ignores them
+    name: 'run-cache-mount-keyed-by-settings',
+    dockerfile:
+      BB +
+      'FROM bb\n' +
+      'RUN --mount=type=cache,target=/m,id=ck-a touch /m/a\n' +
+      `RUN --mount=type=cache,target=/m,id=ck-a,mode=0700 (ls -an /m | sed 1d | awk '{print $1,$3,$4,$NF}'; stat -c '%a %u:%g' /m) > /o1\n` +
+      'RUN --mount=type=cache,target=/c,id=ck-b,uid=7,gid=8 touch /c/b\n' +
+      `RUN --mount=type=cache,target=/m,id=ck-b (ls -an /m | sed 1d | awk '{print $1,$3,$4,$NF}'; stat -c '%a %u:%g' /m) > /o2\n` +
+      `RUN --mount=type=cache,target=/m,id=ck-b,uid=7,gid=8 (ls -an /m | sed 1d | awk '{print $1,$3,$4,$NF}') > /o3\n`,
+  },
+  {
     name: 'copy-hidden-files-wildcard',
     dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +82,38 @@ describe('RUN --mount=type=cache', () => {
       },
     );
     expect(r.stdout).toBe('v1');
+  });
+
+  it("uid/gid/mode make a cache of their own (BuildKit's id:ref key); with a source they are ignored", async () => {
+    await withMounts([cache('/c', { id: 'keyed' })], 'touch /c/plain');
+    const own = await withMounts([cache('/c', { id: 'keyed', mode: 0o700 })], 'stat -c "%a %u:%g" /c; ls /c');
+    expect(own.stdout).toBe('700 0:0\n');
+    const again = await withMounts([cache('/c', { id: 'keyed' })], 'stat -c "%a %u:%g" /c; ls /c');
+    expect(again.stdout).toBe('755 0:0\nplain\n');
+    const owner = await withMounts([cache('/c', { id: 'keyed', uid: 7, gid: 8 })], 'stat -c "%a %u:%g" /c');
+    expect(owner.stdout).toBe('755 7:8\n');
+    const withSource = await withMounts(
+      [cache('/c', { id: 'keyed', source: '/sub', uid: 7 })],
+      'stat -c "%u" /c',
+    );
+    expect(withSource.stdout).toBe('0\n');
+  });
+
+  it('a cache seeded from a stage keeps the source dir as it is and starts over when the stage changes', async () => {
+    const stage = join(fx.dir, 'stage2');
+    mkdirSync(join(stage, 'd'), { recursive: true, mode: 0o750 });
+    chownSync(join(stage, 'd'), 5, 6);
+    writeFileSync(join(stage, 'd/v'), 'v1');
+    const spec = (identity: string) =>
+      cache('/m', { id: 'fromstage', from: 's', fromIdentity: identity, source: '/d' });
+    const ctx = { resolveFrom: () => stage };
+    const a = await withMounts([spec('snap-1')], 'stat -c "%a %u:%g" /m; cat /m/v; touch /m/added', ctx);
+    expect(a.stdout).toBe('750 5:6\nv1');
+    writeFileSync(join(stage, 'd/v'), 'v2');
+    const same = await withMounts([spec('snap-1')], 'ls /m', ctx);
+    expect(same.stdout).toBe('added\nv\n');
+    const changed = await withMounts([spec('snap-2')], 'cat /m/v; ls /m', ctx);
+    expect(changed.stdout).toBe('v2v\n');
   });
 
   it('sharing=locked serializes users; sharing=private gives a concurrent user its own dir', async () => {

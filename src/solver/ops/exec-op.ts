@@ -49,7 +49,11 @@ export function execOp(env: SolverEnv): OpImpl {
             const input = inputs[m.input!] as OpResult & SolvedFs;
             fromDirs.set(from, await mountView(env, input.snapshot, cleanups));
           }
-          specs.push(mountSpec(m, from, source));
+          const spec = mountSpec(m, from, source);
+          // A cache seeded from a stage starts over when that stage changes (see runner/mounts.ts).
+          if (m.type === 'cache' && m.input !== undefined && m.input >= 0)
+            spec.fromIdentity = (inputs[m.input] as OpResult & SolvedFs).snapshot ?? 'scratch';
+          specs.push(spec);
         }
         const resolved = await resolveRunMounts(specs, {
           root: env.root,
