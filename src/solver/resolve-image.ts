@@ -78,7 +78,7 @@ async function resolveOnce(
     // Like `docker build`: a base image already in the local store is used as it is (no registry
     // round trip, works offline); `--pull` always asks the registry.
     if (!opts.pull) result = await fromLocal(store, ref, platform);
-    if (!result) result = await pullLocked(store, client, parsed, platform, progress, signal, opts);
+    if (!result) result = await pullLocked({ store, client, progress, signal }, parsed, platform, opts);
     // Pinned to the platform manifest either way, so a pulled and a local resolution key alike.
     const pinned = formatReference(withDigest(parsed, result.manifestDescriptor.digest));
     images.set(pinned, result);
@@ -90,20 +90,26 @@ async function resolveOnce(
   }
 }
 
+/** What a pull works with. */
+interface PullContext {
+  store: Store;
+  client: RegistryClient;
+  progress: ProgressSink;
+  signal: AbortSignal;
+}
+
 /**
  * Pulls under the store's pull lock for this reference: a build that waited for another process's
  * pull of it takes the image from the store (unless `--pull`); blobs and snapshots that pull left
  * are not fetched or unpacked again either way. The lock is held until the layers are unpacked.
  */
 async function pullLocked(
-  store: Store,
-  client: RegistryClient,
+  pull: PullContext,
   parsed: ReturnType<typeof parseReference>,
   platform: Platform,
-  progress: ProgressSink,
-  signal: AbortSignal,
   opts: { pull?: boolean },
 ): Promise<PullResult> {
+  const { store, signal } = pull;
   const lock = await lockPull(store, `${formatReference(parsed)} ${formatPlatform(platform)}`, signal);
   try {
     const local =
@@ -112,7 +118,7 @@ async function pullLocked(
       lock.release();
       return local;
     }
-    const result = await pullInBackground(store, client, parsed, platform, progress, signal);
+    const result = await pullInBackground(pull, parsed, platform);
     const p = pendingPull(result)!;
     void Promise.allSettled([p.downloaded, p.applied]).then(lock.release);
     return result;
@@ -128,12 +134,9 @@ async function pullLocked(
  * Dockerfile and scans its context; the FROM step waits for what is still missing (`pendingPull`).
  */
 async function pullInBackground(
-  store: Store,
-  client: RegistryClient,
+  { store, client, progress, signal }: PullContext,
   parsed: ReturnType<typeof parseReference>,
   platform: Platform,
-  progress: ProgressSink,
-  signal: AbortSignal,
 ): Promise<PullResult> {
   // The unpacking worker boots while the manifest and config are fetched.
   prewarmExtractWorker();
