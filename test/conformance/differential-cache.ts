@@ -1,6 +1,7 @@
 // Randomized cache scenarios against BuildKit: a generated Dockerfile and context is built by
 // dockerd 20.10's BuildKit and by tsbuild (its CLI, as a user runs it), one random edit is made to
-// both contexts, and both build again; the steps each builder took from its cache must be the same.
+// both contexts (or the second build gets a --build-arg), and both build
+// again; the steps each builder took from its cache must be the same.
 // Needs the peers (`source ../shared/bench/peers.sh`). Run:
 //   npx tsx test/conformance/differential-cache.ts SEED [COUNT]
 // A DIFF prints each step as `bk|tsb` with CACHED or RAN (DIFF_VERBOSE=1: every case's). Expected differences are in the README
@@ -39,14 +40,23 @@ const EDITS = [
   'printf "a1" > a',
   'chown 7:7 b',
   'ln -sfn y.md lnk',
+  // Flags of the second build instead of an edit:
+  '--build-arg V=2',
+  '--build-arg UNUSED=1',
+  '--build-arg E=9',
+  '--build-arg V=1',
 ];
+
+const RUN_ID = Date.now().toString(36);
 
 interface CacheCase extends ConformanceCase {
   edit: string;
 }
 
 function cacheCase(r: R, name: string): CacheCase {
-  const lines = ['FROM localhost:5000/busybox:latest AS bb', 'FROM bb AS s1', 'COPY d1 /d1'];
+  // The first step is unique to the case: no step hits a record an earlier case (or run) left.
+  const lines = ['FROM localhost:5000/busybox:latest AS bb', `RUN echo ${RUN_ID}-${name} > /id`];
+  lines.push('FROM bb AS s1', 'COPY d1 /d1');
   lines.push('RUN ls -laR /d1 | wc -l > /count', 'FROM bb');
   for (let i = r.int(3, 6); i > 0; i--) {
     const k = r.next();
@@ -108,16 +118,15 @@ const docker = process.env.PEER_DOCKER ?? '/usr/bin/docker';
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
 const root = join(tmpdir(), 'tsb-diff-cache-root');
 
-function buildLog(who: 'bk' | 'tsb', ctx: string, tag: string): string {
+function buildLog(who: 'bk' | 'tsb', ctx: string, tag: string, flags: string[] = []): string {
+  const args = ['--progress', 'plain', ...flags, '-t', tag, ctx];
   const r =
     who === 'bk'
-      ? spawnSync(docker, ['build', '--network', 'host', '--progress', 'plain', '-t', tag, ctx], {
+      ? spawnSync(docker, ['build', '--network', 'host', ...args], {
           env: { ...process.env, DOCKER_BUILDKIT: '1' },
           encoding: 'utf8',
         })
-      : spawnSync('node', [bin, 'build', '--root', root, '--progress', 'plain', '-t', tag, ctx], {
-          encoding: 'utf8',
-        });
+      : spawnSync('node', [bin, 'build', '--root', root, ...args], { encoding: 'utf8' });
   return `${r.stdout}${r.stderr}${r.status === 0 ? '' : `\nBUILD FAILED (${r.status})`}`;
 }
 
@@ -128,9 +137,11 @@ async function compare(k: CacheCase): Promise<string[]> {
   // Past the clock tick of the first builds' reads (a same-tick edit is "racily clean" to a stat cache).
   await new Promise((r) => setTimeout(r, 1100));
   const mut = String(Math.floor(Math.random() * 1e9));
-  for (const who of ['bk', 'tsb'] as const)
-    execFileSync('sh', ['-c', k.edit], { cwd: ctx[who], env: { ...process.env, MUT: mut } });
-  const logs = { bk: buildLog('bk', ctx.bk, tag), tsb: buildLog('tsb', ctx.tsb, tag) };
+  const flags = k.edit.startsWith('--') ? k.edit.split(' ') : [];
+  if (flags.length === 0)
+    for (const who of ['bk', 'tsb'] as const)
+      execFileSync('sh', ['-c', k.edit], { cwd: ctx[who], env: { ...process.env, MUT: mut } });
+  const logs = { bk: buildLog('bk', ctx.bk, tag, flags), tsb: buildLog('tsb', ctx.tsb, tag, flags) };
   const [a, b] = [steps(logs.bk), steps(logs.tsb)];
   const failed = [logs.bk, logs.tsb].map((l) => l.includes('BUILD FAILED'));
   if (failed[0] !== failed[1]) return [`  one failed: bk ${failed[0]} tsb ${failed[1]}`];
