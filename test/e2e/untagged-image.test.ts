@@ -54,8 +54,10 @@ describe('an image built without a name (Docker: <none>)', () => {
     expect(rm.stdout).toMatch(/^Deleted: sha256:[0-9a-f]{64}$/m);
     expect(tsb(root, 'images').stdout.match(/^<none> /gm)).toHaveLength(1);
 
-    // prune takes the rest (like `docker system prune`); --dry-run only counts it.
+    // prune takes the rest (like `docker system prune`); --dry-run only counts it; --filter until
+    // keeps what was built since.
     expect(tsb(root, 'prune', '--dry-run').stdout).toContain('Would remove: 1 untagged images');
+    expect(tsb(root, 'prune', '--filter', 'until=1h').stdout).toContain('Removed: 0 untagged images');
     expect(tsb(root, 'images').stdout).toContain('<none>');
     expect(tsb(root, 'prune').stdout).toContain('Removed: 1 untagged images');
     expect(tsb(root, 'images').stdout).not.toContain('<none>');
