@@ -21,13 +21,19 @@ export interface PullLock {
  * but the first commit. Correctness never rests on it: commits are atomic and first-wins, so a
  * stale or broken lock only costs the duplicated work it exists to save.
  */
-export async function lockPull(store: Store, key: string, signal: AbortSignal): Promise<PullLock> {
+export async function lockPull(
+  store: Store,
+  key: string,
+  signal: AbortSignal,
+  onWait?: (holder: string) => void,
+): Promise<PullLock> {
   const dir = join(store.root, 'locks');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `pull-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`);
   let waited = false;
   if (!tryLock(path, { staleMs: STALE_MS })) {
     waited = true;
+    onWait?.(holderOf(path));
     const got = await acquireFileLock(path, {
       staleMs: STALE_MS,
       signal,
@@ -50,10 +56,14 @@ export async function lockPull(store: Store, key: string, signal: AbortSignal): 
   };
 }
 
-function ownLock(path: string): boolean {
+function holderOf(path: string): string {
   try {
-    return readFileSync(path, 'utf8') === String(process.pid);
+    return readFileSync(path, 'utf8');
   } catch {
-    return false;
+    return '';
   }
+}
+
+function ownLock(path: string): boolean {
+  return holderOf(path) === String(process.pid);
 }

@@ -78,7 +78,17 @@ async function resolveOnce(
     // Like `docker build`: a base image already in the local store is used as it is (no registry
     // round trip, works offline); `--pull` always asks the registry.
     if (!opts.pull) result = await fromLocal(store, ref, platform);
-    if (!result) result = await pullLocked({ store, client, progress, signal }, parsed, platform, opts);
+    if (!result) {
+      const waiting = (pid: string) =>
+        progress.emit({
+          type: 'log',
+          id,
+          stream: 'stderr',
+          data: `waiting for another build (pid ${pid || '?'}) pulling ${formatReference(parsed)}\n`,
+          at: Date.now(),
+        });
+      result = await pullLocked({ store, client, progress, signal }, parsed, platform, opts, waiting);
+    }
     // Pinned to the platform manifest either way, so a pulled and a local resolution key alike.
     const pinned = formatReference(withDigest(parsed, result.manifestDescriptor.digest));
     images.set(pinned, result);
@@ -108,9 +118,11 @@ async function pullLocked(
   parsed: ReturnType<typeof parseReference>,
   platform: Platform,
   opts: { pull?: boolean },
+  onWait: (holder: string) => void,
 ): Promise<PullResult> {
   const { store, signal } = pull;
-  const lock = await lockPull(store, `${formatReference(parsed)} ${formatPlatform(platform)}`, signal);
+  const key = `${formatReference(parsed)} ${formatPlatform(platform)}`;
+  const lock = await lockPull(store, key, signal, onWait);
   try {
     const local =
       lock.waited && !opts.pull ? await fromLocal(store, formatReference(parsed), platform) : undefined;

@@ -56,11 +56,10 @@ describe('concurrent cold builds of one base image into one store', () => {
     img = fixture.img();
   });
 
-  const build = (root: string, ctx: string) =>
+  const build = (root: string, ctx: string, iid: string) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
-      const p = spawn('node', [bin, 'build', '--root', root, '--progress', 'plain', '-q', ctx], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const args = ['build', '--root', root, '--progress', 'plain', '--iidfile', iid, ctx];
+      const p = spawn('node', [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       p.stdout.on('data', (b: Buffer) => (out += b));
       p.stderr.on('data', (b: Buffer) => (out += b));
@@ -70,23 +69,28 @@ describe('concurrent cold builds of one base image into one store', () => {
   it('the second waits for the first pull and downloads nothing; both build the same image', async () => {
     const layer = (url?: string) => url?.endsWith(`/blobs/${img.layerDigest}`) ?? false;
     // Slow enough that the second build starts well inside the first one's download.
-    proxy.rule = (req) => (layer(req.url) ? { kind: 'slow', delayMs: 40 } : { kind: 'pass' });
+    proxy.rule = (req) => (layer(req.url) ? { kind: 'slow', delayMs: 80 } : { kind: 'pass' });
     const ctx = tmp();
     writeFileSync(
       join(ctx, 'Dockerfile'),
       `FROM ${fixture.ref().registry}/library/busybox:1\nRUN echo hi > /hi\n`,
     );
     const root = tmp();
-    const first = build(root, ctx);
+    const first = build(root, ctx, join(root, 'a.iid'));
     for (let i = 0; i < 400 && !proxy.seen.some((s) => layer(s.url)); i++)
       await new Promise((r) => setTimeout(r, 25));
     expect(proxy.seen.some((s) => layer(s.url))).toBe(true);
-    const second = build(root, ctx);
+    const second = build(root, ctx, join(root, 'b.iid'));
     const [a, b] = await Promise.all([first, second]);
     expect(a.code, a.out).toBe(0);
     expect(b.code, b.out).toBe(0);
-    expect(a.out.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(b.out.trim()).toBe(a.out.trim());
+    // It says why it waits, under the step that resolves the base.
+    expect(b.out).toMatch(
+      /#1 [\d.]+ waiting for another build \(pid \d+\) pulling 127\.0\.0\.1:\d+\/library\/busybox:1/,
+    );
+    const iid = readFileSync(join(root, 'a.iid'), 'utf8');
+    expect(iid).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(readFileSync(join(root, 'b.iid'), 'utf8')).toBe(iid);
     // Without the lock the second build fetches the manifest and the layer again (and unpacks it).
     expect(proxy.seen.filter((s) => layer(s.url))).toHaveLength(1);
     expect(proxy.seen.filter((s) => s.url.includes('/manifests/'))).toHaveLength(1);
