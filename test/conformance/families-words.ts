@@ -137,3 +137,27 @@ export function mountsCase(r: R): Partial<ConformanceCase> {
   // No listing of the targets after: BuildKit 0.8 leaves mount-point stubs in the layer (README).
   return { dockerfile: `${BB}${stage}${lines.join('\n')}\n`, files: CONTEXT };
 }
+
+/** USER names and ids, COPY/ADD --chown by name and id, WORKDIR made under a user, what RUN sees. */
+export function usersCase(r: R): Partial<ConformanceCase> {
+  const passwd =
+    "RUN printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000::/home/app:/bin/sh\\nweb:x:33:33::/var/www:/bin/sh\\n' > /etc/passwd && " +
+    "printf 'root:x:0:\\napp:x:1000:\\nstaff:x:50:app,web\\nweb:x:33:\\n' > /etc/group";
+  const who = () =>
+    r.pick(['app', 'web', '1000', '1000:50', 'app:staff', 'web:app', '33:0', '0', 'root', '4242']);
+  const lines = ['FROM bb', passwd];
+  for (let i = r.int(2, 5); i > 0; i--) {
+    const k = r.next();
+    if (k < 0.3) lines.push(`USER ${who()}`);
+    else if (k < 0.55)
+      lines.push(
+        `COPY --chown=${r.pick(['app', 'app:staff', '1000:50', ':50', 'web', '7', 'root:web'])} ${r.pick(['a', 'd1', 'd1/'])} /c${i}/`,
+      );
+    else if (k < 0.7) lines.push(`WORKDIR /w${i}/${r.pick(['x', 'x/y'])}`);
+    else
+      lines.push(
+        `RUN (id; stat -c '%u:%g %a' . /c* 2>/dev/null; echo ~; touch f${i} && echo ok${i}) > /tmp/o${i} 2>&1; cp /tmp/o${i} /o${i} 2>/dev/null || true`,
+      );
+  }
+  return { dockerfile: `${BB}${lines.join('\n')}\n`, files: CONTEXT };
+}
