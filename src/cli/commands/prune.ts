@@ -58,8 +58,9 @@ export default class Prune extends BaseCommand {
     });
     const verb = flags['dry-run'] ? 'Would remove' : 'Removed';
     this.log(
-      `${verb}: ${untagged} untagged images, ${r.cacheRecordsRemoved} cache records, ${r.snapshotsRemoved} snapshots, ${r.blobsRemoved} blobs, ${r.ingestsRemoved} stale ingests`,
+      `${verb}: ${r.cacheRecordsRemoved} cache records, ${r.snapshotsRemoved} snapshots, ${r.blobsRemoved} blobs, ${r.ingestsRemoved} stale ingests`,
     );
+    if (untagged > 0) this.log(`${verb} untagged images: ${untagged}`);
     this.log(`Total reclaimed space: ${formatBytes(r.bytesFreed)}`);
   }
 }
