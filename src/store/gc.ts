@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { isTempName, pidAlive } from './atomic.js';
+import { dropCacheMounts } from './cache-mounts.js';
 import { markGcRunning } from './gc-marker.js';
 import { childDigests, type GcPlan, planGc, removalOrder, type StoreGraph } from './gc-plan.js';
 import { isLiveLease } from './meta.js';
@@ -34,9 +35,16 @@ async function collect(store: LocalStore, opts: GcOptions): Promise<GcResult & {
     snapshotsRemoved: plan.dropSnapshots.length,
     cacheRecordsRemoved: plan.dropCache.length,
     ingestsRemoved: 0,
+    cacheMountsRemoved: 0,
     bytesFreed: plan.bytes,
     plan,
   };
+  // Build cache too (`--all`), but only with no build in flight: every build holds a lease.
+  if (opts.all && g.protectAfter === undefined) {
+    const mounts = await dropCacheMounts(store.root, !!opts.dryRun);
+    result.cacheMountsRemoved = mounts.count;
+    result.bytesFreed += mounts.bytes;
+  }
   if (opts.dryRun) return result;
   for (const c of plan.dropCache) await store.meta.cache.delete(c.key);
   const snaps = store.snapshots;

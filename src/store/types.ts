@@ -268,6 +268,8 @@ export interface GcResult {
   snapshotsRemoved: number;
   cacheRecordsRemoved: number;
   ingestsRemoved: number;
+  /** `RUN --mount=type=cache` dirs (`all` only, and only while no build runs). */
+  cacheMountsRemoved: number;
   bytesFreed: number;
 }
 
@@ -288,7 +290,7 @@ export interface FsckResult {
 }
 
 export interface DiskUsageEntry {
-  kind: 'blobs' | 'snapshots' | 'cache' | 'ingest' | 'meta' | 'tmp';
+  kind: 'blobs' | 'snapshots' | 'cache' | 'cache-mounts' | 'ingest' | 'meta' | 'tmp';
   count: number;
   size: number;
   /** Part of size that gc (prune) could free right now. */

@@ -106,6 +106,28 @@ describe('gc', () => {
     expect(await names(store)).toEqual(['mid', 'new']);
   });
 
+  it('cache mounts: counted by du, kept by a plain prune, dropped by --all only while no build runs', async () => {
+    const store = await openStore(tempDir());
+    const dir = join(store.root, 'cache-mounts', 'a'.repeat(64));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'pkg.tgz'), Buffer.alloc(50_000, 1));
+    writeFileSync(join(store.root, 'cache-mounts', `${'a'.repeat(64)}.lock`), '1');
+    const usage = (await store.du()).find((e) => e.kind === 'cache-mounts');
+    expect(usage).toMatchObject({ count: 1, reclaimable: usage?.size });
+    expect(usage?.size).toBeGreaterThanOrEqual(50_000);
+    expect((await store.gc()).cacheMountsRemoved).toBe(0);
+    // A build in flight (its lease) may be using a shared cache: nothing tells which.
+    const lease = await store.meta.createLease();
+    expect((await store.gc({ all: true })).cacheMountsRemoved).toBe(0);
+    expect(readdirSync(join(store.root, 'cache-mounts'))).toHaveLength(2);
+    await lease.release();
+    expect((await store.gc({ all: true, dryRun: true })).cacheMountsRemoved).toBe(1);
+    const r = await store.gc({ all: true });
+    expect(r.cacheMountsRemoved).toBe(1);
+    expect(r.bytesFreed).toBeGreaterThanOrEqual(50_000);
+    expect(readdirSync(join(store.root, 'cache-mounts'))).toEqual([]);
+  });
+
   it('keeps a snapshot dir whose records a listing missed mid-commit (a RUN longer than the grace)', async () => {
     const store = await openStore(tempDir());
     await committed(store, 'X');

@@ -61,6 +61,7 @@ export default class Prune extends BaseCommand {
       `${verb}: ${r.cacheRecordsRemoved} cache records, ${r.snapshotsRemoved} snapshots, ${r.blobsRemoved} blobs, ${r.ingestsRemoved} stale ingests`,
     );
     if (untagged > 0) this.log(`${verb} untagged images: ${untagged}`);
+    if (r.cacheMountsRemoved > 0) this.log(`${verb} cache mounts: ${r.cacheMountsRemoved}`);
     this.log(`Total reclaimed space: ${formatBytes(r.bytesFreed)}`);
   }
 }
