@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { buildIt, makeContext, read, useBusyboxRegistry } from './helpers.js';
 
@@ -29,5 +30,9 @@ RUN --mount=type=cache,from=s,source=/s/d,target=/m,id=e2e-from (stat -c '%a %u:
     // The stage changed: a cache of its own, seeded from the new content.
     const changed = await buildIt(root, ctx, df, { buildArgs: { V: '2', RERUN: 'x' } });
     expect(read(changed.rootfs, 'o')).toBe('750 5:6\n2\nv\n');
+    // Both are build cache: `prune --all` frees them once no build runs.
+    const store = await openStore(root);
+    expect((await store.du()).find((e) => e.kind === 'cache-mounts')?.count).toBe(2);
+    expect((await store.gc({ all: true })).cacheMountsRemoved).toBe(2);
   }, 60_000);
 });
