@@ -190,20 +190,24 @@ function userMounts(input: RuntimeSpecInput): SpecMount[] {
       options: ['rbind', 'rprivate'],
     },
   ];
-  const extra = input.mounts.map((m): SpecMount => {
+  // BuildKit's runc executor sorts a step's mounts by target (Go string order), so a mount inside
+  // another one's target (`/a/b` under a tmpfs at `/a`) lands on it rather than under it. Its
+  // options are BuildKit's too: tmpfs `nosuid`, binds no more than `rbind` and `ro`/`rw`.
+  const byTarget = [...input.mounts].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  const extra = byTarget.map((m): SpecMount => {
     if (m.type === 'tmpfs') {
       return {
         destination: m.target,
         type: 'tmpfs',
         source: 'tmpfs',
-        options: ['nosuid', 'nodev', ...(m.readonly ? ['ro'] : []), ...(m.options ?? [])],
+        options: ['nosuid', ...(m.readonly ? ['ro'] : []), ...(m.options ?? [])],
       };
     }
     return {
       destination: m.target,
       type: 'bind',
       source: m.source ?? '',
-      options: ['rbind', 'rprivate', 'nosuid', 'nodev', m.readonly ? 'ro' : 'rw', ...(m.options ?? [])],
+      options: ['rbind', 'rprivate', m.readonly ? 'ro' : 'rw', ...(m.options ?? [])],
     };
   });
   return [...etc, ...extra];

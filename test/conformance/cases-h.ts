@@ -165,6 +165,16 @@ export const MORE_CASES_13: ConformanceCase[] = [
       `RUN --mount=type=cache,target=/m,id=ck-b,uid=7,gid=8 (ls -an /m | sed 1d | awk '{print $1,$3,$4,$NF}') > /o3\n`,
   },
   {
+    // BuildKit sorts a RUN's mounts by target: the bind at /a/b lands on the tmpfs at /a
+    name: 'run-mount-nested-targets',
+    dockerfile:
+      BB +
+      'FROM bb\n' +
+      'RUN --mount=type=bind,source=d,target=/a/b --mount=type=tmpfs,target=/a (ls /a /a/b; cat /a/b/q) > /o 2>&1\n' +
+      'RUN --mount=type=bind,source=d,target=/m/x/y --mount=type=cache,target=/m/x,id=nested-t --mount=type=tmpfs,target=/m ls -R /m > /o2 2>&1\n',
+    files: { 'd/q': 'q' },
+  },
+  {
     name: 'copy-hidden-files-wildcard',
     dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },

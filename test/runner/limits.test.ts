@@ -32,11 +32,18 @@ function leftoverCgroups(): string[] {
   return out;
 }
 
-async function waitFor(path: string): Promise<string> {
+/** The file's content once it exists (and, with `until`, once it matches: runc makes a cgroup's
+ * files before it moves the process in, so `cgroup.procs` is empty for a moment). */
+async function waitFor(path: string, until?: RegExp): Promise<string> {
+  let last = '';
   for (let i = 0; i < 100; i++) {
-    if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+    if (existsSync(path)) {
+      last = readFileSync(path, 'utf8').trim();
+      if (!until || until.test(last)) return last;
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
+  if (until) return last;
   throw new Error(`${path} never appeared`);
 }
 
@@ -109,7 +116,7 @@ describe('cgroup limits', () => {
     );
     expect(await waitFor(join(tsbuildCgroupDir('pids'), id, 'pids.max'))).toBe('99');
     // the container's processes are in runc's leaf below it
-    expect(await waitFor(join(tsbuildCgroupDir('pids'), id, 'ctr', 'cgroup.procs'))).toMatch(/^\d+/);
+    expect(await waitFor(join(tsbuildCgroupDir('pids'), id, 'ctr', 'cgroup.procs'), /^\d+/)).toMatch(/^\d+/);
     expect((await run).exitCode).toBe(0);
     expect(leftoverCgroups()).toEqual([]);
     expect(existsSync(join(tsbuildCgroupDir('cpu'), id))).toBe(false);

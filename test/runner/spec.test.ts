@@ -64,6 +64,23 @@ describe('buildSpec (pure)', () => {
     expect(json).toContain('{"type":"RLIMIT_CORE","hard":18446744073709551615,"soft":18446744073709551615}');
   });
 
+  it("RUN --mount targets in BuildKit's order (sorted, so /a/b lands on a mount at /a) and options", () => {
+    const s = spec({
+      mounts: [
+        { target: '/a/b', type: 'bind', source: '/ctx/d', readonly: true },
+        { target: '/a', type: 'tmpfs' },
+        { target: '/0', type: 'bind', source: '/c' },
+      ],
+    });
+    const user = s.mounts.slice(-3) as { destination: string; options: string[] }[];
+    expect(user.map((m) => m.destination)).toEqual(['/0', '/a', '/a/b']);
+    expect(user.map((m) => m.options)).toEqual([
+      ['rbind', 'rprivate', 'rw'],
+      ['nosuid'],
+      ['rbind', 'rprivate', 'ro'],
+    ]);
+  });
+
   it('process: user with supplementary groups, Docker caps, no_new_privileges, no terminal', () => {
     const p = spec().process;
     expect(p.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [1000, 50] });
@@ -98,7 +115,7 @@ describe('buildSpec (pure)', () => {
     expect(capabilitiesOf('000001fffeffffff')).not.toContain('CAP_SYS_RESOURCE');
   });
 
-  it('mounts: system mounts, /sys read-only, etc files bound, user mounts after', () => {
+  it('mounts: system mounts, /sys read-only, etc files bound, user mounts after (by target)', () => {
     const s = spec({
       mounts: [
         { target: '/cache', type: 'bind', source: '/host/cache' },
@@ -119,8 +136,8 @@ describe('buildSpec (pure)', () => {
       '/etc/resolv.conf',
       '/etc/hostname',
       '/cache',
-      '/t',
       '/ro',
+      '/t',
     ]);
     const byDest = Object.fromEntries(s.mounts.map((m: { destination: string }) => [m.destination, m]));
     expect(byDest['/sys'].options).toContain('ro');
