@@ -203,6 +203,8 @@ function secretMount(
     type: 'bind',
     source: file,
     readonly: true,
+    // BuildKit's secret mounts: read-only, nosuid, nodev, noexec.
+    options: ['nosuid', 'nodev', 'noexec'],
   };
   return { mount, env };
 }

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Header } from 'tar';
@@ -487,6 +488,30 @@ RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && test ! -e /scratch-le
     expect(() => read(a.rootfs, 'cache/log')).toThrow();
     const b = await buildIt(root, ctx, df('two'), { secrets: [`id=tok,src=${secret}`] });
     expect(read(b.rootfs, 'cache-seen')).toBe('one\ntwo\n');
+  });
+
+  it('needs no target where BuildKit needs none: ssh (ssh_agent.N), a secret as env=; secrets are nosuid,nodev,noexec', async () => {
+    const ctx = makeContext({});
+    const dir = makeContext({ s: 'hunter2' });
+    const sock = join(dir, 'agent.sock');
+    const server = createServer(() => {}).listen(sock);
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const df = `FROM ${base}
+RUN --mount=type=ssh --mount=type=ssh,id=two (ls /run/buildkit; echo "$SSH_AUTH_SOCK"; test -S /run/buildkit/ssh_agent.1 && echo socket) > /ssh
+RUN --mount=type=secret,id=tok,env=TOK echo "\${#TOK} $(test -e /run/secrets/tok && echo file || echo nofile)" > /env
+RUN --mount=type=secret,id=tok grep ' /run/secrets/tok ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1-4 > /opts
+`;
+      const r = await buildIt(root, ctx, df, {
+        secrets: [`id=tok,src=${join(dir, 's')}`],
+        ssh: [`default=${sock}`, `two=${sock}`],
+      });
+      expect(read(r.rootfs, 'ssh')).toBe('ssh_agent.0\nssh_agent.1\n/run/buildkit/ssh_agent.0\nsocket\n');
+      expect(read(r.rootfs, 'env')).toBe('7 nofile\n');
+      expect(read(r.rootfs, 'opts')).toBe('ro,nosuid,nodev,noexec\n');
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -83,7 +83,11 @@ export function dispatchRun(
     if (m.size !== undefined) spec.size = m.size;
     spec.required = m.required;
     if (m.env !== undefined) spec.env = m.env;
-    if (!spec.target) throw new DockerfileSyntaxError(`mount ${m.original}: target is required`, ins.range);
+    // An ssh mount defaults to /run/buildkit/ssh_agent.N (the runner's), and a secret given as
+    // env= alone needs no file; every other mount needs a target.
+    const targetless = m.type === 'ssh' || (m.type === 'secret' && m.env !== undefined);
+    if (!spec.target && !targetless)
+      throw new DockerfileSyntaxError(`mount ${m.original}: target is required`, ins.range);
     mounts.push(spec);
   }
   const network =

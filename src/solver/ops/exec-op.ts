@@ -168,7 +168,7 @@ function mountSpec(m: ExecMountSpec, from: string | undefined, source: string | 
     type: m.type,
     ...(from !== undefined ? { from } : {}),
     ...(source !== undefined ? { source } : {}),
-    target: m.target,
+    ...(m.target ? { target: m.target } : {}),
     readOnly: m.readonly ?? false,
     ...(m.required !== undefined ? { required: m.required } : {}),
     ...(m.sharing ? { sharing: m.sharing } : {}),
