@@ -242,14 +242,16 @@ async function bindMount(spec: RunMountSpec, target: string, ctx: RunMountContex
 
 function sshMount(spec: RunMountSpec, target: string | undefined, index: number, ctx: RunMountContext) {
   const id = spec.id || 'default';
-  const sock = ctx.ssh?.[id] ?? (id === 'default' ? (ctx.env ?? process.env).SSH_AUTH_SOCK : undefined);
+  // Only the sockets the build was given (`--ssh`), as BuildKit forwards only those: the caller's
+  // own SSH_AUTH_SOCK is the default only when no `ssh` map is passed at all (the runner alone).
+  const sock = ctx.ssh ? ctx.ssh[id] : id === 'default' ? (ctx.env ?? process.env).SSH_AUTH_SOCK : undefined;
+  const t = target ?? `/run/buildkit/ssh_agent.${index}`;
   if (!sock) {
-    if (!spec.required) return undefined;
+    if (!spec.required) return { t };
     throw new RunnerError('RUNNER_SSH_MISSING', `no SSH agent socket for id ${id}`, {
       hint: 'pass --ssh default (with SSH_AUTH_SOCK set) or --ssh id=/path/to/socket',
     });
   }
-  const t = target ?? `/run/buildkit/ssh_agent.${index}`;
   return { mount: { target: t, type: 'bind' as const, source: sock, readonly: false }, t };
 }
 
@@ -289,10 +291,9 @@ export async function resolveRunMounts(
         env.push(...s.env);
       } else if (spec.type === 'ssh') {
         const s = sshMount(spec, target, sshIndex++, ctx);
-        if (s) {
-          mounts.push(s.mount);
-          if (!env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) env.push(`SSH_AUTH_SOCK=${s.t}`);
-        }
+        if (s.mount) mounts.push(s.mount);
+        // Set even when an optional agent is missing: BuildKit's frontend sets it for the first.
+        if (!env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) env.push(`SSH_AUTH_SOCK=${s.t}`);
       } else {
         throw new RunnerError(
           'RUNNER_MOUNT_TYPE',

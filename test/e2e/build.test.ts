@@ -509,6 +509,18 @@ RUN --mount=type=secret,id=tok grep ' /run/secrets/tok ' /proc/mounts | cut -d' 
       expect(read(r.rootfs, 'ssh')).toBe('ssh_agent.0\nssh_agent.1\n/run/buildkit/ssh_agent.0\nsocket\n');
       expect(read(r.rootfs, 'env')).toBe('7 nofile\n');
       expect(read(r.rootfs, 'opts')).toBe('ro,nosuid,nodev,noexec\n');
+      // Without --ssh the caller's own agent is not forwarded (BuildKit forwards only --ssh), and
+      // SSH_AUTH_SOCK is set all the same.
+      const saved = process.env.SSH_AUTH_SOCK;
+      process.env.SSH_AUTH_SOCK = sock;
+      try {
+        const df2 = `FROM ${base}\nRUN --mount=type=ssh (echo "$SSH_AUTH_SOCK"; test -S "$SSH_AUTH_SOCK" && echo socket || echo none) > /o\n`;
+        const none = await buildIt(root, ctx, df2);
+        expect(read(none.rootfs, 'o')).toBe('/run/buildkit/ssh_agent.0\nnone\n');
+      } finally {
+        if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+        else process.env.SSH_AUTH_SOCK = saved;
+      }
     } finally {
       server.close();
     }
