@@ -1,5 +1,9 @@
 import type { ObservedStat } from './context/index.js';
 import type { ProgressSink } from './progress/events.js';
+import type { Rlimit } from './runner/index.js';
+
+/** One `--ulimit` (the runner's `Rlimit`): the name without `RLIMIT_`, soft and hard; -1 is unlimited. */
+export type Ulimit = Rlimit;
 
 /** Per-RUN resource limits, as `docker build`/buildah name them. */
 export interface BuildLimits {
@@ -12,13 +16,6 @@ export interface BuildLimits {
   /** fractional CPUs (quota = cpus × period) */
   cpus?: number;
   pidsLimit?: number;
-}
-
-/** One `--ulimit`: the name without `RLIMIT_` (`nofile`), soft and hard; -1 is unlimited. */
-export interface Ulimit {
-  name: string;
-  soft: number;
-  hard: number;
 }
 
 /** Options of one build: the library form of `tsbuild build`'s flags. */

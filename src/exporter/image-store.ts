@@ -71,9 +71,11 @@ export function tagName(name: string): string {
 }
 
 export async function tagImage(store: Store, name: string, target: Descriptor): Promise<string> {
-  const key = await putRecord(store, tagName(name), target);
-  // Tagged now: no longer listed as <none> (Docker's dangling image).
-  if (await store.meta.tags.get(target.digest)) await store.meta.tags.delete(target.digest);
+  const key = tagName(name);
+  // Tagged now: no longer listed as <none> (Docker's dangling image). A tag that already said this
+  // has no untagged record beside it (`recordUntagged` skips tagged images): no lookup then.
+  if ((await putRecord(store, key, target)) && (await store.meta.tags.get(target.digest)))
+    await store.meta.tags.delete(target.digest);
   return key;
 }
 
@@ -118,16 +120,18 @@ export async function recordImage(store: Store, ref: string, target: Descriptor)
     r.tag !== undefined
       ? formatReference({ registry: r.registry, repository: r.repository, tag: r.tag })
       : formatReference(r);
-  return putRecord(store, key, target);
+  await putRecord(store, key, target);
+  return key;
 }
 
-async function putRecord(store: Store, key: string, target: Descriptor): Promise<string> {
+/** Writes a record unless it already says this; true when it wrote. */
+async function putRecord(store: Store, key: string, target: Descriptor): Promise<boolean> {
   const now = Date.now();
   const old = await store.meta.tags.get(key);
   // A rebuild that made the same image: the record on disk already says it (no fsynced rewrite).
   const t = old?.target;
   if (t && t.digest === target.digest && t.mediaType === target.mediaType && t.size === target.size)
-    return key;
+    return false;
   const rec: TagRecord = {
     name: key,
     target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
@@ -135,7 +139,7 @@ async function putRecord(store: Store, key: string, target: Descriptor): Promise
     updatedAt: now,
   };
   await store.meta.tags.put(key, rec);
-  return key;
+  return true;
 }
 
 /** Finds an image by tag (`app`, `app:1`), by `name@sha256:…`, by manifest digest or id (config digest, or a prefix ≥ 4). */

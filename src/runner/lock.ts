@@ -1,7 +1,7 @@
-import { acquireFileLock, tryLock } from '../store/index.js';
+import { acquireFileLock, tryLock, unlock } from '../store/index.js';
 import { RunnerError } from './errors.js';
 
-export { tryLock };
+export { tryLock, unlock };
 
 /**
  * The lock of a `sharing=locked` cache mount: exclusive between processes and within this one.

@@ -13,8 +13,9 @@ import {
 } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
+import { cacheMountsDir } from '../store/index.js';
 import { RunnerError } from './errors.js';
-import { acquireLock, tryLock } from './lock.js';
+import { acquireLock, tryLock, unlock } from './lock.js';
 import { mountOnHost, unmountOnHost } from './rootfs.js';
 import { secureJoin } from './secure-join.js';
 import type { ContainerMount } from './types.js';
@@ -109,14 +110,14 @@ function cacheKeyOf(spec: RunMountSpec, id: string): string {
 async function cacheMount(spec: RunMountSpec, target: string, ctx: RunMountContext, cleanups: Cleanup[]) {
   const id = spec.id || target;
   const key = cacheKeyOf(spec, id);
-  const base = join(ctx.root, 'cache-mounts');
+  const base = cacheMountsDir(ctx.root);
   mkdirSync(base, { recursive: true });
   let dir = join(base, key);
   const sharing = spec.sharing ?? 'shared';
   if (sharing === 'locked') {
     cleanups.push(await acquireLock(`${dir}.lock`, ctx.signal));
   } else if (sharing === 'private') {
-    if (tryLock(`${dir}.lock`)) cleanups.push(() => rmSync(`${dir}.lock`, { force: true }));
+    if (tryLock(`${dir}.lock`)) cleanups.push(() => unlock(`${dir}.lock`));
     else {
       // In use by another step: this one gets a fresh dir of its own, dropped afterwards.
       const priv = join(base, `${key}.private-${randomBytes(6).toString('hex')}`);

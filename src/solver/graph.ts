@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Rlimit } from '../runner/index.js';
 
 /**
  * The op graph: what the frontend produces and the scheduler solves. A vertex's `digest` is the
@@ -70,7 +71,7 @@ export interface ExecOp {
   /** `--add-host` lines (`name:ip`), `--ulimit`s and `--shm-size`: in the op, so in its cache key, as
    * in BuildKit's ExecOp meta. Absent when not given, so keys made without them stay the same. */
   extraHosts?: string[];
-  ulimits?: { name: string; soft: number; hard: number }[];
+  ulimits?: Rlimit[];
   shmSize?: number;
   /** Files made visible read-only (a RUN heredoc with a shebang): path → content, mode. */
   inlineFiles?: { path: string; data: string; mode: number }[];

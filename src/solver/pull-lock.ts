@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireFileLock, heartbeat, type Store, tryLock } from '../store/index.js';
+import { acquireFileLock, heartbeat, lockHolder, type Store, tryLock, unlock } from '../store/index.js';
 
 /** The holder touches its lock this often; a lock untouched for STALE_MS is taken over. */
 const HEARTBEAT_MS = 5_000;
@@ -33,7 +33,7 @@ export async function lockPull(
   let waited = false;
   if (!tryLock(path, { staleMs: STALE_MS })) {
     waited = true;
-    onWait?.(holderOf(path));
+    onWait?.(lockHolder(path));
     const got = await acquireFileLock(path, {
       staleMs: STALE_MS,
       signal,
@@ -50,20 +50,7 @@ export async function lockPull(
       if (!held) return;
       held = false;
       stop();
-      // Not if it was taken over meanwhile (this process stalled past STALE_MS): that lock is theirs.
-      if (ownLock(path)) rmSync(path, { force: true });
+      unlock(path);
     },
   };
-}
-
-function holderOf(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function ownLock(path: string): boolean {
-  return holderOf(path) === String(process.pid);
 }

@@ -105,17 +105,15 @@ export class Scheduler {
     if (!p) {
       p = (async () => {
         const inputKeys = await Promise.all(v.inputs.map((i) => this.cacheKey(i)));
-        return this.o
-          .opFor(v)
-          .cacheKey(v, inputKeys, this.keyCtx)
-          .catch((e: unknown) => {
-            if (this.o.signal.aborted) throw e;
-            // A COPY source missing fails here, before any step runs: say which step and show it
-            // failed, as BuildKit does when its (lazier) key computation reaches the step.
-            this.emitVertex(v, this.o.opFor(v), 'started');
-            this.emitVertex(v, this.o.opFor(v), 'error', e);
-            throw locateError(e, v);
-          });
+        const impl = this.o.opFor(v);
+        return impl.cacheKey(v, inputKeys, this.keyCtx).catch((e: unknown) => {
+          if (this.o.signal.aborted) throw e;
+          // A COPY source missing fails here, before any step runs: say which step and show it
+          // failed, as BuildKit does when its (lazier) key computation reaches the step.
+          this.emitVertex(v, impl, 'started');
+          this.emitVertex(v, impl, 'error', e);
+          throw locateError(e, v);
+        });
       })();
       this.keys.set(v.digest, p);
     }

@@ -55,6 +55,23 @@ function lockState(path: string): 'gone' | { alive: boolean; ageMs: number } {
   return { alive: pidAlive(owner), ageMs };
 }
 
+/** The pid a lock file holds, as written ('' when it is gone or not written yet). */
+export function lockHolder(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Releases a lock this process holds. Not one taken over meanwhile (this process stalled past a
+ * `staleMs`, or its lock was judged dead): that lock is its new owner's.
+ */
+export function unlock(path: string): void {
+  if (lockHolder(path) === String(process.pid)) rmSync(path, { force: true });
+}
+
 /** Keeps a held lock fresh (see `staleMs`) until the returned function stops it. */
 export function heartbeat(path: string, everyMs: number): () => void {
   const t = setInterval(() => {
@@ -80,7 +97,7 @@ export async function acquireFileLock(
   const until = opts.maxWaitMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.maxWaitMs;
   for (;;) {
     if (opts.signal?.aborted) throw opts.cancelled();
-    if (tryLock(path, opts)) return () => rmSync(path, { force: true });
+    if (tryLock(path, opts)) return () => unlock(path);
     if (Date.now() >= until) return undefined;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -2,8 +2,9 @@
 // Other modules import only from here.
 
 export { pidAlive, writeFileAtomic } from './atomic.js';
+export { cacheMountsDir } from './cache-mounts.js';
 export { StoreError } from './errors.js';
-export { acquireFileLock, heartbeat, type TryLockOptions, tryLock } from './file-lock.js';
+export { acquireFileLock, heartbeat, lockHolder, type TryLockOptions, tryLock, unlock } from './file-lock.js';
 export { applyLayer } from './layer/apply-layer.js';
 export { compressStream, decompressStream, detectCompression } from './layer/compression.js';
 export { createLayer } from './layer/create-layer.js';
