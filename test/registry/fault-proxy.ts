@@ -11,8 +11,8 @@ export type Fault =
   | { kind: 'status'; status: number; headers?: Record<string, string> }
   /** Forward, send the headers and `afterBytes` of the body, then cut the connection. */
   | { kind: 'reset'; afterBytes: number }
-  /** Forward, but flip one byte of the body (a registry serving the wrong content). */
-  | { kind: 'corrupt' }
+  /** Forward, but flip one byte of the body (a registry serving the wrong content), after `delayMs`. */
+  | { kind: 'corrupt'; delayMs?: number }
   /** Forward, holding each body chunk back for `delayMs` (a slow link). */
   | { kind: 'slow'; delayMs: number }
   /** Accept, never answer. */
@@ -70,6 +70,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
                 setTimeout(() => res.socket?.destroy(), 20);
                 return;
               }
+              if (fault.kind === 'corrupt' && fault.delayMs && sent === 0)
+                await new Promise((r) => setTimeout(r, fault.delayMs));
               if (fault.kind === 'corrupt' && !flipped && c.length > 0) {
                 c = Buffer.from(c);
                 c[c.length >> 1] = c[c.length >> 1]! ^ 0xff;

@@ -51,7 +51,9 @@ describe('startPull: the image known at its config, the layers still landing', (
   });
 
   it('a layer that lies rejects its promise and done with the digest error; the manifest is never stored', async () => {
-    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'corrupt' } : { kind: 'pass' });
+    // Held back a little: a lie that lands before the config aborts the pull itself (fail fast),
+    // which on a slow VM raced this test's premise that the pull resolved first.
+    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'corrupt', delayMs: 300 } : { kind: 'pass' });
     const store = await newStore();
     const h = await startPull(new RegistryClient(fast), store, ref);
     await expect(h.layers[0]).rejects.toMatchObject({ code: expect.stringMatching(/DIGEST/) });
