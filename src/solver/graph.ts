@@ -69,8 +69,12 @@ export interface ExecOp {
   security?: 'sandbox' | 'insecure';
   mounts: ExecMountSpec[];
   /** `--add-host` lines (`name:ip`), `--ulimit`s and `--shm-size`: in the op, so in its cache key, as
-   * in BuildKit's ExecOp meta. Absent when not given, so keys made without them stay the same. */
+   * in BuildKit's ExecOp meta (only the host names: see `keyedOp`). Absent when not given, so keys
+   * made without them stay the same. */
   extraHosts?: string[];
+  /** HTTP_PROXY & co. from `--build-arg` (both spellings): in the step's environment, never in its
+   * cache key (`keyedOp`). */
+  proxyEnv?: string[];
   ulimits?: Rlimit[];
   shmSize?: number;
   /** Files made visible read-only (a RUN heredoc with a shebang): path → content, mode. */
@@ -120,6 +124,17 @@ export interface MergeOp {
 }
 
 export type Op = ImageOp | ContextOp | HttpOp | ExecOp | FileOp | MergeOp;
+
+/**
+ * The op as its cache key sees it. BuildKit's execOp.CacheMap clears `Meta.ProxyEnv` and the IP of
+ * every extra host before hashing, so a new proxy or a host's new address reuses the step (moby's
+ * users set them per machine); the host names stay in the key.
+ */
+export function keyedOp(op: Op): Op {
+  if (op.kind !== 'exec' || (!op.proxyEnv && !op.extraHosts)) return op;
+  const { proxyEnv: _, extraHosts, ...rest } = op;
+  return extraHosts ? { ...rest, extraHosts: extraHosts.map((h) => `${h.slice(0, h.indexOf(':'))}:`) } : rest;
+}
 
 /** sha256 of canonical JSON (keys sorted) of any plain data. */
 export function digestOf(value: unknown): string {

@@ -15,7 +15,7 @@ import { explain } from './explain.js';
 import { collideCase, copyCase, fromCase, ignoreCase, runCase } from './families-fs.js';
 import { argsCase, mountsCase, usersCase, wordsCase } from './families-words.js';
 import type { ConformanceCase } from './kit.js';
-import { normalizeDockerArchive } from './normalize.js';
+import { listDockerArchiveLayers, normalizeDockerArchive } from './normalize.js';
 import { type R, rng } from './rng.js';
 
 const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
@@ -30,13 +30,44 @@ const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
   users: usersCase,
 };
 
+/**
+ * DIFF_LAYERS=1: each layer's entries too, so a difference the flattened rootfs hides (a parent
+ * directory one layer repeats, a whiteout the other does not write) shows. BuildKit 0.8's runtime
+ * mount stubs (explain.ts) are dropped from each layer while nothing else in it is under them.
+ */
+function layerLines(archive: string, dockerfile: string): string[] {
+  const targets = new Set(
+    [...dockerfile.matchAll(/--mount=\S*(?:target|dst|destination)=([^,\s]+)/g)].map((m) =>
+      m[1]!.replace(/^\/+|\/+$/g, ''),
+    ),
+  );
+  const stubFile = (l: string) => {
+    const [path, type, , , size] = l.split(' ');
+    return (
+      type === 'File' && size === '0' && ['etc/hosts', 'etc/resolv.conf', 'etc/hostname'].includes(path!)
+    );
+  };
+  const stubDir = (l: string, all: string[]) => {
+    const [path, type] = l.split(' ');
+    const alone = !all.some((o) => o.startsWith(`${path}/`));
+    return (
+      type === 'Directory' && alone && (['dev', 'proc', 'sys', 'etc'].includes(path!) || targets.has(path!))
+    );
+  };
+  return listDockerArchiveLayers(archive).flatMap((layer, i) => {
+    const files = layer.filter((l) => !stubFile(l));
+    return files.filter((l) => !stubDir(l, files)).map((l) => `L${i} ${l}`);
+  });
+}
+
 async function compare(k: ConformanceCase): Promise<string[]> {
   const ctx = makeCaseContext(k);
   const side = async (run: (out: string) => Promise<void> | void) => {
     const out = join(mkdtempSync(join(tmpdir(), 'tsb-diff-')), 'img.tar');
     try {
       await run(out);
-      return JSON.stringify(explain(normalizeDockerArchive(out), k.dockerfile), null, 1).split('\n');
+      const lines = JSON.stringify(explain(normalizeDockerArchive(out), k.dockerfile), null, 1).split('\n');
+      return process.env.DIFF_LAYERS ? [...lines, ...layerLines(out, k.dockerfile)] : lines;
     } catch (e) {
       // dockerd names paths in its overlay mount; tsbuild names them in the image
       const msg = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).replace(

@@ -94,14 +94,25 @@ export function normalizeDockerArchive(tarPath: string): NormalizedImage {
   }
 }
 
-/** Applies one layer tar onto the path map: whiteouts delete, opaque markers clear lower children. */
-function applyLayerTar(raw: Buffer, files: Map<string, FileEntry>): void {
+/** One raw entry of a layer tar, long names and PAX records applied. */
+interface RawEntry {
+  path: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  data: Buffer;
+  link: string;
+}
+
+/** Walks a (gzipped or plain) layer tar's entries in order. */
+function* tarEntries(raw: Buffer): Generator<RawEntry> {
   const buf = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
   let off = 0;
   let pax: Record<string, string> = {};
   let longName: string | undefined;
   let longLink: string | undefined;
-  const added = new Set<string>();
   while (off + 512 <= buf.length) {
     const h = new Header(buf.subarray(off, off + 512));
     off += 512;
@@ -124,12 +135,52 @@ function applyLayerTar(raw: Buffer, files: Map<string, FileEntry>): void {
     }
     const path = (pax.path ?? longName ?? h.path ?? '').replace(/^\.?\/+/, '').replace(/\/+$/, '');
     const link = pax.linkpath ?? longLink ?? h.linkpath ?? '';
-    const uid = Number(pax.uid ?? h.uid ?? 0);
-    const gid = Number(pax.gid ?? h.gid ?? 0);
+    const e = {
+      path,
+      type: h.type ?? '',
+      mode: (h.mode ?? 0) & 0o7777,
+      uid: Number(pax.uid ?? h.uid ?? 0),
+      gid: Number(pax.gid ?? h.gid ?? 0),
+      size,
+      data,
+      link,
+    };
     pax = {};
     longName = undefined;
     longLink = undefined;
-    if (path === '' || path === '.') continue;
+    if (path !== '' && path !== '.') yield e;
+  }
+}
+
+/**
+ * Each layer of a docker archive as sorted lines (path, type, mode, owner, size, content hash, link;
+ * whiteouts as they are), for comparing layer contents, not only the flattened rootfs.
+ */
+export function listDockerArchiveLayers(tarPath: string): string[][] {
+  const dir = mkdtempSync(join(tmpdir(), 'tsb-conf-layers-'));
+  try {
+    execFileSync('tar', ['-xf', tarPath, '-C', dir]);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))[0] as { Layers: string[] };
+    return manifest.Layers.map((l) =>
+      [...tarEntries(readFileSync(join(dir, l)))]
+        .map((e) => {
+          // Whiteouts differ only in metadata nothing reads: dockerd writes overlay's 0600 char
+          // devices (hard-linked to each other), containerd and tsbuild mode 0 files.
+          if (e.path.split('/').pop()!.startsWith('.wh.')) return `${e.path} whiteout`;
+          const sum = e.type === 'File' ? createHash('sha256').update(e.data).digest('hex').slice(0, 12) : '';
+          return `${e.path} ${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size} ${sum} ${e.link}`;
+        })
+        .sort(),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Applies one layer tar onto the path map: whiteouts delete, opaque markers clear lower children. */
+function applyLayerTar(raw: Buffer, files: Map<string, FileEntry>): void {
+  const added = new Set<string>();
+  for (const { path, type, mode: m, uid, gid, size, data, link } of tarEntries(raw)) {
     const base = path.split('/').pop() as string;
     const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
     if (base === '.wh..wh..opq') {
@@ -142,18 +193,18 @@ function applyLayerTar(raw: Buffer, files: Map<string, FileEntry>): void {
       for (const k of [...files.keys()]) if (k === victim || k.startsWith(`${victim}/`)) files.delete(k);
       continue;
     }
-    const mode = ((h.mode ?? 0) & 0o7777).toString(8).padStart(4, '0');
+    const mode = m.toString(8).padStart(4, '0');
     const owner = `${uid}:${gid}`;
     let e: FileEntry;
-    if (h.type === 'Directory') e = { path, type: 'dir', mode, owner };
-    else if (h.type === 'SymbolicLink') e = { path, type: 'symlink', mode: '0777', owner, link };
-    else if (h.type === 'Link') {
+    if (type === 'Directory') e = { path, type: 'dir', mode, owner };
+    else if (type === 'SymbolicLink') e = { path, type: 'symlink', mode: '0777', owner, link };
+    else if (type === 'Link') {
       const target = link.replace(/^\.?\/+/, '');
       const t = files.get(target);
       e = { ...(t ?? { type: 'file' as const, size: 0 }), path, mode, owner, hardlink: target };
-    } else if (h.type === 'File' || h.type === 'OldFile' || h.type === 'ContiguousFile') {
+    } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       e = { path, type: 'file', mode, owner, size, sha256: createHash('sha256').update(data).digest('hex') };
-    } else e = { path, type: 'other', mode, owner, link: h.type ?? '' };
+    } else e = { path, type: 'other', mode, owner, link: type };
     if (e.type !== 'dir') for (const k of [...files.keys()]) if (k.startsWith(`${path}/`)) files.delete(k);
     files.set(path, e);
     added.add(path);

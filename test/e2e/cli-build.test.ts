@@ -124,14 +124,32 @@ describe('docker build flags for every RUN: --add-host, --ulimit, --shm-size', (
     expect(a.stderr).toMatch(/shm +131072 /);
     const stamp = /stamp (\d+)/.exec(a.stderr)?.[1];
     expect(stamp).toBeDefined();
-    // The same flags: cached. Another host line: the step runs again (BuildKit keeps it in the op).
+    // The same flags: cached. A host's new address: cached too (BuildKit's execOp.CacheMap keys
+    // the host names only). Another host name: the step runs again.
     const same = await cli(...flags, '--ulimit', 'core=-1', '--shm-size', '128m', ctx);
     expect(same.stderr).toMatch(/RUN busybox cat .*\n#\d+ CACHED/);
-    const other = await cli('--add-host', 'db:10.9.9.9', ctx);
+    const moved = flags.map((f) => (f === 'db:10.1.2.3' ? 'db:10.9.9.9' : f));
+    const movedRun = await cli(...moved, '--ulimit', 'core=-1', '--shm-size', '128m', ctx);
+    expect(movedRun.stderr).toMatch(/RUN busybox cat .*\n#\d+ CACHED/);
+    const other = await cli('--add-host', 'db2:10.9.9.9', ctx);
     expect(other.status).toBe(0);
-    expect(other.stderr).toMatch(/10\.9\.9\.9\tdb\n/);
+    expect(other.stderr).toMatch(/10\.9\.9\.9\tdb2\n/);
     expect(other.stderr).toMatch(/shm +65536 /);
     expect(/stamp (\d+)/.exec(other.stderr)?.[1]).not.toBe(stamp);
+  });
+
+  it('proxy build args reach the step but not its cache key, as in BuildKit', async () => {
+    const ctx = scratchContext('RUN echo "proxy $HTTP_PROXY $https_proxy"; echo stamp $RANDOM$RANDOM\n');
+    const a = await cli('--build-arg', 'HTTP_PROXY=http://a:1', '--build-arg', 'https_proxy=http://s:2', ctx);
+    expect(a.status, a.stderr).toBe(0);
+    expect(a.stderr).toContain('proxy http://a:1 http://s:2');
+    const b = await cli('--build-arg', 'HTTP_PROXY=http://b:3', ctx);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/RUN echo .*\n#\d+ CACHED/);
+    // An ordinary undeclared build arg does not bust it either; a declared one would.
+    const c = await cli('--no-cache', '--build-arg', 'HTTP_PROXY=http://c:4', ctx);
+    expect(c.stderr).toContain('proxy http://c:4 ');
+    expect(/stamp (\d+)/.exec(c.stderr)?.[1]).not.toBe(/stamp (\d+)/.exec(a.stderr)?.[1]);
   });
 
   it('refuse malformed values with the flag named', async () => {

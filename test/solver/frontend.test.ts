@@ -3,7 +3,7 @@ import type { ImageConfig } from '../../src/oci/index.js';
 import { toStages } from '../../src/parser/index.js';
 import { type ConvertOptions, convert } from '../../src/solver/frontend/convert.js';
 import { goDuration, goRune } from '../../src/solver/frontend/image-config.js';
-import type { ExecOp, FileOp, Vertex } from '../../src/solver/graph.js';
+import { type ExecOp, type FileOp, keyedOp, type Vertex } from '../../src/solver/graph.js';
 
 const baseConfig: ImageConfig = {
   architecture: 'amd64',
@@ -174,7 +174,9 @@ describe('frontend: stages → op graph', () => {
     const r = await conv('FROM scratch\nRUN x\n', {
       buildArgs: { http_proxy: 'http://p:1', NO_PROXY: 'lo' },
     });
-    const env = (r.vertex!.op as ExecOp).env;
+    const op = r.vertex!.op as ExecOp;
+    const env = [...op.env, ...(op.proxyEnv ?? [])];
+    expect(op.env.some((e) => /proxy/i.test(e))).toBe(false);
     expect(env).toEqual(
       expect.arrayContaining([
         'HTTP_PROXY=http://p:1',
@@ -186,6 +188,13 @@ describe('frontend: stages → op graph', () => {
     expect(env.some((e) => e.startsWith('HTTPS_PROXY='))).toBe(false);
     expect(r.image.config.Env?.some((e) => /proxy/i.test(e))).toBe(false);
     expect(r.image.history?.at(-1)?.created_by).toBe('RUN /bin/sh -c x # buildkit');
+    // BuildKit's execOp.CacheMap: no proxy in the key, and extra hosts by name only.
+    expect(keyedOp({ ...op, extraHosts: ['db:10.0.0.1'] })).toEqual({
+      ...op,
+      proxyEnv: undefined,
+      extraHosts: ['db:'],
+    });
+    expect(JSON.stringify(keyedOp(op))).not.toMatch(/proxy/i);
   });
 
   it('formats Go values as BuildKit’s history does', () => {

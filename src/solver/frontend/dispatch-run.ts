@@ -92,15 +92,17 @@ export function dispatchRun(
   }
   const network =
     ins.network ?? (ctx.opts.network === 'default' ? 'default' : (ctx.opts.network ?? 'default'));
+  const proxies = proxyEnv(ctx.opts.buildArgs ?? {});
   const op = {
     kind: 'exec' as const,
     args,
-    env: [...envList(st), ...proxyEnv(ctx.opts.buildArgs ?? {})],
+    env: envList(st),
     cwd: st.cwd,
     user: st.user,
     network,
     mounts,
     ...ctx.opts.run,
+    ...(proxies.length > 0 ? { proxyEnv: proxies } : {}),
     ...(ins.security ? { security: ins.security } : {}),
     ...(inlineFiles.length > 0 ? { inlineFiles } : {}),
     ...(scratchRoot ? { scratchRoot } : {}),

@@ -7,7 +7,7 @@ import {
   resolveRunMounts,
   runStep,
 } from '../../runner/index.js';
-import { digestOf, type ExecMountSpec, type ExecOp, type Vertex } from '../graph.js';
+import { digestOf, type ExecMountSpec, type ExecOp, keyedOp, type Vertex } from '../graph.js';
 import type { OpImpl, OpResult } from '../scheduler.js';
 import { type ContentRead, contentFamilyOf, contentKeyOf } from './content-checksum.js';
 import { contextMount, contextMountChecksum } from './context-mount.js';
@@ -19,16 +19,20 @@ export function execOp(env: SolverEnv): OpImpl {
   return {
     async cacheKey(v, inputKeys) {
       const contextMounts = await contextMountSums(env, v);
-      return digestOf({ op: v.op, inputKeys, ...(contextMounts.length > 0 ? { contextMounts } : {}) });
+      return digestOf({
+        op: keyedOp(v.op),
+        inputKeys,
+        ...(contextMounts.length > 0 ? { contextMounts } : {}),
+      });
     },
     async contentFamily(v, inputKeys) {
-      return contentFamilyOf(v, inputKeys, contentReads(v), async () => ({
+      return contentFamilyOf(keyed(v), inputKeys, contentReads(v), async () => ({
         contextMounts: await contextMountSums(env, v),
       }));
     },
     async contentKey(v, inputs, inputKeys, ctx) {
       const contextMounts = async () => ({ contextMounts: await contextMountSums(env, v) });
-      return contentKeyOf(env, v, inputs, inputKeys, contentReads(v), contextMounts, ctx.signal);
+      return contentKeyOf(env, keyed(v), inputs, inputKeys, contentReads(v), contextMounts, ctx.signal);
     },
     async exec(v, inputs, ctx) {
       const op = v.op as ExecOp;
@@ -86,7 +90,7 @@ export function execOp(env: SolverEnv): OpImpl {
           ...(base?.snapshot ? { parent: base.snapshot } : {}),
           process: {
             args: op.args,
-            env: [...op.env, ...resolved.env],
+            env: [...op.env, ...(op.proxyEnv ?? []), ...resolved.env],
             cwd: op.cwd,
             // No USER ('') is uid 0 in the runner, with or without /etc/passwd.
             user: op.user,
@@ -136,6 +140,8 @@ export function execOp(env: SolverEnv): OpImpl {
 }
 
 /** A bind of the context is keyed by what it shows (the context op's own key is constant). */
+const keyed = (v: Vertex): Vertex => ({ ...v, op: keyedOp(v.op) });
+
 async function contextMountSums(env: SolverEnv, v: Vertex): Promise<string[]> {
   const sums: string[] = [];
   for (const m of (v.op as ExecOp).mounts)
