@@ -71,7 +71,8 @@ export interface BuildOptions {
   exportGate?: Promise<void>;
   /**
    * An image output without a name is recorded as an untagged image (Docker's `<none>`), found by
-   * ID until `prune`; default true. Watch passes false: each rebuild supersedes the last.
+   * ID until `prune`, and so is the image a `-t` tag moved away from; default true. Watch passes
+   * false: each rebuild supersedes the last.
    */
   keepUntagged?: boolean;
   /** State kept between the builds of one watch (see `createBuildSession`); optional. */

@@ -157,7 +157,12 @@ async function finish(
   };
   switch (output.type) {
     case 'image':
-      for (const n of names) res.tags.push(await tagImage(store, n, img.index?.descriptor ?? img.descriptor));
+      for (const n of names)
+        res.tags.push(
+          await tagImage(store, n, img.index?.descriptor ?? img.descriptor, {
+            keepReplaced: ctx.keepReplaced === true,
+          }),
+        );
       if (output.push) await push(store, img, names, ctx);
       break;
     case 'registry':

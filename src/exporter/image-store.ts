@@ -70,12 +70,23 @@ export function tagName(name: string): string {
   return formatReference(ref);
 }
 
-export async function tagImage(store: Store, name: string, target: Descriptor): Promise<string> {
+/**
+ * Points tag `name` at `target`. With `keepReplaced`, the image the tag pointed at before stays as
+ * `<none>` when no other tag names it (Docker: `build -t app` twice, `tag`); watch does not keep them.
+ */
+export async function tagImage(
+  store: Store,
+  name: string,
+  target: Descriptor,
+  opts: { keepReplaced?: boolean } = {},
+): Promise<string> {
   const key = tagName(name);
+  const { wrote, old } = await putRecord(store, key, target);
+  if (!wrote) return key;
   // Tagged now: no longer listed as <none> (Docker's dangling image). A tag that already said this
   // has no untagged record beside it (`recordUntagged` skips tagged images): no lookup then.
-  if ((await putRecord(store, key, target)) && (await store.meta.tags.get(target.digest)))
-    await store.meta.tags.delete(target.digest);
+  if (await store.meta.tags.get(target.digest)) await store.meta.tags.delete(target.digest);
+  if (opts.keepReplaced && old && old.digest !== target.digest) await recordUntagged(store, old);
   return key;
 }
 
@@ -124,14 +135,18 @@ export async function recordImage(store: Store, ref: string, target: Descriptor)
   return key;
 }
 
-/** Writes a record unless it already says this; true when it wrote. */
-async function putRecord(store: Store, key: string, target: Descriptor): Promise<boolean> {
+/** Writes a record unless it already says this; `wrote` when it did, with what it said before. */
+async function putRecord(
+  store: Store,
+  key: string,
+  target: Descriptor,
+): Promise<{ wrote: boolean; old?: Descriptor }> {
   const now = Date.now();
   const old = await store.meta.tags.get(key);
   // A rebuild that made the same image: the record on disk already says it (no fsynced rewrite).
   const t = old?.target;
   if (t && t.digest === target.digest && t.mediaType === target.mediaType && t.size === target.size)
-    return false;
+    return { wrote: false, old: t };
   const rec: TagRecord = {
     name: key,
     target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
@@ -139,7 +154,7 @@ async function putRecord(store: Store, key: string, target: Descriptor): Promise
     updatedAt: now,
   };
   await store.meta.tags.put(key, rec);
-  return true;
+  return { wrote: true, ...(t ? { old: t } : {}) };
 }
 
 /** Finds an image by tag (`app`, `app:1`), by `name@sha256:…`, by manifest digest or id (config digest, or a prefix ≥ 4). */

@@ -73,6 +73,8 @@ export interface ExportContext {
   platform?: Platform;
   signal?: AbortSignal;
   onProgress?: TransferProgress;
+  /** An image a `-t` tag moves away from stays as `<none>` (see `tagImage`). */
+  keepReplaced?: boolean;
 }
 
 export interface ExportResult {

@@ -184,6 +184,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
         platform,
         signal,
         onProgress: bytesProgress(progress),
+        keepReplaced: o.keepUntagged !== false,
       });
     // A prune racing the export may take a blob it reused: lease them all, export again if one went.
     let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));

@@ -67,9 +67,38 @@ describe('an image built without a name (Docker: <none>)', () => {
     expect(tsb(root, 'fsck').status).toBe(0);
   }, 120_000);
 
-  it('with keepUntagged: false (watch) no record is made', async () => {
+  it('the image a tag moves away from stays as <none>, unless another tag names it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-untagged-'));
+    const [one, two] = [context('one'), context('two')];
+    const id1 = tsb(root, 'build', '-q', '-t', 'app', one).stdout.trim();
+    const id2 = tsb(root, 'build', '-q', '-t', 'app', two).stdout.trim();
+    expect(id2).not.toBe(id1);
+    const none = (id: string) => new RegExp(`^<none> +<none> +${id.slice(7, 19)} `, 'm');
+    let images = tsb(root, 'images').stdout;
+    expect(images).toMatch(none(id1));
+    expect(images).toMatch(new RegExp(`^app +latest +${id2.slice(7, 19)} `, 'm'));
+    expect(tsb(root, 'inspect', id1.slice(7, 19)).status).toBe(0);
+    // The same build again moves nothing; `tag` moving it back leaves the other one dangling.
+    expect(tsb(root, 'build', '-q', '-t', 'app', two).stdout.trim()).toBe(id2);
+    expect(tsb(root, 'images').stdout.match(/^<none> /gm)).toHaveLength(1);
+    expect(tsb(root, 'tag', id1, 'app').status).toBe(0);
+    images = tsb(root, 'images').stdout;
+    expect(images).toMatch(none(id2));
+    expect(images).not.toMatch(none(id1));
+    // An image another tag still names is listed under that tag only.
+    expect(tsb(root, 'tag', id1, 'keep:1').status).toBe(0);
+    expect(tsb(root, 'build', '-q', '-t', 'app', two).status).toBe(0);
+    images = tsb(root, 'images').stdout;
+    expect(images).not.toMatch(none(id1));
+    expect(images).toMatch(/^keep +1 /m);
+  }, 120_000);
+
+  it('with keepUntagged: false (watch) no record is made, nor for a moved tag', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-untagged-'));
     await build({ root, context: context('watch'), keepUntagged: false });
+    expect(tsb(root, 'images').stdout).not.toContain('<none>');
+    await build({ root, context: context('w1'), tags: ['w'], keepUntagged: false });
+    await build({ root, context: context('w2'), tags: ['w'], keepUntagged: false });
     expect(tsb(root, 'images').stdout).not.toContain('<none>');
   }, 60_000);
 });

@@ -15,6 +15,6 @@ export default class Tag extends BaseCommand {
     const { args, flags } = await this.parse(Tag);
     const store = await openStore(this.rootDir(flags.root));
     const { descriptor } = await findImage(store, args.source);
-    await tagImage(store, args.target, descriptor);
+    await tagImage(store, args.target, descriptor, { keepReplaced: true });
   }
 }
