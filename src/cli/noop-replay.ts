@@ -70,7 +70,14 @@ interface NoopRecord {
 const stamp = (st: Stats | undefined): Stamp => (st ? [st.ino, st.size, st.mtimeMs, st.ctimeMs] : null);
 
 /** Node's own: undefined when the path is not there. */
-const lstatOrUndefined = (p: string) => lstatSync(p, { throwIfNoEntry: false });
+const lstatOrUndefined = (p: string) => {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    // ENOTDIR (a context that is a file) and the like: absent; the build itself says what is wrong.
+    return undefined;
+  }
+};
 
 /** `<root>/meta/noop/<key>.json` → `<root>`. */
 const rootOf = (recordPath: string) => dirname(dirname(dirname(recordPath)));

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from '@oclif/core';
 import fc from 'fast-check';
@@ -119,7 +121,18 @@ describe('build fast path parser', () => {
     const slow = spawnSync('node', [bin, 'build', '--memory', '512m', '/no/such/dir'], { encoding: 'utf8' });
     expect(fast.status).toBe(1);
     expect(slow.status).toBe(1);
-    expect(fast.stderr).toMatch(/failed to read dockerfile/);
+    expect(fast.stderr).toMatch(/unable to prepare context: path "\/no\/such\/dir" not found/);
     expect(fast.stderr).toBe(slow.stderr);
+  });
+
+  it('a context that is a file or has no Dockerfile gets docker's errors, not a stack trace', () => {
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+    const file = spawnSync('node', [bin, 'build', bin], { encoding: 'utf8' });
+    expect(file.status).toBe(1);
+    expect(file.stderr).toContain(`unable to prepare context: context must be a directory: ${bin}`);
+    expect(file.stderr).not.toMatch(/\n\s+at /);
+    const empty = spawnSync('node', [bin, 'build', mkdtempSync(join(tmpdir(), 'tsb-nodf-'))], { encoding: 'utf8' });
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toMatch(/failed to read dockerfile: open \S+\/Dockerfile: no such file or directory/);
   });
 });

@@ -36,10 +36,12 @@ const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
  * mount stubs (explain.ts) are dropped from each layer while nothing else in it is under them.
  */
 function layerLines(archive: string, dockerfile: string): string[] {
+  // A mount target and the parents BuildKit 0.8 made for it.
   const targets = new Set(
-    [...dockerfile.matchAll(/--mount=\S*(?:target|dst|destination)=([^,\s]+)/g)].map((m) =>
-      m[1]!.replace(/^\/+|\/+$/g, ''),
-    ),
+    [...dockerfile.matchAll(/--mount=\S*(?:target|dst|destination)=([^,\s]+)/g)].flatMap((m) => {
+      const parts = m[1]!.split('/').filter(Boolean);
+      return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    }),
   );
   const stubFile = (l: string) => {
     const [path, type, , , size] = l.split(' ');
