@@ -125,14 +125,18 @@ describe('build fast path parser', () => {
     expect(fast.stderr).toBe(slow.stderr);
   });
 
-  it('a context that is a file or has no Dockerfile gets docker's errors, not a stack trace', () => {
+  it('a context that is a file or has no Dockerfile gets docker’s errors, not a stack trace', () => {
     const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
     const file = spawnSync('node', [bin, 'build', bin], { encoding: 'utf8' });
     expect(file.status).toBe(1);
     expect(file.stderr).toContain(`unable to prepare context: context must be a directory: ${bin}`);
     expect(file.stderr).not.toMatch(/\n\s+at /);
-    const empty = spawnSync('node', [bin, 'build', mkdtempSync(join(tmpdir(), 'tsb-nodf-'))], { encoding: 'utf8' });
+    const empty = spawnSync('node', [bin, 'build', mkdtempSync(join(tmpdir(), 'tsb-nodf-'))], {
+      encoding: 'utf8',
+    });
     expect(empty.status).toBe(1);
-    expect(empty.stderr).toMatch(/failed to read dockerfile: open \S+\/Dockerfile: no such file or directory/);
+    expect(empty.stderr).toMatch(
+      /failed to read dockerfile: open \S+\/Dockerfile: no such file or directory/,
+    );
   });
 });
