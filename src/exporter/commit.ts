@@ -11,7 +11,7 @@ import {
   MediaType,
   sha256Digest,
 } from '../oci/index.js';
-import { compressStream, createLayer, decompressStream, type Store } from '../store/index.js';
+import { chain, compressStream, createLayer, decompressStream, type Store } from '../store/index.js';
 import { lookupCompressed, rememberCompressed } from './compressed-memo.js';
 import type { CommitOptions, CommittedImage, ImageLayer, ImageModel } from './types.js';
 
@@ -43,10 +43,11 @@ async function blobLayer(
   }
   const memo = await lookupCompressed(store, layer.blob.digest, want, opts.level);
   if (memo) return { mediaType: layerMediaType(want, oci), ...memo };
-  const src = await store.content.read(layer.blob.digest);
-  let stream = have === 'uncompressed' ? src : src.pipe(decompressStream(have));
+  // Verified: a damaged blob must not become a new, validly hashed blob the registry accepts.
+  const src = await store.content.read(layer.blob.digest, { verify: true });
+  let stream = have === 'uncompressed' ? src : chain(src, decompressStream(have));
   if (want !== 'uncompressed') {
-    stream = stream.pipe(compressStream(want, opts.level === undefined ? {} : { level: opts.level }));
+    stream = chain(stream, compressStream(want, opts.level === undefined ? {} : { level: opts.level }));
   }
   const ref = await store.content.ingest(stream);
   await rememberCompressed(store, layer.blob.digest, want, opts.level, ref);

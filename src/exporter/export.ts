@@ -10,7 +10,7 @@ import {
   parseReference,
 } from '../oci/index.js';
 import { pushImage, RegistryClient } from '../registry/index.js';
-import { decompressStream, extractLayer, type Store, writeLayerTar } from '../store/index.js';
+import { chain, decompressStream, extractLayer, type Store, writeLayerTar } from '../store/index.js';
 import { commitImage, retypeImage } from './commit.js';
 import { type LoadedImage, loadImage, tagImage, tagName } from './image-store.js';
 import {
@@ -87,8 +87,8 @@ async function flatten(store: Store, img: LoadedImage, dir: string): Promise<voi
     const c = layerCompression(l.mediaType);
     if (c === undefined)
       throw new TsbuildError('UNSUPPORTED_LAYER', `layer media type ${l.mediaType} cannot be unpacked`);
-    const raw = await store.content.read(l.digest);
-    const tar: Readable = c === 'uncompressed' ? raw : raw.pipe(decompressStream(c));
+    const raw = await store.content.read(l.digest, { verify: true });
+    const tar: Readable = c === 'uncompressed' ? raw : chain(raw, decompressStream(c));
     // FIFOs and device nodes are part of the filesystem: BuildKit's tar exporter writes them and
     // its local exporter makes them (as root; mknod needs it).
     await extractLayer(tar, dir, { mode: 'flat', devices: process.getuid?.() === 0 ? 'create' : 'skip' });

@@ -94,7 +94,11 @@ export async function writeLayoutTar(store: Store, plan: LayoutPlan, out: Writab
   await tar.dir('blobs');
   await tar.dir('blobs/sha256');
   for (const d of plan.blobs)
-    await tar.stream(`blobs/sha256/${d.digest.slice(7)}`, d.size, await store.content.read(d.digest));
+    await tar.stream(
+      `blobs/sha256/${d.digest.slice(7)}`,
+      d.size,
+      await store.content.read(d.digest, { verify: true }),
+    );
   for (const f of plan.files.filter((x) => x.path !== 'oci-layout')) await tar.file(f.path, f.data);
   await tar.finish();
 }
@@ -139,7 +143,12 @@ export async function writeLayoutDir(store: Store, plan: LayoutPlan, dir: string
     const have = await stat(p).catch(() => undefined);
     if (have?.size === d.size) continue;
     const tmp = `${p}.tmp-${process.pid}`;
-    await pipeline(await store.content.read(d.digest), createWriteStream(tmp));
+    try {
+      await pipeline(await store.content.read(d.digest, { verify: true }), createWriteStream(tmp));
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
     await rename(tmp, p);
   }
   for (const f of plan.files) {

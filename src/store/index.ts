@@ -6,7 +6,7 @@ export { cacheMountsDir } from './cache-mounts.js';
 export { StoreError } from './errors.js';
 export { acquireFileLock, heartbeat, lockHolder, type TryLockOptions, tryLock, unlock } from './file-lock.js';
 export { applyLayer } from './layer/apply-layer.js';
-export { compressStream, decompressStream, detectCompression } from './layer/compression.js';
+export { chain, compressStream, decompressStream, detectCompression } from './layer/compression.js';
 export { createLayer } from './layer/create-layer.js';
 export { extractLayer } from './layer/extract.js';
 export { compressionOfMediaType, LAYER_MEDIA_TYPES } from './layer/media-types.js';

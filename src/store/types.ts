@@ -11,8 +11,12 @@ export interface BlobInfo extends BlobRef {
 /** Provider: read committed blobs. */
 export interface Provider {
   info(digest: Digest): Promise<BlobInfo>;
-  /** Streams the blob (`end` inclusive, as fs.createReadStream). Throws BLOB_NOT_FOUND if absent. */
-  read(digest: Digest, opts?: { start?: number; end?: number }): Promise<Readable>;
+  /**
+   * Streams the blob (`end` inclusive, as fs.createReadStream). Throws BLOB_NOT_FOUND if absent.
+   * `verify` (whole blobs only): the stream fails with STORE_CORRUPT at its end if the bytes no
+   * longer hash to the digest; exporters read with it, so a damaged blob never leaves the store.
+   */
+  read(digest: Digest, opts?: { start?: number; end?: number; verify?: boolean }): Promise<Readable>;
   /** Reads up to `length` bytes at `offset` into a new buffer (short at EOF). */
   readAt(digest: Digest, offset: number, length: number): Promise<Buffer>;
   has(digest: Digest): Promise<boolean>;

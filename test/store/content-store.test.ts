@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +105,32 @@ function contentStoreSuite(name: string, make: () => Promise<ContentStore>): voi
       expect(await cs.delete(a.digest)).toBe(false);
       await expect(cs.read(a.digest)).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
       await expect(cs.info(a.digest)).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
+    });
+
+    it('a verified read fails with STORE_CORRUPT when the blob was damaged after its commit', async () => {
+      const cs = await make();
+      const data = randomBytes(2 * 1024 * 1024 + 5);
+      const { digest } = await cs.ingest(data);
+      const drain = async (r: Readable) => {
+        let n = 0;
+        for await (const c of r) n += (c as Buffer).length;
+        return n;
+      };
+      expect(await drain(await cs.read(digest, { verify: true }))).toBe(data.length);
+      const fd = openSync(cs.blobPath(digest), 'r+');
+      writeSync(fd, Buffer.from([data[1_500_000]! ^ 1]), 0, 1, 1_500_000);
+      closeSync(fd);
+      await expect(drain(await cs.read(digest, { verify: true }))).rejects.toMatchObject({
+        code: 'STORE_CORRUPT',
+        message: expect.stringContaining(`blob ${digest} is damaged`),
+      });
+      // Without verify (ranges, registry uploads the registry checks), the bytes are as they are;
+      // an ingest of a failing verified read commits nothing.
+      expect(await drain(await cs.read(digest))).toBe(data.length);
+      await expect(cs.ingest(await cs.read(digest, { verify: true }))).rejects.toMatchObject({
+        code: 'STORE_CORRUPT',
+      });
+      expect((await cs.status()).length).toBe(0);
     });
 
     it('aborting a writer leaves no blob and no ingest', async () => {

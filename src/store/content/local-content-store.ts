@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobRef } from '../../oci/descriptor.js';
 import { type Digest, digestFromHex, digestHex, isDigest } from '../../oci/digest.js';
 import { isEnoent, isTempName, pidAlive } from '../atomic.js';
 import { StoreError } from '../errors.js';
+import { chain } from '../layer/compression.js';
 import type {
   BlobInfo,
   ContentStore,
@@ -58,12 +59,16 @@ export class LocalContentStore implements ContentStore {
     );
   }
 
-  async read(digest: Digest, opts: { start?: number; end?: number } = {}): Promise<Readable> {
+  async read(
+    digest: Digest,
+    opts: { start?: number; end?: number; verify?: boolean } = {},
+  ): Promise<Readable> {
     // Open first: a concurrent delete after this point cannot break the stream.
     const fh = await fsp.open(this.blobPath(digest), 'r').catch((e) => {
       throw isEnoent(e) ? notFound(digest) : e;
     });
-    return createReadStream('', { fd: fh, start: opts.start, end: opts.end, highWaterMark: 1 << 20 });
+    const raw = createReadStream('', { fd: fh, start: opts.start, end: opts.end, highWaterMark: 1 << 20 });
+    return opts.verify && opts.start === undefined && opts.end === undefined ? verified(raw, digest) : raw;
   }
 
   async readAt(digest: Digest, offset: number, length: number): Promise<Buffer> {
@@ -126,11 +131,20 @@ export class LocalContentStore implements ContentStore {
     // first rename wins; the others find the blob there (success).
     const ref = `ingest-${process.pid}-${randomBytes(8).toString('hex')}`;
     const onWritten = observer.written?.bind(observer);
+    // The source may fail while the writer opens (a verified read of a damaged blob): held here,
+    // not an unhandled 'error' event, and thrown below.
+    let early: unknown;
+    const hold = (e: unknown) => {
+      early ??= e;
+    };
+    if (source instanceof Readable) source.on('error', hold);
     const w = await this.writer({ ref, expected, ...(onWritten ? { onWritten } : {}) });
     observer.started?.(join(this.ingestDir(ref), 'data'));
     try {
       const input = source instanceof Readable ? source : Readable.from([Buffer.from(source)]);
+      if (early !== undefined) throw early;
       await pipeline(input, w);
+      if (early !== undefined) throw early;
     } catch (e) {
       await w.abort();
       throw e;
@@ -208,4 +222,31 @@ export class LocalContentStore implements ContentStore {
 
 function notFound(digest: Digest): StoreError {
   return new StoreError('BLOB_NOT_FOUND', `blob ${digest} not found in the content store`);
+}
+
+/**
+ * The blob's bytes, hashed on the way: the stream fails at its end, so its reader never completes,
+ * when the file on disk no longer hashes to its name. Commits are
+ * verified, so only damage after the commit (disk, hand edits) gets here; what an export writes from
+ * such a blob would be an image that no client can load.
+ */
+function verified(src: Readable, digest: Digest): Readable {
+  const hash = createHash('sha256');
+  const out = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const got = digestFromHex(hash.digest('hex'));
+      if (got === digest) return done();
+      done(
+        new StoreError('STORE_CORRUPT', `blob ${digest} is damaged: its content hashes to ${got}`, {
+          hint: 'run `tsbuild fsck --repair`; the next build or pull writes it again',
+        }),
+      );
+    },
+  });
+  return chain(src, out);
 }

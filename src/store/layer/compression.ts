@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { crc32, createGunzip } from 'node:zlib';
 import type { LayerCompression as Compression } from '../types.js';
 import { gzipPool } from './worker-pool.js';
@@ -121,6 +121,12 @@ export function decompressStream(compression: Compression): Transform {
     default:
       return new Transform({ transform: (c, _e, cb) => cb(null, c) });
   }
+}
+
+/** `src.pipe(t)`, but an error of `src` fails `t` too (`pipe` leaves the reader of `t` waiting). */
+export function chain<T extends Transform>(src: Readable, t: T): T {
+  src.on('error', (e) => t.destroy(e));
+  return src.pipe(t);
 }
 
 /** Sniffs gzip/zstd magic bytes. */
