@@ -57,8 +57,13 @@ function layerLines(archive: string, dockerfile: string): string[] {
     );
   };
   return listDockerArchiveLayers(archive).flatMap((layer, i) => {
-    const files = layer.filter((l) => !stubFile(l));
-    return files.filter((l) => !stubDir(l, files)).map((l) => `L${i} ${l}`);
+    let files = layer.filter((l) => !stubFile(l));
+    // Deepest first: a parent is a stub once the stubs under it are gone.
+    for (let n = -1; n !== files.length; ) {
+      n = files.length;
+      files = files.filter((l) => !stubDir(l, files));
+    }
+    return files.map((l) => `L${i} ${l}`);
   });
 }
 
