@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireFileLock, heartbeat, lockHolder, type Store, tryLock, unlock } from '../store/index.js';
+import {
+  acquireFileLock,
+  heartbeat,
+  lockHolder,
+  locksDir,
+  type Store,
+  tryLock,
+  unlock,
+} from '../store/index.js';
 
 /** The holder touches its lock this often; a lock untouched for STALE_MS is taken over. */
 const HEARTBEAT_MS = 5_000;
@@ -27,7 +35,7 @@ export async function lockPull(
   signal: AbortSignal,
   onWait?: (holder: string) => void,
 ): Promise<PullLock> {
-  const dir = join(store.root, 'locks');
+  const dir = locksDir(store.root);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `pull-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`);
   let waited = false;

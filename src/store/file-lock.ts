@@ -1,4 +1,14 @@
-import { closeSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { pidAlive } from './atomic.js';
 
 /**
@@ -53,6 +63,31 @@ function lockState(path: string): 'gone' | { alive: boolean; ageMs: number } {
   const owner = Number(text);
   if (text === '' || !Number.isInteger(owner)) return { alive: ageMs < UNWRITTEN_GRACE_MS, ageMs };
   return { alive: pidAlive(owner), ageMs };
+}
+
+/** `<root>/locks`: the store's cross-process lock files (pull locks). */
+export const locksDir = (root: string): string => join(root, 'locks');
+
+/**
+ * Removes the lock files in `dir` whose owner is dead (killed while it held one); a live owner's
+ * lock stays, however old. Returns how many went.
+ */
+export function sweepDeadLocks(dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const name of names) {
+    const path = join(dir, name);
+    const held = lockState(path);
+    if (held === 'gone' || held.alive) continue;
+    rmSync(path, { force: true });
+    n++;
+  }
+  return n;
 }
 
 /** The pid a lock file holds, as written ('' when it is gone or not written yet). */

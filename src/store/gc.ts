@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { isTempName, pidAlive } from './atomic.js';
 import { dropCacheMounts } from './cache-mounts.js';
+import { locksDir, sweepDeadLocks } from './file-lock.js';
 import { markGcRunning } from './gc-marker.js';
 import { childDigests, type GcPlan, planGc, removalOrder, type StoreGraph } from './gc-plan.js';
 import { isLiveLease } from './meta.js';
@@ -63,6 +64,8 @@ async function collect(store: LocalStore, opts: GcOptions): Promise<GcResult & {
   // The CLI's no-op records (cli/noop-replay.ts) are only an accelerator: a gc drops them all.
   await fsp.rm(join(store.meta.root, 'noop'), { recursive: true, force: true });
   result.ingestsRemoved = await store.content.cleanIngests();
+  // Pull locks (solver/pull-lock.ts) of builds killed while pulling: one small file per reference.
+  sweepDeadLocks(locksDir(store.root));
   await sweepLeftovers(store, g.protectAfter === undefined);
   return result;
 }

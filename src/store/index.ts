@@ -4,7 +4,15 @@
 export { pidAlive, writeFileAtomic } from './atomic.js';
 export { cacheMountsDir } from './cache-mounts.js';
 export { StoreError } from './errors.js';
-export { acquireFileLock, heartbeat, lockHolder, type TryLockOptions, tryLock, unlock } from './file-lock.js';
+export {
+  acquireFileLock,
+  heartbeat,
+  lockHolder,
+  locksDir,
+  type TryLockOptions,
+  tryLock,
+  unlock,
+} from './file-lock.js';
 export { applyLayer } from './layer/apply-layer.js';
 export { chain, compressStream, decompressStream, detectCompression } from './layer/compression.js';
 export { createLayer } from './layer/create-layer.js';

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/oci/digest.js';
-import { createLayer, openStore, type Store } from '../../src/store/index.js';
+import { createLayer, locksDir, openStore, type Store } from '../../src/store/index.js';
 import { formatBytes, parseDuration, parseSize } from '../../src/store/units.js';
 import { requireRoot } from '../helpers/require.js';
 import { tempDir } from './helpers.js';
@@ -192,6 +192,19 @@ describe('gc and temp dirs', () => {
     }
     await store.gc();
     expect(readdirSync(tmp).sort()).toEqual(['bind-abcdef', `${process.pid}-mine`].sort());
+  });
+
+  it('removes the pull locks of killed builds, never a live one, however old', async () => {
+    const store = await openStore(tempDir());
+    const locks = locksDir(store.root);
+    mkdirSync(locks, { recursive: true });
+    const dead = 2 ** 22 + 12345; // above pid_max: never alive
+    writeFileSync(join(locks, 'pull-dead'), String(dead));
+    writeFileSync(join(locks, 'pull-live'), String(process.pid));
+    utimesSync(join(locks, 'pull-live'), new Date(0), new Date(0));
+    writeFileSync(join(locks, 'pull-unwritten'), '');
+    await store.gc();
+    expect(readdirSync(locks).sort()).toEqual(['pull-live', 'pull-unwritten']);
   });
 });
 
