@@ -18,6 +18,7 @@ import { RunnerError } from './errors.js';
 import { acquireLock, tryLock, unlock } from './lock.js';
 import { mountOnHost, unmountOnHost } from './rootfs.js';
 import { secureJoin } from './secure-join.js';
+import { sshAgentProxy } from './ssh-proxy.js';
 import type { ContainerMount } from './types.js';
 
 const exec = promisify(execFile);
@@ -241,7 +242,13 @@ async function bindMount(spec: RunMountSpec, target: string, ctx: RunMountContex
   return { target, type: 'bind' as const, source: merged, readonly: false };
 }
 
-function sshMount(spec: RunMountSpec, target: string | undefined, index: number, ctx: RunMountContext) {
+async function sshMount(
+  spec: RunMountSpec,
+  target: string | undefined,
+  index: number,
+  ctx: RunMountContext,
+  cleanups: Cleanup[],
+) {
   const id = spec.id || 'default';
   // Only the sockets the build was given (`--ssh`), as BuildKit forwards only those: the caller's
   // own SSH_AUTH_SOCK is the default only when no `ssh` map is passed at all (the runner alone).
@@ -253,7 +260,14 @@ function sshMount(spec: RunMountSpec, target: string | undefined, index: number,
       hint: 'pass --ssh default (with SSH_AUTH_SOCK set) or --ssh id=/path/to/socket',
     });
   }
-  return { mount: { target: t, type: 'bind' as const, source: sock, readonly: false }, t };
+  const proxy = await sshAgentProxy(sock, {
+    dir: ctx.secretsDir ?? '/dev/shm',
+    ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+    ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+    ...(spec.mode !== undefined ? { mode: spec.mode } : {}),
+  });
+  cleanups.push(() => proxy.close());
+  return { mount: { target: t, type: 'bind' as const, source: proxy.path, readonly: false }, t };
 }
 
 /**
@@ -291,7 +305,7 @@ export async function resolveRunMounts(
         if (s.mount) mounts.push(s.mount);
         env.push(...s.env);
       } else if (spec.type === 'ssh') {
-        const s = sshMount(spec, target, sshIndex++, ctx);
+        const s = await sshMount(spec, target, sshIndex++, ctx, cleanups);
         if (s.mount) mounts.push(s.mount);
         // Set even when an optional agent is missing: BuildKit's frontend sets it for the first.
         if (!env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) env.push(`SSH_AUTH_SOCK=${s.t}`);

@@ -7,7 +7,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunMountSpec, resolveRunMounts } from '../../src/runner/index.js';
@@ -284,5 +284,40 @@ describe('RUN --mount=type=tmpfs and type=ssh', () => {
     ).rejects.toMatchObject({
       code: 'RUNNER_SSH_MISSING',
     });
+  });
+
+  it('ssh serves a socket of its own with the mount’s uid, gid and mode, forwarding to the agent', async () => {
+    const sock = join(fx.dir, 'agent2.sock');
+    const server: Server = createServer((c) => c.on('data', (d) => c.end(`agent:${d}`)));
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      const spec = { type: 'ssh' as const, readOnly: false, required: true };
+      const r = await withMounts(
+        [{ ...spec, uid: 1000, gid: 1001, mode: 0o660 }],
+        'stat -c "%a %u:%g %F" $SSH_AUTH_SOCK',
+        { env: { SSH_AUTH_SOCK: sock } },
+      );
+      expect(r.stdout).toBe('660 1000:1001 socket\n');
+      const dflt = await withMounts([spec], 'stat -c "%a %u:%g" $SSH_AUTH_SOCK', {
+        env: { SSH_AUTH_SOCK: sock },
+      });
+      expect(dflt.stdout).toBe('600 0:0\n');
+      // What the step's socket receives reaches the agent, and back; release() removes it.
+      const m = await resolveRunMounts([spec], { root: fx.root, env: { SSH_AUTH_SOCK: sock } });
+      const path = m.mounts[0]!.source!;
+      expect(path).not.toBe(sock);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const c = createConnection(path, () => c.write('ping'));
+        let got = '';
+        c.on('data', (d) => (got += d));
+        c.on('end', () => resolve(got));
+        c.on('error', reject);
+      });
+      expect(reply).toBe('agent:ping');
+      await m.release();
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 });
