@@ -19,6 +19,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
+import { deviceNumbers } from '../../store/index.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';
 import { resolveInRoot } from './secure-path.js';
@@ -262,12 +263,22 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
       if (h.mtime) utimesSync(host, h.mtime, h.mtime);
       continue;
     } else if (type === 'FIFO' || type === 'CharacterDevice' || type === 'BlockDevice') {
-      // moby's Unpack makes FIFOs and (as root) device nodes; Node has no mknod(2).
+      // moby's Unpack makes FIFOs and (as root) device nodes; Node has no mknod(2). GNU tar's
+      // headers carry the device numbers too, which node-tar reads only for POSIX ustar.
+      const dev = deviceNumbers(block);
       const kind =
         type === 'FIFO'
           ? ['p']
-          : [type === 'BlockDevice' ? 'b' : 'c', `${h.devmaj ?? 0}`, `${h.devmin ?? 0}`];
-      execFileSync('mknod', [host, ...kind]);
+          : [type === 'BlockDevice' ? 'b' : 'c', String(dev.devmaj), String(dev.devmin)];
+      try {
+        execFileSync('mknod', [host, ...kind], { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (e) {
+        const why = String((e as { stderr?: Buffer }).stderr ?? '').trim() || (e as Error).message;
+        throw new TsbuildError(
+          'ADD_BAD_TAR',
+          `${posix.basename(path)}: cannot make ${name} (${kind.join(' ')}): ${why}`,
+        );
+      }
       lchownSync(host, uid, gid);
       chmodSync(host, mode);
     }

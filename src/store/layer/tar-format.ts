@@ -278,6 +278,12 @@ function devNumber(b: Buffer, off: number): number {
   return n === EMPTY ? 0 : n;
 }
 
+/** A device entry's numbers. node-tar reads them only for POSIX ustar magic; GNU tar ("ustar  ") has them too. */
+export function deviceNumbers(block: Buffer): { devmaj: number; devmin: number } {
+  if (!block.subarray(257, 263).toString('latin1').startsWith('ustar')) return { devmaj: 0, devmin: 0 };
+  return { devmaj: readOctal(block, 329, 8) ?? 0, devmin: readOctal(block, 337, 8) ?? 0 };
+}
+
 function decodeWithNodeTar(block: Buffer): DecodedHeader {
   const h = new Header(block, 0);
   if (!h.cksumValid) throw invalid('header checksum mismatch');
@@ -292,12 +298,7 @@ function decodeWithNodeTar(block: Buffer): DecodedHeader {
     devmaj: 0,
     devmin: 0,
   };
-  // node-tar reads devmajor/minor only for POSIX ustar magic; GNU tar ("ustar  ") has them too.
-  const magic = block.subarray(257, 263).toString('latin1');
-  if (magic.startsWith('ustar')) {
-    out.devmaj = readOctal(block, 329, 8) ?? 0;
-    out.devmin = readOctal(block, 337, 8) ?? 0;
-  }
+  Object.assign(out, deviceNumbers(block));
   return out;
 }
 
