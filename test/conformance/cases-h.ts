@@ -183,6 +183,13 @@ export const MORE_CASES_13: ConformanceCase[] = [
       'mkdir s && mkfifo s/fifo && mknod s/null c 1 3 && echo f > s/file && tar --format=gnu -cf t.tar -C s . && rm -rf s',
   },
   {
+    // GNU tar --sparse --format=posix (PAX sparse 1.0): Go's archive/tar expands it
+    name: 'add-archive-sparse',
+    dockerfile: `${BB}FROM bb\nADD t.tar /x/\n`,
+    prepare:
+      'mkdir s && truncate -s 300000 s/sp && printf mid | dd of=s/sp bs=1 seek=150000 conv=notrunc 2>/dev/null && tar --sparse --format=posix -cf t.tar -C s . && rm -rf s',
+  },
+  {
     name: 'copy-hidden-files-wildcard',
     dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },

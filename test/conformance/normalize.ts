@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Header } from 'tar';
-import { parsePax } from '../../src/solver/ops/unpack.js';
+import { parsePax } from '../../src/solver/ops/tar-blocks.js';
 
 /** One path of a flattened image, as compared between builders (never mtime). */
 export interface FileEntry {

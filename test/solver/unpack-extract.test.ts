@@ -128,4 +128,70 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
     expect(readFileSync(join(root, 'z', 'escape'), 'utf8')).toBe('x');
     expect(readFileSync(join(root, 'z', 'real', 'a', 'b', 'c'), 'utf8')).toBe('deep');
   });
+
+  // A 1 MiB file with two fragments: holes in between and after the last.
+  const sparseSource = (dir: string): Buffer => {
+    mkdirSync(dir, { recursive: true });
+    const p = join(dir, 'sp');
+    execFileSync('truncate', ['-s', '1M', p]);
+    execFileSync('sh', [
+      '-c',
+      `printf head | dd of=${p} conv=notrunc 2>/dev/null; printf middle | dd of=${p} bs=1 seek=500000 conv=notrunc 2>/dev/null`,
+    ]);
+    return readFileSync(p);
+  };
+
+  it('expands PAX sparse files (GNU tar --sparse, versions 1.0 and 0.1) as Go archive/tar does', async () => {
+    for (const version of ['1.0', '0.1']) {
+      const src = join(tmp, `sparse-src-${version}`);
+      const want = sparseSource(src);
+      const tar = join(tmp, `sparse-${version}.tar`);
+      execFileSync('tar', [
+        '--sparse',
+        '--format=posix',
+        `--sparse-version=${version}`,
+        '-C',
+        src,
+        '-cf',
+        tar,
+        '.',
+      ]);
+      const root = join(tmp, `root-sparse-${version}`);
+      mkdirSync(root);
+      await extractArchive(tar, root, '/s/');
+      expect(readdirSync(join(root, 's')), version).toEqual(['sp']);
+      const got = readFileSync(join(root, 's', 'sp'));
+      expect(got.length).toBe(1 << 20);
+      expect(got.equals(want), version).toBe(true);
+      // the holes stay holes
+      expect(lstatSync(join(root, 's', 'sp')).blocks).toBeLessThan(64);
+    }
+  });
+
+  it('refuses entry types moby cannot unpack (old GNU sparse, type 83) with a clear error', async () => {
+    const src = join(tmp, 'gnu-sparse-src');
+    sparseSource(src);
+    const tar = join(tmp, 'gnu-sparse.tar');
+    execFileSync('tar', ['--sparse', '--format=gnu', '-C', src, '-cf', tar, '.']);
+    const root = join(tmp, 'root-gnu-sparse');
+    mkdirSync(root);
+    await expect(extractArchive(tar, root, '/s/')).rejects.toMatchObject({
+      code: 'ADD_BAD_TAR',
+      message: 'gnu-sparse.tar: unhandled tar header type 83',
+    });
+  });
+
+  it('makes the device nodes of a GNU-format tar with their numbers', async () => {
+    const src = join(tmp, 'gnu-dev-src');
+    mkdirSync(src);
+    execFileSync('mknod', [join(src, 'null'), 'c', '1', '3']);
+    const tar = join(tmp, 'gnu-dev.tar');
+    execFileSync('tar', ['--format=gnu', '-C', src, '-cf', tar, '.']);
+    const root = join(tmp, 'root-gnu-dev');
+    mkdirSync(root);
+    await extractArchive(tar, root, '/d/');
+    const st = lstatSync(join(root, 'd', 'null'));
+    expect(st.isCharacterDevice()).toBe(true);
+    expect([Math.floor(st.rdev / 256), st.rdev % 256]).toEqual([1, 3]);
+  });
 });

@@ -37,8 +37,16 @@ export function fileOp(env: SolverEnv): OpImpl {
     async cacheKey(v, inputKeys) {
       const op = v.op as FileOp;
       // `copy: 2`: copies keep hard links among what one source copies; results cached before
-      // that (separate files) are not reused.
-      return digestOf({ op, inputKeys, checksums: await contextChecksums(env, op), copy: 2 });
+      // that (separate files) are not reused. `unpack: 2`: ADD expands PAX sparse files and makes
+      // GNU tar's device nodes (before: a dir of raw data, a failed mknod).
+      const unpacks = op.actions.some((a) => a.type === 'copy' && a.unpack);
+      return digestOf({
+        op,
+        inputKeys,
+        checksums: await contextChecksums(env, op),
+        copy: 2,
+        ...(unpacks ? { unpack: 2 } : {}),
+      });
     },
     async contentFamily(v, inputKeys) {
       return contentFamilyOf(v, inputKeys, contentReads(v), async () => ({

@@ -23,10 +23,23 @@ import { deviceNumbers } from '../../store/index.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';
 import { resolveInRoot } from './secure-path.js';
+import { Blocks, parsePax, sparseOf, writeData, writeSparse } from './tar-blocks.js';
 
 type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar';
 
 const META_LIMIT = 1 << 20;
+
+const ENTRY_TYPES = new Set([
+  'File',
+  'OldFile',
+  'ContiguousFile',
+  'Directory',
+  'SymbolicLink',
+  'Link',
+  'FIFO',
+  'CharacterDevice',
+  'BlockDevice',
+]);
 
 /** Sniffs a local ADD source: compressed streams by magic, plain tar by its header checksum. */
 export async function archiveKind(path: string): Promise<Kind | undefined> {
@@ -90,57 +103,6 @@ function decompressed(path: string, kind: Kind, stderr: 'inherit' | 'ignore' = '
     if (child.exitCode === null) child.kill();
   });
   return child.stdout;
-}
-
-/** Pulls exact byte counts out of a stream. */
-class Blocks {
-  private buf: Buffer = Buffer.alloc(0);
-  private readonly it: AsyncIterator<Buffer>;
-  private done = false;
-  constructor(s: Readable) {
-    this.it = s[Symbol.asyncIterator]();
-  }
-  async read(n: number): Promise<Buffer | undefined> {
-    if (this.buf.length < n && !this.done) {
-      // one concat per read, not one per chunk (that was quadratic in the read's size)
-      const parts = [this.buf];
-      let have = this.buf.length;
-      while (have < n && !this.done) {
-        const r = await this.it.next();
-        if (r.done) this.done = true;
-        else {
-          parts.push(r.value);
-          have += r.value.length;
-        }
-      }
-      this.buf = Buffer.concat(parts, have);
-    }
-    if (this.buf.length < n) return undefined;
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
-    return out;
-  }
-
-  /** Skips the data of an entry whose content is not kept, a MiB at a time whatever its size says. */
-  async skip(n: number): Promise<void> {
-    for (let left = n; left > 0; left -= 1 << 20) await this.read(Math.min(left, 1 << 20));
-  }
-}
-
-/** PAX extended-header records (`len key=value\n`), as tar writes them. */
-export function parsePax(b: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let s = b.toString('utf8');
-  while (s.length > 0) {
-    const sp = s.indexOf(' ');
-    const len = Number(s.slice(0, sp));
-    if (!len) break;
-    const rec = s.slice(sp + 1, len - 1);
-    const eq = rec.indexOf('=');
-    out[rec.slice(0, eq)] = rec.slice(eq + 1);
-    s = s.slice(len);
-  }
-  return out;
 }
 
 /**
@@ -213,11 +175,21 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
       else if (type === 'NextFileHasLongLinkpath') longLink = data.toString('utf8').replace(/\0+$/, '');
       continue;
     }
-    const name = pax.path ?? longName ?? h.path ?? '';
+    const sparse = sparseOf(pax, path);
+    const name = pax['GNU.sparse.name'] ?? pax.path ?? longName ?? h.path ?? '';
     const linkpath = pax.linkpath ?? longLink ?? h.linkpath ?? '';
     pax = {};
     longName = undefined;
     longLink = undefined;
+    // moby's Unpack knows these and fails on any other (GNU 'S' sparse, 'D' dump dirs, volume labels).
+    if (!ENTRY_TYPES.has(type ?? ''))
+      throw new TsbuildError(
+        'ADD_BAD_TAR',
+        `${posix.basename(path)}: unhandled tar header type ${block[156]}`,
+        {
+          hint: 'repack the archive with a plain tar (GNU tar: --format=posix; no --sparse with --format=gnu)',
+        },
+      );
     const host = entryPath(base, name);
     // The archive's own root entry (`./`) leaves the destination as it is (moby's Unpack skips "."
     // when the directory exists, and ensureDir made it).
@@ -245,14 +217,8 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       const fd = openSync(host, 'w', 0o600);
       try {
-        let left = size;
-        while (left > 0) {
-          const n = Math.min(left, 1 << 20);
-          const chunk = await r.read(n);
-          if (!chunk) throw new TsbuildError('ADD_BAD_TAR', `truncated tar: ${path}`);
-          writeSync(fd, chunk);
-          left -= n;
-        }
+        if (sparse) await writeSparse(r, fd, size, sparse, path);
+        else await writeData(r, fd, size, path);
       } finally {
         closeSync(fd);
       }
