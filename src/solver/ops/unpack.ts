@@ -11,7 +11,6 @@ import {
   rmSync,
   symlinkSync,
   utimesSync,
-  writeSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
