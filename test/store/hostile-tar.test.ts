@@ -179,6 +179,24 @@ describe('hostile tars are rejected or contained', () => {
     expect(s.outside()).toEqual([]);
   });
 
+  it('a PAX sparse entry (GNU tar --sparse) is refused, not unpacked as raw data', async () => {
+    const s = sandbox();
+    const sparse = tar([
+      {
+        path: 'GNUSparseFile.1/sp',
+        body: `1\n0\n3\n${'\0'.repeat(506)}abc`,
+        pax: {
+          'GNU.sparse.major': '1',
+          'GNU.sparse.minor': '0',
+          'GNU.sparse.name': 'sp',
+          'GNU.sparse.realsize': '9',
+        },
+      },
+    ]);
+    await expect(extract(sparse, s.root)).rejects.toMatchObject({ code: 'LAYER_INVALID', message: /sparse/ });
+    expect(s.outside()).toEqual([]);
+  });
+
   it('device nodes: rejected or skipped where not allowed', async () => {
     const s = sandbox();
     const dev = tar([{ path: 'sda', type: 'BlockDevice', devmaj: 8 }]);

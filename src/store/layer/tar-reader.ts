@@ -125,6 +125,10 @@ export class TarReader {
     }
     const type = TYPES[key];
     if (type === undefined) throw invalid(`unsupported entry type ${JSON.stringify(key)} (${h.path})`);
+    // A PAX sparse file (GNU tar --sparse): no image tool writes one, and read as a plain entry it
+    // would land as a GNUSparseFile.N dir of raw data; refused rather than unpacked wrong.
+    if (this.#pax.size > 0 && [...this.#pax.keys()].some((k) => k.startsWith('GNU.sparse.')))
+      throw invalid(`sparse file entries are not supported (${h.path})`);
     const e = this.#buildEntry(h, block, type, size);
     if (this.#pax.size > 0) this.#pax = new Map();
     this.#longName = undefined;
