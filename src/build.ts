@@ -75,6 +75,8 @@ export interface BuildOptions {
    * false: each rebuild supersedes the last.
    */
   keepUntagged?: boolean;
+  /** Flags taken for docker's sake that do nothing here (`--cache-from x`): each gets a warning. */
+  ignoredFlags?: string[];
   /** State kept between the builds of one watch (see `createBuildSession`); optional. */
   session?: BuildSession;
   /** Told, after a successful build, what it read (the CLI's no-op check, `cli/noop-record.ts`). */

@@ -7,7 +7,8 @@ import { parseBytes } from './limits.js';
 /**
  * `docker build` flags that shape every RUN's container: `--add-host`, `--ulimit`, `--shm-size`; and
  * the classic builder's `--rm` / `--force-rm`, which BuildKit accepts and ignores (it keeps no
- * intermediate containers), so scripts written for `docker build` run unchanged.
+ * intermediate containers), so scripts written for `docker build` run unchanged. `--cache-from` and
+ * `--cache-to` are taken for the same reason, each with a warning: no cache is imported or exported.
  */
 export const runFlags = {
   'add-host': Flags.string({
@@ -21,22 +22,40 @@ export const runFlags = {
     multipleNonGreedy: true,
   }),
   'shm-size': Flags.string({ description: 'size of /dev/shm in each RUN (e.g. 128m; default 64m)' }),
+  'cache-from': Flags.string({
+    description: "accepted for docker's sake, with a warning: the cache is the store's (--root)",
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  'cache-to': Flags.string({
+    description: "accepted for docker's sake, with a warning: the cache is the store's (--root)",
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
   rm: Flags.boolean({ description: 'ignored, as BuildKit does', hidden: true, default: true, allowNo: true }),
   'force-rm': Flags.boolean({ description: 'ignored, as BuildKit does', hidden: true, default: false }),
 };
 
 interface RunFlagValues {
   'add-host'?: string[] | undefined;
+  'cache-from'?: string[] | undefined;
+  'cache-to'?: string[] | undefined;
   ulimit?: string[] | undefined;
   'shm-size'?: string | undefined;
 }
 
 /** The flags as BuildOptions (only those given). */
 export function parseRunFlags(f: RunFlagValues): Partial<BuildOptions> {
+  // CI scripts pass docker's cache import/export flags; failing on them would stop the build.
+  const ignored = [
+    ...(f['cache-from'] ?? []).map((v) => `--cache-from ${v}`),
+    ...(f['cache-to'] ?? []).map((v) => `--cache-to ${v}`),
+  ];
   return {
     ...(f['add-host']?.length ? { addHosts: f['add-host'].map(parseAddHost) } : {}),
     ...(f.ulimit?.length ? { ulimits: f.ulimit.map(parseUlimit) } : {}),
     ...(f['shm-size'] !== undefined ? { shmSize: parseBytes(f['shm-size'], 'shm-size', 1) } : {}),
+    ...(ignored.length > 0 ? { ignoredFlags: ignored } : {}),
   };
 }
 

@@ -54,6 +54,12 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       line: w.range.start.line,
       at: Date.now(),
     });
+  for (const f of o.ignoredFlags ?? [])
+    progress.emit({
+      type: 'warning',
+      message: `${f}: not supported, ignored; the build cache is the store's (--root), shared by every build that uses it`,
+      at: Date.now(),
+    });
   if (store.snapshots.kind === 'copy')
     progress.emit({
       type: 'warning',

@@ -138,6 +138,14 @@ describe('docker build flags for every RUN: --add-host, --ulimit, --shm-size', (
     expect(/stamp (\d+)/.exec(other.stderr)?.[1]).not.toBe(stamp);
   });
 
+  it('--cache-from / --cache-to are taken with a warning each, and change nothing', async () => {
+    const ctx = scratchContext('RUN echo cached-or-not\n');
+    const r = await cli('--cache-from', 'type=registry,ref=r/x:cache', '--cache-to', 'type=inline', ctx);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('WARNING: --cache-from type=registry,ref=r/x:cache: not supported, ignored');
+    expect(r.stderr).toContain('WARNING: --cache-to type=inline: not supported, ignored');
+  });
+
   it('proxy build args reach the step but not its cache key, as in BuildKit', async () => {
     const ctx = scratchContext('RUN echo "proxy $HTTP_PROXY $https_proxy"; echo stamp $RANDOM$RANDOM\n');
     const a = await cli('--build-arg', 'HTTP_PROXY=http://a:1', '--build-arg', 'https_proxy=http://s:2', ctx);
