@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { cacheMountsDir } from '../store/index.js';
 import { RunnerError } from './errors.js';
 import { acquireLock, tryLock, unlock } from './lock.js';
+import { privateDir } from './private-dir.js';
 import { mountOnHost, unmountOnHost } from './rootfs.js';
 import { secureJoin } from './secure-join.js';
 import { sshAgentProxy } from './ssh-proxy.js';
@@ -193,8 +194,7 @@ function secretMount(
   }
   const env = spec.env ? [`${spec.env}=${value.toString('utf8')}`] : [];
   if (spec.env && !spec.target) return { mount: undefined, env };
-  const dir = join(ctx.secretsDir ?? '/dev/shm', `tsbuild-secret-${randomBytes(8).toString('hex')}`);
-  mkdirSync(dir, { mode: 0o700 });
+  const dir = privateDir(ctx.secretsDir ?? '/dev/shm', 'secret');
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'secret');
   writeFileSync(file, value, { mode: 0o400 });

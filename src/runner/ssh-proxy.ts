@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { RunnerError } from './errors.js';
+import { privateDir } from './private-dir.js';
 
 export interface SshProxy {
   /** The proxy's socket: what the step's ssh mount binds. */
@@ -25,8 +25,7 @@ export async function sshAgentProxy(
       hint: 'start an agent (ssh-agent) or give its socket with --ssh default=/path/to/socket',
     });
   // A short path: unix socket paths are limited to 107 bytes.
-  const dir = join(opts.dir, `tsbuild-ssh-${randomBytes(8).toString('hex')}`);
-  mkdirSync(dir, { mode: 0o700 });
+  const dir = privateDir(opts.dir, 'ssh');
   const path = join(dir, 'agent.sock');
   const open = new Set<Socket>();
   const server = createServer((client) => {

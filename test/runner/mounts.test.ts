@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -181,6 +182,37 @@ describe('RUN --mount=type=secret', () => {
         }),
       ).rejects.toMatchObject({ code: 'RUNNER_SECRET_INVALID' });
     }
+  });
+
+  it('the secret dirs of builds killed with -9 are removed by the next one; live ones stay', async () => {
+    const base = join(fx.dir, 'shm-sweep');
+    mkdirSync(base);
+    const dead = 2 ** 22 + 4321; // above pid_max: never alive
+    const hex = 'a1b2c3d4e5f60718';
+    const names = {
+      dead: `tsbuild-secret-${dead}-${hex}`,
+      deadSsh: `tsbuild-ssh-${dead}-${hex}`,
+      live: `tsbuild-secret-${process.pid}-${hex}`,
+      unownedFresh: `tsbuild-secret-${hex}`,
+      unownedOld: `tsbuild-ssh-${hex.replace('a', 'b')}`,
+      other: 'someone-else',
+    };
+    for (const n of Object.values(names)) mkdirSync(join(base, n));
+    writeFileSync(join(base, names.dead, 'secret'), 'leaked');
+    utimesSync(join(base, names.unownedOld), new Date(0), new Date(0));
+    const src = join(fx.dir, 'sweep-token');
+    writeFileSync(src, 'x');
+    const m = await resolveRunMounts([{ type: 'secret', id: 't', readOnly: true, required: true }], {
+      root: fx.root,
+      secrets: { t: { src } },
+      secretsDir: base,
+    });
+    const left = readdirSync(base);
+    await m.release();
+    expect(left.sort()).toEqual(
+      [names.live, names.unownedFresh, names.other, m.mounts[0]!.source!.split('/').at(-2)!].sort(),
+    );
+    expect(m.mounts[0]!.source).toMatch(new RegExp(`/tsbuild-secret-${process.pid}-[0-9a-f]{16}/secret$`));
   });
 
   it('a missing required secret is an error; an optional one is skipped', async () => {
