@@ -9,7 +9,7 @@ const PASSWD_LINES =
 
 const PROBES: Partial<ConformanceCase>[] = [
   {
-    dockerfile: `${BB}FROM bb\n${PASSWD_LINES}\nWORKDIR /app\nCOPY --chown=app:app . .\nUSER app\nRUN id > /tmp/id 2>&1; touch /app/made-by-app; ls -ln /app > /tmp/ls\n`,
+    dockerfile: `${BB}FROM bb\n${PASSWD_LINES} && mkdir -m 1777 /tmp\nWORKDIR /app\nCOPY --chown=app:app . .\nUSER app\nRUN id > /tmp/id 2>&1; touch /app/made-by-app; ls -ln /app > /tmp/ls\n`,
     files: { ...CONTEXT, '.dockerignore': '**/*.md\n!y.md\nd2\n' },
   },
   {
@@ -49,6 +49,28 @@ const PROBES: Partial<ConformanceCase>[] = [
   {
     dockerfile: `${BB}FROM bb\nARG V=1\nRUN echo $V > /v1\nARG V=2\nRUN echo $V > /v2\nFROM bb AS second\nRUN echo "[$V]" > /v3\n`,
     buildArgs: { V: 'cli' },
+  },
+  {
+    dockerfile: `${BB}FROM bb AS deps\nWORKDIR /app\nCOPY package*.json ./\nRUN mkdir node_modules && echo dep > node_modules/x\nFROM bb\nWORKDIR /app\nCOPY --from=deps /app/node_modules ./node_modules\nCOPY . .\nEXPOSE 3000\nUSER 1000\nCMD ["node", "index.js"]\n`,
+    files: {
+      'package.json': '{}',
+      'index.js': 'x',
+      'node_modules/junk': 'j',
+      'src/a.js': 'a',
+      '.dockerignore': 'node_modules\n*.log\n',
+      'debug.log': 'l',
+    },
+  },
+  { dockerfile: `${BB}FROM bb\nCOPY nomatch* /x/\n`, files: { a: 'a' } },
+  { dockerfile: `${BB}FROM bb\nCOPY a nomatch* /x/\n`, files: { a: 'a' } },
+  { dockerfile: `${BB}FROM bb\nCOPY go.mod go.sum ./\n`, files: { 'go.mod': 'm' } },
+  {
+    dockerfile: `${BB}FROM bb\nARG APP_HOME=/opt/app\nENV HOME=$APP_HOME PATH=$APP_HOME/bin:$PATH\nWORKDIR $HOME\nCOPY --chown=65534:65534 bin/ bin/\nRUN ls -ln bin > /o && echo $PATH >> /o\n`,
+    files: { 'bin/tool': '#!/bin/sh\necho t\n' },
+  },
+  {
+    dockerfile: `${BB}FROM bb AS base\nRUN echo base > /b\nFROM base AS test\nRUN echo test > /t\nFROM base AS final\nCOPY --from=test /t /t\nRUN cat /b /t > /bt\n`,
+    target: 'final',
   },
 ];
 
