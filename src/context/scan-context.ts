@@ -115,7 +115,8 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
       if (isStore(path)) continue;
       const scoped = inScope(path);
       if (!scoped && !onTheWay(path)) continue;
-      const st = lstatSync(join(opts.dir, path));
+      const st = lstatName(opts.dir, path, () => pm.patterns.length > 0 && pm.matchesOrParentMatches(path));
+      if (!st) continue;
       observed.push(observedStat(path, st));
       if (!scoped && !st.isDirectory()) continue;
       let matched = false;
@@ -204,4 +205,22 @@ export function mayReinclude(pm: PatternMatcher, dir: string): boolean {
   if (!pm.exclusions) return false;
   const dirSlash = `${dir}/`;
   return pm.patterns.some((p) => p.exclusion && `${p.cleaned}/`.startsWith(dirSlash));
+}
+
+/**
+ * lstat of a context path. A name that is not valid UTF-8 comes back from readdir with U+FFFD in
+ * it and cannot be opened by that string (Node's paths are strings): BuildKit copies such files,
+ * tsbuild cannot, so it says so and names the file, unless .dockerignore leaves it out
+ * (`ignored`: then undefined, the file is skipped).
+ */
+function lstatName(dir: string, path: string, ignored: () => boolean): Stats | undefined {
+  try {
+    return lstatSync(join(dir, path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !path.includes('\uFFFD')) throw e;
+    if (ignored()) return undefined;
+    throw new TsbuildError('CONTEXT_BAD_NAME', `build context file name is not valid UTF-8: ${path}`, {
+      hint: 'rename the file (e.g. convmv -f latin1 -t utf8), or leave it out with .dockerignore',
+    });
+  }
 }

@@ -76,6 +76,18 @@ describe('scanContext', () => {
     expect(named.paths).toEqual(['x', 'x/y', 'x/y/deep.md']);
   });
 
+  it('a file name that is not UTF-8 is a clear error naming it, unless .dockerignore leaves it out', async () => {
+    const dir = tree({ 'ok é': 'x', 'new\nline': 'y' });
+    // Node's string paths cannot name these bytes: make the file through a Buffer path.
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([0xff]), Buffer.from('name')]), 'z');
+    await expect(scanContext({ dir, excludes: [] })).rejects.toMatchObject({
+      code: 'CONTEXT_BAD_NAME',
+      message: 'build context file name is not valid UTF-8: bad\uFFFDname',
+    });
+    const snap = await scanContext({ dir, excludes: ['bad*'] });
+    expect(snap.paths).toEqual(['new\nline', 'ok é']);
+  });
+
   it('a symlink source is followed for content but keeps its own name', async () => {
     const dir = tree({ 'sub/a': 'a', 'sub/l': '->a', top: '->sub/a' });
     const snap = await scanContext({ dir, excludes: [] });
