@@ -148,8 +148,9 @@ export class Scheduler {
       const hit = await this.o.cache.get(key);
       if (hit) {
         this.stats.cached++;
-        emit('cached');
+        // Inputs first: BuildKit lists a cached build's steps in build order (FROM first).
         this.markInputsCached(v);
+        emit('cached');
         return hit;
       }
     }
@@ -264,9 +265,9 @@ export class Scheduler {
       this.shown.add(i.digest);
       const impl = this.o.opFor(i);
       if (impl.uncached) continue;
+      this.markInputsCached(i);
       this.stats.cached++;
       this.emitVertex(i, impl, 'cached');
-      this.markInputsCached(i);
     }
   }
 

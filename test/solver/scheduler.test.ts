@@ -18,6 +18,7 @@ function graph() {
 
 function setup(max: number, store = new Map<string, OpResult>(), delay = 20) {
   const runs: string[] = [];
+  const cachedOrder: string[] = [];
   let concurrent = 0;
   let peak = 0;
   const ctl = new AbortController();
@@ -38,9 +39,13 @@ function setup(max: number, store = new Map<string, OpResult>(), delay = 20) {
     cache: { get: async (k) => store.get(k), put: async (k, r) => void store.set(k, r) },
     maxParallelism: max,
     signal: ctl.signal,
-    progress: { emit() {} },
+    progress: {
+      emit(e) {
+        if (e.type === 'vertex' && e.status === 'cached') cachedOrder.push(e.name);
+      },
+    },
   });
-  return { s, runs, peak: () => peak, ctl, store };
+  return { s, runs, peak: () => peak, ctl, store, cachedOrder };
 }
 
 describe('Scheduler', () => {
@@ -64,6 +69,8 @@ describe('Scheduler', () => {
     await t2.s.solve(d);
     expect(t2.runs).toEqual([]);
     expect(t2.s.stats).toEqual({ cached: 3, run: 0 }); // d hit; b and c reported cached, the context is not a step
+    // In build order, as BuildKit lists a cached build: the inputs before the step they feed.
+    expect(t2.cachedOrder).toEqual(['b', 'c', 'd']);
   });
 
   it('ignoreCache re-runs the vertex; abort cancels', async () => {
