@@ -161,3 +161,52 @@ export function usersCase(r: R): Partial<ConformanceCase> {
   }
   return { dockerfile: `${BB}${lines.join('\n')}\n`, files: CONTEXT };
 }
+
+/** Image config across stages: what a child stage inherits (CMD reset by ENTRYPOINT, SHELL, ONBUILD). */
+export function configCase(r: R): Partial<ConformanceCase> {
+  const instr = () =>
+    r.pick([
+      'CMD ["run", "x"]',
+      'CMD run x',
+      'CMD []',
+      'ENTRYPOINT ["/bin/ep"]',
+      'ENTRYPOINT ep --flag',
+      'ENTRYPOINT []',
+      'SHELL ["/bin/sh", "-xc"]',
+      'SHELL ["/bin/ash", "-c"]',
+      'USER 1000:1000',
+      'USER nobody',
+      'WORKDIR /srv',
+      'WORKDIR rel',
+      'VOLUME /data',
+      'VOLUME ["/a", "/b"]',
+      'EXPOSE 8080',
+      'STOPSIGNAL SIGINT',
+      'HEALTHCHECK CMD true',
+      'HEALTHCHECK --retries=2 --start-period=3s CMD ["true"]',
+      'HEALTHCHECK NONE',
+      'ENV K=v L="two words"',
+      'LABEL k=v',
+      'ONBUILD ENV FROM_ONBUILD=1',
+      'ONBUILD LABEL onbuild=yes',
+      'ONBUILD RUN echo triggered > /trig',
+      'ONBUILD WORKDIR /ob',
+      'RUN',
+    ]);
+  // A RUN's output names the shell it ran with ($0) and what it saw; a per-case name keeps each.
+  let runs = 0;
+  const next = () => {
+    const i = instr();
+    return i === 'RUN' ? `RUN echo "$0 $K $FROM_ONBUILD" > /shell-${runs++} 2>/dev/null; true` : i;
+  };
+  const lines = [BB.trimEnd()];
+  const stages = ['bb'];
+  for (let s = 1; s <= r.int(2, 3); s++) {
+    lines.push(`FROM ${r.pick(stages)} AS s${s}`);
+    for (let i = r.int(1, 4); i > 0; i--) lines.push(next());
+    stages.push(`s${s}`);
+  }
+  lines.push(`FROM ${r.pick(stages.slice(1))}`);
+  for (let i = r.int(0, 3); i > 0; i--) lines.push(next());
+  return { dockerfile: `${lines.join('\n')}\n`, files: CONTEXT };
+}
