@@ -73,6 +73,29 @@ describe('faults between tsbuild and the registry', () => {
     expect(blobs).not.toContain(img.layerDigest.slice(7));
   });
 
+  it('a manifest that lies (its bytes or its Docker-Content-Digest) is rejected and nothing is stored', async () => {
+    const isManifest = (url?: string) => url?.includes('/manifests/') ?? false;
+    const other = `sha256:${'0'.repeat(64)}`;
+    // The tag's manifest with a Docker-Content-Digest that is not its digest.
+    proxy.rule = (req) =>
+      isManifest(req.url) ? { kind: 'pass', headers: { 'docker-content-digest': other } } : { kind: 'pass' };
+    let store = await newStore();
+    await expect(pullImage(new RegistryClient(fast), store, ref)).rejects.toMatchObject({
+      code: 'DIGEST_MISMATCH',
+      message: expect.stringContaining(`differs from Docker-Content-Digest ${other}`),
+    });
+    expect(readdirSync(join(store.root, 'blobs', 'sha256'))).toEqual([]);
+    // Pulled by digest, a manifest whose bytes hash to something else.
+    proxy.rule = (req) => (isManifest(req.url) ? { kind: 'corrupt' } : { kind: 'pass' });
+    store = await newStore();
+    const byDigest = parseReference(`${ref.registry}/${ref.repository}@${img.manifestDigest}`);
+    await expect(pullImage(new RegistryClient(fast), store, byDigest)).rejects.toMatchObject({
+      code: 'DIGEST_MISMATCH',
+      message: expect.stringContaining(`for ${img.manifestDigest}`),
+    });
+    expect(readdirSync(join(store.root, 'blobs', 'sha256'))).toEqual([]);
+  });
+
   it('slow responses complete; a stalled one times out and is retried', async () => {
     proxy.rule = (req) => (isLayer(req.url) ? { kind: 'slow', delayMs: 20 } : { kind: 'pass' });
     const s1 = await newStore();
