@@ -95,7 +95,8 @@ async function resolveOnce(
     progress.emit({ type: 'vertex', id, name, status: 'done', at: Date.now() });
     return { ref: pinned, config: result.config as ImageConfig };
   } catch (e) {
-    progress.emit({ type: 'vertex', id, name, status: 'error', at: Date.now() });
+    const error = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+    progress.emit({ type: 'vertex', id, name, status: 'error', error, at: Date.now() });
     throw e;
   }
 }

@@ -90,6 +90,15 @@ describe('a base image pulled while the build goes on', () => {
     });
   }
 
+  it('compiled CLI, a base that cannot be resolved: its load-metadata step says why, as BuildKit does', async () => {
+    proxy.rule = (req) =>
+      req.url?.includes('/manifests/') ? { kind: 'status', status: 404 } : { kind: 'pass' };
+    const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+    const r = await cli(root, makeContext({ Dockerfile: dockerfile() }));
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/#\d+ \[internal\] load metadata for [^\n]+\n#\d+ ERROR: \S[^\n]*404/);
+  });
+
   it('compiled CLI, a layer that lies: the build fails with the digest error, no snapshot, a clean store', async () => {
     proxy.rule = (req) => (isLayer(req.url) ? { kind: 'corrupt' } : { kind: 'pass' });
     const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
