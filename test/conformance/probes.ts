@@ -72,6 +72,23 @@ const PROBES: Partial<ConformanceCase>[] = [
     dockerfile: `${BB}FROM bb AS base\nRUN echo base > /b\nFROM base AS test\nRUN echo test > /t\nFROM base AS final\nCOPY --from=test /t /t\nRUN cat /b /t > /bt\n`,
     target: 'final',
   },
+  {
+    dockerfile: `${BB}FROM bb\nRUN mkdir /real && ln -s /real /w\nWORKDIR /w/sub\nRUN pwd > p\nCOPY a .\nWORKDIR ../up\nRUN pwd > /p2\n`,
+    files: { a: 'a' },
+  },
+  {
+    dockerfile: `${BB}FROM bb\nCOPY --from=localhost:5000/busybox:latest /bin/busybox /bb\nCOPY --from=bb /bin/sh /sh-link\n`,
+  },
+  {
+    dockerfile: `${BB}FROM bb\nADD a.gz plain.gz /x/\nCOPY a.gz /y/\n`,
+    prepare: 'echo hello | gzip > a.gz && echo raw > plain.gz',
+  },
+  {
+    dockerfile: `${BB}FROM bb\nRUN --network=none cat /etc/hosts > /h; ip link 2>/dev/null | grep -c : > /links || true\n`,
+  },
+  {
+    dockerfile: `${BB}FROM bb\n${PASSWD_LINES}\nRUN mkdir -p /home/app && chown app /home/app\nUSER app:nogroup\nRUN id > /home/app/id\nUSER 1000:65534\nRUN id > /home/app/id2\n`,
+  },
 ];
 
 let next = 0;
