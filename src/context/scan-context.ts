@@ -7,6 +7,9 @@ import { StatCache } from './stat-cache.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
+const S_IFREG = 0o100000;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /** One path of the context, relative to its root with `/` separators (no leading `./`). */
 export interface ContextEntry {
   path: string;
@@ -20,6 +23,11 @@ export interface ContextEntry {
   hash?: string;
   /** A symlink's target, as stored. */
   target?: string;
+  /**
+   * A unix socket, taken as an empty regular file with the socket's permissions: fsutil's
+   * DiskWriter, which receives BuildKit's context, creates one so (its default case).
+   */
+  socket?: boolean;
 }
 
 /** The build context as the solver sees it: what `.dockerignore` lets through, sorted by path. */
@@ -148,13 +156,15 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
         : st.isSymbolicLink()
           ? 'symlink'
           : 'other';
+    const socket = st.isSocket();
     const e: ContextEntry = {
       path,
-      type,
-      mode: st.mode,
+      type: socket ? 'file' : type,
+      mode: socket ? S_IFREG | (st.mode & 0o7777) : st.mode,
       uid: st.uid,
       gid: st.gid,
       size: type === 'file' ? st.size : 0,
+      ...(socket ? { socket, hash: EMPTY_SHA256 } : {}),
     };
     if (type === 'symlink') e.target = readlinkSync(join(opts.dir, path));
     entries.set(path, e);
@@ -167,7 +177,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
   const todo: ContextEntry[] = [];
   let todoBytes = 0;
   for (const e of entries.values()) {
-    if (e.type !== 'file') continue;
+    if (e.type !== 'file' || e.socket) continue;
     const st = stats.get(e.path) as Stats;
     const hit = cache?.get(e.path, [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs]);
     if (hit) e.hash = hit;

@@ -190,6 +190,14 @@ export const MORE_CASES_13: ConformanceCase[] = [
       'mkdir s && truncate -s 300000 s/sp && printf mid | dd of=s/sp bs=1 seek=150000 conv=notrunc 2>/dev/null && tar --sparse --format=posix -cf t.tar -C s . && rm -rf s',
   },
   {
+    // fsutil's DiskWriter receives a context socket as an empty file with its mode; a FIFO is not copied
+    name: 'copy-context-socket-and-fifo',
+    dockerfile: `${BB}FROM bb\nCOPY . /c/\nRUN --mount=type=bind,target=/m ls -ln /m | sed 1d | awk '{print $1,$5,$NF}' > /o\n`,
+    files: { f: 'f' },
+    prepare:
+      'python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\'sock\')" && chmod 750 sock && mkfifo fifo',
+  },
+  {
     name: 'copy-hidden-files-wildcard',
     dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -8,6 +9,7 @@ import {
   readlinkSync,
   symlinkSync,
   utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,8 +48,9 @@ export async function contextMount(
   // BuildKit's context root is a dir it made: 0755, whatever the mode of the context dir.
   const rootMode = sel.path === '' ? 0o755 : st.mode & 0o7777;
   const rootOwned = st.uid === 0 && st.gid === 0 && sel.entries.every((e) => e.uid === 0 && e.gid === 0);
-  if (snap.excludes.length === 0 && rootOwned && (st.mode & 0o7777) === rootMode)
-    return { dir: snap.dir, source };
+  // A socket is an empty file in BuildKit's context (ContextEntry.socket): mirrored, never bound.
+  const asIs = rootOwned && (st.mode & 0o7777) === rootMode && !sel.entries.some((e) => e.socket);
+  if (snap.excludes.length === 0 && asIs) return { dir: snap.dir, source };
   const dir = await env.store.tempDir('ctx-mount-');
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   if (sel.entry && sel.entry.type !== 'dir') {
@@ -86,11 +89,16 @@ function mirror(from: string, to: string, e: ContextEntry): void {
     symlinkSync(e.target ?? readlinkSync(from), to);
     lchownSync(to, 0, 0);
   } else if (e.type === 'file') {
-    if (e.uid === 0 && e.gid === 0 && tryLink(from, to)) return;
-    copyFileSync(from, to);
+    if (!e.socket && e.uid === 0 && e.gid === 0 && tryLink(from, to)) return;
+    if (e.socket) writeFileSync(to, '');
+    else copyFileSync(from, to);
     chownSync(to, 0, 0);
     chmodSync(to, e.mode & 0o7777);
     const t = lstatSync(from);
     utimesSync(to, t.atime, t.mtime);
+  } else if ((e.mode & 0o170000) === 0o010000) {
+    // A FIFO: fsutil's DiskWriter makes it again in the context BuildKit mounts (Node has no mkfifo).
+    execFileSync('mkfifo', ['-m', (e.mode & 0o7777).toString(8), to]);
+    lchownSync(to, 0, 0);
   }
 }

@@ -53,6 +53,8 @@ export interface CopyOptions {
    * `srcHost`: a followed `--from` symlink keeps the name it was written with (copy-sources.ts).
    */
   name?: string;
+  /** The build context: a socket is an empty regular file (see ContextEntry.socket). */
+  socketsAsFiles?: boolean;
 }
 
 /**
@@ -240,9 +242,10 @@ function copyEntry(
     }
     if (st.size <= SMALL_FILE && copySmall(src, st, dest, opts)) return false;
     copyFileSync(src, dest);
-  } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+  } else if (st.isCharacterDevice() || st.isBlockDevice() || (st.isSocket() && opts.socketsAsFiles)) {
     // BuildKit's copy mknods with Go's os.FileMode, whose device bits are not S_IFCHR/S_IFBLK: the
-    // kernel makes an empty regular file with the device's permissions (fsutil copyDevice).
+    // kernel makes an empty regular file with the device's permissions (fsutil copyDevice). A
+    // context socket reaches BuildKit's copy as such a file already (ContextEntry.socket).
     writeFileSync(dest, '');
   } else {
     // FIFOs and sockets: fsutil's copy returns errors.Wrapf(nil, …), i.e. skips them silently.

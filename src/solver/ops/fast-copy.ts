@@ -26,6 +26,8 @@ export async function fastCopyDir(
 ): Promise<boolean> {
   if (sel.entry?.type !== 'dir' || sel.entries.length < MIN_ENTRIES) return false;
   if (opts.ignorePatterns > 0 || opts.excludes > 0 || opts.owner || opts.chmod) return false;
+  // cp would copy a socket as a socket; the context has it as an empty file (ContextEntry.socket).
+  if (sel.entries.some((e) => e.socket)) return false;
   // cp gives the destination the source dir's mode and times; BuildKit creates it 0755, root-owned.
   return cpIntoNewDir(host, root, dest, 'mode,timestamps,links', { dateNow: false });
 }

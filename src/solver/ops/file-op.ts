@@ -214,6 +214,7 @@ async function runAction(
   const excludes = a.excludes.length > 0 ? new PatternMatcher(a.excludes) : undefined;
   const base = {
     preserveOwner: !a.fromContext,
+    ...(a.fromContext ? { socketsAsFiles: true } : {}),
     ...(owner ? { owner } : {}),
     ...(a.chmod ? { chmod: a.chmod } : {}),
   };
@@ -231,7 +232,7 @@ async function runAction(
     // them otherwise). The same for `--from` sources below.
     for (const s of sel) {
       const host = join(snap.dir, s.path);
-      if (a.unpack && s.entry?.type === 'file' && (await isArchive(host))) {
+      if (a.unpack && s.entry?.type === 'file' && !s.entry.socket && (await isArchive(host))) {
         if (merged) throw new NeedsMount('archive');
         await extractArchive(host, root, a.dest, owner);
         continue;
