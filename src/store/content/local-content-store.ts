@@ -248,5 +248,7 @@ function verified(src: Readable, digest: Digest): Readable {
       );
     },
   });
+  // A reader that stops early (destroys `out`) must not leave the file open behind it.
+  out.once('close', () => src.destroy());
   return chain(src, out);
 }
