@@ -68,6 +68,11 @@ describe('image commands: pull, images, tag, inspect, save, push, rm, login, log
     const ins = JSON.parse((await run(env, ['inspect', 'bb:local'])).stdout);
     expect(ins.Digest).toBe(img.manifestDigest);
     expect(ins.Config.rootfs.diff_ids).toEqual([img.diffId]);
+    expect(ins).toMatchObject({
+      Architecture: 'amd64',
+      Os: 'linux',
+      RootFS: { Type: 'layers', Layers: [img.diffId] },
+    });
     expect(ins.Manifest.layers[0].digest).toBe(img.layerDigest);
   });
 

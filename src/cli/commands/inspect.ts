@@ -32,6 +32,13 @@ export default class Inspect extends BaseCommand {
         ? { Index: { Digest: img.index.descriptor.digest, MediaType: img.index.descriptor.mediaType } }
         : {}),
       Size: img.manifest.layers.reduce((a, l) => a + l.size, 0),
+      // `docker image inspect`'s names for what scripts read most (`.Architecture`, `.RootFS.Layers`).
+      ...(img.config.created ? { Created: img.config.created } : {}),
+      ...(img.config.author ? { Author: img.config.author } : {}),
+      Architecture: img.config.architecture,
+      Os: img.config.os,
+      ...(img.config.variant ? { Variant: img.config.variant } : {}),
+      RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
       Manifest: img.manifest,
       Config: img.config,
     };
