@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -100,7 +109,7 @@ const copy =
   (src: string, children: string[] | undefined, dest: string, isDir: boolean) => async (d: DestFs) => {
     const top = () => (children ?? []).filter((c) => !c.includes('/'));
     const to = placeDest(d, dest, false, { isDir, base: src.split('/').pop() as string, top });
-    await copyInto(src, children, d.root, to, false, { preserveOwner: false });
+    if (to !== undefined) await copyInto(src, children, d.root, to, false, { preserveOwner: false });
   };
 
 describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () => {
@@ -108,6 +117,25 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     const [a, b] = await both(copy(join(source(), 'd'), ['f'], '/app/new', true));
     expect(b).toBe(a);
     expect(b).toContain('./app 750 5 6 d');
+  });
+
+  it('an empty directory into an existing one writes nothing: the dir stays out of the layer (BuildKit)', async () => {
+    const empty = join(tmp, 'empty-src');
+    mkdirSync(empty, { recursive: true });
+    const [a, b] = await both(copy(empty, [], '/data/', true));
+    expect(b).toBe(a);
+    const low = lowers();
+    const up = join(tmp, 'upEmpty');
+    mkdirSync(up);
+    const merged = new MergedRoot([up, ...low], true);
+    expect(
+      placeDest({ root: up, etc: (p) => merged.hostOf(p), merged }, '/data/', false, {
+        isDir: true,
+        base: 'empty-src',
+        top: () => [],
+      }),
+    ).toBeUndefined();
+    expect(readdirSync(up)).toEqual([]);
   });
 
   it('copied-up ancestors keep their times; only the new entry dates its parent', async () => {
@@ -123,7 +151,7 @@ describe.skipIf(!isRoot)('direct writes into an upper match mounted ones', () =>
     const merged = new MergedRoot([up, ...low], true);
     const d: DestFs = { root: up, etc: (p) => merged.hostOf(p), merged };
     const to = placeDest(d, '/data/sub/new', false, { isDir: true, base: 'd', top: () => ['f'] });
-    await copyInto(join(source(), 'd'), ['f'], up, to, false, { preserveOwner: false });
+    await copyInto(join(source(), 'd'), ['f'], up, to!, false, { preserveOwner: false });
     expect(statSync(join(up, 'data')).mtimeMs).toBe(1000000000000);
     expect(statSync(join(up, 'data/sub')).mtimeMs).toBeGreaterThan(1000000000000);
   });

@@ -53,11 +53,12 @@ export interface SourceShape {
 }
 
 /**
- * The destination path to hand to copyInto on `d.root`. Direct: resolved in the merged view, with
+ * The destination path to hand to copyInto on `d.root`, or undefined when there is nothing to write
+ * (an empty directory source onto an existing directory). Direct: resolved in the merged view, with
  * its existing parents (and itself, when entries go inside it) copied up. A write the upper alone
  * cannot express — a directory merging with one below — is a NeedsMount.
  */
-export function placeDest(d: DestFs, dest: string, forceDir: boolean, src: SourceShape): string {
+export function placeDest(d: DestFs, dest: string, forceDir: boolean, src: SourceShape): string | undefined {
   const m = d.merged;
   if (!m) return dest;
   const parts = m.resolve(dest);
@@ -75,8 +76,11 @@ export function placeDest(d: DestFs, dest: string, forceDir: boolean, src: Sourc
   }
   if (src.isDir) {
     const top = src.top();
+    // An empty directory into one that is there: nothing to write, and BuildKit's copy leaves the
+    // destination alone (it is not in the step's layer); undefined says so.
+    if (top.length === 0) return undefined;
     for (const name of top) if (m.inLowers([...parts, name].join('/'))) throw new NeedsMount(dest);
-    // Copied up even when nothing goes inside: the upper then holds the same dir the view shows.
+    // Copied up first: the upper then holds the same dir the view shows, its children go in it.
     m.copyUpFor([...parts, '']);
     return out;
   }

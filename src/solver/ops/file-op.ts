@@ -246,6 +246,7 @@ async function runAction(
         base: s.name,
         top: () => children.filter((c) => !c.includes('/')),
       });
+      if (dest === undefined) continue;
       const fast = await fastCopyDir(s, host, root, dest, {
         ignorePatterns: snap.excludes.length,
         excludes: a.excludes.length,
@@ -287,6 +288,7 @@ async function copyFromInput(
       }
       const isDir = lstatSync(m).isDirectory();
       const dest = placeDest(d, a.dest, false, { isDir, base: name, top: () => topNames(m) });
+      if (dest === undefined) continue;
       // Read from a committed layer into an upper on the same filesystem: files can be links,
       // which beats cp(1) (the dirs' mkdirs are then most of the cost).
       const linkFrom = merged !== undefined && direct !== undefined ? d.linked : undefined;
