@@ -55,3 +55,8 @@ export class DockerfileSyntaxError extends TsbuildError {
 export function isTsbuildError(e: unknown): e is TsbuildError {
   return e instanceof TsbuildError;
 }
+
+/** The first line of an error's message: what a progress line shows (`#N ERROR: …`). */
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+}

@@ -1,3 +1,4 @@
+import { firstLine } from '../errors.js';
 import { findImage, loadImage, recordImage } from '../exporter/index.js';
 import type { ImageConfig } from '../oci/index.js';
 import {
@@ -95,8 +96,7 @@ async function resolveOnce(
     progress.emit({ type: 'vertex', id, name, status: 'done', at: Date.now() });
     return { ref: pinned, config: result.config as ImageConfig };
   } catch (e) {
-    const error = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
-    progress.emit({ type: 'vertex', id, name, status: 'error', error, at: Date.now() });
+    progress.emit({ type: 'vertex', id, name, status: 'error', error: firstLine(e), at: Date.now() });
     throw e;
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TsbuildError } from '../errors.js';
+import { firstLine, TsbuildError } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
 import { type ContentFamily, execBesideLookup, familyRecord, lookupByContent } from './content-cache.js';
 import type { Vertex } from './graph.js';
@@ -284,10 +284,6 @@ export class Scheduler {
     if (next) next();
     else this.running--;
   }
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
 }
 
 /** Names the step an error came from, for the CLI's `Dockerfile:N` block (the innermost wins). */
