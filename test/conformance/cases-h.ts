@@ -198,6 +198,16 @@ export const MORE_CASES_13: ConformanceCase[] = [
       'python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\'sock\')" && chmod 750 sock && mkfifo fifo',
   },
   {
+    // An ARG declared after an ENV of the same name wins in its stage; a stage FROM it starts with
+    // the image config's Env on top again (ENV wins), while the other ARG values carry over
+    name: 'arg-after-env-in-base-stage',
+    dockerfile:
+      'ARG A=\n' +
+      BB +
+      'FROM bb AS s3\nARG BUILDPLATFORM\nENV A=1\nFROM s3 AS s2\nARG A\nRUN echo "[$A]" > /s2\nARG C=c\n' +
+      'FROM s2\nRUN echo "A=$A C=$C P=$BUILDPLATFORM" > /s1\n',
+  },
+  {
     name: 'copy-hidden-files-wildcard',
     dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },

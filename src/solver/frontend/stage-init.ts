@@ -63,6 +63,9 @@ export function initFromBase(st: StageState): void {
     // but its declared ARGs do not: a RUN here has no `|N K=V` prefix for them (d.buildArgs is per stage).
     st.buildArgs = [];
     st.env = b.env.map((e) => [...e] as [string, string]);
+    // Then the image config's Env goes on top, as BuildKit does for every stage: an ENV the base
+    // stage set wins again over an ARG of the same name declared after it there.
+    applyConfigEnv(st);
     st.cwd = b.cwd;
     st.user = b.user;
     return;
@@ -71,10 +74,7 @@ export function initFromBase(st: StageState): void {
   if (!env.some((e) => e.split('=', 1)[0] === 'PATH')) {
     st.image.config.Env = [...env, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
   }
-  for (const e of st.image.config.Env ?? []) {
-    const i = e.indexOf('=');
-    addStateEnv(st, i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
-  }
+  applyConfigEnv(st);
   if (st.image.config.WorkingDir) st.cwd = st.image.config.WorkingDir;
   if (st.image.config.User) st.user = st.image.config.User;
 }
@@ -106,4 +106,11 @@ export function onbuildTriggers(st: StageState): Instruction[] {
         .map((i) => (i as { trigger: Instruction }).trigger)
     : (st.onbuild ?? []);
   return triggers;
+}
+
+function applyConfigEnv(st: StageState): void {
+  for (const e of st.image.config.Env ?? []) {
+    const i = e.indexOf('=');
+    addStateEnv(st, i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
 }
