@@ -70,24 +70,20 @@ export const locksDir = (root: string): string => join(root, 'locks');
 
 /**
  * Removes the lock files in `dir` whose owner is dead (killed while it held one); a live owner's
- * lock stays, however old. Returns how many went.
+ * lock stays, however old.
  */
-export function sweepDeadLocks(dir: string): number {
+export function sweepDeadLocks(dir: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return 0;
+    return;
   }
-  let n = 0;
   for (const name of names) {
     const path = join(dir, name);
     const held = lockState(path);
-    if (held === 'gone' || held.alive) continue;
-    rmSync(path, { force: true });
-    n++;
+    if (held !== 'gone' && !held.alive) rmSync(path, { force: true });
   }
-  return n;
 }
 
 /** The pid a lock file holds, as written ('' when it is gone or not written yet). */

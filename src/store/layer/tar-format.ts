@@ -265,11 +265,7 @@ function decodePlain(b: Buffer): DecodedHeader | undefined | null {
     devmaj: 0,
     devmin: 0,
   };
-  if (b[257] === 0x75 && b.toString('latin1', 257, 262) === 'ustar') {
-    h.devmaj = devNumber(b, 329);
-    h.devmin = devNumber(b, 337);
-  }
-  return h;
+  return Object.assign(h, deviceNumbers(b));
 }
 
 function devNumber(b: Buffer, off: number): number {
@@ -279,9 +275,9 @@ function devNumber(b: Buffer, off: number): number {
 }
 
 /** A device entry's numbers. node-tar reads them only for POSIX ustar magic; GNU tar ("ustar  ") has them too. */
-export function deviceNumbers(block: Buffer): { devmaj: number; devmin: number } {
-  if (!block.subarray(257, 263).toString('latin1').startsWith('ustar')) return { devmaj: 0, devmin: 0 };
-  return { devmaj: readOctal(block, 329, 8) ?? 0, devmin: readOctal(block, 337, 8) ?? 0 };
+export function deviceNumbers(b: Buffer): { devmaj: number; devmin: number } {
+  if (b[257] !== 0x75 || b.toString('latin1', 257, 262) !== 'ustar') return { devmaj: 0, devmin: 0 };
+  return { devmaj: devNumber(b, 329), devmin: devNumber(b, 337) };
 }
 
 function decodeWithNodeTar(block: Buffer): DecodedHeader {
