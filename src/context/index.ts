@@ -15,8 +15,10 @@ export {
   byteOrder,
   type ContextEntry,
   type ContextSnapshot,
+  contextDirStat,
   type EntryType,
   type ObservedStat,
+  resolveContextDir,
   type ScanOptions,
   scanContext,
 } from './scan-context.js';

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { TsbuildError } from '../errors.js';
 import { hashFiles } from './hash-files.js';
@@ -78,6 +78,38 @@ export interface ScanOptions {
 }
 
 /**
+ * The context dir's stat, symlinks followed (docker/cli resolves the path with EvalSymlinks), or
+ * docker's "unable to prepare context" errors.
+ */
+export function contextDirStat(dir: string): Stats {
+  let st: Stats;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    throw new TsbuildError('CONTEXT_NOT_FOUND', `unable to prepare context: path "${dir}" not found`, {
+      cause: e,
+    });
+  }
+  if (!st.isDirectory())
+    throw new TsbuildError(
+      'CONTEXT_NOT_DIR',
+      `unable to prepare context: context must be a directory: ${dir}`,
+      {
+        hint: 'give the directory that holds the files to build from; the Dockerfile goes with -f',
+      },
+    );
+  return st;
+}
+
+/** The context dir as docker/cli takes it: checked (contextDirStat), then its symlinks resolved. */
+export function resolveContextDir(dir: string): string {
+  contextDirStat(dir);
+  return realpathSync(dir);
+}
+
+/**
  * Walks the context with sync fs calls (the fastest way on these machines, DESIGN.md) applying the
  * ignore patterns as BuildKit's fsutil walker does: an excluded directory is skipped whole unless a
  * `!` pattern names a path under it (`mayReinclude`); directories above an included path are included.
@@ -89,14 +121,7 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
   const pm = new PatternMatcher(opts.excludes);
   const entries = new Map<string, ContextEntry>();
   const stats = new Map<string, Stats>();
-  let rootStat: Stats;
-  try {
-    rootStat = lstatSync(opts.dir);
-  } catch (e) {
-    throw new TsbuildError('CONTEXT_NOT_FOUND', `build context ${opts.dir} not found`, { cause: e });
-  }
-  if (!rootStat.isDirectory())
-    throw new TsbuildError('CONTEXT_NOT_DIR', `build context ${opts.dir} is not a directory`);
+  const rootStat = contextDirStat(opts.dir);
 
   // Only the subtrees COPY/ADD can select (BuildKit's FollowPaths): the rest of the context is
   // never walked nor hashed. Directories on the way to them are walked but hold nothing else.

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BuildInputs, BuildOptions } from '../build.js';
 import { type ContextSnapshot, readDockerignore, scanContext } from '../context/index.js';
@@ -15,7 +15,6 @@ export async function readDockerfile(
   o: BuildOptions,
   contextDir: string,
 ): Promise<{ text: string; path?: string }> {
-  await checkContextDir(contextDir);
   if (o.dockerfileText !== undefined) return { text: o.dockerfileText };
   if (o.file === '-') {
     const chunks: Buffer[] = [];
@@ -39,23 +38,6 @@ export async function readDockerfile(
       hint: 'give the Dockerfile with -f, or run in a directory that has one',
     },
   );
-}
-
-/** docker/cli's "unable to prepare context" errors, before anything is read from the context. */
-async function checkContextDir(dir: string): Promise<void> {
-  const st = await stat(dir).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR')
-      throw new TsbuildError('CONTEXT_NOT_FOUND', `unable to prepare context: path "${dir}" not found`);
-    throw e;
-  });
-  if (!st.isDirectory())
-    throw new TsbuildError(
-      'CONTEXT_NOT_DIR',
-      `unable to prepare context: context must be a directory: ${dir}`,
-      {
-        hint: 'give the directory that holds the files to build from; the Dockerfile goes with -f',
-      },
-    );
 }
 
 export async function scanWithProgress(

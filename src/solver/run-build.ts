@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
-import type { ContextSnapshot } from '../context/index.js';
+import { type ContextSnapshot, resolveContextDir } from '../context/index.js';
 import { TsbuildError } from '../errors.js';
 import {
   exportImages,
@@ -45,7 +45,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   if (o.signal?.aborted) onOuter();
   o.signal?.addEventListener('abort', onOuter, { once: true });
   const signal = inner.signal;
-  const contextDir = resolve(o.context);
+  // Docker's context checks and symlink resolution, before anything reads the context or the Dockerfile.
+  const contextDir = resolveContextDir(resolve(o.context));
   const { dockerfilePath, parsed, outputs, tags, store } = await prepare(o, contextDir);
   for (const w of parsed.warnings)
     progress.emit({

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -174,6 +174,20 @@ describe('docker build flags for every RUN: --add-host, --ulimit, --shm-size', (
       expect(r.status, `${flag} ${value}`).not.toBe(0);
       expect(r.stderr).toMatch(msg);
     }
+  });
+});
+
+describe('the build context path', () => {
+  it('a symlink to the context dir is followed, as docker/cli resolves it (EvalSymlinks)', async () => {
+    const ctx = scratchContext('COPY . /c/\nRUN busybox ls /c > /ls\n');
+    writeFileSync(join(ctx, 'data.txt'), 'd');
+    const link = join(mkdtempSync(join(tmpdir(), 'tsb-e2e-ctx-link-')), 'ctx');
+    symlinkSync(ctx, link);
+    const out = mkdtempSync(join(tmpdir(), 'tsb-e2e-ctx-link-out-'));
+    const r = await cli('-o', `type=local,dest=${out}`, link);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'c', 'data.txt'), 'utf8')).toBe('d');
+    expect(readFileSync(join(out, 'ls'), 'utf8')).toContain('data.txt');
   });
 });
 
