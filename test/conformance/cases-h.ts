@@ -198,6 +198,26 @@ export const MORE_CASES_13: ConformanceCase[] = [
       'python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\'sock\')" && chmod 750 sock && mkfifo fifo',
   },
   {
+    // A hard link entry's mode and owner go to the inode it shares with its target (moby's
+    // createTarFile), except a symlink's mode
+    name: 'add-archive-hardlink-mode',
+    dockerfile: `${BB}FROM bb\nADD t.tar /x/\n`,
+    prepare: `python3 - <<'EOF'
+import tarfile, io
+t = tarfile.open('t.tar', 'w')
+def add(name, kind, mode, uid, link=''):
+    i = tarfile.TarInfo(name)
+    i.type, i.mode, i.uid, i.gid, i.linkname = kind, mode, uid, uid, link
+    i.size = 1 if kind == tarfile.REGTYPE else 0
+    t.addfile(i, io.BytesIO(b'a') if i.size else None)
+add('a', tarfile.REGTYPE, 0o644, 7)
+add('b', tarfile.LNKTYPE, 0o4755, 9, 'a')
+add('s', tarfile.SYMTYPE, 0o777, 0, 'a')
+add('t', tarfile.LNKTYPE, 0o600, 3, 's')
+t.close()
+EOF`,
+  },
+  {
     // An ARG declared after an ENV of the same name wins in its stage; a stage FROM it starts with
     // the image config's Env on top again (ENV wins), while the other ARG values carry over
     name: 'arg-after-env-in-base-stage',

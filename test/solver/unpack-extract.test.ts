@@ -100,6 +100,34 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
     expect(readFileSync(join(root, 'z', 'etc', 'passwd'), 'utf8')).toBe('evil');
   });
 
+  it("gives a hard link entry's mode, owner and mtime to the inode it shares, not to a symlink", async () => {
+    const root = join(tmp, 'root-hardlink');
+    mkdirSync(root);
+    const hard = (n: string, to: string, mode: number, id: number) =>
+      `i=tarfile.TarInfo('${n}'); i.type=tarfile.LNKTYPE; i.linkname='${to}'; i.mode=${mode}; i.uid=i.gid=${id}; i.mtime=1500000000; t.addfile(i)`;
+    const tar = pyTar(
+      'hardlink.tar',
+      [
+        `i=tarfile.TarInfo('a'); i.size=1; i.mode=0o644; i.uid=i.gid=7; i.mtime=1600000000; t.addfile(i, io.BytesIO(b'a'))`,
+        hard('b', 'a', 0o755, 9),
+        link('s', 'a'),
+        hard('t', 's', 0o600, 3),
+      ].join('\n'),
+    );
+    await extractArchive(tar, root, '/d/');
+    const a = lstatSync(join(root, 'd', 'a'));
+    expect([(a.mode & 0o7777).toString(8), a.uid, a.gid, a.mtimeMs, a.nlink]).toEqual([
+      '755',
+      9,
+      9,
+      1500000000000,
+      2,
+    ]);
+    // a hard link to the symlink: the owner is the entry's, the mode stays a symlink's
+    const t = lstatSync(join(root, 'd', 't'));
+    expect([t.isSymbolicLink(), t.uid, t.mode & 0o777]).toEqual([true, 3, 0o777]);
+  });
+
   it('fails, as BuildKit does, to write through its symlink into a dir that does not exist', async () => {
     const root = join(tmp, 'root-dangling');
     mkdirSync(join(root, 'etc2'), { recursive: true });

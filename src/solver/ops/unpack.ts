@@ -213,6 +213,13 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
       lchownSync(host, uid, gid);
     } else if (type === 'Link') {
       linkSync(entryPath(base, linkpath), host);
+      // moby's createTarFile (and BuildKit's applyRootArchive) give the link entry's owner, mode
+      // and mtime to the inode it shares with its target, unless that is a symlink.
+      lchownSync(host, uid, gid);
+      if (!lstatSync(host).isSymbolicLink()) {
+        chmodSync(host, mode);
+        if (h.mtime) utimesSync(host, h.mtime, h.mtime);
+      }
     } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       const fd = openSync(host, 'w', 0o600);
       try {
