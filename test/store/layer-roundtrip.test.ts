@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Header } from 'tar/header';
@@ -255,6 +256,31 @@ describe('hard links of non-files', () => {
     expect(sh('stat -c "%n %h %F" sl sl2 ff ff2', out)).toBe(
       'sl 2 symbolic link\nsl2 2 symbolic link\nff 2 fifo\nff2 2 fifo\n',
     );
+  });
+
+  it("a Link entry's mode, owner and mtime go to the inode it shares, a symlink's mode excepted (as dockerd's BuildKit unpacks)", async () => {
+    const tarFile = join(tempDir(), 'hl.tar');
+    const py = [
+      'import tarfile, io, sys',
+      "t = tarfile.open(sys.argv[1], 'w')",
+      'def add(n, k, mode, uid, link=""):',
+      '    i = tarfile.TarInfo(n); i.type, i.mode, i.uid, i.gid, i.linkname = k, mode, uid, uid, link',
+      '    i.mtime = 1500000000 if k == tarfile.LNKTYPE else 1600000000',
+      '    i.size = 1 if k == tarfile.REGTYPE else 0',
+      "    t.addfile(i, io.BytesIO(b'a') if i.size else None)",
+      "add('a', tarfile.REGTYPE, 0o644, 7)",
+      "add('b', tarfile.LNKTYPE, 0o4755, 9, 'a')",
+      "add('s', tarfile.SYMTYPE, 0o777, 0, 'a')",
+      "add('t', tarfile.LNKTYPE, 0o600, 3, 's')",
+      't.close()',
+    ].join('\n');
+    execFileSync('python3', ['-c', py, tarFile]);
+    const out = tempDir();
+    await extractLayer(createReadStream(tarFile), out, { mode: 'flat', devices: 'create' });
+    expect(sh('stat -c "%n %a %u:%g %Y %h" a b', out)).toBe(
+      'a 4755 9:9 1500000000 2\nb 4755 9:9 1500000000 2\n',
+    );
+    expect(sh('stat -c "%n %F %u" s t', out)).toBe('s symbolic link 3\nt symbolic link 3\n');
   });
 });
 

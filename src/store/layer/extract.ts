@@ -232,6 +232,13 @@ class ExtractSink implements TarSink {
           );
         }
         bfs.link(target, path);
+        // moby's createTarFile gives the link entry's owner, mode and mtime to the inode it shares
+        // (dockerd's BuildKit shows them on a pulled layer), a symlink's mode and times excepted.
+        if (this.#chown) bfs.lchown(path, e.uid, e.gid);
+        if (!st.isSymbolicLink()) {
+          bfs.chmod(path, e.mode);
+          bfs.lutimes(path, e.mtime);
+        }
         return;
       }
       default:
