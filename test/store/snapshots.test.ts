@@ -183,6 +183,23 @@ describe('overlay chain', () => {
     await withMount(child, target, async (d) => expect(readFileSync(join(d, 'x'), 'utf8')).toBe('x'));
   });
 
+  it("a view of one layer hides that layer's whiteouts, as a view of several does", async () => {
+    const store = await openStore(tempDir(), { snapshotter: 'overlay' });
+    const s = store.snapshots;
+    // An image's first layer may white out names below it that do not exist: still not content.
+    await s.prepare('base-active');
+    sh(
+      `mknod ${join(s.diffDir('base-active'), 'gone')} c 0 0 && echo k > ${join(s.diffDir('base-active'), 'kept')}`,
+    );
+    await s.commit('base', 'base-active');
+    const target = join(await store.tempDir('m'), 'm');
+    mkdirSync(target);
+    await withMount(await s.view('v', 'base'), target, async (d) => {
+      expect(existsSync(join(d, 'kept'))).toBe(true);
+      expect(sh('ls -A', d)).toBe('kept\n');
+    });
+  });
+
   it('auto-selects overlay here and says why when it cannot', async () => {
     const store = await openStore(tempDir());
     expect(store.snapshots.kind).toBe('overlay');

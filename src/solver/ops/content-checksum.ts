@@ -6,6 +6,7 @@ import type { ContentFamily } from '../content-cache.js';
 import { digestOf, type Vertex } from '../graph.js';
 import { isRandomKey, type OpResult } from '../scheduler.js';
 import { matchInView, sourceName, type ViewMatch } from './copy-sources.js';
+import { visibleEntries } from './copy-tree.js';
 import { directSource } from './direct-fs.js';
 import type { SolvedFs, SolverEnv } from './env.js';
 import type { MergedRoot } from './merged-root.js';
@@ -185,11 +186,10 @@ async function walk(
 ): Promise<Seen[]> {
   const out: Seen[] = [{ rel: '.', st: lstatSync(host), host }];
   const visit = async (dir: string, rel: string) => {
-    for (const name of readdirSync(dir).sort(byteOrder)) {
+    for (const [name, st] of visibleEntries(dir, readdirSync(dir).sort(byteOrder))) {
       await pause();
       const r = rel ? `${rel}/${name}` : name;
       const abs = join(dir, name);
-      const st = lstatSync(abs);
       const excluded = ex?.matchesOrParentMatches(r) ?? false;
       if (!excluded) out.push({ rel: r, st, host: abs });
       if (st.isDirectory() && (!excluded || ex?.exclusions)) await visit(abs, r);

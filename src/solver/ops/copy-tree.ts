@@ -177,13 +177,29 @@ export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }
   return host;
 }
 
+/**
+ * The names of a directory of a mounted view with their lstat, minus those lstat does not find:
+ * overlayfs lists the whiteouts of a directory it does not merge (an image layer's dir over a lower
+ * non-directory, say) although a lookup hides them.
+ */
+export function visibleEntries(dir: string, names: string[]): [string, Stats][] {
+  const out: [string, Stats][] = [];
+  for (const name of names) {
+    try {
+      out.push([name, lstatSync(join(dir, name))]);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return out;
+}
+
 /** Relative paths under `dir`, parents first, sorted; `--exclude` as moby's walker applies it. */
 export function walkRel(dir: string, excludes?: PatternMatcher, stats?: Map<string, Stats>): string[] {
   const out: string[] = [];
   const walk = (abs: string, rel: string) => {
-    for (const name of readdirSync(abs).sort()) {
+    for (const [name, s] of visibleEntries(abs, readdirSync(abs).sort())) {
       const r = rel ? `${rel}/${name}` : name;
-      const s = lstatSync(join(abs, name));
       const excluded = excludes?.matchesOrParentMatches(r) ?? false;
       if (!excluded) out.push(r);
       stats?.set(r, s);

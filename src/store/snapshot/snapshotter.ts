@@ -115,11 +115,15 @@ export class LocalSnapshotter implements Snapshotter {
       return [{ type: 'bind', source: src, options: ['rbind', ro ? 'ro' : 'rw'] }];
     }
     if (chain.length === 0) return [{ type: 'bind', source: own, options: ['rbind', ro ? 'ro' : 'rw'] }];
-    if (ro && chain.length === 1) {
-      return [{ type: 'bind', source: join(this.dataDir, chain[0]!.id, 'fs'), options: ['rbind', 'ro'] }];
-    }
-    // Relative lowerdirs (mount runs with cwd = snapshots/): a 100+ layer chain fits one page.
-    const lower = `lowerdir=${chain.map((c) => `${c.id}/fs`).join(':')}`;
+    // Relative lowerdirs (mount runs with cwd = snapshots/): a 100+ layer chain fits one page. A
+    // view of one layer gets its own empty fs below it: overlay needs two lowers, and a bind mount
+    // would show that layer's whiteouts (char 0/0, of nothing: an image's first layer may have them)
+    // as device nodes that a COPY --from would copy.
+    const lowers = [
+      ...chain.map((c) => `${c.id}/fs`),
+      ...(ro && chain.length === 1 ? [`${info.id}/fs`] : []),
+    ];
+    const lower = `lowerdir=${lowers.join(':')}`;
     const options = ro
       ? [lower, ...this.#overlayOptions]
       : [

@@ -1,0 +1,102 @@
+// Generator of randomized base-image builds (differential.ts `layers`): an image of 1-3 hand-made
+// layers (whiteouts, opaque dirs, type changes, hard links, implied parents, odd modes) pushed to
+// the peers' registry, then copied whole by `COPY --from`, so the layer unpacking of both builders
+// is compared through what the copy sees. Needs skopeo and the registry on localhost:5000.
+import type { ConformanceCase } from './kit.js';
+import type { R } from './rng.js';
+
+type Entry = [name: string, type: 'f' | 'd' | 's' | 'h', target: string, mode: number, uid: number];
+
+const NAMES = [
+  'a',
+  'b',
+  'd',
+  'd/f',
+  'd/e',
+  'd/sub/g',
+  'l',
+  'h',
+  'd/.wh.f',
+  '.wh.a',
+  'd/.wh..wh..opq',
+  '.wh.d',
+];
+
+function entry(r: R): Entry {
+  const name = r.pick(NAMES);
+  // A whiteout is an empty file, whatever else the generator would have made of the name.
+  if (name.split('/').pop()?.startsWith('.wh.')) return [name, 'f', '', 0o644, 0];
+  const type = r.pick(['f', 'f', 'd', 's', 'h'] as const);
+  const target =
+    type === 's' ? r.pick(['d', 'a', '/d/f', 'nowhere']) : type === 'h' ? r.pick(['a', 'd/f', 'b']) : '';
+  return [name, type, target, r.pick([0o644, 0o755, 0o600, 0o4755, 0o1777]), r.pick([0, 0, 1000, 7])];
+}
+
+/**
+ * Drops a name the layer already has (dockerd's layer store refuses duplicate paths, and a whiteout
+ * beside its own name fails its overlay mknod: neither is what this family compares) and hard links
+ * to names the same layer did not write as files before them.
+ */
+function validLayer(entries: Entry[]): Entry[] {
+  const seen = new Set<string>();
+  const plain = (n: string) => n.replace(/(^|\/)\.wh\.(\.wh\.\.opq)?/, '$1');
+  return entries.filter((e, i) => {
+    const key = plain(e[0]);
+    if (seen.has(key) || seen.has(e[0])) return false;
+    seen.add(key);
+    seen.add(e[0]);
+    return e[1] !== 'h' || entries.slice(0, i).some((p) => p[1] === 'f' && p[0] === e[2]);
+  });
+}
+
+function imageScript(layers: Entry[][], ref: string): string {
+  return `python3 - <<'EOF'
+import tarfile, io, json, hashlib, gzip, os
+os.makedirs('oci/blobs/sha256', exist_ok=True)
+def blob(b):
+    d = hashlib.sha256(b).hexdigest()
+    open('oci/blobs/sha256/' + d, 'wb').write(b)
+    return 'sha256:' + d
+diffs, descs = [], []
+for layer in json.loads('${JSON.stringify(layers)}'):
+    buf = io.BytesIO()
+    t = tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)
+    for name, kind, target, mode, uid in layer:
+        i = tarfile.TarInfo(name)
+        i.mode, i.uid, i.gid, i.mtime = mode, uid, uid, 1600000000
+        data = b''
+        if kind == 'd': i.type = tarfile.DIRTYPE
+        elif kind == 's': i.type, i.linkname = tarfile.SYMTYPE, target
+        elif kind == 'h': i.type, i.linkname = tarfile.LNKTYPE, target
+        elif not name.split('/')[-1].startswith('.wh.'): data = (name + '\\n').encode()
+        i.size = len(data)
+        t.addfile(i, io.BytesIO(data) if data else None)
+    t.close()
+    raw = buf.getvalue()
+    gz = gzip.compress(raw, mtime=0)
+    diffs.append('sha256:' + hashlib.sha256(raw).hexdigest())
+    descs.append({'mediaType': 'application/vnd.oci.image.layer.v1.tar+gzip', 'digest': blob(gz), 'size': len(gz)})
+cfg = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {}, 'rootfs': {'type': 'layers', 'diff_ids': diffs}}).encode()
+man = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+  'config': {'mediaType': 'application/vnd.oci.image.config.v1+json', 'digest': blob(cfg), 'size': len(cfg)},
+  'layers': descs}).encode()
+md = blob(man)
+json.dump({'schemaVersion': 2, 'manifests': [{'mediaType': 'application/vnd.oci.image.manifest.v1+json', 'digest': md, 'size': len(man)}]}, open('oci/index.json', 'w'))
+open('oci/oci-layout', 'w').write('{"imageLayoutVersion":"1.0.0"}')
+EOF
+skopeo copy -q --dest-tls-verify=false oci:oci docker://${ref} && rm -rf oci`;
+}
+
+export function layersCase(r: R): Partial<ConformanceCase> {
+  const layers = Array.from({ length: r.int(1, 3) }, () =>
+    validLayer(Array.from({ length: r.int(2, 6) }, () => entry(r))),
+  );
+  // One tag per content: a case run twice pushes the same image.
+  const tag = `g${Math.floor(r.next() * 2 ** 32).toString(16)}`;
+  const ref = `localhost:5000/tsbprobe/layers:${tag}`;
+  return {
+    dockerfile: `FROM localhost:5000/busybox:latest AS bb\nFROM ${ref} AS img\nFROM bb\nCOPY --from=img / /x/\n`,
+    files: { keep: 'k' },
+    prepare: imageScript(layers, ref),
+  };
+}
