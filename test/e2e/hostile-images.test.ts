@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,5 +110,41 @@ describe('hostile base images pulled from a registry', () => {
     expect(seen).toContain('bin');
     expect(seen).toContain('keep');
     expect(existsSync(join(r.out, 'bin', 'busybox'))).toBe(true);
+  });
+
+  it('whiteouts of nothing are not content: COPY --from neither copies them nor trips over them', () => {
+    const image = pushBusyboxWithLayer(
+      reg,
+      'hostile/whiteouts-of-nothing:1',
+      tar([
+        // a dir over busybox's bin/zcat symlink (overlayfs lists, but hides, the whiteout in it)
+        { path: 'bin/zcat/', type: 'Directory' },
+        { path: 'bin/zcat/.wh.x', body: '' },
+        { path: 'bin/zcat/y', body: 'y' },
+        // a dir nothing below has: read straight from the layer
+        { path: 'd/', type: 'Directory' },
+        { path: 'd/.wh.f', body: '' },
+        { path: 'd/g', body: 'g' },
+      ]),
+    );
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-hostile-root-'));
+    const ctx = mkdtempSync(join(tmpdir(), 'tsb-e2e-hostile-ctx-'));
+    const out = mkdtempSync(join(tmpdir(), 'tsb-e2e-hostile-out-'));
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      `FROM ${image} AS img\nFROM ${image}\nCOPY --from=img /bin/zcat /z/\nCOPY --from=img /d /d2/\n`,
+    );
+    const r = spawnSync(
+      'node',
+      [bin, 'build', '--root', root, '--progress', 'plain', '-o', `type=local,dest=${out}`, ctx],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stderr).not.toMatch(/ERROR/);
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(out, 'z'))).toEqual(['y']);
+    expect(readdirSync(join(out, 'd2'))).toEqual(['g']);
+    expectStoreClean(root);
   });
 });

@@ -29,4 +29,12 @@ describe('walking a mounted view', () => {
       expect(walkRel(dir)).toEqual(['d', 'd/g']);
     });
   });
+
+  it("leaves out a layer dir's own whiteouts (a COPY --from read straight from a snapshot)", () => {
+    const layer = tempDir();
+    mkdirSync(join(layer, 'd'));
+    sh(`mknod ${join(layer, 'd', 'f')} c 0 0`);
+    writeFileSync(join(layer, 'd', 'g'), 'g');
+    expect(walkRel(layer)).toEqual(['d', 'd/g']);
+  });
 });

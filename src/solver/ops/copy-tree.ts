@@ -178,18 +178,22 @@ export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }
 }
 
 /**
- * The names of a directory of a mounted view with their lstat, minus those lstat does not find:
- * overlayfs lists the whiteouts of a directory it does not merge (an image layer's dir over a lower
- * non-directory, say) although a lookup hides them.
+ * The names of a directory with their lstat, minus whiteouts. In a layer's own dir (a `COPY --from`
+ * read straight from a snapshot) a whiteout is a char 0/0 node; overlayfs hides those, but lists
+ * them in a directory it does not merge (a layer's dir over a lower non-directory), where lstat
+ * then fails with ENOENT. Either way the merged view has no such name.
  */
 export function visibleEntries(dir: string, names: string[]): [string, Stats][] {
   const out: [string, Stats][] = [];
   for (const name of names) {
+    let st: Stats;
     try {
-      out.push([name, lstatSync(join(dir, name))]);
+      st = lstatSync(join(dir, name));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
     }
+    if (!(st.isCharacterDevice() && st.rdev === 0)) out.push([name, st]);
   }
   return out;
 }
