@@ -138,6 +138,24 @@ describe('hostile tars are rejected or contained', () => {
     expect(readFileSync(join(s.root, 'f2/in'), 'utf8')).toBe('in');
   });
 
+  it('a whiteout or link under a dir a later entry replaces with a file or a looping symlink: the later entry wins', async () => {
+    const s = sandbox();
+    await extract(
+      tar([
+        { path: 'd/.wh.f', body: '' },
+        { path: 'd/fifo', type: 'FIFO' },
+        { path: 'd', body: 'now a file' },
+        { path: 'l/.wh.x', body: '' },
+        { path: 'l', type: 'SymbolicLink', linkpath: '/l/x' },
+      ]),
+      s.root,
+      'overlay',
+      'create',
+    );
+    expect(readFileSync(join(s.root, 'd'), 'utf8')).toBe('now a file');
+    expect(readlinkSync(join(s.root, 'l'))).toBe('/l/x');
+  });
+
   it('huge or malformed header values are rejected', async () => {
     const s = sandbox();
     const huge = tar([{ path: 'big', body: 'x' }]);

@@ -304,7 +304,14 @@ class ExtractSink implements TarSink {
 
   /** Deferred work, re-checked: nothing here follows a symlink a later entry may have planted. */
   async finish(): Promise<void> {
-    const still = (path: string) => this.#r.entry(this.#r.relOf(path)).path === path;
+    // A later entry may have replaced a parent with a file or a symlink loop: then the path is gone.
+    const still = (path: string) => {
+      try {
+        return this.#r.entry(this.#r.relOf(path)).path === path;
+      } catch {
+        return false;
+      }
+    };
     const nodes = this.#nodes.filter((n) => still(n.path) && !bfs.lstatOrUndefined(n.path));
     await makeNodes(nodes);
     for (const n of nodes) {
