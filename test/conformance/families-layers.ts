@@ -33,16 +33,21 @@ function entry(r: R): Entry {
 }
 
 /**
- * Drops a name the layer already has (dockerd's layer store refuses duplicate paths, and a whiteout
- * beside its own name fails its overlay mknod: neither is what this family compares) and hard links
- * to names the same layer did not write as files before them.
+ * Leaves out what dockerd 20.10 cannot unpack, so the cases compare: a name the layer already has
+ * (its layer store refuses duplicate paths), a whiteout beside entries under its own name (its
+ * overlay mknod fails), whiteouts in the first layer (its COPY then fails on the kernel's listing of
+ * them; tsbuild's handling of those is tested in test/e2e/hostile-images.test.ts), and hard links
+ * to names the same layer did not write as files before them (invalid for both).
  */
-function validLayer(entries: Entry[]): Entry[] {
+function validLayer(entries: Entry[], first: boolean): Entry[] {
   const seen = new Set<string>();
-  const plain = (n: string) => n.replace(/(^|\/)\.wh\.(\.wh\.\.opq)?/, '$1');
+  const victim = (n: string) => n.replace(/(^|\/)\.wh\.(\.wh\.\.opq)?/, '$1').replace(/\/$/, '');
+  const isWhiteout = (n: string) => /(^|\/)\.wh\./.test(n);
   return entries.filter((e, i) => {
-    const key = plain(e[0]);
-    if (seen.has(key) || seen.has(e[0])) return false;
+    const key = victim(e[0]);
+    if (seen.has(key) || seen.has(e[0]) || (first && isWhiteout(e[0]))) return false;
+    if (isWhiteout(e[0]) && entries.some((o) => o !== e && !isWhiteout(o[0]) && o[0].startsWith(`${key}/`)))
+      return false;
     seen.add(key);
     seen.add(e[0]);
     return e[1] !== 'h' || entries.slice(0, i).some((p) => p[1] === 'f' && p[0] === e[2]);
@@ -88,8 +93,11 @@ skopeo copy -q --dest-tls-verify=false oci:oci docker://${ref} && rm -rf oci`;
 }
 
 export function layersCase(r: R): Partial<ConformanceCase> {
-  const layers = Array.from({ length: r.int(1, 3) }, () =>
-    validLayer(Array.from({ length: r.int(2, 6) }, () => entry(r))),
+  const layers = Array.from({ length: r.int(1, 3) }, (_, i) =>
+    validLayer(
+      Array.from({ length: r.int(2, 6) }, () => entry(r)),
+      i === 0,
+    ),
   );
   // One tag per content: a case run twice pushes the same image.
   const tag = `g${Math.floor(r.next() * 2 ** 32).toString(16)}`;
