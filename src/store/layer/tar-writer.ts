@@ -24,7 +24,7 @@ export async function writeLayerTar(
 /**
  * The layer tar of a diff dir as a stream: entries depth-first in sorted name order, overlay
  * whiteouts (char 0/0) as `.wh.<name>`, opaque dirs as `<dir>/.wh..wh..opq`, hardlinks as links to
- * the first path, xattrs as PAX SCHILY.xattr.*, sockets skipped, mtimes clamped to SOURCE_DATE_EPOCH.
+ * the first path, security.capability as PAX SCHILY.xattr.*, sockets skipped, mtimes clamped to SOURCE_DATE_EPOCH.
  * `result()` is valid once the stream has ended.
  */
 export function layerTarStream(
@@ -230,10 +230,13 @@ function fsPath(st: WalkState, rel: string): Buffer | string {
 
 const NON_ASCII = /[^ -~\t\n\r\v\f]/;
 
+/**
+ * Only `security.capability`: BuildKit's differ (containerd's changeWriter) and moby's archive write
+ * no other xattr into a layer, so user.* attributes, SELinux labels and ACLs a RUN or an ADDed
+ * archive left on a file are not layer content (overlay's own attributes never were).
+ */
 function xattrsOf(st: WalkState, rel: string): [string, Buffer][] {
-  const all = st.xattrs.get(rel) ?? [];
-  // overlay's own attributes (opaque, redirect, origin…) are not content.
-  return all.filter(([n]) => !n.startsWith('trusted.overlay.') && !n.startsWith('user.overlay.'));
+  return (st.xattrs.get(rel) ?? []).filter(([n]) => n === 'security.capability');
 }
 
 function isOpaque(st: WalkState, rel: string): boolean {
