@@ -7,7 +7,25 @@ import type { R } from './rng.js';
 
 const BB = 'FROM localhost:5000/busybox:latest AS bb\n';
 
-type Entry = [name: string, type: 'f' | 'd' | 's' | 'h', target: string, mode: number, uid: number];
+/** One tar entry: name, type (file, dir, symlink, hard link), link target, mode, owner (uid = gid). */
+export type TarEntry = [name: string, type: 'f' | 'd' | 's' | 'h', target: string, mode: number, uid: number];
+type Entry = TarEntry;
+
+/**
+ * Python: `add(t, entry)` writes one TarEntry into the tarfile `t` (a file holds its own name; a
+ * `.wh.` name is empty, as a whiteout is), all dated 2020-09-13.
+ */
+export const PY_ADD = `def add(t, name, kind, target, mode, uid):
+    i = tarfile.TarInfo(name.rstrip('/') if kind != 'd' else name)
+    i.mode, i.uid, i.gid, i.mtime = mode, uid, uid, 1600000000
+    data = b''
+    if kind == 'd': i.type = tarfile.DIRTYPE
+    elif kind == 's': i.type, i.linkname = tarfile.SYMTYPE, target
+    elif kind == 'h': i.type, i.linkname = tarfile.LNKTYPE, target
+    elif not name.rstrip('/').split('/')[-1].startswith('.wh.'): data = (name + '\\n').encode()
+    i.size = len(data)
+    t.addfile(i, io.BytesIO(data) if data else None)
+`;
 
 const NAMES = ['a', 'd', 'd/f', 'd/sub/g', 'x', 'l', 'h', 'e/', '.wh.a', 'd/.wh..wh..opq', 'sub'];
 
@@ -28,17 +46,9 @@ function entry(r: R): Entry {
 function tarScript(entries: Entry[], gz: boolean): string {
   return `python3 - <<'EOF'
 import tarfile, io, json
-t = tarfile.open(${gz ? "'t.tar.gz', 'w:gz'" : "'t.tar', 'w'"}, format=tarfile.PAX_FORMAT)
-for name, kind, target, mode, uid in json.loads('${JSON.stringify(entries)}'):
-    i = tarfile.TarInfo(name.rstrip('/') if kind != 'd' else name)
-    i.mode, i.uid, i.gid, i.mtime = mode, uid, uid, 1600000000
-    data = b''
-    if kind == 'd': i.type = tarfile.DIRTYPE
-    elif kind == 's': i.type, i.linkname = tarfile.SYMTYPE, target
-    elif kind == 'h': i.type, i.linkname = tarfile.LNKTYPE, target
-    else: data = (name + '\\n').encode()
-    i.size = len(data)
-    t.addfile(i, io.BytesIO(data) if data else None)
+${PY_ADD}t = tarfile.open(${gz ? "'t.tar.gz', 'w:gz'" : "'t.tar', 'w'"}, format=tarfile.PAX_FORMAT)
+for e in json.loads('${JSON.stringify(entries)}'):
+    add(t, *e)
 t.close()
 EOF`;
 }

@@ -2,10 +2,11 @@
 // layers (whiteouts, opaque dirs, type changes, hard links, implied parents, odd modes) pushed to
 // the peers' registry, then copied whole by `COPY --from`, so the layer unpacking of both builders
 // is compared through what the copy sees. Needs skopeo and the registry on localhost:5000.
+import { PY_ADD, type TarEntry } from './families-archive.js';
 import type { ConformanceCase } from './kit.js';
 import type { R } from './rng.js';
 
-type Entry = [name: string, type: 'f' | 'd' | 's' | 'h', target: string, mode: number, uid: number];
+type Entry = TarEntry;
 
 const NAMES = [
   'a',
@@ -57,7 +58,7 @@ function validLayer(entries: Entry[], first: boolean): Entry[] {
 function imageScript(layers: Entry[][], ref: string): string {
   return `python3 - <<'EOF'
 import tarfile, io, json, hashlib, gzip, os
-os.makedirs('oci/blobs/sha256', exist_ok=True)
+${PY_ADD}os.makedirs('oci/blobs/sha256', exist_ok=True)
 def blob(b):
     d = hashlib.sha256(b).hexdigest()
     open('oci/blobs/sha256/' + d, 'wb').write(b)
@@ -66,16 +67,8 @@ diffs, descs = [], []
 for layer in json.loads('${JSON.stringify(layers)}'):
     buf = io.BytesIO()
     t = tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)
-    for name, kind, target, mode, uid in layer:
-        i = tarfile.TarInfo(name)
-        i.mode, i.uid, i.gid, i.mtime = mode, uid, uid, 1600000000
-        data = b''
-        if kind == 'd': i.type = tarfile.DIRTYPE
-        elif kind == 's': i.type, i.linkname = tarfile.SYMTYPE, target
-        elif kind == 'h': i.type, i.linkname = tarfile.LNKTYPE, target
-        elif not name.split('/')[-1].startswith('.wh.'): data = (name + '\\n').encode()
-        i.size = len(data)
-        t.addfile(i, io.BytesIO(data) if data else None)
+    for e in layer:
+        add(t, *e)
     t.close()
     raw = buf.getvalue()
     gz = gzip.compress(raw, mtime=0)
