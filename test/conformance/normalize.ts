@@ -121,7 +121,7 @@ function* tarEntries(raw: Buffer): Generator<RawEntry> {
     const data = buf.subarray(off, off + size);
     off += Math.ceil(size / 512) * 512;
     if (h.type === 'ExtendedHeader') {
-      pax = parsePax(data);
+      pax = parsePax(data, 'layer');
       continue;
     }
     if (h.type === 'GlobalExtendedHeader') continue;

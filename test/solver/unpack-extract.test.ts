@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -49,7 +50,7 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
   // Archives made with Python's tarfile: symlinks and names GNU tar would refuse to write.
   const pyTar = (name: string, entries: string): string => {
     const out = join(tmp, name);
-    const py = `import tarfile,io\nt=tarfile.open(${JSON.stringify(out)},'w')\n${entries}\nt.close()`;
+    const py = `import tarfile,io\nt=tarfile.open(${JSON.stringify(out)},'w',format=tarfile.PAX_FORMAT)\n${entries}\nt.close()`;
     execFileSync('python3', ['-c', py]);
     return out;
   };
@@ -155,6 +156,41 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
     expect(readdirSync(root)).toEqual(['z']);
     expect(readFileSync(join(root, 'z', 'escape'), 'utf8')).toBe('x');
     expect(readFileSync(join(root, 'z', 'real', 'a', 'b', 'c'), 'utf8')).toBe('deep');
+  });
+
+  it('reads PAX records by their byte lengths: multi-byte names and link targets, nothing else made', async () => {
+    const src = join(tmp, 'pax-src');
+    mkdirSync(join(src, 'dïr-çççç'), { recursive: true });
+    writeFileSync(join(src, 'dïr-çççç', 'fïlé-ünïcödé'), 'u');
+    execFileSync('ln', ['-s', `tärgét-${'x'.repeat(110)}`, join(src, 'lïnk-ñ')]);
+    const tar = join(tmp, 'pax.tar');
+    execFileSync('tar', ['--format=posix', '-C', src, '-cf', tar, '.']);
+    const root = join(tmp, 'root-pax');
+    mkdirSync(root);
+    await extractArchive(tar, root, '/x/');
+    expect(readdirSync(join(root, 'x')).sort()).toEqual(['dïr-çççç', 'lïnk-ñ']);
+    expect(readdirSync(join(root, 'x', 'dïr-çççç'))).toEqual(['fïlé-ünïcödé']);
+    expect(readlinkSync(join(root, 'x', 'lïnk-ñ'))).toBe(`tärgét-${'x'.repeat(110)}`);
+  });
+
+  it("sets the entries' xattrs (SCHILY.xattr.*, as GNU tar --xattrs writes them), never overlayfs's own", async () => {
+    const cap = '0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=';
+    const capBytes = Buffer.from(cap.slice(2), 'base64');
+    const tar = pyTar(
+      'xattrs.tar',
+      [
+        `i=tarfile.TarInfo('bin'); i.type=tarfile.DIRTYPE; i.mode=0o755; i.pax_headers={'SCHILY.xattr.trusted.overlay.opaque': 'y'}; t.addfile(i)`,
+        `i=tarfile.TarInfo('bin/ping'); i.size=1; i.pax_headers={'SCHILY.xattr.security.capability': bytes.fromhex('${capBytes.toString('hex')}').decode('latin1'), 'SCHILY.xattr.user.k': 'v'}; t.addfile(i, io.BytesIO(b'p'))`,
+      ].join('\n'),
+    );
+    const root = join(tmp, 'root-xattrs');
+    mkdirSync(root);
+    await extractArchive(tar, root, '/x/');
+    const attrs = (p: string) =>
+      execFileSync('getfattr', ['-d', '-m', '-', '-e', 'base64', p], { encoding: 'utf8' });
+    expect(attrs(join(root, 'x', 'bin', 'ping'))).toContain(`security.capability=${cap}`);
+    expect(attrs(join(root, 'x', 'bin', 'ping'))).toContain('user.k=0sdg==');
+    expect(attrs(join(root, 'x', 'bin'))).not.toContain('overlay');
   });
 
   // A 1 MiB file with two fragments: holes in between and after the last.

@@ -1,6 +1,7 @@
 import { ftruncateSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../../errors.js';
+import { parsePaxRecords } from '../../store/index.js';
 
 // The byte-level pieces of ADD's archive reader (unpack.ts): exact reads, PAX records, file data.
 
@@ -39,21 +40,26 @@ export class Blocks {
   }
 }
 
-/** PAX extended-header records (`len key=value\n`), as tar writes them. */
-export function parsePax(b: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let s = b.toString('utf8');
-  while (s.length > 0) {
-    const sp = s.indexOf(' ');
-    const len = Number(s.slice(0, sp));
-    if (!len) break;
-    const rec = s.slice(sp + 1, len - 1);
-    const eq = rec.indexOf('=');
-    out[rec.slice(0, eq)] = rec.slice(eq + 1);
-    s = s.slice(len);
+/**
+ * PAX extended-header records (`len key=value\n`; the lengths count bytes, so a multi-byte name
+ * must not be decoded first). Values are UTF-8 text, except xattr values (`SCHILY.xattr.*`), which
+ * are bytes and stay so as latin1 strings. A malformed record is an ADD_BAD_TAR, as Go's archive/tar
+ * fails on it.
+ */
+export function parsePax(b: Buffer, archive: string): Record<string, string> {
+  let records: Map<string, Buffer>;
+  try {
+    records = parsePaxRecords(b);
+  } catch (e) {
+    const why = (e as Error).message.replace(/^invalid layer tar: /, '');
+    throw new TsbuildError('ADD_BAD_TAR', `invalid tar in ${archive}: ${why}`);
   }
+  const out: Record<string, string> = {};
+  for (const [k, v] of records) out[k] = v.toString(k.startsWith(XATTR) ? 'latin1' : 'utf8');
   return out;
 }
+
+export const XATTR = 'SCHILY.xattr.';
 
 /** A PAX-format sparse file (GNU tar `--sparse --format=posix`): its real size and where its map is. */
 export interface Sparse {

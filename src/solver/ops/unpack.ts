@@ -18,11 +18,11 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
-import { deviceNumbers } from '../../store/index.js';
+import { deviceNumbers, writeXattrs } from '../../store/index.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';
 import { resolveInRoot } from './secure-path.js';
-import { Blocks, parsePax, sparseOf, writeData, writeSparse } from './tar-blocks.js';
+import { Blocks, parsePax, sparseOf, writeData, writeSparse, XATTR } from './tar-blocks.js';
 
 type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar';
 
@@ -146,6 +146,7 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
   let longName: string | undefined;
   let longLink: string | undefined;
   const dirs: [string, Date][] = [];
+  const xattrs = new PendingXattrs(base);
   for (;;) {
     const block = await r.read(512);
     if (!block) break;
@@ -169,7 +170,7 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
           `invalid tar in ${path}: ${size}-byte ${type} entry (limit 1 MiB)`,
         );
       const data = (await r.read(padded))?.subarray(0, size) ?? Buffer.alloc(0);
-      if (type === 'ExtendedHeader') pax = parsePax(data);
+      if (type === 'ExtendedHeader') pax = parsePax(data, posix.basename(path));
       else if (type === 'NextFileHasLongPath') longName = data.toString('utf8').replace(/\0+$/, '');
       else if (type === 'NextFileHasLongLinkpath') longLink = data.toString('utf8').replace(/\0+$/, '');
       continue;
@@ -177,6 +178,7 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     const sparse = sparseOf(pax, path);
     const name = pax['GNU.sparse.name'] ?? pax.path ?? longName ?? h.path ?? '';
     const linkpath = pax.linkpath ?? longLink ?? h.linkpath ?? '';
+    const entryPax = pax;
     pax = {};
     longName = undefined;
     longLink = undefined;
@@ -198,11 +200,15 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     }
     ensureParent(base, name, host, path);
     const mode = (h.mode ?? 0o644) & 0o7777;
-    const uid = owner?.uid ?? h.uid ?? 0;
-    const gid = owner?.gid ?? h.gid ?? 0;
+    // PAX uid/gid hold ids too large for the header (Go's archive/tar merges them in).
+    const uid = owner?.uid ?? Number(entryPax.uid ?? h.uid ?? 0);
+    const gid = owner?.gid ?? Number(entryPax.gid ?? h.gid ?? 0);
     const existing = statOrUndef(host);
-    if (existing && !(existing.isDirectory() && type === 'Directory'))
+    if (existing && !(existing.isDirectory() && type === 'Directory')) {
       rmSync(host, { recursive: true, force: true });
+      xattrs.removed(host);
+    }
+    xattrs.set(host, entryPax);
     if (type === 'Directory') {
       if (!existing?.isDirectory()) mkdirSync(host);
       lchownSync(host, uid, gid);
@@ -256,7 +262,53 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     }
     if (padded > 0) await r.skip(padded);
   }
+  await xattrs.apply(path);
   for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
+}
+
+/**
+ * The entries' xattrs (`SCHILY.xattr.*`, as GNU tar --xattrs writes them), set at the end with one
+ * setfattr, as moby's Unpack sets each entry's: `security.capability` of an `ADD rootfs.tar /` keeps
+ * ping working. overlayfs's own attributes are never taken from an archive.
+ */
+class PendingXattrs {
+  readonly #byHost = new Map<string, [string, string][]>();
+  constructor(private readonly base: string) {}
+
+  set(host: string, pax: Record<string, string>): void {
+    const list = Object.entries(pax)
+      .filter(([k]) => k.startsWith(XATTR))
+      .map(([k, v]): [string, string] => [k.slice(XATTR.length), v])
+      .filter(([n]) => !n.startsWith('trusted.overlay.') && !n.startsWith('user.overlay.'));
+    if (list.length > 0) this.#byHost.set(host, list);
+    else this.#byHost.delete(host);
+  }
+
+  /** An entry replaced what was at `host`, and everything below it. */
+  removed(host: string): void {
+    for (const k of this.#byHost.keys()) if (k === host || k.startsWith(`${host}/`)) this.#byHost.delete(k);
+  }
+
+  async apply(archive: string): Promise<void> {
+    const entries = [...this.#byHost]
+      .filter(([host]) => statOrUndef(host))
+      .flatMap(([host, list]) =>
+        list.map(([name, value]) => ({
+          // writeXattrs takes byte-string (latin1) names, as the layer code names entries
+          rel: Buffer.from(host.slice(this.base.length + 1)).toString('latin1'),
+          name,
+          value: Buffer.from(value, 'latin1'),
+        })),
+      );
+    try {
+      await writeXattrs(this.base, entries);
+    } catch (e) {
+      throw new TsbuildError(
+        'ADD_BAD_TAR',
+        `${posix.basename(archive)}: cannot set its xattrs: ${(e as Error).message}`,
+      );
+    }
+  }
 }
 
 /**
