@@ -39,14 +39,15 @@ export function fileOp(env: SolverEnv): OpImpl {
       // `copy: 2`: copies keep hard links among what one source copies; results cached before
       // that (separate files) are not reused. `unpack: 2`: ADD expands PAX sparse files and makes
       // GNU tar's device nodes (before: a dir of raw data, a failed mknod); `3`: a hard link entry's
-      // mode, owner and mtime go to the inode it shares (before: the target's were kept).
+      // mode, owner and mtime go to the inode it shares (before: the target's were kept); `4`: PAX
+      // records read by byte length (multi-byte names) and entry xattrs set.
       const unpacks = op.actions.some((a) => a.type === 'copy' && a.unpack);
       return digestOf({
         op,
         inputKeys,
         checksums: await contextChecksums(env, op),
         copy: 2,
-        ...(unpacks ? { unpack: 3 } : {}),
+        ...(unpacks ? { unpack: 4 } : {}),
       });
     },
     async contentFamily(v, inputKeys) {
