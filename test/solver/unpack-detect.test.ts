@@ -39,4 +39,17 @@ describe('ADD archive detection (BuildKit isArchivePath: decompress, then a tar 
     writeFileSync(at('empty.tar.gz'), gzipSync(Buffer.alloc(10240)));
     for (const n of ['short.gz', 'corrupt.gz', 'empty.tar.gz']) expect(await isArchive(at(n))).toBe(false);
   });
+
+  it('a header block whose checksum holds but whose fields do not decode is no archive (BuildKit copies it)', async () => {
+    // random bytes with a valid checksum and a size field that is neither octal nor base-256
+    const b = Buffer.alloc(512, 0x41);
+    b.fill(0x20, 148, 156);
+    b[124] = 0xc0;
+    let sum = 0;
+    for (const x of b) sum += x;
+    b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+    writeFileSync(at('odd.tar.gz'), gzipSync(Buffer.concat([b, Buffer.alloc(1024)])));
+    writeFileSync(at('odd.tar'), Buffer.concat([b, Buffer.alloc(1024)]));
+    for (const n of ['odd.tar.gz', 'odd.tar']) expect(await isArchive(at(n))).toBe(false);
+  });
 });

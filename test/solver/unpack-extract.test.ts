@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractArchive } from '../../src/solver/ops/unpack.js';
 import { requireRoot } from '../helpers/require.js';
@@ -243,6 +244,30 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
       code: 'ADD_BAD_TAR',
       message: 'gnu-sparse.tar: unhandled tar header type 83',
     });
+  });
+
+  it('a truncated archive is an ADD_BAD_TAR naming it, compressed or not (moby: unexpected EOF)', async () => {
+    const src = join(tmp, 'trunc-src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a'), Buffer.alloc(100_000, 1));
+    writeFileSync(join(src, 'b'), Buffer.alloc(100_000, 2));
+    const whole = join(tmp, 'whole.tar');
+    execFileSync('tar', ['-C', src, '-cf', whole, '.']);
+    const tar = readFileSync(whole);
+    writeFileSync(join(tmp, 'cut.tar'), tar.subarray(0, 150_000));
+    const gz = gzipSync(tar);
+    writeFileSync(join(tmp, 'cut.tar.gz'), gz.subarray(0, gz.length >> 1));
+    for (const [name, why] of [
+      ['cut.tar', 'invalid tar in cut.tar: truncated'],
+      ['cut.tar.gz', 'error processing tar file cut.tar.gz: unexpected end of file'],
+    ]) {
+      const root = join(tmp, `root-${name}`);
+      mkdirSync(root);
+      await expect(extractArchive(join(tmp, name as string), root, '/t/')).rejects.toMatchObject({
+        code: 'ADD_BAD_TAR',
+        message: why,
+      });
+    }
   });
 
   it('makes the device nodes of a GNU-format tar with their numbers', async () => {

@@ -64,8 +64,13 @@ function compressionOf(b: Buffer): Exclude<Kind, 'tar'> | undefined {
 }
 
 function isTarHeader(block: Buffer): boolean {
-  const h = new Header(block);
-  return !h.nullBlock && h.cksumValid;
+  try {
+    const h = new Header(block);
+    return !h.nullBlock && h.cksumValid;
+  } catch {
+    // a field tar cannot decode (random bytes): Go's tar.Reader.Next fails too, so not an archive
+    return false;
+  }
 }
 
 /**
@@ -128,7 +133,16 @@ export async function extractArchive(path: string, root: string, dest: string, o
  */
 function tarError(e: unknown, archive: string, base: string): unknown {
   const x = e as NodeJS.ErrnoException;
-  if (!(e instanceof Error) || e instanceof TsbuildError || !x.code || !x.syscall) return e;
+  if (!(e instanceof Error) || e instanceof TsbuildError) return e;
+  // A damaged stream (zlib's "unexpected end of file", a header field tar cannot decode).
+  if (!x.syscall)
+    return new TsbuildError(
+      'ADD_BAD_TAR',
+      `error processing tar file ${posix.basename(archive)}: ${x.message}`,
+      {
+        cause: e,
+      },
+    );
   const inDest = (p: unknown) =>
     typeof p === 'string' ? `/${posix.relative(base, p)}`.replace(/^\/\.\.?(\/|$)/, '/') : undefined;
   const names = [inDest(x.path), inDest((x as { dest?: unknown }).dest)].filter(Boolean).join(' ');
@@ -152,7 +166,7 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     if (!block) break;
     const h = new Header(block);
     if (h.nullBlock) continue;
-    if (!h.cksumValid) throw new TsbuildError('ADD_BAD_TAR', `invalid tar header in ${path}`);
+    if (!h.cksumValid) throw new TsbuildError('ADD_BAD_TAR', `invalid tar header in ${posix.basename(path)}`);
     const size = Number(pax.size ?? h.size ?? 0);
     const padded = Math.ceil(size / 512) * 512;
     const type = h.type;
@@ -167,7 +181,7 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
       if (size > META_LIMIT)
         throw new TsbuildError(
           'ADD_BAD_TAR',
-          `invalid tar in ${path}: ${size}-byte ${type} entry (limit 1 MiB)`,
+          `invalid tar in ${posix.basename(path)}: ${size}-byte ${type} entry (limit 1 MiB)`,
         );
       const data = (await r.read(padded))?.subarray(0, size) ?? Buffer.alloc(0);
       if (type === 'ExtendedHeader') pax = parsePax(data, posix.basename(path));
@@ -175,7 +189,7 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
       else if (type === 'NextFileHasLongLinkpath') longLink = data.toString('utf8').replace(/\0+$/, '');
       continue;
     }
-    const sparse = sparseOf(pax, path);
+    const sparse = sparseOf(pax, posix.basename(path));
     const name = pax['GNU.sparse.name'] ?? pax.path ?? longName ?? h.path ?? '';
     const linkpath = pax.linkpath ?? longLink ?? h.linkpath ?? '';
     const entryPax = pax;
@@ -229,8 +243,8 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       const fd = openSync(host, 'w', 0o600);
       try {
-        if (sparse) await writeSparse(r, fd, size, sparse, path);
-        else await writeData(r, fd, size, path);
+        if (sparse) await writeSparse(r, fd, size, sparse, posix.basename(path));
+        else await writeData(r, fd, size, posix.basename(path));
       } finally {
         closeSync(fd);
       }
