@@ -121,7 +121,7 @@ export class RootResolver {
       } else if (!st.isDirectory()) {
         throw new StoreError(
           'LAYER_INVALID',
-          `cannot make ${input.join('/')}: ${[...out, c].join('/')} is not a directory (a layer put a file there)`,
+          `cannot make ${input.join('/')}: ${[...out, c].join('/')} is not a directory`,
         );
       }
       out.push(c);
