@@ -121,7 +121,7 @@ export class RootResolver {
       } else if (!st.isDirectory()) {
         throw new StoreError(
           'LAYER_INVALID',
-          `cannot make ${input.join('/')}: ${[...out, c].join('/')} is not a directory`,
+          `path ${input.join('/')} in the layer: ${[...out, c].join('/')} is not a directory`,
         );
       }
       out.push(c);
