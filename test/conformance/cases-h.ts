@@ -218,6 +218,23 @@ t.close()
 EOF`,
   },
   {
+    // PAX records with multi-byte names and link targets; xattrs of the entries: the layer keeps
+    // security.capability only (BuildKit's differ writes no other)
+    name: 'add-archive-pax-xattrs',
+    dockerfile: `${BB}FROM bb\nADD t.tar /x/\n`,
+    prepare: `python3 - <<'EOF'
+import tarfile, io
+t = tarfile.open('t.tar', 'w', format=tarfile.PAX_FORMAT)
+cap = bytes.fromhex('0100000200200000000000000000000000000000').decode('latin1')
+i = tarfile.TarInfo('bïn/pïng'); i.size = 1; i.mode = 0o755
+i.pax_headers = {'SCHILY.xattr.security.capability': cap, 'SCHILY.xattr.user.note': 'n'}
+t.addfile(i, io.BytesIO(b'p'))
+i = tarfile.TarInfo('lïnk-ñ'); i.type = tarfile.SYMTYPE; i.linkname = 'tärgét-' + 'x' * 110
+t.addfile(i)
+t.close()
+EOF`,
+  },
+  {
     // An ARG declared after an ENV of the same name wins in its stage; a stage FROM it starts with
     // the image config's Env on top again (ENV wins), while the other ARG values carry over
     name: 'arg-after-env-in-base-stage',

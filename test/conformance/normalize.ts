@@ -18,6 +18,8 @@ export interface FileEntry {
   link?: string;
   /** A hard link (tar `Link` entry): the path it links to, so a copy that lost the link differs. */
   hardlink?: string;
+  /** `SCHILY.xattr.*` records (BuildKit writes security.capability only), `name=hex` sorted. */
+  xattrs?: string;
 }
 
 export interface NormalizedImage {
@@ -104,6 +106,7 @@ interface RawEntry {
   size: number;
   data: Buffer;
   link: string;
+  xattrs: string;
 }
 
 /** Walks a (gzipped or plain) layer tar's entries in order. */
@@ -144,6 +147,11 @@ function* tarEntries(raw: Buffer): Generator<RawEntry> {
       size,
       data,
       link,
+      xattrs: Object.entries(pax)
+        .filter(([k]) => k.startsWith('SCHILY.xattr.'))
+        .map(([k, v]) => `${k.slice(13)}=${Buffer.from(v, 'latin1').toString('hex')}`)
+        .sort()
+        .join(','),
     };
     pax = {};
     longName = undefined;
@@ -168,7 +176,8 @@ export function listDockerArchiveLayers(tarPath: string): string[][] {
           // devices (hard-linked to each other), containerd and tsbuild mode 0 files.
           if (e.path.split('/').pop()!.startsWith('.wh.')) return `${e.path} whiteout`;
           const sum = e.type === 'File' ? createHash('sha256').update(e.data).digest('hex').slice(0, 12) : '';
-          return `${e.path} ${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size} ${sum} ${e.link}`;
+          const x = e.xattrs ? ` ${e.xattrs}` : '';
+          return `${e.path} ${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size} ${sum} ${e.link}${x}`;
         })
         .sort(),
     );
@@ -180,7 +189,7 @@ export function listDockerArchiveLayers(tarPath: string): string[][] {
 /** Applies one layer tar onto the path map: whiteouts delete, opaque markers clear lower children. */
 function applyLayerTar(raw: Buffer, files: Map<string, FileEntry>): void {
   const added = new Set<string>();
-  for (const { path, type, mode: m, uid, gid, size, data, link } of tarEntries(raw)) {
+  for (const { path, type, mode: m, uid, gid, size, data, link, xattrs } of tarEntries(raw)) {
     const base = path.split('/').pop() as string;
     const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
     if (base === '.wh..wh..opq') {
@@ -205,6 +214,8 @@ function applyLayerTar(raw: Buffer, files: Map<string, FileEntry>): void {
     } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       e = { path, type: 'file', mode, owner, size, sha256: createHash('sha256').update(data).digest('hex') };
     } else e = { path, type: 'other', mode, owner, link: type };
+    if (xattrs) e.xattrs = xattrs;
+    else delete e.xattrs;
     if (e.type !== 'dir') for (const k of [...files.keys()]) if (k.startsWith(`${path}/`)) files.delete(k);
     files.set(path, e);
     added.add(path);
