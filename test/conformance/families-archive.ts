@@ -8,16 +8,25 @@ import type { R } from './rng.js';
 const BB = 'FROM localhost:5000/busybox:latest AS bb\n';
 
 /** One tar entry: name, type (file, dir, symlink, hard link), link target, mode, owner (uid = gid). */
-export type TarEntry = [name: string, type: 'f' | 'd' | 's' | 'h', target: string, mode: number, uid: number];
+export type TarEntry = [
+  name: string,
+  type: 'f' | 'd' | 's' | 'h',
+  target: string,
+  mode: number,
+  uid: number,
+  caps?: boolean,
+];
 type Entry = TarEntry;
 
 /**
  * Python: `add(t, entry)` writes one TarEntry into the tarfile `t` (a file holds its own name; a
- * `.wh.` name is empty, as a whiteout is), all dated 2020-09-13.
+ * `.wh.` name is empty, as a whiteout is; `caps`: a security.capability and a user.* xattr), all
+ * dated 2020-09-13.
  */
-export const PY_ADD = `def add(t, name, kind, target, mode, uid):
+export const PY_ADD = `def add(t, name, kind, target, mode, uid, caps=False):
     i = tarfile.TarInfo(name.rstrip('/') if kind != 'd' else name)
     i.mode, i.uid, i.gid, i.mtime = mode, uid, uid, 1600000000
+    if caps: i.pax_headers = {'SCHILY.xattr.security.capability': bytes.fromhex('0100000200200000000000000000000000000000').decode('latin1'), 'SCHILY.xattr.user.n': 'v'}
     data = b''
     if kind == 'd': i.type = tarfile.DIRTYPE
     elif kind == 's': i.type, i.linkname = tarfile.SYMTYPE, target
@@ -39,7 +48,7 @@ function entry(r: R): Entry {
         ? r.pick(['a', 'd/f', 'x'])
         : '';
   const mode = r.pick([0o644, 0o755, 0o600, 0o700, 0o4755, 0o1777, 0o444]);
-  return [name, type, target, mode, r.pick([0, 0, 1000, 7])];
+  return [name, type, target, mode, r.pick([0, 0, 1000, 7]), type === 'f' && r.next() < 0.3];
 }
 
 /** A Python script that writes t.tar (or t.tar.gz) from the entries, in the order given. */

@@ -30,7 +30,8 @@ function entry(r: R): Entry {
   const type = r.pick(['f', 'f', 'd', 's', 'h'] as const);
   const target =
     type === 's' ? r.pick(['d', 'a', '/d/f', 'nowhere']) : type === 'h' ? r.pick(['a', 'd/f', 'b']) : '';
-  return [name, type, target, r.pick([0o644, 0o755, 0o600, 0o4755, 0o1777]), r.pick([0, 0, 1000, 7])];
+  const mode = r.pick([0o644, 0o755, 0o600, 0o4755, 0o1777]);
+  return [name, type, target, mode, r.pick([0, 0, 1000, 7]), type === 'f' && r.next() < 0.3];
 }
 
 /**
