@@ -55,6 +55,8 @@ export interface CopyOptions {
   name?: string;
   /** The build context: a socket is an empty regular file (see ContextEntry.socket). */
   socketsAsFiles?: boolean;
+  /** Collects `[source, destination]` of each file copied to a new inode (not linked). */
+  copied?: [string, string][];
 }
 
 /**
@@ -260,6 +262,7 @@ function copyEntry(
         return false;
       }
     }
+    opts.copied?.push([src, dest]);
     if (st.size <= SMALL_FILE && copySmall(src, st, dest, opts)) return false;
     copyFileSync(src, dest);
   } else if (st.isCharacterDevice() || st.isBlockDevice() || (st.isSocket() && opts.socketsAsFiles)) {

@@ -5,6 +5,7 @@ import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js
 import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
 import { type ContentRead, contentFamilyOf, contentKeyOf } from './content-checksum.js';
+import { copyFileCapabilities, copyTreeCapabilities } from './copy-caps.js';
 import {
   copyWithParents,
   copyWithParentsFromView,
@@ -25,6 +26,7 @@ import {
 import type { SolvedFs, SolverEnv } from './env.js';
 import { fastCopyDir, fastCopyFromDir } from './fast-copy.js';
 import { type MergedRoot, NeedsMount } from './merged-root.js';
+import { resolveInRoot } from './secure-path.js';
 import { activeKey, commitStep, emptyDir, mountView, withMounted } from './snapshots.js';
 import { extractArchive, isArchive } from './unpack.js';
 
@@ -302,12 +304,18 @@ async function copyFromInput(
           owner: owner !== undefined,
           chmod: a.chmod !== undefined,
         }));
-      if (fast) continue;
+      if (fast) {
+        await copyTreeCapabilities(m, resolveInRoot(root, dest, true));
+        continue;
+      }
+      const copied: [string, string][] = [];
       await copyInto(m, undefined, root, dest, false, {
         ...base,
         ...(linkFrom ? { linkFrom } : {}),
         name,
+        copied,
       });
+      await copyFileCapabilities(copied);
     }
   }
 }

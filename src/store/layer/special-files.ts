@@ -35,12 +35,17 @@ export type XattrMap = Map<string, [name: string, value: Buffer][]>;
 /**
  * All extended attributes under `dir` (every namespace, symlinks not followed), keyed by path
  * relative to `dir` ('' for dir itself) as a latin1 byte string, as the tar writer names entries.
- * One `getfattr -R` for the whole tree.
+ * One `getfattr -R` for the whole tree; with `paths` (relative to `dir`), those entries only.
+ * `match`: a getfattr name pattern (regex), default all.
  */
-export async function readXattrs(dir: string): Promise<XattrMap> {
+export async function readXattrs(
+  dir: string,
+  opts: { match?: string; paths?: string[] } = {},
+): Promise<XattrMap> {
+  const which = opts.paths ? ['--', ...opts.paths.map((p) => `./${p}`)] : ['-R', '.'];
   const out = await runWithInput(
     'getfattr',
-    ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '.'],
+    ['-P', '-h', '-d', '-m', opts.match ?? '-', '-e', 'hex', ...which],
     undefined,
     dir,
     true,
