@@ -156,6 +156,7 @@ function tarError(e: unknown, archive: string, base: string): unknown {
 
 async function untar(path: string, kind: Kind, base: string, owner?: Owner): Promise<void> {
   const r = new Blocks(decompressed(path, kind));
+  const archive = posix.basename(path);
   let pax: Record<string, string> = {};
   let longName: string | undefined;
   let longLink: string | undefined;
@@ -166,7 +167,7 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     if (!block) break;
     const h = new Header(block);
     if (h.nullBlock) continue;
-    if (!h.cksumValid) throw new TsbuildError('ADD_BAD_TAR', `invalid tar header in ${posix.basename(path)}`);
+    if (!h.cksumValid) throw new TsbuildError('ADD_BAD_TAR', `invalid tar header in ${archive}`);
     const size = Number(pax.size ?? h.size ?? 0);
     const padded = Math.ceil(size / 512) * 512;
     const type = h.type;
@@ -181,15 +182,15 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
       if (size > META_LIMIT)
         throw new TsbuildError(
           'ADD_BAD_TAR',
-          `invalid tar in ${posix.basename(path)}: ${size}-byte ${type} entry (limit 1 MiB)`,
+          `invalid tar in ${archive}: ${size}-byte ${type} entry (limit 1 MiB)`,
         );
       const data = (await r.read(padded))?.subarray(0, size) ?? Buffer.alloc(0);
-      if (type === 'ExtendedHeader') pax = parsePax(data, posix.basename(path));
+      if (type === 'ExtendedHeader') pax = parsePax(data, archive);
       else if (type === 'NextFileHasLongPath') longName = data.toString('utf8').replace(/\0+$/, '');
       else if (type === 'NextFileHasLongLinkpath') longLink = data.toString('utf8').replace(/\0+$/, '');
       continue;
     }
-    const sparse = sparseOf(pax, posix.basename(path));
+    const sparse = sparseOf(pax, archive);
     const name = pax['GNU.sparse.name'] ?? pax.path ?? longName ?? h.path ?? '';
     const linkpath = pax.linkpath ?? longLink ?? h.linkpath ?? '';
     const entryPax = pax;
@@ -198,13 +199,9 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     longLink = undefined;
     // moby's Unpack knows these and fails on any other (GNU 'S' sparse, 'D' dump dirs, volume labels).
     if (!ENTRY_TYPES.has(type ?? ''))
-      throw new TsbuildError(
-        'ADD_BAD_TAR',
-        `${posix.basename(path)}: unhandled tar header type ${block[156]}`,
-        {
-          hint: 'repack the archive with a plain tar (GNU tar: --format=posix; no --sparse with --format=gnu)',
-        },
-      );
+      throw new TsbuildError('ADD_BAD_TAR', `${archive}: unhandled tar header type ${block[156]}`, {
+        hint: 'repack the archive with a plain tar (GNU tar: --format=posix; no --sparse with --format=gnu)',
+      });
     const host = entryPath(base, name);
     // The archive's own root entry (`./`) leaves the destination as it is (moby's Unpack skips "."
     // when the directory exists, and ensureDir made it).
@@ -243,8 +240,8 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       const fd = openSync(host, 'w', 0o600);
       try {
-        if (sparse) await writeSparse(r, fd, size, sparse, posix.basename(path));
-        else await writeData(r, fd, size, posix.basename(path));
+        if (sparse) await writeSparse(r, fd, size, sparse, archive);
+        else await writeData(r, fd, size, archive);
       } finally {
         closeSync(fd);
       }
@@ -266,17 +263,14 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
         execFileSync('mknod', [host, ...kind], { stdio: ['ignore', 'ignore', 'pipe'] });
       } catch (e) {
         const why = String((e as { stderr?: Buffer }).stderr ?? '').trim() || (e as Error).message;
-        throw new TsbuildError(
-          'ADD_BAD_TAR',
-          `${posix.basename(path)}: cannot make ${name} (${kind.join(' ')}): ${why}`,
-        );
+        throw new TsbuildError('ADD_BAD_TAR', `${archive}: cannot make ${name} (${kind.join(' ')}): ${why}`);
       }
       lchownSync(host, uid, gid);
       chmodSync(host, mode);
     }
     if (padded > 0) await r.skip(padded);
   }
-  await xattrs.apply(path);
+  await xattrs.apply();
   for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
 }
 
@@ -303,7 +297,7 @@ class PendingXattrs {
     for (const k of this.#byHost.keys()) if (k === host || k.startsWith(`${host}/`)) this.#byHost.delete(k);
   }
 
-  async apply(archive: string): Promise<void> {
+  async apply(): Promise<void> {
     const entries = [...this.#byHost]
       .filter(([host]) => statOrUndef(host))
       .flatMap(([host, list]) =>
@@ -314,14 +308,9 @@ class PendingXattrs {
           value: Buffer.from(value, 'latin1'),
         })),
       );
-    try {
-      await writeXattrs(this.base, entries);
-    } catch (e) {
-      throw new TsbuildError(
-        'ADD_BAD_TAR',
-        `${posix.basename(archive)}: cannot set its xattrs: ${(e as Error).message}`,
-      );
-    }
+    // Best effort, as moby's Unpack, which skips what the filesystem refuses (EPERM, ENOTSUP: a
+    // user.* attribute on a symlink, an SELinux label without SELinux); setfattr sets the rest.
+    await writeXattrs(this.base, entries).catch(() => undefined);
   }
 }
 
