@@ -48,4 +48,21 @@ describe('file capabilities of copied files', () => {
     expect(attrs(join(dest, 'x2'))).toBe('');
     expect(attrs(join(dest, 'y2'))).toContain(`security.capability=${CAP}`);
   });
+
+  it('many files under one source dir: one recursive read, only the pairs given get capabilities', async () => {
+    const src = tempDir();
+    const dest = tempDir();
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < 600; i++) {
+      writeFileSync(join(src, `f${i}`), '');
+      writeFileSync(join(dest, `g${i}`), '');
+      if (i !== 7) pairs.push([join(src, `f${i}`), join(dest, `g${i}`)]);
+    }
+    for (const i of [3, 7, 599]) setCap(join(src, `f${i}`));
+    await copyFileCapabilities(pairs, src);
+    expect(attrs(join(dest, 'g3'))).toContain(`security.capability=${CAP}`);
+    expect(attrs(join(dest, 'g599'))).toContain(`security.capability=${CAP}`);
+    expect(attrs(join(dest, 'g7'))).toBe('');
+    expect(attrs(join(dest, 'g4'))).toBe('');
+  });
 });

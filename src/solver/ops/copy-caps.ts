@@ -15,27 +15,43 @@ const bytes = (p: string): string => Buffer.from(p).toString('latin1');
 
 /** Copies the capabilities of every file under `src` to the same path under `dest` (cp(1)'s copy). */
 export async function copyTreeCapabilities(src: string, dest: string): Promise<void> {
-  const found = await readXattrs(src, { match: MATCH });
-  await writeXattrs(
-    dest,
-    [...found].flatMap(([rel, list]) =>
-      list.filter(([n]) => n === CAP).map(([name, value]) => ({ rel, name, value })),
-    ),
-  );
+  const prefix = bytes(`${dest.slice(1)}/`);
+  await writeCaps(await readXattrs(src, { match: MATCH }), (rel) => (rel === '' ? undefined : prefix + rel));
 }
 
-/** Copies the capabilities of each copied file (absolute `[source, destination]` pairs). */
-export async function copyFileCapabilities(pairs: [src: string, dest: string][]): Promise<void> {
+/**
+ * Copies the capabilities of each copied file (absolute `[source, destination]` pairs). Many files
+ * under one source directory `under`: one recursive getfattr of it instead of one call per 500.
+ */
+export async function copyFileCapabilities(
+  pairs: [src: string, dest: string][],
+  under?: string,
+): Promise<void> {
+  if (pairs.length === 0) return;
+  if (under !== undefined && pairs.length > CHUNK) {
+    const destOf = new Map(pairs.map(([s, d]) => [bytes(s), bytes(d.slice(1))]));
+    const found = await readXattrs(under, { match: MATCH });
+    await writeCaps(found, (rel) => destOf.get(bytes(`${under}/`) + rel));
+    return;
+  }
   for (let i = 0; i < pairs.length; i += CHUNK) {
     const chunk = pairs.slice(i, i + CHUNK);
     const destOf = new Map(chunk.map(([s, d]) => [bytes(s.slice(1)), bytes(d.slice(1))]));
     const found = await readXattrs('/', { match: MATCH, paths: chunk.map(([s]) => s.slice(1)) });
-    const entries = [...found].flatMap(([rel, list]) => {
-      const dest = destOf.get(rel);
-      return dest === undefined
-        ? []
-        : list.filter(([n]) => n === CAP).map(([name, value]) => ({ rel: dest, name, value }));
-    });
-    await writeXattrs('/', entries);
+    await writeCaps(found, (rel) => destOf.get(rel));
   }
+}
+
+/** Sets each found capability on the destination `destOf` gives (a path under `/`), if any. */
+async function writeCaps(
+  found: Awaited<ReturnType<typeof readXattrs>>,
+  destOf: (rel: string) => string | undefined,
+): Promise<void> {
+  const entries = [...found].flatMap(([rel, list]) => {
+    const dest = destOf(rel);
+    return dest === undefined
+      ? []
+      : list.filter(([n]) => n === CAP).map(([name, value]) => ({ rel: dest, name, value }));
+  });
+  await writeXattrs('/', entries);
 }

@@ -315,7 +315,7 @@ async function copyFromInput(
         name,
         copied,
       });
-      await copyFileCapabilities(copied);
+      await copyFileCapabilities(copied, isDir ? m : undefined);
     }
   }
 }
