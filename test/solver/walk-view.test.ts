@@ -24,8 +24,8 @@ describe('walking a mounted view', () => {
     const target = join(await store.tempDir('m'), 'm');
     mkdirSync(target);
     await withMount(await s.view('v', 'B'), target, async (dir) => {
-      // the kernel's listing still has the whiteout; a lookup of it fails
-      expect(sh('ls -A d 2>&1; true', dir)).toContain('f');
+      // Linux 6.x lists the whiteout here (readdir of a dir it does not merge) and fails its lookup;
+      // a kernel that hides it gives the same walk.
       expect(walkRel(dir)).toEqual(['d', 'd/g']);
     });
   });
