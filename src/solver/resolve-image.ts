@@ -7,6 +7,7 @@ import {
   formatReference,
   type Platform,
   parseReference,
+  platformMatches,
   withDigest,
 } from '../oci/index.js';
 import type { ProgressSink } from '../progress/events.js';
@@ -181,7 +182,23 @@ async function fromLocal(store: Store, ref: string, platform: Platform): Promise
   } catch {
     return undefined;
   }
-  const img = await loadImage(store, found.descriptor, platform);
+  let img: Awaited<ReturnType<typeof loadImage>>;
+  try {
+    img = await loadImage(store, found.descriptor, platform);
+  } catch {
+    // The tag names an index pulled for another platform: this one's manifest or config was never
+    // fetched. The registry has it (BuildKit pulls it).
+    return undefined;
+  }
+  // A single-platform image of another platform is not this one's (dockerd pulls the right one).
+  const { os, architecture } = img.config;
+  if (
+    !img.index &&
+    os &&
+    architecture &&
+    !platformMatches({ ...platform, variant: undefined }, { os, architecture })
+  )
+    return undefined;
   return {
     ref: withDigest(parseReference(ref), img.descriptor.digest),
     manifestDescriptor: img.descriptor,

@@ -86,6 +86,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       ...(o.target ? { target: o.target } : {}),
       buildArgs: o.buildArgs ?? {},
       targetPlatform: platform,
+      ...(o.platform ? { explicitPlatform: true } : {}),
       buildPlatform: hostPlatform(),
       ...(o.labels ? { labels: o.labels } : {}),
       ...(o.noCache ? { noCache: true } : {}),

@@ -1,5 +1,5 @@
 import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
-import { formatPlatform, type ImageConfig, type Platform } from '../../oci/index.js';
+import { formatPlatform, type ImageConfig, normalizePlatform, type Platform } from '../../oci/index.js';
 import {
   expandWord,
   type Instruction,
@@ -23,6 +23,8 @@ export interface ConvertOptions {
   target?: string;
   buildArgs?: Record<string, string>;
   targetPlatform: Platform;
+  /** `--platform` was given: the image gets that platform (dockerfile2llb's !implicitTarget). */
+  explicitPlatform?: boolean;
   buildPlatform: Platform;
   labels?: Record<string, string>;
   noCache?: boolean;
@@ -154,6 +156,14 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
       message: `One or more build-args [${unused.join(' ')}] were not consumed`,
       range: target.stage.from.range,
     });
+  }
+  // dockerfile2llb: an explicit target platform, normalized (linux/arm64 has no variant), is the
+  // image's, whatever its base image's config says (`arm64` + `v8` there).
+  if (opts.explicitPlatform) {
+    const { os, architecture, variant } = normalizePlatform(opts.targetPlatform);
+    Object.assign(target.image, { os, architecture });
+    if (variant) target.image.variant = variant;
+    else delete target.image.variant;
   }
   omitEmpty(target.image);
   const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
