@@ -120,6 +120,9 @@ export async function writeTarFile(dest: string, write: (out: Writable) => Promi
   await mkdir(dirname(dest), { recursive: true });
   const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
   const ws = createWriteStream(tmp);
+  // Its errors reach us through write() and finished(); one raised by the destroy below, with a
+  // write still in flight (a source that failed mid-archive), must not crash the process.
+  ws.on('error', () => {});
   try {
     await write(ws);
     if (!ws.writableEnded) ws.end();

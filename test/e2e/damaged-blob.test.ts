@@ -7,13 +7,15 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 
 requireRoot();
@@ -87,5 +89,27 @@ describe('a blob damaged after its commit never leaves the store', () => {
     expect(again.status, again.out).toBe(0);
     expect(tsb(root, 'save', '-o', join(out, 'd.tar'), 'dmg').status).toBe(0);
     expect(tsb(root, 'fsck').status).toBe(0);
+  }, 120_000);
+
+  it("a base image's layer blob gone (fsck --repair removed it): save says so, leaves nothing, and a pull heals it", () => {
+    const base = pushBusyboxImage(reg, 'gone/busybox:1');
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-gone-'));
+    const ctx = mkdtempSync(join(tmpdir(), 'tsb-e2e-gone-ctx-'));
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${base.ref}\nRUN echo x > /x\n`);
+    expect(tsb(root, 'build', '-q', '-t', 'gone', ctx).status).toBe(0);
+    const blobs = join(root, 'blobs', 'sha256');
+    const biggest = readdirSync(blobs).reduce((a, b) =>
+      statSync(join(blobs, b)).size > statSync(join(blobs, a)).size ? b : a,
+    );
+    rmSync(join(blobs, biggest));
+    const out = mkdtempSync(join(tmpdir(), 'tsb-e2e-gone-out-'));
+    const r = tsb(root, 'save', '-o', join(out, 'g.tar'), 'gone');
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`blob sha256:${biggest} not found in the content store [BLOB_NOT_FOUND]`);
+    expect(r.out).toContain('tsbuild pull');
+    expect(r.out).not.toMatch(/\n\s+at |ERR_STREAM_DESTROYED/);
+    expect(readdirSync(out)).toEqual([]);
+    expect(tsb(root, 'pull', base.ref).status).toBe(0);
+    expect(tsb(root, 'save', '-o', join(out, 'g.tar'), 'gone').status).toBe(0);
   }, 120_000);
 });

@@ -221,7 +221,9 @@ export class LocalContentStore implements ContentStore {
 }
 
 function notFound(digest: Digest): StoreError {
-  return new StoreError('BLOB_NOT_FOUND', `blob ${digest} not found in the content store`);
+  return new StoreError('BLOB_NOT_FOUND', `blob ${digest} not found in the content store`, {
+    hint: 'pull the base image again (tsbuild pull) or rebuild the image; fsck --repair removes damaged blobs',
+  });
 }
 
 /**
