@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
@@ -79,7 +79,7 @@ function isTarHeader(block: Buffer): boolean {
  * gzipped text file, is copied as it is, still compressed.
  */
 async function opensAsTar(path: string, kind: Exclude<Kind, 'tar'>): Promise<boolean> {
-  const stream = decompressed(path, kind, 'ignore');
+  const stream = decompressed(path, kind);
   try {
     const block = await new Blocks(stream).read(512).catch(() => undefined);
     return block !== undefined && isTarHeader(block);
@@ -92,7 +92,7 @@ export async function isArchive(path: string): Promise<boolean> {
   return (await archiveKind(path)) !== undefined;
 }
 
-function decompressed(path: string, kind: Kind, stderr: 'inherit' | 'ignore' = 'inherit'): Readable {
+function decompressed(path: string, kind: Kind): Readable {
   if (kind === 'tar') return createReadStream(path);
   if (kind === 'gzip') {
     const file = createReadStream(path);
@@ -101,12 +101,31 @@ function decompressed(path: string, kind: Kind, stderr: 'inherit' | 'ignore' = '
     return gz;
   }
   const tool = kind === 'bzip2' ? 'bzip2' : kind === 'xz' ? 'xz' : 'zstd';
-  const child = spawn(tool, ['-dc', path], { stdio: ['ignore', 'pipe', stderr] });
-  // A reader that stops early (the tar probe) destroys stdout; the tool must not outlive it.
-  child.stdout.once('close', () => {
+  const child = spawn(tool, ['-dc', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let why = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (why.length < 4096) why += d.toString();
+  });
+  // The stream ends only once the tool exited 0: a damaged or cut stream is an error even when what
+  // came out so far ends where a tar entry does (Go's decompressors fail there too).
+  const out = new PassThrough();
+  // Its reader sees the error; one after the reader stopped (the probe) must not crash the process.
+  out.on('error', () => {});
+  child.stdout.pipe(out, { end: false });
+  child.once('close', (code) => {
+    if (code === 0) out.end();
+    else if (!out.destroyed) {
+      const first = why.trim().split('\n')[0]?.replaceAll(path, posix.basename(path));
+      out.destroy(
+        new TsbuildError('ADD_BAD_TAR', `${posix.basename(path)}: ${first || `${tool} -d exited ${code}`}`),
+      );
+    }
+  });
+  // A reader that stops early (the tar probe) destroys the stream; the tool must not outlive it.
+  out.once('close', () => {
     if (child.exitCode === null) child.kill();
   });
-  return child.stdout;
+  return out;
 }
 
 /**
