@@ -248,6 +248,25 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
     });
   });
 
+  it('stops at the end-of-archive blocks: a second tar concatenated after them is not extracted (Go archive/tar)', async () => {
+    const parts = ['one', 'two'].map((n) => {
+      const src = join(tmp, `concat-${n}`);
+      mkdirSync(src);
+      writeFileSync(join(src, n), n);
+      const t = join(tmp, `${n}.tar`);
+      execFileSync('tar', ['-C', src, '-cf', t, '.']);
+      return readFileSync(t);
+    });
+    writeFileSync(join(tmp, 'concat.tar'), Buffer.concat(parts));
+    writeFileSync(join(tmp, 'concat.tar.gz'), Buffer.concat(parts.map((p) => gzipSync(p))));
+    for (const name of ['concat.tar', 'concat.tar.gz']) {
+      const root = join(tmp, `root-${name}`);
+      mkdirSync(root);
+      await extractArchive(join(tmp, name), root, '/c/');
+      expect(readdirSync(join(root, 'c'))).toEqual(['one']);
+    }
+  });
+
   it('a truncated archive is an ADD_BAD_TAR naming it, compressed or not (moby: unexpected EOF)', async () => {
     const src = join(tmp, 'trunc-src');
     mkdirSync(src);

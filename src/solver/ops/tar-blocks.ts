@@ -38,6 +38,17 @@ export class Blocks {
   async skip(n: number): Promise<void> {
     for (let left = n; left > 0; left -= 1 << 20) await this.read(Math.min(left, 1 << 20));
   }
+
+  /** Reads what is left and drops it: a stream's own end-of-data checks (a decompressor's exit) still run. */
+  async drain(): Promise<void> {
+    this.buf = Buffer.alloc(0);
+    while (!this.done) if ((await this.it.next()).done) this.done = true;
+  }
+
+  /** Stops reading: the stream is destroyed. */
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
 }
 
 /**

@@ -185,7 +185,10 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     const block = await r.read(512);
     if (!block) break;
     const h = new Header(block);
-    if (h.nullBlock) continue;
+    if (h.nullBlock) {
+      if (await endOfArchive(r, archive)) break;
+      continue;
+    }
     if (!h.cksumValid) throw new TsbuildError('ADD_BAD_TAR', `invalid tar header in ${archive}`);
     const size = Number(pax.size ?? h.size ?? 0);
     const padded = Math.ceil(size / 512) * 512;
@@ -289,8 +292,23 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     }
     if (padded > 0) await r.skip(padded);
   }
+  // What follows the end of the archive is not read (Go's archive/tar stops there), but a tool's
+  // stream still has to end well (moby waits for xz and reports its failure).
+  if (kind === 'gzip' || kind === 'tar') await r.close();
+  else await r.drain();
   await xattrs.apply();
   for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
+}
+
+/**
+ * After a zero block: a second one ends the archive, as in Go's archive/tar (a second tar
+ * concatenated after it is not extracted, as BuildKit's ADD leaves it); so does the end of the
+ * data. A header after a single zero block is an invalid tar there.
+ */
+async function endOfArchive(r: Blocks, archive: string): Promise<boolean> {
+  const next = await r.read(512);
+  if (!next || next.every((b) => b === 0)) return true;
+  throw new TsbuildError('ADD_BAD_TAR', `invalid tar header in ${archive}: a zero block before an entry`);
 }
 
 /**
