@@ -196,6 +196,25 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
     expect(attrs(join(root, 'x', 'bin'))).not.toContain('overlay');
   });
 
+  it("a later hard link entry's chown drops the capability of the inode it shares, as in moby's unpack", async () => {
+    const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex').toString('latin1');
+    const capped = (n: string) =>
+      `i=tarfile.TarInfo('${n}'); i.size=1; i.pax_headers={'SCHILY.xattr.security.capability': bytes.fromhex('0100000200200000000000000000000000000000').decode('latin1')}; t.addfile(i, io.BytesIO(b'p'))`;
+    const hard = (n: string, to: string, withCap: boolean) =>
+      `i=tarfile.TarInfo('${n}'); i.type=tarfile.LNKTYPE; i.linkname='${to}'${withCap ? `; i.pax_headers={'SCHILY.xattr.security.capability': bytes.fromhex('0100000200200000000000000000000000000000').decode('latin1')}` : ''}; t.addfile(i)`;
+    const tar = pyTar(
+      'caps-links.tar',
+      [capped('a'), hard('a2', 'a', false), capped('b'), hard('b2', 'b', true)].join('\n'),
+    );
+    const root = join(tmp, 'root-caps-links');
+    mkdirSync(root);
+    await extractArchive(tar, root, '/x/');
+    const attrs = (p: string) =>
+      execFileSync('getfattr', ['-d', '-m', '-', '-e', 'hex', join(root, 'x', p)], { encoding: 'utf8' });
+    expect(attrs('a')).toBe('');
+    expect(attrs('b')).toContain(`security.capability=0x${Buffer.from(cap, 'latin1').toString('hex')}`);
+  });
+
   // A 1 MiB file with two fragments: holes in between and after the last.
   const sparseSource = (dir: string): Buffer => {
     mkdirSync(dir, { recursive: true });

@@ -294,6 +294,30 @@ describe('hard links of non-files', () => {
   });
 });
 
+describe('capabilities and hard links', () => {
+  it("a Link entry's chown drops the capability an earlier entry gave its inode; its own is set after (moby's order)", async () => {
+    const tarFile = join(tempDir(), 'caps.tar');
+    const py = [
+      'import tarfile, io, sys',
+      "cap = bytes.fromhex('0100000200200000000000000000000000000000').decode('latin1')",
+      "t = tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT)",
+      'def add(n, link=None, caps=False):',
+      '    i = tarfile.TarInfo(n)',
+      "    if caps: i.pax_headers = {'SCHILY.xattr.security.capability': cap}",
+      '    if link: i.type, i.linkname = tarfile.LNKTYPE, link',
+      '    else: i.size = 1',
+      "    t.addfile(i, None if link else io.BytesIO(b'p'))",
+      "add('a', caps=True); add('a2', 'a'); add('b', caps=True); add('b2', 'b', caps=True); add('c', caps=True)",
+      't.close()',
+    ].join('\n');
+    execFileSync('python3', ['-c', py, tarFile]);
+    const out = tempDir();
+    await extractLayer(createReadStream(tarFile), out, { mode: 'overlay' });
+    const caps = sh('getfattr -d -m security.capability a b c 2>/dev/null | grep "^# file"', out);
+    expect(caps).toBe('# file: b\n# file: c\n');
+  });
+});
+
 describe('big files', () => {
   it('streams a file into the layer tar chunk by chunk: a 512 MB file is never held in memory', async () => {
     const dir = tempDir();

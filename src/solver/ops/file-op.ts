@@ -43,14 +43,15 @@ export function fileOp(env: SolverEnv): OpImpl {
       // GNU tar's device nodes (before: a dir of raw data, a failed mknod); `3`: a hard link entry's
       // mode, owner and mtime go to the inode it shares (before: the target's were kept); `4`: PAX
       // records read by byte length (multi-byte names) and entry xattrs set; `5`: the archive ends at
-      // its end-of-archive blocks (a second tar concatenated after them is not extracted).
+      // its end-of-archive blocks (a second tar concatenated after them is not extracted); `6`: a hard
+      // link entry's chown drops the file capability set before it.
       const unpacks = op.actions.some((a) => a.type === 'copy' && a.unpack);
       return digestOf({
         op,
         inputKeys,
         checksums: await contextChecksums(env, op),
         copy: 2,
-        ...(unpacks ? { unpack: 5 } : {}),
+        ...(unpacks ? { unpack: 6 } : {}),
       });
     },
     async contentFamily(v, inputKeys) {

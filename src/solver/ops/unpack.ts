@@ -18,11 +18,12 @@ import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
-import { deviceNumbers, writeXattrs } from '../../store/index.js';
+import { deviceNumbers } from '../../store/index.js';
+import { PendingXattrs } from './archive-xattrs.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';
 import { resolveInRoot } from './secure-path.js';
-import { Blocks, parsePax, sparseOf, writeData, writeSparse, XATTR } from './tar-blocks.js';
+import { Blocks, parsePax, sparseOf, writeData, writeSparse } from './tar-blocks.js';
 
 type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar';
 
@@ -241,6 +242,9 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
       rmSync(host, { recursive: true, force: true });
       xattrs.removed(host);
     }
+    // A hard link entry chowns the inode it shares, which drops its file capability (the kernel's
+    // doing, in moby's unpack too) before this entry's own xattrs are set.
+    if (type === 'Link') xattrs.chowned(entryPath(base, linkpath));
     xattrs.set(host, entryPax);
     if (type === 'Directory') {
       if (!existing?.isDirectory()) mkdirSync(host);
@@ -309,46 +313,6 @@ async function endOfArchive(r: Blocks, archive: string): Promise<boolean> {
   const next = await r.read(512);
   if (!next || next.every((b) => b === 0)) return true;
   throw new TsbuildError('ADD_BAD_TAR', `invalid tar header in ${archive}: a zero block before an entry`);
-}
-
-/**
- * The entries' xattrs (`SCHILY.xattr.*`, as GNU tar --xattrs writes them), set at the end with one
- * setfattr, as moby's Unpack sets each entry's: `security.capability` of an `ADD rootfs.tar /` keeps
- * ping working. overlayfs's own attributes are never taken from an archive.
- */
-class PendingXattrs {
-  readonly #byHost = new Map<string, [string, string][]>();
-  constructor(private readonly base: string) {}
-
-  set(host: string, pax: Record<string, string>): void {
-    const list = Object.entries(pax)
-      .filter(([k]) => k.startsWith(XATTR))
-      .map(([k, v]): [string, string] => [k.slice(XATTR.length), v])
-      .filter(([n]) => !n.startsWith('trusted.overlay.') && !n.startsWith('user.overlay.'));
-    if (list.length > 0) this.#byHost.set(host, list);
-    else this.#byHost.delete(host);
-  }
-
-  /** An entry replaced what was at `host`, and everything below it. */
-  removed(host: string): void {
-    for (const k of this.#byHost.keys()) if (k === host || k.startsWith(`${host}/`)) this.#byHost.delete(k);
-  }
-
-  async apply(): Promise<void> {
-    const entries = [...this.#byHost]
-      .filter(([host]) => statOrUndef(host))
-      .flatMap(([host, list]) =>
-        list.map(([name, value]) => ({
-          // writeXattrs takes byte-string (latin1) names, as the layer code names entries
-          rel: Buffer.from(host.slice(this.base.length + 1)).toString('latin1'),
-          name,
-          value: Buffer.from(value, 'latin1'),
-        })),
-      );
-    // Best effort, as moby's Unpack, which skips what the filesystem refuses (EPERM, ENOTSUP: a
-    // user.* attribute on a symlink, an SELinux label without SELinux); setfattr sets the rest.
-    await writeXattrs(this.base, entries).catch(() => undefined);
-  }
 }
 
 /**

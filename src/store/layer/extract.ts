@@ -233,16 +233,31 @@ class ExtractSink implements TarSink {
         }
         bfs.link(target, path);
         // moby's createTarFile gives the link entry's owner, mode and mtime to the inode it shares
-        // (dockerd's BuildKit shows them on a pulled layer), a symlink's mode and times excepted.
-        if (this.#chown) bfs.lchown(path, e.uid, e.gid);
+        // (dockerd's BuildKit shows them on a pulled layer), a symlink's mode and times excepted;
+        // its chown drops the inode's file capability (the kernel's doing), then its own xattrs
+        // are set. Xattrs are written at the end here, so the dropped one is taken off the list.
+        // Always, for a link: the inode is its target's, owned as that entry said, not fresh.
+        if (this.#sameOwner) {
+          bfs.lchown(path, e.uid, e.gid);
+          this.#dropCapability(st.ino);
+        }
         if (!st.isSymbolicLink()) {
           bfs.chmod(path, e.mode);
           bfs.lutimes(path, e.mtime);
         }
+        this.#xattr(path, e);
         return;
       }
       default:
         this.#special(e, path);
+    }
+  }
+
+  #dropCapability(ino: number): void {
+    for (let i = this.#xattrs.length - 1; i >= 0; i--) {
+      const x = this.#xattrs[i]!;
+      if (x.name === 'security.capability' && bfs.lstatOrUndefined(x.path)?.ino === ino)
+        this.#xattrs.splice(i, 1);
     }
   }
 
