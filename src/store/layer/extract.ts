@@ -101,6 +101,8 @@ class ExtractSink implements TarSink {
   readonly #specialPaths = new Set<string>();
   readonly #nodeLinks: { target: string; path: string }[] = [];
   readonly #xattrs: { path: string; name: string; value: Buffer }[] = [];
+  /** The `security.capability` ones, apart: a link entry's chown takes its inode's off (few). */
+  #caps: { path: string; name: string; value: Buffer }[] = [];
 
   /** The root as the OS names it (for child processes' cwd); #r works on byte strings. */
   readonly #realRoot: string;
@@ -254,11 +256,8 @@ class ExtractSink implements TarSink {
   }
 
   #dropCapability(ino: number): void {
-    for (let i = this.#xattrs.length - 1; i >= 0; i--) {
-      const x = this.#xattrs[i]!;
-      if (x.name === 'security.capability' && bfs.lstatOrUndefined(x.path)?.ino === ino)
-        this.#xattrs.splice(i, 1);
-    }
+    if (this.#caps.length > 0)
+      this.#caps = this.#caps.filter((x) => bfs.lstatOrUndefined(x.path)?.ino !== ino);
   }
 
   #special(e: ReadEntry, path: string): void {
@@ -273,7 +272,7 @@ class ExtractSink implements TarSink {
     for (const [name, value] of e.xattrs) {
       // overlay's own attributes could redirect lookups outside this layer: never taken from a tar.
       if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) continue;
-      this.#xattrs.push({ path, name, value });
+      (name === 'security.capability' ? this.#caps : this.#xattrs).push({ path, name, value });
     }
   }
 
@@ -339,7 +338,7 @@ class ExtractSink implements TarSink {
       if (still(l.path) && still(l.target) && bfs.lstatOrUndefined(l.target) && !bfs.lstatOrUndefined(l.path))
         bfs.link(l.target, l.path);
     }
-    const xs = this.#xattrs.filter((x) => {
+    const xs = [...this.#xattrs, ...this.#caps].filter((x) => {
       const st = bfs.lstatOrUndefined(x.path);
       return st !== undefined && !st.isSymbolicLink() && (x.path === this.#r.root || still(x.path));
     });
