@@ -65,14 +65,17 @@ describe('tsbuild build - (context or Dockerfile on stdin)', () => {
     const ctx = mkdtempSync(join(tmpdir(), 'tsb-stdin-evil-'));
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY . /c/\n');
     execFileSync('ln', ['-s', '/', join(ctx, 'up')]);
-    const tar = execFileSync('tar', ['-C', ctx, '-cf', '-', 'Dockerfile', 'up']);
-    // then a file through the symlink: with the context as `/`, it lands in the context, not in /tmp
+    const archive = join(mkdtempSync(join(tmpdir(), 'tsb-stdin-tar-')), 'evil.tar');
+    execFileSync('tar', ['-C', ctx, '-cf', archive, 'Dockerfile', 'up']);
+    // then a file through the symlink, appended to the same archive (a second tar concatenated after
+    // the first one's end blocks would not be read, as Go's archive/tar does not): with the context
+    // as `/`, it lands in the context, not in /tmp
     const name = `tsb-stdin-escape-${process.pid}`;
     const payload = mkdtempSync(join(tmpdir(), 'tsb-stdin-payload-'));
     mkdirSync(join(payload, 'up', 'tmp'), { recursive: true });
     writeFileSync(join(payload, 'up', 'tmp', name), 'x');
-    const second = execFileSync('tar', ['-C', payload, '-cf', '-', `up/tmp/${name}`]);
-    const r = build(Buffer.concat([tar, second]));
+    execFileSync('tar', ['-C', payload, '-rf', archive, `up/tmp/${name}`]);
+    const r = build(readFileSync(archive));
     expect(r.status).toBe(0);
     expect(() => readFileSync(join('/tmp', name))).toThrow();
     expect(readFileSync(join(r.out, 'c', 'tmp', name), 'utf8')).toBe('x');
