@@ -190,7 +190,8 @@ async function fromLocal(store: Store, ref: string, platform: Platform): Promise
     // fetched. The registry has it (BuildKit pulls it).
     return undefined;
   }
-  // A single-platform image of another platform is not this one's (dockerd pulls the right one).
+  // A single-platform image of another OS or architecture is not this one's (dockerd pulls the right
+  // one); the variant is not compared, as a config often lacks it.
   const { os, architecture } = img.config;
   if (
     !img.index &&

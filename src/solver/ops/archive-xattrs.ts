@@ -1,5 +1,5 @@
-import { lstatSync } from 'node:fs';
-import { writeXattrs } from '../../store/index.js';
+import { toByteString, writeXattrs } from '../../store/index.js';
+import { lstatOrUndefined } from './copy-io.js';
 import { XATTR } from './tar-blocks.js';
 
 // ADD's archive xattrs (unpack.ts): gathered per entry, set once at the end.
@@ -26,10 +26,10 @@ export class PendingXattrs {
 
   /** `host` was chowned: every pending `security.capability` of its inode is gone. */
   chowned(host: string): void {
-    const ino = lstatOrUndef(host)?.ino;
+    const ino = lstatOrUndefined(host)?.ino;
     if (ino === undefined) return;
     for (const [k, list] of this.#byHost) {
-      if (!list.some(([n]) => n === CAP) || lstatOrUndef(k)?.ino !== ino) continue;
+      if (!list.some(([n]) => n === CAP) || lstatOrUndefined(k)?.ino !== ino) continue;
       const rest = list.filter(([n]) => n !== CAP);
       if (rest.length > 0) this.#byHost.set(k, rest);
       else this.#byHost.delete(k);
@@ -43,11 +43,11 @@ export class PendingXattrs {
 
   async apply(): Promise<void> {
     const entries = [...this.#byHost]
-      .filter(([host]) => lstatOrUndef(host))
+      .filter(([host]) => lstatOrUndefined(host))
       .flatMap(([host, list]) =>
         list.map(([name, value]) => ({
           // writeXattrs takes byte-string (latin1) names, as the layer code names entries
-          rel: Buffer.from(host.slice(this.base.length + 1)).toString('latin1'),
+          rel: toByteString(host.slice(this.base.length + 1)),
           name,
           value: Buffer.from(value, 'latin1'),
         })),
@@ -55,13 +55,5 @@ export class PendingXattrs {
     // Best effort, as moby's Unpack, which skips what the filesystem refuses (EPERM, ENOTSUP: a
     // user.* attribute on a symlink, an SELinux label without SELinux); setfattr sets the rest.
     await writeXattrs(this.base, entries).catch(() => undefined);
-  }
-}
-
-function lstatOrUndef(p: string) {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { readXattrs, writeXattrs } from '../../store/index.js';
+import { toByteString as bytes, readXattrs, writeXattrs } from '../../store/index.js';
 
 // File capabilities across a COPY --from. BuildKit's copy (fsutil) gives the new file the source's
 // xattrs after its owner and mode, and its differ writes `security.capability` into the layer (no
@@ -9,9 +9,6 @@ const CAP = 'security.capability';
 const MATCH = '^security\\.capability$';
 /** getfattr arguments per call: well under ARG_MAX for any path length Linux allows. */
 const CHUNK = 500;
-
-/** The layer code names paths as latin1 byte strings. */
-const bytes = (p: string): string => Buffer.from(p).toString('latin1');
 
 /** Copies the capabilities of every file under `src` to the same path under `dest` (cp(1)'s copy). */
 export async function copyTreeCapabilities(src: string, dest: string): Promise<void> {

@@ -56,6 +56,15 @@ export function tryLink(src: string, dest: string): boolean {
   }
 }
 
+/** lstat, or undefined for a path that is not there (or cannot be, through a non-directory). */
+export function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 export function existsL(p: string): boolean {
   try {
     lstatSync(p);

@@ -38,13 +38,9 @@ export function fileOp(env: SolverEnv): OpImpl {
   return {
     async cacheKey(v, inputKeys) {
       const op = v.op as FileOp;
-      // `copy: 2`: copies keep hard links among what one source copies; results cached before
-      // that (separate files) are not reused. `unpack: 2`: ADD expands PAX sparse files and makes
-      // GNU tar's device nodes (before: a dir of raw data, a failed mknod); `3`: a hard link entry's
-      // mode, owner and mtime go to the inode it shares (before: the target's were kept); `4`: PAX
-      // records read by byte length (multi-byte names) and entry xattrs set; `5`: the archive ends at
-      // its end-of-archive blocks (a second tar concatenated after them is not extracted); `6`: a hard
-      // link entry's chown drops the file capability set before it.
+      // `copy` and `unpack` rise whenever a copy or ADD's extraction gives another result for the
+      // same input, so results cached by older code are not reused (copy 2: hard links kept; unpack
+      // 6: moby's order for a hard link entry's chown and xattrs; git log has each step).
       const unpacks = op.actions.some((a) => a.type === 'copy' && a.unpack);
       return digestOf({
         op,

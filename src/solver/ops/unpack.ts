@@ -20,6 +20,7 @@ import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
 import { deviceNumbers } from '../../store/index.js';
 import { PendingXattrs } from './archive-xattrs.js';
+import { lstatOrUndefined } from './copy-io.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';
 import { resolveInRoot } from './secure-path.js';
@@ -237,7 +238,7 @@ async function untar(path: string, kind: Kind, base: string, owner?: Owner): Pro
     // PAX uid/gid hold ids too large for the header (Go's archive/tar merges them in).
     const uid = owner?.uid ?? Number(entryPax.uid ?? h.uid ?? 0);
     const gid = owner?.gid ?? Number(entryPax.gid ?? h.gid ?? 0);
-    const existing = statOrUndef(host);
+    const existing = lstatOrUndefined(host);
     if (existing && !(existing.isDirectory() && type === 'Directory')) {
       rmSync(host, { recursive: true, force: true });
       xattrs.removed(host);
@@ -330,14 +331,14 @@ function entryPath(base: string, name: string): string {
  */
 function ensureParent(base: string, name: string, host: string, archive: string): void {
   // The common case, one lstat: the (resolved) parent is there.
-  if (statOrUndef(posix.dirname(host))?.isDirectory()) return;
+  if (lstatOrUndefined(posix.dirname(host))?.isDirectory()) return;
   const comps = posix.normalize(`/${name}`).split('/').filter(Boolean).slice(0, -1);
   for (let k = 1; k <= comps.length; k++) {
     const prefix = `/${comps.slice(0, k).join('/')}`;
     const followed = resolveInRoot(base, prefix, true);
-    const st = statOrUndef(followed);
+    const st = lstatOrUndefined(followed);
     if (st?.isDirectory()) continue;
-    if (st || statOrUndef(resolveInRoot(base, prefix, false))?.isSymbolicLink()) {
+    if (st || lstatOrUndefined(resolveInRoot(base, prefix, false))?.isSymbolicLink()) {
       throw new TsbuildError(
         'ADD_BAD_TAR',
         `${posix.basename(archive)}: open /${posix.normalize(name)}: ${st ? 'not a directory' : 'no such file or directory'}`,
@@ -345,13 +346,5 @@ function ensureParent(base: string, name: string, host: string, archive: string)
       );
     }
     mkdirSync(followed, { mode: 0o755 });
-  }
-}
-
-function statOrUndef(p: string) {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
   }
 }

@@ -235,10 +235,10 @@ class ExtractSink implements TarSink {
         }
         bfs.link(target, path);
         // moby's createTarFile gives the link entry's owner, mode and mtime to the inode it shares
-        // (dockerd's BuildKit shows them on a pulled layer), a symlink's mode and times excepted;
-        // its chown drops the inode's file capability (the kernel's doing), then its own xattrs
-        // are set. Xattrs are written at the end here, so the dropped one is taken off the list.
-        // Always, for a link: the inode is its target's, owned as that entry said, not fresh.
+        // (dockerd's BuildKit shows them on a pulled layer), a symlink's mode and times excepted.
+        // The chown is never skipped (the inode is the target's, not a fresh one); it drops the
+        // inode's file capability (the kernel's doing) before the link's own xattrs are set, and
+        // as xattrs are written at the end here, the dropped one is taken off the list.
         if (this.#sameOwner) {
           bfs.lchown(path, e.uid, e.gid);
           this.#dropCapability(st.ino);
