@@ -55,6 +55,18 @@ const EDITS = [
   '--build-arg UNUSED=1',
   '--build-arg E=9',
   '--build-arg V=1',
+  // Second round: archives, secrets, ONBUILD, copy flags.
+  'echo q3 > arcsrc/q && tar -cf arc.tar -C arcsrc .',
+  'cp arc.tar t && mv t arc.tar',
+  'touch arc.tar',
+  'echo s2 > "$CTX.secret"',
+  'touch "$CTX.secret"',
+  'sed -i "s/^ONBUILD RUN echo onb/ONBUILD RUN echo onb2/" Dockerfile',
+  'echo b2 > b',
+  'chown 5:6 a',
+  'chmod 700 d2/q',
+  '--target s1',
+  '--build-arg S=2',
 ];
 
 const RUN_ID = Date.now().toString(36);
@@ -66,8 +78,9 @@ interface CacheCase extends ConformanceCase {
 function cacheCase(r: R, name: string): CacheCase {
   // The first step is unique to the case: no step hits a record an earlier case (or run) left.
   const lines = ['FROM localhost:5000/busybox:latest AS bb', `RUN echo ${RUN_ID}-${name} > /id`];
+  lines.push('FROM bb AS ob', 'ONBUILD COPY a /onb-a', 'ONBUILD RUN echo onb > /onb');
   lines.push('FROM bb AS s1', 'COPY d1 /d1');
-  lines.push('RUN ls -laR /d1 | wc -l > /count', 'FROM bb');
+  lines.push('RUN ls -laR /d1 | wc -l > /count', r.next() < 0.3 ? 'FROM ob' : 'FROM bb');
   for (let i = r.int(3, 6); i > 0; i--) {
     const k = r.next();
     if (k < 0.45) {
@@ -85,7 +98,18 @@ function cacheCase(r: R, name: string): CacheCase {
           'RUN --mount=type=bind,from=s1,source=/d1,target=/m cat /m/sub/k > /k2 || true',
         ]),
       );
-    else if (k < 0.7) lines.push(r.pick(['ARG V=1', 'ENV E=2', 'WORKDIR /w', 'LABEL l=1']));
+    else if (k < 0.62) lines.push(r.pick(['ARG V=1', 'ENV E=2', 'WORKDIR /w', 'LABEL l=1', 'ARG S']));
+    else if (k < 0.75)
+      lines.push(
+        r.pick([
+          'ADD arc.tar /arc/',
+          'COPY --chown=1:2 a d2 /o1/',
+          'COPY --chmod=600 b /o2/',
+          'RUN --mount=type=secret,id=s cat /run/secrets/s > /sec',
+          `RUN --mount=type=cache,target=/cc,id=${RUN_ID}-${name} ls /cc > /ccls; touch /cc/x`,
+          'RUN echo "$S" > /s',
+        ]),
+      );
     else
       lines.push(
         r.pick(['RUN echo run1 > /r1', 'RUN ls -la /t* > /ls 2>/dev/null || true', 'RUN echo "$V" > /v']),
@@ -104,7 +128,9 @@ function cacheCase(r: R, name: string): CacheCase {
       'd2/deep/er/z': 'z',
       'd2/q': 'q',
       lnk: '->a',
+      'arcsrc/q': 'q',
     },
+    prepare: 'tar -cf arc.tar -C arcsrc . && echo s1 > "$PWD.secret"',
     edit: r.pick(EDITS),
   };
 }
@@ -129,7 +155,7 @@ const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
 const root = join(tmpdir(), 'tsb-diff-cache-root');
 
 function buildLog(who: 'bk' | 'tsb', ctx: string, tag: string, flags: string[] = []): string {
-  const args = ['--progress', 'plain', ...flags, '-t', tag, ctx];
+  const args = ['--progress', 'plain', '--secret', `id=s,src=${ctx}.secret`, ...flags, '-t', tag, ctx];
   const r =
     who === 'bk'
       ? spawnSync(docker, ['build', '--network', 'host', ...args], {
@@ -150,13 +176,13 @@ async function compare(k: CacheCase): Promise<string[]> {
   const flags = k.edit.startsWith('--') ? k.edit.split(' ') : [];
   if (flags.length === 0)
     for (const who of ['bk', 'tsb'] as const)
-      execFileSync('sh', ['-c', k.edit], { cwd: ctx[who], env: { ...process.env, MUT: mut } });
+      execFileSync('sh', ['-c', k.edit], { cwd: ctx[who], env: { ...process.env, MUT: mut, CTX: ctx[who] } });
   const logs = { bk: buildLog('bk', ctx.bk, tag, flags), tsb: buildLog('tsb', ctx.tsb, tag, flags) };
   const [a, b] = [steps(logs.bk), steps(logs.tsb)];
   const failed = [logs.bk, logs.tsb].map((l) => l.includes('BUILD FAILED'));
   if (failed[0] !== failed[1]) return [`  one failed: bk ${failed[0]} tsb ${failed[1]}`];
   // Both refused it (a source the edit removed): BuildKit may have run other steps first.
-  if (failed[0]) return [];
+  if (failed[0]) return ['  both failed'];
   if (process.env.DIFF_VERBOSE) process.stdout.write(`${a.join('\n')}\n--\n${b.join('\n')}\n`);
   if (a.length === b.length && a.every((x, i) => x.slice(0, 6) === b[i]?.slice(0, 6))) return [];
   const n = Math.max(a.length, b.length);
