@@ -1,34 +1,27 @@
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
 import { type ContextSnapshot, resolveContextDir } from '../context/index.js';
-import { TsbuildError } from '../errors.js';
-import {
-  exportImages,
-  type ImageModel,
-  type OutputSpec,
-  parseOutputs,
-  recordUntagged,
-} from '../exporter/index.js';
+import { type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
 import {
   formatReference,
   hostPlatform,
   type ImageConfig,
+  type Platform,
   parsePlatform,
   parseReference,
 } from '../oci/index.js';
 import { toStages } from '../parser/index.js';
-import { nullSink } from '../progress/events.js';
+import { nullSink, type ProgressSink } from '../progress/events.js';
 import { type PullResult, RegistryClient } from '../registry/index.js';
-import { openStore } from '../store/index.js';
+import { type LeaseHandle, openStore } from '../store/index.js';
+import { exportBuild } from './build-export.js';
 import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js';
-import { historyTimes, loadCommitted, metadata } from './build-result.js';
-import { bytesProgress } from './bytes-progress.js';
+import { historyTimes } from './build-result.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
-import { convert } from './frontend/convert.js';
-import { isGoneError, leaseImage } from './lease-image.js';
+import { type ConvertOptions, type ConvertResult, convert } from './frontend/convert.js';
+import type { Vertex } from './graph.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
 import { imageResolver } from './resolve-image.js';
@@ -44,17 +37,113 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const onOuter = () => inner.abort(o.signal?.reason);
   if (o.signal?.aborted) onOuter();
   o.signal?.addEventListener('abort', onOuter, { once: true });
-  const signal = inner.signal;
   // Docker's context checks and symlink resolution, before anything reads the context or the Dockerfile.
   const contextDir = resolveContextDir(resolve(o.context));
-  const { dockerfilePath, parsed, outputs, tags, store } = await prepare(o, contextDir);
-  for (const w of parsed.warnings)
+  const prepared = await prepare(o, contextDir);
+  const { store } = prepared;
+  emitWarnings(progress, prepared.parsed.warnings);
+  emitSetupWarnings(progress, o, store);
+  // A watch session opens the store (and cleans stale mounts) once, for all its builds.
+  const session = o.session;
+  const fresh = session?.store !== store;
+  const [lease] = await Promise.all([
+    store.meta.createLease({ ttlMs: 24 * 3600_000 }),
+    fresh ? cleanupStaleMounts(store.root) : undefined,
+  ]);
+  if (fresh && session) session.store = store;
+  const run: Run = { o, ...prepared, contextDir, lease, progress, inner, started };
+  try {
+    return await solveAndExport(run);
+  } finally {
+    o.signal?.removeEventListener('abort', onOuter);
+    // Records name snapshots only the lease protects until they are written.
+    await run.cache?.settle().catch(() => undefined);
+    await lease.release().catch(() => undefined);
+    if (!session) await store.close();
+  }
+}
+
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+/** One build's state between runBuild's set-up and its clean-up. */
+interface Run extends Prepared {
+  o: BuildOptions;
+  contextDir: string;
+  lease: LeaseHandle;
+  progress: ProgressSink;
+  inner: AbortController;
+  started: number;
+  /** Set once the solve starts; runBuild settles it whatever happens. */
+  cache?: BuildCacheIndex;
+}
+
+async function solveAndExport(r: Run): Promise<BuildResult> {
+  const { o, store, progress } = r;
+  const signal = r.inner.signal;
+  const registry = new RegistryClient(
+    o.insecureRegistries?.length ? { insecureRegistries: o.insecureRegistries } : {},
+  );
+  const images = new Map<string, PullResult>();
+  const platform = o.platform ? parsePlatform(o.platform) : hostPlatform();
+  const resolveImage = imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {});
+  const converted = await convert(
+    r.parsed.value,
+    convertOptions(o, platform, sessionResolver(o, images, resolveImage)),
+  );
+  emitWarnings(progress, converted.warnings);
+  // The context is scanned once, when the first op needs it, for only what the graph reads.
+  let snap: Promise<ContextSnapshot> | undefined;
+  const context = () => {
+    const includes = contextIncludes(converted.vertex, r.contextDir);
+    snap ??= scanWithProgress(store, r.contextDir, r.dockerfilePath, progress, signal, includes);
+    return snap;
+  };
+  const env = {
+    store,
+    root: store.root,
+    contextDir: r.contextDir,
+    context,
+    registry,
+    platform,
+    images,
+    secrets: parseSecrets(o.secrets ?? []),
+    ssh: parseSsh(o.ssh ?? []),
+    retain: (s: string) => r.lease.addSnapshot(s),
+    ...(o.limits ? { limits: o.limits } : {}),
+  };
+  const cache = cacheIndex(store, env.retain);
+  r.cache = cache;
+  const maxParallelism = o.maxParallelism ?? availableParallelism();
+  const scheduler = new Scheduler({ opFor: createOps(env), cache, maxParallelism, signal, progress });
+  const solved = await solveGraph(scheduler, converted.vertex, r.inner);
+  const model = await imageModel(store, converted.image, solved);
+  const result = await exportBuild({
+    ...r,
+    model,
+    registry,
+    platform,
+    signal,
+    cache,
+    stats: scheduler.stats,
+  });
+  if (o.observe) o.observe(buildInputs(snap ? await snap : undefined, converted.vertex));
+  return result;
+}
+
+type Warning = { code: string; message: string; range: { start: { line: number } } };
+
+function emitWarnings(progress: ProgressSink, warnings: readonly Warning[]): void {
+  for (const w of warnings)
     progress.emit({
       type: 'warning',
       message: `${w.code}: ${w.message}`,
       line: w.range.start.line,
       at: Date.now(),
     });
+}
+
+/** Flags accepted only for docker's sake, and the copy snapshotter's cost. */
+function emitSetupWarnings(progress: ProgressSink, o: BuildOptions, store: OpenedStore): void {
   for (const f of o.ignoredFlags ?? [])
     progress.emit({
       type: 'warning',
@@ -67,185 +156,61 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
       message: copySnapshotterWarning(store.snapshotterReason),
       at: Date.now(),
     });
-  // A watch session opens the store (and cleans stale mounts) once, for all its builds.
-  const session = o.session;
-  const fresh = session?.store !== store;
-  const [lease] = await Promise.all([
-    store.meta.createLease({ ttlMs: 24 * 3600_000 }),
-    fresh ? cleanupStaleMounts(store.root) : undefined,
-  ]);
-  if (fresh && session) session.store = store;
-  let cache: BuildCacheIndex | undefined;
+}
+
+function convertOptions(o: BuildOptions, platform: Platform, resolveImage: Resolve): ConvertOptions {
+  return {
+    ...(o.target ? { target: o.target } : {}),
+    buildArgs: o.buildArgs ?? {},
+    targetPlatform: platform,
+    ...(o.platform ? { explicitPlatform: true } : {}),
+    buildPlatform: hostPlatform(),
+    ...(o.labels ? { labels: o.labels } : {}),
+    ...(o.noCache ? { noCache: true } : {}),
+    ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
+    ...(o.network ? { network: o.network } : {}),
+    run: {
+      ...(o.addHosts?.length ? { extraHosts: o.addHosts } : {}),
+      ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}),
+      ...(o.shmSize ? { shmSize: o.shmSize } : {}),
+    },
+    ...(o.allow ? { allow: o.allow } : {}),
+    resolveImage,
+  };
+}
+
+async function solveGraph(
+  scheduler: Scheduler,
+  vertex: Vertex | undefined,
+  inner: AbortController,
+): Promise<SolvedFs> {
+  if (!vertex) return { layers: [] };
   try {
-    const registry = new RegistryClient(
-      o.insecureRegistries?.length ? { insecureRegistries: o.insecureRegistries } : {},
-    );
-    const images = new Map<string, PullResult>();
-    const platform = o.platform ? parsePlatform(o.platform) : hostPlatform();
-    const converted = await convert(parsed.value, {
-      ...(o.target ? { target: o.target } : {}),
-      buildArgs: o.buildArgs ?? {},
-      targetPlatform: platform,
-      ...(o.platform ? { explicitPlatform: true } : {}),
-      buildPlatform: hostPlatform(),
-      ...(o.labels ? { labels: o.labels } : {}),
-      ...(o.noCache ? { noCache: true } : {}),
-      ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
-      ...(o.network ? { network: o.network } : {}),
-      run: {
-        ...(o.addHosts?.length ? { extraHosts: o.addHosts } : {}),
-        ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}),
-        ...(o.shmSize ? { shmSize: o.shmSize } : {}),
-      },
-      ...(o.allow ? { allow: o.allow } : {}),
-      resolveImage: sessionResolver(
-        o,
-        images,
-        imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {}),
-      ),
-    });
-    for (const w of converted.warnings)
-      progress.emit({
-        type: 'warning',
-        message: `${w.code}: ${w.message}`,
-        line: w.range.start.line,
-        at: Date.now(),
-      });
-
-    let snap: Promise<ContextSnapshot> | undefined;
-    const context = () => {
-      snap ??= scanWithProgress(
-        store,
-        contextDir,
-        dockerfilePath,
-        progress,
-        signal,
-        contextIncludes(converted.vertex, contextDir),
-      );
-      return snap;
-    };
-    const env = {
-      store,
-      root: store.root,
-      contextDir,
-      context,
-      registry,
-      platform,
-      images,
-      secrets: parseSecrets(o.secrets ?? []),
-      ssh: parseSsh(o.ssh ?? []),
-      retain: (s: string) => lease.addSnapshot(s),
-      ...(o.limits ? { limits: o.limits } : {}),
-    };
-    cache = cacheIndex(store, env.retain);
-    const scheduler = new Scheduler({
-      opFor: createOps(env),
-      cache,
-      maxParallelism: o.maxParallelism ?? availableParallelism(),
-      signal,
-      progress,
-    });
-    let solved: SolvedFs = { layers: [] };
-    if (converted.vertex) {
-      try {
-        solved = (await scheduler.solve(converted.vertex)) as SolvedFs;
-      } catch (e) {
-        // Stop the steps still running and wait for them: no container or mount outlives build().
-        inner.abort(e);
-        await scheduler.drain();
-        throw e;
-      }
-    }
-
-    const img = converted.image;
-    const { created, history } = await historyTimes(store, img.history, solved.layers);
-    const config: ImageModel['config'] = {
-      created,
-      architecture: img.architecture,
-      os: img.os,
-      ...(img.variant ? { variant: img.variant } : {}),
-      ...(img.author ? { author: img.author } : {}),
-      config: img.config,
-    } as ImageConfig;
-    const model: ImageModel = { config, layers: solved.layers, history };
-    let leased: string | undefined;
-    if (o.exportGate) {
-      // Watch's speculative build: the image's blobs now (content-addressed, invisible) and leased,
-      // its names and outputs only once the gate opens; the export after it finds them and only tags.
-      const silent = outputs.filter((x) => x.type === 'image' && !x.push).map((x) => ({ ...x, names: [] }));
-      // Best effort: a failure here (a racing prune) is the real export's to meet and report.
-      const pre =
-        silent.length > 0
-          ? await exportImages(store, model, silent, { platform, signal }).catch(() => [])
-          : [];
-      if (
-        pre[0] &&
-        (await leaseImage(store, lease, pre[0].digest, pre[0].image?.manifest).catch(() => false))
-      )
-        leased = pre[0].digest;
-      await gateOrAbort(o.exportGate, signal);
-    }
-    const exportAll = () =>
-      exportImages(store, model, outputs, {
-        tags,
-        registry,
-        platform,
-        signal,
-        onProgress: bytesProgress(progress),
-        keepReplaced: o.keepUntagged !== false,
-      });
-    // A prune racing the export may take a blob it reused: lease them all, export again if one went.
-    let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));
-    for (
-      let i = 0;
-      i < 3 &&
-      results[0] &&
-      results[0].digest !== leased &&
-      !(await leaseImage(store, lease, results[0].digest, results[0].image?.manifest));
-      i++
-    )
-      results = await exportAll();
-    const first = results[0];
-    if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
-    const untagged = results.find((r) => r.output.type === 'image' && r.tags.length === 0)?.image;
-    if (untagged && o.keepUntagged !== false) await recordUntagged(store, untagged.descriptor);
-    await cache.settle();
-    const committed = await loadCommitted(store, first.digest, first.image);
-    const size = committed.size;
-    const result: BuildResult = {
-      digest: first.digest,
-      configDigest: first.configDigest,
-      manifest: committed.manifest,
-      config: committed.config,
-      tags: [...new Set(results.flatMap((r) => r.tags))],
-      size,
-      stepsCached: scheduler.stats.cached,
-      stepsRun: scheduler.stats.run,
-      duration: Date.now() - started,
-    };
-    if (o.iidfile) await writeFile(o.iidfile, result.configDigest);
-    if (o.metadataFile)
-      await writeFile(
-        o.metadataFile,
-        `${JSON.stringify(metadata(result, first.digest, committed.manifestSize), null, 2)}\n`,
-      );
-    progress.emit({
-      type: 'summary',
-      digest: result.digest,
-      tags: result.tags,
-      size,
-      duration: result.duration,
-      at: Date.now(),
-    });
-    if (o.observe) o.observe(buildInputs(snap ? await snap : undefined, converted.vertex));
-    return result;
-  } finally {
-    o.signal?.removeEventListener('abort', onOuter);
-    // Records name snapshots only the lease protects until they are written.
-    await cache?.settle().catch(() => undefined);
-    await lease.release().catch(() => undefined);
-    if (!session) await store.close();
+    return (await scheduler.solve(vertex)) as SolvedFs;
+  } catch (e) {
+    // Stop the steps still running and wait for them: no container or mount outlives build().
+    inner.abort(e);
+    await scheduler.drain();
+    throw e;
   }
+}
+
+/** The image as exported: the stage's config, its layers, BuildKit's history and creation times. */
+async function imageModel(
+  store: OpenedStore,
+  img: ConvertResult['image'],
+  solved: SolvedFs,
+): Promise<ImageModel> {
+  const { created, history } = await historyTimes(store, img.history, solved.layers);
+  const config = {
+    created,
+    architecture: img.architecture,
+    os: img.os,
+    ...(img.variant ? { variant: img.variant } : {}),
+    ...(img.author ? { author: img.author } : {}),
+    config: img.config,
+  } as ImageConfig;
+  return { config, layers: solved.layers, history };
 }
 
 type OpenedStore = Awaited<ReturnType<typeof openStore>>;
@@ -318,19 +283,6 @@ function sessionResolver(o: BuildOptions, images: Map<string, PullResult>, resol
     memo.set(k, { resolved, ...(pulled ? { pulled } : {}) });
     return resolved;
   };
-}
-
-/** Waits for watch's export gate; the build's signal ends the wait. */
-function gateOrAbort(gate: Promise<void>, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void gate.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
 }
 
 function outputSpecs(o: BuildOptions): OutputSpec[] {

@@ -1,0 +1,134 @@
+import { writeFile } from 'node:fs/promises';
+import type { BuildOptions, BuildResult } from '../build.js';
+import { TsbuildError } from '../errors.js';
+import {
+  type ExportResult,
+  exportImages,
+  type ImageModel,
+  type OutputSpec,
+  recordUntagged,
+} from '../exporter/index.js';
+import type { Platform } from '../oci/index.js';
+import type { ProgressSink } from '../progress/events.js';
+import type { RegistryClient } from '../registry/index.js';
+import type { LeaseHandle, Store } from '../store/index.js';
+import { loadCommitted, metadata } from './build-result.js';
+import { bytesProgress } from './bytes-progress.js';
+import type { BuildCacheIndex } from './cache-index.js';
+import { isGoneError, leaseImage } from './lease-image.js';
+import type { SolveStats } from './scheduler.js';
+
+/** What the export of a solved build needs from runBuild. */
+export interface ExportJob {
+  o: BuildOptions;
+  store: Store;
+  lease: LeaseHandle;
+  model: ImageModel;
+  outputs: OutputSpec[];
+  tags: string[];
+  registry: RegistryClient;
+  platform: Platform;
+  signal: AbortSignal;
+  progress: ProgressSink;
+  cache: BuildCacheIndex;
+  stats: SolveStats;
+  started: number;
+}
+
+/** The outputs written (after watch's gate, if any), the image leased, the result reported. */
+export async function exportBuild(j: ExportJob): Promise<BuildResult> {
+  const leased = j.o.exportGate ? await preExport(j, j.o.exportGate) : undefined;
+  const results = await exportLeased(j, leased);
+  const first = results[0];
+  if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
+  const untagged = results.find((r) => r.output.type === 'image' && r.tags.length === 0)?.image;
+  if (untagged && j.o.keepUntagged !== false) await recordUntagged(j.store, untagged.descriptor);
+  await j.cache.settle();
+  return report(j, results, first);
+}
+
+/**
+ * Watch's speculative build: the image's blobs now (content-addressed, invisible) and leased, its
+ * names and outputs only once the gate opens; the export after it finds them and only tags.
+ * Returns the manifest digest it leased.
+ */
+async function preExport(j: ExportJob, gate: Promise<void>): Promise<string | undefined> {
+  const silent = j.outputs.filter((x) => x.type === 'image' && !x.push).map((x) => ({ ...x, names: [] }));
+  // Best effort: a failure here (a racing prune) is the real export's to meet and report.
+  const pre =
+    silent.length > 0
+      ? await exportImages(j.store, j.model, silent, { platform: j.platform, signal: j.signal }).catch(
+          () => [],
+        )
+      : [];
+  const leased =
+    pre[0] && (await leaseImage(j.store, j.lease, pre[0].digest, pre[0].image?.manifest).catch(() => false))
+      ? pre[0].digest
+      : undefined;
+  await gateOrAbort(gate, j.signal);
+  return leased;
+}
+
+/** A prune racing the export may take a blob it reused: lease them all, export again if one went. */
+async function exportLeased(j: ExportJob, leased: string | undefined): Promise<ExportResult[]> {
+  const exportAll = () =>
+    exportImages(j.store, j.model, j.outputs, {
+      tags: j.tags,
+      registry: j.registry,
+      platform: j.platform,
+      signal: j.signal,
+      onProgress: bytesProgress(j.progress),
+      keepReplaced: j.o.keepUntagged !== false,
+    });
+  let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));
+  for (let i = 0; i < 3; i++) {
+    const r = results[0];
+    if (!r || r.digest === leased || (await leaseImage(j.store, j.lease, r.digest, r.image?.manifest))) break;
+    results = await exportAll();
+  }
+  return results;
+}
+
+/** The BuildResult, --iidfile, --metadata-file and the summary event. */
+async function report(j: ExportJob, results: ExportResult[], first: ExportResult): Promise<BuildResult> {
+  const committed = await loadCommitted(j.store, first.digest, first.image);
+  const result: BuildResult = {
+    digest: first.digest,
+    configDigest: first.configDigest,
+    manifest: committed.manifest,
+    config: committed.config,
+    tags: [...new Set(results.flatMap((r) => r.tags))],
+    size: committed.size,
+    stepsCached: j.stats.cached,
+    stepsRun: j.stats.run,
+    duration: Date.now() - j.started,
+  };
+  if (j.o.iidfile) await writeFile(j.o.iidfile, result.configDigest);
+  if (j.o.metadataFile)
+    await writeFile(
+      j.o.metadataFile,
+      `${JSON.stringify(metadata(result, first.digest, committed.manifestSize), null, 2)}\n`,
+    );
+  j.progress.emit({
+    type: 'summary',
+    digest: result.digest,
+    tags: result.tags,
+    size: result.size,
+    duration: result.duration,
+    at: Date.now(),
+  });
+  return result;
+}
+
+/** Waits for watch's export gate; the build's signal ends the wait. */
+function gateOrAbort(gate: Promise<void>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void gate.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
