@@ -47,112 +47,24 @@ export function dispatchCopy(
   name: string,
   _onbuild: boolean,
 ): void {
-  const isAdd = ins.kind === 'ADD';
-  const heredocNames = new Set(ins.heredocs.map((h) => h.name));
-  const rawSources = ins.sources.filter((s) => !isHeredocWord(s, heredocNames));
-  const sources = rawSources.map((s) => expand(st, ctx, s));
-  const destRaw = expand(st, ctx, ins.dest);
-  const dest = destPath(st.cwd, destRaw);
-  const chown = ins.chown !== undefined ? expand(st, ctx, ins.chown) : undefined;
-  const chmod = ins.chmod !== undefined ? expand(st, ctx, ins.chmod) : undefined;
-  if (chmod) validateChmod(chmod, ins);
-  const total = sources.length + ins.heredocs.length;
-  if (total > 1 && !destRaw.endsWith('/')) {
-    throw new DockerfileSyntaxError(
-      `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`,
-      ins.range,
-    );
-  }
-  let checksum: string | undefined;
-  if (isAdd) {
-    checksum = ins.checksum !== undefined ? expand(st, ctx, ins.checksum) : undefined;
-    if (checksum && (sources.length !== 1 || !isHttpSource(sources[0] as string))) {
-      throw new DockerfileSyntaxError(
-        sources.length !== 1
-          ? "checksum can't be specified for multiple sources"
-          : 'checksum requires HTTP(S) or Git sources',
-        ins.range,
-      );
-    }
-  }
-
-  let msg = isAdd ? 'ADD' : 'COPY';
-  // BuildKit in dockerd 20.10 (our reference peer) writes no flags into COPY/ADD history entries.
-
-  const actions: FileAction[] = [];
-  const srcVertices: Vertex[] = [];
-  const link = linked(st, ins, chown);
-  const base = st.vertex && !link ? 1 : 0;
-  const inputIndex = (v: Vertex) => {
-    let i = srcVertices.findIndex((x) => x.digest === v.digest);
-    if (i < 0) {
-      srcVertices.push(v);
-      i = srcVertices.length - 1;
-    }
-    return base + i;
-  };
+  const f = copyFlags(st, ctx, ins);
+  const link = linked(st, ins, f.chown);
+  const inputs = new CopyInputs(st.vertex && !link ? 1 : 0);
   const from =
-    !isAdd && ins.from ? findSource(ins.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts) : undefined;
-  for (const src of sources) {
-    msg += ` ${src}`;
-    if (isHttpSource(src)) {
-      if (!isAdd) throw new DockerfileSyntaxError("source can't be a URL for COPY", ins.range);
-      const u = new URL(src);
-      const baseName = u.pathname.split('/').filter(Boolean).pop();
-      const filename = baseName ?? '__unnamed__';
-      const hv = makeVertex({ kind: 'http', url: src, filename, ...(checksum ? { checksum } : {}) }, [], {
-        name: `${name}`,
-        stage: st.name,
-        line: ins.range.start.line,
-      });
-      actions.push({
-        type: 'copy',
-        input: inputIndex(hv),
-        sources: [`/${filename}`],
-        dest,
-        excludes: ins.exclude,
-        unpack: ins.kind === 'ADD' && ins.unpack === true,
-        parents: false,
-        fromContext: false,
-        ...(chown ? { chown } : {}),
-        ...(chmod ? { chmod } : {}),
-      });
-      continue;
-    }
-    if (/^(git@|git:\/\/|https?:\/\/.*\.git(#|$))/.test(src)) {
-      throw new DockerfileSyntaxError(
-        `${ins.kind} of a git repository (${src}) is not supported by tsbuild`,
-        ins.range,
-      );
-    }
-    const srcVertex = from ? from.vertex : CONTEXT_VERTEX;
-    const unpack = isAdd ? (ins.kind === 'ADD' && ins.unpack !== undefined ? ins.unpack : true) : false;
-    actions.push({
-      type: 'copy',
-      input: srcVertex ? inputIndex(srcVertex) : -1,
-      sources: [src],
-      dest,
-      excludes: ins.exclude.map((e) => expand(st, ctx, e)),
-      unpack,
-      parents: !isAdd && ins.parents,
-      fromContext: !from,
-      ...(chown ? { chown } : {}),
-      ...(chmod ? { chmod } : {}),
-    });
-  }
+    ins.kind === 'COPY' && ins.from
+      ? findSource(ins.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts)
+      : undefined;
+  const actions: FileAction[] = [];
+  for (const src of f.sources)
+    actions.push(
+      isHttpSource(src)
+        ? urlAction(st, ins, f, src, name, inputs)
+        : pathAction(st, ctx, ins, f, src, from?.vertex, inputs),
+    );
   for (const h of ins.heredocs) {
-    msg += ` <<${h.name}`;
     const data = h.expand ? expand(st, ctx, h.content, { skipProcessQuotes: true }) : h.content;
-    actions.push({
-      type: 'inline',
-      name: h.name,
-      data,
-      dest,
-      ...(chown ? { chown } : {}),
-      ...(chmod ? { chmod } : {}),
-    });
+    actions.push({ type: 'inline', name: h.name, data, dest: f.dest, ...owned(f) });
   }
-  msg += ` ${destRaw}`;
   if (link && st.vertex) {
     // The copy on scratch (its own cache key and layer), then merged onto the stage: merge-op.ts.
     const meta = {
@@ -160,13 +72,123 @@ export function dispatchCopy(
       line: ins.range.start.line,
       ...(st.ignoreCache ? { ignoreCache: true } : {}),
     };
-    const copy = makeVertex({ kind: 'file', actions, scratchBase: true }, srcVertices, { name, ...meta });
+    const copy = makeVertex({ kind: 'file', actions, scratchBase: true }, inputs.vertices, { name, ...meta });
     st.vertex = makeVertex({ kind: 'merge' }, [st.vertex, copy], {
       name: `[internal] merge ${name}`,
       ...meta,
     });
-  } else st.vertex = fileVertex(st, actions, srcVertices, name, ins.range.start.line);
-  commitToHistory(st.image, msg, true, true);
+  } else st.vertex = fileVertex(st, actions, inputs.vertices, name, ins.range.start.line);
+  // BuildKit in dockerd 20.10 (our reference peer) writes no flags into COPY/ADD history entries.
+  const words = [...f.sources, ...ins.heredocs.map((h) => `<<${h.name}`), f.destRaw];
+  commitToHistory(st.image, `${ins.kind} ${words.join(' ')}`, true, true);
+}
+
+/** A COPY/ADD's words expanded and checked: sources (heredocs apart), destination, flags. */
+interface CopyFlags {
+  sources: string[];
+  destRaw: string;
+  dest: string;
+  chown: string | undefined;
+  chmod: string | undefined;
+  checksum: string | undefined;
+}
+
+function copyFlags(st: StageState, ctx: DispatchContext, ins: CopyIns): CopyFlags {
+  const heredocNames = new Set(ins.heredocs.map((h) => h.name));
+  const sources = ins.sources.filter((s) => !isHeredocWord(s, heredocNames)).map((s) => expand(st, ctx, s));
+  const destRaw = expand(st, ctx, ins.dest);
+  const chown = ins.chown !== undefined ? expand(st, ctx, ins.chown) : undefined;
+  const chmod = ins.chmod !== undefined ? expand(st, ctx, ins.chmod) : undefined;
+  if (chmod) validateChmod(chmod, ins);
+  if (sources.length + ins.heredocs.length > 1 && !destRaw.endsWith('/')) {
+    throw new DockerfileSyntaxError(
+      `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`,
+      ins.range,
+    );
+  }
+  const checksum =
+    ins.kind === 'ADD' && ins.checksum !== undefined ? expand(st, ctx, ins.checksum) : undefined;
+  if (checksum && (sources.length !== 1 || !isHttpSource(sources[0] as string))) {
+    throw new DockerfileSyntaxError(
+      sources.length !== 1
+        ? "checksum can't be specified for multiple sources"
+        : 'checksum requires HTTP(S) or Git sources',
+      ins.range,
+    );
+  }
+  return { sources, destRaw, dest: destPath(st.cwd, destRaw), chown, chmod, checksum };
+}
+
+/** The file op's inputs after the stage's own (when the copy lands on it): each vertex once. */
+class CopyInputs {
+  readonly vertices: Vertex[] = [];
+  constructor(private readonly base: number) {}
+  indexOf(v: Vertex): number {
+    let i = this.vertices.findIndex((x) => x.digest === v.digest);
+    if (i < 0) i = this.vertices.push(v) - 1;
+    return this.base + i;
+  }
+}
+
+const owned = (f: CopyFlags) => ({
+  ...(f.chown ? { chown: f.chown } : {}),
+  ...(f.chmod ? { chmod: f.chmod } : {}),
+});
+
+/** ADD of a URL: an http source vertex holding the one file; never unpacked unless asked. */
+function urlAction(
+  st: StageState,
+  ins: CopyIns,
+  f: CopyFlags,
+  src: string,
+  name: string,
+  inputs: CopyInputs,
+): FileAction {
+  if (ins.kind !== 'ADD') throw new DockerfileSyntaxError("source can't be a URL for COPY", ins.range);
+  const filename = new URL(src).pathname.split('/').filter(Boolean).pop() ?? '__unnamed__';
+  const op = { kind: 'http' as const, url: src, filename, ...(f.checksum ? { checksum: f.checksum } : {}) };
+  const hv = makeVertex(op, [], { name, stage: st.name, line: ins.range.start.line });
+  return {
+    type: 'copy',
+    input: inputs.indexOf(hv),
+    sources: [`/${filename}`],
+    dest: f.dest,
+    excludes: ins.exclude,
+    unpack: ins.unpack === true,
+    parents: false,
+    fromContext: false,
+    ...owned(f),
+  };
+}
+
+/** A path in the context, or in `--from`'s stage or image. */
+function pathAction(
+  st: StageState,
+  ctx: DispatchContext,
+  ins: CopyIns,
+  f: CopyFlags,
+  src: string,
+  fromVertex: Vertex | undefined,
+  inputs: CopyInputs,
+): FileAction {
+  if (/^(git@|git:\/\/|https?:\/\/.*\.git(#|$))/.test(src))
+    throw new DockerfileSyntaxError(
+      `${ins.kind} of a git repository (${src}) is not supported by tsbuild`,
+      ins.range,
+    );
+  const fromContext = !(ins.kind === 'COPY' && ins.from);
+  const srcVertex = fromContext ? CONTEXT_VERTEX : fromVertex;
+  return {
+    type: 'copy',
+    input: srcVertex ? inputs.indexOf(srcVertex) : -1,
+    sources: [src],
+    dest: f.dest,
+    excludes: ins.exclude.map((e) => expand(st, ctx, e)),
+    unpack: ins.kind === 'ADD' ? (ins.unpack ?? true) : false,
+    parents: ins.kind === 'COPY' && ins.parents,
+    fromContext,
+    ...owned(f),
+  };
 }
 
 /**
