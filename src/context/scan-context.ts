@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { TsbuildError } from '../errors.js';
 import { hashFiles } from './hash-files.js';
 import { type MatchInfo, PatternMatcher } from './pattern-matcher.js';
-import { StatCache } from './stat-cache.js';
+import { StatCache, type StatKey } from './stat-cache.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -118,26 +118,46 @@ export function resolveContextDir(dir: string): string {
  */
 export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
   const observedSince = Date.now();
-  const pm = new PatternMatcher(opts.excludes);
-  const entries = new Map<string, ContextEntry>();
-  const stats = new Map<string, Stats>();
   const rootStat = contextDirStat(opts.dir);
-
   // Only the subtrees COPY/ADD can select (BuildKit's FollowPaths): the rest of the context is
   // never walked nor hashed. Directories on the way to them are walked but hold nothing else.
   const include = opts.include && !opts.include.includes('') ? opts.include : undefined;
-  // A state root inside the context (an explicit --root there) is never part of it: the build
-  // writes into it while it runs, and a `COPY . .` would copy the store into the image.
-  const store = opts.root ? relative(opts.dir, opts.root).split(sep).join('/') : '..';
-  const isStore = (p: string) => p === store;
-  const observed: ObservedStat[] = [observedStat('', rootStat)];
   const inScope = (p: string) => !include || include.some((i) => p === i || p.startsWith(`${i}/`));
-  const onTheWay = (p: string) => !!include && include.some((i) => i.startsWith(`${p}/`));
+  const w = new ContextWalk(opts, include, inScope);
+  w.observed.push(observedStat('', rootStat));
+  w.walk('', undefined);
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  await hashEntries(opts, w, include ? (p) => !inScope(p) : undefined);
+  const paths = [...w.entries.keys()].sort(byteOrder);
+  const { entries, observed } = w;
+  return { dir: opts.dir, entries, paths, excludes: opts.excludes, observed, observedSince };
+}
 
-  const walk = (rel: string, parentInfo: MatchInfo | undefined, parentExcluded: boolean): boolean => {
+/** One walk of the context: what it includes, with their stats, and every stat it observed. */
+class ContextWalk {
+  readonly entries = new Map<string, ContextEntry>();
+  readonly stats = new Map<string, Stats>();
+  readonly observed: ObservedStat[] = [];
+  readonly #pm: PatternMatcher;
+  readonly #store: string;
+
+  constructor(
+    private readonly opts: ScanOptions,
+    private readonly include: string[] | undefined,
+    private readonly inScope: (p: string) => boolean,
+  ) {
+    this.#pm = new PatternMatcher(opts.excludes);
+    // A state root inside the context (an explicit --root there) is never part of it: the build
+    // writes into it while it runs, and a `COPY . .` would copy the store into the image.
+    this.#store = opts.root ? relative(opts.dir, opts.root).split(sep).join('/') : '..';
+  }
+
+  /** Walks `rel`; true when something under it is included. */
+  walk(rel: string, parentInfo: MatchInfo | undefined): boolean {
+    const { dir } = this.opts;
     let names: string[];
     try {
-      names = readdirSync(rel === '' ? opts.dir : join(opts.dir, rel));
+      names = readdirSync(rel === '' ? dir : join(dir, rel));
     } catch (e) {
       throw new TsbuildError('CONTEXT_READ', `cannot read ${rel || '.'} in the build context`, { cause: e });
     }
@@ -145,35 +165,34 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
     let anyIncluded = false;
     for (const name of names) {
       const path = rel === '' ? name : `${rel}/${name}`;
-      if (isStore(path)) continue;
-      const scoped = inScope(path);
-      if (!scoped && !onTheWay(path)) continue;
-      const st = lstatName(opts.dir, path, () => pm.patterns.length > 0 && pm.matchesOrParentMatches(path));
+      if (path === this.#store) continue;
+      const scoped = this.inScope(path);
+      if (!scoped && !this.#onTheWay(path)) continue;
+      const pm = this.#pm;
+      const st = lstatName(dir, path, () => pm.patterns.length > 0 && pm.matchesOrParentMatches(path));
       if (!st) continue;
-      observed.push(observedStat(path, st));
+      this.observed.push(observedStat(path, st));
       if (!scoped && !st.isDirectory()) continue;
-      let matched = false;
-      let info: MatchInfo | undefined;
-      if (pm.patterns.length > 0) {
-        const r = pm.matchesUsingParentResults(path, parentInfo);
-        matched = r.matched;
-        info = r.info;
-      }
+      const { matched, info } =
+        pm.patterns.length > 0
+          ? pm.matchesUsingParentResults(path, parentInfo)
+          : { matched: false, info: undefined };
       if (st.isDirectory()) {
         if (matched && !mayReinclude(pm, path)) continue;
-        const childIncluded = walk(path, info, matched || parentExcluded);
-        if (!matched || childIncluded) {
-          addEntry(path, st);
-          anyIncluded = true;
-        }
-      } else if (!matched) {
-        addEntry(path, st);
-        anyIncluded = true;
-      }
+        const childIncluded = this.walk(path, info);
+        if (matched && !childIncluded) continue;
+      } else if (matched) continue;
+      this.#add(path, st);
+      anyIncluded = true;
     }
     return anyIncluded;
-  };
-  const addEntry = (path: string, st: Stats) => {
+  }
+
+  #onTheWay(p: string): boolean {
+    return !!this.include && this.include.some((i) => i.startsWith(`${p}/`));
+  }
+
+  #add(path: string, st: Stats): void {
     const type: EntryType = st.isFile()
       ? 'file'
       : st.isDirectory()
@@ -191,39 +210,38 @@ export async function scanContext(opts: ScanOptions): Promise<ContextSnapshot> {
       size: type === 'file' ? st.size : 0,
       ...(socket ? { socket, hash: EMPTY_SHA256 } : {}),
     };
-    if (type === 'symlink') e.target = readlinkSync(join(opts.dir, path));
-    entries.set(path, e);
-    stats.set(path, st);
-  };
-  walk('', undefined, false);
-  if (opts.signal?.aborted) throw opts.signal.reason;
+    if (type === 'symlink') e.target = readlinkSync(join(this.opts.dir, path));
+    this.entries.set(path, e);
+    this.stats.set(path, st);
+  }
+}
 
+/** Each file's sha256: from the stat cache when (dev, ino, size, mtime, ctime) match, else read. */
+async function hashEntries(
+  opts: ScanOptions,
+  w: ContextWalk,
+  keepOthers: ((p: string) => boolean) | undefined,
+): Promise<void> {
   const cache = opts.root ? new StatCache(opts.root, opts.dir) : undefined;
+  const key = (st: Stats): StatKey => [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs];
   const todo: ContextEntry[] = [];
   let todoBytes = 0;
-  for (const e of entries.values()) {
+  for (const e of w.entries.values()) {
     if (e.type !== 'file' || e.socket) continue;
-    const st = stats.get(e.path) as Stats;
-    const hit = cache?.get(e.path, [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs]);
+    const hit = cache?.get(e.path, key(w.stats.get(e.path) as Stats));
     if (hit) e.hash = hit;
     else {
       todo.push(e);
       todoBytes += e.size;
     }
   }
-  const hashes = await hashFiles(
-    todo.map((e) => join(opts.dir, e.path)),
-    todoBytes,
-    opts.signal,
-  );
+  const files = todo.map((e) => join(opts.dir, e.path));
+  const hashes = await hashFiles(files, todoBytes, opts.signal);
   todo.forEach((e, i) => {
     e.hash = hashes[i] as string;
-    const st = stats.get(e.path) as Stats;
-    cache?.set(e.path, [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs], e.hash);
+    cache?.set(e.path, key(w.stats.get(e.path) as Stats), e.hash);
   });
-  cache?.save(include ? (p) => !inScope(p) : undefined);
-  const paths = [...entries.keys()].sort(byteOrder);
-  return { dir: opts.dir, entries, paths, excludes: opts.excludes, observed, observedSince };
+  cache?.save(keepOthers);
 }
 
 /** Code-unit order: equals UTF-8 byte order except between astral and U+E000+ characters. */
