@@ -205,6 +205,33 @@ describe('frontend: stages → op graph', () => {
     expect(goRune(2)).toBe("'\\x02'");
     expect(goRune(65)).toBe("'A'");
   });
+  it('RUN heredocs as BuildKit runs them: a shebang file at /dev/pipes/ through the SHELL, else the content', async () => {
+    const df =
+      'FROM base\nSHELL ["/bin/ash", "-ec"]\nRUN <<EOF\n#!/bin/sh\necho s\nEOF\nRUN <<EOF\necho plain\nEOF\nRUN cat <<A >/a && cat <<B\none\nA\ntwo\nB\n';
+    const r = await conv(df);
+    // (the first RUN is the base image's ONBUILD trigger)
+    const execs = chain(r.vertex)
+      .filter((v) => v.op.kind === 'exec')
+      .slice(1);
+    const ops = execs.map((v) => v.op as ExecOp);
+    expect(ops.map((o) => o.args)).toEqual([
+      ['/bin/ash', '-ec', '/dev/pipes/EOF'],
+      ['/bin/ash', '-ec', 'echo plain\n'],
+      ['/bin/ash', '-ec', 'cat <<A >/a && cat <<B\none\nA\ntwo\nB'],
+    ]);
+    expect(ops.map((o) => o.inlineFiles)).toEqual([
+      [{ path: '/dev/pipes/EOF', data: '#!/bin/sh\necho s\n', mode: 0o755 }],
+      undefined,
+      undefined,
+    ]);
+    const runs = r.image.history.map((h) => h.created_by ?? '').filter((c) => c.startsWith('RUN'));
+    expect(runs.slice(1)).toEqual([
+      'RUN /bin/ash -ec /dev/pipes/EOF # buildkit',
+      'RUN /bin/ash -ec echo plain\n # buildkit',
+      'RUN /bin/ash -ec cat <<A >/a && cat <<B\none\nA\ntwo\nB # buildkit',
+    ]);
+    expect(execs[0]?.name).toContain('(#!/bin/sh');
+  });
 });
 
 describe('frontend: --no-cache-filter', () => {

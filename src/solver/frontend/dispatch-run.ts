@@ -23,30 +23,7 @@ export function dispatchRun(
   ctx: DispatchContext,
   ins: Extract<Instruction, { kind: 'RUN' }>,
 ): void {
-  let args: string[];
-  let name = label(st, ctx, ins);
-  const inlineFiles: { path: string; data: string; mode: number }[] = [];
-  if (ins.form === 'shell') {
-    let cmd = ins.command;
-    if (ins.heredocs.length > 0) {
-      const only = /^<<-?\s*['"]?([A-Za-z0-9_.-]+)['"]?\s*$/.exec(cmd.trim());
-      const first = ins.heredocs[0] as (typeof ins.heredocs)[number];
-      if (only && ins.heredocs.length === 1) {
-        const data = first.content;
-        if (data.startsWith('#!')) {
-          inlineFiles.push({ path: `/dev/pipes/${first.name}`, data, mode: 0o755 });
-          args = [`/dev/pipes/${first.name}`];
-        } else args = withShell(st, data);
-        name += ` (${summarizeHeredoc(first.content)})`;
-      } else {
-        for (const h of ins.heredocs) cmd += `\n${h.content}${h.name}`;
-        args = withShell(st, cmd);
-      }
-    } else args = withShell(st, cmd);
-  } else args = [...ins.args];
-  if (inlineFiles.length > 0 && ins.form === 'shell' && !args[0]?.startsWith('/dev/pipes/'))
-    inlineFiles.length = 0;
-
+  const { args, summary, inlineFiles } = runArgs(st, ins);
   if (ins.security === 'insecure' && !(ctx.opts.allow ?? []).includes('security.insecure')) {
     // An entitlement the caller grants, as BuildKit's `--allow security.insecure`.
     throw new DockerfileSyntaxError(
@@ -54,42 +31,9 @@ export function dispatchRun(
       ins.range,
     );
   }
-  const mounts: ExecMountSpec[] = [];
-  const inputs: Vertex[] = [];
-  let scratchRoot = false;
-  if (st.vertex) inputs.push(st.vertex);
-  else scratchRoot = true;
-  for (const m of ins.mounts) {
-    const spec: ExecMountSpec = { type: m.type, target: m.target ? expand(st, ctx, m.target) : '' };
-    if (m.type === 'bind' || m.type === 'cache') {
-      if (m.from) {
-        const src = findSource(m.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts);
-        if (src.vertex) {
-          spec.input = inputs.length;
-          inputs.push(src.vertex);
-        } else spec.input = -1;
-      } else if (m.type === 'bind') {
-        spec.input = inputs.length;
-        inputs.push(CONTEXT_VERTEX);
-      }
-    }
-    if (m.source !== undefined) spec.source = expand(st, ctx, m.source);
-    spec.readonly = m.readOnly;
-    if (m.id !== undefined) spec.id = expand(st, ctx, m.id);
-    if (m.sharing) spec.sharing = m.sharing;
-    if (m.uid !== undefined) spec.uid = m.uid;
-    if (m.gid !== undefined) spec.gid = m.gid;
-    if (m.mode !== undefined) spec.mode = m.mode;
-    if (m.size !== undefined) spec.size = m.size;
-    spec.required = m.required;
-    if (m.env !== undefined) spec.env = m.env;
-    // An ssh mount defaults to /run/buildkit/ssh_agent.N (the runner's), and a secret given as
-    // env= alone needs no file; every other mount needs a target.
-    const targetless = m.type === 'ssh' || (m.type === 'secret' && m.env !== undefined);
-    if (!spec.target && !targetless)
-      throw new DockerfileSyntaxError(`mount ${m.original}: target is required`, ins.range);
-    mounts.push(spec);
-  }
+  const inputs: Vertex[] = st.vertex ? [st.vertex] : [];
+  const scratchRoot = !st.vertex;
+  const mounts = ins.mounts.map((m) => mountOf(st, ctx, ins, m, inputs));
   const network =
     ins.network ?? (ctx.opts.network === 'default' ? 'default' : (ctx.opts.network ?? 'default'));
   const proxies = proxyEnv(ctx.opts.buildArgs ?? {});
@@ -108,12 +52,70 @@ export function dispatchRun(
     ...(scratchRoot ? { scratchRoot } : {}),
   };
   st.vertex = makeVertex(op, inputs, {
-    name: step(st, name),
+    name: step(st, `${label(st, ctx, ins)}${summary}`),
     stage: st.name,
     line: ins.range.start.line,
     ...(st.ignoreCache ? { ignoreCache: true } : {}),
   });
   commitToHistory(st.image, `RUN ${runCommandString(st, args)}`, true, true);
+}
+
+type RunIns = Extract<Instruction, { kind: 'RUN' }>;
+
+/**
+ * The process's arguments, as BuildKit's dispatchRun makes them: a RUN that is one heredoc runs its
+ * content, or, when that starts with `#!`, the content as a file mounted at /dev/pipes/ (mode 0755);
+ * other heredocs follow the command for the shell to read. Shell form goes through the stage's SHELL
+ * either way (`/bin/sh -c /dev/pipes/EOF`).
+ */
+function runArgs(st: StageState, ins: RunIns) {
+  const inlineFiles: { path: string; data: string; mode: number }[] = [];
+  if (ins.form !== 'shell') return { args: [...ins.args], summary: '', inlineFiles };
+  let cmd = ins.command;
+  const only = /^<<-?\s*['"]?([A-Za-z0-9_.-]+)['"]?\s*$/.exec(cmd.trim());
+  const first = ins.heredocs[0];
+  if (first && only && ins.heredocs.length === 1) {
+    const summary = ` (${summarizeHeredoc(first.content)})`;
+    if (!first.content.startsWith('#!')) return { args: withShell(st, first.content), summary, inlineFiles };
+    const path = `/dev/pipes/${first.name}`;
+    inlineFiles.push({ path, data: first.content, mode: 0o755 });
+    return { args: withShell(st, path), summary, inlineFiles };
+  }
+  for (const h of ins.heredocs) cmd += `\n${h.content}${h.name}`;
+  return { args: withShell(st, cmd), summary: '', inlineFiles };
+}
+
+/** One `--mount`: its input (a stage, an image or the context) added to `inputs`. */
+function mountOf(
+  st: StageState,
+  ctx: DispatchContext,
+  ins: RunIns,
+  m: RunIns['mounts'][number],
+  inputs: Vertex[],
+): ExecMountSpec {
+  const spec: ExecMountSpec = { type: m.type, target: m.target ? expand(st, ctx, m.target) : '' };
+  if (m.type === 'bind' || m.type === 'cache') {
+    if (m.from) {
+      const src = findSource(m.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts);
+      spec.input = src.vertex ? inputs.push(src.vertex) - 1 : -1;
+    } else if (m.type === 'bind') spec.input = inputs.push(CONTEXT_VERTEX) - 1;
+  }
+  if (m.source !== undefined) spec.source = expand(st, ctx, m.source);
+  spec.readonly = m.readOnly;
+  if (m.id !== undefined) spec.id = expand(st, ctx, m.id);
+  if (m.sharing) spec.sharing = m.sharing;
+  if (m.uid !== undefined) spec.uid = m.uid;
+  if (m.gid !== undefined) spec.gid = m.gid;
+  if (m.mode !== undefined) spec.mode = m.mode;
+  if (m.size !== undefined) spec.size = m.size;
+  spec.required = m.required;
+  if (m.env !== undefined) spec.env = m.env;
+  // An ssh mount defaults to /run/buildkit/ssh_agent.N (the runner's), and a secret given as
+  // env= alone needs no file; every other mount needs a target.
+  const targetless = m.type === 'ssh' || (m.type === 'secret' && m.env !== undefined);
+  if (!spec.target && !targetless)
+    throw new DockerfileSyntaxError(`mount ${m.original}: target is required`, ins.range);
+  return spec;
 }
 
 /**
