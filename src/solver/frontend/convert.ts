@@ -1,5 +1,5 @@
 import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
-import { formatPlatform, type ImageConfig, normalizePlatform, type Platform } from '../../oci/index.js';
+import { type ImageConfig, normalizePlatform, type Platform } from '../../oci/index.js';
 import {
   expandWord,
   type Instruction,
@@ -8,6 +8,7 @@ import {
   type Warning,
 } from '../../parser/index.js';
 import { type ExecOp, makeVertex, type Vertex } from '../graph.js';
+import { globalArgs, unusedBuildArgs } from './build-args.js';
 import { dispatchInstruction } from './dispatch.js';
 import { emptyImage, omitEmpty, type StageImage, sortedKeys } from './image-config.js';
 import { countSteps, initFromBase, onbuildTriggers, prefix, resolveBase } from './stage-init.js';
@@ -50,22 +51,6 @@ export interface ConvertResult {
 }
 
 /** The context source: one vertex shared by every COPY/ADD from the context. */
-/** Build args BuildKit accepts without an ARG: proxies and its own switches. */
-const PREDEFINED = new Set([
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'FTP_PROXY',
-  'NO_PROXY',
-  'ALL_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'ftp_proxy',
-  'no_proxy',
-  'all_proxy',
-  'BUILDKIT_INLINE_CACHE',
-  'SOURCE_DATE_EPOCH',
-]);
-
 export const CONTEXT_VERTEX: Vertex = makeVertex({ kind: 'context', name: 'context' }, [], {
   name: '[internal] load build context',
 });
@@ -77,33 +62,9 @@ export const CONTEXT_VERTEX: Vertex = makeVertex({ kind: 'context', name: 'conte
  */
 export async function convert(parsed: StagesResult, opts: ConvertOptions): Promise<ConvertResult> {
   const warnings: Warning[] = [];
-  const buildArgs = opts.buildArgs ?? {};
-  const globals = globalArgs(parsed, opts, buildArgs);
-  const lookup = (n: string) => globals.get(n);
+  const globals = globalArgs(parsed, opts, opts.buildArgs ?? {});
   const esc = opts.escapeToken ?? parsed.escapeToken;
-  const states: StageState[] = [];
-  const byName = new Map<string, StageState>();
-  parsed.stages.forEach((stage, i) => {
-    const base = expandWord(stage.base, lookup, { escapeToken: esc, range: stage.from.range });
-    if (base === '')
-      throw new DockerfileSyntaxError(`base name (${stage.base}) should not be blank`, stage.from.range);
-    const st = newState(stage, stage.name ?? `stage-${i}`, opts.targetPlatform);
-    st.baseRef = base;
-    const b = byName.get(base.toLowerCase());
-    if (b) st.base = b;
-    if (stage.platform)
-      st.platform = parsePlatformWord(stage, expandWord(stage.platform, lookup, { escapeToken: esc }));
-    // dockerfile2llb: stage names match case-insensitively (EqualFold); an unnamed stage never does.
-    st.ignoreCache =
-      !!opts.noCache ||
-      (!!stage.name && (opts.noCacheFilter ?? []).some((n) => n.toLowerCase() === stage.name?.toLowerCase()));
-    states.push(st);
-    if (stage.name) byName.set(stage.name.toLowerCase(), st);
-  });
-  if (states.length === 0)
-    throw new TsbuildError('DOCKERFILE_EMPTY', 'the Dockerfile has no FROM instruction');
-  if (states.length === 1) (states[0] as StageState).name = '';
-
+  const { states, byName } = stageStates(parsed, opts, globals, esc);
   let target = states[states.length - 1] as StageState;
   if (opts.target) {
     const t = byName.get(opts.target.toLowerCase());
@@ -129,7 +90,6 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
   await Promise.all(
     [...states, ...extra].filter((s) => reachable.has(s) && !s.base).map((s) => resolveBase(s, opts)),
   );
-
   for (const st of [...extra, ...states]) {
     if (!reachable.has(st) || st.unregistered) continue;
     initFromBase(st);
@@ -139,23 +99,54 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     for (const ins of st.stage.instructions) await dispatchInstruction(st, ins, ctx, false);
     st.dispatched = true;
   }
+  const unused = unusedBuildArgs(parsed, reachable, opts.buildArgs ?? {});
+  if (unused)
+    // BuildKit: "[Warning] One or more build-args [X] were not consumed".
+    warnings.push({ code: 'UnusedBuildArgs', message: unused, range: target.stage.from.range });
+  finishTarget(target, opts);
+  const steps = [...reachable].reduce((n, s) => n + s.cmdTotal, 0);
+  const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
+  if (target.vertex) out.vertex = target.vertex;
+  return out;
+}
+
+/** A state per stage, its FROM expanded with the global ARGs; named stages by lower-cased name. */
+function stageStates(
+  parsed: StagesResult,
+  opts: ConvertOptions,
+  globals: Map<string, string | undefined>,
+  esc: StagesResult['escapeToken'],
+) {
+  const lookup = (n: string) => globals.get(n);
+  const states: StageState[] = [];
+  const byName = new Map<string, StageState>();
+  parsed.stages.forEach((stage, i) => {
+    const base = expandWord(stage.base, lookup, { escapeToken: esc, range: stage.from.range });
+    if (base === '')
+      throw new DockerfileSyntaxError(`base name (${stage.base}) should not be blank`, stage.from.range);
+    const st = newState(stage, stage.name ?? `stage-${i}`, opts.targetPlatform);
+    st.baseRef = base;
+    const b = byName.get(base.toLowerCase());
+    if (b) st.base = b;
+    if (stage.platform)
+      st.platform = parsePlatformWord(stage, expandWord(stage.platform, lookup, { escapeToken: esc }));
+    // dockerfile2llb: stage names match case-insensitively (EqualFold); an unnamed stage never does.
+    st.ignoreCache =
+      !!opts.noCache ||
+      (!!stage.name && (opts.noCacheFilter ?? []).some((n) => n.toLowerCase() === stage.name?.toLowerCase()));
+    states.push(st);
+    if (stage.name) byName.set(stage.name.toLowerCase(), st);
+  });
+  if (states.length === 0)
+    throw new TsbuildError('DOCKERFILE_EMPTY', 'the Dockerfile has no FROM instruction');
+  if (states.length === 1) (states[0] as StageState).name = '';
+  return { states, byName };
+}
+
+/** `--label`s, the explicit platform and BuildKit's empty-field omission on the target's image. */
+function finishTarget(target: StageState, opts: ConvertOptions): void {
   if (opts.labels && Object.keys(opts.labels).length > 0) {
     target.image.config.Labels = sortedKeys({ ...(target.image.config.Labels ?? {}), ...opts.labels });
-  }
-  const steps = [...reachable].reduce((n, s) => n + s.cmdTotal, 0);
-  // BuildKit: "[Warning] One or more build-args [X] were not consumed".
-  const declared = new Set(parsed.metaArgs.flatMap((a) => a.args.map((d) => d.name)));
-  for (const st of reachable)
-    for (const i of st.stage.instructions) if (i.kind === 'ARG') for (const d of i.args) declared.add(d.name);
-  const unused = Object.keys(buildArgs)
-    .filter((k) => !declared.has(k) && !PREDEFINED.has(k))
-    .sort();
-  if (unused.length > 0) {
-    warnings.push({
-      code: 'UnusedBuildArgs',
-      message: `One or more build-args [${unused.join(' ')}] were not consumed`,
-      range: target.stage.from.range,
-    });
   }
   // dockerfile2llb: an explicit target platform, normalized (linux/arm64 has no variant), is the
   // image's, whatever its base image's config says (`arm64` + `v8` there).
@@ -166,9 +157,6 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     else delete target.image.variant;
   }
   omitEmpty(target.image);
-  const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
-  if (target.vertex) out.vertex = target.vertex;
-  return out;
 }
 
 function newState(stage: Stage, name: string, platform: Platform): StageState {
@@ -195,36 +183,6 @@ function parsePlatformWord(stage: Stage, v: string): Platform {
   if (!os || !architecture)
     throw new DockerfileSyntaxError(`failed to parse platform ${v}`, stage.from.range);
   return variant ? { os, architecture, variant } : { os, architecture };
-}
-
-/** Meta ARGs (expanded in order), overridden by --build-arg, plus BuildKit's predefined platform args. */
-function globalArgs(
-  parsed: StagesResult,
-  opts: ConvertOptions,
-  buildArgs: Record<string, string>,
-): Map<string, string> {
-  const g = new Map<string, string>();
-  const t = opts.targetPlatform;
-  const b = opts.buildPlatform;
-  g.set('BUILDPLATFORM', formatPlatform(b));
-  g.set('BUILDOS', b.os);
-  g.set('BUILDARCH', b.architecture);
-  g.set('BUILDVARIANT', b.variant ?? '');
-  g.set('TARGETPLATFORM', formatPlatform(t));
-  g.set('TARGETOS', t.os);
-  g.set('TARGETARCH', t.architecture);
-  g.set('TARGETVARIANT', t.variant ?? '');
-  for (const a of parsed.metaArgs) {
-    for (const d of a.args) {
-      if (Object.hasOwn(buildArgs, d.name)) g.set(d.name, buildArgs[d.name] as string);
-      else if (d.default !== undefined)
-        g.set(
-          d.name,
-          expandWord(d.default, (n) => g.get(n), { escapeToken: parsed.escapeToken }),
-        );
-    }
-  }
-  return g;
 }
 
 function fromRefs(ins: Instruction): string[] {
