@@ -82,6 +82,37 @@ export class HostAuth {
   }
 
   private async fetchToken(ch: Challenge, scopes: string[], signal?: AbortSignal): Promise<string> {
+    const url = this.tokenUrl(ch);
+    if (ch.params.service) url.searchParams.set('service', ch.params.service);
+    for (const s of scopes) url.searchParams.append('scope', s);
+    const c = await this.credentials();
+    const res = await this.requestToken(url, ch, scopes, c, signal);
+    const body = await readSmall(res, 1024 * 1024);
+    if (res.status === 401 || res.status === 403) {
+      const e = registryErrorFrom(res.status, body, `authentication to ${this.host} failed`);
+      throw new RegistryError(res.status, 'UNAUTHORIZED', `${e.message}`, {
+        hint: c
+          ? `the token server rejected the credentials for ${this.host}: check the user and password (\`tsbuild login ${this.host}\`)`
+          : `log in with \`tsbuild login ${this.host}\``,
+      });
+    }
+    if (res.status !== 200) throw registryErrorFrom(res.status, body, `token request to ${url.host} failed`);
+    let j: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      j = JSON.parse(body.toString('utf8'));
+    } catch (cause) {
+      throw new TsbuildError('UNSUPPORTED_AUTH', `token server ${url.host} did not answer JSON`, { cause });
+    }
+    const value = j.token ?? j.access_token;
+    if (!value) throw new TsbuildError('UNSUPPORTED_AUTH', `token server ${url.host} sent no token`);
+    // Spec default lifetime is 60 s; renew 10 s early so a long push never sends a dead token.
+    const life = Math.max(10, (typeof j.expires_in === 'number' ? j.expires_in : 60) - 10);
+    this.tokens.set(scopes.slice().sort().join(' '), { value, expiresAt: Date.now() + life * 1000 });
+    return value;
+  }
+
+  /** The challenge's realm, checked: an http(s) URL, and not plain HTTP behind a TLS registry. */
+  private tokenUrl(ch: Challenge): URL {
     const realm = ch.params.realm;
     if (!realm)
       throw new TsbuildError(
@@ -112,13 +143,25 @@ export class HostAuth {
         },
       );
     }
-    if (ch.params.service) url.searchParams.set('service', ch.params.service);
-    for (const s of scopes) url.searchParams.append('scope', s);
-    const c = await this.credentials();
+    return url;
+  }
+
+  /** An identity token is an OAuth2 refresh token (POST, as docker does); else GET with basic auth. */
+  private requestToken(
+    url: URL,
+    ch: Challenge,
+    scopes: string[],
+    c: Credentials | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    let res: HttpResponse;
+    const common = {
+      timeoutMs: this.timeoutMs,
+      ...(this.certsDir ? { certsDir: this.certsDir } : {}),
+      insecureTls: url.protocol === 'https:' && this.isInsecure(url.host),
+      ...(signal ? { signal } : {}),
+    };
     if (c?.identityToken) {
-      // OAuth2 refresh-token grant, as docker does with identity tokens.
       const form = new URLSearchParams({
         grant_type: 'refresh_token',
         refresh_token: c.identityToken,
@@ -126,52 +169,19 @@ export class HostAuth {
       });
       if (ch.params.service) form.set('service', ch.params.service);
       form.set('scope', scopes.join(' '));
-      res = await httpRequest({
+      return httpRequest({
         method: 'POST',
-        url: new URL(realm),
+        // the realm as sent: the scope and service go in the form
+        url: new URL(ch.params.realm as string),
         headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
         body: Buffer.from(form.toString()),
-        timeoutMs: this.timeoutMs,
-        ...(this.certsDir ? { certsDir: this.certsDir } : {}),
-        insecureTls: url.protocol === 'https:' && this.isInsecure(url.host),
-        ...(signal ? { signal } : {}),
-      });
-    } else {
-      if (c?.username) {
-        headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64')}`;
-        url.searchParams.set('account', c.username);
-      }
-      res = await httpRequest({
-        method: 'GET',
-        url,
-        headers,
-        timeoutMs: this.timeoutMs,
-        ...(this.certsDir ? { certsDir: this.certsDir } : {}),
-        insecureTls: url.protocol === 'https:' && this.isInsecure(url.host),
-        ...(signal ? { signal } : {}),
+        ...common,
       });
     }
-    const body = await readSmall(res, 1024 * 1024);
-    if (res.status === 401 || res.status === 403) {
-      const e = registryErrorFrom(res.status, body, `authentication to ${this.host} failed`);
-      throw new RegistryError(res.status, 'UNAUTHORIZED', `${e.message}`, {
-        hint: c
-          ? `the token server rejected the credentials for ${this.host}: check the user and password (\`tsbuild login ${this.host}\`)`
-          : `log in with \`tsbuild login ${this.host}\``,
-      });
+    if (c?.username) {
+      headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64')}`;
+      url.searchParams.set('account', c.username);
     }
-    if (res.status !== 200) throw registryErrorFrom(res.status, body, `token request to ${url.host} failed`);
-    let j: { token?: string; access_token?: string; expires_in?: number };
-    try {
-      j = JSON.parse(body.toString('utf8'));
-    } catch (cause) {
-      throw new TsbuildError('UNSUPPORTED_AUTH', `token server ${url.host} did not answer JSON`, { cause });
-    }
-    const value = j.token ?? j.access_token;
-    if (!value) throw new TsbuildError('UNSUPPORTED_AUTH', `token server ${url.host} sent no token`);
-    // Spec default lifetime is 60 s; renew 10 s early so a long push never sends a dead token.
-    const life = Math.max(10, (typeof j.expires_in === 'number' ? j.expires_in : 60) - 10);
-    this.tokens.set(scopes.slice().sort().join(' '), { value, expiresAt: Date.now() + life * 1000 });
-    return value;
+    return httpRequest({ method: 'GET', url, headers, ...common });
   }
 }
