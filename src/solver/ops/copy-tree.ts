@@ -17,7 +17,16 @@ import { dirname, join, posix, relative } from 'node:path';
 import type { PatternMatcher } from '../../context/index.js';
 import { TsbuildError } from '../../errors.js';
 import { applyChmod } from './chmod.js';
-import { copySmall, existsL, fileTimes, runsAsRoot, SMALL_FILE, tryLink, umask } from './copy-io.js';
+import {
+  copySmall,
+  existsL,
+  fileTimes,
+  lstatOrUndefined,
+  runsAsRoot,
+  SMALL_FILE,
+  tryLink,
+  umask,
+} from './copy-io.js';
 import { resolveInRoot } from './secure-path.js';
 
 const YIELD_EVERY = 512;
@@ -75,77 +84,71 @@ export async function copyInto(
   opts: CopyOptions,
 ): Promise<void> {
   const st = lstatSync(srcHost);
-  const destIsDir = dest.endsWith('/') || forceDir;
   // BuildKit's copy keeps the hard links among what one source copies (moby/buildkit's fsutil
   // copier maps each inode with Nlink > 1 to its first target); not across sources.
-  opts = { ...opts, hardlinks: new Map() };
+  const o = { ...opts, hardlinks: new Map() };
   const destHost = resolveInRoot(destRoot, dest, true);
-  if (st.isDirectory()) {
-    const isNew = !existsL(destHost);
-    // fsutil's copyDirectory onto a non-directory (a trailing `/` fails earlier, in MkdirAll)
-    if (!isNew && !dest.endsWith('/') && !lstatSync(destHost).isDirectory())
-      throw new TsbuildError('COPY_TYPE_CONFLICT', `cannot copy to non-directory: ${dest}`, {
-        hint: 'the destination already has a different kind of entry at that path (BuildKit refuses this too)',
-      });
-    ensureDir(destRoot, dest, opts);
-    // A walk keeps the lstat it made of each entry (4,000-entry trees: one lstat less apiece).
-    const walked = new Map<string, Stats>();
-    const list = children ?? walkRel(srcHost, opts.excludes, walked);
-    const dirs: [string, Stats][] = [];
-    // Directories this copy created: nothing can exist below them yet, so no lstat is needed
-    // (20,000-file contexts: the syscalls per entry are the cost).
-    const fresh = new Set<string>(isNew ? [''] : []);
-    // Dirs this copy made without setgid: what is made in them gets the creator's gid. The top one
-    // has setgid when it was made below a setgid dir (see ensureDir).
-    const plain = new Set<string>(isNew && (lstatSync(destHost).mode & 0o2000) === 0 ? [''] : []);
-    const seen = new Set<string>(['']);
-    let n = 0;
-    for (const rel of list) {
-      // Sync calls are the fast way (DESIGN.md); a turn of the event loop now and then keeps
-      // progress, signals and parallel steps going through a 20,000-entry tree.
-      if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      const s = walked.get(rel) ?? lstatSync(join(srcHost, rel));
-      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-      // A re-included path (`!`) under an excluded dir: its parents were not copied.
-      if (!seen.has(parent)) {
-        mkdirSync(dirname(join(destHost, rel)), { recursive: true, mode: 0o755 });
-        seen.add(parent);
-      }
-      const d = join(destHost, rel);
-      const created = copyEntry(
-        join(srcHost, rel),
-        s,
-        d,
-        destRoot,
-        opts,
-        fresh.has(parent),
-        plain.has(parent),
-      );
-      if (s.isDirectory()) {
-        seen.add(rel);
-        if (created) fresh.add(rel);
-        if (created && (permOf(s, opts) & 0o2000) === 0) plain.add(rel);
-        dirs.push([d, s]);
-      }
-    }
-    // Directory times last: creating children changed them.
-    for (const [d, s] of dirs.reverse()) utimesSync(d, ...fileTimes(s));
-    return;
-  }
+  if (st.isDirectory()) return copyDirInto(srcHost, children, destRoot, dest, destHost, o);
   let target = destHost;
-  let existingDir = false;
-  try {
-    existingDir = lstatSync(destHost).isDirectory();
-  } catch {
-    // does not exist yet
-  }
-  if (destIsDir || existingDir) {
-    ensureDir(destRoot, dest, opts);
-    target = join(destHost, opts.name ?? posix.basename(srcHost));
+  if (dest.endsWith('/') || forceDir || lstatOrUndefined(destHost)?.isDirectory()) {
+    ensureDir(destRoot, dest, o);
+    target = join(destHost, o.name ?? posix.basename(srcHost));
   } else {
-    ensureDir(destRoot, posix.dirname(dest.replace(/\/+$/, '')) || '/', opts);
+    ensureDir(destRoot, posix.dirname(dest.replace(/\/+$/, '')) || '/', o);
   }
-  copyEntry(srcHost, st, target, destRoot, opts);
+  copyEntry(srcHost, st, target, destRoot, o);
+}
+
+/** A directory source: its contents into the destination directory, directory times last. */
+async function copyDirInto(
+  srcHost: string,
+  children: string[] | undefined,
+  destRoot: string,
+  dest: string,
+  destHost: string,
+  opts: CopyOptions,
+): Promise<void> {
+  const isNew = !existsL(destHost);
+  // fsutil's copyDirectory onto a non-directory (a trailing `/` fails earlier, in MkdirAll)
+  if (!isNew && !dest.endsWith('/') && !lstatSync(destHost).isDirectory())
+    throw new TsbuildError('COPY_TYPE_CONFLICT', `cannot copy to non-directory: ${dest}`, {
+      hint: 'the destination already has a different kind of entry at that path (BuildKit refuses this too)',
+    });
+  ensureDir(destRoot, dest, opts);
+  // A walk keeps the lstat it made of each entry (4,000-entry trees: one lstat less apiece).
+  const walked = new Map<string, Stats>();
+  const list = children ?? walkRel(srcHost, opts.excludes, walked);
+  const dirs: [string, Stats][] = [];
+  // Directories this copy created: nothing can exist below them yet, so no lstat is needed
+  // (20,000-file contexts: the syscalls per entry are the cost).
+  const fresh = new Set<string>(isNew ? [''] : []);
+  // Dirs this copy made without setgid: what is made in them gets the creator's gid. The top one
+  // has setgid when it was made below a setgid dir (see ensureDir).
+  const plain = new Set<string>(isNew && (lstatSync(destHost).mode & 0o2000) === 0 ? [''] : []);
+  const seen = new Set<string>(['']);
+  let n = 0;
+  for (const rel of list) {
+    // Sync calls are the fast way (DESIGN.md); a turn of the event loop now and then keeps
+    // progress, signals and parallel steps going through a 20,000-entry tree.
+    if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+    const s = walked.get(rel) ?? lstatSync(join(srcHost, rel));
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    // A re-included path (`!`) under an excluded dir: its parents were not copied.
+    if (!seen.has(parent)) {
+      mkdirSync(dirname(join(destHost, rel)), { recursive: true, mode: 0o755 });
+      seen.add(parent);
+    }
+    const d = join(destHost, rel);
+    const created = copyEntry(join(srcHost, rel), s, d, destRoot, opts, fresh.has(parent), plain.has(parent));
+    if (s.isDirectory()) {
+      seen.add(rel);
+      if (created) fresh.add(rel);
+      if (created && (permOf(s, opts) & 0o2000) === 0) plain.add(rel);
+      dirs.push([d, s]);
+    }
+  }
+  // Directory times last: creating children changed them.
+  for (const [d, s] of dirs.reverse()) utimesSync(d, ...fileTimes(s));
 }
 
 /**
