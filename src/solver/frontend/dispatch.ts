@@ -1,8 +1,7 @@
-import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
+import { DockerfileSyntaxError } from '../../errors.js';
 import type { Platform } from '../../oci/index.js';
 import {
   expandWord,
-  expandWords,
   type Instruction,
   type KeyValue,
   type LexOptions,
@@ -10,18 +9,10 @@ import {
 } from '../../parser/index.js';
 import { type FileAction, makeVertex, type Vertex } from '../graph.js';
 import { type ConvertOptions, prefix } from './convert.js';
+import { dispatchConfig } from './dispatch-config.js';
 import { dispatchCopy } from './dispatch-copy.js';
 import { dispatchRun } from './dispatch-run.js';
-import {
-  addEnv,
-  commitToHistory,
-  goDuration,
-  goList,
-  goQuoteList,
-  goRune,
-  sortedKeys,
-} from './image-config.js';
-import { isSignal, parsePorts } from './ports-signals.js';
+import { commitToHistory } from './image-config.js';
 import { addStateEnv, envLookup, type StageState } from './stage-state.js';
 
 export interface DispatchContext {
@@ -79,147 +70,12 @@ export async function dispatchInstruction(
   ctx: DispatchContext,
   onbuild: boolean,
 ): Promise<void> {
-  const img = st.image;
-  const c = img.config;
   switch (ins.kind) {
-    case 'ENV': {
-      let msg = 'ENV';
-      // Every word is expanded against the environment before the instruction (BuildKit expands
-      // the whole command first): `ENV A=1 B=$A` sees the old A.
-      const pairs = ins.pairs.map((kv) => [expand(st, ctx, kv.key), expand(st, ctx, kv.value)] as const);
-      for (const [k, v] of pairs) {
-        msg += ` ${k}=${v}`;
-        addStateEnv(st, k, v);
-        c.Env = addEnv(c.Env, k, v);
-      }
-      commitToHistory(img, msg, false, false);
-      return;
-    }
-    case 'LABEL': {
-      let msg = 'LABEL';
-      const labels = { ...(c.Labels ?? {}) };
-      const pairs = ins.pairs.map((kv) => [expand(st, ctx, kv.key), expand(st, ctx, kv.value)] as const);
-      for (const [k, v] of pairs) {
-        labels[k] = v;
-        msg += ` ${k}=${v}`;
-      }
-      c.Labels = sortedKeys(labels);
-      commitToHistory(img, msg, false, false);
-      return;
-    }
-    case 'MAINTAINER':
-      img.author = ins.name;
-      commitToHistory(img, `MAINTAINER ${ins.name}`, false, false);
-      return;
     case 'ARG':
       dispatchArg(st, ctx, ins.args);
       return;
-    case 'WORKDIR': {
-      const requested = expand(st, ctx, ins.path);
-      const wd = normalizeWorkdir(c.WorkingDir ?? st.cwd, requested);
-      // BuildKit 0.8's dispatchWorkdir only path.Joins a relative WORKDIR: an absolute one is
-      // recorded as written (`/a/b/`, `//x//y`) in the config and history; the mkdir and cwd are clean.
-      const shown = requested.startsWith('/') ? requested : wd;
-      c.WorkingDir = shown;
-      st.cwd = wd;
-      let withLayer = false;
-      if (shown !== '/') {
-        const action: FileAction = { type: 'mkdir', path: wd, mode: 0o755 };
-        if (c.User) action.user = c.User;
-        st.vertex = fileVertex(st, [action], [], step(st, label(st, ctx, ins)), ins.range.start.line);
-        withLayer = true;
-      }
-      commitToHistory(img, `WORKDIR ${shown}`, withLayer, false);
-      return;
-    }
-    case 'USER': {
-      const u = expand(st, ctx, ins.user);
-      st.user = u;
-      c.User = u;
-      commitToHistory(img, `USER ${u}`, false, false);
-      return;
-    }
-    case 'EXPOSE': {
-      const ports = new Set<string>();
-      for (const w of ins.ports)
-        for (const p of expandWords(w, envLookup(st), { escapeToken: ctx.esc }))
-          for (const q of parsePorts(p)) ports.add(q);
-      const exposed = { ...(c.ExposedPorts ?? {}) };
-      for (const p of ports) exposed[p] = {};
-      c.ExposedPorts = sortedKeys(exposed);
-      const sorted = [...ports].sort();
-      commitToHistory(img, `EXPOSE map[${sorted.map((p) => `${p}:{}`).join(' ')}]`, false, false);
-      return;
-    }
-    case 'VOLUME': {
-      const vols = ins.paths.map((p) => expand(st, ctx, p));
-      const volumes = { ...(c.Volumes ?? {}) };
-      for (const v of vols) {
-        if (v === '')
-          throw new DockerfileSyntaxError('VOLUME specified can not be an empty string', ins.range);
-        volumes[v] = {};
-      }
-      c.Volumes = sortedKeys(volumes);
-      commitToHistory(img, `VOLUME ${goList(vols)}`, false, false);
-      return;
-    }
-    case 'STOPSIGNAL': {
-      const sig = expand(st, ctx, ins.signal);
-      if (!isSignal(sig)) throw new TsbuildError('INVALID_SIGNAL', `Invalid signal: ${sig}`);
-      c.StopSignal = sig;
-      commitToHistory(img, `STOPSIGNAL ${sig}`, false, false);
-      return;
-    }
-    case 'SHELL':
-      c.Shell = [...ins.args];
-      commitToHistory(img, `SHELL ${goList(ins.args)}`, false, false);
-      return;
-    case 'CMD': {
-      const args = ins.form === 'shell' ? withShell(st, ins.command) : [...ins.args];
-      c.Cmd = args;
-      c.ArgsEscaped = true;
-      st.cmdSet = true;
-      commitToHistory(img, `CMD ${goQuoteList(args)}`, false, false);
-      return;
-    }
-    case 'ENTRYPOINT': {
-      const args = ins.form === 'shell' ? withShell(st, ins.command) : [...ins.args];
-      c.Entrypoint = args;
-      if (!st.cmdSet) c.Cmd = null;
-      commitToHistory(img, `ENTRYPOINT ${goQuoteList(args)}`, false, false);
-      return;
-    }
-    case 'HEALTHCHECK': {
-      const hc: NonNullable<typeof c.Healthcheck> = { Test: ins.test === 'NONE' ? ['NONE'] : ins.testArgs };
-      let interval = 0;
-      let timeout = 0;
-      let startPeriod = 0;
-      let retries = 0;
-      if (ins.test !== 'NONE') {
-        interval = (ins.interval ?? 0) * 1e6;
-        timeout = (ins.timeout ?? 0) * 1e6;
-        startPeriod = (ins.startPeriod ?? 0) * 1e6;
-        retries = ins.retries ?? 0;
-        // Go's omitempty: zero durations and retries are not in the config JSON.
-        if (interval) hc.Interval = interval;
-        if (timeout) hc.Timeout = timeout;
-        if (startPeriod) hc.StartPeriod = startPeriod;
-        if (ins.startInterval) hc.StartInterval = ins.startInterval * 1e6;
-        if (retries) hc.Retries = retries;
-      }
-      c.Healthcheck = hc;
-      // BuildKit (dockerd 20.10) formats the struct with %q: durations as quoted strings, retries as a rune.
-      const q = (ns: number) => `"${goDuration(ns)}"`;
-      commitToHistory(
-        img,
-        `HEALTHCHECK &{${goQuoteList(hc.Test ?? [])} ${q(interval)} ${q(timeout)} ${q(startPeriod)} ${goRune(retries)}}`,
-        false,
-        false,
-      );
-      return;
-    }
-    case 'ONBUILD':
-      c.OnBuild = [...(c.OnBuild ?? []), ins.expression];
+    case 'WORKDIR':
+      dispatchWorkdir(st, ctx, ins);
       return;
     case 'RUN':
       dispatchRun(st, ctx, ins);
@@ -230,7 +86,33 @@ export async function dispatchInstruction(
       return;
     case 'FROM':
       throw new DockerfileSyntaxError('FROM is not allowed here', ins.range);
+    default:
+      dispatchConfig(st, ctx, ins);
+      return;
   }
+}
+
+function dispatchWorkdir(
+  st: StageState,
+  ctx: DispatchContext,
+  ins: Extract<Instruction, { kind: 'WORKDIR' }>,
+): void {
+  const c = st.image.config;
+  const requested = expand(st, ctx, ins.path);
+  const wd = normalizeWorkdir(c.WorkingDir ?? st.cwd, requested);
+  // BuildKit 0.8's dispatchWorkdir only path.Joins a relative WORKDIR: an absolute one is
+  // recorded as written (`/a/b/`, `//x//y`) in the config and history; the mkdir and cwd are clean.
+  const shown = requested.startsWith('/') ? requested : wd;
+  c.WorkingDir = shown;
+  st.cwd = wd;
+  let withLayer = false;
+  if (shown !== '/') {
+    const action: FileAction = { type: 'mkdir', path: wd, mode: 0o755 };
+    if (c.User) action.user = c.User;
+    st.vertex = fileVertex(st, [action], [], step(st, label(st, ctx, ins)), ins.range.start.line);
+    withLayer = true;
+  }
+  commitToHistory(st.image, `WORKDIR ${shown}`, withLayer, false);
 }
 
 function dispatchArg(st: StageState, ctx: DispatchContext, args: { name: string; default?: string }[]): void {
