@@ -75,42 +75,7 @@ async function checkBlobs(store: LocalStore, add: Add): Promise<number> {
 
 async function checkSnapshots(store: LocalStore, add: Add): Promise<{ count: number; broken: Set<string> }> {
   const recs = store.snapshots.records;
-  const all: { file: string; rec?: SnapshotInfo }[] = [];
-  for (const f of (await fsp.readdir(recs.recordsDir)).sort()) {
-    if (!f.endsWith('.json') || isTempName(f)) continue;
-    const rec = await readJson<SnapshotInfo>(join(recs.recordsDir, f)).catch(() => undefined);
-    all.push({ file: join(recs.recordsDir, f), rec });
-  }
-  const byName = new Map<string, SnapshotInfo>();
-  const byId = new Map<string, SnapshotInfo[]>();
-  for (const { file, rec } of all) {
-    if (
-      !rec ||
-      typeof rec.name !== 'string' ||
-      typeof rec.id !== 'string' ||
-      recs.pathOf(rec.name) !== file
-    ) {
-      await add({ kind: 'snapshot', id: file, problem: 'unreadable snapshot record' }, () =>
-        fsp.rm(file, { force: true }),
-      );
-      continue;
-    }
-    byName.set(rec.name, rec);
-    byId.set(rec.id, [...(byId.get(rec.id) ?? []), rec]);
-  }
-  // One id, two records: a crash between writing the committed record and dropping the active one.
-  for (const list of byId.values()) {
-    if (list.length < 2) continue;
-    const keep = list.find((r) => r.kind === 'committed') ?? list[0]!;
-    for (const r of list) {
-      if (r === keep) continue;
-      byName.delete(r.name);
-      await add(
-        { kind: 'snapshot', id: r.name, problem: `shares dir ${r.id} with ${keep.name}`, garbage: true },
-        () => recs.delete(r.name),
-      );
-    }
-  }
+  const byName = await readRecords(recs, add);
   const broken = new Set<string>();
   for (const r of byName.values()) {
     const st = await fsp.stat(join(recs.dataDir, r.id, 'fs')).catch(() => undefined);
@@ -147,6 +112,46 @@ async function checkSnapshots(store: LocalStore, add: Add): Promise<{ count: num
     );
   }
   return { count: byName.size, broken };
+}
+
+type Records = LocalStore['snapshots']['records'];
+
+/** The readable snapshot records by name; unreadable ones, and a second record of one dir, reported. */
+async function readRecords(recs: Records, add: Add): Promise<Map<string, SnapshotInfo>> {
+  const byName = new Map<string, SnapshotInfo>();
+  const byId = new Map<string, SnapshotInfo[]>();
+  for (const f of (await fsp.readdir(recs.recordsDir)).sort()) {
+    if (!f.endsWith('.json') || isTempName(f)) continue;
+    const file = join(recs.recordsDir, f);
+    const rec = await readJson<SnapshotInfo>(file).catch(() => undefined);
+    if (
+      !rec ||
+      typeof rec.name !== 'string' ||
+      typeof rec.id !== 'string' ||
+      recs.pathOf(rec.name) !== file
+    ) {
+      await add({ kind: 'snapshot', id: file, problem: 'unreadable snapshot record' }, () =>
+        fsp.rm(file, { force: true }),
+      );
+      continue;
+    }
+    byName.set(rec.name, rec);
+    byId.set(rec.id, [...(byId.get(rec.id) ?? []), rec]);
+  }
+  // One id, two records: a crash between writing the committed record and dropping the active one.
+  for (const list of byId.values()) {
+    if (list.length < 2) continue;
+    const keep = list.find((r) => r.kind === 'committed') ?? list[0]!;
+    for (const r of list) {
+      if (r === keep) continue;
+      byName.delete(r.name);
+      await add(
+        { kind: 'snapshot', id: r.name, problem: `shares dir ${r.id} with ${keep.name}`, garbage: true },
+        () => recs.delete(r.name),
+      );
+    }
+  }
+  return byName;
 }
 
 async function checkMeta(store: LocalStore, add: Add, broken: Set<string>): Promise<void> {
