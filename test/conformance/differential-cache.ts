@@ -194,6 +194,9 @@ const r = rng(Number(seedArg));
 for (let i = 0; i < Number(countArg); i++) {
   const k = cacheCase(r, `cache${seedArg}-${i}`);
   const diff = await compare(k);
-  process.stdout.write(`${k.name}: ${diff.length === 0 ? 'SAME' : 'DIFF'} (edit: ${k.edit})\n`);
-  if (diff.length > 0) process.stdout.write(`${k.dockerfile.replace(/^/gm, '  | ')}${diff.join('\n')}\n`);
+  const both = diff[0] === '  both failed';
+  const status = diff.length === 0 ? 'SAME' : both ? 'BOTH FAILED' : 'DIFF';
+  process.stdout.write(`${k.name}: ${status} (edit: ${k.edit})\n`);
+  if (diff.length > 0 && !both)
+    process.stdout.write(`${k.dockerfile.replace(/^/gm, '  | ')}${diff.join('\n')}\n`);
 }
