@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageConfig } from '../../src/oci/index.js';
 import { toStages } from '../../src/parser/index.js';
 import { type ConvertOptions, convert } from '../../src/solver/frontend/convert.js';
+import { urlFileName } from '../../src/solver/frontend/dispatch-copy.js';
 import { goDuration, goRune } from '../../src/solver/frontend/image-config.js';
 import { type ExecOp, type FileOp, keyedOp, type Vertex } from '../../src/solver/graph.js';
 
@@ -231,6 +232,19 @@ describe('frontend: stages → op graph', () => {
       'RUN /bin/ash -ec cat <<A >/a && cat <<B\none\nA\ntwo\nB # buildkit',
     ]);
     expect(execs[0]?.name).toContain('(#!/bin/sh');
+  });
+  it('names an ADDed URL as dockerfile2llb does: the base of the percent-decoded path', async () => {
+    expect(urlFileName('http://h:1/a%20b.txt')).toBe('a b.txt');
+    expect(urlFileName('http://h/p/f.txt?x=1#y')).toBe('f.txt');
+    expect(urlFileName('http://h/dir/')).toBe('dir');
+    expect(urlFileName('http://h/')).toBe('__unnamed__');
+    expect(urlFileName('http://h')).toBe('__unnamed__');
+    expect(urlFileName('http://h/a%2Fb')).toBe('b');
+    expect(urlFileName('http://h/x%2F..')).toBe('__unnamed__');
+    expect(urlFileName('http://h/bad%E0%A4')).toBe('__unnamed__');
+    const r = await conv('FROM base\nADD http://h/a%20b.txt /dl/\n');
+    const file = chain(r.vertex).find((v) => v.op.kind === 'file')?.op as FileOp;
+    expect(file.actions[0]).toMatchObject({ sources: ['/a b.txt'], dest: '/dl/' });
   });
 });
 

@@ -145,7 +145,7 @@ function urlAction(
   inputs: CopyInputs,
 ): FileAction {
   if (ins.kind !== 'ADD') throw new DockerfileSyntaxError("source can't be a URL for COPY", ins.range);
-  const filename = new URL(src).pathname.split('/').filter(Boolean).pop() ?? '__unnamed__';
+  const filename = urlFileName(src);
   const op = { kind: 'http' as const, url: src, filename, ...(f.checksum ? { checksum: f.checksum } : {}) };
   const hv = makeVertex(op, [], { name, stage: st.name, line: ins.range.start.line });
   return {
@@ -159,6 +159,22 @@ function urlAction(
     fromContext: false,
     ...owned(f),
   };
+}
+
+/**
+ * dockerfile2llb's name for a downloaded file: `path.Base(u.Path)` of Go's parsed URL, whose Path is
+ * percent-decoded (`a%20b.txt` is `a b.txt`, `%2F` a separator), `__unnamed__` for none.
+ */
+export function urlFileName(src: string): string {
+  let p: string;
+  try {
+    p = decodeURIComponent(new URL(src).pathname);
+  } catch {
+    return '__unnamed__';
+  }
+  const base = p.replace(/\/+$/, '').split('/').pop() ?? '';
+  // (`..`, from an encoded `x%2F..`, would name the download's parent: never a file name here)
+  return base === '' || base === '.' || base === '..' ? '__unnamed__' : base;
 }
 
 /** A path in the context, or in `--from`'s stage or image. */
