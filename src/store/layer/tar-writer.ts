@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../../oci/digest.js';
+import { runtimeStubs } from './runtime-stubs.js';
 import { readXattrs, type XattrMap } from './special-files.js';
 import { BLOCK, encodeEntryHeader, padding, type TarEntry } from './tar-format.js';
 import type { LayerTarOptions, LayerTarResult } from './types.js';
@@ -312,45 +312,10 @@ function clamp(t: number, epoch: number | undefined): number {
   return epoch !== undefined && t > epoch ? epoch : t;
 }
 
-export function major(rdev: number): number {
+function major(rdev: number): number {
   return Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn);
 }
 
-export function minor(rdev: number): number {
+function minor(rdev: number): number {
   return (rdev & 0xff) | Number((BigInt(rdev) >> 12n) & ~0xffn);
-}
-
-/**
- * Mount stubs a runtime leaves in an upper dir: empty /etc/hosts, /etc/resolv.conf, /etc/hostname
- * and empty /proc, /sys, /dev, when the path does not exist in any lower. /etc goes too when it
- * was created only to hold such stubs.
- */
-export function runtimeStubs(root: string, lowers: string[]): Set<string> {
-  const skip = new Set<string>();
-  const below = (rel: string) => lowers.some((l) => lstatOrUndefined(join(l, rel)) !== undefined);
-  for (const f of ['etc/hosts', 'etc/resolv.conf', 'etc/hostname']) {
-    const s = lstatOrUndefined(join(root, f));
-    if (s?.isFile() && s.size === 0 && !below(f)) skip.add(f);
-  }
-  for (const d of ['proc', 'sys', 'dev']) {
-    const s = lstatOrUndefined(join(root, d));
-    if (s?.isDirectory() && readdirSync(join(root, d)).length === 0 && !below(d)) skip.add(d);
-  }
-  const etc = lstatOrUndefined(join(root, 'etc'));
-  if (
-    etc?.isDirectory() &&
-    !below('etc') &&
-    readdirSync(join(root, 'etc')).every((n) => skip.has(`etc/${n}`))
-  ) {
-    if (readdirSync(join(root, 'etc')).length > 0) skip.add('etc');
-  }
-  return skip;
-}
-
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
 }
