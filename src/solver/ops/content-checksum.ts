@@ -5,6 +5,7 @@ import { byteOrder, PatternMatcher } from '../../context/index.js';
 import type { ContentFamily } from '../content-cache.js';
 import { digestOf, type Vertex } from '../graph.js';
 import { isRandomKey, type OpResult } from '../scheduler.js';
+import { includedWithParents } from './copy-parents.js';
 import { matchInView, sourceName, type ViewMatch } from './copy-sources.js';
 import { visibleEntries } from './copy-tree.js';
 import { directSource } from './direct-fs.js';
@@ -31,11 +32,25 @@ export async function checksumMatches(
   matches: ViewMatch[],
   excludes: string[],
   signal?: AbortSignal,
+  include?: string,
 ): Promise<string> {
   const ex = excludes.length > 0 ? new PatternMatcher(excludes) : undefined;
   const pause = yielder();
   const perMatch: Seen[][] = [];
-  for (const m of matches) perMatch.push(await walk(m.host, ex, pause));
+  for (const m of matches) {
+    const seen = await walk(m.host, ex, pause);
+    // --parents: only what the copy takes (the match itself, `.`, stays: it names the match)
+    const kept =
+      include === undefined
+        ? undefined
+        : new Set(
+            includedWithParents(
+              seen.slice(1).map((e) => e.rel),
+              include,
+            ),
+          );
+    perMatch.push(kept ? seen.filter((e, i) => i === 0 || kept.has(e.rel)) : seen);
+  }
   const buf = Buffer.allocUnsafe(1 << 20);
   const sumOf = new Map<string, string>();
   for (const f of perMatch.flat()) {
@@ -66,6 +81,8 @@ export interface ContentRead {
   input: number;
   sources: string[];
   excludes: string[];
+  /** COPY --parents: the include pattern below each source (see copy-parents.ts). */
+  include?: string;
 }
 
 /**
@@ -86,7 +103,7 @@ export async function contentKeyOf(
   const contents: string[] = [];
   for (const r of reads) {
     const snap = (inputs[r.input] as OpResult & SolvedFs).snapshot;
-    contents.push(await checksumInSnapshot(env, snap, r.sources, r.excludes, signal));
+    contents.push(await checksumInSnapshot(env, snap, r.sources, r.excludes, signal, r.include));
   }
   return digestOf({ op: v.op, inputKeys: keys, ...(await extra()), contents });
 }
@@ -126,6 +143,7 @@ export async function checksumInSnapshot(
   sources: string[],
   excludes: string[],
   signal?: AbortSignal,
+  include?: string,
 ): Promise<string> {
   const cleanups: (() => Promise<void>)[] = [];
   const merged = new Map<string, MergedRoot>();
@@ -140,7 +158,7 @@ export async function checksumInSnapshot(
         for (const m of await matchInView(await view, source)) matches.push({ ...m, path: m.path ?? source });
       }
     }
-    return await checksumMatches(matches, excludes, signal);
+    return await checksumMatches(matches, excludes, signal, include);
   } finally {
     await view?.catch(() => undefined);
     for (const c of cleanups.reverse()) await c().catch(() => undefined);

@@ -1,12 +1,11 @@
 import { chmodSync, lchownSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
-import { contextPath, globToRegExp, hasWildcard, selectSources } from '../../context/index.js';
+import { posix } from 'node:path';
+import { globToRegExp, hasWildcard } from '../../context/index.js';
 import { TsbuildError } from '../../errors.js';
 import type { FileAction } from '../graph.js';
 import { applyChmod } from './chmod.js';
-import { copyInto, ensureDir, type Owner } from './copy-tree.js';
+import { ensureDir, type Owner } from './copy-tree.js';
 import type { DestFs } from './direct-fs.js';
-import type { SolverEnv } from './env.js';
 import { NeedsMount } from './merged-root.js';
 import { resolveInRoot } from './secure-path.js';
 
@@ -66,65 +65,6 @@ export async function matchInView(srcRoot: string, source: string): Promise<View
     );
   }
   return matches;
-}
-
-/**
- * COPY --parents: each matched path keeps its directories below the pivot (the part before `/./`,
- * else the context root) under the destination, as BuildKit's IncludePatterns copy does.
- */
-export async function copyWithParents(
-  a: Extract<FileAction, { type: 'copy' }>,
-  snap: Awaited<ReturnType<SolverEnv['context']>>,
-  root: string,
-  opts: Parameters<typeof copyInto>[5],
-): Promise<void> {
-  for (const src of a.sources) {
-    const cut = src.indexOf('/./');
-    const pivot = cut >= 0 ? contextPath(src.slice(0, cut)) : '';
-    const pattern = cut >= 0 ? src.slice(cut + 3) : src;
-    const full = pivot ? `${pivot}/${pattern}` : pattern;
-    for (const s of selectSources(snap, [full], { excludes: a.excludes })) {
-      const rel = pivot && s.path.startsWith(`${pivot}/`) ? s.path.slice(pivot.length + 1) : s.path;
-      const host = join(snap.dir, s.path);
-      const target = posix.join(a.dest.endsWith('/') ? a.dest : `${a.dest}/`, rel);
-      if (s.entry?.type === 'dir' || s.path === '') {
-        const children = s.entries
-          .filter((e) => e.path !== s.path)
-          .map((e) => (s.path === '' ? e.path : e.path.slice(s.path.length + 1)));
-        await copyInto(host, children, root, `${target}/`, true, opts);
-      } else await copyInto(host, undefined, root, target, false, opts);
-    }
-  }
-}
-
-/**
- * COPY --from --parents: as copyWithParents, from a stage's or image's view. Each match keeps its
- * path below the pivot as written or matched (symlinks on the way are followed for the content, not
- * for the name, as BuildKit names --from sources).
- */
-export async function copyWithParentsFromView(
-  a: Extract<FileAction, { type: 'copy' }>,
-  srcRoot: string,
-  root: string,
-  opts: Parameters<typeof copyInto>[5],
-): Promise<void> {
-  for (const src of a.sources) {
-    const cut = src.indexOf('/./');
-    const pivot = posix.normalize(`/${cut >= 0 ? src.slice(0, cut) : ''}`);
-    const full = posix.join(pivot, cut >= 0 ? src.slice(cut + 3) : src);
-    const matches = hasWildcard(full)
-      ? globInRoot(srcRoot, full)
-      : [{ host: resolveInRoot(srcRoot, full, true), name: sourceName(full), path: full }];
-    if (matches.length === 0 || !matches.every((m) => exists(m.host))) {
-      throw new TsbuildError('COPY_SOURCE_NOT_FOUND', `failed to compute cache key: "${full}": not found`);
-    }
-    for (const m of matches) {
-      const rel = posix.relative(pivot, m.path ?? full);
-      const target = posix.join(a.dest.endsWith('/') ? a.dest : `${a.dest}/`, rel);
-      if (isDir(m.host)) await copyInto(m.host, undefined, root, `${target}/`, true, opts);
-      else await copyInto(m.host, undefined, root, target, false, opts);
-    }
-  }
 }
 
 function exists(p: string): boolean {

@@ -6,13 +6,8 @@ import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
 import { type ContentRead, contentFamilyOf, contentKeyOf } from './content-checksum.js';
 import { copyFileCapabilities, copyTreeCapabilities } from './copy-caps.js';
-import {
-  copyWithParents,
-  copyWithParentsFromView,
-  matchInView,
-  sourceName,
-  writeInline,
-} from './copy-sources.js';
+import { copyWithParents, copyWithParentsFromView, parentsInContext, splitParents } from './copy-parents.js';
+import { matchInView, sourceName, writeInline } from './copy-sources.js';
 import { type CopyOptions, copyInto, ensureDir, type Owner } from './copy-tree.js';
 import {
   type DestFs,
@@ -48,16 +43,15 @@ export function fileOp(env: SolverEnv): OpImpl {
         checksums: await contextChecksums(env, op),
         copy: 2,
         ...(unpacks ? { unpack: 6 } : {}),
+        ...parentsVersion(op),
       });
     },
     async contentFamily(v, inputKeys) {
-      return contentFamilyOf(v, inputKeys, contentReads(v), async () => ({
-        checksums: await contextChecksums(env, v.op as FileOp),
-      }));
+      return contentFamilyOf(v, inputKeys, contentReads(v), () => contentExtra(env, v.op as FileOp));
     },
     async contentKey(v, inputs, inputKeys, ctx) {
-      const checksums = async () => ({ checksums: await contextChecksums(env, v.op as FileOp) });
-      return contentKeyOf(env, v, inputs, inputKeys, contentReads(v), checksums, ctx.signal);
+      const extra = () => contentExtra(env, v.op as FileOp);
+      return contentKeyOf(env, v, inputs, inputKeys, contentReads(v), extra, ctx.signal);
     },
     async exec(v, inputs, ctx) {
       const op = v.op as FileOp;
@@ -78,12 +72,28 @@ export function fileOp(env: SolverEnv): OpImpl {
 
 type SnapshotOf = (input: number) => string | undefined;
 
+/**
+ * COPY --parents 2: the part after `/./` is an include pattern (`**`), as in BuildKit. In the
+ * content family and key too: a content key is computed for an earlier run by this code, so without
+ * it a result the old reading made would match.
+ */
+function parentsVersion(op: FileOp): { parents?: number } {
+  return op.actions.some((a) => a.type === 'copy' && a.parents) ? { parents: 2 } : {};
+}
+
+async function contentExtra(env: SolverEnv, op: FileOp): Promise<Record<string, unknown>> {
+  return { checksums: await contextChecksums(env, op), ...parentsVersion(op) };
+}
+
 async function contextChecksums(env: SolverEnv, op: FileOp): Promise<string[]> {
   const checksums: string[] = [];
   for (const a of op.actions) {
     if (a.type === 'copy' && a.fromContext) {
       const snap = await env.context();
-      checksums.push(checksumSelection(selectSources(snap, a.sources, { excludes: a.excludes })));
+      const selected = a.parents
+        ? a.sources.flatMap((src) => parentsInContext(snap, src, a.excludes))
+        : selectSources(snap, a.sources, { excludes: a.excludes });
+      checksums.push(checksumSelection(selected));
     }
   }
   return checksums;
@@ -98,7 +108,14 @@ function contentReads(v: Vertex): ContentRead[] {
   );
   return copies
     .filter((a) => op.scratchBase || a.input !== 0)
-    .map((a) => ({ input: a.input, sources: a.sources, excludes: a.excludes }));
+    .flatMap((a) =>
+      a.parents
+        ? a.sources.map((src) => {
+            const { pivot, pattern } = splitParents(src);
+            return { input: a.input, sources: [pivot], excludes: a.excludes, include: pattern };
+          })
+        : [{ input: a.input, sources: a.sources, excludes: a.excludes }],
+    );
 }
 
 /**
