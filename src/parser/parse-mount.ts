@@ -1,9 +1,33 @@
 import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
 import { parseGoBool } from './directives.js';
 import { type EnvLookup, expandWord, type LexOptions } from './shell-lexer.js';
+import { suggest } from './suggest.js';
 import type { CacheSharing, MountType, RunMount } from './types.js';
 
 const TYPES = new Set<MountType>(['bind', 'cache', 'tmpfs', 'secret', 'ssh']);
+const KEYS = [
+  'type',
+  'from',
+  'source',
+  'target',
+  'readonly',
+  'readwrite',
+  'id',
+  'sharing',
+  'mode',
+  'uid',
+  'gid',
+  'size',
+  'required',
+  'env',
+];
+
+/** BuildKit's suggest.WrapError: the nearest known word, if one is near. */
+function withSuggestion(msg: string, value: string, known: string[]): string {
+  const v = value.toLowerCase();
+  const s = suggest(v, known) ?? (v.length >= 3 ? known.find((k) => k.startsWith(v)) : undefined);
+  return s ? `${msg} (did you mean ${s}?)` : msg;
+}
 const NO_RANGE: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
 
 /** Go's encoding/csv for one record: `a,"b,c",d`; `""` inside quotes is a quote. */
@@ -76,8 +100,11 @@ export function parseMount(spec: string, lookup?: EnvLookup, opts: ParseMountOpt
       continue;
     }
     let value = field.slice(eq + 1);
-    if (lookup) value = expandWord(value, lookup, { ...opts, range: opts.range ?? NO_RANGE });
-    b.set(field.slice(0, eq).toLowerCase(), value, field);
+    const key = field.slice(0, eq).toLowerCase();
+    // `from` is never expanded: BuildKit refuses a variable there (the solver says so)
+    if (lookup && key !== 'from')
+      value = expandWord(value, lookup, { ...opts, range: opts.range ?? NO_RANGE });
+    b.set(key, value, field);
   }
   return finishMount(b.m, b.roAuto, (msg) => b.fail(msg));
 }
@@ -122,7 +149,7 @@ class MountBuilder {
     switch (key) {
       case 'type':
         if (!raw && !TYPES.has(value.toLowerCase() as MountType))
-          this.fail(`unsupported mount type ${JSON.stringify(value)}`);
+          this.fail(withSuggestion(`unsupported mount type ${JSON.stringify(value)}`, value, [...TYPES]));
         m.type = value.toLowerCase() as MountType;
         return;
       case 'from':
@@ -193,7 +220,7 @@ class MountBuilder {
         return;
       }
       default:
-        this.fail(`unexpected key '${key}' in '${field}'`);
+        this.fail(withSuggestion(`unexpected key '${key}' in '${field}'`, key, KEYS));
     }
   }
 

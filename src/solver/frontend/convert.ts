@@ -189,7 +189,16 @@ function fromRefs(ins: Instruction): string[] {
   const out: string[] = [];
   if (ins.kind === 'COPY' && ins.from) out.push(ins.from);
   if (ins.kind === 'RUN')
-    for (const m of ins.mounts) if (m.from && m.type !== 'secret' && m.type !== 'ssh') out.push(m.from);
+    for (const m of ins.mounts) {
+      if (!m.from || m.type === 'secret' || m.type === 'ssh') continue;
+      // BuildKit's parseMount says it its own way for a mount (COPY --from gets findSource's words)
+      if (m.from.includes('$'))
+        throw new DockerfileSyntaxError(
+          "'from' doesn't support variable expansion, define alias stage instead",
+          ins.range,
+        );
+      out.push(m.from);
+    }
   if (ins.kind === 'ONBUILD') out.push(...fromRefs(ins.trigger));
   return out;
 }

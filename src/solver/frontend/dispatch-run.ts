@@ -1,8 +1,8 @@
 import { DockerfileSyntaxError } from '../../errors.js';
-import type { Instruction } from '../../parser/index.js';
+import { type Instruction, parseMount } from '../../parser/index.js';
 import { type ExecMountSpec, makeVertex, type Vertex } from '../graph.js';
 import { CONTEXT_VERTEX, findSource } from './convert.js';
-import { type DispatchContext, expand, label, step, withShell } from './dispatch.js';
+import { type DispatchContext, label, step, withShell } from './dispatch.js';
 import { commitToHistory } from './image-config.js';
 import { envList, envLookup, type StageState } from './stage-state.js';
 
@@ -33,7 +33,11 @@ export function dispatchRun(
   }
   const inputs: Vertex[] = st.vertex ? [st.vertex] : [];
   const scratchRoot = !st.vertex;
-  const mounts = ins.mounts.map((m) => mountOf(st, ctx, ins, m, inputs));
+  // Every value but `from` expands with the stage's ARG/ENV (`type=$T` too), as BuildKit's parseMount.
+  const lex = { escapeToken: ctx.esc, range: ins.range };
+  const mounts = ins.mounts.map((m) =>
+    mountOf(st, ctx, ins, parseMount(m.original, envLookup(st), lex), inputs),
+  );
   const network =
     ins.network ?? (ctx.opts.network === 'default' ? 'default' : (ctx.opts.network ?? 'default'));
   const proxies = proxyEnv(ctx.opts.buildArgs ?? {});
@@ -93,16 +97,21 @@ function mountOf(
   m: RunIns['mounts'][number],
   inputs: Vertex[],
 ): ExecMountSpec {
-  const spec: ExecMountSpec = { type: m.type, target: m.target ? expand(st, ctx, m.target) : '' };
+  const spec: ExecMountSpec = { type: m.type, target: m.target ?? '' };
   if (m.type === 'bind' || m.type === 'cache') {
     if (m.from) {
+      if (m.from.includes('$'))
+        throw new DockerfileSyntaxError(
+          "'from' doesn't support variable expansion, define alias stage instead",
+          ins.range,
+        );
       const src = findSource(m.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts);
       spec.input = src.vertex ? inputs.push(src.vertex) - 1 : -1;
     } else if (m.type === 'bind') spec.input = inputs.push(CONTEXT_VERTEX) - 1;
   }
-  if (m.source !== undefined) spec.source = expand(st, ctx, m.source);
+  if (m.source !== undefined) spec.source = m.source;
   spec.readonly = m.readOnly;
-  if (m.id !== undefined) spec.id = expand(st, ctx, m.id);
+  if (m.id !== undefined) spec.id = m.id;
   if (m.sharing) spec.sharing = m.sharing;
   if (m.uid !== undefined) spec.uid = m.uid;
   if (m.gid !== undefined) spec.gid = m.gid;
