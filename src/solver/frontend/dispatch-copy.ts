@@ -27,7 +27,8 @@ export function validateChmod(v: string, ins: CopyIns): void {
     if (Number.parseInt(v, 8) > 0o7777) throw badChmod(v, ins);
     return;
   }
-  if (/^\d+$/.test(v)) throw badChmod(v, ins);
+  // BuildKit: a value that starts like a number is read as one, so `64a` gets the numeric message
+  if (/^\d/.test(v)) throw badChmod(v, ins);
   if (!/^([ugoa]*([-+=]([rwxXst]*|[ugo]))+)(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*$/.test(v)) {
     throw new DockerfileSyntaxError(`invalid chmod parameter: '${v}'`, ins.range);
   }
