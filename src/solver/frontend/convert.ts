@@ -71,25 +71,19 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     if (!t) throw new TsbuildError('TARGET_NOT_FOUND', `target stage "${opts.target}" could not be found`);
     target = t;
   }
+  // BuildKit >= 0.18's built-in TARGETSTAGE: the stage being built (`default` for an unnamed last one)
+  globals.set('TARGETSTAGE', opts.target ?? target.stage.name ?? 'default');
   // Dependencies: COPY --from and RUN --mount from= name stages (or images: unregistered states).
   const extra: StageState[] = [];
   for (const st of states) {
-    for (const ins of st.stage.instructions)
+    // An ONBUILD's own --from is the child's to need (the stage that runs the trigger), not this one's.
+    const own = st.stage.instructions.filter((i) => i.kind !== 'ONBUILD');
+    const inherited = st.base ? onbuildTriggers(st) : [];
+    for (const ins of [...inherited, ...own])
       for (const from of fromRefs(ins)) st.deps.add(findSource(from, st, states, byName, extra, opts));
     if (st.base) st.deps.add(st.base);
   }
-  const reachable = new Set<StageState>();
-  const visit = (s: StageState) => {
-    if (reachable.has(s)) return;
-    reachable.add(s);
-    for (const d of s.deps) visit(d);
-  };
-  visit(target);
-  checkCycles(reachable);
-
-  await Promise.all(
-    [...states, ...extra].filter((s) => reachable.has(s) && !s.base).map((s) => resolveBase(s, opts)),
-  );
+  const reachable = await resolveReachable(target, { states, byName, extra }, opts);
   for (const st of [...extra, ...states]) {
     if (!reachable.has(st) || st.unregistered) continue;
     initFromBase(st);
@@ -108,6 +102,46 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
   const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
   if (target.vertex) out.vertex = target.vertex;
   return out;
+}
+
+interface Stages {
+  states: StageState[];
+  byName: Map<string, StageState>;
+  extra: StageState[];
+}
+
+/**
+ * What the target needs, with every base image resolved (in parallel). The ONBUILD triggers of a
+ * resolved base may name stages or images of their own: BuildKit scans them for dependencies too
+ * (testOnBuildNewDeps), so this goes round until nothing new is reached.
+ */
+async function resolveReachable(
+  target: StageState,
+  g: Stages,
+  opts: ConvertOptions,
+): Promise<Set<StageState>> {
+  const reachable = new Set<StageState>();
+  const visit = (s: StageState) => {
+    if (reachable.has(s)) return;
+    reachable.add(s);
+    for (const d of s.deps) visit(d);
+  };
+  visit(target);
+  const resolved = new Set<StageState>();
+  for (;;) {
+    checkCycles(reachable);
+    const todo = [...g.states, ...g.extra].filter((s) => reachable.has(s) && !s.base && !resolved.has(s));
+    if (todo.length === 0) return reachable;
+    for (const s of todo) resolved.add(s);
+    await Promise.all(todo.map((s) => resolveBase(s, opts)));
+    for (const s of todo)
+      for (const t of s.onbuild ?? [])
+        for (const from of fromRefs(t)) {
+          const d = findSource(from, s, g.states, g.byName, g.extra, opts);
+          s.deps.add(d);
+          visit(d);
+        }
+  }
 }
 
 /** A state per stage, its FROM expanded with the global ARGs; named stages by lower-cased name. */
@@ -199,7 +233,6 @@ function fromRefs(ins: Instruction): string[] {
         );
       out.push(m.from);
     }
-  if (ins.kind === 'ONBUILD') out.push(...fromRefs(ins.trigger));
   return out;
 }
 

@@ -122,7 +122,17 @@ function dispatchArg(st: StageState, ctx: DispatchContext, args: { name: string;
   // ArgCommand.Expand runs on the whole instruction first): in `ARG X=20 Y=$X`, Y gets the X from
   // before the line, and `ARG "Q"=3` declares Q.
   const names = args.map((a) => expand(st, ctx, a.name));
-  const defaults = args.map((a) => (a.default === undefined ? undefined : expand(st, ctx, a.default)));
+  // A default a --build-arg overrides is not needed: its expansion may fail (`${FOO:?missing}`)
+  // without failing the build, as in BuildKit >= 0.12's dispatchArg; history still shows it.
+  const defaults = args.map((a, i) => {
+    if (a.default === undefined) return undefined;
+    if (!Object.hasOwn(buildArgs, names[i] as string)) return expand(st, ctx, a.default);
+    try {
+      return expand(st, ctx, a.default);
+    } catch {
+      return a.default;
+    }
+  });
   names.forEach((name, i) => {
     const dflt = defaults[i];
     let value: string | undefined;
