@@ -256,6 +256,36 @@ EOF
     expect(read(r.rootfs, 'piv/y/z.txt')).toBe('z');
   });
 
+  it('ADD <url>: a server that says the ETag still holds is asked with HEAD only; a new ETag downloads again', async () => {
+    const { createServer } = await import('node:http');
+    let version = 1;
+    const methods: string[] = [];
+    const srv = createServer((q, res) => {
+      methods.push(q.method ?? '');
+      const etag = `"v${version}"`;
+      res.setHeader('etag', etag);
+      if (q.headers['if-none-match'] === etag) {
+        res.statusCode = 304;
+        res.end();
+      } else res.end(q.method === 'HEAD' ? undefined : `content ${version}`);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}/f`;
+      const df = `FROM ${base}\nADD ${url} /dl/\nRUN cat /dl/f > /seen\n`;
+      await buildIt(root, makeContext({}), df);
+      const again = await buildIt(root, makeContext({}), df);
+      expect(methods).toEqual(['GET', 'HEAD']);
+      expect(ranSteps(again.events)).toEqual([]);
+      version = 2;
+      const changed = await buildIt(root, makeContext({}), df);
+      expect(methods.slice(2)).toEqual(['HEAD', 'GET']);
+      expect(read(changed.rootfs, 'seen')).toBe('content 2');
+    } finally {
+      srv.close();
+    }
+  });
+
   it('ADD <url> with --checksum: downloaded, not extracted, mode 0600, Last-Modified or the epoch as mtime; a wrong checksum fails', async () => {
     const { createServer } = await import('node:http');
     const { gzipSync } = await import('node:zlib');

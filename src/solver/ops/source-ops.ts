@@ -8,6 +8,7 @@ import { TsbuildError } from '../../errors.js';
 import { digestOf, type HttpOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
+import { rememberUrl, revalidateUrl } from './http-etag.js';
 import { activeKey, commitStep } from './snapshots.js';
 
 /** The build context: scanned once per build; COPY keys use its content checksums. */
@@ -49,8 +50,9 @@ export function httpOp(env: SolverEnv): OpImpl {
       const op = v.op as HttpOp;
       // With --checksum the content is known up front: a cached step downloads nothing.
       if (op.checksum) return digestOf({ http: op.url, filename: op.filename, content: op.checksum });
-      const d = await fetchOnce(op, ctx.signal);
-      return digestOf({ http: op.url, filename: op.filename, content: d.digest });
+      const known = downloads.has(op.url) ? undefined : await revalidateUrl(env, op.url, ctx.signal);
+      const digest = known ? known.digest : (await fetchOnce(op, ctx.signal)).digest;
+      return digestOf({ http: op.url, filename: op.filename, content: digest });
     },
     async exec(v, _inputs, ctx) {
       const op = v.op as HttpOp;
@@ -113,6 +115,12 @@ async function download(env: SolverEnv, op: HttpOp, signal: AbortSignal): Promis
     });
   }
   const lm = res.headers.get('last-modified');
-  const lastModified = lm ? new Date(lm) : undefined;
-  return { file, digest, ...(lastModified && !Number.isNaN(lastModified.getTime()) ? { lastModified } : {}) };
+  const parsed = lm ? new Date(lm) : undefined;
+  const lastModified = parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
+  const etag = res.headers.get('etag');
+  if (etag) {
+    const rec = { etag, digest, ...(lastModified ? { lastModified: lastModified.getTime() } : {}) };
+    await rememberUrl(env, op.url, rec).catch(() => undefined);
+  }
+  return { file, digest, ...(lastModified ? { lastModified } : {}) };
 }
