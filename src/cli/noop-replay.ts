@@ -138,7 +138,7 @@ export function noopRequest(
   // What run-build reads: the Dockerfile (or Containerfile) and the .dockerignore that applies.
   const dockerfiles = f.file
     ? [resolve(f.file)]
-    : [join(context, 'Dockerfile'), join(context, 'Containerfile')];
+    : [join(context, 'Dockerfile'), join(context, 'dockerfile'), join(context, 'Containerfile')];
   const files = [
     ...dockerfiles,
     ...dockerfiles.map((d) => join(dirname(d), `${basename(d)}.dockerignore`)),

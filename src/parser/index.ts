@@ -23,6 +23,7 @@ export {
   processWordWithMatches,
   type WordResult,
 } from './shell-lexer.js';
+export { levenshtein, suggest } from './suggest.js';
 export { KEYWORDS, toInstruction, toInstructions } from './to-instructions.js';
 export { toStages } from './to-stages.js';
 export * from './types.js';

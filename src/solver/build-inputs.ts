@@ -23,7 +23,8 @@ export async function readDockerfile(
   }
   const candidates = o.file
     ? [resolve(o.file)]
-    : [join(contextDir, 'Dockerfile'), join(contextDir, 'Containerfile')];
+    : // docker/cli (and BuildKit's dockerui) take a lowercase `dockerfile` when there is no `Dockerfile`
+      [join(contextDir, 'Dockerfile'), join(contextDir, 'dockerfile'), join(contextDir, 'Containerfile')];
   for (const p of candidates) {
     try {
       return { text: await readFile(p, 'utf8'), path: p };

@@ -77,6 +77,8 @@ export interface ExecOp {
   proxyEnv?: string[];
   ulimits?: Rlimit[];
   shmSize?: number;
+  /** BUILDKIT_SANDBOX_HOSTNAME (a build arg): the RUN's hostname, in its key as in ExecOp meta. */
+  hostname?: string;
   /** Files made visible read-only (a RUN heredoc with a shebang): path → content, mode. */
   inlineFiles?: { path: string; data: string; mode: number }[];
   scratchRoot?: boolean;

@@ -17,9 +17,11 @@ export function dockerfilePath(b: Pick<BuildOptions, 'file' | 'dockerfileText'>,
       hint: 'give the Dockerfile as a file with -f',
     });
   if (b.file) return resolve(b.file);
-  const docker = join(context, 'Dockerfile');
-  const container = join(context, 'Containerfile');
-  return !existsSync(docker) && existsSync(container) ? container : docker;
+  // As the build picks it (build-inputs.ts): Dockerfile, else dockerfile, else Containerfile.
+  const found = ['Dockerfile', 'dockerfile', 'Containerfile']
+    .map((n) => join(context, n))
+    .find((p) => existsSync(p));
+  return found ?? join(context, 'Dockerfile');
 }
 
 /** What a build writes on the host: a change there is the build's own doing, never a reason to rebuild. */

@@ -55,7 +55,7 @@ export default class Parse extends BaseCommand {
 
 /** Like `docker build`: Dockerfile, or Containerfile when only that exists. */
 function defaultFile(): string {
-  return !existsSync('Dockerfile') && existsSync('Containerfile') ? 'Containerfile' : 'Dockerfile';
+  return ['Dockerfile', 'dockerfile', 'Containerfile'].find((n) => existsSync(n)) ?? 'Dockerfile';
 }
 
 function displayName(file: string): string {

@@ -19,6 +19,7 @@ const PREDEFINED = new Set([
   'no_proxy',
   'all_proxy',
   'BUILDKIT_INLINE_CACHE',
+  'BUILDKIT_SANDBOX_HOSTNAME',
   'SOURCE_DATE_EPOCH',
 ]);
 

@@ -5,6 +5,7 @@ import {
   type Instruction,
   type Stage,
   type StagesResult,
+  suggest,
   type Warning,
 } from '../../parser/index.js';
 import { type ExecOp, makeVertex, type Vertex } from '../graph.js';
@@ -68,7 +69,14 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
   let target = states[states.length - 1] as StageState;
   if (opts.target) {
     const t = byName.get(opts.target.toLowerCase());
-    if (!t) throw new TsbuildError('TARGET_NOT_FOUND', `target stage "${opts.target}" could not be found`);
+    if (!t) {
+      const near = suggest(
+        opts.target,
+        [...byName.values()].map((s) => s.stage.name ?? ''),
+      );
+      const mean = near ? ` (did you mean ${near}?)` : '';
+      throw new TsbuildError('TARGET_NOT_FOUND', `target stage "${opts.target}" could not be found${mean}`);
+    }
     target = t;
   }
   // BuildKit >= 0.18's built-in TARGETSTAGE: the stage being built (`default` for an unnamed last one)

@@ -41,6 +41,7 @@ export function dispatchRun(
   const network =
     ins.network ?? (ctx.opts.network === 'default' ? 'default' : (ctx.opts.network ?? 'default'));
   const proxies = proxyEnv(ctx.opts.buildArgs ?? {});
+  const hostname = ctx.opts.buildArgs?.BUILDKIT_SANDBOX_HOSTNAME;
   const op = {
     kind: 'exec' as const,
     args,
@@ -52,6 +53,7 @@ export function dispatchRun(
     ...ctx.opts.run,
     ...(proxies.length > 0 ? { proxyEnv: proxies } : {}),
     ...(ins.security ? { security: ins.security } : {}),
+    ...(hostname ? { hostname } : {}),
     ...(inlineFiles.length > 0 ? { inlineFiles } : {}),
     ...(scratchRoot ? { scratchRoot } : {}),
   };

@@ -68,6 +68,7 @@ async function runExec(env: SolverEnv, v: Vertex, inputs: OpResult[], ctx: ExecC
       ...(op.extraHosts ? { extraHosts: op.extraHosts } : {}),
       ...(op.ulimits ? { rlimits: op.ulimits } : {}),
       ...(op.shmSize ? { shmSize: op.shmSize } : {}),
+      ...(op.hostname ? { hostname: op.hostname } : {}),
       ...(op.security === 'insecure' ? { privileged: true } : {}),
       mounts,
       signal: ctx.signal,
