@@ -41,6 +41,8 @@ export interface RunMountSpec {
   mode?: number;
   size?: number;
   env?: string;
+  /** A cache of a step run with `--no-cache`: it starts over, and what it leaves is the cache now. */
+  fresh?: boolean;
 }
 
 /** `--secret id=…,src=…` or `--secret id=…,env=…`. */
@@ -126,6 +128,12 @@ async function cacheMount(spec: RunMountSpec, target: string, ctx: RunMountConte
       cleanups.push(() => rmSync(priv, { recursive: true, force: true }));
       dir = priv;
     }
+  }
+  // BuildKit clears the cache mounts of a step it runs without cache (moby/buildkit#2447, #5306).
+  if (spec.fresh && existsSync(dir)) {
+    const old = `${dir}.old-${randomBytes(6).toString('hex')}`;
+    renameSync(dir, old);
+    rmSync(old, { recursive: true, force: true });
   }
   if (!existsSync(dir)) await createCacheDir(dir, spec, ctx);
   return { target, type: 'bind' as const, source: dir, readonly: spec.readOnly };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { cpuQuota } from './cgroups.js';
+import { insecureDevices } from './insecure-devices.js';
 import { buildSeccomp } from './seccomp.js';
 import type { ContainerMount, ResolvedUser, Rlimit, RunLimits, RunNetwork } from './types.js';
 
@@ -265,7 +266,9 @@ export function buildSpec(input: RuntimeSpecInput): RuntimeSpec {
       cgroupsPath: input.cgroupsPath,
       resources: resources(input),
       namespaces,
-      ...(priv ? {} : { seccomp: buildSeccomp(), maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(priv
+        ? { devices: insecureDevices() }
+        : { seccomp: buildSeccomp(), maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
     },
   };
 }

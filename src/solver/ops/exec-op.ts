@@ -117,6 +117,7 @@ async function runMounts(
     // A cache seeded from a stage starts over when that stage changes (see runner/mounts.ts).
     if (m.type === 'cache' && m.input !== undefined && m.input >= 0)
       spec.fromIdentity = (inputs[m.input] as OpResult & SolvedFs).snapshot ?? 'scratch';
+    if (m.type === 'cache' && v.ignoreCache) spec.fresh = true;
     specs.push(spec);
   }
   const resolved = await resolveRunMounts(specs, {
