@@ -106,9 +106,26 @@ export function mountsMentioning(needle: string): string[] {
 
 /** ids in `runc list` (the default state root), only those whose bundle is under `under` if given. */
 export function runcList(under?: string): string[] {
-  const out = execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8' }).trim();
+  const out = runcListOutput();
   const list = (out && out !== 'null' ? JSON.parse(out) : []) as { id: string; bundle: string }[];
   return list.filter((c) => under === undefined || c.bundle.startsWith(under)).map((c) => c.id);
+}
+
+/**
+ * `runc list` reads each container's state dir after listing them: one that another test's step
+ * removes in between fails the whole listing (`stat /run/runc/<id>: no such file`). Asked again.
+ */
+function runcListOutput(): string {
+  for (let i = 0; ; i++) {
+    try {
+      return execFileSync('runc', ['list', '--format', 'json'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim();
+    } catch (e) {
+      if (i >= 4 || !/no such file or directory/.test(String((e as { stderr?: string }).stderr))) throw e;
+    }
+  }
 }
 
 /** Command lines of every process on the host (read from /proc: procps may not be installed). */
