@@ -2,6 +2,7 @@
 
 export { type ExpandOptions, type ExpandResult, expandInstruction } from './expand-instruction.js';
 export { chompHeredocContent, parseHeredocWord } from './heredoc.js';
+export { warning } from './lint.js';
 export { parseDockerfile } from './parse-dockerfile.js';
 export { type ParseMountOptions, parseMount } from './parse-mount.js';
 export {

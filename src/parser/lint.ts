@@ -103,7 +103,7 @@ function fromWarnings(n: AstNode, ins: Extract<Instruction, { kind: 'FROM' }>): 
     out.push(
       warning(
         'ReservedStageName',
-        `'${ins.stageName}' is reserved and should not be used as a stage name`,
+        `Stage name should not use the same name as reserved stage "${ins.stageName}"`,
         r,
       ),
     );
@@ -117,7 +117,7 @@ function fromWarnings(n: AstNode, ins: Extract<Instruction, { kind: 'FROM' }>): 
           r,
         ),
       );
-    } else if (!ins.platform.includes('$')) {
+    } else if (!ins.platform.includes('$') && !namesPlatform(ins.stageName, ins.platform)) {
       out.push(
         warning(
           'FromPlatformFlagConstDisallowed',
@@ -139,4 +139,12 @@ function secretCheck(kind: 'ARG' | 'ENV', name: string, r: SourceRange): Warning
       r,
     ),
   ];
+}
+
+/** BuildKit lets a constant platform be when the stage's name says which one (`AS linux`, `AS my_amd64`). */
+function namesPlatform(stage: string | undefined, platform: string): boolean {
+  if (!stage) return false;
+  const [os = '', arch = ''] = platform.toLowerCase().split('/');
+  const name = stage.toLowerCase();
+  return (os !== '' && name.includes(os)) || (arch !== '' && name.includes(arch));
 }

@@ -79,6 +79,7 @@ function stageWarnings(stages: Stage[], metaArgs: ArgInstruction[]): Warning[] {
     ...metaArgs.flatMap((a) => a.args.map((d) => d.name)),
   ]);
   const defaults = metaDefaults(metaArgs);
+  const carried = new Map<Stage, StageChecks>();
   for (const s of stages) {
     if (s.name !== undefined) {
       if (seen.has(s.name)) {
@@ -106,7 +107,12 @@ function stageWarnings(stages: Stage[], metaArgs: ArgInstruction[]): Warning[] {
         ),
       );
     }
-    out.push(...instructionOrderWarnings(s));
+    // A stage built on an earlier one starts with its SHELL and WORKDIR (BuildKit's dispatch state).
+    const base = s.base.toLowerCase();
+    const inherited = stages.slice(0, stages.indexOf(s)).findLast((p) => p.name?.toLowerCase() === base);
+    const state = { shellSet: false, absWorkdir: false, ...(inherited ? carried.get(inherited) : {}) };
+    out.push(...instructionOrderWarnings(s, state));
+    carried.set(s, state);
   }
   return out;
 }
@@ -154,14 +160,18 @@ function undeclared(word: string, declared: Set<string>): string[] {
   }
 }
 
-function instructionOrderWarnings(s: Stage): Warning[] {
+/** What a stage passes on to one built on it: a SHELL was set, an absolute WORKDIR was set. */
+interface StageChecks {
+  shellSet: boolean;
+  absWorkdir: boolean;
+}
+
+function instructionOrderWarnings(s: Stage, state: StageChecks): Warning[] {
   const out: Warning[] = [];
-  let shellSet = false;
-  let absWorkdir = false;
   const last = new Map<string, Instruction>();
   for (const ins of s.instructions) {
-    if (ins.kind === 'SHELL') shellSet = true;
-    if ((ins.kind === 'CMD' || ins.kind === 'ENTRYPOINT') && ins.form === 'shell' && !shellSet) {
+    if (ins.kind === 'SHELL') state.shellSet = true;
+    if ((ins.kind === 'CMD' || ins.kind === 'ENTRYPOINT') && ins.form === 'shell' && !state.shellSet) {
       out.push(
         warning(
           'JSONArgsRecommended',
@@ -185,8 +195,10 @@ function instructionOrderWarnings(s: Stage): Warning[] {
     }
     if (ins.kind === 'WORKDIR') {
       const p = ins.path.replace(/^["']|["']$/g, '');
-      if (p.startsWith('/') || p.startsWith('$')) absWorkdir = true;
-      else if (!absWorkdir) {
+      // BuildKit checks only the first WORKDIR a stage (or the stage it is built on) sets.
+      const first = !state.absWorkdir;
+      state.absWorkdir = true;
+      if (first && !p.startsWith('/') && !p.startsWith('$')) {
         out.push(
           warning(
             'WorkdirRelativePath',

@@ -14,6 +14,7 @@ import { dispatchInstruction } from './dispatch.js';
 import { emptyImage, omitEmpty, type StageImage, sortedKeys } from './image-config.js';
 import { countSteps, initFromBase, onbuildTriggers, prefix, resolveBase } from './stage-init.js';
 import type { StageState } from './stage-state.js';
+import { undefinedVars } from './undefined-vars.js';
 
 export interface ResolvedImage {
   /** Canonical reference pinned by digest (`name:tag@sha256:…`). */
@@ -98,7 +99,10 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     countSteps(st);
     const ctx = { opts, states, byName, extra, globals, warnings, esc };
     for (const ins of onbuildTriggers(st)) await dispatchInstruction(st, ins, ctx, true);
-    for (const ins of st.stage.instructions) await dispatchInstruction(st, ins, ctx, false);
+    for (const ins of st.stage.instructions) {
+      warnings.push(...undefinedVars(st, ins, globals.keys(), esc));
+      await dispatchInstruction(st, ins, ctx, false);
+    }
     st.dispatched = true;
   }
   const unused = unusedBuildArgs(parsed, reachable, opts.buildArgs ?? {});
