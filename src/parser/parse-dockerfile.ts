@@ -154,8 +154,9 @@ function readInstruction(st: LineState, comments: string[], opts: ParseOptions):
   if (hasEmpty) {
     st.warnings.push({
       code: 'NoEmptyContinuation',
-      message: `Empty continuation line found in: ${line}`,
-      range: range(st.idx),
+      // BuildKit's rule text; its location is the instruction's last line (parser.go currentLine)
+      message: 'Empty continuation line',
+      range: { start: { line: st.idx, column: 1 }, end: { line: st.idx, column: 1 } },
       url: 'https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/',
     });
   }

@@ -123,10 +123,19 @@ const w = (rule: string, line: number, ...args: string[]): Lint => ({
 
 // Not ported yet, as tsbuild does otherwise (see the session notes): testRuleCheckOption (the
 // BUILDKIT_DOCKERFILE_CHECK build arg; error=true lists the warnings before failing),
-// testNoEmptyContinuation (BuildKit's wording and line), testWarningsBeforeError, testUndeclaredArg
+// testWarningsBeforeError, testUndeclaredArg
 // (its suggestions), testLegacyKeyValueFormat (only stages the target needs), testCopyIgnoredFiles
 // and testDefinitionDescription (experimental checks).
 describe('lint: BuildKit dockerfile_lint_test.go', () => {
+  it('testNoEmptyContinuation', async () => {
+    await check([
+      {
+        df: '\nFROM scratch\n# warning: empty continuation line\nCOPY Dockerfile \\\n\n.\nCOPY Dockerfile /a\n',
+        warnings: [w('NoEmptyContinuation', 6)],
+      },
+    ]);
+  });
+
   it('testStageName', async () => {
     await check([
       {
