@@ -4,6 +4,7 @@ import { instructionWarnings, warning } from './lint.js';
 import { parseDockerfile } from './parse-dockerfile.js';
 import { PREDEFINED_ARG_NAMES } from './scope.js';
 import { expandWord, processWordWithMatches } from './shell-lexer.js';
+import { suggest } from './suggest.js';
 import { toInstruction } from './to-instructions.js';
 import type {
   ArgInstruction,
@@ -95,7 +96,11 @@ function stageWarnings(stages: Stage[], metaArgs: ArgInstruction[]): Warning[] {
     }
     for (const word of [s.base, s.platform ?? '']) {
       for (const name of undeclared(word, declared)) {
-        out.push(warning('UndefinedArgInFrom', `FROM argument '${name}' is not declared`, s.from.range));
+        const near = suggest(name, [...declared]);
+        const mean = near ? ` (did you mean ${near}?)` : '';
+        out.push(
+          warning('UndefinedArgInFrom', `FROM argument '${name}' is not declared${mean}`, s.from.range),
+        );
       }
     }
     if (s.base.includes('$') && !validDefaultBase(s.base, defaults)) {

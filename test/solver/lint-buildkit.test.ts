@@ -123,7 +123,7 @@ const w = (rule: string, line: number, ...args: string[]): Lint => ({
 
 // Not ported yet, as tsbuild does otherwise (see the session notes): testRuleCheckOption (the
 // BUILDKIT_DOCKERFILE_CHECK build arg; error=true lists the warnings before failing),
-// testWarningsBeforeError, testUndeclaredArg
+// testWarningsBeforeError, testUndeclaredArg (its error texts; the warnings are checked)
 // (its suggestions), testLegacyKeyValueFormat (only stages the target needs), testCopyIgnoredFiles
 // and testDefinitionDescription (experimental checks).
 describe('lint: BuildKit dockerfile_lint_test.go', () => {
@@ -302,6 +302,21 @@ describe('lint: BuildKit dockerfile_lint_test.go', () => {
           secret(7, 'ENV', 'apikey'),
           secret(8, 'ENV', 'git_key'),
         ],
+      },
+    ]);
+  });
+
+  it('testUndeclaredArg (warnings)', async () => {
+    await check([
+      {
+        df: '\nFROM --platform=$BULIDPLATFORM scratch\n',
+        warnings: [w('UndefinedArgInFrom', 2, 'BULIDPLATFORM', 'BUILDPLATFORM')],
+        error: 'platform',
+      },
+      {
+        df: '\nARG MY_OS=linux\nARG MY_ARCH=amd64\nFROM --platform=linux/${MYARCH} busybox\nCOPY Dockerfile .\n',
+        warnings: [w('UndefinedArgInFrom', 4, 'MYARCH', 'MY_ARCH')],
+        error: 'platform',
       },
     ]);
   });
