@@ -11,7 +11,7 @@ import {
   parsePlatform,
   parseReference,
 } from '../oci/index.js';
-import { toStages } from '../parser/index.js';
+import { parseCheckDirective, toStages } from '../parser/index.js';
 import { nullSink, type ProgressSink } from '../progress/events.js';
 import { type PullResult, RegistryClient } from '../registry/index.js';
 import { type LeaseHandle, openStore } from '../store/index.js';
@@ -251,10 +251,14 @@ export function copySnapshotterWarning(reason: string | undefined): string {
 
 /** The parsed Dockerfile, from the session while its text is the same. */
 function parseCached(o: BuildOptions, text: string): ReturnType<typeof toStages> {
+  // BuildKit's BUILDKIT_DOCKERFILE_CHECK build arg stands in for the `# check=` directive.
+  const check = o.buildArgs?.BUILDKIT_DOCKERFILE_CHECK;
+  const key = check === undefined ? text : `${text}\0${check}`;
   const hit = o.session?.parsed;
-  if (hit && hit.text === text) return hit.value as ReturnType<typeof toStages>;
-  const parsed = toStages(text);
-  if (o.session) o.session.parsed = { text, value: parsed };
+  if (hit && hit.text === key) return hit.value as ReturnType<typeof toStages>;
+  const range = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+  const parsed = toStages(text, check === undefined ? {} : { checks: parseCheckDirective(check, range) });
+  if (o.session) o.session.parsed = { text: key, value: parsed };
   return parsed;
 }
 

@@ -241,6 +241,8 @@ describe('lint: BuildKit dockerfile_lint_test.go', () => {
         df: '\nFROM alpine\nENV PATH=$PAHT:/tmp/bin\n\t\t',
         warnings: [w('UndefinedVar', 3, 'PAHT', 'PATH')],
       },
+      // (not BuildKit's case) a check made while converting obeys `# check=` as the parser's do
+      { df: '# check=skip=UndefinedVar\nFROM alpine\nENV PATH=$PAHT:/tmp/bin\n' },
     ]);
   });
 

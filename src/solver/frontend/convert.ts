@@ -1,6 +1,7 @@
 import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
 import { type ImageConfig, normalizePlatform, type Platform } from '../../oci/index.js';
 import {
+  applyChecks,
   expandWord,
   type Instruction,
   type Stage,
@@ -111,7 +112,9 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     warnings.push({ code: 'UnusedBuildArgs', message: unused, range: target.stage.from.range });
   finishTarget(target, opts);
   const steps = [...reachable].reduce((n, s) => n + s.cmdTotal, 0);
-  const out: ConvertResult = { image: target.image, targetName: target.name, warnings, steps };
+  // The checks a build makes while converting (UndefinedVar, UnusedBuildArgs) obey `# check=` too.
+  const kept = applyChecks(warnings, parsed.checks);
+  const out: ConvertResult = { image: target.image, targetName: target.name, warnings: kept, steps };
   if (target.vertex) out.vertex = target.vertex;
   return out;
 }
