@@ -246,6 +246,14 @@ describe('frontend: stages → op graph', () => {
     const file = chain(r.vertex).find((v) => v.op.kind === 'file')?.op as FileOp;
     expect(file.actions[0]).toMatchObject({ sources: ['/a b.txt'], dest: '/dl/' });
   });
+  it('build checks made while converting obey # check=; the unused build-arg notice is no check', async () => {
+    const undefinedVar = 'FROM base\nCOPY a$nope /x\n';
+    expect((await conv(undefinedVar)).warnings.map((w) => w.code)).toEqual(['UndefinedVar']);
+    expect((await conv(`# check=skip=UndefinedVar\n${undefinedVar}`)).warnings).toEqual([]);
+    await expect(conv(`# check=error=true\n${undefinedVar}`)).rejects.toThrow(/UndefinedVar/);
+    const r = await conv('# check=error=true\nFROM base\n', { buildArgs: { X: '1' } });
+    expect(r.warnings.map((w) => w.code)).toEqual(['UnusedBuildArgs']);
+  });
 });
 
 describe('frontend: --no-cache-filter', () => {

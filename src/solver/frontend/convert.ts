@@ -112,8 +112,13 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     warnings.push({ code: 'UnusedBuildArgs', message: unused, range: target.stage.from.range });
   finishTarget(target, opts);
   const steps = [...reachable].reduce((n, s) => n + s.cmdTotal, 0);
-  // The checks a build makes while converting (UndefinedVar, UnusedBuildArgs) obey `# check=` too.
-  const kept = applyChecks(warnings, parsed.checks);
+  // The build checks made while converting (UndefinedVar) obey `# check=` as the parser's do; the
+  // unused build-arg notice is not a check in BuildKit (skip and error=true leave it alone).
+  const isCheck = (w: Warning) => w.code !== 'UnusedBuildArgs';
+  const kept = [
+    ...applyChecks(warnings.filter(isCheck), parsed.checks),
+    ...warnings.filter((w) => !isCheck(w)),
+  ];
   const out: ConvertResult = { image: target.image, targetName: target.name, warnings: kept, steps };
   if (target.vertex) out.vertex = target.vertex;
   return out;
