@@ -20,7 +20,7 @@ import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js
 import { historyTimes } from './build-result.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
-import { type ConvertOptions, type ConvertResult, convert } from './frontend/convert.js';
+import { type ConvertOptions, type ConvertResult, convert, DISPATCH_CHECKS } from './frontend/convert.js';
 import type { Vertex } from './graph.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
@@ -41,7 +41,8 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const contextDir = resolveContextDir(resolve(o.context));
   const prepared = await prepare(o, contextDir);
   const { store } = prepared;
-  emitWarnings(progress, prepared.parsed.warnings);
+  const now = (w: Warning) => !DISPATCH_CHECKS.has(w.code);
+  emitWarnings(progress, prepared.parsed.warnings.filter(now));
   emitSetupWarnings(progress, o, store);
   // A watch session opens the store (and cleans stale mounts) once, for all its builds.
   const session = o.session;
@@ -86,10 +87,10 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   const images = new Map<string, PullResult>();
   const platform = o.platform ? parsePlatform(o.platform) : hostPlatform();
   const resolveImage = imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {});
-  const converted = await convert(
-    r.parsed.value,
-    convertOptions(o, platform, sessionResolver(o, images, resolveImage)),
-  );
+  const converted = await convert(r.parsed.value, {
+    ...convertOptions(o, platform, sessionResolver(o, images, resolveImage)),
+    dispatchWarnings: r.parsed.warnings.filter((w) => DISPATCH_CHECKS.has(w.code)),
+  });
   emitWarnings(progress, converted.warnings);
   // The context is scanned once, when the first op needs it, for only what the graph reads.
   let snap: Promise<ContextSnapshot> | undefined;

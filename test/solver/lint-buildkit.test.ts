@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageConfig } from '../../src/oci/index.js';
 import { toStages, type Warning } from '../../src/parser/index.js';
-import { type ConvertOptions, convert } from '../../src/solver/frontend/convert.js';
+import { type ConvertOptions, convert, DISPATCH_CHECKS } from '../../src/solver/frontend/convert.js';
 
 interface Lint {
   rule: string;
@@ -56,9 +56,11 @@ async function build(c: Case): Promise<{ warnings: Lint[]; error?: string }> {
   const add = (ws: Warning[]) =>
     out.push(...ws.map((w) => ({ rule: w.code, message: w.message, line: w.range.start.line })));
   try {
+    // as run-build does: the checks BuildKit makes at dispatch go through convert (stages built only)
     const parsed = toStages(c.df);
-    add(parsed.warnings);
-    add((await convert(parsed.value, opts(c.buildArgs))).warnings);
+    add(parsed.warnings.filter((w) => !DISPATCH_CHECKS.has(w.code)));
+    const dispatchWarnings = parsed.warnings.filter((w) => DISPATCH_CHECKS.has(w.code));
+    add((await convert(parsed.value, { ...opts(c.buildArgs), dispatchWarnings })).warnings);
     return { warnings: sorted(out) };
   } catch (e) {
     return { warnings: sorted(out), error: e instanceof Error ? e.message : String(e) };
@@ -127,6 +129,18 @@ const w = (rule: string, line: number, ...args: string[]): Lint => ({
 // (its suggestions), testLegacyKeyValueFormat (only stages the target needs), testCopyIgnoredFiles
 // and testDefinitionDescription (experimental checks).
 describe('lint: BuildKit dockerfile_lint_test.go', () => {
+  it('testLegacyKeyValueFormat', async () => {
+    await check([
+      {
+        df: '\nFROM scratch\nENV testkey value\nLABEL key value\n',
+        warnings: [w('LegacyKeyValueFormat', 3, 'ENV'), w('LegacyKeyValueFormat', 4, 'LABEL')],
+      },
+      { df: '\nFROM scratch\nENV testkey=value\nLABEL key=value\n' },
+      // Stage b is not built for the target c: a build reports nothing (only BuildKit's lint subrequest does).
+      { df: '\nFROM scratch AS a\n\nFROM a AS b\nENV testkey value\nLABEL key value\n\nFROM a AS c\n' },
+    ]);
+  });
+
   it('testNoEmptyContinuation', async () => {
     await check([
       {

@@ -39,6 +39,8 @@ export interface ConvertOptions {
   /** Entitlements granted (`security.insecure`: `RUN --security=insecure` runs privileged). */
   allow?: string[];
   escapeToken?: '\\' | '`';
+  /** Parse warnings of the checks BuildKit makes at dispatch (`DISPATCH_CHECKS`): kept for the stages built. */
+  dispatchWarnings?: Warning[];
   /** Resolves a base image reference to its digest and config (pulls through the registry client). */
   resolveImage(ref: string, platform: Platform): Promise<ResolvedImage>;
 }
@@ -106,6 +108,7 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     }
     st.dispatched = true;
   }
+  warnings.push(...builtStagesOnly(opts.dispatchWarnings ?? [], parsed.stages, reachable));
   const unused = unusedBuildArgs(parsed, reachable, opts.buildArgs ?? {});
   if (unused)
     // BuildKit: "[Warning] One or more build-args [X] were not consumed".
@@ -122,6 +125,28 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
   const out: ConvertResult = { image: target.image, targetName: target.name, warnings: kept, steps };
   if (target.vertex) out.vertex = target.vertex;
   return out;
+}
+
+/**
+ * The parser's checks that BuildKit makes while it dispatches a stage (dispatchEnv, dispatchCmd,
+ * dispatchWorkdir, validateUsedOnce, validateNoSecretKey): a build reports them only for the stages
+ * it builds. run-build passes them here instead of printing them at once.
+ */
+export const DISPATCH_CHECKS = new Set([
+  'LegacyKeyValueFormat',
+  'SecretsUsedInArgOrEnv',
+  'JSONArgsRecommended',
+  'WorkdirRelativePath',
+  'MultipleInstructionsDisallowed',
+]);
+
+function builtStagesOnly(ws: Warning[], stages: Stage[], reachable: Set<StageState>): Warning[] {
+  const built = new Set([...reachable].map((st) => st.stage));
+  const stageAt = (line: number) => stages.findLast((s) => s.from.range.start.line <= line);
+  return ws.filter((w) => {
+    const s = stageAt(w.range.start.line);
+    return s !== undefined && built.has(s);
+  });
 }
 
 interface Stages {
