@@ -45,6 +45,8 @@ export interface SourceRange {
 /** A Dockerfile that cannot be parsed or converted: always says where. */
 export class DockerfileSyntaxError extends TsbuildError {
   readonly range: SourceRange;
+  /** Build-check warnings found before the error, printed ahead of it (as BuildKit does). */
+  warnings: { code: string; message: string; range: SourceRange; url?: string }[] = [];
 
   constructor(message: string, range: SourceRange, options: ErrorOptions = {}) {
     super('DOCKERFILE_SYNTAX', message, options);

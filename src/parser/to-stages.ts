@@ -1,5 +1,5 @@
 import { DockerfileSyntaxError } from '../errors.js';
-import { applyChecks } from './checks.js';
+import { applyChecks, skipChecks } from './checks.js';
 import { instructionWarnings, warning } from './lint.js';
 import { parseDockerfile } from './parse-dockerfile.js';
 import { PREDEFINED_ARG_NAMES } from './scope.js';
@@ -25,8 +25,28 @@ export function toStages(input: string | DockerfileAst, opts: ParseOptions = {})
   const stages: Stage[] = [];
   const metaArgs: ArgInstruction[] = [];
   const all: Instruction[] = [];
+  const warningsBefore = (e: DockerfileSyntaxError, line: number): Warning[] => {
+    try {
+      const nodes = ast.nodes.slice(0, all.length);
+      const found = [
+        ...parsed.warnings,
+        ...instructionWarnings(nodes, all),
+        ...stageWarnings(stages, metaArgs),
+      ];
+      return skipChecks(found, ast.checks).filter((w) => w.range.start.line < line);
+    } catch {
+      return e.warnings; // the syntax error is what matters; its warnings are a courtesy
+    }
+  };
   for (const node of ast.nodes) {
-    const ins = toInstruction(node, ast.escapeToken);
+    let ins: Instruction;
+    try {
+      ins = toInstruction(node, ast.escapeToken);
+    } catch (e) {
+      // BuildKit prints the checks of what it parsed before the error (testWarningsBeforeError).
+      if (e instanceof DockerfileSyntaxError) e.warnings = warningsBefore(e, node.range.start.line);
+      throw e;
+    }
     all.push(ins);
     if (ins.kind === 'FROM') {
       stages.push(newStage(ins, stages.length));

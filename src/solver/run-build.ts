@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
 import { type ContextSnapshot, resolveContextDir } from '../context/index.js';
+import { DockerfileSyntaxError } from '../errors.js';
 import { type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
 import {
   formatReference,
@@ -39,7 +40,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   o.signal?.addEventListener('abort', onOuter, { once: true });
   // Docker's context checks and symlink resolution, before anything reads the context or the Dockerfile.
   const contextDir = resolveContextDir(resolve(o.context));
-  const prepared = await prepare(o, contextDir);
+  const prepared = await prepare(o, contextDir).catch((e) => Promise.reject(emitCarried(progress, e)));
   const { store } = prepared;
   const now = (w: Warning) => !DISPATCH_CHECKS.has(w.code);
   emitWarnings(progress, prepared.parsed.warnings.filter(now));
@@ -54,7 +55,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   if (fresh && session) session.store = store;
   const run: Run = { o, ...prepared, contextDir, lease, progress, inner, started };
   try {
-    return await solveAndExport(run);
+    return await solveAndExport(run).catch((e) => Promise.reject(emitCarried(progress, e)));
   } finally {
     o.signal?.removeEventListener('abort', onOuter);
     // Records name snapshots only the lease protects until they are written.
@@ -132,6 +133,12 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
 }
 
 type Warning = { code: string; message: string; range: { start: { line: number } } };
+
+/** The build-check warnings an error carries are printed before it (BuildKit: warnings, then the error). */
+function emitCarried(progress: ProgressSink, e: unknown): unknown {
+  if (e instanceof DockerfileSyntaxError) emitWarnings(progress, e.warnings);
+  return e;
+}
 
 function emitWarnings(progress: ProgressSink, warnings: readonly Warning[]): void {
   for (const w of warnings)

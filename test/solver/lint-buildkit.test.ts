@@ -6,8 +6,9 @@
 // must fail is checked for the error's key words only. Not ported: testBaseImagePlatformMismatch (not
 // in this file; needs a registry), CopyIgnoredFile's "not found" build error (needs the context).
 import { describe, expect, it } from 'vitest';
+import { DockerfileSyntaxError } from '../../src/errors.js';
 import type { ImageConfig } from '../../src/oci/index.js';
-import { toStages, type Warning } from '../../src/parser/index.js';
+import { parseCheckDirective, toStages, type Warning } from '../../src/parser/index.js';
 import { type ConvertOptions, convert, DISPATCH_CHECKS } from '../../src/solver/frontend/convert.js';
 
 interface Lint {
@@ -57,12 +58,16 @@ async function build(c: Case): Promise<{ warnings: Lint[]; error?: string }> {
     out.push(...ws.map((w) => ({ rule: w.code, message: w.message, line: w.range.start.line })));
   try {
     // as run-build does: the checks BuildKit makes at dispatch go through convert (stages built only)
-    const parsed = toStages(c.df);
+    const check = c.buildArgs?.BUILDKIT_DOCKERFILE_CHECK;
+    const range = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+    const parsed = toStages(c.df, check === undefined ? {} : { checks: parseCheckDirective(check, range) });
     add(parsed.warnings.filter((w) => !DISPATCH_CHECKS.has(w.code)));
     const dispatchWarnings = parsed.warnings.filter((w) => DISPATCH_CHECKS.has(w.code));
     add((await convert(parsed.value, { ...opts(c.buildArgs), dispatchWarnings })).warnings);
     return { warnings: sorted(out) };
   } catch (e) {
+    // warnings found before the error are printed ahead of it (run-build's emitCarried)
+    if (e instanceof DockerfileSyntaxError) add(e.warnings as Warning[]);
     return { warnings: sorted(out), error: e instanceof Error ? e.message : String(e) };
   }
 }
@@ -123,9 +128,7 @@ const w = (rule: string, line: number, ...args: string[]): Lint => ({
   line,
 });
 
-// Not ported yet, as tsbuild does otherwise (see the session notes): testRuleCheckOption (the
-// BUILDKIT_DOCKERFILE_CHECK build arg; error=true lists the warnings before failing),
-// testWarningsBeforeError, testUndeclaredArg (its error texts; the warnings are checked)
+// Not ported yet, as tsbuild does otherwise (see the session notes): testUndeclaredArg (its error texts; the warnings are checked)
 // (its suggestions), testLegacyKeyValueFormat (only stages the target needs), testCopyIgnoredFiles
 // and testDefinitionDescription (experimental checks).
 describe('lint: BuildKit dockerfile_lint_test.go', () => {
@@ -138,6 +141,34 @@ describe('lint: BuildKit dockerfile_lint_test.go', () => {
       { df: '\nFROM scratch\nENV testkey=value\nLABEL key=value\n' },
       // Stage b is not built for the target c: a build reports nothing (only BuildKit's lint subrequest does).
       { df: '\nFROM scratch AS a\n\nFROM a AS b\nENV testkey value\nLABEL key value\n\nFROM a AS c\n' },
+    ]);
+  });
+
+  it('testWarningsBeforeError', async () => {
+    await check([
+      {
+        df: '\nFROM scratch AS BadStageName\nMAINTAINER me@example.org\nBADCMD\n',
+        warnings: [w('StageNameCasing', 2, 'BadStageName'), w('MaintainerDeprecated', 3)],
+        error: 'unknown instruction: BADCMD',
+      },
+    ]);
+  });
+
+  it('testRuleCheckOption', async () => {
+    const df = (directive: string) => `${directive}\nFROM scratch as base\ncopy Dockerfile .\n`;
+    await check([
+      {
+        df: df('#check=skip=ConsistentInstructionCasing;error=true'),
+        warnings: [w('FromAsCasing', 2, 'FROM', 'as')],
+        error: 'lint violation found for rules: FromAsCasing',
+      },
+      {
+        df: df('#check=skip=all'),
+        buildArgs: { BUILDKIT_DOCKERFILE_CHECK: 'skip=ConsistentInstructionCasing;error=true' },
+        warnings: [w('FromAsCasing', 2, 'FROM', 'as')],
+        error: 'lint violation found for rules: FromAsCasing',
+      },
+      { df: df('#check=error=true'), buildArgs: { BUILDKIT_DOCKERFILE_CHECK: 'skip=all' } },
     ]);
   });
 
