@@ -54,10 +54,10 @@ export class DirectiveParser {
   }
 }
 
-/** `skip=A,B;error=true` (BuildKit's parseLintOptions). */
+/** `skip=A,B;error=true;experimental=C` (BuildKit's parseLintOptions). */
 export function parseCheckDirective(value: string, range: SourceRange): CheckConfig {
   const cfg: CheckConfig = { skip: [], error: false };
-  for (const part of value.split(';').slice(0, 2)) {
+  for (const part of value.split(';').slice(0, 3)) {
     const i = part.indexOf('=');
     if (i < 0) throw new DockerfileSyntaxError(`invalid check option ${JSON.stringify(part)}`, range);
     const k = part.slice(0, i).trim();
@@ -70,6 +70,11 @@ export function parseCheckDirective(value: string, range: SourceRange): CheckCon
       if (b === undefined)
         throw new DockerfileSyntaxError(`failed to parse check option ${JSON.stringify(part)}`, range);
       cfg.error = b;
+    } else if (k === 'experimental') {
+      // Experimental checks (CopyIgnoredFile, InvalidDefinitionDescription) are not implemented: the
+      // option is accepted, as BuildKit accepts it, and enables nothing.
+      const list = v.split(',').map((s) => s.trim());
+      cfg.experimental = list.includes('all') ? 'all' : list.filter((s) => s !== '');
     } else throw new DockerfileSyntaxError(`invalid check option ${JSON.stringify(k)}`, range);
   }
   return cfg;

@@ -55,6 +55,8 @@ export interface CheckConfig {
   skip: string[] | 'all';
   /** Warnings become errors (the parse fails with the first one). */
   error: boolean;
+  /** Experimental checks asked for (`experimental=`): accepted; none is implemented. */
+  experimental?: string[] | 'all';
 }
 
 /** A here-document attached to RUN/COPY/ADD (`<<EOF`, `<<-EOF`, `<<'EOF'`, `3<<EOF`). */
