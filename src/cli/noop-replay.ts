@@ -12,6 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildInputs } from '../build.js';
 import type { ObservedStat } from '../context/index.js';
+import { DOCKERFILE_NAMES } from '../parser/dockerfile-names.js';
 import { defaultRoot } from '../paths.js';
 import type { ProgressEvent, ProgressSink } from '../progress/events.js';
 import { createRenderer, type ProgressMode } from '../progress/select.js';
@@ -136,9 +137,7 @@ export function noopRequest(
   const context = resolve(parsed.context);
   const request = JSON.stringify([VERSION, installed, process.cwd(), context, root, rest, envUsed]);
   // What run-build reads: the Dockerfile (or Containerfile) and the .dockerignore that applies.
-  const dockerfiles = f.file
-    ? [resolve(f.file)]
-    : [join(context, 'Dockerfile'), join(context, 'dockerfile'), join(context, 'Containerfile')];
+  const dockerfiles = f.file ? [resolve(f.file)] : DOCKERFILE_NAMES.map((n) => join(context, n));
   const files = [
     ...dockerfiles,
     ...dockerfiles.map((d) => join(dirname(d), `${basename(d)}.dockerignore`)),

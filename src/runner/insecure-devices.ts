@@ -1,4 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
+import { rdevMajor, rdevMinor } from '../store/index.js';
 
 /** An OCI `linux.devices` entry: runc makes the node in the container's /dev. */
 export interface LinuxDevice {
@@ -33,9 +34,7 @@ export function insecureDevices(): LinuxDevice[] {
     try {
       const st = statSync(path);
       if (!st.isCharacterDevice() && !st.isBlockDevice()) return [];
-      const rdev = BigInt(st.rdev);
-      const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-      const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+      const [major, minor] = [rdevMajor(st.rdev), rdevMinor(st.rdev)];
       const type = st.isCharacterDevice() ? ('c' as const) : ('b' as const);
       return [{ path, type, major, minor, fileMode: st.mode & 0o777, uid: 0, gid: 0 }];
     } catch {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { BuildInputs, BuildOptions } from '../build.js';
 import { type ContextSnapshot, readDockerignore, scanContext } from '../context/index.js';
 import { TsbuildError } from '../errors.js';
+import { DOCKERFILE_NAMES } from '../parser/dockerfile-names.js';
 import type { nullSink } from '../progress/events.js';
 import type { Store } from '../store/index.js';
 import { CONTEXT_VERTEX } from './frontend/convert.js';
@@ -10,7 +11,7 @@ import type { Vertex } from './graph.js';
 
 // What a build reads besides the store: the Dockerfile, the context, and what it tells `observe`.
 
-/** The Dockerfile: given as text, from stdin (`-f -`), `-f PATH`, else CONTEXT/Dockerfile or Containerfile. */
+/** The Dockerfile: given as text, from stdin (`-f -`), `-f PATH`, else the first of DOCKERFILE_NAMES in CONTEXT. */
 export async function readDockerfile(
   o: BuildOptions,
   contextDir: string,
@@ -21,10 +22,7 @@ export async function readDockerfile(
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return { text: Buffer.concat(chunks).toString('utf8') };
   }
-  const candidates = o.file
-    ? [resolve(o.file)]
-    : // docker/cli (and BuildKit's dockerui) take a lowercase `dockerfile` when there is no `Dockerfile`
-      [join(contextDir, 'Dockerfile'), join(contextDir, 'dockerfile'), join(contextDir, 'Containerfile')];
+  const candidates = o.file ? [resolve(o.file)] : DOCKERFILE_NAMES.map((n) => join(contextDir, n));
   for (const p of candidates) {
     try {
       return { text: await readFile(p, 'utf8'), path: p };

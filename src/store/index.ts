@@ -20,7 +20,7 @@ export { createLayer } from './layer/create-layer.js';
 export { extractLayer } from './layer/extract.js';
 export { compressionOfMediaType, LAYER_MEDIA_TYPES } from './layer/media-types.js';
 export { readXattrs, writeXattrs } from './layer/special-files.js';
-export { deviceNumbers, parsePax as parsePaxRecords } from './layer/tar-format.js';
+export { deviceNumbers, parsePax as parsePaxRecords, rdevMajor, rdevMinor } from './layer/tar-format.js';
 export { writeLayerTar } from './layer/tar-writer.js';
 export type {
   AppliedLayer,

@@ -239,7 +239,10 @@ export interface MetaStore {
   leases: KeyedStore<Lease>;
   /** snapshot name → diffID → compressed layers, so a second export costs no compression. */
   layers: KeyedStore<LayerCacheEntry>;
-  /** Raw file store for the context module's stat cache: `meta/statcache/<key>`. */
+  /**
+   * Raw small files under hashed keys, `meta/statcache/<key>`: the context module's stat cache, and
+   * the http source's ETag records (keys prefixed `http-etag\0`, which no context path can take).
+   */
   statCache: {
     read(key: string): Promise<Buffer | undefined>;
     write(key: string, data: Uint8Array): Promise<void>;

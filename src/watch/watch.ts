@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type BuildOptions, type BuildResult, type BuildSession, createBuildSession } from '../build.js';
 import { TsbuildError } from '../errors.js';
+import { DOCKERFILE_NAMES } from '../parser/dockerfile-names.js';
 import type { ProgressEvent, ProgressSink } from '../progress/index.js';
 import { AppRunner } from './app-runner.js';
 import { ContextWatcher } from './context-watcher.js';
@@ -17,10 +18,8 @@ export function dockerfilePath(b: Pick<BuildOptions, 'file' | 'dockerfileText'>,
       hint: 'give the Dockerfile as a file with -f',
     });
   if (b.file) return resolve(b.file);
-  // As the build picks it (build-inputs.ts): Dockerfile, else dockerfile, else Containerfile.
-  const found = ['Dockerfile', 'dockerfile', 'Containerfile']
-    .map((n) => join(context, n))
-    .find((p) => existsSync(p));
+  // As the build picks it (build-inputs.ts).
+  const found = DOCKERFILE_NAMES.map((n) => join(context, n)).find((p) => existsSync(p));
   return found ?? join(context, 'Dockerfile');
 }
 

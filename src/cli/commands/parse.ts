@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
+import { DOCKERFILE_NAMES } from '../../parser/dockerfile-names.js';
 import { type Instruction, type StagesResult, toStages, type Warning } from '../../parser/index.js';
 import { BaseCommand } from '../base-command.js';
 import { renderError } from '../render-error.js';
@@ -18,7 +19,8 @@ export default class Parse extends BaseCommand {
   static override flags = {
     file: Flags.string({
       char: 'f',
-      description: 'the Dockerfile; - reads stdin (default: ./Dockerfile, else ./Containerfile)',
+      description:
+        'the Dockerfile; - reads stdin (default: ./Dockerfile, else ./dockerfile, else ./Containerfile)',
     }),
     json: Flags.boolean({
       description: 'print the parse result as JSON (stable, documented format)',
@@ -53,9 +55,9 @@ export default class Parse extends BaseCommand {
   }
 }
 
-/** Like `docker build`: Dockerfile, or Containerfile when only that exists. */
+/** As a build picks it (DOCKERFILE_NAMES). */
 function defaultFile(): string {
-  return ['Dockerfile', 'dockerfile', 'Containerfile'].find((n) => existsSync(n)) ?? 'Dockerfile';
+  return DOCKERFILE_NAMES.find((n) => existsSync(n)) ?? 'Dockerfile';
 }
 
 function displayName(file: string): string {

@@ -126,11 +126,11 @@ function dispatchArg(st: StageState, ctx: DispatchContext, args: { name: string;
   // without failing the build, as in BuildKit >= 0.12's dispatchArg; history still shows it.
   const defaults = args.map((a, i) => {
     if (a.default === undefined) return undefined;
-    if (!Object.hasOwn(buildArgs, names[i] as string)) return expand(st, ctx, a.default);
     try {
       return expand(st, ctx, a.default);
-    } catch {
-      return a.default;
+    } catch (e) {
+      if (Object.hasOwn(buildArgs, names[i] as string)) return a.default;
+      throw e;
     }
   });
   names.forEach((name, i) => {

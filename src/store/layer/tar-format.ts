@@ -274,6 +274,16 @@ function devNumber(b: Buffer, off: number): number {
   return n === EMPTY ? 0 : n;
 }
 
+/** glibc's major(3) of a stat `rdev`. */
+export function rdevMajor(rdev: number): number {
+  return Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn);
+}
+
+/** glibc's minor(3) of a stat `rdev`. */
+export function rdevMinor(rdev: number): number {
+  return (rdev & 0xff) | Number((BigInt(rdev) >> 12n) & ~0xffn);
+}
+
 /** A device entry's numbers. node-tar reads them only for POSIX ustar magic; GNU tar ("ustar  ") has them too. */
 export function deviceNumbers(b: Buffer): { devmaj: number; devmin: number } {
   if (b[257] !== 0x75 || b.toString('latin1', 257, 262) !== 'ustar') return { devmaj: 0, devmin: 0 };

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../../oci/digest.js';
 import { runtimeStubs } from './runtime-stubs.js';
 import { readXattrs, type XattrMap } from './special-files.js';
-import { BLOCK, encodeEntryHeader, padding, type TarEntry } from './tar-format.js';
+import { BLOCK, encodeEntryHeader, padding, rdevMajor, rdevMinor, type TarEntry } from './tar-format.js';
 import type { LayerTarOptions, LayerTarResult } from './types.js';
 
 const CHUNK = 1 << 20;
@@ -301,8 +301,8 @@ function emitEntry(
       ...withX,
       path: rel,
       type: s.isCharacterDevice() ? 'CharacterDevice' : 'BlockDevice',
-      devmajor: major(s.rdev),
-      devminor: minor(s.rdev),
+      devmajor: rdevMajor(s.rdev),
+      devminor: rdevMinor(s.rdev),
     });
   }
   return;
@@ -310,12 +310,4 @@ function emitEntry(
 
 function clamp(t: number, epoch: number | undefined): number {
   return epoch !== undefined && t > epoch ? epoch : t;
-}
-
-function major(rdev: number): number {
-  return Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn);
-}
-
-function minor(rdev: number): number {
-  return (rdev & 0xff) | Number((BigInt(rdev) >> 12n) & ~0xffn);
 }
