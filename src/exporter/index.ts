@@ -1,7 +1,7 @@
 // Exporters: commit an image model into the store (config + manifest), then write it out: local tags,
 // OCI layout (dir or tar), docker archive, flattened rootfs, registry push.
 export { commitImage } from './commit.js';
-export { exportImage, exportImages } from './export.js';
+export { commitOptionsFor, exportImage, exportImages } from './export.js';
 export {
   dropUntagged,
   findImage,

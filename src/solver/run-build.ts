@@ -21,6 +21,7 @@ import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js
 import { historyTimes } from './build-result.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
+import { earlyLayers } from './early-layers.js';
 import { type ConvertOptions, type ConvertResult, convert, DISPATCH_CHECKS } from './frontend/convert.js';
 import type { Vertex } from './graph.js';
 import { createOps, type SolvedFs } from './ops/index.js';
@@ -116,8 +117,17 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   const cache = cacheIndex(store, env.retain);
   r.cache = cache;
   const maxParallelism = o.maxParallelism ?? availableParallelism();
-  const scheduler = new Scheduler({ opFor: createOps(env), cache, maxParallelism, signal, progress });
-  const solved = await solveGraph(scheduler, converted.vertex, r.inner);
+  const early = earlyLayers(store, converted.vertex, r.outputs);
+  const scheduler = new Scheduler({
+    opFor: createOps(env),
+    cache,
+    maxParallelism,
+    signal,
+    progress,
+    onRun: early.onRun,
+  });
+  // No layer walk outlives build(), however it ends.
+  const solved = await solveGraph(scheduler, converted.vertex, r.inner).finally(early.settle);
   const model = await imageModel(store, converted.image, solved);
   const result = await exportBuild({
     ...r,

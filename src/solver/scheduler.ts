@@ -60,6 +60,8 @@ export interface SchedulerOptions {
   maxParallelism: number;
   signal: AbortSignal;
   progress: ProgressSink;
+  /** Told each vertex this build ran (not the cached ones), as soon as its result is recorded. */
+  onRun?: (v: Vertex, result: OpResult) => void;
 }
 
 /** An effective key that names one result of this build only (see tainted). */
@@ -189,6 +191,7 @@ export class Scheduler {
         this.stats.run++;
       }
       emit('done');
+      this.o.onRun?.(v, result);
       return result;
     } catch (e) {
       if (this.o.signal.aborted) emit('canceled');

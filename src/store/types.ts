@@ -31,6 +31,12 @@ export interface WriterOptions {
   expected?: Partial<BlobRef>;
   /** Told the count of bytes on disk after each write (a prefix: writes land in order). */
   onWritten?: (bytes: number) => void;
+  /**
+   * The caller hashes these very bytes in this process as they stream in (an uncompressed layer's
+   * tar, whose diffID is its digest): the writer takes the digest from here at commit instead of
+   * hashing everything a second time (160 ms of a core per 170 MB here). Never for bytes from outside.
+   */
+  hashedBy?: () => Digest;
 }
 
 /**

@@ -77,6 +77,23 @@ function contentStoreSuite(name: string, make: () => Promise<ContentStore>): voi
       await w2.abort();
     });
 
+    it('writer with hashedBy: takes the digest the caller computed, still checks the expected one', async () => {
+      const cs = await make();
+      const data = randomBytes(70_000);
+      const h = createHash('sha256');
+      const w = await cs.writer({ ref: 'layer-a', hashedBy: () => `sha256:${h.digest('hex')}` as Digest });
+      h.update(data);
+      w.write(data);
+      expect(await w.commit()).toEqual({ digest: sha(data), size: data.length });
+      const back: Buffer[] = [];
+      for await (const c of await cs.read(sha(data))) back.push(c as Buffer);
+      expect(Buffer.concat(back).equals(data)).toBe(true);
+      const w2 = await cs.writer({ ref: 'layer-b', hashedBy: () => sha('x') });
+      w2.write(Buffer.from('y'));
+      await expect(w2.commit({ digest: sha('y') })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+      expect(await cs.has(sha('y'))).toBe(false);
+    });
+
     it('concurrent writers of the same blob all succeed with one blob', async () => {
       const cs = await make();
       const data = randomBytes(2 * 1024 * 1024);

@@ -28,6 +28,7 @@ export class LocalContentWriter extends Writable implements ContentWriter {
   readonly #paths: WriterPaths;
   readonly #expected: Partial<BlobRef>;
   readonly #onWritten: ((bytes: number) => void) | undefined;
+  readonly #hashedBy: (() => Digest) | undefined;
   #done = false;
 
   constructor(
@@ -36,6 +37,7 @@ export class LocalContentWriter extends Writable implements ContentWriter {
     paths: WriterPaths,
     expected: Partial<BlobRef> = {},
     onWritten?: (bytes: number) => void,
+    hashedBy?: () => Digest,
   ) {
     super({ highWaterMark: 1 << 20 });
     this.ref = ref;
@@ -43,6 +45,7 @@ export class LocalContentWriter extends Writable implements ContentWriter {
     this.#paths = paths;
     this.#expected = expected;
     this.#onWritten = onWritten;
+    this.#hashedBy = hashedBy;
   }
 
   get offset(): number {
@@ -55,7 +58,7 @@ export class LocalContentWriter extends Writable implements ContentWriter {
       cb(sizeError(this.ref, size, this.#offset + chunk.length, 'more than'));
       return;
     }
-    this.#hash.update(chunk);
+    if (!this.#hashedBy) this.#hash.update(chunk);
     const at = this.#offset;
     this.#offset += chunk.length;
     // Writes are one at a time (Writable's contract), so what is on disk is always a prefix.
@@ -85,7 +88,7 @@ export class LocalContentWriter extends Writable implements ContentWriter {
       }
       if (this.errored) throw this.errored;
       const want = { ...this.#expected, ...expected };
-      const digest = `sha256:${this.#hash.digest('hex')}` as Digest;
+      const digest = this.#hashedBy?.() ?? (`sha256:${this.#hash.digest('hex')}` as Digest);
       if (want.size !== undefined && want.size !== this.#offset) {
         throw sizeError(this.ref, want.size, this.#offset, 'not');
       }

@@ -104,6 +104,7 @@ export class LocalContentStore implements ContentStore {
         { dir, data, blobsDir: this.#blobs },
         opts.expected,
         opts.onWritten,
+        opts.hashedBy,
       );
     } catch (e) {
       await releaseIngest(dir);

@@ -2,10 +2,12 @@ import { createRequire } from 'node:module';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { crc32, createGunzip } from 'node:zlib';
 import type { LayerCompression as Compression } from '../types.js';
-import { gzipPool } from './worker-pool.js';
+import { deflateBlock, GZIP_THREADS, gzipPool } from './worker-pool.js';
 
 const BLOCK = 128 * 1024;
 const DICT = 32 * 1024;
+/** A layer this many blocks long starts the worker pool (its later blocks go there, see deflateBlock). */
+const POOL_AFTER = 4;
 // gzip header: magic, deflate, no flags, mtime 0, xfl 0, OS 3 (Unix): fixed, so output is deterministic.
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
 // A final empty fixed-Huffman block: ends the deflate stream after the sync-flushed blocks.
@@ -13,7 +15,7 @@ const DEFLATE_END = Buffer.from([3, 0]);
 
 /**
  * Parallel gzip (the pigz approach): the input is cut into fixed 128 KiB blocks, each deflated in a
- * worker primed with the previous block's last 32 KiB and sync-flushed; the blocks concatenate into
+ * thread primed with the previous block's last 32 KiB and sync-flushed; the blocks concatenate into
  * one deflate stream. Fixed block size and header → the same input gives the same bytes on any
  * machine, whatever the core count or how the input was chunked. CRC-32 runs here, in order.
  */
@@ -26,6 +28,7 @@ export class ParallelGzip extends Transform {
   #isize = 0;
   #queue: Promise<Buffer>[] = [];
   #started = false;
+  #blocks = 0;
 
   constructor(level = 6) {
     super({ highWaterMark: 1 << 20 });
@@ -48,7 +51,7 @@ export class ParallelGzip extends Transform {
       if (this.#used === BLOCK) this.#dispatch();
     }
     // Enough blocks in flight that the workers never starve while this thread makes more input.
-    this.#drain(gzipPool().size * 8).then(() => cb(), cb);
+    this.#drain(GZIP_THREADS * 8).then(() => cb(), cb);
   }
 
   override _flush(cb: TransformCallback): void {
@@ -69,7 +72,8 @@ export class ParallelGzip extends Transform {
   #dispatch(): void {
     const data = this.#block.subarray(0, this.#used);
     const nextDict = Buffer.from(data.subarray(Math.max(0, data.length - DICT)));
-    this.#queue.push(gzipPool().deflate(data, this.#dict, this.#level));
+    this.#queue.push(deflateBlock(data, this.#dict, this.#level));
+    if (++this.#blocks === POOL_AFTER) gzipPool();
     this.#dict = nextDict;
     this.#block = Buffer.allocUnsafeSlow(BLOCK);
     this.#used = 0;

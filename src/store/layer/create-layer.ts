@@ -61,11 +61,14 @@ async function makeLayer(
   const tarOpts =
     opts.sourceDateEpoch === undefined ? { lowerDirs } : { lowerDirs, sourceDateEpoch: opts.sourceDateEpoch };
   const { stream, result } = layerTarStream(store.snapshots.diffDir(snapshot), tarOpts);
+  const plain = compression === 'uncompressed';
   const w = await store.content.writer({
     ref: `layer-${snapshot}-${compression}-${process.pid}-${Date.now()}`,
+    // An uncompressed blob is the tar itself: its digest is the diffID, hashed once, here.
+    ...(plain ? { hashedBy: () => result().diffId } : {}),
   });
   try {
-    await pipeline(stream, compressStream(compression, { level }), w);
+    await (plain ? pipeline(stream, w) : pipeline(stream, compressStream(compression, { level }), w));
   } catch (e) {
     await w.abort();
     throw e;

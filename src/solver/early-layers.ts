@@ -1,0 +1,47 @@
+import { commitOptionsFor, type OutputSpec } from '../exporter/index.js';
+import { createLayer, type Store } from '../store/index.js';
+import type { Vertex } from './graph.js';
+import type { SolvedFs } from './ops/env.js';
+import type { OpResult } from './scheduler.js';
+
+/** What runBuild wires to the scheduler (`onRun`) and waits for before build() returns. */
+export interface EarlyLayers {
+  onRun(v: Vertex, result: OpResult): void;
+  settle(): Promise<void>;
+}
+
+/**
+ * The export's layer blobs, started as the steps that make them finish instead of after the last
+ * one: a step's layer (a tar walk of its snapshot, streamed into the content store) then overlaps
+ * the steps still running, in this stage or another (measured: the 170 MB COPY layer of the bench's
+ * `bigctx` beside its RUN). Only the target's own chain (inputs[0] from the target down, the rootfs
+ * each step builds on) is exported; another stage's steps make no layer of this image. The export
+ * asks createLayer for the same layers with the same options and joins these (single flight, then
+ * the store's layer record). A failure here is left for the export to meet and report.
+ */
+export function earlyLayers(store: Store, target: Vertex | undefined, outputs: OutputSpec[]): EarlyLayers {
+  const chain = new Set<string>();
+  for (let v = target; v; v = v.inputs[0]) chain.add(v.digest);
+  const output = outputs[0];
+  const running: Promise<unknown>[] = [];
+  const started = new Set<string>();
+  const wanted = output !== undefined && (output.type === 'image' || output.type === 'registry');
+  const opts = output ? commitOptionsFor(output) : undefined;
+  return {
+    onRun(v, result) {
+      if (!wanted || !opts || !chain.has(v.digest)) return;
+      for (const layer of (result as OpResult & Partial<SolvedFs>).layers ?? []) {
+        if (!('snapshot' in layer) || started.has(layer.snapshot)) continue;
+        started.add(layer.snapshot);
+        const made = createLayer(store, layer.snapshot, {
+          compression: opts.compression ?? 'gzip',
+          ...(opts.level !== undefined ? { level: opts.level } : {}),
+        });
+        running.push(made.catch(() => undefined));
+      }
+    },
+    async settle() {
+      await Promise.all(running);
+    },
+  };
+}
