@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
@@ -45,6 +46,15 @@ describe('ParallelGzip', () => {
     // and GNU gzip agrees it is one valid stream with the right CRC and size
     const check = execFileSync('gzip', ['-dc'], { input: first, maxBuffer: 64 << 20 });
     expect(check.equals(data)).toBe(true);
+  });
+
+  it('a pool started but never given a block does not keep the process alive', () => {
+    const mod = join(import.meta.dirname, '..', '..', 'src', 'store', 'layer', 'worker-pool.ts');
+    const script = `import(${JSON.stringify(mod)}).then((m) => { m.gzipPool(); })`;
+    // The pool is made when a layer reaches its 4th block, which may then finish on libuv's threads.
+    const started = Date.now();
+    execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { timeout: 30_000 });
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('small and empty inputs: valid gzip without the pool', async () => {

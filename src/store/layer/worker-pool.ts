@@ -37,8 +37,12 @@ class Pool {
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(GZIP_WORKER, { eval: true });
-      w.unref();
-      w.once('online', () => this.#online++);
+      w.once('online', () => {
+        this.#online++;
+        // Listening refs the worker again: a pool started for a layer that never used it (its
+        // blocks all went to libuv's threads) must not keep the process alive.
+        if (this.#load[i] === 0) w.unref();
+      });
       w.on('message', (m: { id: number; out?: ArrayBuffer; error?: string }) => {
         const job = this.#jobs.get(m.id);
         this.#jobs.delete(m.id);
@@ -54,6 +58,7 @@ class Pool {
       });
       this.#workers.push(w);
       this.#load.push(0);
+      w.unref();
     }
   }
 
