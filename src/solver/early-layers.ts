@@ -1,4 +1,5 @@
 import { commitOptionsFor, type OutputSpec } from '../exporter/index.js';
+import { limiter } from '../registry/limit.js';
 import { createLayer, type Store } from '../store/index.js';
 import type { Vertex } from './graph.js';
 import type { SolvedFs } from './ops/env.js';
@@ -9,6 +10,9 @@ export interface EarlyLayers {
   onRun(v: Vertex, result: OpResult): void;
   settle(): Promise<void>;
 }
+
+/** Layers made ahead at once (the rest wait for a slot; the export makes any still waiting itself). */
+const EARLY_LAYERS = 2;
 
 /**
  * The export's layer blobs, started as the steps that make them finish instead of after the last
@@ -25,6 +29,8 @@ export function earlyLayers(store: Store, target: Vertex | undefined, outputs: O
   const output = outputs[0];
   const running: Promise<unknown>[] = [];
   const started = new Set<string>();
+  // Bounded like the export's own layers: a chain of quick steps must not start a walk each at once.
+  const gate = limiter(EARLY_LAYERS);
   const wanted = output !== undefined && (output.type === 'image' || output.type === 'registry');
   const opts = output ? commitOptionsFor(output) : undefined;
   return {
@@ -33,10 +39,12 @@ export function earlyLayers(store: Store, target: Vertex | undefined, outputs: O
       for (const layer of (result as OpResult & Partial<SolvedFs>).layers ?? []) {
         if (!('snapshot' in layer) || started.has(layer.snapshot)) continue;
         started.add(layer.snapshot);
-        const made = createLayer(store, layer.snapshot, {
-          compression: opts.compression ?? 'gzip',
-          ...(opts.level !== undefined ? { level: opts.level } : {}),
-        });
+        const made = gate(() =>
+          createLayer(store, layer.snapshot, {
+            compression: opts.compression ?? 'gzip',
+            ...(opts.level !== undefined ? { level: opts.level } : {}),
+          }),
+        );
         running.push(made.catch(() => undefined));
       }
     },
