@@ -8,7 +8,8 @@ import type { OpResult } from './scheduler.js';
 /** What runBuild wires to the scheduler (`onRun`) and waits for before build() returns. */
 export interface EarlyLayers {
   onRun(v: Vertex, result: OpResult): void;
-  settle(): Promise<void>;
+  /** Waits for the walks started; after a failure (`failed`), stops them first. */
+  settle(failed?: boolean): Promise<void>;
 }
 
 /** Layers made ahead at once (the rest wait for a slot; the export makes any still waiting itself). */
@@ -23,7 +24,12 @@ const EARLY_LAYERS = 2;
  * asks createLayer for the same layers with the same options and joins these (single flight, then
  * the store's layer record). A failure here is left for the export to meet and report.
  */
-export function earlyLayers(store: Store, target: Vertex | undefined, outputs: OutputSpec[]): EarlyLayers {
+export function earlyLayers(
+  store: Store,
+  target: Vertex | undefined,
+  outputs: OutputSpec[],
+  signal: AbortSignal,
+): EarlyLayers {
   const chain = new Set<string>();
   for (let v = target; v; v = v.inputs[0]) chain.add(v.digest);
   const output = outputs[0];
@@ -31,6 +37,9 @@ export function earlyLayers(store: Store, target: Vertex | undefined, outputs: O
   const started = new Set<string>();
   // Bounded like the export's own layers: a chain of quick steps must not start a walk each at once.
   const gate = limiter(EARLY_LAYERS);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
   const wanted = output !== undefined && (output.type === 'image' || output.type === 'registry');
   const opts = output ? commitOptionsFor(output) : undefined;
   return {
@@ -40,16 +49,22 @@ export function earlyLayers(store: Store, target: Vertex | undefined, outputs: O
         if (!('snapshot' in layer) || started.has(layer.snapshot)) continue;
         started.add(layer.snapshot);
         const made = gate(() =>
-          createLayer(store, layer.snapshot, {
-            compression: opts.compression ?? 'gzip',
-            ...(opts.level !== undefined ? { level: opts.level } : {}),
-          }),
+          stop.signal.aborted
+            ? Promise.resolve(undefined)
+            : createLayer(store, layer.snapshot, {
+                compression: opts.compression ?? 'gzip',
+                ...(opts.level !== undefined ? { level: opts.level } : {}),
+                // A cancelled or failed build stops its walks instead of waiting for them.
+                signal: stop.signal,
+              }),
         );
         running.push(made.catch(() => undefined));
       }
     },
-    async settle() {
+    async settle(failed = false) {
+      if (failed) stop.abort(new Error('the build failed'));
       await Promise.all(running);
+      signal.removeEventListener('abort', onAbort);
     },
   };
 }

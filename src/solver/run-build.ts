@@ -117,7 +117,7 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   const cache = cacheIndex(store, env.retain);
   r.cache = cache;
   const maxParallelism = o.maxParallelism ?? availableParallelism();
-  const early = earlyLayers(store, converted.vertex, r.outputs);
+  const early = earlyLayers(store, converted.vertex, r.outputs, signal);
   const scheduler = new Scheduler({
     opFor: createOps(env),
     cache,
@@ -126,8 +126,17 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     progress,
     onRun: early.onRun,
   });
-  // No layer walk outlives build(), however it ends.
-  const solved = await solveGraph(scheduler, converted.vertex, r.inner).finally(early.settle);
+  // No layer walk outlives the solve: a failed or cancelled one stops them, a good one lets them end.
+  const solved = await solveGraph(scheduler, converted.vertex, r.inner).then(
+    async (s) => {
+      await early.settle();
+      return s;
+    },
+    async (e) => {
+      await early.settle(true);
+      throw e;
+    },
+  );
   const model = await imageModel(store, converted.image, solved);
   const result = await exportBuild({
     ...r,

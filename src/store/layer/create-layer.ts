@@ -26,11 +26,20 @@ export async function createLayer(
   // sharing a snapshot) waits for the same tar walk instead of making it again.
   const flight = `${store.root}\0${layerCacheKey(snapshot, opts.sourceDateEpoch)}\0${compression}\0${level}`;
   let running = inFlight.get(flight);
+  const mine = !running;
   if (!running) {
     running = makeLayer(store, snapshot, opts, compression, level).finally(() => inFlight.delete(flight));
     inFlight.set(flight, running);
   }
-  const made = await running;
+  let made: CompressedLayer;
+  try {
+    made = await running;
+  } catch (e) {
+    // The walk joined was stopped by its own caller's signal (a cancelled build's early layer), not
+    // by anything wrong with the layer: make it here. The stopped flight has left the map by now.
+    if (mine || opts.signal?.aborted || (e as Error).name !== 'AbortError') throw e;
+    return createLayer(store, snapshot, opts);
+  }
   return { ...made, mediaType: layerMediaType(compression, opts.docker ?? false) };
 }
 
@@ -68,7 +77,10 @@ async function makeLayer(
     ...(plain ? { hashedBy: () => result().diffId } : {}),
   });
   try {
-    await (plain ? pipeline(stream, w) : pipeline(stream, compressStream(compression, { level }), w));
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    await (plain
+      ? pipeline(stream, w, signal)
+      : pipeline(stream, compressStream(compression, { level }), w, signal));
   } catch (e) {
     await w.abort();
     throw e;

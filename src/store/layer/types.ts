@@ -43,6 +43,8 @@ export interface CreateLayerOptions {
   sourceDateEpoch?: number;
   /** Docker media types (`application/vnd.docker.image.rootfs.diff.tar.gzip`) instead of OCI. */
   docker?: boolean;
+  /** Stops the tar walk (the ingest is dropped). Another caller joined to it makes the layer itself. */
+  signal?: AbortSignal;
 }
 
 export interface ExtractOptions {
