@@ -24,7 +24,8 @@ export interface LocalStore extends Store {
  * meta (tags, cache, leases, layers, statcache, snapshots), tmp. The snapshotter is overlay when a
  * probe mount works here, else the copy fallback (`store.snapshots.kind` says which).
  * `sweep: 'background'` (a build) does not wait for the removal of dead processes' scratch
- * snapshots (found with one sync pass over the records): it runs beside the build, `close()` waits.
+ * snapshots (found with one sync pass over the records) and layer ingests: it runs beside the
+ * build, `close()` waits.
  */
 export async function openStore(
   root: string,
@@ -40,7 +41,7 @@ export async function openStore(
   const [probe] = await Promise.all([probeFor(root, opts), content.init(), meta.init()]);
   const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions);
   await snapshots.records.init();
-  const sweeping = dropDeadActiveSnapshots(snapshots);
+  const sweeping = Promise.all([dropDeadActiveSnapshots(snapshots), content.sweepDeadLayerIngests()]);
   if (opts.sweep === 'background') sweeping.catch(() => {});
   else await sweeping;
   const store: LocalStore = {

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -188,5 +189,30 @@ describe('store layout', () => {
     for (const d of ['blobs/sha256', 'ingest', 'snapshots', 'meta', 'tmp'])
       expect(existsSync(join(root, d))).toBe(true);
     expect(readdirSync(join(root, 'blobs/sha256'))).toEqual([]);
+  });
+});
+
+describe('opening the store after a kill -9', () => {
+  it("removes a dead writer's layer ingests; keeps live ones and pull ingests (prune's, through their locks)", async () => {
+    const root = tempDir();
+    const first = await openStore(root);
+    const dead = spawnSync('true').pid as number;
+    const ingest = (ref: string, pid: number) => {
+      const dir = first.content.ingestDir(ref);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'lock'), JSON.stringify({ pid, ref, startedAt: Date.now() }));
+      writeFileSync(join(dir, 'ref'), ref);
+      writeFileSync(join(dir, 'data'), 'partial layer');
+      return dir;
+    };
+    const killedLayer = ingest(`layer-k-abc-uncompressed-${dead}-1796000000000`, dead);
+    const liveLayer = ingest(`layer-k-def-gzip-${process.pid}-1796000000001`, process.pid);
+    const killedPull = ingest('http://127.0.0.1:5000/v2/x/blobs/sha256:0123', dead);
+    await first.close();
+    const again = await openStore(root, { sweep: 'background' });
+    await again.close();
+    expect(existsSync(killedLayer)).toBe(false);
+    expect(existsSync(liveLayer)).toBe(true);
+    expect(existsSync(killedPull)).toBe(true);
   });
 });

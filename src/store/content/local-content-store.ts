@@ -216,6 +216,27 @@ export class LocalContentStore implements ContentStore {
     return n;
   }
 
+  /**
+   * Removes the ingests of layers whose writer is dead (a kill -9 during a build's layer walk): a
+   * layer ingest's ref carries its writer's pid (`layer-<snapshot>-<codec>-<pid>-<ms>`), so no other
+   * process can ever take it over, and removing it races with nobody. Other ingests (pulls, whose
+   * ref any process may take over) stay for `prune`, which goes through their locks' owners.
+   */
+  async sweepDeadLayerIngests(): Promise<number> {
+    let n = 0;
+    for (const name of await fsp.readdir(this.#ingest).catch(() => [] as string[])) {
+      if (name.startsWith('.')) continue;
+      const dir = join(this.#ingest, name);
+      const lock = await readLock(dir).catch(() => undefined);
+      const info = lock?.info;
+      if (!info || lock.alive || !info.ref.startsWith('layer-') || !info.ref.includes(`-${info.pid}-`))
+        continue;
+      await fsp.rm(dir, { recursive: true, force: true });
+      n++;
+    }
+    return n;
+  }
+
   ingestDir(ref: string): string {
     return join(this.#ingest, createHash('sha256').update(ref).digest('hex').slice(0, 32));
   }
