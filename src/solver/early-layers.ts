@@ -8,8 +8,8 @@ import type { OpResult } from './scheduler.js';
 /** What runBuild wires to the scheduler (`onRun`) and waits for before build() returns. */
 export interface EarlyLayers {
   onRun(v: Vertex, result: OpResult): void;
-  /** Waits for the walks started; after a failure (`failed`), stops them first. */
-  settle(failed?: boolean): Promise<void>;
+  /** Waits for the walks started (stopped first when the build's signal aborted). */
+  settle(): Promise<void>;
 }
 
 /** Layers made ahead at once (the rest wait for a slot; the export makes any still waiting itself). */
@@ -30,41 +30,36 @@ export function earlyLayers(
   outputs: OutputSpec[],
   signal: AbortSignal,
 ): EarlyLayers {
+  const output = outputs[0];
+  if (!output || (output.type !== 'image' && output.type !== 'registry'))
+    return { onRun: () => {}, settle: async () => {} };
+  const opts = commitOptionsFor(output);
   const chain = new Set<string>();
   for (let v = target; v; v = v.inputs[0]) chain.add(v.digest);
-  const output = outputs[0];
   const running: Promise<unknown>[] = [];
   const started = new Set<string>();
   // Bounded like the export's own layers: a chain of quick steps must not start a walk each at once.
   const gate = limiter(EARLY_LAYERS);
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  const wanted = output !== undefined && (output.type === 'image' || output.type === 'registry');
-  const opts = output ? commitOptionsFor(output) : undefined;
   return {
     onRun(v, result) {
-      if (!wanted || !opts || !chain.has(v.digest)) return;
+      if (!chain.has(v.digest)) return;
       for (const layer of (result as OpResult & Partial<SolvedFs>).layers ?? []) {
         if (!('snapshot' in layer) || started.has(layer.snapshot)) continue;
         started.add(layer.snapshot);
-        const made = gate(() =>
-          stop.signal.aborted
-            ? Promise.resolve(undefined)
-            : createLayer(store, layer.snapshot, {
-                compression: opts.compression ?? 'gzip',
-                ...(opts.level !== undefined ? { level: opts.level } : {}),
-                // A cancelled or failed build stops its walks instead of waiting for them.
-                signal: stop.signal,
-              }),
-        );
+        const made = gate(async () => {
+          // A failed solve aborts the build's signal (run-build.ts solveGraph): its walks stop.
+          if (signal.aborted) return;
+          await createLayer(store, layer.snapshot, {
+            compression: opts.compression ?? 'gzip',
+            ...(opts.level !== undefined ? { level: opts.level } : {}),
+            signal,
+          });
+        });
         running.push(made.catch(() => undefined));
       }
     },
-    async settle(failed = false) {
-      if (failed) stop.abort(new Error('the build failed'));
+    async settle() {
       await Promise.all(running);
-      signal.removeEventListener('abort', onAbort);
     },
   };
 }

@@ -126,17 +126,8 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     progress,
     onRun: early.onRun,
   });
-  // No layer walk outlives the solve: a failed or cancelled one stops them, a good one lets them end.
-  const solved = await solveGraph(scheduler, converted.vertex, r.inner).then(
-    async (s) => {
-      await early.settle();
-      return s;
-    },
-    async (e) => {
-      await early.settle(true);
-      throw e;
-    },
-  );
+  // No layer walk outlives the solve: a failed one has aborted `signal`, which stops them first.
+  const solved = await solveGraph(scheduler, converted.vertex, r.inner).finally(early.settle);
   const model = await imageModel(store, converted.image, solved);
   const result = await exportBuild({
     ...r,

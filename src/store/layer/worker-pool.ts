@@ -62,10 +62,6 @@ class Pool {
     }
   }
 
-  get size(): number {
-    return this.#workers.length;
-  }
-
   /** Every worker has booted (a worker takes ~50 ms of a core to start). */
   get ready(): boolean {
     return this.#online === this.#workers.length;
