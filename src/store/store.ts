@@ -8,6 +8,7 @@ import { gc } from './gc.js';
 import { FileMetaStore } from './meta.js';
 import { probeSnapshotter } from './snapshot/probe.js';
 import { LocalSnapshotter } from './snapshot/snapshotter.js';
+import { markTopDir } from './top-dir.js';
 import type { OpenStoreOptions, SnapshotInfo, Store } from './types.js';
 
 /** The store's parts with their concrete types (gc, fsck and du use internals). */
@@ -34,8 +35,10 @@ export async function openStore(
   root = resolve(root);
   // Sync: on an existing store each is one mkdir that finds the dir there (~10 µs), where the
   // promise API spends a thread-pool round trip on each.
-  for (const d of ['blobs/sha256', 'ingest', 'snapshots', 'meta', 'tmp'])
+  for (const d of ['blobs/sha256', 'ingest', 'snapshots', 'meta'])
     mkdirSync(join(root, d), { recursive: true });
+  // Before anything is made in it (see markTopDir: placement is decided when a directory is made).
+  if (mkdirSync(join(root, 'tmp'), { recursive: true }) !== undefined) await markTopDir(join(root, 'tmp'));
   const content = new LocalContentStore(root);
   const meta = new FileMetaStore(join(root, 'meta'));
   const [probe] = await Promise.all([probeFor(root, opts), content.init(), meta.init()]);

@@ -27,11 +27,13 @@ export class LocalSnapshotter implements Snapshotter {
   readonly kind: SnapshotterKind;
   readonly records: SnapshotRecords;
   readonly #overlayOptions: string[];
+  readonly #tmpDir: string;
 
   constructor(root: string, kind: SnapshotterKind, overlayOptions: string[] = []) {
     this.kind = kind;
     this.records = new SnapshotRecords(join(root, 'meta', 'snapshots'), join(root, 'snapshots'));
     this.#overlayOptions = overlayOptions;
+    this.#tmpDir = join(root, 'tmp');
   }
 
   get dataDir(): string {
@@ -70,16 +72,13 @@ export class LocalSnapshotter implements Snapshotter {
     const dir = join(this.dataDir, id);
     let info: SnapshotInfo;
     try {
-      if (contents === undefined) {
-        await Promise.all([
-          fsp.mkdir(join(dir, 'fs'), { mode: 0o755 }),
-          fsp.mkdir(join(dir, 'work'), { mode: 0o700 }),
-        ]);
-      } else {
-        // Moved, not copied (same filesystem); the upper's own mode is the root dir's in a mount.
-        await fsp.rename(contents, join(dir, 'fs'));
-        await Promise.all([fsp.chmod(join(dir, 'fs'), 0o755), fsp.mkdir(join(dir, 'work'), { mode: 0o700 })]);
-      }
+      // Made in tmp/ under a random name, then moved: where ext4 puts a tree is decided when its
+      // directory is made, and tmp/ spreads new directories by name (markTopDir). Ids restart
+      // at 1 in a new store, so under snapshots/ a tree would go where the last one was deleted.
+      const fs = contents ?? (await fsp.mkdtemp(join(this.#tmpDir, `${process.pid}-snap-`)));
+      // Moved, not copied (same filesystem); the upper's own mode is the root dir's in a mount.
+      await fsp.rename(fs, join(dir, 'fs'));
+      await Promise.all([fsp.chmod(join(dir, 'fs'), 0o755), fsp.mkdir(join(dir, 'work'), { mode: 0o700 })]);
       if (this.kind === 'copy' && parent !== undefined && kind === 'active') {
         const p = await this.records.mustGet(parent);
         await run('cp', ['-a', '--reflink=auto', `${join(this.dataDir, p.id, 'fs')}/.`, join(dir, 'fs')]);
