@@ -27,6 +27,8 @@ export interface PendingPull {
   downloaded: Promise<unknown>;
   /** The layers unpacked as snapshots while the build went on (the FROM step redoes what failed). */
   applied: Promise<unknown>;
+  /** All of the above settled and the pull lock released: a build waits for it before it ends. */
+  settled?: Promise<unknown>;
 }
 
 const pending = new WeakMap<PullResult, PendingPull>();
@@ -134,7 +136,7 @@ async function pullLocked(
     }
     const result = await pullInBackground(pull, parsed, platform);
     const p = pendingPull(result)!;
-    void Promise.allSettled([p.downloaded, p.applied]).then(lock.release);
+    p.settled = Promise.allSettled([p.downloaded, p.applied]).then(lock.release);
     return result;
   } catch (e) {
     lock.release();

@@ -26,7 +26,7 @@ import { type ConvertOptions, type ConvertResult, convert, DISPATCH_CHECKS } fro
 import type { Vertex } from './graph.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
-import { imageResolver } from './resolve-image.js';
+import { imageResolver, pendingPull } from './resolve-image.js';
 import { Scheduler } from './scheduler.js';
 import { parseSecrets, parseSsh } from './secrets.js';
 
@@ -54,13 +54,16 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
     fresh ? cleanupStaleMounts(store.root) : undefined,
   ]);
   if (fresh && session) session.store = store;
-  const run: Run = { o, ...prepared, contextDir, lease, progress, inner, started };
+  const run: Run = { o, ...prepared, contextDir, lease, progress, inner, started, images: new Map() };
   try {
     return await solveAndExport(run).catch((e) => Promise.reject(emitCarried(progress, e)));
   } finally {
     o.signal?.removeEventListener('abort', onOuter);
     // Records name snapshots only the lease protects until they are written.
     await run.cache?.settle().catch(() => undefined);
+    // A base unpacked beside a build that never needed its rootfs is finished, not cut off (the
+    // CLI exits as soon as the build returns), and its pull lock released.
+    await Promise.allSettled([...run.images.values()].map((r) => pendingPull(r)?.settled));
     await lease.release().catch(() => undefined);
     if (!session) await store.close();
   }
@@ -78,6 +81,8 @@ interface Run extends Prepared {
   started: number;
   /** Set once the solve starts; runBuild settles it whatever happens. */
   cache?: BuildCacheIndex;
+  /** Base images pulled for this build, by reference. */
+  images: Map<string, PullResult>;
 }
 
 async function solveAndExport(r: Run): Promise<BuildResult> {
@@ -86,7 +91,7 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   const registry = new RegistryClient(
     o.insecureRegistries?.length ? { insecureRegistries: o.insecureRegistries } : {},
   );
-  const images = new Map<string, PullResult>();
+  const images = r.images;
   const platform = o.platform ? parsePlatform(o.platform) : hostPlatform();
   const resolveImage = imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {});
   const converted = await convert(r.parsed.value, {

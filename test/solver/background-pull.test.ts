@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { locksDir } from '../../src/store/file-lock.js';
 import { openStore } from '../../src/store/index.js';
 import { buildIt, makeContext, read } from '../e2e/helpers.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -160,6 +161,25 @@ describe('a base image pulled while the build goes on', () => {
     });
     expect(committed).toHaveLength(5); // four layers and the RUN
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+    expect((await store.fsck()).problems).toEqual([]);
+  });
+
+  it('compiled CLI, a four-layer base no step runs on (LABEL only): it exits with the base unpacked, no lock left', async () => {
+    const { ref } = await multiLayer();
+    proxy.rule = (req) => (req.url?.includes('/blobs/') ? { kind: 'slow', delayMs: 5 } : { kind: 'pass' });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+    const r = await cli(root, makeContext({ Dockerfile: `FROM ${ref}\nLABEL only=config\n` }));
+    expect(r.code, r.out).toBe(0);
+    const store = await openStore(root);
+    const committed: string[] = [];
+    await store.snapshots.walk((i) => {
+      committed.push(`${i.kind}:${i.name}`);
+    });
+    // The four layers unpacked whole, not cut off when the build's result was printed.
+    expect(committed.filter((c) => c.startsWith('committed:'))).toHaveLength(4);
+    expect(committed).toHaveLength(4);
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+    expect(readdirSync(locksDir(root)).filter((n) => n.startsWith('pull-'))).toEqual([]);
     expect((await store.fsck()).problems).toEqual([]);
   });
 
