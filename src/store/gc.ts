@@ -163,17 +163,7 @@ async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> 
  * `rm -r` through a live overlay mount would delete snapshot content.
  */
 export async function removeDeadTemps(root: string, dryRun = false): Promise<string[]> {
-  const removed: string[] = [];
-  const tmp = await fsp.realpath(join(root, 'tmp')).catch(() => join(root, 'tmp'));
-  const mounts = await mountPoints();
-  for (const n of await fsp.readdir(tmp).catch(() => [] as string[])) {
-    const m = /^(?:[a-z]+-)?(\d+)-/.exec(n);
-    if (!m || pidAlive(Number(m[1]))) continue;
-    const p = join(tmp, n);
-    if (mounts.some((mp) => mp === p || mp.startsWith(`${p}/`))) continue;
-    removed.push(p);
-    if (!dryRun) await fsp.rm(p, { recursive: true, force: true });
-  }
+  const removed = await removeDeadTempDirs(root, dryRun);
   const metaDirs = ['tags', 'cache', 'leases', 'layers', 'statcache', 'snapshots', 'noop'].map((d) =>
     join(root, 'meta', d),
   );
@@ -186,6 +176,29 @@ export async function removeDeadTemps(root: string, dryRun = false): Promise<str
         if (!dryRun) await fsp.rm(join(dir, n), { force: true });
       }
     }
+  }
+  return removed;
+}
+
+/**
+ * The `tmp/` part of removeDeadTemps. Also run by every store open (beside the build): a build
+ * killed mid-step leaves its snapshot tree, unpack or export dirs here.
+ */
+export async function removeDeadTempDirs(root: string, dryRun = false): Promise<string[]> {
+  const removed: string[] = [];
+  const tmp = await fsp.realpath(join(root, 'tmp')).catch(() => join(root, 'tmp'));
+  const names = await fsp.readdir(tmp).catch(() => [] as string[]);
+  const dead = names.filter((n) => {
+    const m = /^(?:[a-z]+-)?(\d+)-/.exec(n);
+    return m !== null && !pidAlive(Number(m[1]));
+  });
+  if (dead.length === 0) return removed;
+  const mounts = await mountPoints();
+  for (const n of dead) {
+    const p = join(tmp, n);
+    if (mounts.some((mp) => mp === p || mp.startsWith(`${p}/`))) continue;
+    removed.push(p);
+    if (!dryRun) await fsp.rm(p, { recursive: true, force: true });
   }
   return removed;
 }

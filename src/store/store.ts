@@ -4,7 +4,7 @@ import { isEnoent, isTempName, pidAlive } from './atomic.js';
 import { LocalContentStore } from './content/local-content-store.js';
 import { diskUsage } from './du.js';
 import { fsck } from './fsck.js';
-import { gc } from './gc.js';
+import { gc, removeDeadTempDirs } from './gc.js';
 import { FileMetaStore } from './meta.js';
 import { probeSnapshotter } from './snapshot/probe.js';
 import { LocalSnapshotter } from './snapshot/snapshotter.js';
@@ -25,8 +25,8 @@ export interface LocalStore extends Store {
  * meta (tags, cache, leases, layers, statcache, snapshots), tmp. The snapshotter is overlay when a
  * probe mount works here, else the copy fallback (`store.snapshots.kind` says which).
  * `sweep: 'background'` (a build) does not wait for the removal of dead processes' scratch
- * snapshots (found with one sync pass over the records) and layer ingests: it runs beside the
- * build, `close()` waits.
+ * snapshots (found with one sync pass over the records), layer ingests and `tmp/` dirs: it runs
+ * beside the build, `close()` waits.
  */
 export async function openStore(
   root: string,
@@ -44,7 +44,11 @@ export async function openStore(
   const [probe] = await Promise.all([probeFor(root, opts), content.init(), meta.init()]);
   const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions);
   await snapshots.records.init();
-  const sweeping = Promise.all([dropDeadActiveSnapshots(snapshots), content.sweepDeadLayerIngests()]);
+  const sweeping = Promise.all([
+    dropDeadActiveSnapshots(snapshots),
+    content.sweepDeadLayerIngests(),
+    removeDeadTempDirs(root),
+  ]);
   if (opts.sweep === 'background') sweeping.catch(() => {});
   else await sweeping;
   const store: LocalStore = {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type { Digest } from '../../src/oci/digest.js';
 import { LocalContentStore } from '../../src/store/content/local-content-store.js';
 import type { ContentStore } from '../../src/store/index.js';
 import { openStore } from '../../src/store/index.js';
+import { requireRoot } from '../helpers/require.js';
 import { tempDir } from './helpers.js';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}` as Digest;
@@ -214,5 +215,37 @@ describe('opening the store after a kill -9', () => {
     expect(existsSync(killedLayer)).toBe(false);
     expect(existsSync(liveLayer)).toBe(true);
     expect(existsSync(killedPull)).toBe(true);
+  });
+
+  it("removes a dead process's tmp/ dirs (a snapshot tree, an unpack); keeps live ones and mounted ones", async () => {
+    requireRoot(); // mount(8)
+    const root = tempDir();
+    const dead = spawnSync('true').pid as number;
+    const made = (name: string) => {
+      const dir = join(root, 'tmp', name);
+      mkdirSync(join(dir, 'fs', 'd'), { recursive: true });
+      writeFileSync(join(dir, 'fs', 'd', 'f'), 'half a COPY');
+      return dir;
+    };
+    await (await openStore(root)).close();
+    const killedTree = made(`${dead}-snap-abc`);
+    const killedUnpack = made(`${dead}-unpack-def`);
+    const live = made(`${process.pid}-snap-ghi`);
+    const notOurs = made('someone-elses');
+    const mounted = join(root, 'tmp', `m-${dead}-jkl`);
+    mkdirSync(mounted);
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mounted]);
+    try {
+      writeFileSync(join(mounted, 'keep'), 'x');
+      const again = await openStore(root, { sweep: 'background' });
+      await again.close();
+      expect(existsSync(killedTree)).toBe(false);
+      expect(existsSync(killedUnpack)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      expect(existsSync(notOurs)).toBe(true);
+      expect(existsSync(join(mounted, 'keep'))).toBe(true);
+    } finally {
+      execFileSync('umount', [mounted]);
+    }
   });
 });
