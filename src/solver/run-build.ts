@@ -99,13 +99,16 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     dispatchWarnings: r.parsed.warnings.filter((w) => DISPATCH_CHECKS.has(w.code)),
   });
   emitWarnings(progress, converted.warnings);
-  // The context is scanned once, when the first op needs it, for only what the graph reads.
+  // The context is scanned once, for only what the graph reads.
   let snap: Promise<ContextSnapshot> | undefined;
+  const includes = contextIncludes(converted.vertex, r.contextDir);
   const context = () => {
-    const includes = contextIncludes(converted.vertex, r.contextDir);
     snap ??= scanWithProgress(store, r.contextDir, r.dockerfilePath, progress, signal, includes);
     return snap;
   };
+  // Started now, not when the first COPY's cache key asks for it: that key waits for its input's,
+  // and a base being pulled has its key only once its blobs are in. Its error is met where it is used.
+  if (includes.length > 0) context().catch(() => {});
   const env = {
     store,
     root: store.root,

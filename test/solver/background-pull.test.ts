@@ -45,6 +45,21 @@ describe('a base image pulled while the build goes on', () => {
     expect((await store.snapshots.tryStat(img.diffId))?.kind).toBe('committed');
   });
 
+  it('the context is scanned while the base is still downloading, not after its blobs are in', async () => {
+    proxy.rule = (req) => (isLayer(req.url) ? { kind: 'slow', delayMs: 20 } : { kind: 'pass' });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
+    const ctx = makeContext({ 'a.txt': 'A\n' });
+    const r = await buildIt(root, ctx, `FROM ${proxy.host}/library/busybox:latest\nCOPY a.txt /a.txt\n`);
+    const at = (pred: (e: (typeof r.events)[number]) => boolean) => r.events.find(pred)?.at ?? Number.NaN;
+    const scanned = at(
+      (e) => e.type === 'vertex' && e.status === 'done' && e.name === '[internal] load build context',
+    );
+    const fromStarted = at((e) => e.type === 'vertex' && e.status === 'started' && e.name.includes('FROM'));
+    // The slow layer takes ~0.4 s to arrive (proxy delays, not CPU); the FROM step starts once it has.
+    expect(scanned).toBeLessThan(fromStarted - 100);
+    expect(read(r.rootfs, 'a.txt')).toBe('A\n');
+  });
+
   it('a layer that lies fails the build with the digest error and commits no snapshot of it', async () => {
     proxy.rule = (req) => (isLayer(req.url) ? { kind: 'corrupt' } : { kind: 'pass' });
     const root = mkdtempSync(join(tmpdir(), 'tsb-bgpull-'));
