@@ -141,7 +141,6 @@ export async function commitImage(
     digest: sha256Digest(configBytes),
     size: configBytes.length,
   };
-  await store.content.ingest(configBytes, { digest: configDescriptor.digest, size: configDescriptor.size });
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
@@ -155,7 +154,12 @@ export async function commitImage(
     digest: sha256Digest(bytes),
     size: bytes.length,
   };
-  await store.content.ingest(bytes, { digest: descriptor.digest, size: descriptor.size });
+  // Two independent blobs, each atomic on its own: their fsyncs overlap. What names them (a tag, an
+  // index) is written only after both are in.
+  await Promise.all([
+    store.content.ingest(configBytes, { digest: configDescriptor.digest, size: configDescriptor.size }),
+    store.content.ingest(bytes, { digest: descriptor.digest, size: descriptor.size }),
+  ]);
   return { descriptor, manifest, config, configDescriptor };
 }
 
