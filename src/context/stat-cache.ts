@@ -1,45 +1,66 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The persistent stat cache: (dev, ino, size, mtime, ctime) → sha256 per context file, one JSON file
- * per context directory under `<root>/meta/statcache/`. It only decides whether to re-hash; cache
- * keys are always content. Written temp-then-rename, so a crash leaves the old or the new file and
- * two builds of one context at once just race to write equivalent data.
+ * The persistent stat cache: (dev, ino, size, mtime, ctime) → sha256 per context file, one file per
+ * context directory under `<root>/meta/statcache/`. It only decides whether to re-hash; cache keys
+ * are always content. Written temp-then-rename, so a crash leaves the old or the new file and two
+ * builds of one context at once just race to write equivalent data.
+ *
+ * Format (v2): a header line, then one line per file: `path TAB dev TAB ino TAB size TAB mtimeMs TAB
+ * ctimeMs TAB sha256`, the path with `\`, TAB and LF escaped. An entry stays the text it was read as
+ * until a lookup needs it: for 20,000 files (`bigctx`) loading and saving took ~170 + ~75 ms as a
+ * JSON object (a Map of arrays, then Object.fromEntries), ~40 + ~35 ms this way. Numbers are written
+ * as JavaScript prints them, which reads back as the same double.
  */
 export type StatKey = [dev: number, ino: number, size: number, mtimeMs: number, ctimeMs: number];
 
+const HEADER = 'tsbuild statcache 2';
+
 export class StatCache {
   private readonly file: string;
-  private readonly old = new Map<string, [number, number, number, number, number, string]>();
-  private readonly next = new Map<string, [number, number, number, number, number, string]>();
+  private readonly legacy: string;
+  /** path → the rest of its line (`dev\tino\tsize\tmtime\tctime\tsha256`) */
+  private readonly old = new Map<string, string>();
+  private readonly next = new Map<string, string>();
   private dirty = false;
 
   constructor(root: string, contextDir: string) {
     const id = createHash('sha256').update(contextDir).digest('hex').slice(0, 32);
-    this.file = join(root, 'meta', 'statcache', `${id}.json`);
+    this.file = join(root, 'meta', 'statcache', `${id}.tsv`);
+    this.legacy = join(root, 'meta', 'statcache', `${id}.json`);
+    let text: string;
     try {
-      const data = JSON.parse(readFileSync(this.file, 'utf8')) as Record<
-        string,
-        [number, number, number, number, number, string]
-      >;
-      for (const [k, v] of Object.entries(data)) if (Array.isArray(v) && v.length === 6) this.old.set(k, v);
+      text = readFileSync(this.file, 'utf8');
     } catch {
-      // Missing or corrupt (e.g. a crash on an old version): start empty, it is only a cache.
+      return; // none yet: start empty, it is only a cache
+    }
+    const start = text.indexOf('\n') + 1;
+    // Another version or a torn file (a crash on an old version): start empty.
+    if (text.slice(0, start) !== `${HEADER}\n` || !text.endsWith('\n')) return;
+    for (let i = start; i < text.length; ) {
+      const tab = text.indexOf('\t', i);
+      const end = text.indexOf('\n', i);
+      if (tab < 0 || tab > end) break;
+      const path = text.slice(i, tab);
+      this.old.set(path.includes('\\') ? unescapePath(path) : path, text.slice(tab + 1, end));
+      i = end + 1;
     }
   }
 
   get(path: string, k: StatKey): string | undefined {
-    const v = this.old.get(path);
-    if (!v) return undefined;
-    if (v[0] !== k[0] || v[1] !== k[1] || v[2] !== k[2] || v[3] !== k[3] || v[4] !== k[4]) return undefined;
-    this.next.set(path, v);
+    const raw = this.old.get(path);
+    if (raw === undefined) return undefined;
+    const v = raw.split('\t');
+    if (v.length !== 6) return undefined;
+    for (let i = 0; i < 5; i++) if (Number(v[i]) !== k[i]) return undefined;
+    this.next.set(path, raw);
     return v[5];
   }
 
   set(path: string, k: StatKey, hash: string): void {
-    this.next.set(path, [...k, hash]);
+    this.next.set(path, `${k.join('\t')}\t${hash}`);
     this.dirty = true;
   }
 
@@ -52,8 +73,19 @@ export class StatCache {
     if (keep) for (const [k, v] of this.old) if (!out.has(k) && keep(k)) out.set(k, v);
     if (!this.dirty && out.size === this.old.size) return;
     mkdirSync(join(this.file, '..'), { recursive: true });
+    const lines = [HEADER];
+    for (const [k, v] of out) lines.push(`${/[\\\t\n]/.test(k) ? escapePath(k) : k}\t${v}`);
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(out)));
+    writeFileSync(tmp, `${lines.join('\n')}\n`);
     renameSync(tmp, this.file);
+    rmSync(this.legacy, { force: true }); // the JSON file of versions before v2
   }
+}
+
+function escapePath(p: string): string {
+  return p.replace(/[\\\t\n]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : '\\n'));
+}
+
+function unescapePath(p: string): string {
+  return p.replace(/\\([\\tn])/g, (_, c: string) => (c === '\\' ? '\\' : c === 't' ? '\t' : '\n'));
 }
