@@ -208,7 +208,7 @@ export function recordNoop(
     v: VERSION,
     request: req.request,
     files: stamped.files,
-    context: ctx ? { dir: ctx.dir, observed: ctx.observed } : null,
+    context: ctx ? { dir: ctx.dir, observed: hotFirst(ctx.observed) } : null,
     store: STORE_DIRS.map((d) => [d, stamp(lstatOrUndefined(join(root, d)))]),
     result,
     steps,
@@ -227,6 +227,26 @@ export function recordNoop(
 
 const sameStamp = (a: Stamp, b: Stamp) =>
   a === null || b === null ? a === b : a.every((x, i) => x === b[i]);
+
+/**
+ * The `n` entries changed last (by ctime) first, the rest in scan order. An edit-and-rebuild loop
+ * edits the same few files, and the check stops at the first change: on `bigctx` (20,000 files) the
+ * edited file came after ~4,600 others (~50 ms of stats, then the build stats them all again).
+ */
+export function hotFirst(observed: ObservedStat[], n = 16): ObservedStat[] {
+  if (observed.length <= n) return observed;
+  const top: number[] = []; // indexes, newest ctime first
+  for (let i = 0; i < observed.length; i++) {
+    const c = observed[i]![4];
+    if (top.length === n && c <= observed[top[n - 1]!]![4]) continue;
+    let j = Math.min(top.length, n - 1);
+    while (j > 0 && observed[top[j - 1]!]![4] < c) j--;
+    top.splice(j, 0, i);
+    if (top.length > n) top.pop();
+  }
+  const first = new Set(top);
+  return [...top.map((i) => observed[i]!), ...observed.filter((_, i) => !first.has(i))];
+}
 
 /** What changed since the recorded build (undefined: nothing). Any doubt (an error) is a change. */
 function changed(rec: NoopRecord, req: NoopRequest): string | undefined {

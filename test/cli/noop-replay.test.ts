@@ -15,7 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRacy } from '../../src/cli/noop-replay.js';
+import { hotFirst, isRacy } from '../../src/cli/noop-replay.js';
+import type { ObservedStat } from '../../src/context/index.js';
 
 // The no-op fast path (src/cli/noop-replay.ts) with real builds through bin/run.js: FROM scratch and
 // COPY only, so neither a registry nor runc is needed. TSBUILD_DEBUG_NOOP=1 makes the CLI say whether
@@ -199,6 +200,36 @@ describe('the no-op fast path', () => {
     const after = build();
     expect(after.note).toBe('no record of this build');
     expect(after.stderr).not.toMatch(/CACHED/);
+  });
+
+  it('checks the files changed last first: a rebuild loop meets its edit before the rest', () => {
+    const names = Array.from({ length: 40 }, (_, i) =>
+      join(ctx, 'src', `z${String(i).padStart(2, '0')}.txt`),
+    );
+    try {
+      for (const [i, f] of names.entries()) writeFileSync(f, `${i}\n`);
+      build();
+      const hot = names[39] as string;
+      writeFileSync(hot, 'edited\n');
+      expect(build().note).toBe(`changed: ${hot}`);
+      // z39 is now the newest file the record knows: changed again beside a file that comes before it
+      // in scan order, it is the one found (scan order alone would name src/a.txt).
+      writeFileSync(join(ctx, 'src', 'a.txt'), 'aaaa, edited\n');
+      writeFileSync(hot, 'edited again\n');
+      expect(build().note).toBe(`changed: ${hot}`);
+      expect(build().replayed).toBe(true);
+    } finally {
+      for (const f of names) rmSync(f, { force: true });
+    }
+  });
+
+  it('hotFirst: the n newest by ctime first (newest first), the others in their order', () => {
+    const o = (p: string, ctime: number) => [p, 1, 1, 1, ctime, 0o100644] as ObservedStat;
+    const list = [o('a', 5), o('b', 9), o('c', 1), o('d', 7), o('e', 9.5), o('f', 2)];
+    expect(hotFirst(list, 2).map((x) => x[0])).toEqual(['e', 'b', 'a', 'c', 'd', 'f']);
+    expect(hotFirst(list, 3).map((x) => x[0])).toEqual(['e', 'b', 'd', 'a', 'c', 'f']);
+    expect(hotFirst(list, 6)).toBe(list);
+    expect(hotFirst(list, 5).map((x) => x[0])).toEqual(['e', 'b', 'd', 'a', 'f', 'c']);
   });
 
   it('never records a build that fetches a URL', async () => {
