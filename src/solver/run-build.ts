@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
 import { type ContextSnapshot, resolveContextDir } from '../context/index.js';
-import { DockerfileSyntaxError } from '../errors.js';
 import { type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
 import {
   formatReference,
@@ -19,6 +18,7 @@ import { type LeaseHandle, openStore } from '../store/index.js';
 import { exportBuild } from './build-export.js';
 import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js';
 import { historyTimes } from './build-result.js';
+import { type BuildWarning, emitCarried, emitSetupWarnings, emitWarnings } from './build-warnings.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
 import { earlyLayers } from './early-layers.js';
@@ -43,7 +43,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const contextDir = resolveContextDir(resolve(o.context));
   const prepared = await prepare(o, contextDir).catch((e) => Promise.reject(emitCarried(progress, e)));
   const { store } = prepared;
-  const now = (w: Warning) => !DISPATCH_CHECKS.has(w.code);
+  const now = (w: BuildWarning) => !DISPATCH_CHECKS.has(w.code);
   emitWarnings(progress, prepared.parsed.warnings.filter(now));
   emitSetupWarnings(progress, o, store);
   // A watch session opens the store (and cleans stale mounts) once, for all its builds.
@@ -150,40 +150,6 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   return result;
 }
 
-type Warning = { code: string; message: string; range: { start: { line: number } } };
-
-/** The build-check warnings an error carries are printed before it (BuildKit: warnings, then the error). */
-function emitCarried(progress: ProgressSink, e: unknown): unknown {
-  if (e instanceof DockerfileSyntaxError) emitWarnings(progress, e.warnings);
-  return e;
-}
-
-function emitWarnings(progress: ProgressSink, warnings: readonly Warning[]): void {
-  for (const w of warnings)
-    progress.emit({
-      type: 'warning',
-      message: `${w.code}: ${w.message}`,
-      line: w.range.start.line,
-      at: Date.now(),
-    });
-}
-
-/** Flags accepted only for docker's sake, and the copy snapshotter's cost. */
-function emitSetupWarnings(progress: ProgressSink, o: BuildOptions, store: OpenedStore): void {
-  for (const f of o.ignoredFlags ?? [])
-    progress.emit({
-      type: 'warning',
-      message: `${f}: not supported, ignored; the build cache is the store's (--root), shared by every build that uses it`,
-      at: Date.now(),
-    });
-  if (store.snapshots.kind === 'copy')
-    progress.emit({
-      type: 'warning',
-      message: copySnapshotterWarning(store.snapshotterReason),
-      at: Date.now(),
-    });
-}
-
 function convertOptions(o: BuildOptions, platform: Platform, resolveImage: Resolve): ConvertOptions {
   return {
     ...(o.target ? { target: o.target } : {}),
@@ -265,14 +231,6 @@ async function prepare(o: BuildOptions, contextDir: string) {
     );
     throw e;
   }
-}
-
-/** The copy snapshotter works everywhere but copies each step's whole tree: say so, and why. */
-export function copySnapshotterWarning(reason: string | undefined): string {
-  const cost = "every step copies its parent's files (slower builds, more disk)";
-  return reason
-    ? `overlayfs is not usable here (${reason.split('\n')[0]}): using the copy snapshotter, ${cost}`
-    : `using the copy snapshotter (selected), ${cost}`;
 }
 
 /** The parsed Dockerfile, from the session while its text is the same. */

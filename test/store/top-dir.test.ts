@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, promises, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { markTopDir } from '../../src/store/top-dir.js';
 import { requireRoot } from '../helpers/require.js';
@@ -41,6 +41,21 @@ describe('store placement of new trees (ext4 recently-deleted inodes)', () => {
       expect(ids).toHaveLength(2);
       for (const id of ids) expect(statSync(join(root, 'snapshots', id, 'fs')).mode & 0o7777).toBe(0o755);
     }
+  });
+
+  it('a tree that cannot be moved into place is removed from tmp/ with the half-made snapshot', async () => {
+    const root = tempDir();
+    const store = await openStore(root);
+    const spy = vi.spyOn(promises, 'rename').mockRejectedValueOnce(new Error('EXDEV, say'));
+    try {
+      await expect(store.snapshots.prepare('moved')).rejects.toThrow('EXDEV, say');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+    expect(readdirSync(join(root, 'snapshots'))).toEqual([]);
+    await store.snapshots.prepare('moved');
+    expect(readdirSync(join(root, 'snapshots'))).toHaveLength(1);
   });
 
   it('markTopDir is best effort: a path it cannot mark is no error', async () => {

@@ -85,11 +85,13 @@ export class LocalSnapshotter implements Snapshotter {
     const id = await this.records.allocId();
     const dir = join(this.dataDir, id);
     let info: SnapshotInfo;
+    let made: string | undefined;
     try {
       // Made in tmp/ under a random name, then moved: where ext4 puts a tree is decided when its
       // directory is made, and tmp/ spreads new directories by name (markTopDir). Ids restart
       // at 1 in a new store, so under snapshots/ a tree would go where the last one was deleted.
-      const fs = contents ?? (await this.#newTree());
+      if (contents === undefined) made = await this.#newTree();
+      const fs = contents ?? (made as string);
       // Moved, not copied (same filesystem); the upper's own mode is the root dir's in a mount.
       await fsp.rename(fs, join(dir, 'fs'));
       await Promise.all([fsp.chmod(join(dir, 'fs'), 0o755), fsp.mkdir(join(dir, 'work'), { mode: 0o700 })]);
@@ -102,7 +104,8 @@ export class LocalSnapshotter implements Snapshotter {
       if (labels) info.labels = labels;
       await this.records.create(info);
     } catch (e) {
-      await fsp.rm(dir, { recursive: true, force: true });
+      // `made` is gone once moved; a tree not moved in is ours to remove (a caller's `contents` stays its own).
+      await Promise.all([dir, made].map((d) => d && fsp.rm(d, { recursive: true, force: true })));
       throw e;
     }
     return this.#mountsOf(info);
