@@ -46,7 +46,11 @@ export async function openStore(
   const content = new LocalContentStore(root);
   const meta = new FileMetaStore(join(root, 'meta'));
   const [probe] = await Promise.all([probeFor(root, opts), content.init(), meta.init()]);
-  const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions, tmpMarked);
+  const tempDir = async (prefix = 'tmp') => {
+    await tmpMarked;
+    return fsp.mkdtemp(join(root, 'tmp', `${process.pid}-${prefix}-`));
+  };
+  const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions, () => tempDir('snap'));
   await snapshots.records.init();
   const sweeping = Promise.all([
     dropDeadActiveSnapshots(snapshots),
@@ -60,10 +64,7 @@ export async function openStore(
     content,
     snapshots,
     meta,
-    tempDir: async (prefix = 'tmp') => {
-      await tmpMarked;
-      return fsp.mkdtemp(join(root, 'tmp', `${process.pid}-${prefix}-`));
-    },
+    tempDir,
     gc: (o) => gc(store, o),
     fsck: (o) => fsck(store, o),
     du: () => diskUsage(store),

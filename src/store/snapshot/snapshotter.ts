@@ -27,27 +27,19 @@ export class LocalSnapshotter implements Snapshotter {
   readonly kind: SnapshotterKind;
   readonly records: SnapshotRecords;
   readonly #overlayOptions: string[];
-  readonly #tmpDir: string;
+  readonly #newTree: () => Promise<string>;
 
-  readonly #tmpMarked: Promise<void>;
-
-  /** `tmpMarked`: settles once `tmp/` may take snapshot trees (see markTopDir). */
+  /** `newTree`: a new empty dir in the store's `tmp/` (the store's `tempDir`, see markTopDir). */
   constructor(
     root: string,
     kind: SnapshotterKind,
     overlayOptions: string[] = [],
-    tmpMarked: Promise<void> = Promise.resolve(),
+    newTree: () => Promise<string> = () => fsp.mkdtemp(join(root, 'tmp', `${process.pid}-snap-`)),
   ) {
     this.kind = kind;
     this.records = new SnapshotRecords(join(root, 'meta', 'snapshots'), join(root, 'snapshots'));
     this.#overlayOptions = overlayOptions;
-    this.#tmpDir = join(root, 'tmp');
-    this.#tmpMarked = tmpMarked;
-  }
-
-  async #newTree(): Promise<string> {
-    await this.#tmpMarked;
-    return fsp.mkdtemp(join(this.#tmpDir, `${process.pid}-snap-`));
+    this.#newTree = newTree;
   }
 
   get dataDir(): string {
@@ -90,8 +82,8 @@ export class LocalSnapshotter implements Snapshotter {
       // Made in tmp/ under a random name, then moved: where ext4 puts a tree is decided when its
       // directory is made, and tmp/ spreads new directories by name (markTopDir). Ids restart
       // at 1 in a new store, so under snapshots/ a tree would go where the last one was deleted.
-      if (contents === undefined) made = await this.#newTree();
-      const fs = contents ?? (made as string);
+      const fs = contents ?? (await this.#newTree());
+      if (contents === undefined) made = fs;
       // Moved, not copied (same filesystem); the upper's own mode is the root dir's in a mount.
       await fsp.rename(fs, join(dir, 'fs'));
       await Promise.all([fsp.chmod(join(dir, 'fs'), 0o755), fsp.mkdir(join(dir, 'work'), { mode: 0o700 })]);
