@@ -130,10 +130,13 @@ function freshBundle(name) {
  */
 function loadBundle(file) {
   const cacheFile = file.replace(/\.cjs$/, '.cache');
-  const source = readFileSync(file, 'utf8');
+  const bytes = readFileSync(file);
   // Loaded here, not at the top: the no-op fast path runs without node:crypto (~8 ms to load).
   const { createHash } = require('node:crypto');
-  const digest = createHash('sha256').update(source).digest();
+  // The bytes are hashed, not the string (which update() would encode back to UTF-8 first). The
+  // bundle is ASCII (scripts/bundle.mjs checks), so V8 keeps it as one-byte text.
+  const digest = createHash('sha256').update(bytes).digest();
+  const source = bytes.toString('utf8');
   let cachedData;
   try {
     const c = readFileSync(cacheFile);

@@ -22,7 +22,7 @@ const HEADER = 'tsbuild statcache 2';
 export class StatCache {
   private readonly file: string;
   private readonly legacy: string;
-  /** path → the rest of its line (`dev\tino\tsize\tmtime\tctime\tsha256`) */
+  /** path -> the rest of its line (`dev\tino\tsize\tmtime\tctime\tsha256`) */
   private readonly old = new Map<string, string>();
   private readonly next = new Map<string, string>();
   private dirty = false;

@@ -138,9 +138,19 @@ async function execute(
       o.onStderr?.(c);
     },
   };
-  const outcome = await runcRun(runOpts);
-  if (outcome.aborted || stateExists(runOpts)) await runtimeCommand(runOpts, ['delete', '-f', id]);
-  return { ...outcome, reason: o.signal?.reason ?? internal.signal.reason };
+  const running = runcRun(runOpts);
+  // Armed once runc is spawned, not before: the first step's watcher spawn (a fork of this whole
+  // process, ~10 ms of main thread) then overlaps runc's own start-up (~70 ms before the step's
+  // process runs) instead of delaying it. A kill -9 in between only leaves the container for the
+  // next run's sweep, as a kill did before the watcher existed.
+  const disarm = deadManSwitch(id, runtime.path, o.runtimeRoot);
+  try {
+    const outcome = await running;
+    if (outcome.aborted || stateExists(runOpts)) await runtimeCommand(runOpts, ['delete', '-f', id]);
+    return { ...outcome, reason: o.signal?.reason ?? internal.signal.reason };
+  } finally {
+    disarm();
+  }
 }
 
 function upperAndLowers(plan: RootfsPlan): { upper: string; lowers: string[] } | undefined {
@@ -208,7 +218,6 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
         rootfsDir: b.mounted ? b.plan?.dir : undefined,
       }),
   });
-  const disarm = deadManSwitch(id, runtime.path, o.runtimeRoot);
   try {
     const plan = planRootfs(o.rootfs, b.dir);
     b.plan = plan;
@@ -233,7 +242,6 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
     };
   } finally {
     await teardown(b, cgroup, prep);
-    disarm();
     unregister();
   }
 }
