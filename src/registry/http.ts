@@ -1,11 +1,29 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
+import type * as Dns from 'node:dns';
+import type { LookupAddress, LookupAllOptions } from 'node:dns';
 import { readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
+import type * as Tls from 'node:tls';
 import { TsbuildError } from '../errors.js';
+
+
+// Loaded on the first request, not with the module: a build that talks to no registry (a base
+// already in the store) is most incremental builds, and http, https, tls and dns cost ~5 ms of
+// every start-up. A require here, in the bundle too (scripts/bundle.mjs: no import()).
+const load = createRequire(import.meta.url);
+let mods: { http: typeof Http; https: typeof Https; tls: typeof Tls; dns: typeof Dns } | undefined;
+function net() {
+  mods ??= {
+    http: load('node:http') as typeof Http,
+    https: load('node:https') as typeof Https,
+    tls: load('node:tls') as typeof Tls,
+    dns: load('node:dns') as typeof Dns,
+  };
+  return mods;
+}
 
 export interface HttpRequest {
   method: string;
@@ -23,8 +41,8 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
-  body: http.IncomingMessage;
+  headers: Http.IncomingHttpHeaders;
+  body: Http.IncomingMessage;
   url: URL;
 }
 
@@ -38,7 +56,7 @@ let caCache: string[] | undefined;
  */
 function systemCAs(): string[] {
   if (caCache) return caCache;
-  const cas = [...rootCertificates];
+  const cas = [...net().tls.rootCertificates];
   for (const f of SYSTEM_CA_FILES) {
     try {
       cas.push(readFileSync(f, 'utf8'));
@@ -59,9 +77,9 @@ function systemCAs(): string[] {
   return cas;
 }
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-let httpsAgent: https.Agent | undefined;
-const hostAgents = new Map<string, https.Agent | null>();
+let httpAgent: Http.Agent | undefined;
+let httpsAgent: Https.Agent | undefined;
+const hostAgents = new Map<string, Https.Agent | null>();
 
 /**
  * Extra trust for one registry, Docker style: `<certsDir>/<host[:port]>/*.crt` are CA certificates
@@ -87,10 +105,14 @@ function hostTls(certsDir: string, host: string): { ca: string[]; cert?: string;
   };
 }
 
-let insecureAgent: https.Agent | undefined;
+let insecureAgent: Https.Agent | undefined;
 
-function agentFor(url: URL, certsDir?: string, insecureTls?: boolean): http.Agent {
-  if (url.protocol === 'http:') return httpAgent;
+function agentFor(url: URL, certsDir?: string, insecureTls?: boolean): Http.Agent {
+  const { http, https } = net();
+  if (url.protocol === 'http:') {
+    httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: 16 });
+    return httpAgent;
+  }
   if (insecureTls) {
     insecureAgent ??= new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
     return insecureAgent;
@@ -128,7 +150,7 @@ function lookupHost(
   callback: LookupCallback,
 ): void {
   if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
-    dnsLookup(hostname, options as LookupAllOptions, callback as never);
+    net().dns.lookup(hostname, options as LookupAllOptions, callback as never);
     return;
   }
   const fam = options.family;
@@ -169,7 +191,7 @@ function exchange(req: HttpRequest, address?: string): Promise<HttpResponse> {
       reject(abortError(req.signal));
       return;
     }
-    const mod = req.url.protocol === 'http:' ? http : https;
+    const mod = req.url.protocol === 'http:' ? net().http : net().https;
     const headers: Record<string, string> = { ...req.headers };
     if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
     // By address: the Host header still names the registry as the user wrote it; no TLS to name.
