@@ -81,13 +81,25 @@ export async function tagImage(
   opts: { keepReplaced?: boolean } = {},
 ): Promise<string> {
   const key = tagName(name);
-  const { wrote, old } = await putRecord(store, key, target);
-  if (!wrote) return key;
-  // Tagged now: no longer listed as <none> (Docker's dangling image). A tag that already said this
-  // has no untagged record beside it (`recordUntagged` skips tagged images): no lookup then.
-  if (await store.meta.tags.get(target.digest)) await store.meta.tags.delete(target.digest);
-  if (opts.keepReplaced && old && old.digest !== target.digest) await recordUntagged(store, old);
+  const rec = await store.meta.tags.get(key);
+  const before = rec?.target;
+  if (before && sameTarget(before, target)) return key;
+  // Three independent records, written at once (their fsyncs overlap): the tag; the image no
+  // longer listed as <none> (Docker's dangling image); the image the tag named before, now <none>
+  // unless another tag names it. A tag that already said this has no untagged record beside it
+  // (`recordUntagged` skips tagged images): none of that then.
+  await Promise.all([
+    writeRecord(store, key, target, rec),
+    store.meta.tags.get(target.digest).then((r) => r && store.meta.tags.delete(target.digest)),
+    opts.keepReplaced && before && before.digest !== target.digest
+      ? recordUntagged(store, before, key)
+      : undefined,
+  ]);
   return key;
+}
+
+function sameTarget(a: Descriptor, b: Descriptor): boolean {
+  return a.digest === b.digest && a.mediaType === b.mediaType && a.size === b.size;
 }
 
 /**
@@ -95,9 +107,11 @@ export async function tagImage(
  * manifest digest: `inspect`, `tag`, `save` and `rm` find it by ID or digest, and `images` lists it,
  * until `prune` drops it or a tag takes its place.
  */
-export async function recordUntagged(store: Store, target: Descriptor): Promise<void> {
-  // An image that has a tag is listed under it, never also as <none> (as in Docker).
-  if ((await store.meta.tags.list()).some((t) => t.target.digest === target.digest)) return;
+export async function recordUntagged(store: Store, target: Descriptor, retagging?: string): Promise<void> {
+  // An image that has a tag is listed under it, never also as <none> (as in Docker). `retagging` is
+  // being moved off it at this moment, so whatever it says is not counted.
+  const tags = await store.meta.tags.list();
+  if (tags.some((t) => t.name !== retagging && t.target.digest === target.digest)) return;
   await putRecord(store, target.digest, target);
 }
 
@@ -135,26 +149,22 @@ export async function recordImage(store: Store, ref: string, target: Descriptor)
   return key;
 }
 
-/** Writes a record unless it already says this; `wrote` when it did, with what it said before. */
-async function putRecord(
-  store: Store,
-  key: string,
-  target: Descriptor,
-): Promise<{ wrote: boolean; old?: Descriptor }> {
-  const now = Date.now();
+/** Writes a record unless it already says this. */
+async function putRecord(store: Store, key: string, target: Descriptor): Promise<void> {
   const old = await store.meta.tags.get(key);
   // A rebuild that made the same image: the record on disk already says it (no fsynced rewrite).
-  const t = old?.target;
-  if (t && t.digest === target.digest && t.mediaType === target.mediaType && t.size === target.size)
-    return { wrote: false, old: t };
-  const rec: TagRecord = {
+  if (old && sameTarget(old.target, target)) return;
+  await writeRecord(store, key, target, old);
+}
+
+async function writeRecord(store: Store, key: string, target: Descriptor, old: TagRecord | undefined) {
+  const now = Date.now();
+  await store.meta.tags.put(key, {
     name: key,
     target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
     createdAt: old?.createdAt ?? now,
     updatedAt: now,
-  };
-  await store.meta.tags.put(key, rec);
-  return { wrote: true, ...(t ? { old: t } : {}) };
+  });
 }
 
 /** Finds an image by tag (`app`, `app:1`), by `name@sha256:…`, by manifest digest or id (config digest, or a prefix ≥ 4). */

@@ -9,7 +9,6 @@ import type { Readable } from 'node:stream';
 import type * as Tls from 'node:tls';
 import { TsbuildError } from '../errors.js';
 
-
 // Loaded on the first request, not with the module: a build that talks to no registry (a base
 // already in the store) is most incremental builds, and http, https, tls and dns cost ~5 ms of
 // every start-up. A require here, in the bundle too (scripts/bundle.mjs: no import()).
