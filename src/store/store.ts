@@ -95,9 +95,13 @@ async function probeFor(root: string, opts: OpenStoreOptions) {
  * kill -9 nobody will commit them: drop them on open so the next build starts clean.
  */
 async function dropDeadActiveSnapshots(snapshots: LocalSnapshotter): Promise<void> {
+  const dead = (r: SnapshotInfo) => r.kind !== 'committed' && r.pid !== undefined && !pidAlive(r.pid);
+  // Only after a kill -9 is there anything to drop; only then is every record read (whose dir an
+  // active one shares is decided below).
+  if (!snapshots.records.liveSync().some(dead)) return;
   const all = listRecordsSync(snapshots.records.recordsDir);
   for (const r of all) {
-    if (r.kind === 'committed' || r.pid === undefined || pidAlive(r.pid)) continue;
+    if (!dead(r)) continue;
     await snapshots.records.delete(r.name);
     // Killed inside commit(): the committed record already owns this dir.
     if (all.some((o) => o !== r && o.id === r.id)) continue;

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mount, openStore, type Store, unmount, withMount } from '../../src/store/index.js';
 import { kernelAtLeast, VOLATILE_OK } from '../../src/store/snapshot/snapshotter.js';
@@ -76,6 +76,37 @@ function snapshotterSuite(kind: 'overlay' | 'copy'): void {
       const all: string[] = [];
       await s.walk((i) => void all.push(i.name));
       expect(all).toEqual([]);
+    });
+
+    it("active and view snapshots carry a live marker; opening the store drops a killed build's, by it", async () => {
+      const root = tempDir();
+      const store = await openStore(root, { snapshotter: kind });
+      const s = store.snapshots;
+      const live = () => readdirSync(join(root, 'meta', 'snapshots', 'live')).sort();
+      await s.prepare('base-active');
+      expect(live()).toEqual([basename(s.records.markerOf('base-active'))]);
+      await s.commit('base', 'base-active');
+      expect(live()).toEqual([]);
+      await s.view('v', 'base');
+      await s.prepare('mine', 'base');
+      await s.prepare('killed', 'base');
+      await s.remove('v');
+      expect(live()).toEqual(
+        [s.records.markerOf('mine'), s.records.markerOf('killed')].map((m) => basename(m)).sort(),
+      );
+      // A build killed with -9 left 'killed': its record names a pid that is gone.
+      const rec = s.records.pathOf('killed');
+      const dead = 2 ** 22 + 12345; // above pid_max: never alive
+      writeFileSync(rec, JSON.stringify({ ...JSON.parse(readFileSync(rec, 'utf8')), pid: dead }));
+      const killedDir = join(s.dataDir, (await s.stat('killed')).id);
+      // A marker whose record is gone (a kill between the two) is dropped too.
+      writeFileSync(join(root, 'meta', 'snapshots', 'live', 'f'.repeat(40)), '');
+      const again = (await openStore(root, { snapshotter: kind })).snapshots;
+      expect(await again.tryStat('killed')).toBeUndefined();
+      expect(existsSync(killedDir)).toBe(false);
+      expect((await again.stat('mine')).kind).toBe('active');
+      expect((await again.stat('base')).kind).toBe('committed');
+      expect(live()).toEqual([basename(s.records.markerOf('mine'))]);
     });
 
     it('walk and stat report kind and parent; usage counts bytes', async () => {

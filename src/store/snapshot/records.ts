@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEnoent, isTempName, readJson, tempNameFor } from '../atomic.js';
 import { StoreError } from '../errors.js';
@@ -10,6 +10,10 @@ import type { SnapshotInfo, SnapshotKind } from '../types.js';
  * in `snapshots/<id>/{fs,work}` with short numeric ids, so overlay option strings stay short.
  * Records are created exclusively (temp file + link), so two processes cannot both create one name.
  */
+const LIVE = 'live';
+
+const hashOf = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 40);
+
 export class SnapshotRecords {
   readonly recordsDir: string;
   readonly dataDir: string;
@@ -21,12 +25,44 @@ export class SnapshotRecords {
   }
 
   async init(): Promise<void> {
-    await fsp.mkdir(this.recordsDir, { recursive: true });
+    await fsp.mkdir(join(this.recordsDir, LIVE), { recursive: true });
     await fsp.mkdir(this.dataDir, { recursive: true });
   }
 
   pathOf(name: string): string {
-    return join(this.recordsDir, `${createHash('sha256').update(name).digest('hex').slice(0, 40)}.json`);
+    return join(this.recordsDir, `${hashOf(name)}.json`);
+  }
+
+  /**
+   * `live/<hash>`: an empty marker beside each active or view record, made before the record and
+   * removed after it. Opening the store looks for a killed build's scratch snapshots there only: a
+   * long-lived store has hundreds of committed records, and reading them all took ~15 ms of every
+   * build's start-up. (A store from before the markers: its leftovers go at the next prune.)
+   */
+  markerOf(name: string): string {
+    return join(this.recordsDir, LIVE, hashOf(name));
+  }
+
+  /** The records that have a marker; a marker whose record is gone is removed. */
+  liveSync(): SnapshotInfo[] {
+    const dir = join(this.recordsDir, LIVE);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: SnapshotInfo[] = [];
+    for (const n of names) {
+      if (isTempName(n)) continue;
+      try {
+        out.push(JSON.parse(readFileSync(join(this.recordsDir, `${n}.json`), 'utf8')) as SnapshotInfo);
+      } catch (e) {
+        // No record (made or removed around a kill -9): the marker alone means nothing.
+        if (isEnoent(e)) rmSync(join(dir, n), { force: true });
+      }
+    }
+    return out;
   }
 
   async get(name: string): Promise<SnapshotInfo | undefined> {
@@ -60,6 +96,7 @@ export class SnapshotRecords {
    */
   async create(info: SnapshotInfo): Promise<void> {
     const path = this.pathOf(info.name);
+    if (info.kind !== 'committed') await fsp.writeFile(this.markerOf(info.name), '');
     const tmp = tempNameFor(path);
     const fh = await fsp.open(tmp, 'wx', 0o644);
     try {
@@ -82,6 +119,7 @@ export class SnapshotRecords {
 
   async delete(name: string): Promise<void> {
     await fsp.rm(this.pathOf(name), { force: true });
+    await fsp.rm(this.markerOf(name), { force: true });
   }
 
   async list(): Promise<SnapshotInfo[]> {
