@@ -110,8 +110,11 @@ function sameTarget(a: Descriptor, b: Descriptor): boolean {
 export async function recordUntagged(store: Store, target: Descriptor, retagging?: string): Promise<void> {
   // An image that has a tag is listed under it, never also as <none> (as in Docker). `retagging` is
   // being moved off it at this moment, so whatever it says is not counted.
-  const tags = await store.meta.tags.list();
-  if (tags.some((t) => t.name !== retagging && t.target.digest === target.digest)) return;
+  const tags = await store.meta.tags.list({ apart: false });
+  if (
+    tags.some((t) => t.name !== retagging && !isUntaggedRecord(t.name) && t.target.digest === target.digest)
+  )
+    return;
   await putRecord(store, target.digest, target);
 }
 

@@ -234,7 +234,8 @@ export interface KeyedStore<T> {
   get(key: string): Promise<T | undefined>;
   put(key: string, value: T): Promise<void>;
   delete(key: string): Promise<boolean>;
-  list(): Promise<T[]>;
+  /** Every record; `{ apart: false }` leaves out those the store keeps apart (see FileKeyedStore). */
+  list(opts?: { apart?: boolean }): Promise<T[]>;
   keys(): Promise<string[]>;
 }
 
