@@ -5,7 +5,7 @@ import { FileKeyedStore } from '../../src/store/meta.js';
 import type { TagRecord } from '../../src/store/types.js';
 import { tempDir } from './helpers.js';
 
-const rec = (name: string, digest = `sha256:${'a'.repeat(64)}`): TagRecord => ({
+const rec = (name: string, digest: `sha256:${string}` = `sha256:${'a'.repeat(64)}`): TagRecord => ({
   name,
   target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 100 },
   createdAt: 1,
