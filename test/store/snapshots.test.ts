@@ -99,14 +99,16 @@ function snapshotterSuite(kind: 'overlay' | 'copy'): void {
       const dead = 2 ** 22 + 12345; // above pid_max: never alive
       writeFileSync(rec, JSON.stringify({ ...JSON.parse(readFileSync(rec, 'utf8')), pid: dead }));
       const killedDir = join(s.dataDir, (await s.stat('killed')).id);
-      // A marker whose record is gone (a kill between the two) is dropped too.
-      writeFileSync(join(root, 'meta', 'snapshots', 'live', 'f'.repeat(40)), '');
+      // A marker whose record is gone (a kill between the two) is dropped too; a live process's is
+      // not (its record is being made or removed right now).
+      writeFileSync(join(root, 'meta', 'snapshots', 'live', 'f'.repeat(40)), String(dead));
+      writeFileSync(join(root, 'meta', 'snapshots', 'live', 'e'.repeat(40)), String(process.pid));
       const again = (await openStore(root, { snapshotter: kind })).snapshots;
       expect(await again.tryStat('killed')).toBeUndefined();
       expect(existsSync(killedDir)).toBe(false);
       expect((await again.stat('mine')).kind).toBe('active');
       expect((await again.stat('base')).kind).toBe('committed');
-      expect(live()).toEqual([basename(s.records.markerOf('mine'))]);
+      expect(live()).toEqual([basename(s.records.markerOf('mine')), 'e'.repeat(40)].sort());
     });
 
     it('walk and stat report kind and parent; usage counts bytes', async () => {

@@ -1,19 +1,28 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEnoent, isTempName, readJson, tempNameFor } from '../atomic.js';
+import { isEnoent, isTempName, pidAlive, readJson, tempNameFor } from '../atomic.js';
 import { StoreError } from '../errors.js';
 import type { SnapshotInfo, SnapshotKind } from '../types.js';
+
+const LIVE = 'live';
+
+const hashOf = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 40);
+
+/** The pid a marker names; 0 (no process) when it is gone or says nothing. */
+function markerPid(path: string): number {
+  try {
+    return Number(readFileSync(path, 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * Snapshot records: `meta/snapshots/<hash(name)>.json` → { name, kind, parent, id }. The data lives
  * in `snapshots/<id>/{fs,work}` with short numeric ids, so overlay option strings stay short.
  * Records are created exclusively (temp file + link), so two processes cannot both create one name.
  */
-const LIVE = 'live';
-
-const hashOf = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 40);
-
 export class SnapshotRecords {
   readonly recordsDir: string;
   readonly dataDir: string;
@@ -34,8 +43,8 @@ export class SnapshotRecords {
   }
 
   /**
-   * `live/<hash>`: an empty marker beside each active or view record, made before the record and
-   * removed after it. Opening the store looks for a killed build's scratch snapshots there only: a
+   * `live/<hash>`: a marker beside each active or view record (its content: the pid that made it),
+   * made before the record and removed after it. Opening the store looks for a killed build's scratch snapshots there only: a
    * long-lived store has hundreds of committed records, and reading them all took ~15 ms of every
    * build's start-up. (A store from before the markers: its leftovers go at the next prune.)
    */
@@ -43,7 +52,7 @@ export class SnapshotRecords {
     return join(this.recordsDir, LIVE, hashOf(name));
   }
 
-  /** The records that have a marker; a marker whose record is gone is removed. */
+  /** The records that have a marker; a dead process's marker whose record is gone is removed. */
   liveSync(): SnapshotInfo[] {
     const dir = join(this.recordsDir, LIVE);
     let names: string[];
@@ -58,8 +67,8 @@ export class SnapshotRecords {
       try {
         out.push(JSON.parse(readFileSync(join(this.recordsDir, `${n}.json`), 'utf8')) as SnapshotInfo);
       } catch (e) {
-        // No record (made or removed around a kill -9): the marker alone means nothing.
-        if (isEnoent(e)) rmSync(join(dir, n), { force: true });
+        // No record: one being made or removed right now, or made or removed around a kill -9.
+        if (isEnoent(e) && !pidAlive(markerPid(join(dir, n)))) rmSync(join(dir, n), { force: true });
       }
     }
     return out;
@@ -96,7 +105,7 @@ export class SnapshotRecords {
    */
   async create(info: SnapshotInfo): Promise<void> {
     const path = this.pathOf(info.name);
-    if (info.kind !== 'committed') await fsp.writeFile(this.markerOf(info.name), '');
+    if (info.kind !== 'committed') await fsp.writeFile(this.markerOf(info.name), String(process.pid));
     const tmp = tempNameFor(path);
     const fh = await fsp.open(tmp, 'wx', 0o644);
     try {
