@@ -82,7 +82,7 @@ function snapshotterSuite(kind: 'overlay' | 'copy'): void {
       const root = tempDir();
       const store = await openStore(root, { snapshotter: kind });
       const s = store.snapshots;
-      const live = () => readdirSync(join(root, 'meta', 'snapshots', 'live')).sort();
+      const live = () => readdirSync(join(root, 'meta', 'snapshots-live')).sort();
       await s.prepare('base-active');
       expect(live()).toEqual([basename(s.records.markerOf('base-active'))]);
       await s.commit('base', 'base-active');
@@ -101,8 +101,8 @@ function snapshotterSuite(kind: 'overlay' | 'copy'): void {
       const killedDir = join(s.dataDir, (await s.stat('killed')).id);
       // A marker whose record is gone (a kill between the two) is dropped too; a live process's is
       // not (its record is being made or removed right now).
-      writeFileSync(join(root, 'meta', 'snapshots', 'live', 'f'.repeat(40)), String(dead));
-      writeFileSync(join(root, 'meta', 'snapshots', 'live', 'e'.repeat(40)), String(process.pid));
+      writeFileSync(join(root, 'meta', 'snapshots-live', 'f'.repeat(40)), String(dead));
+      writeFileSync(join(root, 'meta', 'snapshots-live', 'e'.repeat(40)), String(process.pid));
       const again = (await openStore(root, { snapshotter: kind })).snapshots;
       expect(await again.tryStat('killed')).toBeUndefined();
       expect(existsSync(killedDir)).toBe(false);

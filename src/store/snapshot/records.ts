@@ -5,8 +5,6 @@ import { isEnoent, isTempName, pidAlive, readJson, tempNameFor } from '../atomic
 import { StoreError } from '../errors.js';
 import type { SnapshotInfo, SnapshotKind } from '../types.js';
 
-const LIVE = 'live';
-
 const hashOf = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 40);
 
 /** The pid a marker names; 0 (no process) when it is gone or says nothing. */
@@ -26,15 +24,19 @@ function markerPid(path: string): number {
 export class SnapshotRecords {
   readonly recordsDir: string;
   readonly dataDir: string;
+  /** Beside the records' dir, not in it: whatever reads that dir reads records only. */
+  readonly liveDir: string;
   #nextId = 0;
 
   constructor(recordsDir: string, dataDir: string) {
     this.recordsDir = recordsDir;
     this.dataDir = dataDir;
+    this.liveDir = `${recordsDir}-live`;
   }
 
   async init(): Promise<void> {
-    await fsp.mkdir(join(this.recordsDir, LIVE), { recursive: true });
+    await fsp.mkdir(this.recordsDir, { recursive: true });
+    await fsp.mkdir(this.liveDir, { recursive: true });
     await fsp.mkdir(this.dataDir, { recursive: true });
   }
 
@@ -43,18 +45,19 @@ export class SnapshotRecords {
   }
 
   /**
-   * `live/<hash>`: a marker beside each active or view record (its content: the pid that made it),
-   * made before the record and removed after it. Opening the store looks for a killed build's scratch snapshots there only: a
-   * long-lived store has hundreds of committed records, and reading them all took ~15 ms of every
-   * build's start-up. (A store from before the markers: its leftovers go at the next prune.)
+   * `meta/snapshots-live/<hash>`: a marker for each active or view record (its content: the pid
+   * that made it), made before the record and removed after it. Opening the store looks there
+   * only for a killed build's scratch snapshots: a long-lived store has hundreds of committed
+   * records, and reading them all took ~15 ms of every build's start-up. (A store from before the
+   * markers: its leftovers go at the next prune.)
    */
   markerOf(name: string): string {
-    return join(this.recordsDir, LIVE, hashOf(name));
+    return join(this.liveDir, hashOf(name));
   }
 
   /** The records that have a marker; a dead process's marker whose record is gone is removed. */
   liveSync(): SnapshotInfo[] {
-    const dir = join(this.recordsDir, LIVE);
+    const dir = this.liveDir;
     let names: string[];
     try {
       names = readdirSync(dir);
