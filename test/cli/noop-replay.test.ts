@@ -265,4 +265,29 @@ describe('the no-op fast path', () => {
       server.close();
     }
   });
+
+  // --progress auto decides without process.stderr (progress/select.ts): a terminal by its device.
+  it('auto progress is the live view on a terminal and plain lines on a file, replayed or built', () => {
+    if (spawnSync('script', ['--version']).status !== 0) throw new Error('script(1) (util-linux) is needed');
+    for (const env of [{}, { TSBUILD_NO_FAST_NOOP: '1' }]) {
+      const cmd = `node ${bin} build --root ${root} -t noop-test ${ctx}`;
+      // script(1) runs the command on a pseudo-terminal; its stdout carries what the terminal showed.
+      const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
+      expect(tty.status, tty.stdout).toBe(0);
+      expect(tty.stdout).toContain('\x1b[');
+      expect(tty.stdout).toMatch(/FINISHED/);
+      const file = join(dir, 'progress.txt');
+      const plain = spawnSync('sh', ['-c', `${cmd} 2>${file}`], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
+      expect(plain.status).toBe(0);
+      const text = readFileSync(file, 'utf8');
+      expect(text).toMatch(/^#1 \[internal\] load /m);
+      expect(text).not.toContain('\x1b[');
+    }
+  });
 });
