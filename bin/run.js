@@ -14,6 +14,36 @@ const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
+// process.exit() below drops what process.stdout or process.stderr still has queued: on a pipe (or
+// socket) their fd is non-blocking, and a write the reader has no room for yet waits in libuv.
+// The streams this process made are noted as they are made (without making the others: that loads
+// Node's stream modules), and exit waits for them to drain.
+const madeStreams = [];
+for (const name of ['stdout', 'stderr']) {
+  const d = Object.getOwnPropertyDescriptor(process, name);
+  if (!d?.get || !d.configurable) continue;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: d.enumerable,
+    get() {
+      const s = d.get.call(process);
+      if (!madeStreams.includes(s)) madeStreams.push(s);
+      return s;
+    },
+  });
+}
+
+/** Exits once the stdio streams made have written everything queued (see madeStreams). */
+function exitWhenWritten() {
+  const pending = madeStreams.filter((s) => s.writableLength > 0);
+  if (pending.length === 0) process.exit();
+  let left = pending.length;
+  for (const s of pending)
+    s.write('', () => {
+      if (--left === 0) process.exit();
+    });
+}
+
 const root = join(__dirname, '..');
 const commandsDir = join(root, 'dist', 'cli', 'commands');
 if (!existsSync(commandsDir)) {
@@ -54,8 +84,8 @@ async function main() {
   if (done) {
     // Built (or the build's error rendered, exit code set), and everything it started awaited:
     // exit now rather than let Node tear the isolate down (~20 ms after a build that ran: a
-    // bundle's worth of heap to unmap). Writes to stdout and stderr are synchronous on Linux.
-    process.exit();
+    // bundle's worth of heap to unmap), once what is written has gone out.
+    exitWhenWritten();
   } else if (fastBuild) {
     const [{ default: Build }, { handle }, { flush }] = await Promise.all([
       import('../dist/cli/commands/build.js'),

@@ -64,15 +64,26 @@ function stderrIsTerminal(): boolean {
   }
 }
 
-/** Sync, as process.stderr is for files and pipes on Linux; a non-blocking fd that is full hands over to it. */
+let viaStream = false;
+
+/**
+ * Sync, as process.stderr is for files and pipes on Linux. A non-blocking fd that is full hands
+ * over to process.stderr, for good: what follows must not overtake what it has queued.
+ */
 function writeStderr(text: string): void {
+  if (viaStream) {
+    process.stderr.write(text);
+    return;
+  }
   let buf = Buffer.from(text);
   while (buf.length > 0) {
     try {
       buf = buf.subarray(writeSync(2, buf));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') process.stderr.write(buf);
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        viaStream = true;
+        process.stderr.write(buf);
+      }
       // EPIPE, EBADF: nobody reads the progress any more; the build goes on.
       return;
     }
