@@ -67,8 +67,10 @@ function stderrIsTerminal(): boolean {
 let viaStream = false;
 
 /**
- * Sync, as process.stderr is for files and pipes on Linux. A non-blocking fd that is full hands
- * over to process.stderr, for good: what follows must not overtake what it has queued.
+ * Sync: a file takes it at once, a blocking pipe makes the step wait for its reader. A pipe is
+ * non-blocking once something made process.stderr on it (libuv does that); full, it hands over to
+ * process.stderr, for good: what follows must not overtake what that has queued (bin/run.js waits
+ * for it to drain before the exit).
  */
 function writeStderr(text: string): void {
   if (viaStream) {
