@@ -172,7 +172,7 @@ export async function checksumInSnapshot(
  */
 const YIELD_MS = 4;
 
-// Date.now(), not performance.now(): the \`performance\` global loads perf_hooks on first use (~3 ms
+// Date.now(), not performance.now(): the `performance` global loads perf_hooks on first use (~3 ms
 // of a build's critical path), and milliseconds are all this needs.
 function yielder(): () => Promise<void> {
   let since = Date.now();
