@@ -271,7 +271,7 @@ describe('the no-op fast path', () => {
     if (spawnSync('script', ['--version']).status !== 0) throw new Error('script(1) (util-linux) is needed');
     for (const env of [{}, { TSBUILD_NO_FAST_NOOP: '1' }]) {
       const cmd = `node ${bin} build --root ${root} -t noop-test ${ctx}`;
-      // script(1) runs the command on a pseudo-terminal; its stdout carries what the terminal showed.
+      // script(1) (bsdutils, in .ci/run's list) runs the command on a pseudo-terminal; its stdout carries what the terminal showed.
       const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], {
         encoding: 'utf8',
         env: { ...process.env, ...env },
