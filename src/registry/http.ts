@@ -14,7 +14,7 @@ import { TsbuildError } from '../errors.js';
 // every start-up. A require here, in the bundle too (scripts/bundle.mjs: no import()).
 const load = createRequire(import.meta.url);
 let mods: { http: typeof Http; https: typeof Https; tls: typeof Tls; dns: typeof Dns } | undefined;
-function net() {
+function netModules() {
   mods ??= {
     http: load('node:http') as typeof Http,
     https: load('node:https') as typeof Https,
@@ -55,7 +55,7 @@ let caCache: string[] | undefined;
  */
 function systemCAs(): string[] {
   if (caCache) return caCache;
-  const cas = [...net().tls.rootCertificates];
+  const cas = [...netModules().tls.rootCertificates];
   for (const f of SYSTEM_CA_FILES) {
     try {
       cas.push(readFileSync(f, 'utf8'));
@@ -107,7 +107,7 @@ function hostTls(certsDir: string, host: string): { ca: string[]; cert?: string;
 let insecureAgent: Https.Agent | undefined;
 
 function agentFor(url: URL, certsDir?: string, insecureTls?: boolean): Http.Agent {
-  const { http, https } = net();
+  const { http, https } = netModules();
   if (url.protocol === 'http:') {
     httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: 16 });
     return httpAgent;
@@ -149,7 +149,7 @@ function lookupHost(
   callback: LookupCallback,
 ): void {
   if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
-    net().dns.lookup(hostname, options as LookupAllOptions, callback as never);
+    netModules().dns.lookup(hostname, options as LookupAllOptions, callback as never);
     return;
   }
   const fam = options.family;
@@ -190,7 +190,7 @@ function exchange(req: HttpRequest, address?: string): Promise<HttpResponse> {
       reject(abortError(req.signal));
       return;
     }
-    const mod = req.url.protocol === 'http:' ? net().http : net().https;
+    const mod = req.url.protocol === 'http:' ? netModules().http : netModules().https;
     const headers: Record<string, string> = { ...req.headers };
     if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
     // By address: the Host header still names the registry as the user wrote it; no TLS to name.

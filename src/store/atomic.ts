@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -10,6 +10,11 @@ export async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** A file name for any key (tag names hold `/` and `:`): the first 40 hex digits of its sha256. */
+export function hashName(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 40);
 }
 
 /** The temp name beside `path` that a crash may leave behind (fsck/gc remove `*.tmp-*` files). */

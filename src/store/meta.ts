@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fsp, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEnoent, isTempName, pidAlive, tempNameFor, writeFileAtomic } from './atomic.js';
+import { hashName, isEnoent, isTempName, pidAlive, tempNameFor, writeFileAtomic } from './atomic.js';
 import { waitForRunningGcs } from './gc-marker.js';
 import { batchedLease } from './lease-handle.js';
 import {
@@ -104,8 +104,6 @@ export class FileKeyedStore<T extends object> implements KeyedStore<T> {
 
 const APART = '.u';
 
-const hashName = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 40);
-
 const DAY = 24 * 3600 * 1000;
 
 export class FileMetaStore implements MetaStore {
@@ -130,8 +128,7 @@ export class FileMetaStore implements MetaStore {
       layerCacheKey(l.snapshot, l.sourceDateEpoch),
     );
     const statDir = join(root, 'statcache');
-    const pathOf = (key: string) =>
-      join(statDir, createHash('sha256').update(key).digest('hex').slice(0, 40));
+    const pathOf = (key: string) => join(statDir, hashName(key));
     this.statCache = {
       path: pathOf,
       read: async (key) =>

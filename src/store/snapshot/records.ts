@@ -1,11 +1,8 @@
-import { createHash } from 'node:crypto';
 import { promises as fsp, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEnoent, isTempName, pidAlive, readJson, tempNameFor } from '../atomic.js';
+import { hashName, isEnoent, isTempName, pidAlive, readJson, tempNameFor } from '../atomic.js';
 import { StoreError } from '../errors.js';
 import type { SnapshotInfo, SnapshotKind } from '../types.js';
-
-const hashOf = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 40);
 
 /** The pid a marker names; 0 (no process) when it is gone or says nothing. */
 function markerPid(path: string): number {
@@ -41,7 +38,7 @@ export class SnapshotRecords {
   }
 
   pathOf(name: string): string {
-    return join(this.recordsDir, `${hashOf(name)}.json`);
+    return join(this.recordsDir, `${hashName(name)}.json`);
   }
 
   /**
@@ -52,7 +49,7 @@ export class SnapshotRecords {
    * markers: its leftovers go at the next prune.)
    */
   markerOf(name: string): string {
-    return join(this.liveDir, hashOf(name));
+    return join(this.liveDir, hashName(name));
   }
 
   /** The records that have a marker; a dead process's marker whose record is gone is removed. */
