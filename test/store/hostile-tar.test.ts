@@ -156,6 +156,27 @@ describe('hostile tars are rejected or contained', () => {
     expect(readlinkSync(join(s.root, 'l'))).toBe('/l/x');
   });
 
+  it('a whiteout under a dir a later entry replaces with a symlink to nothing: no dir made at its target', async () => {
+    // Found by the BuildKit differential (layers seed 1501): the deferred whiteout's re-check
+    // resolved `d/f` through `d -> a -> nowhere` and created `nowhere`, a dir BuildKit never shows.
+    const s = sandbox();
+    await extract(
+      tar([
+        { path: 'd/.wh.f', body: '' },
+        { path: 'a', type: 'SymbolicLink', linkpath: 'nowhere' },
+        { path: 'd', type: 'SymbolicLink', linkpath: 'a' },
+        { path: 'e/.wh.g', body: '' },
+        { path: 'e', type: 'SymbolicLink', linkpath: '/abs/missing' },
+      ]),
+      s.root,
+      'overlay',
+      'create',
+    );
+    expect(sh(`cd "${s.root}" && find . | sort`).trim().split('\n')).toEqual(['.', './a', './d', './e']);
+    expect(readlinkSync(join(s.root, 'd'))).toBe('a');
+    expect(s.outside()).toEqual([]);
+  });
+
   it('huge or malformed header values are rejected', async () => {
     const s = sandbox();
     const huge = tar([{ path: 'big', body: 'x' }]);

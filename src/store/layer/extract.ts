@@ -318,10 +318,11 @@ class ExtractSink implements TarSink {
 
   /** Deferred work, re-checked: nothing here follows a symlink a later entry may have planted. */
   async finish(): Promise<void> {
-    // A later entry may have replaced a parent with a file or a symlink loop: then the path is gone.
+    // A later entry may have replaced a parent with a file, a symlink or a symlink loop: then the
+    // path is gone (and the check creates nothing where such a symlink points).
     const still = (path: string) => {
       try {
-        return this.#r.entry(this.#r.relOf(path)).path === path;
+        return this.#r.lookup(this.#r.relOf(path)) === path;
       } catch {
         return false;
       }

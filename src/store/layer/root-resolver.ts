@@ -80,12 +80,31 @@ export class RootResolver {
     return { parent, path: `${parent}/${name}`, name };
   }
 
+  /**
+   * Where entry `rel` resolves now (its parent followed, its last name as is), creating nothing: a
+   * check made after later entries may have replaced a parent must not plant the directories a
+   * symlink there points at. A parent found whole is cached as `dir` would have cached it.
+   */
+  lookup(rel: string): string {
+    const i = rel.lastIndexOf('/');
+    if (i < 0) return rel === '' ? this.root : `${this.root}/${rel}`;
+    const dir = rel.slice(0, i);
+    let abs = this.#cache.get(dir);
+    if (abs === undefined) {
+      const missing = { any: false };
+      const parts = this.#resolve(dir.split('/'), false, missing);
+      abs = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
+      if (!missing.any) this.#cache.set(dir, abs);
+    }
+    return `${abs}/${rel.slice(i + 1)}`;
+  }
+
   /** Relative path (from root) of an absolute path this resolver produced. */
   relOf(abs: string): string {
     return abs === this.root ? '' : abs.slice(this.root.length + 1);
   }
 
-  #resolve(input: string[], create: boolean): string[] {
+  #resolve(input: string[], create: boolean, missing?: { any: boolean }): string[] {
     const out: string[] = [];
     const queue = [...input];
     let links = 0;
@@ -113,6 +132,7 @@ export class RootResolver {
       }
       if (st === undefined) {
         if (!create) {
+          if (missing) missing.any = true;
           out.push(c);
           continue;
         }
