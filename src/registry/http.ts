@@ -9,20 +9,18 @@ import type { Readable } from 'node:stream';
 import type * as Tls from 'node:tls';
 import { TsbuildError } from '../errors.js';
 
-// Loaded on the first request, not with the module: a build that talks to no registry (a base
-// already in the store) is most incremental builds, and http, https, tls and dns cost ~5 ms of
-// every start-up. A require here, in the bundle too (scripts/bundle.mjs: no import()).
+// Loaded on first use, not with the module: a build that talks to no registry (a base already in
+// the store) is most incremental builds, and http costs ~8 ms of a start-up. Each on its own: a
+// plain-HTTP registry on localhost (most CI set-ups) needs neither https, tls nor dns (~7 ms more).
+// A require here, in the bundle too (scripts/bundle.mjs: no import()).
 const load = createRequire(import.meta.url);
-let mods: { http: typeof Http; https: typeof Https; tls: typeof Tls; dns: typeof Dns } | undefined;
-function netModules() {
-  mods ??= {
-    http: load('node:http') as typeof Http,
-    https: load('node:https') as typeof Https,
-    tls: load('node:tls') as typeof Tls,
-    dns: load('node:dns') as typeof Dns,
-  };
-  return mods;
-}
+const mods: { http?: typeof Http; https?: typeof Https; tls?: typeof Tls; dns?: typeof Dns } = {};
+const netModules = {
+  http: () => (mods.http ??= load('node:http') as typeof Http),
+  https: () => (mods.https ??= load('node:https') as typeof Https),
+  tls: () => (mods.tls ??= load('node:tls') as typeof Tls),
+  dns: () => (mods.dns ??= load('node:dns') as typeof Dns),
+};
 
 export interface HttpRequest {
   method: string;
@@ -55,7 +53,7 @@ let caCache: string[] | undefined;
  */
 function systemCAs(): string[] {
   if (caCache) return caCache;
-  const cas = [...netModules().tls.rootCertificates];
+  const cas = [...netModules.tls().rootCertificates];
   for (const f of SYSTEM_CA_FILES) {
     try {
       cas.push(readFileSync(f, 'utf8'));
@@ -107,11 +105,11 @@ function hostTls(certsDir: string, host: string): { ca: string[]; cert?: string;
 let insecureAgent: Https.Agent | undefined;
 
 function agentFor(url: URL, certsDir?: string, insecureTls?: boolean): Http.Agent {
-  const { http, https } = netModules();
   if (url.protocol === 'http:') {
-    httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: 16 });
+    httpAgent ??= new (netModules.http().Agent)({ keepAlive: true, maxSockets: 16 });
     return httpAgent;
   }
+  const https = netModules.https();
   if (insecureTls) {
     insecureAgent ??= new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
     return insecureAgent;
@@ -149,7 +147,7 @@ function lookupHost(
   callback: LookupCallback,
 ): void {
   if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
-    netModules().dns.lookup(hostname, options as LookupAllOptions, callback as never);
+    netModules.dns().lookup(hostname, options as LookupAllOptions, callback as never);
     return;
   }
   const fam = options.family;
@@ -190,7 +188,7 @@ function exchange(req: HttpRequest, address?: string): Promise<HttpResponse> {
       reject(abortError(req.signal));
       return;
     }
-    const mod = req.url.protocol === 'http:' ? netModules().http : netModules().https;
+    const mod = req.url.protocol === 'http:' ? netModules.http() : netModules.https();
     const headers: Record<string, string> = { ...req.headers };
     if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
     // By address: the Host header still names the registry as the user wrote it; no TLS to name.
