@@ -177,6 +177,22 @@ describe('hostile tars are rejected or contained', () => {
     expect(s.outside()).toEqual([]);
   });
 
+  it("a hard link to the layer's own whiteout shares its char 0/0 node (as moby's and containerd's appliers)", async () => {
+    // Found by the BuildKit differential (layers seed 1503): dockerd builds such an image.
+    const s = sandbox();
+    const layer = tar([
+      { path: '.wh.a', body: '' },
+      { path: 'b', type: 'Link', linkpath: 'a' },
+    ]);
+    await extract(layer, s.root, 'overlay');
+    const [a, b] = [statSync(join(s.root, 'a')), statSync(join(s.root, 'b'))];
+    expect(a.isCharacterDevice() && a.rdev === 0).toBe(true);
+    expect(b.ino).toBe(a.ino);
+    // Flat, a whiteout removes and leaves nothing to link to: the link is refused.
+    const f = sandbox();
+    await expect(extract(layer, f.root, 'flat')).rejects.toThrow(/hardlink b → a: target missing/);
+  });
+
   it('huge or malformed header values are rejected', async () => {
     const s = sandbox();
     const huge = tar([{ path: 'big', body: 'x' }]);

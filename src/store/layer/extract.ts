@@ -100,6 +100,8 @@ class ExtractSink implements TarSink {
   /** Special entries deferred (made in finish) or skipped, by path: hard links to them wait or go too. */
   readonly #specialPaths = new Set<string>();
   readonly #nodeLinks: { target: string; path: string }[] = [];
+  /** Overlay whiteouts of this layer (char 0/0 nodes made in finish), by path. */
+  readonly #whiteouts = new Set<string>();
   readonly #xattrs: { path: string; name: string; value: Buffer }[] = [];
   /** The `security.capability` ones, apart: a link entry's chown takes its inode's off (few). */
   #caps: { path: string; name: string; value: Buffer }[] = [];
@@ -223,8 +225,10 @@ class ExtractSink implements TarSink {
         const target = this.#r.entry(cleanLink(e.linkpath, e.name)).path;
         const st = bfs.lstatOrUndefined(target);
         // A link to a FIFO or device node: made once the node is (finish), or not at all if skipped.
-        if (!st && this.#specialPaths.has(target)) {
-          if (this.#devices !== 'skip') this.#nodeLinks.push({ target, path });
+        // A link to this layer's whiteout shares the whiteout's char 0/0 node, so it hides its own
+        // name too: moby's and containerd's appliers make the node first and then link to it.
+        if (!st && (this.#specialPaths.has(target) || this.#whiteouts.has(target))) {
+          if (this.#devices !== 'skip' || this.#whiteouts.has(target)) this.#nodeLinks.push({ target, path });
           return;
         }
         if (!st || st.isDirectory()) {
@@ -300,6 +304,7 @@ class ExtractSink implements TarSink {
       this.#fresh.clear();
     } else {
       // Owner and mtime from the whiteout entry, so re-tarring this diff gives the same bytes.
+      this.#whiteouts.add(path);
       this.#nodes.push({ path, type: 'c', major: 0, minor: 0, e: { ...e, mode: 0, xattrs: [] } });
     }
   }
