@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mount, unmount } from '../store/index.js';
+import { mount, OVERLAY_MAX_LOWERS, unmount } from '../store/index.js';
 import { dirView, layeredView, type RootView } from './root-view.js';
 import type { SpecMount } from './spec.js';
 import { overlayDirs } from './stubs.js';
@@ -40,7 +40,12 @@ export function planRootfs(rootfs: RootfsSource, bundle: string): RootfsPlan {
     });
     // Absolute paths must fit the page and must not contain overlay's separators (`,` and `:`).
     const paths = [dirs.upper, ...dirs.lowers, work?.upper ?? ''];
-    if (options.join(',').length < MOUNT_DATA_LIMIT && !paths.some((p) => /[,:]/.test(p))) {
+    // Too many lowers go to the host mount too, which refuses them with a clear error.
+    if (
+      options.join(',').length < MOUNT_DATA_LIMIT &&
+      dirs.lowers.length <= OVERLAY_MAX_LOWERS &&
+      !paths.some((p) => /[,:]/.test(p))
+    ) {
       return {
         kind: 'runtime',
         dir,

@@ -8,6 +8,9 @@ const run = promisify(execFile);
 /** Page-size limit of the mount option string (the kernel copies one page of mount data). */
 export const MOUNT_DATA_LIMIT = 4096;
 
+/** overlayfs's limit on lower layers (fs/overlayfs: OVL_MAX_STACK); a mount with more fails EINVAL. */
+export const OVERLAY_MAX_LOWERS = 500;
+
 /**
  * Mounts `mounts` (in order) on `target` with mount(8). Overlay mounts run with `cwd` = the
  * snapshots dir so lowerdirs can be short relative paths; Node cannot chdir per call, a child can.
@@ -21,6 +24,14 @@ export async function mount(mounts: Mount[], target: string): Promise<void> {
       continue;
     }
     const data = m.options.join(',');
+    const lowers = m.options.find((o) => o.startsWith('lowerdir='))?.split(':').length ?? 0;
+    if (lowers > OVERLAY_MAX_LOWERS) {
+      throw new StoreError(
+        'MOUNT_FAILED',
+        `an overlay of ${lowers} layers: the kernel stacks at most ${OVERLAY_MAX_LOWERS} (OVL_MAX_STACK)`,
+        { hint: 'the image or its build has too many layers; squash some (docker refuses more than 125)' },
+      );
+    }
     if (data.length >= MOUNT_DATA_LIMIT) {
       throw new StoreError(
         'MOUNT_FAILED',
@@ -39,7 +50,13 @@ async function mountCmd(args: string[], cwd?: string): Promise<void> {
     await run('mount', args, cwd ? { cwd } : {});
   } catch (e) {
     const msg = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
-    throw new StoreError('MOUNT_FAILED', `mount ${args.join(' ')} failed: ${msg}`, { cause: e });
+    // A long chain's lowerdir list is pages of numbers: its count says what matters.
+    const said = args.map((a) =>
+      a.replace(/lowerdir=([^,]*)/, (all, l: string) =>
+        all.length > 200 ? `lowerdir=<${l.split(':').length} dirs>` : all,
+      ),
+    );
+    throw new StoreError('MOUNT_FAILED', `mount ${said.join(' ')} failed: ${msg}`, { cause: e });
   }
 }
 
