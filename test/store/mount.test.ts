@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mount, OVERLAY_MAX_LOWERS, unmount } from '../../src/store/index.js';
+import { type Mount, mount, OVERLAY_MAX_LOWERS, unmount } from '../../src/store/index.js';
 import { requireRoot } from '../helpers/require.js';
 import { tempDir } from './helpers.js';
 
@@ -24,7 +24,7 @@ describe('store mount: deep overlay chains', () => {
     } finally {
       await unmount(target);
     }
-    const deep = [{ type: 'overlay', source: 'overlay', options: [lowers(dir, 501)], cwd: dir }];
+    const deep: Mount[] = [{ type: 'overlay', source: 'overlay', options: [lowers(dir, 501)], cwd: dir }];
     await expect(mount(deep, target)).rejects.toThrow(
       /an overlay of 501 layers: the kernel stacks at most 500/,
     );
