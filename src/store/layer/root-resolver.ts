@@ -81,11 +81,12 @@ export class RootResolver {
   }
 
   /**
-   * Where entry `rel` resolves now (its parent followed, its last name as is), creating nothing: a
-   * check made after later entries may have replaced a parent must not plant the directories a
-   * symlink there points at. A parent found whole is cached as `dir` would have cached it.
+   * Where entry `rel` resolves now (its parent followed, its last name as is), or undefined when a
+   * parent is missing. Creates nothing: a check made after later entries may have replaced a parent
+   * must not plant the directories a symlink there points at. A parent found is cached as `dir`
+   * would have cached it.
    */
-  lookup(rel: string): string {
+  lookup(rel: string): string | undefined {
     const i = rel.lastIndexOf('/');
     if (i < 0) return rel === '' ? this.root : `${this.root}/${rel}`;
     const dir = rel.slice(0, i);
@@ -93,8 +94,9 @@ export class RootResolver {
     if (abs === undefined) {
       const missing = { any: false };
       const parts = this.#resolve(dir.split('/'), false, missing);
+      if (missing.any) return undefined;
       abs = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
-      if (!missing.any) this.#cache.set(dir, abs);
+      this.#cache.set(dir, abs);
     }
     return `${abs}/${rel.slice(i + 1)}`;
   }
