@@ -1,7 +1,7 @@
 // Randomized differential builds against BuildKit: generated Dockerfiles and contexts, built by
 // dockerd 20.10's BuildKit and by tsbuild, compared as the conformance suite compares (normalized
 // docker archives, `explain`ed). Needs the peers (`source ../shared/bench/peers.sh`). Run:
-//   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore words args mounts users probe config archive layers
+//   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore words args mounts users probe config archive layers layersx
 // A DIFF prints the lines only one side has; a case both builders refuse prints both errors. The
 // families found real bugs (hard links lost by COPY, a file hiding a lower directory); errors
 // worded differently and the README's listed differences are expected.
@@ -14,7 +14,7 @@ import { makeCaseContext } from './context.js';
 import { explain } from './explain.js';
 import { archiveCase } from './families-archive.js';
 import { collideCase, copyCase, fromCase, ignoreCase, runCase } from './families-fs.js';
-import { layersCase } from './families-layers.js';
+import { layersCase, layersXCase } from './families-layers.js';
 import { argsCase, configCase, mountsCase, usersCase, wordsCase } from './families-words.js';
 import type { ConformanceCase } from './kit.js';
 import { listDockerArchiveLayers, normalizeDockerArchive } from './normalize.js';
@@ -35,6 +35,7 @@ const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
   config: configCase,
   archive: archiveCase,
   layers: layersCase,
+  layersx: layersXCase,
 };
 
 /**

@@ -10,7 +10,7 @@ const BB = 'FROM localhost:5000/busybox:latest AS bb\n';
 /** One tar entry: name, type (file, dir, symlink, hard link), link target, mode, owner (uid = gid). */
 export type TarEntry = [
   name: string,
-  type: 'f' | 'd' | 's' | 'h',
+  type: 'f' | 'd' | 's' | 'h' | 'p',
   target: string,
   mode: number,
   uid: number,
@@ -31,6 +31,7 @@ export const PY_ADD = `def add(t, name, kind, target, mode, uid, caps=False):
     if kind == 'd': i.type = tarfile.DIRTYPE
     elif kind == 's': i.type, i.linkname = tarfile.SYMTYPE, target
     elif kind == 'h': i.type, i.linkname = tarfile.LNKTYPE, target
+    elif kind == 'p': i.type = tarfile.FIFOTYPE
     elif not name.rstrip('/').split('/')[-1].startswith('.wh.'): data = (name + '\\n').encode()
     i.size = len(data)
     t.addfile(i, io.BytesIO(data) if data else None)

@@ -86,10 +86,36 @@ EOF
 skopeo copy -q --dest-tls-verify=false oci:oci docker://${ref} && rm -rf oci`;
 }
 
+const LONG = `long/${'n'.repeat(120)}`;
+const NAMES_X = [...NAMES, './d/x', LONG, 'd/sub/.wh..wh..opq', 'p', 'd/sub/.wh.g'];
+
+/** `layersx`: more entry types (FIFOs), names (PAX long names, `./`) and symlink targets that climb. */
+function entryX(r: R): Entry {
+  const name = r.pick(NAMES_X);
+  if (name.split('/').pop()?.startsWith('.wh.')) return [name, 'f', '', 0o644, 0];
+  const type = r.pick(['f', 'f', 'd', 's', 'h', 'p'] as const);
+  const target =
+    type === 's'
+      ? r.pick(['d', 'a', '/d/f', 'nowhere', '../../a', '/', '.', 'd/sub', '/long'])
+      : type === 'h'
+        ? r.pick(['a', 'd/f', 'b', LONG])
+        : '';
+  const mode = r.pick([0o644, 0o755, 0o600, 0o4755, 0o1777, 0o2750]);
+  return [name, type, target, mode, r.pick([0, 0, 1000, 7]), type === 'f' && r.next() < 0.3];
+}
+
 export function layersCase(r: R): Partial<ConformanceCase> {
+  return imageCase(r, entry);
+}
+
+export function layersXCase(r: R): Partial<ConformanceCase> {
+  return imageCase(r, entryX);
+}
+
+function imageCase(r: R, make: (r: R) => Entry): Partial<ConformanceCase> {
   const layers = Array.from({ length: r.int(1, 3) }, (_, i) =>
     validLayer(
-      Array.from({ length: r.int(2, 6) }, () => entry(r)),
+      Array.from({ length: r.int(2, 6) }, () => make(r)),
       i === 0,
     ),
   );
