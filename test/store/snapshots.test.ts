@@ -193,6 +193,32 @@ describe('overlay chain', () => {
     expect(readFileSync(join(s.diffDir('top'), 'new'), 'utf8')).toBe('n');
   });
 
+  it('a parent another process removed and made again (another id) is read again, not remembered', async () => {
+    const root = tempDir();
+    const [mine, other] = [await openStore(root), await openStore(root)];
+    const lower = (m: Awaited<ReturnType<Store['snapshots']['prepare']>>) =>
+      m[0]!.options.find((o) => o.startsWith('lowerdir='));
+    await mine.snapshots.prepare('k1');
+    await mine.snapshots.commit('base', 'k1');
+    await mine.snapshots.prepare('k2', 'base');
+    await mine.snapshots.commit('mid', 'k2');
+    const before = lower(await mine.snapshots.prepare('c1', 'mid'));
+    await mine.snapshots.remove('c1');
+    // A prune in the other process, then the same name applied anew: a new record and id (past
+    // the other process's own snapshot, so the ids are not the ones freed).
+    await other.snapshots.prepare('pad');
+    await other.snapshots.remove('mid');
+    await other.snapshots.remove('base');
+    await other.snapshots.prepare('k3');
+    await other.snapshots.commit('base', 'k3');
+    await other.snapshots.prepare('k4', 'base');
+    await other.snapshots.commit('mid', 'k4');
+    const ids = [(await other.snapshots.stat('mid')).id, (await other.snapshots.stat('base')).id];
+    const after = lower(await mine.snapshots.prepare('c2', 'mid'));
+    expect(after).toBe(`lowerdir=${ids[0]}/fs:${ids[1]}/fs`);
+    expect(after).not.toBe(before);
+  });
+
   it('mounts an active snapshot volatile where the kernel can (no disk sync at unmount), a view not', async () => {
     expect(kernelAtLeast('5.10.0-21-amd64', 5, 10)).toBe(true);
     expect(kernelAtLeast('6.1.0', 5, 10)).toBe(true);

@@ -1,4 +1,4 @@
-import { promises as fsp, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { promises as fsp, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashName, isEnoent, isTempName, pidAlive, readJson, tempNameFor } from '../atomic.js';
 import { StoreError } from '../errors.js';
@@ -24,6 +24,14 @@ export class SnapshotRecords {
   /** Beside the records' dir, not in it: whatever reads that dir reads records only. */
   readonly liveDir: string;
   #nextId = 0;
+  /**
+   * Committed records read by `chain`, by name, with their file's identity. A committed record
+   * never changes (a commit makes a new one), so one whose file is still the same inode made at the
+   * same time is still right: one stat instead of a read per parent per step (an image of 130
+   * layers read ~8,500 records while applying them). A record removed and made again (a prune in
+   * another process, then the same layer applied anew, with another id) is a new file: read again.
+   */
+  readonly #committed = new Map<string, { info: SnapshotInfo; ino: bigint; ctime: bigint }>();
 
   constructor(recordsDir: string, dataDir: string) {
     this.recordsDir = recordsDir;
@@ -127,6 +135,7 @@ export class SnapshotRecords {
   }
 
   async delete(name: string): Promise<void> {
+    this.#committed.delete(name);
     await fsp.rm(this.pathOf(name), { force: true });
     await fsp.rm(this.markerOf(name), { force: true });
   }
@@ -159,12 +168,29 @@ export class SnapshotRecords {
     }
   }
 
+  #cachedCommitted(name: string): SnapshotInfo | undefined {
+    const c = this.#committed.get(name);
+    if (!c) return undefined;
+    const st = statSync(this.pathOf(name), { bigint: true, throwIfNoEntry: false });
+    if (st?.ino === c.ino && st.ctimeNs === c.ctime) return c.info;
+    this.#committed.delete(name);
+    return undefined;
+  }
+
+  async #readCommitted(name: string): Promise<SnapshotInfo> {
+    // Stat first: a record replaced between the two reads is then read again next time, never kept.
+    const st = statSync(this.pathOf(name), { bigint: true, throwIfNoEntry: false });
+    const r = await this.mustGet(name);
+    if (st && r.kind === 'committed') this.#committed.set(name, { info: r, ino: st.ino, ctime: st.ctimeNs });
+    return r;
+  }
+
   /** Ids of the parent chain of `parent` (nearest first), each checked to exist. */
   async chain(parent: string | undefined): Promise<SnapshotInfo[]> {
     const out: SnapshotInfo[] = [];
     let cur = parent;
     while (cur !== undefined) {
-      const r = await this.mustGet(cur);
+      const r = this.#cachedCommitted(cur) ?? (await this.#readCommitted(cur));
       out.push(r);
       if (out.length > 1000) throw new StoreError('STORE_CORRUPT', `snapshot chain of ${parent} loops`);
       cur = r.parent;
