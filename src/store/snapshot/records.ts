@@ -180,7 +180,7 @@ export class SnapshotRecords {
     return undefined;
   }
 
-  /** Ids of the parent chain of `parent` (nearest first), each checked to exist. */
+  /** The parent chain of `parent` (nearest first): each record read, or below a top known unchanged. */
   async chain(parent: string | undefined): Promise<SnapshotInfo[]> {
     if (parent === undefined) return [];
     const known = this.#knownChain(parent);
