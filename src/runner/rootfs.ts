@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mount, OVERLAY_MAX_LOWERS, unmount } from '../store/index.js';
+import { checkOverlayDepth, mount, unmount } from '../store/index.js';
 import { dirView, layeredView, type RootView } from './root-view.js';
 import type { SpecMount } from './spec.js';
 import { overlayDirs } from './stubs.js';
@@ -31,6 +31,7 @@ export function planRootfs(rootfs: RootfsSource, bundle: string): RootfsPlan {
   const dirs =
     m && rootfs.mounts.length === 1 && m.type === 'overlay' ? overlayDirs(m.options, m.cwd) : undefined;
   if (m && dirs) {
+    checkOverlayDepth(m.options);
     const work = overlayDirs(m.options, m.cwd, 'workdir');
     const options = m.options.map((o) => {
       if (o.startsWith('lowerdir=')) return `lowerdir=${dirs.lowers.join(':')}`;
@@ -40,12 +41,7 @@ export function planRootfs(rootfs: RootfsSource, bundle: string): RootfsPlan {
     });
     // Absolute paths must fit the page and must not contain overlay's separators (`,` and `:`).
     const paths = [dirs.upper, ...dirs.lowers, work?.upper ?? ''];
-    // Too many lowers go to the host mount too, which refuses them with a clear error.
-    if (
-      options.join(',').length < MOUNT_DATA_LIMIT &&
-      dirs.lowers.length <= OVERLAY_MAX_LOWERS &&
-      !paths.some((p) => /[,:]/.test(p))
-    ) {
+    if (options.join(',').length < MOUNT_DATA_LIMIT && !paths.some((p) => /[,:]/.test(p))) {
       return {
         kind: 'runtime',
         dir,

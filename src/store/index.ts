@@ -33,7 +33,7 @@ export type {
   LayerTarOptions,
   LayerTarResult,
 } from './layer/types.js';
-export { mount, OVERLAY_MAX_LOWERS, unmount, withMount } from './mount.js';
+export { checkOverlayDepth, mount, OVERLAY_MAX_LOWERS, unmount, withMount } from './mount.js';
 export { type LocalStore, openStore } from './store.js';
 export type * from './types.js';
 export { formatBytes, formatSize, parseDuration, parseSize } from './units.js';

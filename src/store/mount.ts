@@ -12,6 +12,22 @@ export const MOUNT_DATA_LIMIT = 4096;
 export const OVERLAY_MAX_LOWERS = 500;
 
 /**
+ * Refuses overlay options with more lowers than the kernel stacks, with the reason (mount(8) says
+ * only "wrong fs type, bad option…"). Wherever an overlay is planned: here, and in the runner, whose
+ * runc mounts the root itself.
+ */
+export function checkOverlayDepth(options: string[]): void {
+  const lowers = options.find((o) => o.startsWith('lowerdir='))?.split(':').length ?? 0;
+  if (lowers > OVERLAY_MAX_LOWERS) {
+    throw new StoreError(
+      'MOUNT_FAILED',
+      `an overlay of ${lowers} layers: the kernel stacks at most ${OVERLAY_MAX_LOWERS} (OVL_MAX_STACK)`,
+      { hint: 'the image or its build has too many layers; squash some (docker refuses more than 125)' },
+    );
+  }
+}
+
+/**
  * Mounts `mounts` (in order) on `target` with mount(8). Overlay mounts run with `cwd` = the
  * snapshots dir so lowerdirs can be short relative paths; Node cannot chdir per call, a child can.
  */
@@ -24,14 +40,7 @@ export async function mount(mounts: Mount[], target: string): Promise<void> {
       continue;
     }
     const data = m.options.join(',');
-    const lowers = m.options.find((o) => o.startsWith('lowerdir='))?.split(':').length ?? 0;
-    if (lowers > OVERLAY_MAX_LOWERS) {
-      throw new StoreError(
-        'MOUNT_FAILED',
-        `an overlay of ${lowers} layers: the kernel stacks at most ${OVERLAY_MAX_LOWERS} (OVL_MAX_STACK)`,
-        { hint: 'the image or its build has too many layers; squash some (docker refuses more than 125)' },
-      );
-    }
+    checkOverlayDepth(m.options);
     if (data.length >= MOUNT_DATA_LIMIT) {
       throw new StoreError(
         'MOUNT_FAILED',

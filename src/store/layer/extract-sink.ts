@@ -34,11 +34,12 @@ export class ExtractSink implements TarSink {
   #curChown = false;
   readonly #dirTimes: [string, number][] = [];
   readonly #nodes: (NodeSpec & { e: ReadEntry })[] = [];
-  /** Special entries deferred (made in finish) or skipped, by path: hard links to them wait or go too. */
-  readonly #specialPaths = new Set<string>();
+  /**
+   * Nodes of this layer not made yet, by path: true when finish makes them (FIFOs and devices
+   * allowed here, overlay whiteouts), false when skipped. Hard links to them wait or go too.
+   */
+  readonly #deferred = new Map<string, boolean>();
   readonly #nodeLinks: { target: string; path: string }[] = [];
-  /** Overlay whiteouts of this layer (char 0/0 nodes made in finish), by path. */
-  readonly #whiteouts = new Set<string>();
   readonly #xattrs: { path: string; name: string; value: Buffer }[] = [];
   /** The `security.capability` ones, apart: a link entry's chown takes its inode's off (few). */
   #caps: { path: string; name: string; value: Buffer }[] = [];
@@ -164,8 +165,9 @@ export class ExtractSink implements TarSink {
         // A link to a FIFO or device node: made once the node is (finish), or not at all if skipped.
         // A link to this layer's whiteout shares the whiteout's char 0/0 node, so it hides its own
         // name too: moby's and containerd's appliers make the node first and then link to it.
-        if (!st && (this.#specialPaths.has(target) || this.#whiteouts.has(target))) {
-          if (this.#devices !== 'skip' || this.#whiteouts.has(target)) this.#nodeLinks.push({ target, path });
+        const made = st ? undefined : this.#deferred.get(target);
+        if (made !== undefined) {
+          if (made) this.#nodeLinks.push({ target, path });
           return;
         }
         if (!st || st.isDirectory()) {
@@ -203,7 +205,7 @@ export class ExtractSink implements TarSink {
 
   #special(e: ReadEntry, path: string): void {
     if (this.#devices === 'error') throw unsafe(e.name, `${e.type} entries are not allowed here`);
-    this.#specialPaths.add(path);
+    this.#deferred.set(path, this.#deferred.get(path) === true || this.#devices !== 'skip');
     if (this.#devices === 'skip') return;
     const type = e.type === 'FIFO' ? 'p' : e.type === 'BlockDevice' ? 'b' : 'c';
     this.#nodes.push({ path, type, major: e.devmajor, minor: e.devminor, e });
@@ -241,7 +243,7 @@ export class ExtractSink implements TarSink {
       this.#fresh.clear();
     } else {
       // Owner and mtime from the whiteout entry, so re-tarring this diff gives the same bytes.
-      this.#whiteouts.add(path);
+      this.#deferred.set(path, true);
       this.#nodes.push({ path, type: 'c', major: 0, minor: 0, e: { ...e, mode: 0, xattrs: [] } });
     }
   }

@@ -174,10 +174,16 @@ export class SnapshotRecords {
   #knownChain(name: string): SnapshotInfo[] | undefined {
     const c = this.#chains.get(name);
     if (!c) return undefined;
-    const st = statSync(this.pathOf(name), { bigint: true, throwIfNoEntry: false });
-    if (st?.ino === c.ino && st.ctimeNs === c.ctime) return c.chain;
+    const id = this.#fileId(name);
+    if (id?.ino === c.ino && id.ctime === c.ctime) return c.chain;
     this.#chains.delete(name);
     return undefined;
+  }
+
+  /** Which file holds `name`'s record now: a record made again is another (inode, ctime). */
+  #fileId(name: string): { ino: bigint; ctime: bigint } | undefined {
+    const st = statSync(this.pathOf(name), { bigint: true, throwIfNoEntry: false });
+    return st && { ino: st.ino, ctime: st.ctimeNs };
   }
 
   /** The parent chain of `parent` (nearest first): each record read, or below a top known unchanged. */
@@ -186,7 +192,7 @@ export class SnapshotRecords {
     const known = this.#knownChain(parent);
     if (known) return [...known];
     // Stat before the read: a record replaced in between is then walked again next time, not kept.
-    const st = statSync(this.pathOf(parent), { bigint: true, throwIfNoEntry: false });
+    const id = this.#fileId(parent);
     const out: SnapshotInfo[] = [];
     let cur: string | undefined = parent;
     while (cur !== undefined) {
@@ -200,8 +206,7 @@ export class SnapshotRecords {
       if (out.length > 1000) throw new StoreError('STORE_CORRUPT', `snapshot chain of ${parent} loops`);
       cur = r.parent;
     }
-    if (st && out.every((r) => r.kind === 'committed'))
-      this.#chains.set(parent, { ino: st.ino, ctime: st.ctimeNs, chain: out });
+    if (id && out.every((r) => r.kind === 'committed')) this.#chains.set(parent, { ...id, chain: out });
     return [...out];
   }
 }
