@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { closeSync, readSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { byteOrder, PatternMatcher } from '../../context/index.js';
+import { fsPath, nfs, readdirNames, readlinkName } from '../../fs-names.js';
 import type { ContentFamily } from '../content-cache.js';
 import { digestOf, type Vertex } from '../graph.js';
 import { isRandomKey, type OpResult } from '../scheduler.js';
@@ -61,16 +62,17 @@ export async function checksumMatches(
   }
   const h = createHash('sha256');
   for (const [i, m] of matches.entries()) {
-    h.update(`match\0${m.path ?? ''}\0${m.name}\0`);
+    h.update(fsPath(`match\0${m.path ?? ''}\0${m.name}\0`));
     for (const e of perMatch[i] ?? []) {
       const what = e.st.isFile()
         ? sumOf.get(e.host)
         : e.st.isSymbolicLink()
-          ? readlinkSync(e.host)
+          ? readlinkName(e.host)
           : e.st.isCharacterDevice() || e.st.isBlockDevice()
             ? String(e.st.rdev)
             : '';
-      h.update(`${e.rel}\0${e.st.mode.toString(8)}\0${e.st.uid}:${e.st.gid}\0${what}\n`);
+      // fsPath: a name that is not UTF-8 hashes as its bytes (as a string, every escape is U+FFFD)
+      h.update(fsPath(`${e.rel}\0${e.st.mode.toString(8)}\0${e.st.uid}:${e.st.gid}\0${what}\n`));
     }
   }
   return `sha256:${h.digest('hex')}`;
@@ -186,7 +188,7 @@ function yielder(): () => Promise<void> {
 /** sha256 of a file read a buffer at a time, with pauses between reads (a big file is many). */
 async function hashFile(path: string, buf: Buffer, pause: () => Promise<void>): Promise<string> {
   const h = createHash('sha256');
-  const fd = openSync(path, 'r');
+  const fd = nfs.open(path, 'r');
   try {
     for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
       h.update(buf.subarray(0, n));
@@ -204,9 +206,9 @@ async function walk(
   ex: PatternMatcher | undefined,
   pause: () => Promise<void>,
 ): Promise<Seen[]> {
-  const out: Seen[] = [{ rel: '.', st: lstatSync(host), host }];
+  const out: Seen[] = [{ rel: '.', st: nfs.lstat(host), host }];
   const visit = async (dir: string, rel: string) => {
-    for (const [name, st] of visibleEntries(dir, readdirSync(dir).sort(byteOrder))) {
+    for (const [name, st] of visibleEntries(dir, readdirNames(dir).sort(byteOrder))) {
       await pause();
       const r = rel ? `${rel}/${name}` : name;
       const abs = join(dir, name);

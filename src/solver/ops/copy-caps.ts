@@ -1,3 +1,4 @@
+import { hasEscapes } from '../../fs-names.js';
 import { toByteString as bytes, readXattrs, writeXattrs } from '../../store/index.js';
 
 // File capabilities across a COPY --from. BuildKit's copy (fsutil) gives the new file the source's
@@ -32,7 +33,9 @@ export async function copyFileCapabilities(
     return;
   }
   for (let i = 0; i < pairs.length; i += CHUNK) {
-    const chunk = pairs.slice(i, i + CHUNK);
+    // A name that is not UTF-8 cannot be getfattr's argument: such a file's capability is not copied.
+    const chunk = pairs.slice(i, i + CHUNK).filter(([s]) => !hasEscapes(s));
+    if (chunk.length === 0) continue;
     const destOf = new Map(chunk.map(([s, d]) => [bytes(s.slice(1)), bytes(d.slice(1))]));
     const found = await readXattrs('/', { match: MATCH, paths: chunk.map(([s]) => s.slice(1)) });
     await writeCaps(found, (rel) => destOf.get(rel));

@@ -4,13 +4,11 @@ import {
   fchmodSync,
   fchownSync,
   futimesSync,
-  linkSync,
-  lstatSync,
-  openSync,
   readSync,
   type Stats,
   writeSync,
 } from 'node:fs';
+import { nfs } from '../../fs-names.js';
 import { applyChmod } from './chmod.js';
 import type { CopyOptions } from './copy-tree.js';
 
@@ -25,7 +23,7 @@ export const SMALL_FILE = 1 << 20;
  */
 export function copySmall(src: string, st: Stats, dest: string, opts: CopyOptions): boolean {
   const buf = Buffer.allocUnsafe(st.size + 1);
-  const sfd = openSync(src, 'r');
+  const sfd = nfs.open(src, 'r');
   let n = 0;
   try {
     for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(sfd, buf, n, buf.length - n, null);
@@ -33,7 +31,7 @@ export function copySmall(src: string, st: Stats, dest: string, opts: CopyOption
     closeSync(sfd);
   }
   if (n > st.size) return false;
-  const fd = openSync(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  const fd = nfs.open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
     if (n > 0) writeSync(fd, buf, 0, n);
     const owner = opts.owner ?? (opts.preserveOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
@@ -49,7 +47,7 @@ export function copySmall(src: string, st: Stats, dest: string, opts: CopyOption
 
 export function tryLink(src: string, dest: string): boolean {
   try {
-    linkSync(src, dest);
+    nfs.link(src, dest);
     return true;
   } catch {
     return false;
@@ -59,7 +57,7 @@ export function tryLink(src: string, dest: string): boolean {
 /** lstat, or undefined for a path that is not there (or cannot be, through a non-directory). */
 export function lstatOrUndefined(p: string): Stats | undefined {
   try {
-    return lstatSync(p);
+    return nfs.lstat(p);
   } catch {
     return undefined;
   }
@@ -67,7 +65,7 @@ export function lstatOrUndefined(p: string): Stats | undefined {
 
 export function existsL(p: string): boolean {
   try {
-    lstatSync(p);
+    nfs.lstat(p);
     return true;
   } catch {
     return false;

@@ -1,4 +1,4 @@
-import { lstatSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import {
   type ContextEntry,
@@ -9,6 +9,7 @@ import {
   selectSources,
 } from '../../context/index.js';
 import { TsbuildError } from '../../errors.js';
+import { nfs } from '../../fs-names.js';
 import type { FileAction } from '../graph.js';
 import { matchInView } from './copy-sources.js';
 import { type CopyOptions, copyInto, walkRel } from './copy-tree.js';
@@ -115,7 +116,7 @@ export async function copyWithParentsFromView(
     const { pivot, pattern } = splitParents(src);
     let found = false;
     for (const m of await matchInView(srcRoot, pivot)) {
-      if (!lstatSync(m.host).isDirectory()) {
+      if (!nfs.lstat(m.host).isDirectory()) {
         found = true;
         await copyInto(m.host, undefined, root, destDir(a.dest), true, { ...opts, name: m.name });
         continue;

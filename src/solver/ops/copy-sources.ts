@@ -1,7 +1,8 @@
-import { chmodSync, lchownSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { globToRegExp, hasWildcard } from '../../context/index.js';
 import { TsbuildError } from '../../errors.js';
+import { fsPath, nfs, readdirNames } from '../../fs-names.js';
 import type { FileAction } from '../graph.js';
 import { applyChmod } from './chmod.js';
 import { ensureDir, type Owner } from './copy-tree.js';
@@ -29,9 +30,9 @@ export function writeInline(a: Extract<FileAction, { type: 'inline' }>, d: DestF
   }
   ensureDir(d.root, posix.dirname(target), owner ? { owner } : {});
   const host = resolveInRoot(d.root, target, false);
-  writeFileSync(host, a.data);
-  chmodSync(host, a.chmod ? applyChmod(a.chmod, 0o644, false) : 0o644);
-  lchownSync(host, owner?.uid ?? 0, owner?.gid ?? 0);
+  writeFileSync(fsPath(host), a.data);
+  nfs.chmod(host, a.chmod ? applyChmod(a.chmod, 0o644, false) : 0o644);
+  nfs.lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
 }
 
 /** A matched --from source: its path in the host and the name it is copied under. */
@@ -69,7 +70,7 @@ export async function matchInView(srcRoot: string, source: string): Promise<View
 
 function exists(p: string): boolean {
   try {
-    lstatSync(p);
+    nfs.lstat(p);
     return true;
   } catch {
     return false;
@@ -78,7 +79,7 @@ function exists(p: string): boolean {
 
 function isDir(p: string): boolean {
   try {
-    return lstatSync(p).isDirectory();
+    return nfs.lstat(p).isDirectory();
   } catch {
     return false;
   }
@@ -98,7 +99,7 @@ function globInRoot(root: string, pattern: string): ViewMatch[] {
       const re = globToRegExp(part);
       let names: string[] = [];
       try {
-        names = readdirSync(resolveInRoot(root, dir, true)).sort();
+        names = readdirNames(resolveInRoot(root, dir, true)).sort();
       } catch {
         names = [];
       }

@@ -1,21 +1,8 @@
-import {
-  chmodSync,
-  copyFileSync,
-  lchownSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  type Stats,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import type { Stats } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import type { PatternMatcher } from '../../context/index.js';
 import { TsbuildError } from '../../errors.js';
+import { nfs, readdirNames, readlinkName } from '../../fs-names.js';
 import { applyChmod } from './chmod.js';
 import {
   copySmall,
@@ -83,7 +70,7 @@ export async function copyInto(
   forceDir: boolean,
   opts: CopyOptions,
 ): Promise<void> {
-  const st = lstatSync(srcHost);
+  const st = nfs.lstat(srcHost);
   // BuildKit's copy keeps the hard links among what one source copies (moby/buildkit's fsutil
   // copier maps each inode with Nlink > 1 to its first target); not across sources.
   const o = { ...opts, hardlinks: new Map() };
@@ -110,7 +97,7 @@ async function copyDirInto(
 ): Promise<void> {
   const isNew = !existsL(destHost);
   // fsutil's copyDirectory onto a non-directory (a trailing `/` fails earlier, in MkdirAll)
-  if (!isNew && !dest.endsWith('/') && !lstatSync(destHost).isDirectory())
+  if (!isNew && !dest.endsWith('/') && !nfs.lstat(destHost).isDirectory())
     throw new TsbuildError('COPY_TYPE_CONFLICT', `cannot copy to non-directory: ${dest}`, {
       hint: 'the destination already has a different kind of entry at that path (BuildKit refuses this too)',
     });
@@ -124,18 +111,18 @@ async function copyDirInto(
   const fresh = new Set<string>(isNew ? [''] : []);
   // Dirs this copy made without setgid: what is made in them gets the creator's gid. The top one
   // has setgid when it was made below a setgid dir (see ensureDir).
-  const plain = new Set<string>(isNew && (lstatSync(destHost).mode & 0o2000) === 0 ? [''] : []);
+  const plain = new Set<string>(isNew && (nfs.lstat(destHost).mode & 0o2000) === 0 ? [''] : []);
   const seen = new Set<string>(['']);
   let n = 0;
   for (const rel of list) {
     // Sync calls are the fast way (DESIGN.md); a turn of the event loop now and then keeps
     // progress, signals and parallel steps going through a 20,000-entry tree.
     if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-    const s = walked.get(rel) ?? lstatSync(join(srcHost, rel));
+    const s = walked.get(rel) ?? nfs.lstat(join(srcHost, rel));
     const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
     // A re-included path (`!`) under an excluded dir: its parents were not copied.
     if (!seen.has(parent)) {
-      mkdirSync(dirname(join(destHost, rel)), { recursive: true, mode: 0o755 });
+      nfs.mkdirp(dirname(join(destHost, rel)), 0o755);
       seen.add(parent);
     }
     const d = join(destHost, rel);
@@ -148,7 +135,7 @@ async function copyDirInto(
     }
   }
   // Directory times last: creating children changed them.
-  for (const [d, s] of dirs.reverse()) utimesSync(d, ...fileTimes(s));
+  for (const [d, s] of dirs.reverse()) nfs.utimes(d, ...fileTimes(s));
 }
 
 /**
@@ -165,7 +152,7 @@ export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }
     host = resolveInRoot(destRoot, cur, true);
     let s: Stats | undefined;
     try {
-      s = lstatSync(host);
+      s = nfs.lstat(host);
     } catch {
       s = undefined;
     }
@@ -174,10 +161,10 @@ export function ensureDir(destRoot: string, dir: string, opts: { owner?: Owner }
       throw new TsbuildError('COPY_NOT_DIR', `mkdir ${cur}: not a directory`, {
         hint: `${dir} runs through ${cur}, which is not a directory`,
       });
-    mkdirSync(host, { mode: 0o755 });
+    nfs.mkdir(host, 0o755);
     // 0755 whatever the umask; the setgid bit the kernel set stays.
-    chmodSync(host, 0o755 | (lstatSync(host).mode & 0o2000));
-    if (opts.owner) lchownSync(host, opts.owner.uid, opts.owner.gid);
+    nfs.chmod(host, 0o755 | (nfs.lstat(host).mode & 0o2000));
+    if (opts.owner) nfs.lchown(host, opts.owner.uid, opts.owner.gid);
   }
   return host;
 }
@@ -193,7 +180,7 @@ export function visibleEntries(dir: string, names: string[]): [string, Stats][] 
   for (const name of names) {
     let st: Stats;
     try {
-      st = lstatSync(join(dir, name));
+      st = nfs.lstat(join(dir, name));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw e;
@@ -207,7 +194,7 @@ export function visibleEntries(dir: string, names: string[]): [string, Stats][] 
 export function walkRel(dir: string, excludes?: PatternMatcher, stats?: Map<string, Stats>): string[] {
   const out: string[] = [];
   const walk = (abs: string, rel: string) => {
-    for (const [name, s] of visibleEntries(abs, readdirSync(abs).sort())) {
+    for (const [name, s] of visibleEntries(abs, readdirNames(abs).sort())) {
       const r = rel ? `${rel}/${name}` : name;
       const excluded = excludes?.matchesOrParentMatches(r) ?? false;
       if (!excluded) out.push(r);
@@ -234,7 +221,7 @@ function copyEntry(
   inFreshDir = false,
   plainParent = false,
 ): boolean {
-  const existing = inFreshDir ? undefined : lstatSync(dest, { throwIfNoEntry: false });
+  const existing = inFreshDir ? undefined : nfs.lstatIfAny(dest);
   if (existing && existing.isDirectory() !== st.isDirectory()) {
     const at = `/${relative(destRoot, dest)}`;
     throw new TsbuildError(
@@ -247,10 +234,10 @@ function copyEntry(
       },
     );
   }
-  if (existing && !existing.isDirectory()) rmSync(dest, { force: true });
+  if (existing && !existing.isDirectory()) nfs.rm(dest);
   if (st.isDirectory()) return makeDir(dest, st, opts, existing?.isDirectory() ?? false, plainParent);
   if (st.isSymbolicLink()) {
-    symlinkSync(readlinkSync(src), dest);
+    nfs.symlink(readlinkName(src), dest);
   } else if (st.isFile()) {
     if (st.nlink > 1 && opts.hardlinks) {
       const ino = `${st.dev}:${st.ino}`;
@@ -267,24 +254,24 @@ function copyEntry(
     }
     opts.copied?.push([src, dest]);
     if (st.size <= SMALL_FILE && copySmall(src, st, dest, opts)) return false;
-    copyFileSync(src, dest);
+    nfs.copyFile(src, dest);
   } else if (st.isCharacterDevice() || st.isBlockDevice() || (st.isSocket() && opts.socketsAsFiles)) {
     // BuildKit's copy mknods with Go's os.FileMode, whose device bits are not S_IFCHR/S_IFBLK: the
     // kernel makes an empty regular file with the device's permissions (fsutil copyDevice). A
     // context socket reaches BuildKit's copy as such a file already (ContextEntry.socket).
-    writeFileSync(dest, '');
+    nfs.writeEmpty(dest);
   } else {
     // FIFOs and sockets: fsutil's copy returns errors.Wrapf(nil, …), i.e. skips them silently.
     return false;
   }
   const owner = ownerOf(st, opts);
   // chown before chmod: chown clears setuid/setgid bits.
-  lchownSync(dest, owner.uid, owner.gid);
+  nfs.lchown(dest, owner.uid, owner.gid);
   if (!st.isSymbolicLink()) {
-    chmodSync(dest, permOf(st, opts));
-    utimesSync(dest, ...fileTimes(st));
+    nfs.chmod(dest, permOf(st, opts));
+    nfs.utimes(dest, ...fileTimes(st));
   } else {
-    lutimesSync(dest, ...fileTimes(st));
+    nfs.lutimes(dest, ...fileTimes(st));
   }
   return false;
 }
@@ -298,10 +285,10 @@ function copyEntry(
 function makeDir(dest: string, st: Stats, opts: CopyOptions, exists: boolean, plainParent: boolean): boolean {
   const owner = ownerOf(st, opts);
   const perm = permOf(st, opts);
-  if (!exists) mkdirSync(dest, { mode: perm & 0o777 });
+  if (!exists) nfs.mkdir(dest, perm & 0o777);
   const fresh = !exists && plainParent;
-  if (!(fresh && owner.uid === 0 && owner.gid === 0 && runsAsRoot())) lchownSync(dest, owner.uid, owner.gid);
-  if (!(fresh && perm === (perm & 0o777 & ~umask()))) chmodSync(dest, perm);
+  if (!(fresh && owner.uid === 0 && owner.gid === 0 && runsAsRoot())) nfs.lchown(dest, owner.uid, owner.gid);
+  if (!(fresh && perm === (perm & 0o777 & ~umask()))) nfs.chmod(dest, perm);
   return !exists;
 }
 

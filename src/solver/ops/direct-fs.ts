@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
 import { hasWildcard } from '../../context/index.js';
+import { readdirNames } from '../../fs-names.js';
 import type { Store } from '../../store/index.js';
 import type { RootFs } from './chown.js';
 import { ensureDir, type Owner } from './copy-tree.js';
@@ -124,5 +124,5 @@ export async function directSource(
 }
 
 export function topNames(dir: string): string[] {
-  return readdirSync(dir);
+  return readdirNames(dir);
 }

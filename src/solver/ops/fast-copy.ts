@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, lchownSync, lstatSync, utimesSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { SelectedSource } from '../../context/index.js';
+import { hasEscapes } from '../../fs-names.js';
 import { ensureDir } from './copy-tree.js';
 import { resolveInRoot } from './secure-path.js';
 
@@ -46,7 +47,7 @@ export async function fastCopyFromDir(
   opts: { sources: number; excludes: number; owner: boolean; chmod: boolean },
 ): Promise<boolean> {
   if (opts.sources !== 1 || opts.excludes > 0 || opts.owner || opts.chmod) return false;
-  if (!lstatSync(src).isDirectory()) return false;
+  if (hasEscapes(src) || !lstatSync(src).isDirectory()) return false;
   // cp gives the destination the source dir's mode, owner and times; copyInto creates it 0755,
   // root-owned, dated now.
   return cpIntoNewDir(src, root, dest, 'mode,ownership,timestamps,links', {
@@ -73,6 +74,8 @@ async function cpIntoNewDir(
   opts: { dateNow: boolean; check?: () => Promise<boolean> },
 ): Promise<boolean> {
   const destHost = resolveInRoot(root, dest, true);
+  // A name that is not UTF-8 cannot be a child process's argument (the per-entry copy handles it).
+  if (hasEscapes(src) || hasEscapes(destHost)) return false;
   try {
     lstatSync(destHost);
     return false;

@@ -1,6 +1,6 @@
-import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { checksumSelection, PatternMatcher, selectSources } from '../../context/index.js';
+import { nfs } from '../../fs-names.js';
 import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
 import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
@@ -300,12 +300,12 @@ async function copyFromInput(
         ? [{ host: direct, name: sourceName(source) }]
         : await matchInView(await src.view(a.input), source);
     for (const { host: m, name } of matches) {
-      if (a.unpack && lstatSync(m).isFile() && (await isArchive(m))) {
+      if (a.unpack && nfs.lstat(m).isFile() && (await isArchive(m))) {
         if (merged) throw new NeedsMount('archive');
         await extractArchive(m, root, a.dest, owner);
         continue;
       }
-      const isDir = lstatSync(m).isDirectory();
+      const isDir = nfs.lstat(m).isDirectory();
       const dest = placeDest(d, a.dest, false, { isDir, base: name, top: () => topNames(m) });
       if (dest === undefined) continue;
       // Read from a committed layer into an upper on the same filesystem: files can be links,

@@ -1,5 +1,6 @@
-import { chmodSync, lchownSync, lstatSync, mkdirSync, readlinkSync, type Stats, utimesSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
+import { nfs, readlinkName } from '../../fs-names.js';
 import { resolveComponents } from '../../resolve-components.js';
 
 /**
@@ -17,7 +18,7 @@ export interface Entry {
 
 function tryLstat(p: string): Stats | undefined {
   try {
-    return lstatSync(p);
+    return nfs.lstat(p);
   } catch {
     return undefined;
   }
@@ -68,7 +69,7 @@ export class MergedRoot {
       sure = e.layer;
       if (e.layer === 0 && this.writable) [hi, sure] = this.#belowUpper(rel);
     }
-    return { layer: 0, host: this.upper, st: lstatSync(this.upper) };
+    return { layer: 0, host: this.upper, st: nfs.lstat(this.upper) };
   }
 
   /** A dir of the upper merges with the first lower holding the name, if that is a dir. */
@@ -92,7 +93,7 @@ export class MergedRoot {
   resolve(path: string, followLast = true): string[] {
     return resolveComponents(path, followLast, (parts) => {
       const e = this.lookup(parts);
-      return e?.st.isSymbolicLink() ? readlinkSync(e.host) : undefined;
+      return e?.st.isSymbolicLink() ? readlinkName(e.host) : undefined;
     });
   }
 
@@ -119,12 +120,12 @@ export class MergedRoot {
       const e = this.lookup(sub);
       if (!e) break;
       if (!e.st.isDirectory()) throw new NeedsMount(sub.join('/'));
-      mkdirSync(host);
-      lchownSync(host, e.st.uid, e.st.gid);
-      chmodSync(host, e.st.mode & 0o7777);
+      nfs.mkdir(host, 0o777);
+      nfs.lchown(host, e.st.uid, e.st.gid);
+      nfs.chmod(host, e.st.mode & 0o7777);
       made.push([host, e.st]);
     }
     // Times last, deepest first: making a child dated its parent; overlay restores the parent's.
-    for (const [host, st] of made.reverse()) utimesSync(host, st.atimeMs / 1000, st.mtimeMs / 1000);
+    for (const [host, st] of made.reverse()) nfs.utimes(host, st.atimeMs / 1000, st.mtimeMs / 1000);
   }
 }

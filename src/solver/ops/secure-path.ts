@@ -1,5 +1,5 @@
-import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { nfs, readlinkName } from '../../fs-names.js';
 import { resolveComponents } from '../../resolve-components.js';
 
 /**
@@ -12,7 +12,7 @@ export function resolveInRoot(root: string, path: string, followLast = true): st
   const parts = resolveComponents(path, followLast, (resolved) => {
     const candidate = join(root, ...resolved);
     try {
-      return lstatSync(candidate).isSymbolicLink() ? readlinkSync(candidate) : undefined;
+      return nfs.lstat(candidate).isSymbolicLink() ? readlinkName(candidate) : undefined;
     } catch {
       return undefined; // a missing component: the rest is appended lexically, still clamped to the root
     }

@@ -13,13 +13,15 @@ import {
   symlinkSync,
   unlinkSync,
 } from 'node:fs';
+import { nameBytes } from '../../fs-names.js';
 
 /**
  * fs calls on byte-string paths ('latin1': one char per byte). Layer entries may have names that are
  * not UTF-8; as byte strings they reach the disk unchanged, as Node's default strings would not.
  */
 export const bytes = (p: string): Buffer => Buffer.from(p, 'latin1');
-export const toByteString = (p: string): string => Buffer.from(p).toString('latin1');
+/** A JS string path (escapes where a name is not UTF-8, see fs-names.ts) as a byte string. */
+export const toByteString = (p: string): string => nameBytes(p).toString('latin1');
 
 export const bfs = {
   lstat: (p: string): Stats => lstatSync(bytes(p)),
