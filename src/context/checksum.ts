@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { TsbuildError } from '../errors.js';
+import { fsPath } from '../fs-names.js';
 import { resolveComponents } from '../resolve-components.js';
 import { globToRegExp, hasWildcard } from './glob.js';
 import { PatternMatcher } from './pattern-matcher.js';
@@ -129,11 +130,12 @@ function notFound(src: string): TsbuildError {
 export function checksumSelection(selected: SelectedSource[]): string {
   const h = createHash('sha256');
   for (const s of selected) {
-    h.update(`source\0${s.path}\0`);
+    // fsPath: names that are not UTF-8 hash as their bytes (as strings they would all be U+FFFD)
+    h.update(fsPath(`source\0${s.path}\0`));
     const base = s.path === '' ? '' : `${s.path}/`;
     for (const e of s.entries) {
       const rel = e.path === s.path ? '.' : e.path.slice(base.length);
-      h.update(`${rel}\0${e.type}\0${e.mode.toString(8)}\0${e.hash ?? e.target ?? ''}\n`);
+      h.update(fsPath(`${rel}\0${e.type}\0${e.mode.toString(8)}\0${e.hash ?? e.target ?? ''}\n`));
     }
   }
   return `sha256:${h.digest('hex')}`;

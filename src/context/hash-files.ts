@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { fsPath } from '../fs-names.js';
 
 /**
  * sha256 of many files. Sync reads into one reused 1 MiB buffer are the fastest path on these
@@ -9,7 +10,7 @@ import { Worker } from 'node:worker_threads';
  */
 export function hashFileSync(path: string, buf = Buffer.allocUnsafe(1 << 20)): string {
   const h = createHash('sha256');
-  const fd = openSync(path, 'r');
+  const fd = openSync(fsPath(path), 'r');
   try {
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
@@ -30,9 +31,10 @@ const fs = require('node:fs');
 const buf = Buffer.allocUnsafe(1 << 20);
 const out = [];
 for (const p of workerData) {
+  // a name that is not UTF-8 comes as its bytes (fsPath), cloned to a Uint8Array
   try {
     const h = createHash('sha256');
-    const fd = fs.openSync(p, 'r');
+    const fd = fs.openSync(typeof p === 'string' ? p : Buffer.from(p), 'r');
     try {
       for (;;) { const n = fs.readSync(fd, buf, 0, buf.length, null); if (n === 0) break; h.update(buf.subarray(0, n)); }
     } finally { fs.closeSync(fd); }
@@ -75,7 +77,7 @@ export async function hashFiles(
 
 function runWorker(paths: string[], signal?: AbortSignal): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: paths });
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: paths.map(fsPath) });
     const onAbort = () => {
       void w.terminate();
       reject(signal?.reason ?? new Error('aborted'));

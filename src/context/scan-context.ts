@@ -1,6 +1,7 @@
-import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { realpathSync, type Stats, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { TsbuildError } from '../errors.js';
+import { nfs, readdirNames, readlinkName } from '../fs-names.js';
 import { hashFiles } from './hash-files.js';
 import { type MatchInfo, PatternMatcher } from './pattern-matcher.js';
 import { StatCache, type StatKey } from './stat-cache.js';
@@ -157,7 +158,7 @@ class ContextWalk {
     const { dir } = this.opts;
     let names: string[];
     try {
-      names = readdirSync(rel === '' ? dir : join(dir, rel));
+      names = readdirNames(rel === '' ? dir : join(dir, rel));
     } catch (e) {
       throw new TsbuildError('CONTEXT_READ', `cannot read ${rel || '.'} in the build context`, { cause: e });
     }
@@ -169,8 +170,7 @@ class ContextWalk {
       const scoped = this.inScope(path);
       if (!scoped && !this.#onTheWay(path)) continue;
       const pm = this.#pm;
-      const st = lstatName(dir, path, () => pm.patterns.length > 0 && pm.matchesOrParentMatches(path));
-      if (!st) continue;
+      const st = nfs.lstat(join(dir, path));
       this.observed.push(observedStat(path, st));
       if (!scoped && !st.isDirectory()) continue;
       const { matched, info } =
@@ -210,7 +210,7 @@ class ContextWalk {
       size: type === 'file' ? st.size : 0,
       ...(socket ? { socket, hash: EMPTY_SHA256 } : {}),
     };
-    if (type === 'symlink') e.target = readlinkSync(join(this.opts.dir, path));
+    if (type === 'symlink') e.target = readlinkName(join(this.opts.dir, path));
     this.entries.set(path, e);
     this.stats.set(path, st);
   }
@@ -258,22 +258,4 @@ export function mayReinclude(pm: PatternMatcher, dir: string): boolean {
   if (!pm.exclusions) return false;
   const dirSlash = `${dir}/`;
   return pm.patterns.some((p) => p.exclusion && `${p.cleaned}/`.startsWith(dirSlash));
-}
-
-/**
- * lstat of a context path. A name that is not valid UTF-8 comes back from readdir with U+FFFD in
- * it and cannot be opened by that string (Node's paths are strings): BuildKit copies such files,
- * tsbuild cannot, so it says so and names the file, unless .dockerignore leaves it out
- * (`ignored`: then undefined, the file is skipped).
- */
-function lstatName(dir: string, path: string, ignored: () => boolean): Stats | undefined {
-  try {
-    return lstatSync(join(dir, path));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !path.includes('\uFFFD')) throw e;
-    if (ignored()) return undefined;
-    throw new TsbuildError('CONTEXT_BAD_NAME', `build context file name is not valid UTF-8: ${path}`, {
-      hint: 'rename the file (e.g. convmv -f latin1 -t utf8), or leave it out with .dockerignore',
-    });
-  }
 }

@@ -76,16 +76,18 @@ describe('scanContext', () => {
     expect(named.paths).toEqual(['x', 'x/y', 'x/y/deep.md']);
   });
 
-  it('a file name that is not UTF-8 is a clear error naming it, unless .dockerignore leaves it out', async () => {
+  it('a file name that is not UTF-8 is scanned and hashed by its escaped name (fs-names.ts)', async () => {
     const dir = tree({ 'ok é': 'x', 'new\nline': 'y' });
     // Node's string paths cannot name these bytes: make the file through a Buffer path.
     writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([0xff]), Buffer.from('name')]), 'z');
-    await expect(scanContext({ dir, excludes: [] })).rejects.toMatchObject({
-      code: 'CONTEXT_BAD_NAME',
-      message: 'build context file name is not valid UTF-8: bad\uFFFDname',
-    });
-    const snap = await scanContext({ dir, excludes: ['bad*'] });
-    expect(snap.paths).toEqual(['new\nline', 'ok é']);
+    const snap = await scanContext({ dir, excludes: [] });
+    expect(snap.paths).toEqual(['bad\uDCFFname', 'new\nline', 'ok é']);
+    // sha256 of "z"
+    expect(snap.entries.get('bad\uDCFFname')?.hash).toBe(
+      '594e519ae499312b29433b7dd8a97ff068defcba9755b6d5d00e84c524d67b06',
+    );
+    const ignored = await scanContext({ dir, excludes: ['bad?name'] });
+    expect(ignored.paths).toEqual(['new\nline', 'ok é']);
   });
 
   it('a symlink source is followed for content but keeps its own name', async () => {

@@ -1,4 +1,13 @@
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,5 +73,58 @@ describe('COPY --from of names that are not UTF-8 (BuildKit copies them byte for
     );
     expect(names).toContain(hex('\xfex'));
     expect(names).not.toContain(hex('\xffx'));
+  });
+});
+
+/** A context whose names are given as latin1 strings (one char per byte). */
+function byteContext(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsb-e2e-names-ctx-'));
+  for (const [p, c] of Object.entries(files)) {
+    const host = Buffer.from(`${dir}/${p}`, 'latin1');
+    mkdirSync(Buffer.from(join(`${dir}/${p}`, '..'), 'latin1'), { recursive: true });
+    writeFileSync(host, c);
+  }
+  return dir;
+}
+
+describe('build context names that are not UTF-8', () => {
+  it('COPY, .dockerignore (? matches one such byte) and a bind mount see them as BuildKit sends them', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-names-'));
+    const ctx = byteContext({
+      'd/\xffx': 'A',
+      'd/\xe9t\xe9/in': 'B',
+      'd/drop\xfe': 'gone',
+      'ok.txt': 'C',
+      '.dockerignore': 'd/drop?\n',
+    });
+    const df =
+      `FROM ${base()}\nCOPY . /x/\n` +
+      'RUN --mount=type=bind,target=/m cd /m/d && for f in *; do echo "$f"; done | od -An -tx1 | tr -d " \\n" > /listing\n';
+    const r = await buildIt(root, ctx, df);
+    expect(tree(Buffer.from(join(r.rootfs, 'x')))).toEqual(
+      [
+        `${hex('.dockerignore')} = d/drop?\n`,
+        `${hex('d')}/`,
+        `${hex('d')}/${hex('\xffx')} = A`,
+        `${hex('d')}/${hex('\xe9t\xe9')}/`,
+        `${hex('d')}/${hex('\xe9t\xe9')}/${hex('in')} = B`,
+        `${hex('ok.txt')} = C`,
+      ].sort(),
+    );
+    // the shell sorts by byte: 0xe9... before 0xff...; the ignored name is not in the mount either
+    expect(readFileSync(join(r.rootfs, 'listing'), 'utf8')).toBe(`${hex('\xe9t\xe9\n\xffx\n')}`);
+  });
+
+  it('a rename that changes only such bytes busts the cache', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-names-'));
+    const ctx = byteContext({ 'd/\xffx': 'A' });
+    const df = `FROM ${base()}\nCOPY d /x/\n`;
+    await buildIt(root, ctx, df);
+    renameSync(Buffer.from(`${ctx}/d/\xffx`, 'latin1'), Buffer.from(`${ctx}/d/\xfex`, 'latin1'));
+    const r = await buildIt(root, ctx, df);
+    const names = readdirSync(Buffer.from(join(r.rootfs, 'x')), { encoding: 'buffer' }).map((n) =>
+      n.toString('hex'),
+    );
+    expect(names).toEqual([hex('\xfex')]);
   });
 });

@@ -1,16 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  lchownSync,
-  lstatSync,
-  mkdirSync,
-  readlinkSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -19,6 +8,7 @@ import {
   checksumSelection,
   selectSources,
 } from '../../context/index.js';
+import { fsPath, hasEscapes, nfs, readlinkName } from '../../fs-names.js';
 import { tryLink } from './copy-io.js';
 import type { SolverEnv } from './env.js';
 
@@ -44,7 +34,7 @@ export async function contextMount(
   const [sel] = selectSources(snap, [source ?? '/']);
   if (!sel) throw new Error('unreachable: a plain source selects itself');
   const host = join(snap.dir, sel.path);
-  const st = lstatSync(host);
+  const st = nfs.lstat(host);
   // BuildKit's context root is a dir it made: 0755, whatever the mode of the context dir.
   const rootMode = sel.path === '' ? 0o755 : st.mode & 0o7777;
   const rootOwned = st.uid === 0 && st.gid === 0 && sel.entries.every((e) => e.uid === 0 && e.gid === 0);
@@ -54,7 +44,7 @@ export async function contextMount(
   const dir = await env.store.tempDir('ctx-mount-');
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   if (sel.entry && sel.entry.type !== 'dir') {
-    mirror(host, join(dir, sel.name), sel.entry);
+    mirror(host, join(dir, sel.name), sel.entry, dir);
     return { dir, source: `/${sel.name}` };
   }
   const base = sel.path === '' ? '' : `${sel.path}/`;
@@ -62,15 +52,15 @@ export async function contextMount(
   for (const e of sel.entries) {
     if (e.path === sel.path) continue;
     const to = join(dir, e.path.slice(base.length));
-    mirror(join(snap.dir, e.path), to, e);
+    mirror(join(snap.dir, e.path), to, e, dir);
     if (e.type === 'dir') dirs.push([join(snap.dir, e.path), to]);
   }
   // The mount's root shows the source dir itself (BuildKit's context root: 0755); dir times last,
   // deepest first, as making their entries dated them.
-  chmodSync(dir, rootMode);
+  nfs.chmod(dir, rootMode);
   for (const [from, to] of dirs.reverse()) {
-    const t = lstatSync(from);
-    utimesSync(to, t.atime, t.mtime);
+    const t = nfs.lstat(from);
+    nfs.utimes(to, t.atime, t.mtime);
   }
   return { dir, source: '/' };
 }
@@ -79,26 +69,30 @@ export async function contextMount(
  * One entry of the mounted selection, shown as BuildKit shows it (owned by 0:0, mode and times
  * kept). A root's file is hard-linked rather than copied: the mount is read-only, or under an
  * overlay whose copy-up leaves the linked inode alone (runner/mounts.ts), so the context cannot be
- * written through it; across filesystems, or for anyone else's file, it is copied.
+ * written through it; across filesystems, or for anyone else's file, it is copied. `scratch`: the
+ * mirror's own dir, for a FIFO whose name cannot be mkfifo(1)'s argument.
  */
-function mirror(from: string, to: string, e: ContextEntry): void {
+function mirror(from: string, to: string, e: ContextEntry, scratch: string): void {
   if (e.type === 'dir') {
-    mkdirSync(to);
-    chmodSync(to, e.mode & 0o7777);
+    nfs.mkdir(to, 0o700);
+    nfs.chmod(to, e.mode & 0o7777);
   } else if (e.type === 'symlink') {
-    symlinkSync(e.target ?? readlinkSync(from), to);
-    lchownSync(to, 0, 0);
+    nfs.symlink(e.target ?? readlinkName(from), to);
+    nfs.lchown(to, 0, 0);
   } else if (e.type === 'file') {
     if (!e.socket && e.uid === 0 && e.gid === 0 && tryLink(from, to)) return;
-    if (e.socket) writeFileSync(to, '');
-    else copyFileSync(from, to);
-    chownSync(to, 0, 0);
-    chmodSync(to, e.mode & 0o7777);
-    const t = lstatSync(from);
-    utimesSync(to, t.atime, t.mtime);
+    if (e.socket) nfs.writeEmpty(to);
+    else nfs.copyFile(from, to);
+    nfs.lchown(to, 0, 0);
+    nfs.chmod(to, e.mode & 0o7777);
+    const t = nfs.lstat(from);
+    nfs.utimes(to, t.atime, t.mtime);
   } else if ((e.mode & 0o170000) === 0o010000) {
     // A FIFO: fsutil's DiskWriter makes it again in the context BuildKit mounts (Node has no mkfifo).
-    execFileSync('mkfifo', ['-m', (e.mode & 0o7777).toString(8), to]);
-    lchownSync(to, 0, 0);
+    // A name that is not UTF-8 cannot be an argument: made under a plain name, then renamed.
+    const made = hasEscapes(to) ? join(scratch, `.fifo-${process.pid}`) : to;
+    execFileSync('mkfifo', ['-m', (e.mode & 0o7777).toString(8), made]);
+    if (made !== to) renameSync(made, fsPath(to));
+    nfs.lchown(to, 0, 0);
   }
 }
