@@ -21,6 +21,7 @@ export { extractLayer } from './layer/extract.js';
 export { compressionOfMediaType, LAYER_MEDIA_TYPES } from './layer/media-types.js';
 export { readXattrs, writeXattrs } from './layer/special-files.js';
 export { deviceNumbers, parsePax as parsePaxRecords, rdevMajor, rdevMinor } from './layer/tar-format.js';
+export { field as tarHeaderField, rawName as tarHeaderName } from './layer/tar-reader.js';
 export { writeLayerTar } from './layer/tar-writer.js';
 export type {
   AppliedLayer,

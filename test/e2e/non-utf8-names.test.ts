@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import {
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -6,6 +8,7 @@ import {
   readFileSync,
   readlinkSync,
   renameSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,5 +129,35 @@ describe('build context names that are not UTF-8', () => {
       n.toString('hex'),
     );
     expect(names).toEqual([hex('\xfex')]);
+  });
+});
+
+describe('ADD of an archive with names that are not UTF-8', () => {
+  it('extracts them byte for byte (ustar, PAX and GNU long names), links included', async () => {
+    const src = byteContext({ '\xffx': 'A', 'sub/\xe9t\xe9': 'B' });
+    const at = (p: string) => Buffer.from(`${src}/${p}`, 'latin1');
+    symlinkSync(Buffer.from('\xffx', 'latin1'), at('lnk'));
+    linkSync(at('\xffx'), at('hard'));
+    const long = `${'l'.repeat(120)}\xfe`;
+    writeFileSync(at(long), 'L');
+    const ctx = mkdtempSync(join(tmpdir(), 'tsb-e2e-names-ctx-'));
+    execFileSync('tar', ['--format=gnu', '-cf', join(ctx, 'gnu.tar'), '-C', src, '.']);
+    execFileSync('tar', ['--format=posix', '-czf', join(ctx, 'pax.tgz'), '-C', src, '.']);
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-names-'));
+    const r = await buildIt(root, ctx, `FROM ${base()}\nADD gnu.tar /a/\nADD pax.tgz /b/\n`);
+    for (const d of ['a', 'b']) {
+      expect(tree(Buffer.from(join(r.rootfs, d))), d).toEqual(
+        [
+          `${hex('\xffx')} = A`,
+          `${hex('hard')} = A`,
+          `${hex('lnk')} -> ${hex('\xffx')}`,
+          `${hex(long)} = L`,
+          `${hex('sub')}/`,
+          `${hex('sub')}/${hex('\xe9t\xe9')} = B`,
+        ].sort(),
+      );
+      const st = lstatSync(Buffer.from(join(r.rootfs, d, '\xffx'), 'latin1'));
+      expect(st.nlink, d).toBe(2);
+    }
   });
 });

@@ -1,7 +1,11 @@
 import { ftruncateSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../../errors.js';
+import { decodeName } from '../../fs-names.js';
 import { parsePaxRecords } from '../../store/index.js';
+
+/** PAX records that name files: bytes that are not UTF-8 kept (fs-names.ts). */
+const NAMES = new Set(['path', 'linkpath', 'GNU.sparse.name']);
 
 // The byte-level pieces of ADD's archive reader (unpack.ts): exact reads, PAX records, file data.
 
@@ -66,7 +70,8 @@ export function parsePax(b: Buffer, archive: string): Record<string, string> {
     throw new TsbuildError('ADD_BAD_TAR', `invalid tar in ${archive}: ${why}`);
   }
   const out: Record<string, string> = {};
-  for (const [k, v] of records) out[k] = v.toString(k.startsWith(XATTR) ? 'latin1' : 'utf8');
+  for (const [k, v] of records)
+    out[k] = k.startsWith(XATTR) ? v.toString('latin1') : NAMES.has(k) ? decodeName(v) : v.toString('utf8');
   return out;
 }
 

@@ -1,21 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  lchownSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-} from 'node:fs';
+import { closeSync, renameSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
-import { deviceNumbers } from '../../store/index.js';
+import { decodeName, fsPath, hasEscapes, nfs } from '../../fs-names.js';
+import { deviceNumbers, tarHeaderField, tarHeaderName } from '../../store/index.js';
 import { PendingXattrs } from './archive-xattrs.js';
 import { lstatOrUndefined } from './copy-io.js';
 import type { Owner } from './copy-tree.js';
@@ -78,7 +68,18 @@ export async function untar(stream: Readable, archive: string, base: string, o: 
   if (o.drain) await r.drain();
   else await r.close();
   await xattrs.apply();
-  for (const [d, t] of dirs.reverse()) utimesSync(d, t, t);
+  for (const [d, t] of dirs.reverse()) nfs.utimes(d, t, t);
+}
+
+/** A byte-string header field as a name (fs-names.ts escapes for what is not UTF-8). */
+function fromBytes(s: string): string {
+  return decodeName(Buffer.from(s, 'latin1'));
+}
+
+/** A GNU long name or link record: NUL-terminated. */
+function cString(data: Buffer): string {
+  const nul = data.indexOf(0);
+  return decodeName(nul < 0 ? data : data.subarray(0, nul));
 }
 
 /** The next file entry, metadata entries folded in; undefined at the archive's end. */
@@ -113,8 +114,8 @@ async function nextEntry(r: Blocks, archive: string): Promise<Entry | undefined>
         );
       const data = (await r.read(padded))?.subarray(0, size) ?? Buffer.alloc(0);
       if (type === 'ExtendedHeader') pax = parsePax(data, archive);
-      else if (type === 'NextFileHasLongPath') longName = data.toString('utf8').replace(/\0+$/, '');
-      else if (type === 'NextFileHasLongLinkpath') longLink = data.toString('utf8').replace(/\0+$/, '');
+      else if (type === 'NextFileHasLongPath') longName = cString(data);
+      else if (type === 'NextFileHasLongLinkpath') longLink = cString(data);
       continue;
     }
     // moby's Unpack knows these and fails on any other (GNU 'S' sparse, 'D' dump dirs, volume labels).
@@ -122,8 +123,9 @@ async function nextEntry(r: Blocks, archive: string): Promise<Entry | undefined>
       throw new TsbuildError('ADD_BAD_TAR', `${archive}: unhandled tar header type ${block[156]}`, {
         hint: 'repack the archive with a plain tar (GNU tar: --format=posix; no --sparse with --format=gnu)',
       });
-    const name = pax['GNU.sparse.name'] ?? pax.path ?? longName ?? h.path ?? '';
-    const linkpath = pax.linkpath ?? longLink ?? h.linkpath ?? '';
+    // Names as their bytes (node-tar's Header decodes them as UTF-8, which loses the rest)
+    const name = pax['GNU.sparse.name'] ?? pax.path ?? longName ?? fromBytes(tarHeaderName(block));
+    const linkpath = pax.linkpath ?? longLink ?? fromBytes(tarHeaderField(block, 157, 100));
     return { h, block, type, name, linkpath, pax, size, padded, sparse: sparseOf(pax, archive) };
   }
 }
@@ -147,7 +149,7 @@ async function applyEntry(r: Blocks, e: Entry, t: Target): Promise<void> {
   const gid = t.owner?.gid ?? Number(e.pax.gid ?? h.gid ?? 0);
   const existing = lstatOrUndefined(host);
   if (existing && !(existing.isDirectory() && type === 'Directory')) {
-    rmSync(host, { recursive: true, force: true });
+    rmSync(fsPath(host), { recursive: true, force: true });
     t.xattrs.removed(host);
   }
   // A hard link entry chowns the inode it shares, which drops its file capability (the kernel's
@@ -155,39 +157,39 @@ async function applyEntry(r: Blocks, e: Entry, t: Target): Promise<void> {
   if (type === 'Link') t.xattrs.chowned(entryPath(t.base, e.linkpath));
   t.xattrs.set(host, e.pax);
   if (type === 'Directory') {
-    if (!existing?.isDirectory()) mkdirSync(host);
-    lchownSync(host, uid, gid);
-    chmodSync(host, mode);
+    if (!existing?.isDirectory()) nfs.mkdir(host, 0o777);
+    nfs.lchown(host, uid, gid);
+    nfs.chmod(host, mode);
     if (h.mtime) t.dirs.push([host, h.mtime]);
   } else if (type === 'SymbolicLink') {
-    symlinkSync(e.linkpath, host);
-    lchownSync(host, uid, gid);
+    nfs.symlink(e.linkpath, host);
+    nfs.lchown(host, uid, gid);
   } else if (type === 'Link') {
-    linkSync(entryPath(t.base, e.linkpath), host);
+    nfs.link(entryPath(t.base, e.linkpath), host);
     // moby's createTarFile (and BuildKit's applyRootArchive) give the link entry's owner, mode
     // and mtime to the inode it shares with its target, unless that is a symlink.
-    lchownSync(host, uid, gid);
-    if (!lstatSync(host).isSymbolicLink()) {
-      chmodSync(host, mode);
-      if (h.mtime) utimesSync(host, h.mtime, h.mtime);
+    nfs.lchown(host, uid, gid);
+    if (!nfs.lstat(host).isSymbolicLink()) {
+      nfs.chmod(host, mode);
+      if (h.mtime) nfs.utimes(host, h.mtime, h.mtime);
     }
   } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
     await writeFileEntry(r, e, host, t.archive);
     // chown before chmod: a chown clears the setuid/setgid bits of a file, even for root.
-    lchownSync(host, uid, gid);
-    chmodSync(host, mode);
-    if (h.mtime) utimesSync(host, h.mtime, h.mtime);
+    nfs.lchown(host, uid, gid);
+    nfs.chmod(host, mode);
+    if (h.mtime) nfs.utimes(host, h.mtime, h.mtime);
     return;
   } else {
     makeNode(e, host, t.archive);
-    lchownSync(host, uid, gid);
-    chmodSync(host, mode);
+    nfs.lchown(host, uid, gid);
+    nfs.chmod(host, mode);
   }
   if (e.padded > 0) await r.skip(e.padded);
 }
 
 async function writeFileEntry(r: Blocks, e: Entry, host: string, archive: string): Promise<void> {
-  const fd = openSync(host, 'w', 0o600);
+  const fd = nfs.open(host, 'w', 0o600);
   try {
     if (e.sparse) await writeSparse(r, fd, e.size, e.sparse, archive);
     else await writeData(r, fd, e.size, archive);
@@ -207,8 +209,14 @@ function makeNode(e: Entry, host: string, archive: string): void {
     e.type === 'FIFO'
       ? ['p']
       : [e.type === 'BlockDevice' ? 'b' : 'c', String(dev.devmaj), String(dev.devmin)];
+  // A name that is not UTF-8 cannot be mknod(1)'s argument: made beside its first plain ancestor,
+  // then renamed (one filesystem: the destination's).
+  let plain = posix.dirname(host);
+  while (hasEscapes(plain)) plain = posix.dirname(plain);
+  const made = hasEscapes(host) ? `${plain}/.tsb-node-${process.pid}` : host;
   try {
-    execFileSync('mknod', [host, ...kind], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('mknod', [made, ...kind], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (made !== host) renameSync(made, fsPath(host));
   } catch (err) {
     const why = String((err as { stderr?: Buffer }).stderr ?? '').trim() || (err as Error).message;
     throw new TsbuildError('ADD_BAD_TAR', `${archive}: cannot make ${e.name} (${kind.join(' ')}): ${why}`);
@@ -255,6 +263,6 @@ function ensureParent(base: string, name: string, host: string, archive: string)
         { hint: `${prefix} in the destination is ${st ? 'not a directory' : 'a symlink to nothing'}` },
       );
     }
-    mkdirSync(followed, { mode: 0o755 });
+    nfs.mkdir(followed, 0o755);
   }
 }

@@ -195,14 +195,15 @@ export class TarReader {
   }
 }
 
-function field(block: Buffer, off: number, len: number): string {
+/** A NUL-terminated header field as a byte string. */
+export function field(block: Buffer, off: number, len: number): string {
   const f = block.subarray(off, off + len);
   const nul = f.indexOf(0);
   return (nul < 0 ? f : f.subarray(0, nul)).toString('latin1');
 }
 
 /** ustar name, with the POSIX prefix field when present (not in GNU's "ustar  " headers). */
-function rawName(block: Buffer): string {
+export function rawName(block: Buffer): string {
   const name = field(block, 0, 100);
   if (block.subarray(257, 263).toString('latin1') !== 'ustar\0') return name;
   // As node-tar: a NUL at 475 means xstar's 130-byte prefix (atime/ctime follow).
