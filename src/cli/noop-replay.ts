@@ -12,7 +12,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildInputs } from '../build.js';
 import type { ObservedStat } from '../context/index.js';
-import { fsPath } from '../fs-names.js';
 import { DOCKERFILE_NAMES } from '../parser/dockerfile-names.js';
 import { defaultRoot } from '../paths.js';
 import type { ProgressEvent, ProgressSink } from '../progress/events.js';
@@ -71,10 +70,14 @@ interface NoopRecord {
 
 const stamp = (st: Stats | undefined): Stamp => (st ? [st.ino, st.size, st.mtimeMs, st.ctimeMs] : null);
 
-/** Node's own: undefined when the path is not there (a context name that is not UTF-8: fs-names.ts). */
+/**
+ * Node's own: undefined when the path is not there. A context name that is not UTF-8 (an escaped
+ * string, fs-names.ts) is never found here, this process having decoded none: such a context
+ * always takes the full build, which is right, only slower.
+ */
 const lstatOrUndefined = (p: string) => {
   try {
-    return lstatSync(fsPath(p), { throwIfNoEntry: false });
+    return lstatSync(p, { throwIfNoEntry: false });
   } catch {
     // ENOTDIR (a context that is a file) and the like: absent; the build itself says what is wrong.
     return undefined;
