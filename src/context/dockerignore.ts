@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { decodeName } from '../fs-names.js';
 import { cleanPath } from './pattern-matcher.js';
 
 /**
@@ -37,7 +38,8 @@ export async function readDockerignore(contextDir: string, dockerfilePath?: stri
   candidates.push(join(contextDir, '.dockerignore'));
   for (const c of candidates) {
     try {
-      return parseDockerignore(await readFile(c, 'utf8'));
+      // Bytes that are not UTF-8 stay themselves, to match such names (fs-names.ts), as Go's do.
+      return parseDockerignore(decodeName(await readFile(c)));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }

@@ -1,6 +1,7 @@
-import { type FSWatcher, watch as fsWatch, lstatSync, readdirSync } from 'node:fs';
+import { type Dirent, type FSWatcher, watch as fsWatch, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsbuildError } from '../errors.js';
+import { decodeName, fsPath, nfs } from '../fs-names.js';
 
 export interface TreeWatcherOptions {
   /** true = do not watch this path (for a directory: do not descend). */
@@ -73,7 +74,7 @@ export class TreeWatcher {
     for (const p of rw.previous) {
       if (this.known.has(p) || (this.o.ignored(p, false) && this.o.ignored(p, true))) continue;
       try {
-        lstatSync(p);
+        nfs.lstat(p);
       } catch {
         this.o.onChange(p, true);
       }
@@ -88,7 +89,7 @@ export class TreeWatcher {
     // A directory's own ctime moves when an entry is added or removed: its entries say that better.
     if (isDir && existed) return;
     try {
-      const st = lstatSync(p);
+      const st = nfs.lstat(p);
       if (Math.max(st.ctimeMs, st.mtimeMs) >= rw.since - CLOCK_SLACK_MS) this.o.onChange(p, existed);
     } catch {
       // gone since the listing: its parent's watch (in place before the listing) reports it
@@ -102,7 +103,7 @@ export class TreeWatcher {
   addFiles(dir: string, names: string[]): void {
     for (const n of names) {
       try {
-        lstatSync(join(dir, n));
+        nfs.lstat(join(dir, n));
         if (!this.known.has(join(dir, n))) this.changedSince(join(dir, n), false);
         this.known.add(join(dir, n));
       } catch {
@@ -130,14 +131,14 @@ export class TreeWatcher {
 
   private walk(dir: string, report: boolean): void {
     if (this.closed || !this.watchDir(dir)) return;
-    let entries: import('node:fs').Dirent[];
+    let entries: [name: string, e: Dirent | Dirent<Buffer>][];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = listDir(dir);
     } catch {
       return; // gone already: the parent's event reports it
     }
-    for (const e of entries) {
-      const p = join(dir, e.name);
+    for (const [name, e] of entries) {
+      const p = join(dir, name);
       const isDir = e.isDirectory();
       if (this.o.ignored(p, isDir)) continue;
       this.count++;
@@ -152,7 +153,7 @@ export class TreeWatcher {
   private watchDir(dir: string, only?: Set<string>): boolean {
     let ino: number;
     try {
-      ino = lstatSync(dir).ino;
+      ino = nfs.lstat(dir).ino;
     } catch {
       return false;
     }
@@ -161,7 +162,10 @@ export class TreeWatcher {
     if (existing) this.unwatchTree(dir);
     let watcher: FSWatcher;
     try {
-      watcher = fsWatch(dir, { persistent: true }, (_event, name) => this.onEvent(dir, name));
+      // Names as bytes: one that is not UTF-8 is then the escaped string the walk uses (fs-names.ts).
+      watcher = fsWatch(fsPath(dir), { persistent: true, encoding: 'buffer' }, (_event, name) =>
+        this.onEvent(dir, name),
+      );
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' && !this.limitReported) {
@@ -205,13 +209,13 @@ export class TreeWatcher {
       this.o.onChange(dir, false);
       return;
     }
-    const n = name.toString();
+    const n = typeof name === 'string' ? name : decodeName(name);
     if (d.only && !d.only.has(n)) return;
     const p = join(dir, n);
     const existed = this.known.has(p);
     let isDir = false;
     try {
-      isDir = lstatSync(p).isDirectory();
+      isDir = nfs.lstat(p).isDirectory();
       this.known.add(p);
     } catch {
       // removed (or renamed away): a directory's watches and known paths go with it
@@ -222,4 +226,14 @@ export class TreeWatcher {
     this.o.onChange(p, existed);
     if (isDir && !d.only) this.walk(p, true);
   }
+}
+
+/** A directory's entries with their names, escaped where not UTF-8 (the string listing unless one has U+FFFD). */
+function listDir(dir: string): [string, Dirent | Dirent<Buffer>][] {
+  const plain = readdirSync(fsPath(dir), { withFileTypes: true });
+  if (!plain.some((e) => e.name.includes('\uFFFD'))) return plain.map((e) => [e.name, e]);
+  return readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' }).map((e) => [
+    decodeName(e.name),
+    e,
+  ]);
 }

@@ -88,6 +88,11 @@ describe('scanContext', () => {
     );
     const ignored = await scanContext({ dir, excludes: ['bad?name'] });
     expect(ignored.paths).toEqual(['new\nline', 'ok é']);
+    // a .dockerignore naming that byte itself (Go compares the bytes)
+    writeFileSync(join(dir, '.dockerignore'), Buffer.from('bad\xffname\n', 'latin1'));
+    const excludes = await readDockerignore(dir);
+    expect(excludes).toEqual(['bad\uDCFFname']);
+    expect((await scanContext({ dir, excludes })).paths).toEqual(['.dockerignore', 'new\nline', 'ok é']);
   });
 
   it('a symlink source is followed for content but keeps its own name', async () => {

@@ -40,6 +40,19 @@ describe('TreeWatcher', () => {
     expect([...seen].sort()).toEqual(['a/b/f', 'a/new', 'a/renamed', 'top']);
   });
 
+  it('watches a directory whose name is not UTF-8 and reports its files by their escaped names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsb-tw-'));
+    const bad = Buffer.from(`${dir}/d\xff`, 'latin1');
+    mkdirSync(bad);
+    writeFileSync(Buffer.concat([bad, Buffer.from('/f')]), '1');
+    const { t, seen } = tree(dir);
+    expect(t.size).toBe(2);
+    writeFileSync(Buffer.concat([bad, Buffer.from('/f')]), '2');
+    writeFileSync(Buffer.concat([bad, Buffer.from('/n\xfe', 'latin1')]), '1');
+    await settle();
+    expect([...seen].sort()).toEqual(['d\uDCFF/f', 'd\uDCFF/n\uDCFE']);
+  });
+
   it('walks and watches directories that appear, including files written before the watch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsb-tw-'));
     const { t, seen } = tree(dir);
