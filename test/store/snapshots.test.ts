@@ -61,6 +61,33 @@ function snapshotterSuite(kind: 'overlay' | 'copy'): void {
       await s.remove('b-view');
     });
 
+    it('a diff keeps names that are not UTF-8: new, changed and removed ones', async () => {
+      const store = await openStore(tempDir(), { snapshotter: kind });
+      const s = store.snapshots;
+      const at = (d: string, name: string) => Buffer.from(`${d}/${name}`, 'latin1');
+      await s.prepare('a-active');
+      await writeVia(store, 'a-active', (d) => {
+        writeFileSync(at(d, 'keep\xff'), 'k');
+        writeFileSync(at(d, 'gone\xfe'), 'g');
+        writeFileSync(at(d, 'edit\xe9'), '1');
+      });
+      await s.commit('a', 'a-active');
+      await s.prepare('b-active', 'a');
+      await writeVia(store, 'b-active', (d) => {
+        writeFileSync(at(d, 'edit\xe9'), '22');
+        sh(`rm "${d}"/gone*`);
+        mkdirSync(at(d, 'new\xfd'));
+        writeFileSync(at(d, 'new\xfd/f'), 'n');
+      });
+      await s.commit('b', 'b-active');
+      const diff = s.diffDir('b');
+      const names = readdirSync(diff, { encoding: 'buffer' }).map((n) => n.toString('latin1'));
+      expect(names.sort()).toEqual(['edit\xe9', 'gone\xfe', 'new\xfd']);
+      expect(readFileSync(at(diff, 'edit\xe9'), 'utf8')).toBe('22');
+      expect(readFileSync(at(diff, 'new\xfd/f'), 'utf8')).toBe('n');
+      expect(statSync(at(diff, 'gone\xfe')).isCharacterDevice()).toBe(true);
+    });
+
     it('names are unique; parents must be committed; parents with children cannot be removed', async () => {
       const store = await openStore(tempDir(), { snapshotter: kind });
       const s = store.snapshots;

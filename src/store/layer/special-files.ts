@@ -117,7 +117,8 @@ function unescapeName(s: string): string {
   return Buffer.from(bytes).toString('latin1');
 }
 
-function runWithInput(
+/** Runs `cmd` with `input` on its stdin; its stdout. Paths go through stdin, NUL-separated, as bytes. */
+export function runWithInput(
   cmd: string,
   args: string[],
   input?: Buffer,
@@ -134,7 +135,7 @@ function runWithInput(
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') return reject(e);
-      const pkg = cmd === 'bash' ? 'bash' : 'attr';
+      const pkg = cmd === 'bash' ? 'bash' : cmd === 'xargs' ? 'findutils' : 'attr';
       reject(
         new StoreError(
           'MISSING_TOOL',

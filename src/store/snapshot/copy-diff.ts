@@ -1,18 +1,10 @@
 import { execFile } from 'node:child_process';
-import {
-  chmodSync,
-  lchownSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  readdirSync,
-  readlinkSync,
-  type Stats,
-} from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { nameBytes, nfs, readdirNames, readlinkName } from '../../fs-names.js';
 import { toByteString } from '../layer/byte-fs.js';
-import { makeWhiteouts } from '../layer/special-files.js';
+import { makeWhiteouts, runWithInput } from '../layer/special-files.js';
 
 const run = promisify(execFile);
 
@@ -35,18 +27,15 @@ export async function computeCopyDiff(
   const dirs: string[] = [];
   const whiteouts: string[] = [];
   walkDiff(parentFs, newFs, '', copies, dirs, whiteouts);
-  mkdirSync(out, { recursive: true });
+  nfs.mkdirp(out, 0o777);
   // Parents first (walkDiff pushes a dir after its children).
-  for (const d of [...dirs].reverse()) mkdirSync(join(out, d), { recursive: true });
-  for (let i = 0; i < copies.length; i += 500) {
-    await run(
-      'cp',
-      ['-a', '--parents', '--reflink=auto', '--no-dereference', '-t', out, '--', ...copies.slice(i, i + 500)],
-      {
-        cwd: newFs,
-        maxBuffer: 1 << 24,
-      },
-    );
+  for (const d of [...dirs].reverse()) nfs.mkdirp(join(out, d), 0o777);
+  // The names reach cp through xargs, NUL-separated bytes (a name that is not UTF-8 cannot be an
+  // argument from here); xargs splits them into as many cp runs as ARG_MAX needs.
+  if (copies.length > 0) {
+    const input = Buffer.concat(copies.flatMap((c) => [nameBytes(c), Buffer.from([0])]));
+    const cp = ['cp', '-a', '--parents', '--reflink=auto', '--no-dereference', '-t', out, '--'];
+    await runWithInput('xargs', ['-0', ...cp], input, newFs);
   }
   await makeWhiteouts(whiteouts.map((w) => toByteString(join(out, w))));
   // Directory metadata last (creating children changed the mtimes); children before parents.
@@ -54,18 +43,18 @@ export async function computeCopyDiff(
 }
 
 function copyDirMeta(from: string, to: string): void {
-  const st = lstatSync(from);
-  lchownSync(to, st.uid, st.gid);
-  chmodSync(to, st.mode & 0o7777);
-  lutimesSync(to, st.atime, st.mtime);
+  const st = nfs.lstat(from);
+  nfs.lchown(to, st.uid, st.gid);
+  nfs.chmod(to, st.mode & 0o7777);
+  nfs.lutimes(to, st.atime, st.mtime);
 }
 
 function walkDiff(a: string, b: string, rel: string, copies: string[], dirs: string[], wh: string[]): void {
-  const left = new Set(readdirSync(join(a, rel)));
-  for (const name of readdirSync(join(b, rel)).sort()) {
+  const left = new Set(readdirNames(join(a, rel)));
+  for (const name of readdirNames(join(b, rel)).sort()) {
     const r = rel ? `${rel}/${name}` : name;
-    const nb = lstatSync(join(b, r));
-    const na = left.has(name) ? lstatSync(join(a, r)) : undefined;
+    const nb = nfs.lstat(join(b, r));
+    const na = left.has(name) ? nfs.lstat(join(a, r)) : undefined;
     left.delete(name);
     if (na && nb.isDirectory() && na.isDirectory()) {
       const before = copies.length + dirs.length + wh.length;
@@ -89,6 +78,6 @@ function sameMeta(a: Stats, b: Stats): boolean {
 }
 
 function sameContent(pa: string, pb: string, a: Stats, b: Stats): boolean {
-  if (a.isSymbolicLink()) return readlinkSync(pa) === readlinkSync(pb);
+  if (a.isSymbolicLink()) return readlinkName(pa) === readlinkName(pb);
   return a.size === b.size;
 }
