@@ -56,6 +56,10 @@ export function selectSources(
       // step copies nothing (and creates no destination) instead of failing.
       for (const path of snap.paths) if (re.test(path)) roots.push(path);
     } else {
+      // BuildKit sends only the context paths its include patterns (the sources) match, and as a
+      // pattern a backslash escapes the next character: a plain source naming a file with a
+      // backslash (`back\slash`) never reaches its copy, which then fails "not found".
+      if (p.includes('\\')) throw notFound(src);
       if (p !== '' && !snap.entries.has(p)) throw notFound(src);
       roots.push(p);
     }

@@ -3,7 +3,14 @@
  * `^` negation, `\` escapes. Returns a RegExp for a whole slash path.
  */
 export function hasWildcard(p: string): boolean {
-  return /[*?[\\]/.test(p);
+  // fsutil's containsWildcards: a backslash skips the next character and is no wildcard itself, so
+  // `back\slash` and `a\*` are plain paths.
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') i++;
+    else if (c === '*' || c === '?' || c === '[') return true;
+  }
+  return false;
 }
 
 export function globToRegExp(pattern: string): RegExp {

@@ -95,6 +95,13 @@ describe('scanContext', () => {
     expect((await scanContext({ dir, excludes })).paths).toEqual(['.dockerignore', 'new\nline', 'ok é']);
   });
 
+  it('a plain source with a backslash is not found, as BuildKit never sends it; a wildcard finds it', async () => {
+    const dir = tree({ 'back\\slash': 'b', other: 'o' });
+    const snap = await scanContext({ dir, excludes: [] });
+    expect(() => selectSources(snap, ['back\\slash'])).toThrow(/"\/back\\slash": not found/);
+    expect(selectSources(snap, ['back?slash']).map((s) => s.path)).toEqual(['back\\slash']);
+  });
+
   it('a symlink source is followed for content but keeps its own name', async () => {
     const dir = tree({ 'sub/a': 'a', 'sub/l': '->a', top: '->sub/a' });
     const snap = await scanContext({ dir, excludes: [] });

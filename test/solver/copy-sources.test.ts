@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hasWildcard } from '../../src/context/index.js';
 import { matchInView, sourceName } from '../../src/solver/ops/copy-sources.js';
 import { copyInto } from '../../src/solver/ops/copy-tree.js';
 
@@ -27,6 +28,25 @@ describe('COPY --from sources: followed for content, named as written (BuildKit)
       ['sub', join(root, 't/sub')],
       ['sym', join(root, 't/f')],
     ]);
+  });
+
+  it('a backslash is no wildcard: a plain path names the file with it; in a pattern it escapes', async () => {
+    mkdirSync(join(root, 'b/d\\x'), { recursive: true });
+    writeFileSync(join(root, 'b/back\\slash'), 'bs');
+    writeFileSync(join(root, 'b/backslash'), 'plain');
+    writeFileSync(join(root, 'b/d\\x/in'), 'i');
+    expect(hasWildcard('back\\slash')).toBe(false);
+    expect(hasWildcard('a\\*')).toBe(false);
+    expect(hasWildcard('a\\**')).toBe(true);
+    // fsutil's copy: literal, as BuildKit's COPY --from (the file with the backslash)
+    expect((await matchInView(root, '/b/back\\slash')).map((m) => m.host)).toEqual([
+      join(root, 'b/back\\slash'),
+    ]);
+    // a pattern: `\s` is `s`
+    expect((await matchInView(root, '/b/back\\sla*')).map((m) => m.name)).toEqual(['backslash']);
+    // components before the first wildcard one are literal, the ones after it a pattern
+    expect((await matchInView(root, '/b/d\\x/*')).map((m) => m.name)).toEqual(['in']);
+    expect(await matchInView(root, '/b/d*/i\\n')).toHaveLength(1);
   });
 
   it('the name ignores trailing slashes and dots', () => {

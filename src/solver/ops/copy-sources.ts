@@ -89,10 +89,14 @@ function isDir(p: string): boolean {
 function globInRoot(root: string, pattern: string): ViewMatch[] {
   const parts = pattern.split('/').filter((p) => p !== '' && p !== '.');
   let cur = ['/'];
+  // fsutil's copy: the components before the first wildcard one are a literal path, the rest one
+  // pattern (where a backslash escapes, wildcard or not).
+  let inPattern = false;
   for (const part of parts) {
     const next: string[] = [];
+    inPattern ||= hasWildcard(part);
     for (const dir of cur) {
-      if (!hasWildcard(part)) {
+      if (!inPattern) {
         next.push(posix.join(dir, part));
         continue;
       }
