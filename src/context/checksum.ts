@@ -53,7 +53,8 @@ export function selectSources(
     if (hasWildcard(p)) {
       const re = globToRegExp(p);
       // A wildcard may match nothing: BuildKit's Dockerfile COPY/ADD set AllowEmptyWildcard, so the
-      // step copies nothing (and creates no destination) instead of failing.
+      // step copies nothing (and creates no destination) instead of failing. A malformed one
+      // (`[ab`) matches nothing too: so BuildKit 0.8 treats a context source (a --from one fails).
       for (const path of snap.paths) if (re.test(path)) roots.push(path);
     } else {
       // BuildKit sends only the context paths its include patterns (the sources) match, and as a

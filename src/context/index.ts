@@ -8,7 +8,7 @@ export {
   selectSources,
 } from './checksum.js';
 export { parseDockerignore, readDockerignore } from './dockerignore.js';
-export { globToRegExp, hasWildcard } from './glob.js';
+export { globToRegExp, hasWildcard, isBadGlob } from './glob.js';
 export { hashFileSync, hashFiles } from './hash-files.js';
 export { cleanPath, type MatchInfo, type Pattern, PatternError, PatternMatcher } from './pattern-matcher.js';
 export {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { globToRegExp, hasWildcard } from '../../context/index.js';
+import { globToRegExp, hasWildcard, isBadGlob } from '../../context/index.js';
 import { TsbuildError } from '../../errors.js';
 import { fsPath, nfs, readdirNames } from '../../fs-names.js';
 import type { FileAction } from '../graph.js';
@@ -57,7 +57,15 @@ export function sourceName(source: string): string {
  * AllowEmptyWildcard), or the path, which must exist.
  */
 export async function matchInView(srcRoot: string, source: string): Promise<ViewMatch[]> {
-  if (hasWildcard(source)) return globInRoot(srcRoot, source);
+  if (hasWildcard(source)) {
+    // fsutil's copy globs a --from source with Go's filepath.Glob, which refuses a malformed one
+    // (BuildKit 0.8; a context source that is one matches nothing, see selectSources).
+    if (isBadGlob(source))
+      throw new TsbuildError('COPY_BAD_PATTERN', `${source}: syntax error in pattern`, {
+        hint: 'a [ class needs its ] and no bare - or ] inside; escape a literal [ as \\[',
+      });
+    return globInRoot(srcRoot, source);
+  }
   const matches = [{ host: resolveInRoot(srcRoot, source, true), name: sourceName(source) }];
   if (!matches.every((m) => exists(m.host))) {
     throw new TsbuildError(
