@@ -250,4 +250,17 @@ EOF`,
     dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },
   },
+  {
+    // Wildcards with a hyphen (a unicode-mode RegExp once refused them), a plain --from path with a
+    // backslash (no wildcard: that very file), and names that are not UTF-8 from both sources
+    name: 'copy-hyphen-wildcards-and-byte-names',
+    dockerfile:
+      BB +
+      'FROM bb AS s\nRUN mkdir /d && echo F > /d/app-1 && echo P > /d/backslash && echo S > "/d/back\\\\slash" && ' +
+      'echo X > "$(printf \'/d/\\377x\')"\n' +
+      'FROM bb\nCOPY my-*.txt /x/\nCOPY d/ /ctx/\nCOPY --from=s /d/app-* /y/\nCOPY --from=s /d /z/\n' +
+      'COPY --from=s /d/back\\\\slash /w/\n',
+    files: { 'my-a.txt': 'A', 'my-b.txt': 'B', other: 'O' },
+    prepare: 'mkdir -p d && printf q > "$(printf \'d/\\351t\\351\')"',
+  },
 ];
