@@ -1,10 +1,10 @@
+// COPY/ADD source wildcards, as BuildKit's copy (fsutil) reads them.
+
 /**
- * Go's path.Match for COPY/ADD source wildcards: `*` and `?` never cross `/`, `[...]` classes with
- * `^` negation, `\` escapes. Returns a RegExp for a whole slash path.
+ * fsutil's containsWildcards: a `*`, `?` or `[`; a backslash skips the next character and is no
+ * wildcard itself, so `back\slash` and `a\*` are plain paths.
  */
 export function hasWildcard(p: string): boolean {
-  // fsutil's containsWildcards: a backslash skips the next character and is no wildcard itself, so
-  // `back\slash` and `a\*` are plain paths.
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
     if (c === '\\') i++;
