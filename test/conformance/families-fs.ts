@@ -13,6 +13,8 @@ export const CONTEXT = {
   'd1/x': 'd1x',
   'd1/sub/k': 'k',
   'd2/deep/z': 'z',
+  // a hyphen in a wildcard match (a unicode-mode RegExp once refused `my-*`)
+  'my-f.txt': 'M',
 };
 
 /** A COPY line; several sources get a directory destination (the frontend refuses them otherwise). */
@@ -26,7 +28,22 @@ export function copyCase(r: R): Partial<ConformanceCase> {
   if (r.next() < 0.3) lines.push('RUN mkdir -p /t/d1 && echo pre > /t/a');
   for (let i = r.int(2, 4); i > 0; i--) {
     const srcs = r.sample(
-      ['a', 'b', 'x.txt', '*.txt', 'd1', 'd1/', 'd2/deep', '.', 'd?', 'hl*', '.hid', 'lnk'],
+      [
+        'a',
+        'b',
+        'x.txt',
+        '*.txt',
+        'd1',
+        'd1/',
+        'd2/deep',
+        '.',
+        'd?',
+        'hl*',
+        '.hid',
+        'lnk',
+        'my-*',
+        '[l-n]?-f.txt',
+      ],
       r.int(1, 3),
     );
     const dest = r.pick(['/t/', '/t', '/t/n', '/', 'rel/', '/t/d1/', '/t/a', '/deep/a/b/']);
