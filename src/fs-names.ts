@@ -1,6 +1,7 @@
 import {
   chmodSync,
   copyFileSync,
+  type Dirent,
   lchownSync,
   linkSync,
   lstatSync,
@@ -117,6 +118,16 @@ export function readdirNames(dir: string): string[] {
   const names = readdirSync(fsPath(dir));
   if (!names.some((n) => n.includes('\uFFFD'))) return names;
   return readdirSync(fsPath(dir), { encoding: 'buffer' }).map(decodeName);
+}
+
+/** readdirNames with each entry's Dirent (its type without an lstat). */
+export function readdirDirents(dir: string): [name: string, e: Dirent | Dirent<Buffer>][] {
+  const plain = readdirSync(fsPath(dir), { withFileTypes: true });
+  if (!plain.some((e) => e.name.includes('\uFFFD'))) return plain.map((e) => [e.name, e]);
+  return readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' }).map((e) => [
+    decodeName(e.name),
+    e,
+  ]);
 }
 
 /** A symlink's target, escaped where it is not UTF-8. */

@@ -19,7 +19,7 @@ export { chain, compressStream, decompressStream, detectCompression } from './la
 export { createLayer } from './layer/create-layer.js';
 export { extractLayer } from './layer/extract.js';
 export { compressionOfMediaType, LAYER_MEDIA_TYPES } from './layer/media-types.js';
-export { readXattrs, writeXattrs } from './layer/special-files.js';
+export { makeNodes, readXattrs, writeXattrs } from './layer/special-files.js';
 export { deviceNumbers, parsePax as parsePaxRecords, rdevMajor, rdevMinor } from './layer/tar-format.js';
 export { field as tarHeaderField, rawName as tarHeaderName } from './layer/tar-reader.js';
 export { writeLayerTar } from './layer/tar-writer.js';

@@ -1,7 +1,7 @@
-import { type Dirent, type FSWatcher, watch as fsWatch, readdirSync } from 'node:fs';
+import { type Dirent, type FSWatcher, watch as fsWatch } from 'node:fs';
 import { join } from 'node:path';
 import { TsbuildError } from '../errors.js';
-import { decodeName, fsPath, nfs } from '../fs-names.js';
+import { decodeName, fsPath, nfs, readdirDirents } from '../fs-names.js';
 
 export interface TreeWatcherOptions {
   /** true = do not watch this path (for a directory: do not descend). */
@@ -133,7 +133,7 @@ export class TreeWatcher {
     if (this.closed || !this.watchDir(dir)) return;
     let entries: [name: string, e: Dirent | Dirent<Buffer>][];
     try {
-      entries = listDir(dir);
+      entries = readdirDirents(dir);
     } catch {
       return; // gone already: the parent's event reports it
     }
@@ -226,14 +226,4 @@ export class TreeWatcher {
     this.o.onChange(p, existed);
     if (isDir && !d.only) this.walk(p, true);
   }
-}
-
-/** A directory's entries with their names, escaped where not UTF-8 (the string listing unless one has U+FFFD). */
-function listDir(dir: string): [string, Dirent | Dirent<Buffer>][] {
-  const plain = readdirSync(fsPath(dir), { withFileTypes: true });
-  if (!plain.some((e) => e.name.includes('\uFFFD'))) return plain.map((e) => [e.name, e]);
-  return readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' }).map((e) => [
-    decodeName(e.name),
-    e,
-  ]);
 }

@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -8,7 +6,8 @@ import {
   checksumSelection,
   selectSources,
 } from '../../context/index.js';
-import { fsPath, hasEscapes, nfs, readlinkName } from '../../fs-names.js';
+import { nfs, readlinkName } from '../../fs-names.js';
+import { makeNodes, toByteString } from '../../store/index.js';
 import { tryLink } from './copy-io.js';
 import type { SolverEnv } from './env.js';
 
@@ -43,8 +42,10 @@ export async function contextMount(
   if (snap.excludes.length === 0 && asIs) return { dir: snap.dir, source };
   const dir = await env.store.tempDir('ctx-mount-');
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const fifos: Fifo[] = [];
   if (sel.entry && sel.entry.type !== 'dir') {
-    mirror(host, join(dir, sel.name), sel.entry, dir);
+    mirror(host, join(dir, sel.name), sel.entry, fifos);
+    await makeFifos(fifos);
     return { dir, source: `/${sel.name}` };
   }
   const base = sel.path === '' ? '' : `${sel.path}/`;
@@ -52,9 +53,10 @@ export async function contextMount(
   for (const e of sel.entries) {
     if (e.path === sel.path) continue;
     const to = join(dir, e.path.slice(base.length));
-    mirror(join(snap.dir, e.path), to, e, dir);
+    mirror(join(snap.dir, e.path), to, e, fifos);
     if (e.type === 'dir') dirs.push([join(snap.dir, e.path), to]);
   }
+  await makeFifos(fifos);
   // The mount's root shows the source dir itself (BuildKit's context root: 0755); dir times last,
   // deepest first, as making their entries dated them.
   nfs.chmod(dir, rootMode);
@@ -69,10 +71,10 @@ export async function contextMount(
  * One entry of the mounted selection, shown as BuildKit shows it (owned by 0:0, mode and times
  * kept). A root's file is hard-linked rather than copied: the mount is read-only, or under an
  * overlay whose copy-up leaves the linked inode alone (runner/mounts.ts), so the context cannot be
- * written through it; across filesystems, or for anyone else's file, it is copied. `scratch`: the
- * mirror's own dir, for a FIFO whose name cannot be mkfifo(1)'s argument.
+ * written through it; across filesystems, or for anyone else's file, it is copied. A FIFO goes to
+ * `fifos`, for makeFifos.
  */
-function mirror(from: string, to: string, e: ContextEntry, scratch: string): void {
+function mirror(from: string, to: string, e: ContextEntry, fifos: Fifo[]): void {
   if (e.type === 'dir') {
     nfs.mkdir(to, 0o700);
     nfs.chmod(to, e.mode & 0o7777);
@@ -87,12 +89,22 @@ function mirror(from: string, to: string, e: ContextEntry, scratch: string): voi
     nfs.chmod(to, e.mode & 0o7777);
     const t = nfs.lstat(from);
     nfs.utimes(to, t.atime, t.mtime);
-  } else if ((e.mode & 0o170000) === 0o010000) {
-    // A FIFO: fsutil's DiskWriter makes it again in the context BuildKit mounts (Node has no mkfifo).
-    // A name that is not UTF-8 cannot be an argument: made under a plain name, then renamed.
-    const made = hasEscapes(to) ? join(scratch, `.fifo-${process.pid}`) : to;
-    execFileSync('mkfifo', ['-m', (e.mode & 0o7777).toString(8), made]);
-    if (made !== to) renameSync(made, fsPath(to));
-    nfs.lchown(to, 0, 0);
+  } else if ((e.mode & 0o170000) === 0o010000) fifos.push({ to, mode: e.mode & 0o7777 });
+}
+
+interface Fifo {
+  to: string;
+  mode: number;
+}
+
+/**
+ * fsutil's DiskWriter makes a context FIFO again in the context BuildKit mounts. Node has no
+ * mkfifo: the store's makeNodes, one child for all, names them as bytes (any name, UTF-8 or not).
+ */
+async function makeFifos(fifos: Fifo[]): Promise<void> {
+  await makeNodes(fifos.map((f) => ({ path: toByteString(f.to), type: 'p', major: 0, minor: 0 })));
+  for (const f of fifos) {
+    nfs.lchown(f.to, 0, 0);
+    nfs.chmod(f.to, f.mode);
   }
 }

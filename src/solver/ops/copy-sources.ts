@@ -5,6 +5,7 @@ import { TsbuildError } from '../../errors.js';
 import { fsPath, nfs, readdirNames } from '../../fs-names.js';
 import type { FileAction } from '../graph.js';
 import { applyChmod } from './chmod.js';
+import { existsL, lstatOrUndefined } from './copy-io.js';
 import { ensureDir, type Owner } from './copy-tree.js';
 import type { DestFs } from './direct-fs.js';
 import { NeedsMount } from './merged-root.js';
@@ -19,7 +20,9 @@ export function writeInline(a: Extract<FileAction, { type: 'inline' }>, d: DestF
   const m = d.merged;
   const destIsDir =
     a.dest.endsWith('/') ||
-    (m ? !!m.lookup(m.resolve(a.dest))?.st.isDirectory() : isDir(resolveInRoot(d.root, a.dest)));
+    (m
+      ? !!m.lookup(m.resolve(a.dest))?.st.isDirectory()
+      : !!lstatOrUndefined(resolveInRoot(d.root, a.dest))?.isDirectory());
   let target = destIsDir ? posix.join(a.dest, a.name) : a.dest;
   if (m) {
     const parts = m.resolve(target, false);
@@ -67,30 +70,13 @@ export async function matchInView(srcRoot: string, source: string): Promise<View
     return globInRoot(srcRoot, source);
   }
   const matches = [{ host: resolveInRoot(srcRoot, source, true), name: sourceName(source) }];
-  if (!matches.every((m) => exists(m.host))) {
+  if (!matches.every((m) => existsL(m.host))) {
     throw new TsbuildError(
       'COPY_SOURCE_NOT_FOUND',
       `failed to compute cache key: "${posix.normalize(`/${source}`)}": not found`,
     );
   }
   return matches;
-}
-
-function exists(p: string): boolean {
-  try {
-    nfs.lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return nfs.lstat(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** Wildcard sources inside a rootfs: each component matched with Go's path.Match rules. */
@@ -121,5 +107,5 @@ function globInRoot(root: string, pattern: string): ViewMatch[] {
   }
   return cur
     .map((p) => ({ host: resolveInRoot(root, p, true), name: posix.basename(p), path: p }))
-    .filter((m) => exists(m.host));
+    .filter((m) => existsL(m.host));
 }

@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { nfs, readlinkName } from '../../fs-names.js';
 import { resolveComponents } from '../../resolve-components.js';
+import { lstatOrUndefined } from './copy-io.js';
 
 /**
  * The merged view cannot be read without overlayfs itself (an opaque dir is an xattr Node cannot
@@ -14,14 +15,6 @@ export interface Entry {
   layer: number;
   host: string;
   st: Stats;
-}
-
-function tryLstat(p: string): Stats | undefined {
-  try {
-    return nfs.lstat(p);
-  } catch {
-    return undefined;
-  }
 }
 
 function isWhiteout(st: Stats): boolean {
@@ -56,7 +49,7 @@ export class MergedRoot {
       let e: Entry | undefined;
       for (let i = lo; i < hi && !e; i++) {
         const host = join(this.layers[i] as string, rel);
-        const st = tryLstat(host);
+        const st = lstatOrUndefined(host);
         if (st) e = { layer: i, host, st };
       }
       if (!e) return undefined;
@@ -75,7 +68,7 @@ export class MergedRoot {
   /** A dir of the upper merges with the first lower holding the name, if that is a dir. */
   #belowUpper(rel: string): [number, number] {
     for (let j = 1; j < this.layers.length; j++) {
-      const st = tryLstat(join(this.layers[j] as string, rel));
+      const st = lstatOrUndefined(join(this.layers[j] as string, rel));
       if (!st) continue;
       return st.isDirectory() ? [this.layers.length, j] : [j, j];
     }
@@ -85,7 +78,7 @@ export class MergedRoot {
   /** True if a layer from `from` down has an entry at `rel` (visible or not). */
   inLowers(rel: string, from = 1): boolean {
     for (let j = from; j < this.layers.length; j++)
-      if (tryLstat(join(this.layers[j] as string, rel))) return true;
+      if (lstatOrUndefined(join(this.layers[j] as string, rel))) return true;
     return false;
   }
 
@@ -112,7 +105,7 @@ export class MergedRoot {
     for (let k = 1; k < parts.length; k++) {
       const sub = parts.slice(0, k);
       const host = join(this.upper, ...sub);
-      const mine = tryLstat(host);
+      const mine = lstatOrUndefined(host);
       if (mine) {
         if (!mine.isDirectory()) throw new NeedsMount(sub.join('/'));
         continue;

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { closeSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
-import { decodeName, fsPath, hasEscapes, nfs } from '../../fs-names.js';
-import { deviceNumbers, tarHeaderField, tarHeaderName } from '../../store/index.js';
+import { decodeName, fsPath, nfs } from '../../fs-names.js';
+import { deviceNumbers, makeNodes, tarHeaderField, tarHeaderName, toByteString } from '../../store/index.js';
 import { PendingXattrs } from './archive-xattrs.js';
 import { lstatOrUndefined } from './copy-io.js';
 import type { Owner } from './copy-tree.js';
@@ -181,7 +180,7 @@ async function applyEntry(r: Blocks, e: Entry, t: Target): Promise<void> {
     if (h.mtime) nfs.utimes(host, h.mtime, h.mtime);
     return;
   } else {
-    makeNode(e, host, t.archive);
+    await makeNode(e, host, t.archive);
     nfs.lchown(host, uid, gid);
     nfs.chmod(host, mode);
   }
@@ -200,26 +199,20 @@ async function writeFileEntry(r: Blocks, e: Entry, host: string, archive: string
 }
 
 /**
- * moby's Unpack makes FIFOs and (as root) device nodes; Node has no mknod(2). GNU tar's headers
- * carry the device numbers too, which node-tar reads only for POSIX ustar.
+ * moby's Unpack makes FIFOs and (as root) device nodes; Node has no mknod(2): the store's
+ * makeNodes, which names them as bytes (any name, UTF-8 or not). GNU tar's headers carry the device
+ * numbers too, which node-tar reads only for POSIX ustar.
  */
-function makeNode(e: Entry, host: string, archive: string): void {
+async function makeNode(e: Entry, host: string, archive: string): Promise<void> {
   const dev = deviceNumbers(e.block);
-  const kind =
-    e.type === 'FIFO'
-      ? ['p']
-      : [e.type === 'BlockDevice' ? 'b' : 'c', String(dev.devmaj), String(dev.devmin)];
-  // A name that is not UTF-8 cannot be mknod(1)'s argument: made beside its first plain ancestor,
-  // then renamed (one filesystem: the destination's).
-  let plain = posix.dirname(host);
-  while (hasEscapes(plain)) plain = posix.dirname(plain);
-  const made = hasEscapes(host) ? `${plain}/.tsb-node-${process.pid}` : host;
+  const type = e.type === 'FIFO' ? 'p' : e.type === 'BlockDevice' ? 'b' : 'c';
+  const [major, minor] = type === 'p' ? [0, 0] : [dev.devmaj, dev.devmin];
   try {
-    execFileSync('mknod', [made, ...kind], { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (made !== host) renameSync(made, fsPath(host));
+    await makeNodes([{ path: toByteString(host), type, major, minor }]);
   } catch (err) {
-    const why = String((err as { stderr?: Buffer }).stderr ?? '').trim() || (err as Error).message;
-    throw new TsbuildError('ADD_BAD_TAR', `${archive}: cannot make ${e.name} (${kind.join(' ')}): ${why}`);
+    const why = (err as Error).message.replace(/^bash failed \(exit \d+\): /, '');
+    const kind = type === 'p' ? 'p' : `${type} ${major} ${minor}`;
+    throw new TsbuildError('ADD_BAD_TAR', `${archive}: cannot make ${e.name} (${kind}): ${why}`);
   }
 }
 
