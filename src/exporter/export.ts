@@ -75,14 +75,18 @@ function namesFor(output: OutputSpec, ctx: ExportContext): string[] {
   return [...new Set([...(ctx.tags ?? []), ...output.names].map(tagName))];
 }
 
-/** Layer blobs decompressed and applied in order onto a plain directory: the image's filesystem. */
-async function flatten(store: Store, img: LoadedImage, dir: string): Promise<void> {
+/**
+ * Layer blobs decompressed and applied in order onto a plain directory: the image's filesystem.
+ * `ours`: every entry owned by this process, as BuildKit's local exporter writes them (its
+ * filesync target rewrites each entry's uid/gid to the client's own and makes a missing dest 0700).
+ */
+async function flatten(store: Store, img: LoadedImage, dir: string, ours = false): Promise<void> {
   if (resolve(dir) === '/') {
     throw new TsbuildError('INVALID_OUTPUT', 'refusing to unpack an image over /', {
       hint: 'give type=local a dedicated dest directory',
     });
   }
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   for (const l of img.manifest.layers) {
     const c = layerCompression(l.mediaType);
     if (c === undefined)
@@ -91,7 +95,11 @@ async function flatten(store: Store, img: LoadedImage, dir: string): Promise<voi
     const tar: Readable = c === 'uncompressed' ? raw : chain(raw, decompressStream(c));
     // FIFOs and device nodes are part of the filesystem: BuildKit's tar exporter writes them and
     // its local exporter makes them (as root; mknod needs it).
-    await extractLayer(tar, dir, { mode: 'flat', devices: process.getuid?.() === 0 ? 'create' : 'skip' });
+    await extractLayer(tar, dir, {
+      mode: 'flat',
+      devices: process.getuid?.() === 0 ? 'create' : 'skip',
+      ...(ours ? { sameOwner: false } : {}),
+    });
   }
 }
 
@@ -176,7 +184,7 @@ async function finish(
       break;
     }
     case 'local':
-      await flatten(store, img, output.dest!);
+      await flatten(store, img, output.dest!, true);
       break;
     case 'tar': {
       const tmp = await store.tempDir('export-tar-');

@@ -2,13 +2,14 @@
 // dockerd 20.10's BuildKit and by tsbuild, compared as the conformance suite compares (normalized
 // docker archives, `explain`ed). Needs the peers (`source ../shared/bench/peers.sh`). Run:
 //   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore words args mounts users probe config archive layers layersx
+//   npx tsx test/conformance/differential.ts dir CONTEXT_DIR...     hand-made cases: each dir holds its Dockerfile
 // A DIFF prints the lines only one side has; a case both builders refuse prints both errors. The
 // families found real bugs (hard links lost by COPY, a file hiding a lower directory); errors
 // worded differently and the README's listed differences are expected.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { build } from '../../src/build.js';
 import { makeCaseContext } from './context.js';
 import { explain } from './explain.js';
@@ -75,8 +76,7 @@ function layerLines(archive: string, dockerfile: string): string[] {
   });
 }
 
-async function compare(k: ConformanceCase): Promise<string[]> {
-  const ctx = makeCaseContext(k);
+async function compare(k: ConformanceCase, ctx = makeCaseContext(k)): Promise<string[]> {
   const side = async (run: (out: string) => Promise<void> | void) => {
     const out = join(mkdtempSync(join(tmpdir(), 'tsb-diff-')), 'img.tar');
     try {
@@ -127,18 +127,27 @@ async function compare(k: ConformanceCase): Promise<string[]> {
   ];
 }
 
-const [family = '', seedArg = '1', countArg = '10'] = process.argv.slice(2);
-const gen = FAMILIES[family];
-if (!gen) {
-  process.stderr.write(`usage: differential.ts ${Object.keys(FAMILIES).join('|')} SEED [COUNT]\n`);
-  process.exit(2);
-}
-const r = rng(Number(seedArg));
-for (let i = 0; i < Number(countArg); i++) {
-  const k = { name: `${family}${seedArg}-${i}`, dockerfile: '', ...gen(r) } as ConformanceCase;
-  const diff = await compare(k);
+function report(k: ConformanceCase, diff: string[]): void {
   const status = diff.length === 0 ? 'SAME' : diff[0]?.startsWith('  both failed') ? 'BOTH FAILED' : 'DIFF';
   process.stdout.write(`${k.name}: ${status}\n`);
   if (diff.length > 0)
     process.stdout.write(`${k.dockerfile.replace(/^/gm, '  | ')}${diff.slice(0, 12).join('\n')}\n`);
+}
+
+const [family = '', seedArg = '1', countArg = '10'] = process.argv.slice(2);
+const gen = FAMILIES[family];
+if (family === 'dir') {
+  for (const dir of process.argv.slice(3)) {
+    const k = { name: basename(dir), dockerfile: readFileSync(join(dir, 'Dockerfile'), 'utf8') };
+    report(k, await compare(k, resolve(dir)));
+  }
+} else if (!gen) {
+  process.stderr.write(`usage: differential.ts ${Object.keys(FAMILIES).join('|')}|dir SEED [COUNT]\n`);
+  process.exit(2);
+} else {
+  const r = rng(Number(seedArg));
+  for (let i = 0; i < Number(countArg); i++) {
+    const k = { name: `${family}${seedArg}-${i}`, dockerfile: '', ...gen(r) } as ConformanceCase;
+    report(k, await compare(k));
+  }
 }

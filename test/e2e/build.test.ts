@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +18,7 @@ import { build } from '../../src/build.js';
 import { tar as rawTar } from '../helpers/raw-tar.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
-import { buildIt, makeContext, ranSteps, read } from './helpers.js';
+import { buildIt, makeContext, ownerInTar, ranSteps, read } from './helpers.js';
 
 requireRoot();
 requireBinary('runc');
@@ -75,7 +84,8 @@ ENTRYPOINT ["/bin/sh"]
 CMD echo hi
 ONBUILD RUN echo child
 `;
-    const r = await buildIt(root, ctx, df);
+    const fsTar = join(mkdtempSync(join(tmpdir(), 'tsb-e2e-fs-')), 'fs.tar');
+    const r = await buildIt(root, ctx, df, { outputs: ['type=image', `type=tar,dest=${fsTar}`] });
     const c = r.cfg.config!;
     expect(c.Env).toContain('APP_HOME=/srv/app');
     expect(c.Env?.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/custom:/);
@@ -92,8 +102,8 @@ ONBUILD RUN echo child
     expect(c.Cmd).toEqual(['/bin/sh', '-ec', 'echo hi']);
     expect(c.OnBuild).toEqual(['RUN echo child']);
     expect(c.Shell).toEqual(['/bin/sh', '-ec']);
-    const st = lstatSync(join(r.rootfs, 'srv/app/f.txt'));
-    expect([st.uid, st.gid, st.mode & 0o777]).toEqual([1000, 50, 0o640]);
+    expect(ownerInTar(fsTar, 'srv/app/f.txt')).toBe('1000:50');
+    expect(lstatSync(join(r.rootfs, 'srv/app/f.txt')).mode & 0o777).toBe(0o640);
     expect(read(r.rootfs, 'srv/app/version.txt')).toBe('v=1.0\n');
     const hist = r.cfg.history!.map((h) => h.created_by);
     expect(hist).toContain('ARG VERSION=1.0');
@@ -612,7 +622,7 @@ describe('outputs', () => {
     await buildIt(
       root,
       ctx,
-      `FROM ${base}\nRUN mkdir /s && mkfifo /s/fifo && mknod /s/nul c 1 3 && echo x > /s/a && ln /s/a /s/b\n`,
+      `FROM ${base}\nRUN mkdir /s && mkfifo /s/fifo && mknod /s/nul c 1 3 && echo x > /s/a && ln /s/a /s/b && chown 3:4 /s/a && chmod 4755 /s/a\n`,
       { outputs: [`type=tar,dest=${out}/fs.tar`, `type=local,dest=${out}/dir`] },
     );
     const listing = execFileSync('tar', ['-tvf', `${out}/fs.tar`, 's/'], { encoding: 'utf8' });
@@ -622,5 +632,23 @@ describe('outputs', () => {
     expect(lstatSync(join(out, 'dir/s/fifo')).isFIFO()).toBe(true);
     expect(lstatSync(join(out, 'dir/s/nul')).isCharacterDevice()).toBe(true);
     expect(lstatSync(join(out, 'dir/s/b')).ino).toBe(lstatSync(join(out, 'dir/s/a')).ino);
+    // The tar keeps owners; the local dir is the builder's own (setuid kept), as BuildKit's exporters.
+    expect(ownerInTar(`${out}/fs.tar`, 's/a')).toBe('3:4');
+    const a = lstatSync(join(out, 'dir/s/a'));
+    expect([a.uid, a.gid, a.mode & 0o7777]).toEqual([process.getuid!(), process.getgid!(), 0o4755]);
+  });
+
+  it('type=local makes a missing dest 0700 and merges into an existing one, as BuildKit', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tsb-e2e-local-'));
+    mkdirSync(join(out, 'kept'));
+    writeFileSync(join(out, 'kept/mine'), 'mine');
+    const df = `FROM ${base}\nRUN mkdir -p /kept && echo new > /kept/theirs\n`;
+    await buildIt(root, makeContext({}), df, {
+      outputs: [`type=local,dest=${out}`, `type=local,dest=${out}/new/dir`],
+    });
+    expect(readFileSync(join(out, 'kept/mine'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(out, 'kept/theirs'), 'utf8')).toBe('new\n');
+    expect(lstatSync(join(out, 'new/dir')).mode & 0o777).toBe(0o700);
+    expect(lstatSync(join(out, 'new')).mode & 0o777).toBe(0o700);
   });
 });

@@ -1,9 +1,9 @@
-import { lstatSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireBinary, requireRoot } from '../helpers/require.js';
-import { buildIt, makeContext, ranSteps, read, useBusyboxRegistry } from './helpers.js';
+import { buildIt, makeContext, ownerInTar, ranSteps, read, useBusyboxRegistry } from './helpers.js';
 
 requireRoot();
 requireBinary('runc');
@@ -30,14 +30,18 @@ describe('COPY --link', () => {
     expect(ranSteps(one.events)).toContain('[stage-2 1/2] COPY --link --chown=1000:1000 a.txt /app/a.txt');
     expect(read(one.rootfs, 'out.txt')).toBe('one\nlinked\n1000:1000\n');
 
-    const two = await buildIt(root, ctx, df, { buildArgs: { B: 'two' } });
+    const fsTar = join(mkdtempSync(join(tmpdir(), 'tsb-e2e-link-fs-')), 'fs.tar');
+    const two = await buildIt(root, ctx, df, {
+      buildArgs: { B: 'two' },
+      outputs: ['type=image', `type=tar,dest=${fsTar}`],
+    });
     const ran = ranSteps(two.events);
     expect(ran.some((n) => n.includes('COPY --link'))).toBe(false);
     expect(ran).toContain(
       '[stage-2 2/2] RUN cat /base.txt /app/a.txt > /out.txt && stat -c %u:%g /app/a.txt >> /out.txt',
     );
     expect(read(two.rootfs, 'out.txt')).toBe('two\nlinked\n1000:1000\n');
-    expect(lstatSync(join(two.rootfs, 'app', 'a.txt')).uid).toBe(1000);
+    expect(ownerInTar(fsTar, 'app/a.txt')).toBe('1000:1000');
     // busybox, the base's RUN, the COPY, the RUN: the COPY's layer is the same blob on either base
     const layers = (b: typeof one) =>
       (b.manifest as { layers: { digest: string }[] }).layers.map((l) => l.digest);
@@ -67,8 +71,9 @@ describe('COPY --link', () => {
 RUN echo 'linkuser:x:1234:1234::/:/bin/sh' >> /etc/passwd && echo 'linkuser:x:1234:' >> /etc/group
 COPY --link --chown=linkuser a.txt /app/a.txt
 `;
-    const r = await buildIt(root, ctx, df);
-    expect(lstatSync(join(r.rootfs, 'app', 'a.txt')).uid).toBe(1234);
+    const fsTar = join(mkdtempSync(join(tmpdir(), 'tsb-e2e-linkname-fs-')), 'fs.tar');
+    const r = await buildIt(root, ctx, df, { outputs: ['type=image', `type=tar,dest=${fsTar}`] });
+    expect(ownerInTar(fsTar, 'app/a.txt')).toBe('1234:1234');
     expect(read(r.rootfs, 'app/a.txt')).toBe('named\n');
   });
 });

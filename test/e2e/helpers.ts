@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,15 @@ export async function buildIt(
     outputs: [...(extra.outputs ?? ['type=image']), `type=local,dest=${rootfs}`],
   });
   return { ...r, events, cfg: r.config as ImageConfig, rootfs };
+}
+
+/**
+ * uid:gid of `p` in a `type=tar` output: the `type=local` rootfs is owned by whoever built it, as
+ * BuildKit's local exporter writes it.
+ */
+export function ownerInTar(tar: string, p: string): string {
+  const line = execFileSync('tar', ['--numeric-owner', '-tvf', tar, p], { encoding: 'utf8' }).split('\n')[0]!;
+  return line.split(/\s+/)[1]!.replace('/', ':');
 }
 
 export function read(rootfs: string, p: string): string {
