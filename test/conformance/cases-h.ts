@@ -263,4 +263,17 @@ EOF`,
     files: { 'my-a.txt': 'A', 'my-b.txt': 'B', other: 'O' },
     prepare: 'mkdir -p d && printf q > "$(printf \'d/\\351t\\351\')"',
   },
+  {
+    // Names /etc/passwd and /etc/group do not have: BuildKit's file op reads an unknown user as
+    // 0:0 and an unknown group as "keep the gid", in --chown and in WORKDIR's USER alike (no error)
+    name: 'chown-unknown-names',
+    dockerfile:
+      BB +
+      'FROM bb AS nopw\nRUN rm -f /etc/passwd /etc/group\nCOPY --chown=root:5 f /r\n' +
+      "FROM bb\nRUN echo 'u:x:1000:1000::/home/u:/bin/sh' > /etc/passwd && echo 'g:x:55:' > /etc/group\n" +
+      'COPY --chown=nosuch f /a\nCOPY --chown=u:nosuchgroup f /b\nCOPY --chown=nosuch:g f /c\n' +
+      'COPY --chown=nosuch:nosuch f /d\nADD --chown=nosuch:g f /e\nUSER nosuch\nWORKDIR /w\n' +
+      'USER u:nosuchgroup\nWORKDIR /w2\nUSER root\nWORKDIR /w3\nCOPY --from=nopw /r /r\n',
+    files: { f: 'f' },
+  },
 ];

@@ -30,8 +30,23 @@ describe('COPY --chown resolution (BuildKit)', () => {
     expect(resolveChown(root, 'bob:7')).toEqual({ uid: 1001, gid: 7 });
   });
 
-  it('unknown names are errors', () => {
-    expect(() => resolveChown(root, 'nobody')).toThrow(/unable to find user nobody/);
-    expect(() => resolveChown(root, 'bob:nogroup')).toThrow(/unable to find group nogroup/);
+  it('unknown names are no error: an unknown user is 0:0, an unknown group keeps the gid so far', () => {
+    expect(resolveChown(root, 'nobody')).toEqual({ uid: 0, gid: 0 });
+    expect(resolveChown(root, 'bob:nogroup')).toEqual({ uid: 1001, gid: 50 });
+    expect(resolveChown(root, 'nobody:staff')).toEqual({ uid: 0, gid: 50 });
+    expect(resolveChown(root, '7:nogroup')).toEqual({ uid: 7, gid: 7 });
+    expect(resolveChown(join(root, 'no-such-root'), 'bob:staff')).toEqual({ uid: 0, gid: 0 });
+  });
+
+  it('reads passwd as runc does: lines trimmed, a bad number is 0, the first match wins', () => {
+    const r = mkdtempSync(join(tmpdir(), 'tsb-chown-odd-'));
+    mkdirSync(join(r, 'etc'));
+    writeFileSync(join(r, 'etc/passwd'), '  ann:x:5:6::/:/bin/sh\nbad:x:x:9\nann:x:7:7::/:/bin/sh\n');
+    writeFileSync(join(r, 'etc/group'), '');
+    expect(resolveChown(r, 'ann')).toEqual({ uid: 5, gid: 6 });
+    expect(resolveChown(r, 'bad')).toEqual({ uid: 0, gid: 9 });
+    // a number too big for 32 bits is a name (llb.WithUser), here an unknown one
+    expect(resolveChown(r, '4294967296:1')).toEqual({ uid: 0, gid: 1 });
+    rmSync(r, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { TsbuildError } from '../../errors.js';
 import type { Owner } from './copy-tree.js';
 import { NeedsMount } from './merged-root.js';
 import { resolveInRoot } from './secure-path.js';
@@ -10,9 +9,11 @@ export type RootFs = string | ((path: string) => string);
 function readEtc(root: RootFs, file: string): string[][] {
   const path = `/etc/${file}`;
   try {
+    // runc's user.ParsePasswdFilter/ParseGroupFilter: lines trimmed, blank ones skipped, no comments.
     return readFileSync(typeof root === 'string' ? resolveInRoot(root, path) : root(path), 'utf8')
       .split('\n')
-      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
       .map((l) => l.split(':'));
   } catch (e) {
     // No file: no names. A merged view that cannot say is not "no file".
@@ -21,42 +22,39 @@ function readEtc(root: RootFs, file: string): string[][] {
   }
 }
 
+/** llb.WithUser's parseUID: a decimal that fits in 32 bits is an id, anything else a name. */
+function asId(s: string): number | undefined {
+  return /^\d+$/.test(s) && Number(s) <= 0xffffffff ? Number(s) : undefined;
+}
+
+/** Go's strconv.Atoi as runc's parseLine uses it: a field that is not a number reads as 0. */
+function atoi(s: string | undefined): number {
+  return s !== undefined && /^[+-]?\d+$/.test(s) ? Number(s) : 0;
+}
+
 /**
- * `--chown=user[:group]` against the destination rootfs, as BuildKit does (observed on dockerd
- * 20.10): names are looked up in its /etc/passwd and /etc/group, numbers are used as they are; without
- * a group a numeric user's gid is the uid (Docker's documented rule) but a named user gets its
- * passwd entry's primary gid; an empty user (`:group`) is uid 0.
+ * `--chown=user[:group]` against the destination rootfs, as BuildKit's file op reads it (readUser,
+ * observed on dockerd 20.10): numbers are used as they are, names are looked up in its /etc/passwd
+ * and /etc/group; without a group a numeric user's gid is the uid (Docker's documented rule) but a
+ * named user gets its passwd entry's primary gid. A name that is not there (or no such file) is no
+ * error: an unknown user is 0:0, an unknown group leaves the user's gid; an empty user is uid 0.
  */
 export function resolveChown(root: RootFs, spec: string): Owner {
   const [u = '', g] = spec.split(':', 2);
-  let uid = 0;
-  let primary = 0;
-  if (/^\d+$/.test(u)) {
-    uid = Number(u);
-    primary = uid;
-  } else if (u !== '') {
-    const row = findRow(u, () => readEtc(root, 'passwd'), 'user');
-    uid = Number(row[2]);
-    primary = Number(row[3]);
+  let uid = asId(u);
+  let gid = uid ?? 0;
+  if (uid === undefined) {
+    const row = readEtc(root, 'passwd').find((r) => r[0] === u);
+    uid = atoi(row?.[2]);
+    gid = atoi(row?.[3]);
   }
-  const gid = g === undefined || g === '' ? primary : lookup(g, () => readEtc(root, 'group'), 2, 'group');
+  if (g !== undefined) {
+    const id = asId(g);
+    const row = id === undefined ? readEtc(root, 'group').find((r) => r[0] === g) : undefined;
+    if (id !== undefined) gid = id;
+    else if (row) gid = atoi(row[2]);
+  }
   return { uid, gid };
-}
-
-function findRow(name: string, rows: () => string[][], what: 'user' | 'group'): string[] {
-  const row = rows().find((r) => r[0] === name);
-  if (!row) {
-    throw new TsbuildError(
-      'CHOWN_UNKNOWN',
-      `unable to find ${what} ${name}: no matching entries in ${what === 'user' ? 'passwd' : 'group'} file`,
-    );
-  }
-  return row;
-}
-
-function lookup(name: string, rows: () => string[][], col: number, what: 'user' | 'group'): number {
-  if (/^\d+$/.test(name)) return Number(name);
-  return Number(findRow(name, rows, what)[col]);
 }
 
 /**
