@@ -57,6 +57,7 @@ export interface ContainerConfig {
     Retries?: number;
   };
   OnBuild?: string[] | null;
+  StopTimeout?: number;
   Shell?: string[];
 }
 
@@ -68,6 +69,7 @@ export interface ImageConfig {
   os: string;
   variant?: string;
   'os.version'?: string;
+  'os.features'?: string[];
   config?: ContainerConfig;
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: HistoryEntry[];

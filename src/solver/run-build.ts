@@ -198,6 +198,8 @@ async function imageModel(
     created,
     architecture: img.architecture,
     os: img.os,
+    ...(img['os.version'] ? { 'os.version': img['os.version'] } : {}),
+    ...(img['os.features'] ? { 'os.features': img['os.features'] } : {}),
     ...(img.variant ? { variant: img.variant } : {}),
     ...(img.author ? { author: img.author } : {}),
     config: img.config,

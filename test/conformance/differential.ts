@@ -81,7 +81,9 @@ async function compare(k: ConformanceCase, ctx = makeCaseContext(k)): Promise<st
     const out = join(mkdtempSync(join(tmpdir(), 'tsb-diff-')), 'img.tar');
     try {
       await run(out);
-      const lines = JSON.stringify(explain(normalizeDockerArchive(out), k.dockerfile), null, 1).split('\n');
+      const lines = JSON.stringify(explain(normalizeDockerArchive(out, true), k.dockerfile), null, 1).split(
+        '\n',
+      );
       return process.env.DIFF_LAYERS ? [...lines, ...layerLines(out, k.dockerfile)] : lines;
     } catch (e) {
       // dockerd names paths in its overlay mount; tsbuild names them in the image

@@ -144,14 +144,26 @@ export function usersCase(r: R): Partial<ConformanceCase> {
     "RUN printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000::/home/app:/bin/sh\\nweb:x:33:33::/var/www:/bin/sh\\n' > /etc/passwd && " +
     "printf 'root:x:0:\\napp:x:1000:\\nstaff:x:50:app,web\\nweb:x:33:\\n' > /etc/group";
   const who = () =>
-    r.pick(['app', 'web', '1000', '1000:50', 'app:staff', 'web:app', '33:0', '0', 'root', '4242']);
+    r.pick([
+      'app',
+      'web',
+      '1000',
+      '1000:50',
+      'app:staff',
+      'web:app',
+      '33:0',
+      '0',
+      'root',
+      '4242',
+      'app:nogroup',
+    ]);
   const lines = ['FROM bb', passwd];
   for (let i = r.int(2, 5); i > 0; i--) {
     const k = r.next();
     if (k < 0.3) lines.push(`USER ${who()}`);
     else if (k < 0.55)
       lines.push(
-        `COPY --chown=${r.pick(['app', 'app:staff', '1000:50', ':50', 'web', '7', 'root:web'])} ${r.pick(['a', 'd1', 'd1/'])} /c${i}/`,
+        `COPY --chown=${r.pick(['app', 'app:staff', '1000:50', ':50', 'web', '7', 'root:web', 'ghost', 'app:nogroup', 'ghost:staff'])} ${r.pick(['a', 'd1', 'd1/'])} /c${i}/`,
       );
     else if (k < 0.7) lines.push(`WORKDIR /w${i}/${r.pick(['x', 'x/y'])}`);
     else

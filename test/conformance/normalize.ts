@@ -30,6 +30,8 @@ export interface NormalizedImage {
   history: { created_by: string; empty_layer: boolean; comment?: string }[];
   layers: number;
   files: FileEntry[];
+  /** With `everything`: config keys beyond CONFIG_FIELDS and top-level keys beyond the above. */
+  extra?: Record<string, unknown>;
 }
 
 /** Config fields a Dockerfile controls (Docker adds nothing else for BuildKit images). */
@@ -49,6 +51,18 @@ const CONFIG_FIELDS = [
   'Shell',
 ];
 
+/** What a golden leaves out (the differential compares it live): other config and top-level keys. */
+function extraKeys(
+  cfg: Record<string, unknown> & { config?: Record<string, unknown> },
+): Record<string, unknown> {
+  const seen = ['architecture', 'os', 'author', 'config', 'history', 'rootfs', 'created'];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(cfg.config ?? {}))
+    if (!CONFIG_FIELDS.includes(k) && v !== null) out[`config.${k}`] = v;
+  for (const [k, v] of Object.entries(cfg)) if (!seen.includes(k)) out[k] = v;
+  return out;
+}
+
 /** The busybox install every case starts from: its binary and applet links differ across Debian versions. */
 function isBaseNoise(e: FileEntry): boolean {
   if (e.path === 'bin/busybox') return true;
@@ -58,7 +72,7 @@ function isBaseNoise(e: FileEntry): boolean {
 }
 
 /** Normalizes a docker-archive tar (`docker save`, `--output type=docker`). */
-export function normalizeDockerArchive(tarPath: string): NormalizedImage {
+export function normalizeDockerArchive(tarPath: string, everything = false): NormalizedImage {
   const dir = mkdtempSync(join(tmpdir(), 'tsb-conf-norm-'));
   try {
     execFileSync('tar', ['-xf', tarPath, '-C', dir]);
@@ -86,6 +100,7 @@ export function normalizeDockerArchive(tarPath: string): NormalizedImage {
           ...(h.comment ? { comment: h.comment } : {}),
         }),
       ),
+      ...(everything ? { extra: extraKeys(cfg) } : {}),
       layers: manifest.Layers.length,
       files: [...files.values()]
         .filter((e) => !isBaseNoise(e))

@@ -389,9 +389,15 @@ export async function pushBusyboxImageAsync(
 
 /**
  * The busybox image with one more layer on top (`layerTar`: an uncompressed tar, written as given),
- * pushed with skopeo as `repo:tag`: for base images a test wants hostile or odd.
+ * pushed with skopeo as `repo:tag`: for base images a test wants hostile or odd (`editConfig` may
+ * change the image config JSON too).
  */
-export function pushBusyboxWithLayer(registry: TestRegistry, repoTag: string, layerTar: Buffer): string {
+export function pushBusyboxWithLayer(
+  registry: TestRegistry,
+  repoTag: string,
+  layerTar: Buffer,
+  editConfig: (config: Record<string, unknown>) => void = () => {},
+): string {
   requireBinary('skopeo');
   const bb = busyboxImageLayout();
   const work = mkdtempSync(join(tmpdir(), 'tsb-img-plus-'));
@@ -409,6 +415,7 @@ export function pushBusyboxWithLayer(registry: TestRegistry, repoTag: string, la
   const layer = put(gzipSync(layerTar));
   config.rootfs.diff_ids.push(`sha256:${createHash('sha256').update(layerTar).digest('hex')}`);
   config.history.push({ created: '1970-01-01T00:00:00Z', created_by: 'extra layer # test helper' });
+  editConfig(config);
   manifest.layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer });
   manifest.config = { ...manifest.config, ...put(Buffer.from(JSON.stringify(config))) };
   const m = put(Buffer.from(JSON.stringify(manifest)));

@@ -256,6 +256,46 @@ describe('frontend: stages → op graph', () => {
   });
 });
 
+describe('frontend: a base image config read as BuildKit reads it', () => {
+  it('keeps only the fields of its structs, drops null, empty and false ones, keeps os.version', async () => {
+    const odd = {
+      ...structuredClone(baseConfig),
+      'os.version': '10.0',
+      'os.features': ['win32k'],
+      container: 'abc',
+      docker_version: '20.10',
+      container_config: { Hostname: 'x' },
+      config: {
+        Hostname: 'h1',
+        Tty: true,
+        MacAddress: '02:42:ac:11:00:02',
+        'x-custom': 'y',
+        Env: ['PATH=/bin'],
+        Entrypoint: null,
+        Volumes: null,
+        ArgsEscaped: false,
+        User: '',
+        StopTimeout: 0,
+        Healthcheck: { Test: ['CMD', 'true'], Interval: 0, Retries: 3, Extra: 1 },
+      },
+      history: [{ created_by: 'base', empty_layer: false, comment: '', extra: 'x' }],
+    } as unknown as ImageConfig;
+    const r = await conv('FROM base\nLABEL a=1\n', {
+      resolveImage: async (ref) => ({ ref: `${ref}@sha256:${'b'.repeat(64)}`, config: structuredClone(odd) }),
+    });
+    expect(r.image.config).toEqual({
+      Env: ['PATH=/bin'],
+      StopTimeout: 0,
+      Healthcheck: { Test: ['CMD', 'true'], Retries: 3 },
+      Labels: { a: '1' },
+    });
+    expect(r.image['os.version']).toBe('10.0');
+    expect(r.image['os.features']).toEqual(['win32k']);
+    expect(r.image.history[0]).toEqual({ created_by: 'base' });
+    expect(Object.keys(r.image)).not.toContain('container');
+  });
+});
+
 describe('frontend: --no-cache-filter', () => {
   const ignored = async (df: string, noCacheFilter: string[]) =>
     chain((await conv(df, { noCacheFilter })).vertex)

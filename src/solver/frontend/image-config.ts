@@ -5,6 +5,8 @@ export interface StageImage {
   architecture: string;
   os: string;
   variant?: string;
+  'os.version'?: string;
+  'os.features'?: string[];
   author?: string;
   config: ContainerConfig;
   history: HistoryEntry[];
@@ -28,15 +30,66 @@ export function emptyImage(p: Platform): StageImage {
   return img;
 }
 
+/**
+ * The fields of BuildKit's image structs (image-spec's Image and ImageConfig, dockerfile2llb's
+ * Healthcheck, ArgsEscaped, OnBuild, StopTimeout, Shell), in their order. A base image's config goes
+ * through Go's json round trip there: other keys (Hostname, Tty, MacAddress, a registry's own) are
+ * dropped, and so are the `omitempty` ones that are null, empty or false.
+ */
+const CONFIG_KEYS = [
+  'User',
+  'ExposedPorts',
+  'Env',
+  'Entrypoint',
+  'Cmd',
+  'Volumes',
+  'WorkingDir',
+  'Labels',
+  'StopSignal',
+  'ArgsEscaped',
+  'Healthcheck',
+  'OnBuild',
+  'StopTimeout',
+  'Shell',
+] as const;
+const HEALTHCHECK_KEYS = ['Test', 'Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const;
+const HISTORY_KEYS = ['created', 'created_by', 'author', 'comment', 'empty_layer'] as const;
+
+/** Go's omitempty: the zero value of the field's type, or JSON null. */
+function isEmpty(v: unknown): boolean {
+  if (v === null || v === undefined || v === '' || v === false || v === 0) return true;
+  return typeof v === 'object' && Object.keys(v).length === 0;
+}
+
+function pick<K extends string>(o: Record<string, unknown>, keys: readonly K[], keep: (k: K) => boolean) {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (k in o && (keep(k) || !isEmpty(o[k]))) out[k] = structuredClone(o[k]);
+  return out;
+}
+
+/** A base's config as BuildKit reads it into its structs (pointers: `{}` and a 0 StopTimeout stay). */
+function knownConfig(c: ContainerConfig = {}): ContainerConfig {
+  const pointers: Record<string, string> = { Healthcheck: 'object', StopTimeout: 'number' };
+  const out = pick(c as Record<string, unknown>, CONFIG_KEYS, (k) => {
+    const v = (c as Record<string, unknown>)[k];
+    return pointers[k] !== undefined && v !== null && typeof v === pointers[k];
+  });
+  if (out.Healthcheck)
+    out.Healthcheck = pick(out.Healthcheck as Record<string, unknown>, HEALTHCHECK_KEYS, () => false);
+  return out as ContainerConfig;
+}
+
 /** A pulled base image's config as a stage starts from it (`created` dropped, as BuildKit does). */
 export function fromImageConfig(c: ImageConfig): StageImage {
   const img: StageImage = {
     architecture: c.architecture,
     os: c.os,
-    config: structuredClone(c.config ?? {}),
-    history: structuredClone(c.history ?? []),
+    config: knownConfig(c.config),
+    history: (c.history ?? []).map((h) => pick(h as Record<string, unknown>, HISTORY_KEYS, () => false)),
     baseDiffIds: [...(c.rootfs?.diff_ids ?? [])],
   };
+  if (c['os.version']) img['os.version'] = c['os.version'];
+  if (c['os.features']?.length) img['os.features'] = [...c['os.features']];
   if (c.variant) img.variant = c.variant;
   if (c.author) img.author = c.author;
   return img;

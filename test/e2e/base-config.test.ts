@@ -1,0 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushBusyboxWithLayer, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+import { buildIt, makeContext, read } from './helpers.js';
+
+requireRoot();
+requireBinary('runc');
+
+let reg: TestRegistry;
+beforeAll(async () => {
+  reg = await startRegistry();
+});
+afterAll(async () => {
+  await reg?.stop();
+});
+
+// Checked against dockerd 20.10's BuildKit with the same base: its image structs keep these fields
+// only, so a child image carries none of the base's Hostname, Tty, MacAddress or unknown keys.
+describe('a base image config with fields BuildKit has no struct field for', () => {
+  it('is read as BuildKit reads it: other keys dropped, os.version and os.features kept', async () => {
+    const ref = pushBusyboxWithLayer(reg, 'odd/config:1', Buffer.alloc(1024), (c) => {
+      Object.assign(c, { 'os.version': '10', 'os.features': ['f'], container: 'abc', docker_version: '1' });
+      Object.assign(c.config as object, {
+        Hostname: 'h1',
+        Domainname: 'dom',
+        Tty: true,
+        OpenStdin: true,
+        Image: 'sha256:abc',
+        MacAddress: '02:42:ac:11:00:02',
+        'x-custom': 'y',
+        Entrypoint: null,
+        StopTimeout: 7,
+        Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9, Extra: 2 },
+        Shell: ['/bin/sh', '-xc'],
+      });
+    });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-basecfg-'));
+    const r = await buildIt(root, makeContext({}), `FROM ${ref}\nRUN echo "$0 $-" > /shell\n`);
+    expect(r.cfg.config).toEqual({
+      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      Cmd: ['sh'],
+      StopTimeout: 7,
+      Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9 },
+      Shell: ['/bin/sh', '-xc'],
+    });
+    const top = r.cfg as unknown as Record<string, unknown>;
+    expect([top['os.version'], top['os.features'], top.container, top.docker_version]).toEqual([
+      '10',
+      ['f'],
+      undefined,
+      undefined,
+    ]);
+    expect(read(r.rootfs, 'shell')).toBe('/bin/sh xc\n');
+  });
+});
