@@ -58,9 +58,14 @@ export async function historyTimes(
   const history = entries.map((h) => {
     if (h.created) return { ...h };
     if (!h.empty_layer) cur = times[next++] ?? cur;
-    return { created: cur, ...h };
+    return { created: goTime(cur), ...h };
   });
-  // ISO strings of one format sort like the times they stand for.
+  // ISO strings of one format sort like the times they stand for (trimmed ones would not).
   const created = times.length > 0 ? ([...times].sort().pop() as string) : now;
-  return { created, history };
+  return { created: goTime(created), history };
+}
+
+/** Go's time.RFC3339Nano, as BuildKit's JSON has times: no trailing zeros in the fraction. */
+export function goTime(iso: string): string {
+  return iso.replace(/\.(\d*?)0*Z$/, (_, f: string) => (f ? `.${f}Z` : 'Z'));
 }
