@@ -105,22 +105,24 @@ function entryX(r: R): Entry {
 }
 
 export function layersCase(r: R): Partial<ConformanceCase> {
-  return imageCase(r, entry);
+  return imageCase(r, entry, 'g');
 }
 
 export function layersXCase(r: R): Partial<ConformanceCase> {
-  return imageCase(r, entryX);
+  return imageCase(r, entryX, 'x');
 }
 
-function imageCase(r: R, make: (r: R) => Entry): Partial<ConformanceCase> {
+function imageCase(r: R, make: (r: R) => Entry, family: string): Partial<ConformanceCase> {
   const layers = Array.from({ length: r.int(1, 3) }, (_, i) =>
     validLayer(
       Array.from({ length: r.int(2, 6) }, () => make(r)),
       i === 0,
     ),
   );
-  // One tag per content: a case run twice pushes the same image.
-  const tag = `g${Math.floor(r.next() * 2 ** 32).toString(16)}`;
+  // One tag per content: a case run twice pushes the same image. The family is part of it: both
+  // families draw from the same seeds, and a tag pushed again with other content would be taken
+  // from tsbuild's store (a base already pulled is not asked for again, as with `docker build`).
+  const tag = `${family}${Math.floor(r.next() * 2 ** 32).toString(16)}`;
   const ref = `localhost:5000/tsbprobe/layers:${tag}`;
   return {
     dockerfile: `FROM localhost:5000/busybox:latest AS bb\nFROM ${ref} AS img\nFROM bb\nCOPY --from=img / /x/\n`,
