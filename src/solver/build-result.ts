@@ -2,6 +2,7 @@ import type { BuildResult } from '../build.js';
 import type { ExportResult } from '../exporter/index.js';
 import type { HistoryEntry } from '../oci/index.js';
 import type { Store } from '../store/index.js';
+import { goTime } from './frontend/image-config.js';
 import type { SolvedFs } from './ops/index.js';
 
 // What a build reports about the image it made: the committed manifest and config, the
@@ -63,9 +64,4 @@ export async function historyTimes(
   // ISO strings of one format sort like the times they stand for (trimmed ones would not).
   const created = times.length > 0 ? ([...times].sort().pop() as string) : now;
   return { created: goTime(created), history };
-}
-
-/** Go's time.RFC3339Nano, as BuildKit's JSON has times: no trailing zeros in the fraction. */
-export function goTime(iso: string): string {
-  return iso.replace(/\.(\d*?)0*Z$/, (_, f: string) => (f ? `.${f}Z` : 'Z'));
 }

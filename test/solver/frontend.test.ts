@@ -278,7 +278,15 @@ describe('frontend: a base image config read as BuildKit reads it', () => {
         StopTimeout: 0,
         Healthcheck: { Test: ['CMD', 'true'], Interval: 0, Retries: 3, Extra: 1 },
       },
-      history: [{ created_by: 'base', empty_layer: false, comment: '', extra: 'x' }],
+      history: [
+        {
+          created: '2020-01-01T00:00:00.000000000Z',
+          created_by: 'base',
+          empty_layer: false,
+          comment: '',
+          extra: 'x',
+        },
+      ],
     } as unknown as ImageConfig;
     const r = await conv('FROM base\nLABEL a=1\n', {
       resolveImage: async (ref) => ({ ref: `${ref}@sha256:${'b'.repeat(64)}`, config: structuredClone(odd) }),
@@ -291,7 +299,7 @@ describe('frontend: a base image config read as BuildKit reads it', () => {
     });
     expect(r.image['os.version']).toBe('10.0');
     expect(r.image['os.features']).toEqual(['win32k']);
-    expect(r.image.history[0]).toEqual({ created_by: 'base' });
+    expect(r.image.history[0]).toEqual({ created: '2020-01-01T00:00:00Z', created_by: 'base' });
     expect(Object.keys(r.image)).not.toContain('container');
   });
 });

@@ -85,7 +85,11 @@ export function fromImageConfig(c: ImageConfig): StageImage {
     architecture: c.architecture,
     os: c.os,
     config: knownConfig(c.config),
-    history: (c.history ?? []).map((h) => pick(h as Record<string, unknown>, HISTORY_KEYS, () => false)),
+    history: (c.history ?? []).map((h) => {
+      const out = pick(h as Record<string, unknown>, HISTORY_KEYS, () => false) as HistoryEntry;
+      if (typeof out.created === 'string') out.created = goTime(out.created);
+      return out;
+    }),
     baseDiffIds: [...(c.rootfs?.diff_ids ?? [])],
   };
   if (c['os.version']) img['os.version'] = c['os.version'];
@@ -139,6 +143,16 @@ export function goQuoteList(a: string[]): string {
 /** Go's %v of a []string: `[a b]`. */
 export function goList(a: string[]): string {
   return `[${a.join(' ')}]`;
+}
+
+/**
+ * Go's time.RFC3339Nano, as times come out of BuildKit's JSON round trip: no trailing zeros in the
+ * fraction (no dot when it is all zeros); the zone (`Z` or an offset) kept.
+ */
+export function goTime(rfc3339: string): string {
+  return rfc3339.replace(/\.(\d*?)0*(Z|[+-]\d\d:\d\d)$/, (_, f: string, zone: string) =>
+    f ? `.${f}${zone}` : zone,
+  );
 }
 
 /** Go's time.Duration String() for a duration in nanoseconds. */
