@@ -302,6 +302,23 @@ describe('frontend: a base image config read as BuildKit reads it', () => {
     expect(r.image.history[0]).toEqual({ created: '2020-01-01T00:00:00Z', created_by: 'base' });
     expect(Object.keys(r.image)).not.toContain('container');
   });
+
+  it('takes what is no JSON object where one belongs as nothing, without a TypeError', async () => {
+    const odd = {
+      ...structuredClone(baseConfig),
+      config: { Healthcheck: 'x', Env: ['A=1'] },
+      history: [null, 5],
+    };
+    const r = await conv('FROM base\n', {
+      resolveImage: async (ref) => ({
+        ref: `${ref}@sha256:${'b'.repeat(64)}`,
+        config: structuredClone(odd) as unknown as ImageConfig,
+      }),
+    });
+    expect(r.image.config.Healthcheck).toBeUndefined();
+    expect(r.image.config.Env?.[0]).toBe('A=1');
+    expect(r.image.history).toEqual([{}, {}]);
+  });
 });
 
 describe('frontend: --no-cache-filter', () => {

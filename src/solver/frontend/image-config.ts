@@ -61,21 +61,26 @@ function isEmpty(v: unknown): boolean {
   return typeof v === 'object' && Object.keys(v).length === 0;
 }
 
-function pick<K extends string>(o: Record<string, unknown>, keys: readonly K[], keep: (k: K) => boolean) {
+/** `keys` of `o` (nothing of what is no JSON object: a hostile config gets no TypeError here). */
+function pick<K extends string>(o: unknown, keys: readonly K[], keep: (k: K) => boolean) {
   const out: Record<string, unknown> = {};
-  for (const k of keys) if (k in o && (keep(k) || !isEmpty(o[k]))) out[k] = structuredClone(o[k]);
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return out;
+  const r = o as Record<string, unknown>;
+  for (const k of keys) if (k in r && (keep(k) || !isEmpty(r[k]))) out[k] = structuredClone(r[k]);
   return out;
 }
 
 /** A base's config as BuildKit reads it into its structs (pointers: `{}` and a 0 StopTimeout stay). */
 function knownConfig(c: ContainerConfig = {}): ContainerConfig {
   const pointers: Record<string, string> = { Healthcheck: 'object', StopTimeout: 'number' };
-  const out = pick(c as Record<string, unknown>, CONFIG_KEYS, (k) => {
+  const out = pick(c, CONFIG_KEYS, (k) => {
     const v = (c as Record<string, unknown>)[k];
     return pointers[k] !== undefined && v !== null && typeof v === pointers[k];
   });
-  if (out.Healthcheck)
-    out.Healthcheck = pick(out.Healthcheck as Record<string, unknown>, HEALTHCHECK_KEYS, () => false);
+  const h = out.Healthcheck;
+  if (h !== null && typeof h === 'object' && !Array.isArray(h))
+    out.Healthcheck = pick(h, HEALTHCHECK_KEYS, () => false);
+  else delete out.Healthcheck;
   return out as ContainerConfig;
 }
 
@@ -85,8 +90,8 @@ export function fromImageConfig(c: ImageConfig): StageImage {
     architecture: c.architecture,
     os: c.os,
     config: knownConfig(c.config),
-    history: (c.history ?? []).map((h) => {
-      const out = pick(h as Record<string, unknown>, HISTORY_KEYS, () => false) as HistoryEntry;
+    history: (Array.isArray(c.history) ? c.history : []).map((h) => {
+      const out = pick(h, HISTORY_KEYS, () => false) as HistoryEntry;
       if (typeof out.created === 'string') out.created = goTime(out.created);
       return out;
     }),
