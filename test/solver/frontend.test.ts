@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TsbuildError } from '../../src/errors.js';
 import type { ImageConfig } from '../../src/oci/index.js';
 import { toStages } from '../../src/parser/index.js';
 import { type ConvertOptions, convert } from '../../src/solver/frontend/convert.js';
@@ -318,6 +319,36 @@ describe('frontend: a base image config read as BuildKit reads it', () => {
     expect(r.image.config.Healthcheck).toBeUndefined();
     expect(r.image.config.Env?.[0]).toBe('A=1');
     expect(r.image.history).toEqual([{}, {}]);
+  });
+});
+
+describe('frontend: a base that cannot be resolved', () => {
+  const failing = (): Partial<ConvertOptions> => ({
+    resolveImage: async (ref) => {
+      throw new TsbuildError('IMAGE_NOT_FOUND', `${ref}: not found`, { hint: 'check the name' });
+    },
+  });
+
+  it('is placed at the line that names it, with the stage a near name was meant as', async () => {
+    const df = 'FROM scratch AS build\nCOPY x /x\nFROM scratch\nCOPY --from=biuld /x /y\n';
+    const e = await conv(df, failing()).catch((x) => x);
+    expect(e).toBeInstanceOf(TsbuildError);
+    expect([e.code, e.line, e.message]).toEqual(['IMAGE_NOT_FOUND', 4, 'biuld: not found']);
+    expect(e.hint).toBe(
+      'no stage is named "biuld" (did you mean "build"?), so it was taken for an image; check the name',
+    );
+    const f = await conv('FROM scratch AS base\nFROM bsae\n', failing()).catch((x) => x);
+    expect([f.line, f.hint]).toEqual([
+      2,
+      'no stage is named "bsae" (did you mean "base"?), so it was taken for an image; check the name',
+    ]);
+  });
+
+  it('names no stage when none is near, or when the name is a registry path', async () => {
+    const e = await conv('FROM scratch AS build\nFROM alpine\n', failing()).catch((x) => x);
+    expect([e.line, e.hint]).toEqual([2, 'check the name']);
+    const f = await conv('FROM scratch AS build\nFROM reg/build\n', failing()).catch((x) => x);
+    expect(f.hint).toBe('check the name');
   });
 });
 

@@ -92,7 +92,8 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     const own = st.stage.instructions.filter((i) => i.kind !== 'ONBUILD');
     const inherited = st.base ? onbuildTriggers(st) : [];
     for (const ins of [...inherited, ...own])
-      for (const from of fromRefs(ins)) st.deps.add(findSource(from, st, states, byName, extra, opts));
+      for (const from of fromRefs(ins))
+        st.deps.add(findSource(from, st, states, byName, extra, opts, ins.range.start.line));
     if (st.base) st.deps.add(st.base);
   }
   const reachable = await resolveReachable(target, { states, byName, extra }, opts);
@@ -178,7 +179,7 @@ async function resolveReachable(
     const todo = [...g.states, ...g.extra].filter((s) => reachable.has(s) && !s.base && !resolved.has(s));
     if (todo.length === 0) return reachable;
     for (const s of todo) resolved.add(s);
-    await Promise.all(todo.map((s) => resolveBase(s, opts)));
+    await Promise.all(todo.map((s) => resolveBase(s, opts).catch((e) => Promise.reject(located(e, s, g)))));
     for (const s of todo)
       for (const t of s.onbuild ?? [])
         for (const from of fromRefs(t)) {
@@ -187,6 +188,31 @@ async function resolveReachable(
           visit(d);
         }
   }
+}
+
+/**
+ * A base that could not be resolved, placed at the line that names it. A bare name close to a
+ * stage's (`COPY --from=biuld`) was most likely meant as that stage: BuildKit takes any name no
+ * stage has for an image, and the registry's "not found" says nothing of the typo.
+ */
+function located(e: unknown, s: StageState, g: Stages): unknown {
+  if (!(e instanceof TsbuildError)) return e;
+  const name = s.fromName ?? s.baseRef ?? '';
+  const near = /^[\w.-]+$/.test(name)
+    ? suggest(
+        name,
+        g.states.flatMap((t) => (t.stage.name ? [t.stage.name] : [])),
+        false,
+      )
+    : undefined;
+  const err = near
+    ? new TsbuildError(e.code, e.message, {
+        hint: `no stage is named "${name}" (did you mean "${near}"?), so it was taken for an image${e.hint ? `; ${e.hint}` : ''}`,
+        cause: e,
+      })
+    : e;
+  err.locate(s.refLine ?? s.stage.from.range.start.line, undefined);
+  return err;
 }
 
 /** A state per stage, its FROM expanded with the global ARGs; named stages by lower-cased name. */
@@ -289,6 +315,7 @@ export function findSource(
   byName: Map<string, StageState>,
   extra: StageState[],
   opts: ConvertOptions,
+  line?: number,
 ): StageState {
   if (/\$/.test(from)) {
     throw new DockerfileSyntaxError(
@@ -313,6 +340,7 @@ export function findSource(
     x.baseRef = from;
     x.fromName = from;
     x.unregistered = true;
+    if (line !== undefined) x.refLine = line;
     extra.push(x);
   }
   return x;

@@ -34,6 +34,8 @@ export interface StageState {
   onbuild?: Instruction[];
   /** An image named by COPY --from / --mount from= that is not a stage. */
   unregistered?: boolean;
+  /** Such an image: the Dockerfile line that first names it (for its resolve error). */
+  refLine?: number;
 }
 
 export function envLookup(s: StageState): (name: string) => string | undefined {
