@@ -344,6 +344,11 @@ describe('frontend: a base that cannot be resolved', () => {
     ]);
   });
 
+  it('a stage index out of range is placed too', async () => {
+    const e = await conv('FROM scratch\nCOPY x /x\nFROM scratch\nCOPY --from=5 /x /y\n').catch((x) => x);
+    expect([e.code, e.message, e.line]).toEqual(['INVALID_STAGE_INDEX', 'invalid stage index 5', 4]);
+  });
+
   it('names no stage when none is near, or when the name is a registry path', async () => {
     const e = await conv('FROM scratch AS build\nFROM alpine\n', failing()).catch((x) => x);
     expect([e.line, e.hint]).toEqual([2, 'check the name']);

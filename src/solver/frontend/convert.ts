@@ -327,7 +327,11 @@ export function findSource(
   if (named) return defined(named, st, from);
   if (/^\d+$/.test(from)) {
     const s = states[Number(from)];
-    if (!s) throw new TsbuildError('INVALID_STAGE_INDEX', `invalid stage index ${from}`);
+    if (!s) {
+      const e = new TsbuildError('INVALID_STAGE_INDEX', `invalid stage index ${from}`);
+      e.locate(line, undefined);
+      throw e;
+    }
     return defined(s, st, from);
   }
   let x = extra.find((e) => e.fromName === from);
