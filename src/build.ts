@@ -24,6 +24,12 @@ export interface BuildOptions {
   root: string;
   /** Build context directory. */
   context: string;
+  /**
+   * The context keeps its owners (a tar read from stdin, extracted with them): COPY and a bind
+   * mount show them, as BuildKit shows a tarball context's. A directory context is sent with every
+   * id reset to 0 by the docker CLI, and so is taken here (the default).
+   */
+  contextKeepsOwners?: boolean;
   /** Dockerfile path, `-` for stdin (then `dockerfileText` or process.stdin), default CONTEXT/Dockerfile. */
   file?: string;
   /** Dockerfile contents given directly (takes precedence over `file`). */

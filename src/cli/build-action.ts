@@ -107,6 +107,8 @@ export async function buildAction(
       ...options(root, stdin?.dir ?? context, flags),
       ...extra(),
       ...(stdin?.file ? { file: stdin.file } : {}),
+      // a tarball context keeps its owners, as BuildKit unpacks one (the docker CLI resets only a dir's)
+      ...(stdin && stdin.dockerfileText === undefined ? { contextKeepsOwners: true } : {}),
       ...(stdin?.dockerfileText !== undefined ? { dockerfileText: stdin.dockerfileText } : {}),
       progress,
       signal: ctl.signal,

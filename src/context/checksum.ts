@@ -130,9 +130,10 @@ function notFound(src: string): TsbuildError {
  * type bits, content hash or link target, and the matched set. Never mtime, nor uid/gid: the
  * docker CLI sends the context with every id reset to 0 (resetUIDAndGID), so BuildKit neither
  * shows nor keys them, and no step of tsbuild shows them either (COPY makes root's files, a bind
- * mount of the context shows them root's).
+ * mount of the context shows them root's). `owners`: a tarball context, which keeps them (its
+ * copies show them, and BuildKit's content hash, tarsum's header, has them).
  */
-export function checksumSelection(selected: SelectedSource[]): string {
+export function checksumSelection(selected: SelectedSource[], owners = false): string {
   const h = createHash('sha256');
   for (const s of selected) {
     // fsPath: names that are not UTF-8 hash as their bytes (as strings they would all be U+FFFD)
@@ -140,7 +141,8 @@ export function checksumSelection(selected: SelectedSource[]): string {
     const base = s.path === '' ? '' : `${s.path}/`;
     for (const e of s.entries) {
       const rel = e.path === s.path ? '.' : e.path.slice(base.length);
-      h.update(fsPath(`${rel}\0${e.type}\0${e.mode.toString(8)}\0${e.hash ?? e.target ?? ''}\n`));
+      const ids = owners ? `\0${e.uid}:${e.gid}` : '';
+      h.update(fsPath(`${rel}\0${e.type}\0${e.mode.toString(8)}\0${e.hash ?? e.target ?? ''}${ids}\n`));
     }
   }
   return `sha256:${h.digest('hex')}`;

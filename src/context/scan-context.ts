@@ -42,6 +42,8 @@ export interface ContextSnapshot {
   observed: ObservedStat[];
   /** When the walk began (ms since the epoch): a ctime from then on may hide a later change. */
   observedSince: number;
+  /** Entries keep their uid/gid (a tarball context); else they are all 0:0 (BuildOptions). */
+  keepOwners?: boolean;
 }
 
 /**

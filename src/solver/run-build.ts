@@ -103,7 +103,9 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   let snap: Promise<ContextSnapshot> | undefined;
   const includes = contextIncludes(converted.vertex, r.contextDir);
   const context = () => {
-    snap ??= scanWithProgress(store, r.contextDir, r.dockerfilePath, progress, signal, includes);
+    snap ??= scanWithProgress(store, r.contextDir, r.dockerfilePath, progress, signal, includes).then((s) =>
+      o.contextKeepsOwners ? { ...s, keepOwners: true } : s,
+    );
     return snap;
   };
   // Started now, not when the first COPY's cache key asks for it: that key waits for its input's,

@@ -13,7 +13,7 @@ import type { SolverEnv } from './env.js';
 
 /** The context's share of a RUN's cache key: what a bind mount of `source` shows. */
 export function contextMountChecksum(snap: ContextSnapshot, source: string | undefined): string {
-  return checksumSelection(selectSources(snap, [source ?? '/']));
+  return checksumSelection(selectSources(snap, [source ?? '/']), snap.keepOwners);
 }
 
 /**
@@ -36,7 +36,10 @@ export async function contextMount(
   const st = nfs.lstat(host);
   // BuildKit's context root is a dir it made: 0755, whatever the mode of the context dir.
   const rootMode = sel.path === '' ? 0o755 : st.mode & 0o7777;
-  const rootOwned = st.uid === 0 && st.gid === 0 && sel.entries.every((e) => e.uid === 0 && e.gid === 0);
+  // A tarball context keeps its owners (snap.keepOwners): they are right as they are.
+  const keep = snap.keepOwners === true;
+  const rootOwned =
+    keep || (st.uid === 0 && st.gid === 0 && sel.entries.every((e) => e.uid === 0 && e.gid === 0));
   // A socket is an empty file in BuildKit's context (ContextEntry.socket): mirrored, never bound.
   const asIs = rootOwned && (st.mode & 0o7777) === rootMode && !sel.entries.some((e) => e.socket);
   if (snap.excludes.length === 0 && asIs) return { dir: snap.dir, source };
@@ -44,7 +47,7 @@ export async function contextMount(
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const fifos: Fifo[] = [];
   if (sel.entry && sel.entry.type !== 'dir') {
-    mirror(host, join(dir, sel.name), sel.entry, fifos);
+    mirror(host, join(dir, sel.name), sel.entry, fifos, keep);
     await makeFifos(fifos);
     return { dir, source: `/${sel.name}` };
   }
@@ -53,7 +56,7 @@ export async function contextMount(
   for (const e of sel.entries) {
     if (e.path === sel.path) continue;
     const to = join(dir, e.path.slice(base.length));
-    mirror(join(snap.dir, e.path), to, e, fifos);
+    mirror(join(snap.dir, e.path), to, e, fifos, keep);
     if (e.type === 'dir') dirs.push([join(snap.dir, e.path), to]);
   }
   await makeFifos(fifos);
@@ -68,33 +71,37 @@ export async function contextMount(
 }
 
 /**
- * One entry of the mounted selection, shown as BuildKit shows it (owned by 0:0, mode and times
- * kept). A root's file is hard-linked rather than copied: the mount is read-only, or under an
- * overlay whose copy-up leaves the linked inode alone (runner/mounts.ts), so the context cannot be
- * written through it; across filesystems, or for anyone else's file, it is copied. A FIFO goes to
- * `fifos`, for makeFifos.
+ * One entry of the mounted selection, shown as BuildKit shows it (owned by 0:0, or its own owner
+ * with `keep`; mode and times kept). A file with the owner it is to show is hard-linked rather than
+ * copied: the mount is read-only, or under an overlay whose copy-up leaves the linked inode alone
+ * (runner/mounts.ts), so the context cannot be written through it; across filesystems, or for a
+ * file that must change owner, it is copied. A FIFO goes to `fifos`, for makeFifos.
  */
-function mirror(from: string, to: string, e: ContextEntry, fifos: Fifo[]): void {
+function mirror(from: string, to: string, e: ContextEntry, fifos: Fifo[], keep: boolean): void {
+  const [uid, gid] = keep ? [e.uid, e.gid] : [0, 0];
   if (e.type === 'dir') {
     nfs.mkdir(to, 0o700);
+    if (keep) nfs.lchown(to, uid, gid);
     nfs.chmod(to, e.mode & 0o7777);
   } else if (e.type === 'symlink') {
     nfs.symlink(e.target ?? readlinkName(from), to);
-    nfs.lchown(to, 0, 0);
+    nfs.lchown(to, uid, gid);
   } else if (e.type === 'file') {
-    if (!e.socket && e.uid === 0 && e.gid === 0 && tryLink(from, to)) return;
+    if (!e.socket && e.uid === uid && e.gid === gid && tryLink(from, to)) return;
     if (e.socket) nfs.writeEmpty(to);
     else nfs.copyFile(from, to);
-    nfs.lchown(to, 0, 0);
+    nfs.lchown(to, uid, gid);
     nfs.chmod(to, e.mode & 0o7777);
     const t = nfs.lstat(from);
     nfs.utimes(to, t.atime, t.mtime);
-  } else if ((e.mode & 0o170000) === 0o010000) fifos.push({ to, mode: e.mode & 0o7777 });
+  } else if ((e.mode & 0o170000) === 0o010000) fifos.push({ to, mode: e.mode & 0o7777, uid, gid });
 }
 
 interface Fifo {
   to: string;
   mode: number;
+  uid: number;
+  gid: number;
 }
 
 /**
@@ -104,7 +111,7 @@ interface Fifo {
 async function makeFifos(fifos: Fifo[]): Promise<void> {
   await makeNodes(fifos.map((f) => ({ path: toByteString(f.to), type: 'p', major: 0, minor: 0 })));
   for (const f of fifos) {
-    nfs.lchown(f.to, 0, 0);
+    nfs.lchown(f.to, f.uid, f.gid);
     nfs.chmod(f.to, f.mode);
   }
 }

@@ -93,7 +93,7 @@ async function contextChecksums(env: SolverEnv, op: FileOp): Promise<string[]> {
       const selected = a.parents
         ? a.sources.flatMap((src) => parentsInContext(snap, src, a.excludes))
         : selectSources(snap, a.sources, { excludes: a.excludes });
-      checksums.push(checksumSelection(selected));
+      checksums.push(checksumSelection(selected, snap.keepOwners));
     }
   }
   return checksums;
@@ -231,14 +231,14 @@ async function runAction(
     return;
   }
   const excludes = a.excludes.length > 0 ? new PatternMatcher(a.excludes) : undefined;
+  const snap = a.fromContext ? await env.context() : undefined;
   const base = {
-    preserveOwner: !a.fromContext,
+    preserveOwner: !a.fromContext || snap?.keepOwners === true,
     ...(a.fromContext ? { socketsAsFiles: true } : {}),
     ...(owner ? { owner } : {}),
     ...(a.chmod ? { chmod: a.chmod } : {}),
   };
-  if (a.fromContext) {
-    const snap = await env.context();
+  if (snap) {
     if (a.parents) {
       if (merged) throw new NeedsMount('--parents');
       await copyWithParents(a, snap, root, base);
@@ -269,7 +269,8 @@ async function runAction(
       const fast = await fastCopyDir(s, host, root, dest, {
         ignorePatterns: snap.excludes.length,
         excludes: a.excludes.length,
-        owner: owner !== undefined,
+        // cp(1) as root makes root's files: not for a context whose owners are kept
+        owner: owner !== undefined || snap.keepOwners === true,
         chmod: a.chmod !== undefined,
       });
       if (!fast) await copyInto(host, children, root, dest, false, { ...base, name: s.name });
