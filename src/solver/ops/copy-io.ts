@@ -9,6 +9,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { nfs } from '../../fs-names.js';
+import { fsTime } from '../../fs-times.js';
 import { applyChmod } from './chmod.js';
 import type { CopyOptions } from './copy-tree.js';
 
@@ -87,7 +88,8 @@ export function runsAsRoot(): boolean {
  * atime/mtime as fractional seconds. Not `st.mtime`: Node rounds that Date to the millisecond, so a
  * file modified at x.9996 s came out at x+1 s, one second later in the layer tar than the same file
  * copied by cp(1) (which keeps nanoseconds). Seconds as a double keep ~0.2 µs here, and libuv truncates.
+ * A time before 1970 goes as a Date (fsTime).
  */
-export function fileTimes(st: { atimeMs: number; mtimeMs: number }): [number, number] {
-  return [st.atimeMs / 1000, st.mtimeMs / 1000];
+export function fileTimes(st: { atimeMs: number; mtimeMs: number }): [number | Date, number | Date] {
+  return [fsTime(st.atimeMs / 1000), fsTime(st.mtimeMs / 1000)];
 }

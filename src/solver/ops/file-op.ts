@@ -34,15 +34,15 @@ export function fileOp(env: SolverEnv): OpImpl {
     async cacheKey(v, inputKeys) {
       const op = v.op as FileOp;
       // `copy` and `unpack` rise whenever a copy or ADD's extraction gives another result for the
-      // same input, so results cached by older code are not reused (copy 3: names that are not
-      // UTF-8 kept; unpack 7: the same in archives; git log has each step).
+      // same input, so results cached by older code are not reused (copy 4: times before 1970
+      // kept; unpack 8: an archive's PAX mtime applied, bounded as moby does; git log has each step).
       const unpacks = op.actions.some((a) => a.type === 'copy' && a.unpack);
       return digestOf({
         op,
         inputKeys,
         checksums: await contextChecksums(env, op),
-        copy: 3,
-        ...(unpacks ? { unpack: 7 } : {}),
+        copy: 4,
+        ...(unpacks ? { unpack: 8 } : {}),
         ...parentsVersion(op),
       });
     },

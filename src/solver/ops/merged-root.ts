@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { nfs, readlinkName } from '../../fs-names.js';
 import { resolveComponents } from '../../resolve-components.js';
-import { lstatOrUndefined } from './copy-io.js';
+import { fileTimes, lstatOrUndefined } from './copy-io.js';
 
 /**
  * The merged view cannot be read without overlayfs itself (an opaque dir is an xattr Node cannot
@@ -119,6 +119,6 @@ export class MergedRoot {
       made.push([host, e.st]);
     }
     // Times last, deepest first: making a child dated its parent; overlay restores the parent's.
-    for (const [host, st] of made.reverse()) nfs.utimes(host, st.atimeMs / 1000, st.mtimeMs / 1000);
+    for (const [host, st] of made.reverse()) nfs.utimes(host, ...fileTimes(st));
   }
 }

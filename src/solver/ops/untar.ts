@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
 import { decodeName, fsPath, nfs } from '../../fs-names.js';
+import { boundTime } from '../../fs-times.js';
 import { deviceNumbers, makeNodes, tarHeaderField, tarHeaderName, toByteString } from '../../store/index.js';
 import { PendingXattrs } from './archive-xattrs.js';
 import { lstatOrUndefined } from './copy-io.js';
@@ -51,7 +52,7 @@ interface Entry {
 /** Extracts the tar `stream` (named `archive` in errors) into the directory `base`. */
 export async function untar(stream: Readable, archive: string, base: string, o: UntarOptions): Promise<void> {
   const r = new Blocks(stream);
-  const dirs: [string, Date][] = [];
+  const dirs: [string, number][] = [];
   const xattrs = new PendingXattrs(base);
   for (let e = await nextEntry(r, archive); e; e = await nextEntry(r, archive)) {
     const host = entryPath(base, e.name);
@@ -135,7 +136,7 @@ interface Target {
   archive: string;
   owner: Owner | undefined;
   xattrs: PendingXattrs;
-  dirs: [string, Date][];
+  dirs: [string, number][];
 }
 
 /** Makes the entry at `t.host`, replacing what was there (a directory over a directory merges). */
@@ -146,6 +147,11 @@ async function applyEntry(r: Blocks, e: Entry, t: Target): Promise<void> {
   // PAX uid/gid hold ids too large for the header (Go's archive/tar merges them in).
   const uid = t.owner?.uid ?? Number(e.pax.uid ?? h.uid ?? 0);
   const gid = t.owner?.gid ?? Number(e.pax.gid ?? h.gid ?? 0);
+  // A PAX mtime (fractions of a second, before 1970, after 2242) wins, as in Go's archive/tar;
+  // moby's Chtimes then bounds it.
+  const paxMtime = e.pax.mtime !== undefined ? Number(e.pax.mtime) : Number.NaN;
+  const raw = Number.isFinite(paxMtime) ? paxMtime : h.mtime ? h.mtime.getTime() / 1000 : undefined;
+  const mtime = raw === undefined ? undefined : boundTime(raw);
   const existing = lstatOrUndefined(host);
   if (existing && !(existing.isDirectory() && type === 'Directory')) {
     rmSync(fsPath(host), { recursive: true, force: true });
@@ -159,7 +165,7 @@ async function applyEntry(r: Blocks, e: Entry, t: Target): Promise<void> {
     if (!existing?.isDirectory()) nfs.mkdir(host, 0o777);
     nfs.lchown(host, uid, gid);
     nfs.chmod(host, mode);
-    if (h.mtime) t.dirs.push([host, h.mtime]);
+    if (mtime !== undefined) t.dirs.push([host, mtime]);
   } else if (type === 'SymbolicLink') {
     nfs.symlink(e.linkpath, host);
     nfs.lchown(host, uid, gid);
@@ -170,14 +176,14 @@ async function applyEntry(r: Blocks, e: Entry, t: Target): Promise<void> {
     nfs.lchown(host, uid, gid);
     if (!nfs.lstat(host).isSymbolicLink()) {
       nfs.chmod(host, mode);
-      if (h.mtime) nfs.utimes(host, h.mtime, h.mtime);
+      if (mtime !== undefined) nfs.utimes(host, mtime, mtime);
     }
   } else if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
     await writeFileEntry(r, e, host, t.archive);
     // chown before chmod: a chown clears the setuid/setgid bits of a file, even for root.
     nfs.lchown(host, uid, gid);
     nfs.chmod(host, mode);
-    if (h.mtime) nfs.utimes(host, h.mtime, h.mtime);
+    if (mtime !== undefined) nfs.utimes(host, mtime, mtime);
     return;
   } else {
     await makeNode(e, host, t.archive);

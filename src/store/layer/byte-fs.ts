@@ -14,6 +14,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { nameBytes } from '../../fs-names.js';
+import { boundTime } from '../../fs-times.js';
 
 /**
  * fs calls on byte-string paths ('latin1': one char per byte). Layer entries may have names that are
@@ -35,7 +36,8 @@ export const bfs = {
   mkdir: (p: string, mode: number): void => void mkdirSync(bytes(p), mode),
   chmod: (p: string, mode: number): void => chmodSync(bytes(p), mode),
   lchown: (p: string, uid: number, gid: number): void => lchownSync(bytes(p), uid, gid),
-  lutimes: (p: string, t: number): void => lutimesSync(bytes(p), t, t),
+  // Layer entries' times, as containerd's applier bounds them (fs-times.ts)
+  lutimes: (p: string, t: number): void => lutimesSync(bytes(p), boundTime(t), boundTime(t)),
   rm: (p: string): void => rmSync(bytes(p), { recursive: true, force: true }),
   unlink: (p: string): void => unlinkSync(bytes(p)),
   open: (p: string, flags: number, mode: number): number => openSync(bytes(p), flags, mode),

@@ -8,6 +8,7 @@ import {
   type Stats,
   writeSync,
 } from 'node:fs';
+import { boundTime } from '../../fs-times.js';
 import { StoreError } from '../errors.js';
 import { bfs, bytes } from './byte-fs.js';
 import { cleanEntryPath, RootResolver, unsafe } from './root-resolver.js';
@@ -106,7 +107,7 @@ export class ExtractSink implements TarSink {
       if (this.#curChown) fchownSync(this.#fd, e.uid, e.gid);
       // chmod after chown: chown clears setuid/setgid.
       fchmodSync(this.#fd, e.mode);
-      futimesSync(this.#fd, e.mtime, e.mtime);
+      futimesSync(this.#fd, boundTime(e.mtime), boundTime(e.mtime));
     } finally {
       closeSync(this.#fd);
       this.#fd = -1;

@@ -141,6 +141,8 @@ export function encodeEntryHeader(e: TarEntry): Buffer {
     if (e.uid > MAX_OCTAL_8) records.push(paxRecord('uid', Buffer.from(String(e.uid))));
     if (e.gid > MAX_OCTAL_8) records.push(paxRecord('gid', Buffer.from(String(e.gid))));
   }
+  // Before 1970 or past the 12 octal digits (2242): a PAX mtime, as Go's archive/tar writes it.
+  if (e.mtime < 0 || e.mtime > MAX_OCTAL_12) records.push(paxRecord('mtime', Buffer.from(String(e.mtime))));
   for (const [name, value] of e.xattrs ?? []) records.push(paxRecord(`SCHILY.xattr.${name}`, value));
   if (records.length === 0) return block;
   const data = Buffer.concat(records);

@@ -151,16 +151,17 @@ export class TarReader {
           ? this.#global
           : new Map([...this.#global, ...this.#pax]);
     const str = (k: string) => ex.get(k)?.toString('utf8');
-    const num = (k: string, fallback: number | undefined, limit: number): number => {
+    const num = (k: string, fallback: number | undefined, limit: number, min = 0): number => {
       const raw = str(k);
       const v = raw !== undefined ? Number(raw) : fallback;
-      if (v === undefined || !Number.isFinite(v) || v < 0 || v > limit)
+      if (v === undefined || !Number.isFinite(v) || v < min || v > limit)
         throw invalid(`${k} out of range in ${h.path}`);
       return v;
     };
     const xattrs: [string, Buffer][] = [];
     for (const [k, v] of ex) if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice(13), v]);
-    const mtime = num('mtime', h.mtime ?? 0, 2 ** 40);
+    // Before 1970 is a time too (Go's archive/tar writes it as a PAX record; BuildKit's layers have it).
+    const mtime = num('mtime', h.mtime ?? 0, 2 ** 40, -(2 ** 40));
     return {
       // Names stay byte strings (latin1): any bytes, UTF-8 or not, reach the disk unchanged.
       name: ex.get('path')?.toString('latin1') ?? this.#longName ?? rawName(block),
