@@ -67,6 +67,11 @@ export function ranSteps(events: ProgressEvent[]): string[] {
 
 /** A registry for the calling file's tests with busybox pushed to it; `base()` is its reference. */
 export function useBusyboxRegistry(): () => string {
+  return useBusyboxRegistryWith().base;
+}
+
+/** useBusyboxRegistry, with the registry itself for images of the test's own. */
+export function useBusyboxRegistryWith(): { base: () => string; registry: () => TestRegistry } {
   let reg: TestRegistry | undefined;
   let base = '';
   beforeAll(async () => {
@@ -76,5 +81,5 @@ export function useBusyboxRegistry(): () => string {
   afterAll(async () => {
     await reg?.stop();
   });
-  return () => base;
+  return { base: () => base, registry: () => reg as TestRegistry };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tar } from '../helpers/raw-tar.js';
 import {
   pushBusyboxImage,
@@ -10,20 +10,12 @@ import {
   type TestRegistry,
 } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
-import { buildIt, makeContext, read } from './helpers.js';
+import { buildIt, makeContext, read, useBusyboxRegistryWith } from './helpers.js';
 
 requireRoot();
 requireBinary('runc');
 
-let reg: TestRegistry;
-let base = '';
-beforeAll(async () => {
-  reg = await startRegistry();
-  base = pushBusyboxImage(reg, 'library/busybox:latest').ref;
-});
-afterAll(async () => {
-  await reg?.stop();
-});
+const { base, registry } = useBusyboxRegistryWith();
 
 // Each listing below is what dockerd 20.10's BuildKit printed for the same Dockerfile and inputs.
 const archive = tar([
@@ -42,7 +34,7 @@ describe('file times before 1970, past 2242, with fractions', () => {
     const r = await buildIt(
       root,
       ctx,
-      `FROM ${base}\nADD t.tar /a/\nCOPY old1960 /c/\nRUN stat -c "%n %y" /a/* /c/* > /ls\n`,
+      `FROM ${base()}\nADD t.tar /a/\nCOPY old1960 /c/\nRUN stat -c "%n %y" /a/* /c/* > /ls\n`,
     );
     expect(read(r.rootfs, 'ls')).toBe(
       '/a/frac 2020-01-01 00:00:00.250000000 +0000\n' +
@@ -53,7 +45,7 @@ describe('file times before 1970, past 2242, with fractions', () => {
   });
 
   it('a base image whose layer has them is no invalid layer: its files are at the epoch', async () => {
-    const ref = pushBusyboxWithLayer(reg, 'times/neg:1', archive);
+    const ref = pushBusyboxWithLayer(registry(), 'times/neg:1', archive);
     const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-times-base-'));
     const r = await buildIt(
       root,
