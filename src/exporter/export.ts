@@ -86,7 +86,13 @@ async function flatten(store: Store, img: LoadedImage, dir: string, ours = false
       hint: 'give type=local a dedicated dest directory',
     });
   }
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST' && e.code !== 'ENOTDIR') throw e;
+    throw new TsbuildError('INVALID_OUTPUT', `${dir} is not a directory`, {
+      hint: 'give type=local a directory (it is made when missing)',
+      cause: e,
+    });
+  });
   for (const l of img.manifest.layers) {
     const c = layerCompression(l.mediaType);
     if (c === undefined)

@@ -57,6 +57,16 @@ describe('outputs that unpack or create layers', () => {
     });
   });
 
+  it('type=local says so when dest is a file, or below one', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tsb-local-file-')), 'f');
+    writeFileSync(file, 'x');
+    for (const dest of [file, join(file, 'sub')])
+      await expect(exportImage(store, base, parseOutput(`type=local,dest=${dest}`))).rejects.toMatchObject({
+        code: 'INVALID_OUTPUT',
+        message: `${dest} is not a directory`,
+      });
+  });
+
   it('type=tar writes the flattened rootfs as one tar', async () => {
     const dest = join(tmp('tsb-tar-'), 'fs.tar');
     await exportImage(store, base, parseOutput(`type=tar,dest=${dest}`));
