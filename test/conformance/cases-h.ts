@@ -276,4 +276,16 @@ EOF`,
       'USER u:nosuchgroup\nWORKDIR /w2\nUSER root\nWORKDIR /w3\nCOPY --from=nopw /r /r\n',
     files: { f: 'f' },
   },
+  {
+    // A --from wildcard's pattern part is matched by a walk that does not go into symlinks
+    // (fsutil's resolveWildcards): `/o/*/lib` finds nothing through the symlink /o/u, while the
+    // literal part before the first wildcard (`/o/u/l*`) and a symlink matched whole (`/l*`) count
+    name: 'copy-from-wildcard-through-symlink',
+    dockerfile:
+      BB +
+      'FROM bb AS s\nRUN mkdir -p /usr/lib/d /o && echo x > /usr/lib/d/f && ln -s usr/lib /lib && ' +
+      'ln -s /usr/lib/d /dl && ln -s d/f /usr/lib/fl && ln -s ../usr /o/u\n' +
+      'FROM bb\nCOPY --from=s /l* /a/\nCOPY --from=s /u*/l*/d /b/\nCOPY --from=s /usr/l*/fl /c/\n' +
+      'COPY --from=s /d? /d/\nCOPY --from=s /o/*/lib /e/\nCOPY --from=s /o/u/l*/ /f/\nCOPY --from=s /l*/d /h/\n',
+  },
 ];

@@ -83,9 +83,12 @@ export async function matchInView(srcRoot: string, source: string): Promise<View
 function globInRoot(root: string, pattern: string): ViewMatch[] {
   const parts = pattern.split('/').filter((p) => p !== '' && p !== '.');
   let cur = ['/'];
-  // fsutil's copy: the components before the first wildcard one are a literal path, the rest one
-  // pattern (where a backslash escapes, wildcard or not).
+  // fsutil's copy: the components before the first wildcard one are a literal path (symlinks
+  // followed), the rest one pattern (where a backslash escapes, wildcard or not) matched by a
+  // filepath.Walk below it, which does not go into a symlink: `/o/*/lib` finds nothing through a
+  // symlink `/o/u` (BuildKit copies nothing then), though `/o/*` matches that symlink itself.
   let inPattern = false;
+  let matched = false;
   for (const part of parts) {
     const next: string[] = [];
     inPattern ||= hasWildcard(part);
@@ -94,6 +97,7 @@ function globInRoot(root: string, pattern: string): ViewMatch[] {
         next.push(posix.join(dir, part));
         continue;
       }
+      if (matched && lstatOrUndefined(resolveInRoot(root, dir, false))?.isSymbolicLink()) continue;
       const re = globToRegExp(part);
       let names: string[] = [];
       try {
@@ -103,6 +107,7 @@ function globInRoot(root: string, pattern: string): ViewMatch[] {
       }
       for (const n of names) if (re.test(n)) next.push(posix.join(dir, n));
     }
+    matched ||= inPattern;
     cur = next;
   }
   return cur

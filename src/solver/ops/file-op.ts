@@ -33,18 +33,7 @@ export function fileOp(env: SolverEnv): OpImpl {
   return {
     async cacheKey(v, inputKeys) {
       const op = v.op as FileOp;
-      // `copy` and `unpack` rise whenever a copy or ADD's extraction gives another result for the
-      // same input, so results cached by older code are not reused (copy 4: times before 1970
-      // kept; unpack 8: an archive's PAX mtime applied, bounded as moby does; git log has each step).
-      const unpacks = op.actions.some((a) => a.type === 'copy' && a.unpack);
-      return digestOf({
-        op,
-        inputKeys,
-        checksums: await contextChecksums(env, op),
-        copy: 4,
-        ...(unpacks ? { unpack: 8 } : {}),
-        ...parentsVersion(op),
-      });
+      return digestOf({ op, inputKeys, checksums: await contextChecksums(env, op), ...codeVersions(op) });
     },
     async contentFamily(v, inputKeys) {
       return contentFamilyOf(v, inputKeys, contentReads(v), () => contentExtra(env, v.op as FileOp));
@@ -73,16 +62,25 @@ export function fileOp(env: SolverEnv): OpImpl {
 type SnapshotOf = (input: number) => string | undefined;
 
 /**
- * COPY --parents 2: the part after `/./` is an include pattern (`**`), as in BuildKit. In the
- * content family and key too: a content key is computed for an earlier run by this code, so without
- * it a result the old reading made would match.
+ * Versions of the code that makes a file op's result: each rises whenever that code gives another
+ * result for the same input, so results cached by older code are not reused. In the content family
+ * and key too: a content key is computed for an earlier run by this code, so without them a result
+ * the old reading made would match (git log has each step).
+ * - copy 5: a --from wildcard's walk does not go into symlinks (4: times before 1970 kept);
+ * - unpack 8: an archive's PAX mtime applied, bounded as moby does;
+ * - parents 2: the part of a `COPY --parents` source after `/./` is an include pattern (`**`).
  */
-function parentsVersion(op: FileOp): { parents?: number } {
-  return op.actions.some((a) => a.type === 'copy' && a.parents) ? { parents: 2 } : {};
+function codeVersions(op: FileOp): Record<string, number> {
+  const copies = op.actions.filter((a) => a.type === 'copy');
+  return {
+    copy: 5,
+    ...(copies.some((a) => a.unpack) ? { unpack: 8 } : {}),
+    ...(copies.some((a) => a.parents) ? { parents: 2 } : {}),
+  };
 }
 
 async function contentExtra(env: SolverEnv, op: FileOp): Promise<Record<string, unknown>> {
-  return { checksums: await contextChecksums(env, op), ...parentsVersion(op) };
+  return { checksums: await contextChecksums(env, op), ...codeVersions(op) };
 }
 
 async function contextChecksums(env: SolverEnv, op: FileOp): Promise<string[]> {
