@@ -36,12 +36,12 @@ export async function contextMount(
   const st = nfs.lstat(host);
   // BuildKit's context root is a dir it made: 0755, whatever the mode of the context dir.
   const rootMode = sel.path === '' ? 0o755 : st.mode & 0o7777;
-  // A tarball context keeps its owners (snap.keepOwners): they are right as they are.
+  // The owners the mount shows: all 0:0, or a tarball context's own (snap.keepOwners), as they are.
   const keep = snap.keepOwners === true;
-  const rootOwned =
+  const ownersAsShown =
     keep || (st.uid === 0 && st.gid === 0 && sel.entries.every((e) => e.uid === 0 && e.gid === 0));
   // A socket is an empty file in BuildKit's context (ContextEntry.socket): mirrored, never bound.
-  const asIs = rootOwned && (st.mode & 0o7777) === rootMode && !sel.entries.some((e) => e.socket);
+  const asIs = ownersAsShown && (st.mode & 0o7777) === rootMode && !sel.entries.some((e) => e.socket);
   if (snap.excludes.length === 0 && asIs) return { dir: snap.dir, source };
   const dir = await env.store.tempDir('ctx-mount-');
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
