@@ -288,4 +288,22 @@ EOF`,
       'FROM bb\nCOPY --from=s /l* /a/\nCOPY --from=s /u*/l*/d /b/\nCOPY --from=s /usr/l*/fl /c/\n' +
       'COPY --from=s /d? /d/\nCOPY --from=s /o/*/lib /e/\nCOPY --from=s /o/u/l*/ /f/\nCOPY --from=s /l*/d /h/\n',
   },
+  {
+    // A directory entry that lands on ADD's destination under a name other than `./` (`/`, `../`,
+    // `a/../..`: moby's Unpack skips only what cleans to ".", and its chroot keeps the rest at the
+    // top) gives the destination its mode, owner and time; `./` leaves it as it is
+    name: 'add-archive-root-entries',
+    dockerfile:
+      BB +
+      'FROM bb\nRUN mkdir -m 755 /d1 /d2 /d3 /d4\nADD slash.tar /d1/\nADD dotdot.tar /d2\n' +
+      'ADD dot.tar /d3/\nADD adotdot.tar /d4/\nADD slash.tar /new/\n',
+    prepare:
+      "python3 -c 'import io, tarfile\n" +
+      'def mk(fn, d, mode, uid, f):\n' +
+      '  with tarfile.open(fn, "w") as t:\n' +
+      '    i = tarfile.TarInfo(d); i.type = tarfile.DIRTYPE; i.mode = mode; i.uid = uid; i.gid = uid + 1; i.mtime = 1e9; t.addfile(i)\n' +
+      '    i = tarfile.TarInfo(f); i.size = 1; i.mtime = 1e9; t.addfile(i, io.BytesIO(b"x"))\n' +
+      'mk("slash.tar", "/", 0o711, 3, "f"); mk("dotdot.tar", "../", 0o701, 7, "g")\n' +
+      'mk("dot.tar", "./", 0o700, 9, "h"); mk("adotdot.tar", "a/../..", 0o750, 4, "i")\'',
+  },
 ];

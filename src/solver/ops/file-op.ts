@@ -68,13 +68,14 @@ type SnapshotOf = (input: number) => string | undefined;
  * the old reading made would match (git log has each step).
  * - copy 5: a --from wildcard's walk does not go into symlinks (4: times before 1970 kept);
  * - unpack 8: an archive's PAX mtime applied, bounded as moby does;
+ * - unpack 9: a directory entry named `/` or `../` sets the destination's mode, owner and time;
  * - parents 2: the part of a `COPY --parents` source after `/./` is an include pattern (`**`).
  */
 function codeVersions(op: FileOp): Record<string, number> {
   const copies = op.actions.filter((a) => a.type === 'copy');
   return {
     copy: 5,
-    ...(copies.some((a) => a.unpack) ? { unpack: 8 } : {}),
+    ...(copies.some((a) => a.unpack) ? { unpack: 9 } : {}),
     ...(copies.some((a) => a.parents) ? { parents: 2 } : {}),
   };
 }

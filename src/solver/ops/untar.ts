@@ -56,9 +56,11 @@ export async function untar(stream: Readable, archive: string, base: string, o: 
   const xattrs = new PendingXattrs(base);
   for (let e = await nextEntry(r, archive); e; e = await nextEntry(r, archive)) {
     const host = entryPath(base, e.name);
-    // The archive's own root entry (`./`) leaves the destination as it is (moby's Unpack skips "."
-    // when the directory exists, and ensureDir made it).
-    if (host === base || posix.normalize(`${e.name}/`) === './') {
+    // The archive's own root entry (`./`) leaves the destination as it is: moby's Unpack skips a
+    // name that cleans to "." when the directory exists (ensureDir made it). A directory entry
+    // that lands on it under another name (`/`, `../`, which the chroot keeps at its top) is
+    // merged into it as any directory is: its mode, owner and time become the destination's.
+    if (host === base && (isDotName(e.name) || e.type !== 'Directory')) {
       await r.skip(e.padded);
       continue;
     }
@@ -69,6 +71,12 @@ export async function untar(stream: Readable, archive: string, base: string, o: 
   else await r.close();
   await xattrs.apply();
   for (const [d, t] of dirs.reverse()) nfs.utimes(d, t, t);
+}
+
+/** Go's filepath.Clean(name) == "." (posix.normalize keeps a trailing slash and gives "" as "."). */
+function isDotName(name: string): boolean {
+  const cleaned = posix.normalize(name);
+  return !cleaned.startsWith('/') && cleaned.replace(/\/+$/, '') === '.';
 }
 
 /** A byte-string header field as a name (fs-names.ts escapes for what is not UTF-8). */
