@@ -15,7 +15,16 @@ export type ProgressEvent =
       at: number;
     }
   | { type: 'log'; id: string; stream: 'stdout' | 'stderr'; data: string; at: number }
-  | { type: 'bytes'; id: string; label: string; current: number; total?: number; at: number }
+  | {
+      type: 'bytes';
+      id: string;
+      label: string;
+      current: number;
+      total?: number;
+      /** The step the transfer is for (a pull's `load metadata`), when there is one. */
+      vertex?: string;
+      at: number;
+    }
   | { type: 'warning'; message: string; line?: number; at: number }
   | { type: 'summary'; digest: string; tags: string[]; size: number; duration: number; at: number };
 

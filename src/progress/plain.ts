@@ -48,9 +48,12 @@ export class PlainRenderer implements ProgressSink {
         break;
       }
       case 'bytes':
-        // One line per finished transfer (the registry client reports every status change).
+        // One line per finished transfer (the registry client reports every status change), under
+        // the step it is for as BuildKit prints a layer's download (`#4 sha256:… 1.09MB / 1.09MB done`).
         if (e.label.startsWith('done') && e.total !== undefined && e.total > 0) {
-          this.write(`#0 ${e.label} ${formatBytes(e.total)} done\n`);
+          const v = e.vertex === undefined ? undefined : this.ids.get(e.vertex);
+          const size = formatBytes(e.total);
+          this.write(`${v ? `#${v.n} ` : ''}sha256:${e.id} ${size} / ${size} done\n`);
         }
         break;
       case 'warning':

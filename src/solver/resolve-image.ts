@@ -91,7 +91,13 @@ async function resolveOnce(
           data: `waiting for another build (pid ${pid || '?'}) pulling ${formatReference(parsed)}\n`,
           at: Date.now(),
         });
-      result = await pullLocked({ store, client, progress, signal }, parsed, platform, opts, waiting);
+      result = await pullLocked(
+        { store, client, progress, signal, vertex: id },
+        parsed,
+        platform,
+        opts,
+        waiting,
+      );
     }
     // Pinned to the platform manifest either way, so a pulled and a local resolution key alike.
     const pinned = formatReference(withDigest(parsed, result.manifestDescriptor.digest));
@@ -110,6 +116,8 @@ interface PullContext {
   client: RegistryClient;
   progress: ProgressSink;
   signal: AbortSignal;
+  /** The `load metadata` step its transfers are shown under. */
+  vertex: string;
 }
 
 /**
@@ -153,11 +161,15 @@ const OFF_THREAD_BYTES = 4 << 20;
  * Dockerfile and scans its context; the FROM step waits for what is still missing (`pendingPull`).
  */
 async function pullInBackground(
-  { store, client, progress, signal }: PullContext,
+  { store, client, progress, signal, vertex }: PullContext,
   parsed: ReturnType<typeof parseReference>,
   platform: Platform,
 ): Promise<PullResult> {
-  const h = await startPull(client, store, parsed, { platform, signal, onProgress: bytesProgress(progress) });
+  const h = await startPull(client, store, parsed, {
+    platform,
+    signal,
+    onProgress: bytesProgress(progress, vertex),
+  });
   const result = h.result;
   // A worker unpacks a big image as it downloads; a small one is unpacked here once it is in: a
   // worker's boot (~50 ms of a core) costs more than the overlap saves (measured: a 1 MB busybox

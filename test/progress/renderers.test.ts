@@ -52,6 +52,28 @@ describe('progress renderers', () => {
     expect(out).toBe('#1 [2/2] RUN false\n#1 ERROR: exit code: 1\n\n');
   });
 
+  it("plain: a finished transfer is a line under the step it is for, as BuildKit's layer download", () => {
+    let out = '';
+    const r = new PlainRenderer((s) => {
+      out += s;
+    });
+    const meta = '[internal] load metadata for localhost:5000/bb:latest';
+    r.emit({ type: 'vertex', id: 'm', name: meta, status: 'started', at: t0 });
+    const bytes = {
+      type: 'bytes',
+      id: '0e6e8676f270',
+      current: 1_090_000,
+      total: 1_090_000,
+      at: t0,
+    } as const;
+    r.emit({ ...bytes, label: 'downloading 0e6e8676f270', current: 5, vertex: 'm' });
+    r.emit({ ...bytes, label: 'done 0e6e8676f270', vertex: 'm' });
+    r.emit({ ...bytes, id: 'aa11', label: 'done aa11' });
+    expect(out).toBe(
+      `#1 ${meta}\n#1 sha256:0e6e8676f270 1.09MB / 1.09MB done\nsha256:aa11 1.09MB / 1.09MB done\n`,
+    );
+  });
+
   it('json: one parseable event per line', () => {
     const lines: string[] = [];
     const r = new JsonRenderer((s) => lines.push(s));
