@@ -57,6 +57,13 @@ const commandIds = new Set(
     .map((f) => f.slice(0, -3)),
 );
 const argv = process.argv.slice(2);
+// Global flags may come before the command, as with docker (`tsbuild --root /r images`): the
+// command named after them moves to the front, where oclif looks for it.
+let lead = 0;
+while (argv[lead] === '--debug' || argv[lead] === '--root' || argv[lead]?.startsWith('--root=')) {
+  lead += argv[lead] === '--root' ? 2 : 1;
+}
+if (lead > 0 && commandIds.has(argv[lead])) argv.unshift(...argv.splice(lead, 1));
 const first = argv[0];
 const passThrough = new Set(['--help', '-h', '--version', '-v', 'help']);
 if (first !== undefined && !passThrough.has(first) && !commandIds.has(first)) {
