@@ -130,6 +130,18 @@ describe('ADD of a local tar extracts as moby Unpack does', () => {
     expect([t.isSymbolicLink(), t.uid, t.mode & 0o777]).toEqual([true, 3, 0o777]);
   });
 
+  it('fails, as BuildKit does, on a file entry that would replace the destination itself (`..`)', async () => {
+    const root = join(tmp, 'root-dotdot-file');
+    mkdirSync(join(root, 'd'), { recursive: true });
+    writeFileSync(join(root, 'd', 'keep'), 'k');
+    const tar = pyTar('dotdot-file.tar', [file('a', 'x'), file('..', 'y')].join('\n'));
+    await expect(extractArchive(tar, root, '/d/')).rejects.toMatchObject({
+      code: 'ADD_BAD_TAR',
+      message: 'dotdot-file.tar: entry .. (File) would replace the destination itself',
+    });
+    expect(readFileSync(join(root, 'd', 'keep'), 'utf8')).toBe('k');
+  });
+
   it('fails, as BuildKit does, to write through its symlink into a dir that does not exist', async () => {
     const root = join(tmp, 'root-dangling');
     mkdirSync(join(root, 'etc2'), { recursive: true });

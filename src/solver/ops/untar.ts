@@ -59,10 +59,18 @@ export async function untar(stream: Readable, archive: string, base: string, o: 
     // The archive's own root entry (`./`) leaves the destination as it is: moby's Unpack skips a
     // name that cleans to "." when the directory exists (ensureDir made it). A directory entry
     // that lands on it under another name (`/`, `../`, which the chroot keeps at its top) is
-    // merged into it as any directory is: its mode, owner and time become the destination's.
-    if (host === base && (isDotName(e.name) || e.type !== 'Directory')) {
+    // merged into it as any directory is: its mode, owner and time become the destination's. Any
+    // other entry there would replace the destination itself: BuildKit fails it (its RemoveAll of
+    // the chroot's `/`: "device or resource busy"), and so does this, saying why.
+    if (host === base && isDotName(e.name)) {
       await r.skip(e.padded);
       continue;
+    }
+    if (host === base && e.type !== 'Directory') {
+      throw new TsbuildError(
+        'ADD_BAD_TAR',
+        `${archive}: entry ${e.name} (${e.type}) would replace the destination itself`,
+      );
     }
     ensureParent(base, e.name, host, archive);
     await applyEntry(r, e, { base, host, archive, owner: o.owner, xattrs, dirs });
