@@ -23,6 +23,11 @@ export interface FetchedManifest {
   parsed: ReturnType<typeof parseManifestOrIndex>;
 }
 
+/** A manifest as it is asked for: `host/repo:tag`, or `host/repo@sha256:…` by digest. */
+export function manifestName(ref: ImageReference, target: string): string {
+  return `${referenceName(ref)}${isDigest(target) ? '@' : ':'}${target}`;
+}
+
 export const MAX_MANIFEST = 4 * 1024 * 1024;
 
 /** GET a manifest by tag or digest (Accept: OCI and Docker); verifies the digest it claims or was asked for. */
@@ -40,7 +45,7 @@ export async function fetchManifest(
     scopes: [repoScope(ref.repository, 'pull')],
     ok: [200],
     retry: true,
-    what: `manifest ${referenceName(ref)}:${target}`,
+    what: `manifest ${manifestName(ref, target)}`,
     ...(signal ? { signal } : {}),
   });
   const bytes = await readSmall(res, MAX_MANIFEST);

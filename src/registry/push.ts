@@ -11,7 +11,7 @@ import { blobSources, recordBlobSource } from './blob-sources.js';
 import { isRetryable, type RegistryClient, repoScope } from './client.js';
 import { drain, header } from './http.js';
 import { mapLimit, uniqueByDigest } from './limit.js';
-import { readAll } from './pull.js';
+import { manifestName, readAll } from './pull.js';
 import type { PushOptions, PushResult, RegistryStore } from './types.js';
 import { putChunked, putMonolithic, startUpload } from './upload.js';
 
@@ -104,7 +104,7 @@ async function putManifest(
     scopes: [repoScope(ref.repository, 'pull,push')],
     ok: [201, 200, 202],
     retry: true,
-    what: `manifest ${referenceName(ref)}:${reference}`,
+    what: `manifest ${manifestName(ref, reference)}`,
     ...(signal ? { signal } : {}),
   });
   await drain(res);

@@ -110,6 +110,15 @@ describe('pull and push against a real registry', () => {
     await expect(resolve(client, parseReference(`${reg.host}/library/busybox:nope`))).rejects.toMatchObject({
       code: 'MANIFEST_UNKNOWN',
       hint: expect.stringContaining('tag'),
+      message: expect.stringMatching(/^manifest 127\.0\.0\.1:\d+\/library\/busybox:nope: manifest unknown/),
+    });
+    // A digest is named with `@`, as the reference was written.
+    const digest = `sha256:${'0'.repeat(63)}1`;
+    await expect(
+      resolve(client, parseReference(`${reg.host}/library/busybox@${digest}`)),
+    ).rejects.toMatchObject({
+      code: 'MANIFEST_UNKNOWN',
+      message: expect.stringContaining(`/library/busybox@${digest}: manifest unknown`),
     });
   });
 });
