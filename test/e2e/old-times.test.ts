@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tar } from '../helpers/raw-tar.js';
-import {
-  pushBusyboxImage,
-  pushBusyboxWithLayer,
-  startRegistry,
-  type TestRegistry,
-} from '../helpers/registry.js';
+import { pushBusyboxWithLayer } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { buildIt, makeContext, read, useBusyboxRegistryWith } from './helpers.js';
 

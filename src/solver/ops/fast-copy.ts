@@ -15,8 +15,9 @@ const MIN_ENTRIES = 500;
  * A whole context directory copied to a destination that does not exist yet: cp(1) does it ~3x
  * faster than per-entry syscalls from Node. Only when the result is the same as `copyInto`: every
  * path under the source is selected (no ignore or --exclude patterns), no --chown/--chmod and no
- * kept owners of a tarball context (`owner`: files become root's, as cp run by root makes them), and the destination is new, so nothing under it can
- * be a symlink cp would follow (it never follows source links: -P). Returns false when not taken.
+ * kept owners of a tarball context (`owner`: files become root's, as cp run by root makes them),
+ * and the destination is new, so nothing under it can be a symlink cp would follow (it never
+ * follows source links: -P). Returns false when not taken.
  */
 export async function fastCopyDir(
   sel: SelectedSource,

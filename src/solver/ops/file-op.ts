@@ -67,8 +67,8 @@ type SnapshotOf = (input: number) => string | undefined;
  * and key too: a content key is computed for an earlier run by this code, so without them a result
  * the old reading made would match (git log has each step).
  * - copy 5: a --from wildcard's walk does not go into symlinks (4: times before 1970 kept);
- * - unpack 8: an archive's PAX mtime applied, bounded as moby does;
- * - unpack 9: a directory entry named `/` or `../` sets the destination's mode, owner and time;
+ * - unpack 9: a directory entry named `/` or `../` sets the destination's mode, owner and time
+ *   (8: an archive's PAX mtime applied, bounded as moby does);
  * - parents 2: the part of a `COPY --parents` source after `/./` is an include pattern (`**`).
  */
 function codeVersions(op: FileOp): Record<string, number> {
