@@ -12,8 +12,13 @@ export abstract class BaseCommand extends Command {
       description: 'state directory (store, cache, tags)',
       env: 'TSBUILD_ROOT',
       helpValue: 'DIR',
+      helpGroup: 'GLOBAL',
     }),
-    debug: Flags.boolean({ description: 'show stack traces and internal detail', default: false }),
+    debug: Flags.boolean({
+      description: 'show stack traces and internal detail',
+      default: false,
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected debugMode = false;

@@ -15,6 +15,7 @@ export default class Pull extends BaseCommand {
     ref: Args.string({ description: 'image reference (NAME[:TAG][@DIGEST])', required: true }),
   };
   static override flags = {
+    quiet: Flags.boolean({ char: 'q', description: 'print only the image reference', default: false }),
     platform: Flags.string({
       description: 'platform to pull from a multi-platform image (os/arch[/variant])',
     }),
@@ -23,7 +24,6 @@ export default class Pull extends BaseCommand {
       multiple: true,
       multipleNonGreedy: true,
     }),
-    quiet: Flags.boolean({ char: 'q', description: 'print only the image reference', default: false }),
   };
 
   async run(): Promise<void> {

@@ -16,12 +16,12 @@ export default class Push extends BaseCommand {
     dest: Args.string({ description: 'destination reference (default: REF)' }),
   };
   static override flags = {
+    quiet: Flags.boolean({ char: 'q', description: 'print only the pushed reference', default: false }),
     'insecure-registry': Flags.string({
       description: 'registry (host[:port]) to reach over plain HTTP',
       multiple: true,
       multipleNonGreedy: true,
     }),
-    quiet: Flags.boolean({ char: 'q', description: 'print only the pushed reference', default: false }),
   };
 
   async run(): Promise<void> {
