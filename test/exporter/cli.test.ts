@@ -74,6 +74,8 @@ describe('image commands: pull, images, tag, inspect, save, push, rm, login, log
       RootFS: { Type: 'layers', Layers: [img.diffId] },
     });
     expect(ins.Manifest.layers[0].digest).toBe(img.layerDigest);
+    // as docker's: every tag of the image, short names, whichever one was asked for
+    expect(ins.RepoTags).toEqual(['bb:local', `${reg.host}/library/busybox:1`].sort());
   });
 
   it('save as docker and OCI archives, push under a new name, rm', async () => {

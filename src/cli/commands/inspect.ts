@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { findImage, loadImage } from '../../exporter/index.js';
-import { hostPlatform, parsePlatform } from '../../oci/index.js';
+import { findImage, isUntaggedRecord, loadImage } from '../../exporter/index.js';
+import { familiarReference, hostPlatform, parsePlatform, parseReference } from '../../oci/index.js';
 import { openStore } from '../../store/index.js';
 import { BaseCommand } from '../base-command.js';
 
@@ -17,7 +17,12 @@ export default class Inspect extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Inspect);
     const store = await openStore(this.rootDir(flags.root));
-    const { descriptor, tags } = await findImage(store, args.ref);
+    const { descriptor } = await findImage(store, args.ref);
+    // As `docker image inspect`: every tag of the image, whichever name found it, in docker's short form.
+    const tags = (await store.meta.tags.list())
+      .filter((t) => t.target.digest === descriptor.digest && !isUntaggedRecord(t.name))
+      .map((t) => familiarReference(parseReference(t.name)))
+      .sort();
     const img = await loadImage(
       store,
       descriptor,
