@@ -31,12 +31,15 @@ export interface BuildFlags {
   debug: boolean;
 }
 
-function kv(list: string[] | undefined, what: string): Record<string, string> {
+/** `--label`/`--build-arg` lists as docker takes them: KEY=VALUE; a bare `--build-arg NAME` takes the environment's. */
+export function keyValueFlags(
+  list: string[] | undefined,
+  what: 'build-arg' | 'label',
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list ?? []) {
     const i = item.indexOf('=');
     if (i <= 0) {
-      // `--build-arg NAME` takes the value from the environment, as docker does.
       if (what === 'build-arg' && i < 0 && process.env[item] !== undefined) {
         out[item] = process.env[item] as string;
         continue;
@@ -46,6 +49,10 @@ function kv(list: string[] | undefined, what: string): Record<string, string> {
     }
     out[item.slice(0, i)] = item.slice(i + 1);
   }
+  // buildx (>= 0.10) hands the client's SOURCE_DATE_EPOCH to the build as that build arg, unless given.
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  if (what === 'build-arg' && sde !== undefined && !Object.hasOwn(out, 'SOURCE_DATE_EPOCH'))
+    out.SOURCE_DATE_EPOCH = sde;
   return out;
 }
 
@@ -56,8 +63,8 @@ function options(root: string, context: string, flags: BuildFlags): BuildOptions
     ...(flags.file ? { file: flags.file } : {}),
     ...(flags.tag ? { tags: flags.tag } : {}),
     ...(flags.target ? { target: flags.target } : {}),
-    buildArgs: kv(flags['build-arg'], 'build-arg'),
-    labels: kv(flags.label, 'label'),
+    buildArgs: keyValueFlags(flags['build-arg'], 'build-arg'),
+    labels: keyValueFlags(flags.label, 'label'),
     ...(flags.platform ? { platform: flags.platform } : {}),
     noCache: flags['no-cache'],
     pull: flags.pull,

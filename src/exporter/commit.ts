@@ -67,7 +67,8 @@ async function layerDescriptor(
     ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
     docker: !oci,
   });
-  if (layer.diffId && layer.diffId !== c.diffId) {
+  // A diffID known ahead (the layer made beside the solve) is the unclamped tar's: a rewrite differs.
+  if (layer.diffId && opts.sourceDateEpoch === undefined && layer.diffId !== c.diffId) {
     throw new TsbuildError(
       'DIFFID_MISMATCH',
       `layer of snapshot ${layer.snapshot} has diffID ${c.diffId}, expected ${layer.diffId}`,

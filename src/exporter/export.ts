@@ -28,7 +28,7 @@ function isModel(x: ImageModel | Descriptor): x is ImageModel {
 }
 
 /** Commit settings an output asks for; docker archives default to Docker media types (as BuildKit). */
-export function commitOptionsFor(output: OutputSpec): CommitOptions {
+export function commitOptionsFor(output: OutputSpec, ctx: ExportContext = {}): CommitOptions {
   return {
     ociMediaTypes: output.ociMediaTypes ?? output.type !== 'docker',
     // Flattened outputs unpack the layers at once: compressing them first would be wasted work.
@@ -39,6 +39,7 @@ export function commitOptionsFor(output: OutputSpec): CommitOptions {
     // Local images keep uncompressed layers (as the Docker engine); what leaves the machine is compressed.
     compressUncompressed:
       output.type === 'registry' || output.type === 'oci' || output.type === 'docker' || output.push,
+    ...(output.rewriteTimestamp && ctx.epoch !== undefined ? { sourceDateEpoch: ctx.epoch } : {}),
   };
 }
 
@@ -50,7 +51,7 @@ async function materialize(
   ctx: ExportContext,
 ): Promise<LoadedImage> {
   if (isModel(source)) {
-    const c = await commitImage(store, source, commitOptionsFor(output));
+    const c = await commitImage(store, source, commitOptionsFor(output, ctx));
     return { descriptor: c.descriptor, manifest: c.manifest, config: c.config };
   }
   return adapt(store, await loadImage(store, source, ctx.platform), output);
@@ -80,7 +81,12 @@ function namesFor(output: OutputSpec, ctx: ExportContext): string[] {
  * `ours`: every entry owned by this process, as BuildKit's local exporter writes them (its
  * filesync target rewrites each entry's uid/gid to the client's own and makes a missing dest 0700).
  */
-async function flatten(store: Store, img: LoadedImage, dir: string, ours = false): Promise<void> {
+async function flatten(
+  store: Store,
+  img: LoadedImage,
+  dir: string,
+  { ours = false, epoch }: { ours?: boolean; epoch?: number | undefined } = {},
+): Promise<void> {
   if (resolve(dir) === '/') {
     throw new TsbuildError('INVALID_OUTPUT', 'refusing to unpack an image over /', {
       hint: 'give type=local a dedicated dest directory',
@@ -105,6 +111,8 @@ async function flatten(store: Store, img: LoadedImage, dir: string, ours = false
       mode: 'flat',
       devices: process.getuid?.() === 0 ? 'create' : 'skip',
       ...(ours ? { sameOwner: false } : {}),
+      // BuildKit's local and tar exporters date every file by SOURCE_DATE_EPOCH (a set, not a clamp).
+      ...(epoch !== undefined ? { mtime: epoch } : {}),
     });
   }
 }
@@ -168,6 +176,7 @@ async function finish(
     config: img.manifest.config,
     layers: img.manifest.layers,
     names,
+    ...(ctx.indexCreated ? { created: ctx.indexCreated } : {}),
   };
   switch (output.type) {
     case 'image':
@@ -190,12 +199,12 @@ async function finish(
       break;
     }
     case 'local':
-      await flatten(store, img, output.dest!, true);
+      await flatten(store, img, output.dest!, { ours: true, epoch: ctx.epoch });
       break;
     case 'tar': {
       const tmp = await store.tempDir('export-tar-');
       try {
-        await flatten(store, img, tmp);
+        await flatten(store, img, tmp, { epoch: ctx.epoch });
         await writeTarFile(output.dest!, async (out) => {
           await writeLayerTar(tmp, out, { source: 'plain' });
         });
@@ -235,10 +244,11 @@ export async function exportImages(
       results.push(await exportImage(store, image, o, ctx));
       continue;
     }
-    const key = JSON.stringify(commitOptionsFor(o));
+    const opts = commitOptionsFor(o, ctx);
+    const key = JSON.stringify(opts);
     let img = committed.get(key);
     if (!img) {
-      const c = await commitImage(store, image, commitOptionsFor(o));
+      const c = await commitImage(store, image, opts);
       img = { descriptor: c.descriptor, manifest: c.manifest, config: c.config };
       committed.set(key, img);
     }

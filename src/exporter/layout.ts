@@ -22,6 +22,8 @@ export interface LayoutImage {
   extra?: Descriptor[];
   /** Full names (`docker.io/library/app:1`). */
   names: string[];
+  /** The index entries' `org.opencontainers.image.created` (see ExportContext.indexCreated). */
+  created?: string;
 }
 
 function uniqueBlobs(img: LayoutImage): Descriptor[] {
@@ -42,11 +44,12 @@ export function ociLayoutPlan(img: LayoutImage): LayoutPlan {
     mediaType: img.manifest.mediaType,
     digest: img.manifest.digest,
     size: img.manifest.size,
-    ...(name
+    ...(name || img.created
       ? {
           annotations: {
-            'io.containerd.image.name': name,
-            ...(tagOf(name) ? { 'org.opencontainers.image.ref.name': tagOf(name)! } : {}),
+            ...(name ? { 'io.containerd.image.name': name } : {}),
+            ...(img.created ? { 'org.opencontainers.image.created': img.created } : {}),
+            ...(name && tagOf(name) ? { 'org.opencontainers.image.ref.name': tagOf(name)! } : {}),
           },
         }
       : {}),

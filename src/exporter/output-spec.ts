@@ -3,12 +3,12 @@ import type { Compression } from '../oci/index.js';
 import type { OutputSpec, OutputType } from './types.js';
 
 const TYPES: OutputType[] = ['image', 'oci', 'docker', 'local', 'tar', 'registry'];
-const BOOL_KEYS = new Set(['tar', 'push', 'force-compression', 'oci-mediatypes']);
+const BOOL_KEYS = new Set(['tar', 'push', 'force-compression', 'oci-mediatypes', 'rewrite-timestamp']);
 const KNOWN = new Set(['type', 'dest', 'name', 'compression', 'compression-level', ...BOOL_KEYS]);
 
 function bad(spec: string, why: string): TsbuildError {
   return new TsbuildError('INVALID_OUTPUT', `invalid --output "${spec}": ${why}`, {
-    hint: 'use type=image|oci|docker|local|tar|registry with dest=, name=, tar=, push=, compression=gzip|zstd|uncompressed, compression-level=N, oci-mediatypes=',
+    hint: 'use type=image|oci|docker|local|tar|registry with dest=, name=, tar=, push=, compression=gzip|zstd|uncompressed, compression-level=N, oci-mediatypes=, rewrite-timestamp=',
   });
 }
 
@@ -98,6 +98,9 @@ function applyKey(spec: string, out: OutputSpec, k: string, v: string): void {
       return;
     case 'oci-mediatypes':
       out.ociMediaTypes = parseBool(spec, k, v);
+      return;
+    case 'rewrite-timestamp':
+      out.rewriteTimestamp = parseBool(spec, k, v);
       return;
     case 'compression':
       if (!['gzip', 'zstd', 'uncompressed'].includes(v))

@@ -62,6 +62,8 @@ export interface OutputSpec {
   compressionLevel?: number;
   forceCompression: boolean;
   ociMediaTypes?: boolean;
+  /** `rewrite-timestamp=true`: the build's layers' mtimes clamped to SOURCE_DATE_EPOCH (BuildKit >= 0.13). */
+  rewriteTimestamp?: boolean;
   /** Everything else given (kept so nothing is silently ignored: unknown keys are errors). */
   attrs: Record<string, string>;
 }
@@ -75,6 +77,18 @@ export interface ExportContext {
   onProgress?: TransferProgress;
   /** An image a `-t` tag moves away from stays as `<none>` (see `tagImage`). */
   keepReplaced?: boolean;
+  /**
+   * SOURCE_DATE_EPOCH, seconds: as BuildKit's exporters, the mtime of every file a local or tar
+   * output writes, the `org.opencontainers.image.created` of an oci/docker archive's index entry,
+   * and, with `rewrite-timestamp=true`, the clamp of the build's own layers' mtimes.
+   */
+  epoch?: number;
+  /**
+   * `org.opencontainers.image.created` of an oci/docker archive's index entries (RFC 3339), as
+   * BuildKit's oci exporter writes it: the export's time, or SOURCE_DATE_EPOCH. Builds set it; `save`
+   * does not (docker save writes none).
+   */
+  indexCreated?: string;
 }
 
 export interface ExportResult {

@@ -33,6 +33,8 @@ export interface ExportJob {
   cache: BuildCacheIndex;
   stats: SolveStats;
   started: number;
+  /** SOURCE_DATE_EPOCH, seconds. */
+  epoch?: number;
 }
 
 /** The outputs written (after watch's gate, if any), the image leased, the result reported. */
@@ -79,6 +81,8 @@ async function exportLeased(j: ExportJob, leased: string | undefined): Promise<E
       signal: j.signal,
       onProgress: bytesProgress(j.progress),
       keepReplaced: j.o.keepUntagged !== false,
+      ...(j.epoch !== undefined ? { epoch: j.epoch } : {}),
+      indexCreated: rfc3339(j.epoch === undefined ? Date.now() : j.epoch * 1000),
     });
   let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));
   for (let i = 0; i < 3; i++) {
@@ -118,6 +122,11 @@ async function report(j: ExportJob, results: ExportResult[], first: ExportResult
     at: Date.now(),
   });
   return result;
+}
+
+/** Go's time.RFC3339 in UTC: whole seconds. */
+function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
 /** Waits for watch's export gate; the build's signal ends the wait. */

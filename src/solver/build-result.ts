@@ -43,17 +43,21 @@ export function metadata(r: BuildResult, digest: string, manifestSize: number): 
 /**
  * Times as BuildKit gives them: a new history entry is dated by the snapshot of its layer (an empty
  * entry by the layer before it), and the image by its newest layer. A fully cached rebuild reuses
- * those snapshots, so it reproduces the same config, manifest and image ID.
+ * those snapshots, so it reproduces the same config, manifest and image ID. With SOURCE_DATE_EPOCH
+ * (`epoch`, seconds) the new entries and the image are dated no later than it, and the base's
+ * entries keep their own times (BuildKit's patchImageConfig: a clamp, base history untouched).
  */
 export async function historyTimes(
   store: Store,
   entries: HistoryEntry[],
   layers: SolvedFs['layers'],
+  epoch?: number,
 ): Promise<{ created: string; history: HistoryEntry[] }> {
   const snaps = layers.flatMap((l) => ('snapshot' in l ? [l.snapshot] : []));
   const infos = await Promise.all(snaps.map((s) => store.snapshots.tryStat(s)));
-  const times = infos.map((info) => new Date(info?.createdAt ?? Date.now()).toISOString());
-  const now = new Date().toISOString();
+  const at = (ms: number) => new Date(epoch === undefined ? ms : Math.min(ms, epoch * 1000)).toISOString();
+  const times = infos.map((info) => at(info?.createdAt ?? Date.now()));
+  const now = at(Date.now());
   let next = 0;
   let cur = times[0] ?? now;
   const history = entries.map((h) => {

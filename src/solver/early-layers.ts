@@ -31,7 +31,8 @@ export function earlyLayers(
   signal: AbortSignal,
 ): EarlyLayers {
   const output = outputs[0];
-  if (!output || (output.type !== 'image' && output.type !== 'registry'))
+  // A rewrite-timestamp output wants other tars (clamped mtimes) than the ones made here.
+  if (!output || (output.type !== 'image' && output.type !== 'registry') || output.rewriteTimestamp)
     return { onRun: () => {}, settle: async () => {} };
   const opts = commitOptionsFor(output);
   const chain = new Set<string>();

@@ -138,7 +138,7 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   });
   // No layer walk outlives the solve: a failed one has aborted `signal`, which stops them first.
   const solved = await solveGraph(scheduler, converted.vertex, r.inner).finally(early.settle);
-  const model = await imageModel(store, converted.image, solved);
+  const model = await imageModel(store, converted.image, solved, converted.epoch);
   const result = await exportBuild({
     ...r,
     model,
@@ -147,6 +147,7 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     signal,
     cache,
     stats: scheduler.stats,
+    ...(converted.epoch !== undefined ? { epoch: converted.epoch } : {}),
   });
   if (o.observe) o.observe(buildInputs(snap ? await snap : undefined, converted.vertex));
   return result;
@@ -194,8 +195,9 @@ async function imageModel(
   store: OpenedStore,
   img: ConvertResult['image'],
   solved: SolvedFs,
+  epoch: number | undefined,
 ): Promise<ImageModel> {
-  const { created, history } = await historyTimes(store, img.history, solved.layers);
+  const { created, history } = await historyTimes(store, img.history, solved.layers, epoch);
   const config = {
     created,
     architecture: img.architecture,

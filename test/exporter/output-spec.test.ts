@@ -18,6 +18,7 @@ describe('--output parsing (buildx syntax)', () => {
       'type=oci,dest=x,compression=uncompressed,oci-mediatypes=false',
       { compression: 'uncompressed', ociMediaTypes: false },
     ],
+    ['type=image,name=a,rewrite-timestamp=true', { type: 'image', rewriteTimestamp: true }],
     ['out-dir', { type: 'local', dest: 'out-dir' }],
     ['-', { type: 'tar', dest: '-' }],
   ])('%s', (spec, want) => expect(parseOutput(spec)).toMatchObject(want));
@@ -30,6 +31,7 @@ describe('--output parsing (buildx syntax)', () => {
     ['type=oci,dest=x,compression=gzip,compression-level=12', /out of range/],
     ['type=oci,dest=x,compression-level=abc', /integer/],
     ['type=oci,dest=x,tar=maybe', /true or false/],
+    ['type=image,rewrite-timestamp=yes', /rewrite-timestamp must be true or false/],
     ['type=oci,dest=x,frobnicate=1', /unknown or unsupported key "frobnicate"/],
     ['type=oci,dest=x,dest=y', /given twice/],
     ['type=local,dest=-', /stdout/],

@@ -6,25 +6,10 @@ import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
 import type { ProgressMode } from '../../progress/index.js';
 import type { WatchEvent } from '../../watch/index.js';
 import { BaseCommand } from '../base-command.js';
+import { keyValueFlags } from '../build-action.js';
 import { limitFlags, parseLimits } from '../limits.js';
 import { renderError } from '../render-error.js';
 import { parseRunFlags, runFlags } from '../run-flags.js';
-
-const keyValues = (list: string[] | undefined, what: string): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const kv of list ?? []) {
-    const i = kv.indexOf('=');
-    if (i <= 0) {
-      // `--build-arg NAME` takes the value from the environment, as docker build does.
-      if (what === 'build-arg' && kv && process.env[kv] !== undefined) out[kv] = process.env[kv] as string;
-      else if (what !== 'build-arg' || !kv)
-        throw new TsbuildError('USAGE', `--${what} ${kv}: expected KEY=VALUE`);
-      continue;
-    }
-    out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
-};
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -207,8 +192,8 @@ export default class Watch extends BaseCommand {
     f: Awaited<ReturnType<Watch['parse']>>['flags'] & Record<string, unknown>,
     context: string,
   ): Omit<BuildOptions, 'signal' | 'progress'> {
-    const buildArgs = keyValues(f['build-arg'] as string[] | undefined, 'build-arg');
-    const labels = keyValues(f.label as string[] | undefined, 'label');
+    const buildArgs = keyValueFlags(f['build-arg'] as string[] | undefined, 'build-arg');
+    const labels = keyValueFlags(f.label as string[] | undefined, 'label');
     const opt = <K extends keyof BuildOptions>(k: K, v: BuildOptions[K] | undefined) =>
       v === undefined || (Array.isArray(v) && v.length === 0) ? {} : { [k]: v };
     return {

@@ -1,3 +1,4 @@
+import { TsbuildError } from '../../errors.js';
 import { formatPlatform } from '../../oci/index.js';
 import { expandWord, type StagesResult } from '../../parser/index.js';
 import type { ConvertOptions } from './convert.js';
@@ -67,4 +68,29 @@ export function unusedBuildArgs(
     .filter((k) => !declared.has(k) && !PREDEFINED.has(k))
     .sort();
   return unused.length > 0 ? `One or more build-args [${unused.join(' ')}] were not consumed` : undefined;
+}
+
+/** Go's time range for JSON (years 0001-9999): BuildKit cannot write a created time outside it. */
+const EPOCH_MIN = -62135596800;
+const EPOCH_MAX = 253402300799;
+
+/**
+ * BuildKit's SOURCE_DATE_EPOCH: a --build-arg, else a global ARG's default (getBuildArgValue), in
+ * whole seconds (strconv.ParseInt); empty is unset. It dates the image, not the steps: no cache key
+ * holds it, so a rebuild with another epoch reuses every step.
+ */
+export function sourceDateEpoch(
+  buildArgs: Record<string, string>,
+  globals: Map<string, string>,
+): number | undefined {
+  const v = Object.hasOwn(buildArgs, 'SOURCE_DATE_EPOCH')
+    ? buildArgs.SOURCE_DATE_EPOCH
+    : globals.get('SOURCE_DATE_EPOCH');
+  if (v === undefined || v === '') return undefined;
+  const n = /^[+-]?\d+$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n >= EPOCH_MIN && n <= EPOCH_MAX))
+    throw new TsbuildError('INVALID_SOURCE_DATE_EPOCH', `invalid SOURCE_DATE_EPOCH "${v}"`, {
+      hint: 'give whole seconds since 1970-01-01 UTC, e.g. --build-arg SOURCE_DATE_EPOCH=$(git log -1 --pretty=%ct)',
+    });
+  return n;
 }

@@ -10,7 +10,7 @@ import {
   type Warning,
 } from '../../parser/index.js';
 import { type ExecOp, makeVertex, type Vertex } from '../graph.js';
-import { globalArgs, unusedBuildArgs } from './build-args.js';
+import { globalArgs, sourceDateEpoch, unusedBuildArgs } from './build-args.js';
 import { dispatchInstruction } from './dispatch.js';
 import { emptyImage, omitEmpty, type StageImage, sortedKeys } from './image-config.js';
 import { countSteps, initFromBase, onbuildTriggers, prefix, resolveBase } from './stage-init.js';
@@ -53,6 +53,8 @@ export interface ConvertResult {
   warnings: Warning[];
   /** Number of instructions that produce a vertex (RUN, COPY, ADD, WORKDIR, FROM image). */
   steps: number;
+  /** SOURCE_DATE_EPOCH, seconds: the exporters date the image (and outputs' files) by it. */
+  epoch?: number;
 }
 
 /** The context source: one vertex shared by every COPY/ADD from the context. */
@@ -68,6 +70,7 @@ export const CONTEXT_VERTEX: Vertex = makeVertex({ kind: 'context', name: 'conte
 export async function convert(parsed: StagesResult, opts: ConvertOptions): Promise<ConvertResult> {
   const warnings: Warning[] = [];
   const globals = globalArgs(parsed, opts, opts.buildArgs ?? {});
+  const epoch = sourceDateEpoch(opts.buildArgs ?? {}, globals);
   const esc = opts.escapeToken ?? parsed.escapeToken;
   const { states, byName } = stageStates(parsed, opts, globals, esc);
   let target = states[states.length - 1] as StageState;
@@ -125,6 +128,7 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
   ];
   const out: ConvertResult = { image: target.image, targetName: target.name, warnings: kept, steps };
   if (target.vertex) out.vertex = target.vertex;
+  if (epoch !== undefined) out.epoch = epoch;
   return out;
 }
 

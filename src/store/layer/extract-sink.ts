@@ -67,6 +67,7 @@ export class ExtractSink implements TarSink {
   }
 
   entry(e: ReadEntry): void {
+    if (this.#opts.mtime !== undefined) e.mtime = this.#opts.mtime;
     const rel = cleanEntryPath(e.name);
     this.#cur = undefined;
     if (rel === '') return; // the root itself: its metadata belongs to whoever owns `dir`

@@ -58,6 +58,8 @@ export interface ExtractOptions {
   /** Keep ownership from the tar (default: true when root). */
   sameOwner?: boolean;
   userxattr?: boolean;
+  /** Every entry's mtime (seconds) instead of the tar's: BuildKit's local/tar exporters under SOURCE_DATE_EPOCH. */
+  mtime?: number;
 }
 
 export interface ExtractResult {
