@@ -72,7 +72,7 @@ async function adapt(store: Store, img: LoadedImage, output: OutputSpec): Promis
   return { descriptor: r.descriptor, manifest: r.manifest, config: img.config };
 }
 
-function namesFor(output: OutputSpec, ctx: ExportContext): string[] {
+export function namesFor(output: OutputSpec, ctx: ExportContext): string[] {
   return [...new Set([...(ctx.tags ?? []), ...output.names].map(tagName))];
 }
 
@@ -81,7 +81,7 @@ function namesFor(output: OutputSpec, ctx: ExportContext): string[] {
  * `ours`: every entry owned by this process, as BuildKit's local exporter writes them (its
  * filesync target rewrites each entry's uid/gid to the client's own and makes a missing dest 0700).
  */
-async function flatten(
+export async function flatten(
   store: Store,
   img: LoadedImage,
   dir: string,
@@ -117,7 +117,12 @@ async function flatten(
   }
 }
 
-async function push(store: Store, img: LoadedImage, names: string[], ctx: ExportContext): Promise<string[]> {
+export async function push(
+  store: Store,
+  img: Pick<LoadedImage, 'descriptor' | 'index'>,
+  names: string[],
+  ctx: ExportContext,
+): Promise<string[]> {
   if (names.length === 0) {
     throw new TsbuildError('NO_PUSH_NAME', 'nothing to push to: the image has no name', {
       hint: 'give -t REGISTRY/REPO:TAG or name= in --output',

@@ -2,10 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import type { BuildOptions, BuildResult } from '../build.js';
 import { TsbuildError } from '../errors.js';
 import {
+  type ExportContext,
   type ExportResult,
   exportImages,
+  exportIndex,
   type ImageModel,
+  type IndexExportResult,
   type OutputSpec,
+  type PlatformImage,
   recordUntagged,
 } from '../exporter/index.js';
 import type { Platform } from '../oci/index.js';
@@ -73,17 +77,7 @@ async function preExport(j: ExportJob, gate: Promise<void>): Promise<string | un
 
 /** A prune racing the export may take a blob it reused: lease them all, export again if one went. */
 async function exportLeased(j: ExportJob, leased: string | undefined): Promise<ExportResult[]> {
-  const exportAll = () =>
-    exportImages(j.store, j.model, j.outputs, {
-      tags: j.tags,
-      registry: j.registry,
-      platform: j.platform,
-      signal: j.signal,
-      onProgress: bytesProgress(j.progress),
-      keepReplaced: j.o.keepUntagged !== false,
-      ...(j.epoch !== undefined ? { epoch: j.epoch } : {}),
-      indexCreated: rfc3339(j.epoch === undefined ? Date.now() : j.epoch * 1000),
-    });
+  const exportAll = () => exportImages(j.store, j.model, j.outputs, exportContext(j));
   let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));
   for (let i = 0; i < 3; i++) {
     const r = results[0];
@@ -91,6 +85,19 @@ async function exportLeased(j: ExportJob, leased: string | undefined): Promise<E
     results = await exportAll();
   }
   return results;
+}
+
+function exportContext(j: ExportJob): ExportContext {
+  return {
+    tags: j.tags,
+    registry: j.registry,
+    platform: j.platform,
+    signal: j.signal,
+    onProgress: bytesProgress(j.progress),
+    keepReplaced: j.o.keepUntagged !== false,
+    ...(j.epoch !== undefined ? { epoch: j.epoch } : {}),
+    indexCreated: rfc3339(j.epoch === undefined ? Date.now() : j.epoch * 1000),
+  };
 }
 
 /** The BuildResult, --iidfile, --metadata-file and the summary event. */
@@ -107,12 +114,65 @@ async function report(j: ExportJob, results: ExportResult[], first: ExportResult
     stepsRun: j.stats.run,
     duration: Date.now() - j.started,
   };
+  return written(j, result, metadata(result, first.digest, committed.manifestSize));
+}
+
+/**
+ * A multi-platform build (several `--platform`s): the index and its images written (after watch's
+ * gate), leased, reported. `-q` and `--iidfile` give the index digest, as buildx does (no config).
+ */
+export async function exportPlatforms(j: ExportJob, images: PlatformImage[]): Promise<BuildResult> {
+  if (j.o.exportGate) await gateOrAbort(j.o.exportGate, j.signal);
+  const exportAll = () => exportIndex(j.store, images, j.outputs, exportContext(j));
+  let results = await exportAll().catch((e) => (isGoneError(e) ? exportAll() : Promise.reject(e)));
+  for (let i = 0; i < 3 && results[0] && !(await leaseIndex(j, results[0])); i++) results = await exportAll();
+  const first = results[0];
+  if (!first) throw new TsbuildError('EXPORT_FAILED', 'no output was written');
+  const { descriptor, index, images: made } = first.index;
+  if (j.o.keepUntagged !== false && results.some((r) => r.output.type === 'image' && r.tags.length === 0))
+    await recordUntagged(j.store, descriptor);
+  await j.cache.settle();
+  const size = made.reduce(
+    (n, m) =>
+      n + m.descriptor.size + m.manifest.config.size + m.manifest.layers.reduce((a, l) => a + l.size, 0),
+    descriptor.size,
+  );
+  const result: BuildResult = {
+    digest: descriptor.digest,
+    configDigest: descriptor.digest,
+    manifest: index,
+    config: undefined,
+    tags: [...new Set(results.flatMap((r) => r.tags))],
+    size,
+    stepsCached: j.stats.cached,
+    stepsRun: j.stats.run,
+    duration: Date.now() - j.started,
+  };
+  const { 'containerimage.config.digest': _none, ...meta } = metadata(
+    result,
+    descriptor.digest,
+    descriptor.size,
+  );
+  return written(j, result, meta);
+}
+
+/** Every platform's blobs and the index leased; false: one went (a racing prune), export again. */
+async function leaseIndex(j: ExportJob, r: IndexExportResult): Promise<boolean> {
+  const ok = await Promise.all(
+    r.index.images.map((m) => leaseImage(j.store, j.lease, m.descriptor.digest, m.manifest)),
+  );
+  await j.lease.addBlob(r.index.descriptor.digest);
+  return ok.every(Boolean) && (await j.store.content.has(r.index.descriptor.digest));
+}
+
+/** --iidfile, --metadata-file and the summary event of a built result. */
+async function written(
+  j: ExportJob,
+  result: BuildResult,
+  meta: Record<string, unknown>,
+): Promise<BuildResult> {
   if (j.o.iidfile) await writeFile(j.o.iidfile, result.configDigest);
-  if (j.o.metadataFile)
-    await writeFile(
-      j.o.metadataFile,
-      `${JSON.stringify(metadata(result, first.digest, committed.manifestSize), null, 2)}\n`,
-    );
+  if (j.o.metadataFile) await writeFile(j.o.metadataFile, `${JSON.stringify(meta, null, 2)}\n`);
   j.progress.emit({
     type: 'summary',
     digest: result.digest,

@@ -8,7 +8,7 @@ import type { Vertex } from './graph.js';
  * wildcard-free part of each source. '' (everything) when a source starts with a wildcard or names
  * the root, or when a prefix passes through a symlink (its target may be anywhere in the context).
  */
-export function contextIncludes(target: Vertex | undefined, dir: string): string[] {
+export function contextIncludes(targets: Vertex | undefined | (Vertex | undefined)[], dir: string): string[] {
   const out = new Set<string>();
   const seen = new Set<string>();
   const visit = (v: Vertex) => {
@@ -28,7 +28,7 @@ export function contextIncludes(target: Vertex | undefined, dir: string): string
     }
     for (const i of v.inputs) visit(i);
   };
-  if (target) visit(target);
+  for (const t of Array.isArray(targets) ? targets : [targets]) if (t) visit(t);
   if (out.has('')) return [''];
   for (const p of out) if (throughSymlink(dir, p)) return [''];
   return [...out].sort();

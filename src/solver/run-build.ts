@@ -4,6 +4,7 @@ import type { BuildOptions, BuildResult } from '../build.js';
 import { type ContextSnapshot, resolveContextDir } from '../context/index.js';
 import { type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
 import {
+  formatPlatform,
   formatReference,
   hostPlatform,
   type ImageConfig,
@@ -15,7 +16,7 @@ import { parseCheckDirective, toStages } from '../parser/index.js';
 import { nullSink, type ProgressSink } from '../progress/events.js';
 import { type PullResult, RegistryClient } from '../registry/index.js';
 import { type LeaseHandle, openStore } from '../store/index.js';
-import { exportBuild } from './build-export.js';
+import { exportBuild, exportPlatforms } from './build-export.js';
 import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js';
 import { historyTimes } from './build-result.js';
 import { type BuildWarning, emitCarried, emitSetupWarnings, emitWarnings } from './build-warnings.js';
@@ -92,16 +93,28 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     o.insecureRegistries?.length ? { insecureRegistries: o.insecureRegistries } : {},
   );
   const images = r.images;
-  const platform = o.platform ? parsePlatform(o.platform) : hostPlatform();
+  const platforms = targetPlatforms(o.platform);
+  const multi = platforms.length > 1;
   const resolveImage = imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {});
-  const converted = await convert(r.parsed.value, {
-    ...convertOptions(o, platform, sessionResolver(o, images, resolveImage)),
-    dispatchWarnings: r.parsed.warnings.filter((w) => DISPATCH_CHECKS.has(w.code)),
-  });
-  emitWarnings(progress, converted.warnings);
-  // The context is scanned once, for only what the graph reads.
+  // One graph per platform, converted one after the other (each resolves its own bases); the
+  // scheduler below runs them together, and a vertex they share (a $BUILDPLATFORM stage) once.
+  const converted: ConvertResult[] = [];
+  for (const platform of platforms)
+    converted.push(
+      await convert(r.parsed.value, {
+        ...convertOptions(o, platform, sessionResolver(o, images, resolveImage)),
+        ...(multi ? { multiPlatform: true } : {}),
+        dispatchWarnings: r.parsed.warnings.filter((w) => DISPATCH_CHECKS.has(w.code)),
+      }),
+    );
+  const first = converted[0]!;
+  emitWarnings(progress, first.warnings);
+  // The context is scanned once, for only what the graphs read.
   let snap: Promise<ContextSnapshot> | undefined;
-  const includes = contextIncludes(converted.vertex, r.contextDir);
+  const includes = contextIncludes(
+    converted.map((c) => c.vertex),
+    r.contextDir,
+  );
   const context = () => {
     snap ??= scanWithProgress(store, r.contextDir, r.dockerfilePath, progress, signal, includes).then((s) =>
       o.contextKeepsOwners ? { ...s, keepOwners: true } : s,
@@ -117,7 +130,7 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     contextDir: r.contextDir,
     context,
     registry,
-    platform,
+    platform: platforms[0]!,
     images,
     secrets: parseSecrets(o.secrets ?? []),
     ssh: parseSsh(o.ssh ?? []),
@@ -127,7 +140,8 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   const cache = cacheIndex(store, env.retain);
   r.cache = cache;
   const maxParallelism = o.maxParallelism ?? availableParallelism();
-  const early = earlyLayers(store, converted.vertex, r.outputs, signal);
+  // Layers made ahead are the single image's; an index's platforms commit theirs at export.
+  const early = earlyLayers(store, first.vertex, multi ? [] : r.outputs, signal);
   const scheduler = new Scheduler({
     opFor: createOps(env),
     cache,
@@ -137,20 +151,43 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     onRun: early.onRun,
   });
   // No layer walk outlives the solve: a failed one has aborted `signal`, which stops them first.
-  const solved = await solveGraph(scheduler, converted.vertex, r.inner).finally(early.settle);
-  const model = await imageModel(store, converted.image, solved, converted.epoch);
-  const result = await exportBuild({
+  const solved = await solveAll(
+    scheduler,
+    converted.map((c) => c.vertex),
+    r.inner,
+  ).finally(early.settle);
+  const models = await Promise.all(converted.map((c, i) => imageModel(store, c.image, solved[i]!, c.epoch)));
+  const job = {
     ...r,
-    model,
+    model: models[0]!,
     registry,
-    platform,
+    platform: platforms[0]!,
     signal,
     cache,
     stats: scheduler.stats,
-    ...(converted.epoch !== undefined ? { epoch: converted.epoch } : {}),
-  });
-  if (o.observe) o.observe(buildInputs(snap ? await snap : undefined, converted.vertex));
+    ...(first.epoch !== undefined ? { epoch: first.epoch } : {}),
+  };
+  if (multi)
+    return exportPlatforms(
+      job,
+      platforms.map((platform, i) => ({ platform, model: models[i]! })),
+    );
+  const result = await exportBuild(job);
+  if (o.observe) o.observe(buildInputs(snap ? await snap : undefined, first.vertex));
   return result;
+}
+
+/** `--platform a,b`: each once, in the order given; none: the host's. */
+function targetPlatforms(flag: string | undefined): Platform[] {
+  if (!flag) return [hostPlatform()];
+  const seen = new Map<string, Platform>();
+  for (const word of flag.split(',')) {
+    if (word.trim() === '') continue;
+    const p = parsePlatform(word);
+    seen.set(formatPlatform(p), p);
+  }
+  if (seen.size === 0) return [hostPlatform()];
+  return [...seen.values()];
 }
 
 function convertOptions(o: BuildOptions, platform: Platform, resolveImage: Resolve): ConvertOptions {
@@ -174,20 +211,30 @@ function convertOptions(o: BuildOptions, platform: Platform, resolveImage: Resol
   };
 }
 
-async function solveGraph(
+/** Every platform's graph at once; a failure stops the rest, and all are drained before it is thrown. */
+async function solveAll(
   scheduler: Scheduler,
-  vertex: Vertex | undefined,
+  vertices: (Vertex | undefined)[],
   inner: AbortController,
-): Promise<SolvedFs> {
-  if (!vertex) return { layers: [] };
-  try {
-    return (await scheduler.solve(vertex)) as SolvedFs;
-  } catch (e) {
-    // Stop the steps still running and wait for them: no container or mount outlives build().
-    inner.abort(e);
-    await scheduler.drain();
-    throw e;
-  }
+): Promise<SolvedFs[]> {
+  // The first failure is the one to report: the others may only be its cancellation.
+  let failed: { error: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    vertices.map(async (v) => {
+      if (!v) return { layers: [] } as SolvedFs;
+      try {
+        return (await scheduler.solve(v)) as SolvedFs;
+      } catch (e) {
+        failed ??= { error: e };
+        // Stop the steps still running and wait for them: no container or mount outlives build().
+        inner.abort(e);
+        await scheduler.drain();
+        throw e;
+      }
+    }),
+  );
+  if (failed) throw failed.error;
+  return settled.map((x) => (x as PromiseFulfilledResult<SolvedFs>).value);
 }
 
 /** The image as exported: the stage's config, its layers, BuildKit's history and creation times. */

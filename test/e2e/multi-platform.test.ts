@@ -1,11 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tar } from '../helpers/raw-tar.js';
+import { pushMultiPlatform } from '../helpers/multi-platform.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 
@@ -22,80 +20,9 @@ afterAll(async () => {
   await reg?.stop();
 });
 
-/** An index of one-layer images (`/arch.txt` says which), pushed with skopeo --all. */
-function pushMultiPlatform(repoTag: string, platforms: { architecture: string; variant?: string }[]): string {
-  const layout = mkdtempSync(join(tmpdir(), 'tsb-multi-'));
-  const blobs = join(layout, 'blobs', 'sha256');
-  mkdirSync(blobs, { recursive: true });
-  const put = (b: Buffer) => {
-    const d = createHash('sha256').update(b).digest('hex');
-    writeFileSync(join(blobs, d), b);
-    return { digest: `sha256:${d}`, size: b.length };
-  };
-  const manifests = platforms.map((p) => {
-    const raw = tar([{ path: 'arch.txt', body: `${p.architecture}\n` }]);
-    const layer = put(gzipSync(raw));
-    const diffId = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
-    const config = put(
-      Buffer.from(
-        JSON.stringify({
-          ...p,
-          os: 'linux',
-          config: { Env: [`ARCH=${p.architecture}`] },
-          rootfs: { type: 'layers', diff_ids: [diffId] },
-        }),
-      ),
-    );
-    const manifest = put(
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
-        }),
-      ),
-    );
-    return {
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      ...manifest,
-      platform: { ...p, os: 'linux' },
-    };
-  });
-  const index = put(
-    Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
-    ),
-  );
-  writeFileSync(
-    join(layout, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: 'application/vnd.oci.image.index.v1+json',
-          ...index,
-          annotations: { 'org.opencontainers.image.ref.name': 'latest' },
-        },
-      ],
-    }),
-  );
-  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  const ref = `${reg.host}/${repoTag}`;
-  execFileSync('skopeo', [
-    'copy',
-    '--quiet',
-    '--all',
-    '--dest-tls-verify=false',
-    `oci:${layout}:latest`,
-    `docker://${ref}`,
-  ]);
-  return ref;
-}
-
 describe('a multi-platform base image', () => {
   it('builds for each --platform from one store, pulling the platform it lacks; the image takes the normalized platform', () => {
-    const image = pushMultiPlatform('multi/base:1', [
+    const image = pushMultiPlatform(reg, 'multi/base:1', [
       { architecture: 'amd64' },
       { architecture: 'arm64', variant: 'v8' },
       { architecture: 'arm', variant: 'v7' },
@@ -135,7 +62,7 @@ describe('a multi-platform base image', () => {
   });
 
   it('a local single-platform image of another platform is not used: the registry is asked again (as dockerd does)', () => {
-    const multi = pushMultiPlatform('multi/src:1', [
+    const multi = pushMultiPlatform(reg, 'multi/src:1', [
       { architecture: 'amd64' },
       { architecture: 'arm64', variant: 'v8' },
     ]);

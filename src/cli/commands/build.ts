@@ -34,7 +34,10 @@ export default class Build extends BaseCommand {
       multiple: true,
       multipleNonGreedy: true,
     }),
-    platform: Flags.string({ description: 'target platform (os/arch[/variant])' }),
+    platform: Flags.string({
+      description:
+        'target platform (os/arch[/variant]); several, comma-separated, make a multi-platform index',
+    }),
     'no-cache': Flags.boolean({ description: 'do not use the cache', default: false }),
     pull: Flags.boolean({
       description: 'always pull base images (default: use local copies)',

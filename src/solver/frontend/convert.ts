@@ -29,6 +29,8 @@ export interface ConvertOptions {
   targetPlatform: Platform;
   /** `--platform` was given: the image gets that platform (dockerfile2llb's !implicitTarget). */
   explicitPlatform?: boolean;
+  /** One of several target platforms: step names carry the platform, as BuildKit's. */
+  multiPlatform?: boolean;
   buildPlatform: Platform;
   labels?: Record<string, string>;
   noCache?: boolean;
@@ -234,6 +236,7 @@ function stageStates(
     if (base === '')
       throw new DockerfileSyntaxError(`base name (${stage.base}) should not be blank`, stage.from.range);
     const st = newState(stage, stage.name ?? `stage-${i}`, opts.targetPlatform);
+    if (opts.multiPlatform) st.prefixPlatform = true;
     st.baseRef = base;
     const b = byName.get(base.toLowerCase());
     if (b) st.base = b;

@@ -1,10 +1,10 @@
 import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
-import { formatPlatform } from '../../oci/index.js';
+import { formatPlatform, normalizePlatform, type Platform } from '../../oci/index.js';
 import { type Instruction, toStages } from '../../parser/index.js';
 import { makeVertex } from '../graph.js';
 import type { ConvertOptions, ResolvedImage } from './convert.js';
 import { emptyImage, fromImageConfig } from './image-config.js';
-import { addStateEnv, type StageState } from './stage-state.js';
+import { addStateEnv, envLookup, type StageState } from './stage-state.js';
 
 /** Resolves a stage's base image (scratch, or pulled through the resolver) and its ONBUILD triggers. */
 export async function resolveBase(st: StageState, opts: ConvertOptions): Promise<void> {
@@ -95,7 +95,35 @@ export function countSteps(st: StageState): void {
 export function prefix(st: StageState, text: string, index: number): string {
   if (st.cmdTotal === 0) return text;
   const w = String(st.cmdTotal).length;
-  return `[${st.name ? `${st.name} ` : ''}${String(index).padStart(w, ' ')}/${st.cmdTotal}] ${text}`;
+  const plat = st.prefixPlatform ? `${formatPlatform(st.platform)}${targetSuffix(st)} ` : '';
+  return `[${plat}${st.name ? `${st.name} ` : ''}${String(index).padStart(w, ' ')}/${st.cmdTotal}] ${text}`;
+}
+
+/**
+ * dockerfile2llb's formatTargetPlatform: a stage on one platform that declares TARGET* args for
+ * another (cross-compiling from $BUILDPLATFORM) is named `linux/amd64->arm64`.
+ */
+function targetSuffix(st: StageState): string {
+  const env = envLookup(st);
+  const whole = env('TARGETPLATFORM');
+  let t: Platform | undefined;
+  if (whole !== undefined) {
+    const [os = '', architecture = '', variant] = whole.split('/');
+    t = { os, architecture, ...(variant ? { variant } : {}) };
+  } else if (['TARGETOS', 'TARGETARCH', 'TARGETVARIANT'].some((k) => env(k) !== undefined)) {
+    const variant = env('TARGETVARIANT');
+    t = { os: env('TARGETOS') ?? '', architecture: env('TARGETARCH') ?? '', ...(variant ? { variant } : {}) };
+  }
+  if (!t) return '';
+  const p = normalizePlatform({
+    ...t,
+    os: t.os || st.platform.os,
+    architecture: t.architecture || st.platform.architecture,
+  });
+  const base = normalizePlatform(st.platform);
+  if (p.os !== base.os) return `->${formatPlatform(p)}`;
+  if (p.architecture !== base.architecture) return `->${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+  return '';
 }
 
 /** ONBUILD triggers of the base image (or base stage) run first in the child stage. */

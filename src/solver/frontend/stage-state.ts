@@ -36,6 +36,8 @@ export interface StageState {
   unregistered?: boolean;
   /** Such an image: the Dockerfile line that first names it (for its resolve error). */
   refLine?: number;
+  /** A multi-platform build: step names start with the platform (dockerfile2llb's prefixPlatform). */
+  prefixPlatform?: boolean;
 }
 
 export function envLookup(s: StageState): (name: string) => string | undefined {
