@@ -1,7 +1,8 @@
 import type { BuildResult } from '../build.js';
-import type { ExportResult } from '../exporter/index.js';
-import type { HistoryEntry } from '../oci/index.js';
+import type { ExportResult, ImageModel } from '../exporter/index.js';
+import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import type { Store } from '../store/index.js';
+import type { ConvertResult } from './frontend/convert.js';
 import { goTime } from './frontend/image-config.js';
 import type { SolvedFs } from './ops/index.js';
 
@@ -68,4 +69,25 @@ export async function historyTimes(
   // ISO strings of one format sort like the times they stand for (trimmed ones would not).
   const created = times.length > 0 ? ([...times].sort().pop() as string) : now;
   return { created: goTime(created), history };
+}
+
+/** The image as exported: the stage's config, its layers, BuildKit's history and creation times. */
+export async function imageModel(
+  store: Store,
+  img: ConvertResult['image'],
+  solved: SolvedFs,
+  epoch: number | undefined,
+): Promise<ImageModel> {
+  const { created, history } = await historyTimes(store, img.history, solved.layers, epoch);
+  const config = {
+    created,
+    architecture: img.architecture,
+    os: img.os,
+    ...(img['os.version'] ? { 'os.version': img['os.version'] } : {}),
+    ...(img['os.features'] ? { 'os.features': img['os.features'] } : {}),
+    ...(img.variant ? { variant: img.variant } : {}),
+    ...(img.author ? { author: img.author } : {}),
+    config: img.config,
+  } as ImageConfig;
+  return { config, layers: solved.layers, history };
 }

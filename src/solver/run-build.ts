@@ -2,28 +2,21 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
 import { type ContextSnapshot, resolveContextDir } from '../context/index.js';
-import { type ImageModel, type OutputSpec, parseOutputs } from '../exporter/index.js';
-import {
-  formatPlatform,
-  formatReference,
-  hostPlatform,
-  type ImageConfig,
-  type Platform,
-  parsePlatform,
-  parseReference,
-} from '../oci/index.js';
+import { type OutputSpec, parseOutputs } from '../exporter/index.js';
+import { formatReference, type Platform, parseReference } from '../oci/index.js';
 import { parseCheckDirective, toStages } from '../parser/index.js';
 import { nullSink, type ProgressSink } from '../progress/events.js';
 import { type PullResult, RegistryClient } from '../registry/index.js';
 import { type LeaseHandle, openStore } from '../store/index.js';
 import { exportBuild, exportPlatforms } from './build-export.js';
+import { convertAll, sessionResolver } from './build-graphs.js';
 import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js';
-import { historyTimes } from './build-result.js';
+import { imageModel } from './build-result.js';
 import { type BuildWarning, emitCarried, emitSetupWarnings, emitWarnings } from './build-warnings.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { contextIncludes } from './context-paths.js';
 import { earlyLayers } from './early-layers.js';
-import { type ConvertOptions, type ConvertResult, convert, DISPATCH_CHECKS } from './frontend/convert.js';
+import { type ConvertResult, DISPATCH_CHECKS } from './frontend/convert.js';
 import type { Vertex } from './graph.js';
 import { createOps, type SolvedFs } from './ops/index.js';
 import { cleanupStaleMounts } from './ops/snapshots.js';
@@ -93,37 +86,20 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     o.insecureRegistries?.length ? { insecureRegistries: o.insecureRegistries } : {},
   );
   const images = r.images;
-  const platforms = targetPlatforms(o.platform);
-  const multi = platforms.length > 1;
   const resolveImage = imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {});
-  // One graph per platform, converted one after the other (each resolves its own bases); the
-  // scheduler below runs them together, and a vertex they share (a $BUILDPLATFORM stage) once.
-  const converted: ConvertResult[] = [];
-  for (const platform of platforms)
-    converted.push(
-      await convert(r.parsed.value, {
-        ...convertOptions(o, platform, sessionResolver(o, images, resolveImage)),
-        ...(multi ? { multiPlatform: true } : {}),
-        dispatchWarnings: r.parsed.warnings.filter((w) => DISPATCH_CHECKS.has(w.code)),
-      }),
-    );
+  const { platforms, converted } = await convertAll(
+    r.parsed.value,
+    o,
+    sessionResolver(o, images, resolveImage),
+    r.parsed.warnings.filter((w) => DISPATCH_CHECKS.has(w.code)),
+  );
+  const multi = platforms.length > 1;
   const first = converted[0]!;
   emitWarnings(progress, first.warnings);
-  // The context is scanned once, for only what the graphs read.
-  let snap: Promise<ContextSnapshot> | undefined;
-  const includes = contextIncludes(
+  const { context, scanned } = contextScan(
+    r,
     converted.map((c) => c.vertex),
-    r.contextDir,
   );
-  const context = () => {
-    snap ??= scanWithProgress(store, r.contextDir, r.dockerfilePath, progress, signal, includes).then((s) =>
-      o.contextKeepsOwners ? { ...s, keepOwners: true } : s,
-    );
-    return snap;
-  };
-  // Started now, not when the first COPY's cache key asks for it: that key waits for its input's,
-  // and a base being pulled has its key only once its blobs are in. Its error is met where it is used.
-  if (includes.length > 0) context().catch(() => {});
   const env = {
     store,
     root: store.root,
@@ -156,59 +132,62 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     converted.map((c) => c.vertex),
     r.inner,
   ).finally(early.settle);
-  const models = await Promise.all(converted.map((c, i) => imageModel(store, c.image, solved[i]!, c.epoch)));
+  return exportSolved(r, { converted, platforms, solved, registry, stats: scheduler.stats }, scanned);
+}
+
+/** The solved graphs as images: one, or an index of one per platform; then the no-op record's inputs. */
+async function exportSolved(
+  r: Run,
+  s: {
+    converted: ConvertResult[];
+    platforms: Platform[];
+    solved: SolvedFs[];
+    registry: RegistryClient;
+    stats: Scheduler['stats'];
+  },
+  scanned: () => Promise<ContextSnapshot | undefined>,
+): Promise<BuildResult> {
+  const first = s.converted[0]!;
+  const models = await Promise.all(
+    s.converted.map((c, i) => imageModel(r.store, c.image, s.solved[i]!, c.epoch)),
+  );
   const job = {
     ...r,
     model: models[0]!,
-    registry,
-    platform: platforms[0]!,
-    signal,
-    cache,
-    stats: scheduler.stats,
+    registry: s.registry,
+    platform: s.platforms[0]!,
+    signal: r.inner.signal,
+    cache: r.cache!,
+    stats: s.stats,
     ...(first.epoch !== undefined ? { epoch: first.epoch } : {}),
   };
-  if (multi)
+  if (s.platforms.length > 1)
     return exportPlatforms(
       job,
-      platforms.map((platform, i) => ({ platform, model: models[i]! })),
+      s.platforms.map((platform, i) => ({ platform, model: models[i]! })),
     );
   const result = await exportBuild(job);
-  if (o.observe) o.observe(buildInputs(snap ? await snap : undefined, first.vertex));
+  if (r.o.observe) r.o.observe(buildInputs(await scanned(), first.vertex));
   return result;
 }
 
-/** `--platform a,b`: each once, in the order given; none: the host's. */
-function targetPlatforms(flag: string | undefined): Platform[] {
-  if (!flag) return [hostPlatform()];
-  const seen = new Map<string, Platform>();
-  for (const word of flag.split(',')) {
-    if (word.trim() === '') continue;
-    const p = parsePlatform(word);
-    seen.set(formatPlatform(p), p);
-  }
-  if (seen.size === 0) return [hostPlatform()];
-  return [...seen.values()];
-}
-
-function convertOptions(o: BuildOptions, platform: Platform, resolveImage: Resolve): ConvertOptions {
-  return {
-    ...(o.target ? { target: o.target } : {}),
-    buildArgs: o.buildArgs ?? {},
-    targetPlatform: platform,
-    ...(o.platform ? { explicitPlatform: true } : {}),
-    buildPlatform: hostPlatform(),
-    ...(o.labels ? { labels: o.labels } : {}),
-    ...(o.noCache ? { noCache: true } : {}),
-    ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
-    ...(o.network ? { network: o.network } : {}),
-    run: {
-      ...(o.addHosts?.length ? { extraHosts: o.addHosts } : {}),
-      ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}),
-      ...(o.shmSize ? { shmSize: o.shmSize } : {}),
-    },
-    ...(o.allow ? { allow: o.allow } : {}),
-    resolveImage,
+/**
+ * The context, scanned once for only what the graphs read. Started now, not when the first COPY's
+ * cache key asks for it: that key waits for its input's, and a base being pulled has its key only
+ * once its blobs are in. Its error is met where it is used.
+ */
+function contextScan(r: Run, vertices: (Vertex | undefined)[]) {
+  const { o, store, progress } = r;
+  let snap: Promise<ContextSnapshot> | undefined;
+  const includes = contextIncludes(vertices, r.contextDir);
+  const context = () => {
+    snap ??= scanWithProgress(store, r.contextDir, r.dockerfilePath, progress, r.inner.signal, includes).then(
+      (s) => (o.contextKeepsOwners ? { ...s, keepOwners: true } : s),
+    );
+    return snap;
   };
+  if (includes.length > 0) context().catch(() => {});
+  return { context, scanned: async () => (snap ? await snap : undefined) };
 }
 
 /** Every platform's graph at once; a failure stops the rest, and all are drained before it is thrown. */
@@ -235,27 +214,6 @@ async function solveAll(
   );
   if (failed) throw failed.error;
   return settled.map((x) => (x as PromiseFulfilledResult<SolvedFs>).value);
-}
-
-/** The image as exported: the stage's config, its layers, BuildKit's history and creation times. */
-async function imageModel(
-  store: OpenedStore,
-  img: ConvertResult['image'],
-  solved: SolvedFs,
-  epoch: number | undefined,
-): Promise<ImageModel> {
-  const { created, history } = await historyTimes(store, img.history, solved.layers, epoch);
-  const config = {
-    created,
-    architecture: img.architecture,
-    os: img.os,
-    ...(img['os.version'] ? { 'os.version': img['os.version'] } : {}),
-    ...(img['os.features'] ? { 'os.features': img['os.features'] } : {}),
-    ...(img.variant ? { variant: img.variant } : {}),
-    ...(img.author ? { author: img.author } : {}),
-    config: img.config,
-  } as ImageConfig;
-  return { config, layers: solved.layers, history };
 }
 
 type OpenedStore = Awaited<ReturnType<typeof openStore>>;
@@ -297,33 +255,6 @@ function parseCached(o: BuildOptions, text: string): ReturnType<typeof toStages>
   const parsed = toStages(text, check === undefined ? {} : { checks: parseCheckDirective(check, range) });
   if (o.session) o.session.parsed = { text: key, value: parsed };
   return parsed;
-}
-
-type Resolve = ReturnType<typeof imageResolver>;
-type Resolved = Awaited<ReturnType<Resolve>>;
-
-/**
- * Base images as the session's first build resolved them (a watch does not ask the registry on each
- * save; `--pull` still does). Only successes are kept, so a failed resolution is retried next build.
- * The pull result goes with it: the FROM op needs it when its snapshot is gone.
- */
-function sessionResolver(o: BuildOptions, images: Map<string, PullResult>, resolveImage: Resolve): Resolve {
-  const session = o.session;
-  if (!session || o.pull) return resolveImage;
-  session.images ??= new Map();
-  const memo = session.images as Map<string, { resolved: Resolved; pulled?: PullResult }>;
-  return async (ref, platform) => {
-    const k = `${ref}|${JSON.stringify(platform)}`;
-    const hit = memo.get(k);
-    if (hit) {
-      if (hit.pulled) images.set(hit.resolved.ref, hit.pulled);
-      return hit.resolved;
-    }
-    const resolved = await resolveImage(ref, platform);
-    const pulled = images.get(resolved.ref);
-    memo.set(k, { resolved, ...(pulled ? { pulled } : {}) });
-    return resolved;
-  };
 }
 
 function outputSpecs(o: BuildOptions): OutputSpec[] {

@@ -1,0 +1,96 @@
+import type { BuildOptions } from '../build.js';
+import { formatPlatform, hostPlatform, type Platform, parsePlatform } from '../oci/index.js';
+import type { StagesResult, Warning } from '../parser/index.js';
+import type { PullResult } from '../registry/index.js';
+import { type ConvertOptions, type ConvertResult, convert } from './frontend/convert.js';
+import type { imageResolver } from './resolve-image.js';
+
+// The build's graphs: one per target platform (`--platform a,b`), as dockerfile2llb converts them.
+
+/**
+ * One graph per platform, converted one after the other (each resolves its own bases); the solver
+ * runs them together, and a vertex they share (a $BUILDPLATFORM stage) once.
+ */
+export async function convertAll(
+  parsed: StagesResult,
+  o: BuildOptions,
+  resolveImage: Resolve,
+  dispatchWarnings: Warning[],
+): Promise<{ platforms: Platform[]; converted: ConvertResult[] }> {
+  const platforms = targetPlatforms(o.platform);
+  const converted: ConvertResult[] = [];
+  for (const platform of platforms)
+    converted.push(
+      await convert(parsed, {
+        ...convertOptions(o, platform, resolveImage),
+        ...(platforms.length > 1 ? { multiPlatform: true } : {}),
+        dispatchWarnings,
+      }),
+    );
+  return { platforms, converted };
+}
+
+/** `--platform a,b`: each once, in the order given; none: the host's. */
+function targetPlatforms(flag: string | undefined): Platform[] {
+  if (!flag) return [hostPlatform()];
+  const seen = new Map<string, Platform>();
+  for (const word of flag.split(',')) {
+    if (word.trim() === '') continue;
+    const p = parsePlatform(word);
+    seen.set(formatPlatform(p), p);
+  }
+  if (seen.size === 0) return [hostPlatform()];
+  return [...seen.values()];
+}
+
+function convertOptions(o: BuildOptions, platform: Platform, resolveImage: Resolve): ConvertOptions {
+  return {
+    ...(o.target ? { target: o.target } : {}),
+    buildArgs: o.buildArgs ?? {},
+    targetPlatform: platform,
+    ...(o.platform ? { explicitPlatform: true } : {}),
+    buildPlatform: hostPlatform(),
+    ...(o.labels ? { labels: o.labels } : {}),
+    ...(o.noCache ? { noCache: true } : {}),
+    ...(o.noCacheFilter ? { noCacheFilter: o.noCacheFilter } : {}),
+    ...(o.network ? { network: o.network } : {}),
+    run: {
+      ...(o.addHosts?.length ? { extraHosts: o.addHosts } : {}),
+      ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}),
+      ...(o.shmSize ? { shmSize: o.shmSize } : {}),
+    },
+    ...(o.allow ? { allow: o.allow } : {}),
+    resolveImage,
+  };
+}
+
+export type Resolve = ReturnType<typeof imageResolver>;
+type Resolved = Awaited<ReturnType<Resolve>>;
+
+/**
+ * Base images as the session's first build resolved them (a watch does not ask the registry on each
+ * save; `--pull` still does). Only successes are kept, so a failed resolution is retried next build.
+ * The pull result goes with it: the FROM op needs it when its snapshot is gone.
+ */
+export function sessionResolver(
+  o: BuildOptions,
+  images: Map<string, PullResult>,
+  resolveImage: Resolve,
+): Resolve {
+  const session = o.session;
+  if (!session || o.pull) return resolveImage;
+  session.images ??= new Map();
+  const memo = session.images as Map<string, { resolved: Resolved; pulled?: PullResult }>;
+  return async (ref, platform) => {
+    const k = `${ref}|${JSON.stringify(platform)}`;
+    const hit = memo.get(k);
+    if (hit) {
+      if (hit.pulled) images.set(hit.resolved.ref, hit.pulled);
+      return hit.resolved;
+    }
+    const resolved = await resolveImage(ref, platform);
+    const pulled = images.get(resolved.ref);
+    memo.set(k, { resolved, ...(pulled ? { pulled } : {}) });
+    return resolved;
+  };
+}
