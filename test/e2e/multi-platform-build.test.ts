@@ -167,5 +167,16 @@ describe('a multi-platform build (--platform a,b)', () => {
     );
     expect(ins.Index.Digest).toBe(digest);
     expect(ins.Architecture).toBe('arm64');
+    // watch --run runs one image: an index is refused before anything is built
+    const w = spawnSync(
+      'node',
+      [bin, 'watch', '--root', root, '--run', '--platform', 'linux/amd64,linux/arm64', ctx],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    expect(w.status).toBe(1);
+    expect(w.stderr).toContain('--run runs one image: give one --platform');
   });
 });

@@ -65,7 +65,10 @@ export default class Watch extends BaseCommand {
       multipleNonGreedy: true,
     }),
     label: Flags.string({ description: 'image label (KEY=VALUE)', multiple: true, multipleNonGreedy: true }),
-    platform: Flags.string({ description: 'target platform (os/arch[/variant])' }),
+    platform: Flags.string({
+      description:
+        'target platform (os/arch[/variant]); several, comma-separated, make a multi-platform index',
+    }),
     'no-cache': Flags.boolean({
       description: 'do not use the cache for the initial build (rebuilds use it)',
       default: false,
@@ -146,6 +149,10 @@ export default class Watch extends BaseCommand {
         hint: 'a command for --run goes after --',
       });
     if (cmd.length > 0 && !flags.run) throw new TsbuildError('USAGE', 'a command after -- needs --run');
+    if (flags.run && flags.platform?.includes(','))
+      throw new TsbuildError('USAGE', '--run runs one image: give one --platform', {
+        hint: 'several --platform values make an index; run watch without --run, or with one platform',
+      });
     const build = this.buildOptions(flags, args.context);
     if (build.file === '-') {
       // Read once: the rebuilds reuse the text (a Dockerfile from stdin cannot be watched).
