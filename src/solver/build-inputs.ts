@@ -67,13 +67,13 @@ export function buildInputs(context: ContextSnapshot | undefined, target: Vertex
   };
 }
 
-/** Whether any vertex fetches a URL (ADD https://…): content no local stat can vouch for. */
+/** Whether any vertex fetches a URL (ADD https://… or a git repository): content no local stat can vouch for. */
 function readsRemote(root: Vertex): boolean {
   const seen = new Set<Vertex>();
   const visit = (v: Vertex): boolean => {
     if (seen.has(v)) return false;
     seen.add(v);
-    return v.op.kind === 'http' || v.inputs.some(visit);
+    return v.op.kind === 'http' || v.op.kind === 'git' || v.inputs.some(visit);
   };
   return visit(root);
 }

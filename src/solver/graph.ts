@@ -41,6 +41,19 @@ export interface HttpOp {
   filename: string;
 }
 
+/** ADD <git url>: the tree of one commit (BuildKit's git source). */
+export interface GitOp {
+  kind: 'git';
+  /** The repository URL without its `#ref:subdir` fragment. */
+  remote: string;
+  /** Branch, tag or commit (default: the remote's HEAD). */
+  ref?: string;
+  subdir?: string;
+  keepGitDir: boolean;
+  /** `--checksum`: the commit the ref must resolve to (a prefix of it). */
+  checksum?: string;
+}
+
 export interface ExecMountSpec {
   type: 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
   target: string;
@@ -125,7 +138,7 @@ export interface MergeOp {
   kind: 'merge';
 }
 
-export type Op = ImageOp | ContextOp | HttpOp | ExecOp | FileOp | MergeOp;
+export type Op = ImageOp | ContextOp | HttpOp | GitOp | ExecOp | FileOp | MergeOp;
 
 /**
  * The op as its cache key sees it. BuildKit's execOp.CacheMap clears `Meta.ProxyEnv` and the IP of

@@ -18,7 +18,12 @@ export function destPath(cwd: string, dest: string): string {
 }
 
 export function isHttpSource(src: string): boolean {
-  return /^https?:\/\//.test(src) && !/\.git(#|$)/.test(src);
+  return /^https?:\/\//.test(src) && !isGitSource(src);
+}
+
+/** dockerfile2llb's git source test (gitutil.ParseGitRef): git@, git://, ssh://, or http(s) of a `.git` path. */
+export function isGitSource(src: string): boolean {
+  return /^(git@|git:\/\/|ssh:\/\/|https?:\/\/[^#]*\.git(#|$))/.test(src);
 }
 
 /** `--chmod`: octal up to 07777, or a symbolic mode (`u+x,go=r`). */
@@ -60,7 +65,9 @@ export function dispatchCopy(
     actions.push(
       isHttpSource(src)
         ? urlAction(st, ins, f, src, name, inputs)
-        : pathAction(st, ctx, ins, f, src, from?.vertex, inputs),
+        : isGitSource(src)
+          ? gitAction(st, ins, f, src, name, inputs)
+          : pathAction(st, ctx, ins, f, src, from?.vertex, inputs),
     );
   for (const h of ins.heredocs) {
     const data = h.expand ? expand(st, ctx, h.content, { skipProcessQuotes: true }) : h.content;
@@ -109,7 +116,7 @@ function copyFlags(st: StageState, ctx: DispatchContext, ins: CopyIns): CopyFlag
   }
   const checksum =
     ins.kind === 'ADD' && ins.checksum !== undefined ? expand(st, ctx, ins.checksum) : undefined;
-  if (checksum && (sources.length !== 1 || !isHttpSource(sources[0] as string))) {
+  if (checksum && (sources.length !== 1 || !/^(https?:\/\/|git@|git:\/\/|ssh:\/\/)/.test(sources[0] as string))) {
     throw new DockerfileSyntaxError(
       sources.length !== 1
         ? "checksum can't be specified for multiple sources"
@@ -163,6 +170,46 @@ function urlAction(
 }
 
 /**
+ * ADD of a git repository: a git source vertex holding the commit's tree, whose contents land in
+ * the destination (BuildKit: CopyDirContentsOnly). `#ref:subdir` picks the ref and a directory.
+ */
+function gitAction(
+  st: StageState,
+  ins: CopyIns,
+  f: CopyFlags,
+  src: string,
+  name: string,
+  inputs: CopyInputs,
+): FileAction {
+  if (ins.kind !== 'ADD') throw new DockerfileSyntaxError("source can't be a git ref for COPY", ins.range);
+  const hash = src.indexOf('#');
+  const fragment = hash < 0 ? '' : src.slice(hash + 1);
+  const colon = fragment.indexOf(':');
+  const ref = colon < 0 ? fragment : fragment.slice(0, colon);
+  const subdir = colon < 0 ? '' : fragment.slice(colon + 1);
+  const op = {
+    kind: 'git' as const,
+    remote: hash < 0 ? src : src.slice(0, hash),
+    ...(ref ? { ref } : {}),
+    ...(subdir ? { subdir } : {}),
+    keepGitDir: ins.keepGitDir,
+    ...(f.checksum ? { checksum: f.checksum } : {}),
+  };
+  const gv = makeVertex(op, [], { name, stage: st.name, line: ins.range.start.line });
+  return {
+    type: 'copy',
+    input: inputs.indexOf(gv),
+    sources: ['/'],
+    dest: f.dest,
+    excludes: ins.exclude,
+    unpack: false,
+    parents: false,
+    fromContext: false,
+    ...owned(f),
+  };
+}
+
+/**
  * dockerfile2llb's name for a downloaded file: `path.Base(u.Path)` of Go's parsed URL, whose Path is
  * percent-decoded (`a%20b.txt` is `a b.txt`, `%2F` a separator), `__unnamed__` for none.
  */
@@ -188,11 +235,6 @@ function pathAction(
   fromVertex: Vertex | undefined,
   inputs: CopyInputs,
 ): FileAction {
-  if (/^(git@|git:\/\/|https?:\/\/.*\.git(#|$))/.test(src))
-    throw new DockerfileSyntaxError(
-      `${ins.kind} of a git repository (${src}) is not supported by tsbuild`,
-      ins.range,
-    );
   const fromContext = !(ins.kind === 'COPY' && ins.from);
   const srcVertex = fromContext ? CONTEXT_VERTEX : fromVertex;
   return {

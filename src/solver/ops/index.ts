@@ -3,6 +3,7 @@ import type { OpImpl } from '../scheduler.js';
 import type { SolverEnv } from './env.js';
 import { execOp } from './exec-op.js';
 import { fileOp } from './file-op.js';
+import { gitOp } from './git-op.js';
 import { imageOp } from './image-op.js';
 import { mergeOp } from './merge-op.js';
 import { contextOp, httpOp } from './source-ops.js';
@@ -15,6 +16,7 @@ export function createOps(env: SolverEnv): (v: Vertex) => OpImpl {
     image: imageOp(env),
     context: contextOp(env),
     http: httpOp(env),
+    git: gitOp(env),
     exec: execOp(env),
     file: fileOp(env),
     merge: mergeOp(env),

@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import { lstat, lchown, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { TsbuildError } from '../../errors.js';
+import { digestOf, type GitOp } from '../graph.js';
+import type { OpImpl } from '../scheduler.js';
+import type { SolvedFs, SolverEnv } from './env.js';
+import { activeKey, commitStep } from './snapshots.js';
+
+// ADD <git url> as BuildKit's git source: the ref resolved to a commit with `git ls-remote` (that
+// commit is the cache key, so a moved branch re-runs the step and nothing else does), the commit
+// fetched shallow into a fresh repository and checked out (submodules too), the tree (or its
+// `#ref:subdir`) stored as a snapshot owned by 0:0, without `.git` unless --keep-git-dir.
+
+const SHA = /^[0-9a-f]{40}$/;
+
+export function gitOp(env: SolverEnv): OpImpl {
+  const commits = new Map<string, Promise<string>>();
+  const commitOf = (op: GitOp, signal: AbortSignal) => {
+    const k = `${op.remote}#${op.ref ?? ''}`;
+    let p = commits.get(k);
+    if (!p) {
+      p = resolveCommit(op, signal);
+      commits.set(k, p);
+      p.catch(() => commits.delete(k));
+    }
+    return p;
+  };
+  return {
+    async cacheKey(v, _inputKeys, ctx) {
+      const op = v.op as GitOp;
+      const commit = await commitOf(op, ctx.signal);
+      if (op.checksum && !commit.startsWith(op.checksum.toLowerCase()))
+        throw new TsbuildError(
+          'ADD_CHECKSUM_MISMATCH',
+          `expected checksum to match ${op.checksum}, got ${commit}`,
+          { hint: `${op.remote}#${op.ref ?? 'HEAD'} does not resolve to the commit --checksum names` },
+        );
+      return digestOf({ git: op.remote, commit, subdir: op.subdir ?? '', keepGitDir: op.keepGitDir });
+    },
+    async exec(v, _inputs, ctx) {
+      const op = v.op as GitOp;
+      const commit = await commitOf(op, ctx.signal);
+      const work = await env.store.tempDir('git-');
+      try {
+        await checkout(op, commit, work, ctx.signal);
+        const active = activeKey();
+        await env.store.snapshots.prepare(active);
+        try {
+          await moveTree(op, work, env.store.snapshots.diffDir(active));
+        } catch (e) {
+          await env.store.snapshots.remove(active).catch(() => undefined);
+          throw e;
+        }
+        const name = await commitStep(env, active, ctx);
+        const result: SolvedFs = { snapshot: name, layers: [{ snapshot: name }] };
+        return result;
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** The ref's commit: a full commit id as given, else the remote's peeled tag, branch or exact ref. */
+async function resolveCommit(op: GitOp, signal: AbortSignal): Promise<string> {
+  if (op.ref && SHA.test(op.ref)) return op.ref;
+  const out = await git(['ls-remote', '--', op.remote], signal);
+  const refs = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [sha, name] = line.split('\t');
+    if (sha && name) refs.set(name, sha);
+  }
+  const ref = op.ref ?? 'HEAD';
+  for (const name of [`refs/tags/${ref}^{}`, `refs/tags/${ref}`, `refs/heads/${ref}`, `${ref}^{}`, ref]) {
+    const sha = refs.get(name);
+    if (sha) return sha;
+  }
+  throw new TsbuildError('GIT_REF_NOT_FOUND', `failed to resolve ${ref} in ${op.remote}`, {
+    hint: 'name a branch, a tag or a full 40-character commit id after #',
+  });
+}
+
+/** A shallow fetch of the commit (by its ref first: every server serves those), then its checkout. */
+async function checkout(op: GitOp, commit: string, dir: string, signal: AbortSignal): Promise<void> {
+  await git(['init', '-q', dir], signal);
+  const wants = [...(op.ref && !SHA.test(op.ref) ? [op.ref] : []), commit];
+  let fetched = false;
+  for (const want of wants) {
+    const ok = await git(['-C', dir, 'fetch', '-q', '--depth=1', '--no-tags', '--', op.remote, want], signal)
+      .then(() => git(['-C', dir, 'rev-parse', 'FETCH_HEAD^{commit}'], signal))
+      .then((sha) => sha.trim() === commit)
+      .catch((e: unknown) => {
+        if (signal.aborted) throw e;
+        return false;
+      });
+    if (ok) {
+      fetched = true;
+      break;
+    }
+  }
+  // A server that serves neither (a commit no ref points at, without allowReachableSHA1InWant).
+  if (!fetched)
+    await git(['-C', dir, 'fetch', '-q', '--no-tags', '--', op.remote, '+refs/*:refs/remotes/all/*'], signal);
+  await git(['-C', dir, '-c', 'advice.detachedHead=false', 'checkout', '-q', commit], signal);
+  if (await exists(join(dir, '.gitmodules')))
+    await git(['-C', dir, 'submodule', 'update', '-q', '--init', '--recursive', '--depth=1'], signal);
+}
+
+/** The checkout (or its subdir, which must stay inside it) moved into the snapshot, owned by 0:0. */
+async function moveTree(op: GitOp, work: string, diff: string): Promise<void> {
+  let from = work;
+  if (op.subdir) {
+    from = await realpath(join(work, op.subdir)).catch(() => '');
+    const rel = from ? relative(work, from) : '..';
+    if (rel.startsWith('..') || !(await lstat(from)).isDirectory())
+      throw new TsbuildError('GIT_SUBDIR', `${op.subdir} is not a directory of ${op.remote}`);
+  }
+  await mkdir(diff, { recursive: true });
+  for (const name of await readdir(from)) {
+    if (name === '.git' && !(op.keepGitDir && !op.subdir)) continue;
+    await rename(join(from, name), join(diff, name));
+  }
+  await chownTree(diff);
+}
+
+async function chownTree(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    await lchown(p, 0, 0);
+    if (e.isDirectory()) await chownTree(p);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Runs git without a terminal prompt; its stderr's last lines make the error. */
+function git(args: string[], signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      {
+        signal,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' },
+      },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        if (signal.aborted) return reject(signal.reason);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT')
+          return reject(
+            new TsbuildError('GIT_NOT_FOUND', 'ADD of a git repository needs git', {
+              hint: 'install git (apt-get install git)',
+            }),
+          );
+        const tail = String(stderr).trim().split('\n').slice(-3).join('\n');
+        reject(new TsbuildError('GIT_FAILED', `git ${args.filter((a) => a !== '-q').join(' ')}: ${tail}`));
+      },
+    );
+  });
+}
