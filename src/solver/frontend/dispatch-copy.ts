@@ -116,7 +116,10 @@ function copyFlags(st: StageState, ctx: DispatchContext, ins: CopyIns): CopyFlag
   }
   const checksum =
     ins.kind === 'ADD' && ins.checksum !== undefined ? expand(st, ctx, ins.checksum) : undefined;
-  if (checksum && (sources.length !== 1 || !/^(https?:\/\/|git@|git:\/\/|ssh:\/\/)/.test(sources[0] as string))) {
+  if (
+    checksum &&
+    (sources.length !== 1 || !/^(https?:\/\/|git@|git:\/\/|ssh:\/\/)/.test(sources[0] as string))
+  ) {
     throw new DockerfileSyntaxError(
       sources.length !== 1
         ? "checksum can't be specified for multiple sources"

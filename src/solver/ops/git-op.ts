@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { lstat, lchown, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { lchown, lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import { digestOf, type GitOp } from '../graph.js';
