@@ -165,6 +165,9 @@ describe('ADD of a git repository', () => {
     await expect(buildIt(root, ctx, `FROM ${base()}\nADD ${url}#main:../.. /x\n`)).rejects.toMatchObject({
       code: 'GIT_SUBDIR',
     });
+    // --exclude (its ARGs expanded) applies to the repository's tree
+    const ex = await buildIt(root, ctx, `FROM ${base()}\nARG PAT=*.txt\nADD --exclude=$PAT ${url}#v1 /v1\n`);
+    expect(readdirSync(join(ex.rootfs, 'v1')).sort()).toEqual(['link', 'run.sh', 'sub']);
     await expect(buildIt(root, ctx, `FROM ${base()}\nCOPY ${url} /x\n`)).rejects.toThrow(
       "source can't be a git ref for COPY",
     );

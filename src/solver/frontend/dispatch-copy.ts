@@ -99,6 +99,8 @@ interface CopyFlags {
   chown: string | undefined;
   chmod: string | undefined;
   checksum: string | undefined;
+  /** `--exclude` patterns, expanded */
+  excludes: string[];
 }
 
 function copyFlags(st: StageState, ctx: DispatchContext, ins: CopyIns): CopyFlags {
@@ -127,7 +129,8 @@ function copyFlags(st: StageState, ctx: DispatchContext, ins: CopyIns): CopyFlag
       ins.range,
     );
   }
-  return { sources, destRaw, dest: destPath(st.cwd, destRaw), chown, chmod, checksum };
+  const excludes = ins.exclude.map((e) => expand(st, ctx, e));
+  return { sources, destRaw, dest: destPath(st.cwd, destRaw), chown, chmod, checksum, excludes };
 }
 
 /** The file op's inputs after the stage's own (when the copy lands on it): each vertex once. */
@@ -164,7 +167,7 @@ function urlAction(
     input: inputs.indexOf(hv),
     sources: [`/${filename}`],
     dest: f.dest,
-    excludes: ins.exclude,
+    excludes: f.excludes,
     unpack: ins.unpack === true,
     parents: false,
     fromContext: false,
@@ -204,7 +207,7 @@ function gitAction(
     input: inputs.indexOf(gv),
     sources: ['/'],
     dest: f.dest,
-    excludes: ins.exclude,
+    excludes: f.excludes,
     unpack: false,
     parents: false,
     fromContext: false,
@@ -245,7 +248,7 @@ function pathAction(
     input: srcVertex ? inputs.indexOf(srcVertex) : -1,
     sources: [src],
     dest: f.dest,
-    excludes: ins.exclude.map((e) => expand(st, ctx, e)),
+    excludes: f.excludes,
     unpack: ins.kind === 'ADD' ? (ins.unpack ?? true) : false,
     parents: ins.kind === 'COPY' && ins.parents,
     fromContext,
