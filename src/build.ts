@@ -37,6 +37,11 @@ export interface BuildOptions {
   tags?: string[];
   target?: string;
   buildArgs?: Record<string, string>;
+  /**
+   * `--build-context name=value` (buildx): `docker-image://REF` stands in for the image or stage
+   * `name`, a directory (relative to the working directory) is a named local context.
+   */
+  buildContexts?: Record<string, string>;
   labels?: Record<string, string>;
   platform?: string;
   noCache?: boolean;

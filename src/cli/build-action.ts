@@ -12,6 +12,7 @@ export interface BuildFlags {
   file?: string | undefined;
   target?: string | undefined;
   'build-arg'?: string[] | undefined;
+  'build-context'?: string[] | undefined;
   label?: string[] | undefined;
   platform?: string | undefined;
   'no-cache': boolean;
@@ -31,10 +32,10 @@ export interface BuildFlags {
   debug: boolean;
 }
 
-/** `--label`/`--build-arg` lists as docker takes them: KEY=VALUE; a bare `--build-arg NAME` takes the environment's. */
+/** `--label`/`--build-arg`/`--build-context` lists: KEY=VALUE; a bare `--build-arg NAME` takes the environment's. */
 export function keyValueFlags(
   list: string[] | undefined,
-  what: 'build-arg' | 'label',
+  what: 'build-arg' | 'label' | 'build-context',
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list ?? []) {
@@ -65,6 +66,9 @@ function options(root: string, context: string, flags: BuildFlags): BuildOptions
     ...(flags.target ? { target: flags.target } : {}),
     buildArgs: keyValueFlags(flags['build-arg'], 'build-arg'),
     labels: keyValueFlags(flags.label, 'label'),
+    ...(flags['build-context']?.length
+      ? { buildContexts: keyValueFlags(flags['build-context'], 'build-context') }
+      : {}),
     ...(flags.platform ? { platform: flags.platform } : {}),
     noCache: flags['no-cache'],
     pull: flags.pull,

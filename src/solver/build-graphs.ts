@@ -1,8 +1,12 @@
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { BuildOptions } from '../build.js';
+import { TsbuildError } from '../errors.js';
 import { formatPlatform, hostPlatform, type Platform, parsePlatform } from '../oci/index.js';
 import type { StagesResult, Warning } from '../parser/index.js';
 import type { PullResult } from '../registry/index.js';
 import { type ConvertOptions, type ConvertResult, convert } from './frontend/convert.js';
+import type { NamedContext } from './frontend/named-contexts.js';
 import type { imageResolver } from './resolve-image.js';
 
 // The build's graphs: one per target platform (`--platform a,b`), as dockerfile2llb converts them.
@@ -60,6 +64,7 @@ function convertOptions(o: BuildOptions, platform: Platform, resolveImage: Resol
       ...(o.shmSize ? { shmSize: o.shmSize } : {}),
     },
     ...(o.allow ? { allow: o.allow } : {}),
+    ...(o.buildContexts ? { namedContexts: namedContexts(o.buildContexts) } : {}),
     resolveImage,
   };
 }
@@ -93,4 +98,34 @@ export function sessionResolver(
     memo.set(k, { resolved, ...(pulled ? { pulled } : {}) });
     return resolved;
   };
+}
+
+/** `--build-context` values as buildx reads them: `docker-image://REF`, or a local directory. */
+export function namedContexts(raw: Record<string, string>): Record<string, NamedContext> {
+  const out: Record<string, NamedContext> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const bad = (why: string) =>
+      new TsbuildError('INVALID_BUILD_CONTEXT', `invalid --build-context ${name}=${value}: ${why}`, {
+        hint: 'use NAME=docker-image://REF or NAME=DIR',
+      });
+    if (name === '' || value === '') throw bad('a name and a value are needed');
+    if (value.startsWith('docker-image://')) {
+      const image = value.slice('docker-image://'.length);
+      if (image === '') throw bad('no image after docker-image://');
+      out[name] = { image };
+      continue;
+    }
+    if (/^(oci-layout|target|input):|^[a-z][\w+.-]*:\/\/|^git@/.test(value))
+      throw bad('only docker-image:// and local directories are supported');
+    const dir = resolve(value);
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      throw bad(`${dir} not found`);
+    }
+    if (!isDir) throw bad(`${dir} is not a directory`);
+    out[name] = { dir: realpathSync(dir) };
+  }
+  return out;
 }

@@ -67,13 +67,16 @@ export function buildInputs(context: ContextSnapshot | undefined, target: Vertex
   };
 }
 
-/** Whether any vertex fetches a URL (ADD https://… or a git repository): content no local stat can vouch for. */
+/**
+ * Whether any vertex reads what the no-op check does not stat: a URL (ADD https://…), a git
+ * repository, a named local context (`--build-context`).
+ */
 function readsRemote(root: Vertex): boolean {
   const seen = new Set<Vertex>();
   const visit = (v: Vertex): boolean => {
     if (seen.has(v)) return false;
     seen.add(v);
-    return v.op.kind === 'http' || v.op.kind === 'git' || v.inputs.some(visit);
+    return v.op.kind === 'http' || v.op.kind === 'git' || v.op.kind === 'localctx' || v.inputs.some(visit);
   };
   return visit(root);
 }

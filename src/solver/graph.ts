@@ -54,6 +54,13 @@ export interface GitOp {
   checksum?: string;
 }
 
+/** A named local context (`--build-context name=DIR`): the directory's tree, as the build context's. */
+export interface LocalContextOp {
+  kind: 'localctx';
+  name: string;
+  dir: string;
+}
+
 export interface ExecMountSpec {
   type: 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
   target: string;
@@ -138,7 +145,7 @@ export interface MergeOp {
   kind: 'merge';
 }
 
-export type Op = ImageOp | ContextOp | HttpOp | GitOp | ExecOp | FileOp | MergeOp;
+export type Op = ImageOp | ContextOp | LocalContextOp | HttpOp | GitOp | ExecOp | FileOp | MergeOp;
 
 /**
  * The op as its cache key sees it. BuildKit's execOp.CacheMap clears `Meta.ProxyEnv` and the IP of

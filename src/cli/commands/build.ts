@@ -29,6 +29,11 @@ export default class Build extends BaseCommand {
       multiple: true,
       multipleNonGreedy: true,
     }),
+    'build-context': Flags.string({
+      description: 'additional build context (NAME=DIR or NAME=docker-image://REF)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     label: Flags.string({
       description: 'set an image label (KEY=VALUE)',
       multiple: true,

@@ -13,6 +13,7 @@ import { type ExecOp, makeVertex, type Vertex } from '../graph.js';
 import { globalArgs, sourceDateEpoch, unusedBuildArgs } from './build-args.js';
 import { dispatchInstruction } from './dispatch.js';
 import { emptyImage, omitEmpty, type StageImage, sortedKeys } from './image-config.js';
+import { applyNamed, type NamedContext, namedContext } from './named-contexts.js';
 import { countSteps, initFromBase, onbuildTriggers, prefix, resolveBase } from './stage-init.js';
 import type { StageState } from './stage-state.js';
 import { undefinedVars } from './undefined-vars.js';
@@ -31,6 +32,8 @@ export interface ConvertOptions {
   explicitPlatform?: boolean;
   /** One of several target platforms: step names carry the platform, as BuildKit's. */
   multiPlatform?: boolean;
+  /** `--build-context`s by name. */
+  namedContexts?: Record<string, NamedContext>;
   buildPlatform: Platform;
   labels?: Record<string, string>;
   noCache?: boolean;
@@ -238,8 +241,10 @@ function stageStates(
     const st = newState(stage, stage.name ?? `stage-${i}`, opts.targetPlatform);
     if (opts.multiPlatform) st.prefixPlatform = true;
     st.baseRef = base;
-    const b = byName.get(base.toLowerCase());
+    const named = namedContext(base, opts.namedContexts);
+    const b = named ? undefined : byName.get(base.toLowerCase());
     if (b) st.base = b;
+    if (named) applyNamed(st, named);
     if (stage.platform)
       st.platform = parsePlatformWord(stage, expandWord(stage.platform, lookup, { escapeToken: esc }));
     // dockerfile2llb: stage names match case-insensitively (EqualFold); an unnamed stage never does.
@@ -330,9 +335,10 @@ export function findSource(
       st.stage.from.range,
     );
   }
-  const named = byName.get(from.toLowerCase());
+  const ctx = namedContext(from, opts.namedContexts);
+  const named = ctx ? undefined : byName.get(from.toLowerCase());
   if (named) return defined(named, st, from);
-  if (/^\d+$/.test(from)) {
+  if (!ctx && /^\d+$/.test(from)) {
     const s = states[Number(from)];
     if (!s) {
       const e = new TsbuildError('INVALID_STAGE_INDEX', `invalid stage index ${from}`);
@@ -349,6 +355,7 @@ export function findSource(
       opts.targetPlatform,
     );
     x.baseRef = from;
+    if (ctx) applyNamed(x, ctx);
     x.fromName = from;
     x.unregistered = true;
     if (line !== undefined) x.refLine = line;

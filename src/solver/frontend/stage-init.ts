@@ -9,6 +9,17 @@ import { addStateEnv, envLookup, type StageState } from './stage-state.js';
 /** Resolves a stage's base image (scratch, or pulled through the resolver) and its ONBUILD triggers. */
 export async function resolveBase(st: StageState, opts: ConvertOptions): Promise<void> {
   const ref = st.baseRef as string;
+  if (st.local) {
+    // A named local context: its tree is the rootfs, the config a scratch one (as BuildKit's).
+    st.image = emptyImage(st.platform);
+    st.vertex = makeVertex({ kind: 'localctx', ...st.local }, [], {
+      name: `[context ${st.local.name}] load from client`,
+      stage: st.name,
+      line: st.stage.from.range.start.line,
+    });
+    st.cmdTotal = 1;
+    return;
+  }
   if (ref === 'scratch') {
     st.image = emptyImage(st.platform);
     return;

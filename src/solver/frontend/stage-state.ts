@@ -36,6 +36,8 @@ export interface StageState {
   unregistered?: boolean;
   /** Such an image: the Dockerfile line that first names it (for its resolve error). */
   refLine?: number;
+  /** `--build-context NAME=DIR` this state starts from (its FROM or --from names it). */
+  local?: { name: string; dir: string };
   /** A multi-platform build: step names start with the platform (dockerfile2llb's prefixPlatform). */
   prefixPlatform?: boolean;
 }

@@ -6,6 +6,7 @@ import { fileOp } from './file-op.js';
 import { gitOp } from './git-op.js';
 import { imageOp } from './image-op.js';
 import { mergeOp } from './merge-op.js';
+import { localContextOp } from './named-context-op.js';
 import { contextOp, httpOp } from './source-ops.js';
 
 export type { SolvedFs, SolverEnv } from './env.js';
@@ -15,6 +16,7 @@ export function createOps(env: SolverEnv): (v: Vertex) => OpImpl {
   const table = {
     image: imageOp(env),
     context: contextOp(env),
+    localctx: localContextOp(env),
     http: httpOp(env),
     git: gitOp(env),
     exec: execOp(env),
