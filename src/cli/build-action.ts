@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { BuildInputs, BuildOptions } from '../build.js';
 import { TsbuildError } from '../errors.js';
 import { type NoopRequest, recordNoop, stampFiles, stepRecorder } from './noop-replay.js';
+import { isRemoteContext, remoteContext } from './remote-context.js';
 import { renderError } from './render-error.js';
 import { type StdinContext, stdinContext } from './stdin-context.js';
 
@@ -113,13 +114,17 @@ export async function buildAction(
   process.once('SIGTERM', onSig);
   let stdin: StdinContext | undefined;
   try {
-    stdin = context === '-' ? await stdinContext(flags.file) : undefined;
+    stdin =
+      context === '-'
+        ? await stdinContext(flags.file)
+        : isRemoteContext(context)
+          ? await remoteContext(context, flags.file, ctl.signal)
+          : undefined;
     const result = await build({
       ...options(root, stdin?.dir ?? context, flags),
       ...extra(),
       ...(stdin?.file ? { file: stdin.file } : {}),
-      // a tarball context keeps its owners, as BuildKit unpacks one (the docker CLI resets only a dir's)
-      ...(stdin && stdin.dockerfileText === undefined ? { contextKeepsOwners: true } : {}),
+      ...(stdin?.keepOwners ? { contextKeepsOwners: true } : {}),
       ...(stdin?.dockerfileText !== undefined ? { dockerfileText: stdin.dockerfileText } : {}),
       progress,
       signal: ctl.signal,

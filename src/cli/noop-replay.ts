@@ -125,6 +125,8 @@ export function noopRequest(
   if (f['no-cache'] || f.pull || f['no-cache-filter'] || f.output || f.push || f.debug) return undefined;
   if (f.iidfile || f['metadata-file'] || f.secret || f.ssh || f.file === '-' || parsed.context === '-')
     return undefined;
+  // a git or URL context is fetched anew: no local stat vouches for it
+  if (/^(https?:\/\/|git:\/\/|git@|ssh:\/\/)/.test(parsed.context)) return undefined;
   const { progress: _p, quiet: _q, ...rest } = f;
   // `--build-arg NAME` takes its value from the environment; TSBUILD_* configure the builder.
   const envNames = (f['build-arg'] ?? []).filter((a) => !a.includes('='));

@@ -13,6 +13,8 @@ export interface StdinContext {
   file?: string;
   /** stdin held only a Dockerfile. */
   dockerfileText?: string;
+  /** A tarball's owners are kept, as BuildKit unpacks one (the docker CLI resets only a dir's). */
+  keepOwners?: boolean;
   cleanup(): Promise<void>;
 }
 
@@ -29,22 +31,31 @@ export async function stdinContext(file: string | undefined): Promise<StdinConte
       "invalid argument: can't use stdin for both build context and dockerfile",
     );
   const tmp = await mkdtemp(join(tmpdir(), 'tsbuild-stdin-'));
-  const cleanup = () => rm(tmp, { recursive: true, force: true });
   try {
     const spool = join(tmp, 'stdin');
     await pipeline(process.stdin, createWriteStream(spool));
-    const dir = join(tmp, 'context');
-    await mkdir(dir);
-    try {
-      await extractArchive(spool, dir, '/');
-    } catch (e) {
-      if (!(e instanceof TsbuildError && e.code === 'ADD_NOT_ARCHIVE')) throw e;
-      return { dir, dockerfileText: await readFile(spool, 'utf8'), cleanup };
-    }
-    await rm(spool);
-    return { dir, ...(file ? { file: join(dir, file) } : {}), cleanup };
+    return await spooledContext(tmp, spool, file);
   } catch (e) {
-    await cleanup();
+    await rm(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** A spooled context (stdin or a URL's body) in `tmp`: a tar extracted, else the Dockerfile itself. */
+export async function spooledContext(
+  tmp: string,
+  spool: string,
+  file: string | undefined,
+): Promise<StdinContext> {
+  const cleanup = () => rm(tmp, { recursive: true, force: true });
+  const dir = join(tmp, 'context');
+  await mkdir(dir);
+  try {
+    await extractArchive(spool, dir, '/');
+  } catch (e) {
+    if (!(e instanceof TsbuildError && e.code === 'ADD_NOT_ARCHIVE')) throw e;
+    return { dir, dockerfileText: await readFile(spool, 'utf8'), cleanup };
+  }
+  await rm(spool);
+  return { dir, ...(file ? { file: join(dir, file) } : {}), keepOwners: true, cleanup };
 }

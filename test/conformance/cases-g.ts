@@ -5,12 +5,12 @@ import { BB, type ConformanceCase } from './kit.js';
 export const MORE_CASES_12: ConformanceCase[] = [
   {
     name: 'copy-two-sources-merge',
-    dockerfile: BB + 'FROM bb\nCOPY a/ b/ /app/\n',
+    dockerfile: `${BB}FROM bb\nCOPY a/ b/ /app/\n`,
     files: { 'a/x/1': '1', 'b/x/2': '2', 'a/same': 'a', 'b/same': 'b' },
   },
   {
     name: 'copy-chmod-replaces-file',
-    dockerfile: BB + 'FROM bb\nRUN echo old > /f && chmod 4755 /f && chown 5:5 /f\nCOPY --chmod=600 f /f\n',
+    dockerfile: `${BB}FROM bb\nRUN echo old > /f && chmod 4755 /f && chown 5:5 /f\nCOPY --chmod=600 f /f\n`,
     files: { f: 'new' },
   },
   {
@@ -21,7 +21,7 @@ export const MORE_CASES_12: ConformanceCase[] = [
   },
   {
     name: 'workdir-relative-to-env',
-    dockerfile: BB + 'FROM bb\nENV BASE=/srv\nWORKDIR $BASE\nWORKDIR sub/../app\nWORKDIR ./x\nRUN pwd > /p\n',
+    dockerfile: `${BB}FROM bb\nENV BASE=/srv\nWORKDIR $BASE\nWORKDIR sub/../app\nWORKDIR ./x\nRUN pwd > /p\n`,
   },
   {
     name: 'global-arg-chain',
@@ -45,7 +45,7 @@ export const MORE_CASES_12: ConformanceCase[] = [
   },
   {
     name: 'arg-shadowed-by-env',
-    dockerfile: BB + 'FROM bb\nARG X=fromarg\nENV X=fromenv\nRUN echo $X > /x\nARG Y\nENV Z=${Y:-none}\n',
+    dockerfile: `${BB}FROM bb\nARG X=fromarg\nENV X=fromenv\nRUN echo $X > /x\nARG Y\nENV Z=\${Y:-none}\n`,
     buildArgs: { X: 'cli', Y: 'why' },
   },
   {
@@ -76,7 +76,7 @@ export const MORE_CASES_12: ConformanceCase[] = [
   },
   {
     name: 'add-archive-via-linked-dir',
-    dockerfile: BB + 'FROM bb\nADD lnk/t.tar /x/\n',
+    dockerfile: `${BB}FROM bb\nADD lnk/t.tar /x/\n`,
     files: { lnk: '->arch' },
     prepare: 'mkdir arch s && echo z > s/z && tar -cf arch/t.tar -C s . && rm -rf s',
   },

@@ -61,8 +61,7 @@ export const MORE_CASES_13: ConformanceCase[] = [
   },
   {
     name: 'run-bind-context-dir-modes',
-    dockerfile:
-      BB + `FROM bb\nRUN --mount=type=bind,source=d,target=/m cd /m && find . | sort | xargs ${STAT} > /o\n`,
+    dockerfile: `${BB}FROM bb\nRUN --mount=type=bind,source=d,target=/m cd /m && find . | sort | xargs ${STAT} > /o\n`,
     files: { 'd/x': 'x', 'd/e/y': 'y' },
     prepare: 'chmod 700 d/e && chmod 4755 d/x',
   },
@@ -77,7 +76,7 @@ export const MORE_CASES_13: ConformanceCase[] = [
   },
   {
     name: 'copy-dotdot-dest',
-    dockerfile: BB + 'FROM bb\n' + 'COPY f /x/../y\nCOPY f /a/./b/\nWORKDIR /w\nCOPY f ../up\n',
+    dockerfile: `${BB}FROM bb\nCOPY f /x/../y\nCOPY f /a/./b/\nWORKDIR /w\nCOPY f ../up\n`,
     files: { f: 'f' },
   },
   {
@@ -90,23 +89,22 @@ export const MORE_CASES_13: ConformanceCase[] = [
   },
   {
     name: 'chmod-root-and-touch',
-    dockerfile:
-      BB + 'FROM bb\n' + 'RUN chmod 700 / && mkdir -p /m && touch -d 2001-01-01 /m\nRUN chmod 755 /\n',
+    dockerfile: `${BB}FROM bb\nRUN chmod 700 / && mkdir -p /m && touch -d 2001-01-01 /m\nRUN chmod 755 /\n`,
   },
   {
     name: 'copy-from-empty-scratch',
-    dockerfile: BB + 'FROM scratch AS e\nFROM bb\nCOPY --from=e / /empty/\nRUN ls -la /empty | wc -l > /n\n',
+    dockerfile: `${BB}FROM scratch AS e\nFROM bb\nCOPY --from=e / /empty/\nRUN ls -la /empty | wc -l > /n\n`,
   },
-  { name: 'stopsignal-forms', dockerfile: BB + 'FROM bb\n' + 'STOPSIGNAL 9\n' },
-  { name: 'stopsignal-name', dockerfile: BB + 'FROM bb\n' + 'STOPSIGNAL SIGRTMIN+3\n' },
-  { name: 'expose-forms', dockerfile: BB + 'FROM bb\n' + 'ARG P=9000\nEXPOSE 80/udp 8080 $P/tcp 443/TCP\n' },
+  { name: 'stopsignal-forms', dockerfile: `${BB}FROM bb\nSTOPSIGNAL 9\n` },
+  { name: 'stopsignal-name', dockerfile: `${BB}FROM bb\nSTOPSIGNAL SIGRTMIN+3\n` },
+  { name: 'expose-forms', dockerfile: `${BB}FROM bb\nARG P=9000\nEXPOSE 80/udp 8080 $P/tcp 443/TCP\n` },
   {
     name: 'label-multiline',
-    dockerfile: BB + 'FROM bb\n' + 'LABEL a="x \\\n  y" b=c\\ d "e f"=g\nLABEL a=override\n',
+    dockerfile: `${BB}FROM bb\nLABEL a="x \\\n  y" b=c\\ d "e f"=g\nLABEL a=override\n`,
   },
   {
     name: 'env-path-extend',
-    dockerfile: BB + 'FROM bb\n' + 'ENV PATH=$PATH:/opt/bin A=${PATH}\nRUN echo "$PATH|$A" > /p\n',
+    dockerfile: `${BB}FROM bb\nENV PATH=$PATH:/opt/bin A=\${PATH}\nRUN echo "$PATH|$A" > /p\n`,
   },
   {
     name: 'user-group-numeric-name',
@@ -126,7 +124,7 @@ export const MORE_CASES_13: ConformanceCase[] = [
   },
   {
     name: 'add-multiple-archives',
-    dockerfile: BB + 'FROM bb\n' + 'ADD a.tar b.tar.gz /x/\n',
+    dockerfile: `${BB}FROM bb\nADD a.tar b.tar.gz /x/\n`,
     prepare:
       'mkdir s && echo a > s/a && tar -cf a.tar -C s a && echo b > s/b && tar -czf b.tar.gz -C s b && rm -rf s',
   },
@@ -247,7 +245,7 @@ EOF`,
   },
   {
     name: 'copy-hidden-files-wildcard',
-    dockerfile: BB + 'FROM bb\n' + 'COPY .* /h/\nCOPY * /all/\n',
+    dockerfile: `${BB}FROM bb\nCOPY .* /h/\nCOPY * /all/\n`,
     files: { '.hidden': 'h', visible: 'v', '.dir/x': 'x' },
   },
   {

@@ -1,17 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GitServer, startGitServer } from '../helpers/git-server.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { buildIt, makeContext, ownerInTar, ranSteps, useBusyboxRegistry } from './helpers.js';
 
@@ -24,84 +16,15 @@ requireBinary('git');
 // --keep-git-dir, `#ref:subdir`, --checksum naming the commit.
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
-const gitEnv = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@t',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@t',
-};
-const git = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: gitEnv }).trim();
-
-let daemon: ChildProcess | undefined;
-let work = '';
+let srv: GitServer;
 let url = '';
-const commits: Record<string, string> = {};
-
-/** A work repo pushed to a bare one that `git daemon` serves. */
-async function serve(): Promise<void> {
-  const base = tmp('tsb-git-srv-');
-  work = join(base, 'work');
-  mkdirSync(join(work, 'sub'), { recursive: true });
-  git(work, 'init', '-q', '-b', 'main');
-  writeFileSync(join(work, 'a.txt'), 'hello\n');
-  writeFileSync(join(work, 'sub', 's.txt'), 'sub\n');
-  writeFileSync(join(work, 'run.sh'), '#!/bin/sh\necho x\n', { mode: 0o755 });
-  symlinkSync('a.txt', join(work, 'link'));
-  git(work, 'add', '-A');
-  git(work, 'commit', '-qm', 'one');
-  git(work, 'tag', '-a', 'v1', '-m', 'v1');
-  commits.v1 = git(work, 'rev-parse', 'HEAD');
-  writeFileSync(join(work, 'b.txt'), 'two\n');
-  git(work, 'add', '-A');
-  git(work, 'commit', '-qm', 'two');
-  commits.two = git(work, 'rev-parse', 'HEAD');
-  execFileSync('git', ['clone', '-q', '--bare', work, join(base, 'repo.git')]);
-  for (let attempt = 0; attempt < 5 && !url; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    daemon = spawn(
-      'git',
-      [
-        'daemon',
-        '--export-all',
-        `--base-path=${base}`,
-        `--port=${port}`,
-        '--listen=127.0.0.1',
-        '--reuseaddr',
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        execFileSync('git', ['ls-remote', `git://127.0.0.1:${port}/repo.git`], { stdio: 'ignore' });
-        url = `git://127.0.0.1:${port}/repo.git`;
-        break;
-      } catch {
-        if (daemon.exitCode !== null) break;
-      }
-    }
-    if (!url) daemon.kill();
-  }
-  if (!url) throw new Error('git daemon did not start');
-}
-
-/** Moves `main` on the served repo. */
-function pushCommit(file: string): string {
-  writeFileSync(join(work, file), `${file}\n`);
-  git(work, 'add', '-A');
-  git(work, 'commit', '-qm', file);
-  git(work, 'push', '-q', join(work, '..', 'repo.git'), 'main');
-  return git(work, 'rev-parse', 'HEAD');
-}
-
-beforeAll(serve);
-afterAll(() => {
-  daemon?.kill();
+let commits: GitServer['commits'];
+beforeAll(async () => {
+  srv = await startGitServer();
+  url = srv.url;
+  commits = srv.commits;
 });
+afterAll(() => srv?.stop());
 
 describe('ADD of a git repository', () => {
   const base = useBusyboxRegistry();
@@ -137,7 +60,7 @@ describe('ADD of a git repository', () => {
     expect(first.stepsRun).toBeGreaterThan(0);
     const again = await buildIt(root, makeContext({}), df);
     expect(again.stepsRun).toBe(0);
-    const moved = pushCommit('c.txt');
+    const moved = srv.push({ 'c.txt': 'c\n' });
     expect(moved).not.toBe(commits.two);
     const third = await buildIt(root, makeContext({}), df);
     const ran = ranSteps(third.events);

@@ -30,7 +30,7 @@ const CASES: { name: string; dockerfile: (base: string) => string; files: Record
   },
   {
     name: 'testCopyHeredocSpecialSymbols',
-    dockerfile: (BASE: string) =>
+    dockerfile: (_BASE: string) =>
       'FROM scratch\n\nCOPY <<EOF quotefile\n"quotes in file"\nEOF\n\nCOPY <<EOF slashfile1\n\\\nEOF\nCOPY <<EOF slashfile2\n\\\\\nEOF\nCOPY <<EOF slashfile3\n\\$\nEOF\n\nCOPY <<"EOF" rawslashfile1\n\\\nEOF\nCOPY <<"EOF" rawslashfile2\n\\\\\nEOF\nCOPY <<"EOF" rawslashfile3\n\\$\nEOF\n',
     files: {
       quotefile: '"quotes in file"\n',

@@ -16,13 +16,13 @@ const BUILDS: { name: string; dockerfile: (base: string) => string; files: Recor
   {
     name: 'testMountContext',
     dockerfile: (BASE: string) =>
-      'FROM ' + BASE + '\nRUN --mount=target=/context [ "$(cat /context/testfile)" == "contents0" ]\n',
+      `FROM ${BASE}\nRUN --mount=target=/context [ "$(cat /context/testfile)" == "contents0" ]\n`,
     files: { testfile: 'contents0' },
   },
   {
     name: 'testMountTmpfs',
     dockerfile: (BASE: string) =>
-      'FROM ' + BASE + '\nRUN --mount=target=/mytmp,type=tmpfs touch /mytmp/foo\nRUN [ ! -f /mytmp/foo ]\n',
+      `FROM ${BASE}\nRUN --mount=target=/mytmp,type=tmpfs touch /mytmp/foo\nRUN [ ! -f /mytmp/foo ]\n`,
     files: {},
   },
   {
@@ -78,17 +78,17 @@ const BUILDS: { name: string; dockerfile: (base: string) => string; files: Recor
 const REFUSED: { name: string; dockerfile: (base: string) => string; error: string }[] = [
   {
     name: 'invalid1',
-    dockerfile: (BASE: string) => 'FROM scratch\nRUN --mont=target=/mytmp,type=tmpfs /bin/true\n',
+    dockerfile: (_BASE: string) => 'FROM scratch\nRUN --mont=target=/mytmp,type=tmpfs /bin/true\n',
     error: 'unknown flag: mont (did you mean mount?)',
   },
   {
     name: 'invalid2',
-    dockerfile: (BASE: string) => '\tFROM scratch\n\tRUN --mount=typ=tmpfs /bin/true\n\t',
+    dockerfile: (_BASE: string) => '\tFROM scratch\n\tRUN --mount=typ=tmpfs /bin/true\n\t',
     error: "unexpected key 'typ' in 'typ=tmpfs' (did you mean type?)",
   },
   {
     name: 'invalid3',
-    dockerfile: (BASE: string) => '\tFROM scratch\n\tRUN --mount=type=tmp /bin/true\n\t',
+    dockerfile: (_BASE: string) => '\tFROM scratch\n\tRUN --mount=type=tmp /bin/true\n\t',
     error: 'unsupported mount type "tmp" (did you mean tmpfs?)',
   },
   {

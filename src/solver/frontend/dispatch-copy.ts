@@ -3,6 +3,7 @@ import type { Instruction } from '../../parser/index.js';
 import { type FileAction, makeVertex, type Vertex } from '../graph.js';
 import { CONTEXT_VERTEX, findSource } from './convert.js';
 import { cleanAbs, type DispatchContext, expand, fileVertex } from './dispatch.js';
+import { isGitSource, parseGitRef } from './git-ref.js';
 import { commitToHistory } from './image-config.js';
 import type { StageState } from './stage-state.js';
 
@@ -19,11 +20,6 @@ export function destPath(cwd: string, dest: string): string {
 
 export function isHttpSource(src: string): boolean {
   return /^https?:\/\//.test(src) && !isGitSource(src);
-}
-
-/** dockerfile2llb's git source test (gitutil.ParseGitRef): git@, git://, ssh://, or http(s) of a `.git` path. */
-export function isGitSource(src: string): boolean {
-  return /^(git@|git:\/\/|ssh:\/\/|https?:\/\/[^#]*\.git(#|$))/.test(src);
 }
 
 /** `--chmod`: octal up to 07777, or a symbolic mode (`u+x,go=r`). */
@@ -188,16 +184,9 @@ function gitAction(
   inputs: CopyInputs,
 ): FileAction {
   if (ins.kind !== 'ADD') throw new DockerfileSyntaxError("source can't be a git ref for COPY", ins.range);
-  const hash = src.indexOf('#');
-  const fragment = hash < 0 ? '' : src.slice(hash + 1);
-  const colon = fragment.indexOf(':');
-  const ref = colon < 0 ? fragment : fragment.slice(0, colon);
-  const subdir = colon < 0 ? '' : fragment.slice(colon + 1);
   const op = {
     kind: 'git' as const,
-    remote: hash < 0 ? src : src.slice(0, hash),
-    ...(ref ? { ref } : {}),
-    ...(subdir ? { subdir } : {}),
+    ...parseGitRef(src),
     keepGitDir: ins.keepGitDir,
     ...(f.checksum ? { checksum: f.checksum } : {}),
   };

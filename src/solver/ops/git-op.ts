@@ -63,7 +63,7 @@ export function gitOp(env: SolverEnv): OpImpl {
 }
 
 /** The ref's commit: a full commit id as given, else the remote's peeled tag, branch or exact ref. */
-async function resolveCommit(op: GitOp, signal: AbortSignal): Promise<string> {
+export async function resolveCommit(op: Pick<GitOp, 'remote' | 'ref'>, signal: AbortSignal): Promise<string> {
   if (op.ref && SHA.test(op.ref)) return op.ref;
   const out = await git(['ls-remote', '--', op.remote], signal);
   const refs = new Map<string, string>();
@@ -82,7 +82,12 @@ async function resolveCommit(op: GitOp, signal: AbortSignal): Promise<string> {
 }
 
 /** A shallow fetch of the commit (by its ref first: every server serves those), then its checkout. */
-async function checkout(op: GitOp, commit: string, dir: string, signal: AbortSignal): Promise<void> {
+export async function checkout(
+  op: Pick<GitOp, 'remote' | 'ref'>,
+  commit: string,
+  dir: string,
+  signal: AbortSignal,
+): Promise<void> {
   await git(['init', '-q', dir], signal);
   const wants = [...(op.ref && !SHA.test(op.ref) ? [op.ref] : []), commit];
   let fetched = false;
@@ -109,19 +114,22 @@ async function checkout(op: GitOp, commit: string, dir: string, signal: AbortSig
 
 /** The checkout (or its subdir, which must stay inside it) moved into the snapshot, owned by 0:0. */
 async function moveTree(op: GitOp, work: string, diff: string): Promise<void> {
-  let from = work;
-  if (op.subdir) {
-    from = await realpath(join(work, op.subdir)).catch(() => '');
-    const rel = from ? relative(work, from) : '..';
-    if (rel.startsWith('..') || !(await lstat(from)).isDirectory())
-      throw new TsbuildError('GIT_SUBDIR', `${op.subdir} is not a directory of ${op.remote}`);
-  }
+  const from = op.subdir ? await subdirOf(work, op.subdir, op.remote) : work;
   await mkdir(diff, { recursive: true });
   for (const name of await readdir(from)) {
     if (name === '.git' && !(op.keepGitDir && !op.subdir)) continue;
     await rename(join(from, name), join(diff, name));
   }
   await chownTree(diff);
+}
+
+/** `#ref:subdir`'s directory, symlinks followed, which must stay inside the checkout. */
+export async function subdirOf(work: string, subdir: string, remote: string): Promise<string> {
+  const dir = await realpath(join(work, subdir)).catch(() => '');
+  const rel = dir ? relative(work, dir) : '..';
+  if (rel.startsWith('..') || !(await lstat(dir)).isDirectory())
+    throw new TsbuildError('GIT_SUBDIR', `${subdir} is not a directory of ${remote}`);
+  return dir;
 }
 
 async function chownTree(dir: string): Promise<void> {

@@ -1,0 +1,58 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { TsbuildError } from '../errors.js';
+import { isGitSource, parseGitRef } from '../solver/frontend/git-ref.js';
+import { checkout, resolveCommit, subdirOf } from '../solver/ops/git-op.js';
+import { type StdinContext, spooledContext } from './stdin-context.js';
+
+/** A context argument that is not a directory: a git repository or an http(s) URL (docker build's). */
+export function isRemoteContext(context: string): boolean {
+  return isGitSource(context) || /^https?:\/\//.test(context);
+}
+
+/**
+ * `docker build URL`: a git repository (`#ref:subdir` as for ADD) is fetched at that commit, without
+ * `.git`, and its subdir is the context (`-f` relative to it), files owned by the builder as
+ * BuildKit's git source makes them; any other URL is downloaded and taken as `docker build -` takes
+ * stdin: a tarball (compressed or not) is the context, anything else the Dockerfile.
+ */
+export async function remoteContext(
+  context: string,
+  file: string | undefined,
+  signal: AbortSignal,
+): Promise<StdinContext> {
+  const tmp = await mkdtemp(join(tmpdir(), 'tsbuild-remote-'));
+  try {
+    if (isGitSource(context)) return await gitContext(context, file, tmp, signal);
+    const res = await fetch(context, { signal, redirect: 'follow' });
+    if (!res.ok || !res.body)
+      throw new TsbuildError('CONTEXT_URL_FAILED', `unable to download ${context}: HTTP ${res.status}`);
+    const spool = join(tmp, 'download');
+    await pipeline(
+      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+      createWriteStream(spool),
+    );
+    return await spooledContext(tmp, spool, file);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function gitContext(url: string, file: string | undefined, tmp: string, signal: AbortSignal) {
+  const { subdir, ...op } = parseGitRef(url);
+  const repo = join(tmp, 'repo');
+  await mkdir(repo);
+  await checkout(op, await resolveCommit(op, signal), repo, signal);
+  await rm(join(repo, '.git'), { recursive: true, force: true });
+  const dir = subdir ? await subdirOf(repo, subdir, op.remote) : repo;
+  return {
+    dir,
+    ...(file ? { file: join(dir, file) } : {}),
+    cleanup: () => rm(tmp, { recursive: true, force: true }),
+  };
+}
