@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TsbuildError } from '../errors.js';
 import {
@@ -11,9 +10,9 @@ import {
   type Platform,
   sha256Digest,
 } from '../oci/index.js';
-import { type Store, writeLayerTar } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { commitImage } from './commit.js';
-import { commitOptionsFor, flatten, namesFor, push } from './export.js';
+import { commitOptionsFor, flatten, namesFor, push, writeFlatTar } from './export.js';
 import { type LoadedImage, tagImage } from './image-store.js';
 import { ociLayoutPlan, writeLayoutDir, writeLayoutTar, writeTarFile } from './layout.js';
 import type { ExportContext, ExportResult, ImageModel, OutputSpec } from './types.js';
@@ -148,16 +147,8 @@ async function finishIndex(
         });
       break;
     case 'tar': {
-      const tmp = await store.tempDir('export-tar-');
-      try {
-        for (const [i, img] of index.images.entries())
-          await flatten(store, img, join(tmp, platformDir(images[i]!.platform)), { epoch: ctx.epoch });
-        await writeTarFile(output.dest!, async (out) => {
-          await writeLayerTar(tmp, out, { source: 'plain' });
-        });
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
+      const parts = index.images.map((img, i) => ({ img, dir: platformDir(images[i]!.platform) }));
+      await writeFlatTar(store, parts, output.dest!, ctx.epoch);
       break;
     }
   }

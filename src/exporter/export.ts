@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import {
@@ -206,20 +206,29 @@ async function finish(
     case 'local':
       await flatten(store, img, output.dest!, { ours: true, epoch: ctx.epoch });
       break;
-    case 'tar': {
-      const tmp = await store.tempDir('export-tar-');
-      try {
-        await flatten(store, img, tmp, { epoch: ctx.epoch });
-        await writeTarFile(output.dest!, async (out) => {
-          await writeLayerTar(tmp, out, { source: 'plain' });
-        });
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
+    case 'tar':
+      await writeFlatTar(store, [{ img, dir: '' }], output.dest!, ctx.epoch);
       break;
-    }
   }
   return res;
+}
+
+/** A `type=tar` output: the images flattened (each into its `dir`, '' the top) and tarred, owners kept. */
+export async function writeFlatTar(
+  store: Store,
+  parts: { img: LoadedImage; dir: string }[],
+  dest: string,
+  epoch: number | undefined,
+): Promise<void> {
+  const tmp = await store.tempDir('export-tar-');
+  try {
+    for (const p of parts) await flatten(store, p.img, p.dir ? join(tmp, p.dir) : tmp, { epoch });
+    await writeTarFile(dest, async (out) => {
+      await writeLayerTar(tmp, out, { source: 'plain' });
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 
 /** Every output of one build; outputs that need the same commit settings share one commit. */

@@ -158,13 +158,18 @@ function urlAction(
   const filename = urlFileName(src);
   const op = { kind: 'http' as const, url: src, filename, ...(f.checksum ? { checksum: f.checksum } : {}) };
   const hv = makeVertex(op, [], { name, stage: st.name, line: ins.range.start.line });
+  return sourceCopy(inputs.indexOf(hv), `/${filename}`, f, ins.unpack === true);
+}
+
+/** The copy out of a source vertex (a download, a git tree) into the destination. */
+function sourceCopy(input: number, source: string, f: CopyFlags, unpack: boolean): FileAction {
   return {
     type: 'copy',
-    input: inputs.indexOf(hv),
-    sources: [`/${filename}`],
+    input,
+    sources: [source],
     dest: f.dest,
     excludes: f.excludes,
-    unpack: ins.unpack === true,
+    unpack,
     parents: false,
     fromContext: false,
     ...owned(f),
@@ -191,17 +196,7 @@ function gitAction(
     ...(f.checksum ? { checksum: f.checksum } : {}),
   };
   const gv = makeVertex(op, [], { name, stage: st.name, line: ins.range.start.line });
-  return {
-    type: 'copy',
-    input: inputs.indexOf(gv),
-    sources: ['/'],
-    dest: f.dest,
-    excludes: f.excludes,
-    unpack: false,
-    parents: false,
-    fromContext: false,
-    ...owned(f),
-  };
+  return sourceCopy(inputs.indexOf(gv), '/', f, false);
 }
 
 /**
@@ -222,8 +217,8 @@ export function urlFileName(src: string): string {
 
 /** A path in the context, or in `--from`'s stage or image. */
 function pathAction(
-  st: StageState,
-  ctx: DispatchContext,
+  _st: StageState,
+  _ctx: DispatchContext,
   ins: CopyIns,
   f: CopyFlags,
   src: string,

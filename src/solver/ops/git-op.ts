@@ -5,7 +5,7 @@ import { TsbuildError } from '../../errors.js';
 import { digestOf, type GitOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { activeKey, commitStep } from './snapshots.js';
+import { sourceSnapshot } from './snapshots.js';
 
 // ADD <git url> as BuildKit's git source: the ref resolved to a commit with `git ls-remote` (that
 // commit is the cache key, so a moved branch re-runs the step and nothing else does), the commit
@@ -44,16 +44,7 @@ export function gitOp(env: SolverEnv): OpImpl {
       const work = await env.store.tempDir('git-');
       try {
         await checkout(op, commit, work, ctx.signal);
-        const active = activeKey();
-        await env.store.snapshots.prepare(active);
-        try {
-          await moveTree(op, work, env.store.snapshots.diffDir(active));
-        } catch (e) {
-          await env.store.snapshots.remove(active).catch(() => undefined);
-          throw e;
-        }
-        const name = await commitStep(env, active, ctx);
-        const result: SolvedFs = { snapshot: name, layers: [{ snapshot: name }] };
+        const result: SolvedFs = await sourceSnapshot(env, ctx, (dir) => moveTree(op, work, dir));
         return result;
       } finally {
         await rm(work, { recursive: true, force: true });

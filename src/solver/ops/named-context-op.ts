@@ -3,7 +3,7 @@ import { digestOf, type LocalContextOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import { copyInto } from './copy-tree.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { activeKey, commitStep } from './snapshots.js';
+import { sourceSnapshot } from './snapshots.js';
 
 /**
  * `--build-context name=DIR`: the directory as buildx sends a named local context, filtered by its
@@ -29,19 +29,9 @@ export function localContextOp(env: SolverEnv): OpImpl {
     async exec(v, _inputs, ctx) {
       const op = v.op as LocalContextOp;
       const { children } = await scanOnce(op, ctx.signal);
-      const active = activeKey();
-      await env.store.snapshots.prepare(active);
-      try {
-        await copyInto(op.dir, children, env.store.snapshots.diffDir(active), '/', true, {
-          preserveOwner: false,
-          socketsAsFiles: true,
-        });
-      } catch (e) {
-        await env.store.snapshots.remove(active).catch(() => undefined);
-        throw e;
-      }
-      const name = await commitStep(env, active, ctx);
-      const result: SolvedFs = { snapshot: name, layers: [{ snapshot: name }] };
+      const result: SolvedFs = await sourceSnapshot(env, ctx, (dir) =>
+        copyInto(op.dir, children, dir, '/', true, { preserveOwner: false, socketsAsFiles: true }),
+      );
       return result;
     },
   };

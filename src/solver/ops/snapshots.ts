@@ -53,6 +53,27 @@ export async function commitStep(
   return commitAs(env.store, active, named);
 }
 
+/**
+ * A source op's result: a new parentless snapshot that `fill` writes (its dir is the snapshot's own:
+ * no mount(8) runs), committed under the step's key, dropped if `fill` fails.
+ */
+export async function sourceSnapshot(
+  env: { store: Store; retain(snapshot: string): Promise<void> },
+  ctx: { key: string; fresh?: boolean },
+  fill: (dir: string) => Promise<void>,
+): Promise<{ snapshot: string; layers: { snapshot: string }[] }> {
+  const active = activeKey();
+  await env.store.snapshots.prepare(active);
+  try {
+    await fill(env.store.snapshots.diffDir(active));
+  } catch (e) {
+    await env.store.snapshots.remove(active).catch(() => undefined);
+    throw e;
+  }
+  const name = await commitStep(env, active, ctx);
+  return { snapshot: name, layers: [{ snapshot: name }] };
+}
+
 /** Mounts a snapshot's mounts on a fresh dir under `<root>/tmp` for `fn`, then unmounts. */
 export async function withMounted<T>(
   store: Store,

@@ -9,7 +9,7 @@ import { digestOf, type HttpOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
 import { rememberUrl, revalidateUrl } from './http-etag.js';
-import { activeKey, commitStep } from './snapshots.js';
+import { sourceSnapshot } from './snapshots.js';
 
 /** The build context: scanned once per build; COPY keys use its content checksums. */
 export function contextOp(env: SolverEnv): OpImpl {
@@ -57,23 +57,15 @@ export function httpOp(env: SolverEnv): OpImpl {
     async exec(v, _inputs, ctx) {
       const op = v.op as HttpOp;
       const d = await fetchOnce(op, ctx.signal);
-      const active = activeKey();
-      await env.store.snapshots.prepare(active);
-      try {
-        // A parentless snapshot mounts as a bind of its own dir: write there, no mount(8) runs.
-        const target = join(env.store.snapshots.diffDir(active), op.filename);
+      const result: SolvedFs = await sourceSnapshot(env, ctx, async (dir) => {
+        const target = join(dir, op.filename);
         await copyFile(d.file, target);
         await chmod(target, 0o600);
         await lchown(target, 0, 0);
         // BuildKit's http source: the Last-Modified time, else the epoch (never the download's time).
         const mtime = d.lastModified ?? new Date(0);
         await utimes(target, mtime, mtime);
-      } catch (e) {
-        await env.store.snapshots.remove(active).catch(() => undefined);
-        throw e;
-      }
-      const name = await commitStep(env, active, ctx);
-      const result: SolvedFs = { snapshot: name, layers: [{ snapshot: name }] };
+      });
       return result;
     },
   };
