@@ -9,6 +9,7 @@ import { ContextWatcher } from './context-watcher.js';
 import { runExecHook } from './exec-hook.js';
 import { type BuildGate, RebuildLoop } from './rebuild-loop.js';
 import type { BuildFn, WatchEvent, WatchOptions } from './types.js';
+import { WatcherSet } from './watcher-set.js';
 
 /** The Dockerfile a build reads (undefined when it is given as text): the one file always watched. */
 export function dockerfilePath(b: Pick<BuildOptions, 'file' | 'dockerfileText'>, context: string) {
@@ -128,7 +129,7 @@ export async function watch(o: WatchOptions): Promise<void> {
   const stop = o.signal ?? new AbortController().signal;
   if (!existsSync(context)) throw new TsbuildError('CONTEXT_NOT_FOUND', `build context ${context} not found`);
   const app = o.run ? new AppRunner({ root: o.build.root, run: o.run, onEvent: emit }) : undefined;
-  let watcher: ContextWatcher | undefined;
+  let watcher: WatcherSet | undefined;
   const loop = new RebuildLoop({
     debounceMs,
     maxWaitMs: Math.max(2000, 10 * debounceMs),
@@ -139,13 +140,25 @@ export async function watch(o: WatchOptions): Promise<void> {
     build: buildHook(o, buildFn, session),
     after: afterHook(o, emit, stop, app),
   });
-  watcher = new ContextWatcher({
-    context,
-    ...(dockerfile ? { dockerfile } : {}),
-    outputs: outputPaths(o.build),
-    onChange: (paths) => loop.notify(paths),
-    onError: (error) => emit({ type: 'watcher-error', error, at: Date.now() }),
-  });
+  const onError = (error: unknown) => emit({ type: 'watcher-error', error, at: Date.now() });
+  const outputs = outputPaths(o.build);
+  watcher = new WatcherSet();
+  watcher.add(
+    '',
+    new ContextWatcher({
+      context,
+      ...(dockerfile ? { dockerfile } : {}),
+      outputs,
+      onChange: (paths) => loop.notify(paths),
+      onError,
+    }),
+  );
+  // Named local contexts are read by the build too: their changes rebuild, shown as NAME:path.
+  for (const [name, value] of Object.entries(o.build.buildContexts ?? {})) {
+    if (value.startsWith('docker-image://')) continue;
+    const onChange = (paths: string[]) => loop.notify(paths.map((p) => `${name}:${p}`));
+    watcher.add(`${name}:`, new ContextWatcher({ context: resolve(value), outputs, onChange, onError }));
+  }
   try {
     // The watch first (one inotify watch per directory: milliseconds), so no edit made while the
     // initial build runs is missed, and the first summary means "watching".

@@ -129,4 +129,19 @@ describe('tsbuild watch', () => {
     await w.waitSummaries(2);
     expect(w.summaries()[1]).toMatch(/^#2 1 file changed \(Dockerfile\)/);
   });
+
+  it('watches a named local context too (--build-context NAME=DIR): its edits rebuild, shown as NAME:path', async () => {
+    const lib = mkdtempSync(join(tmpdir(), 'tsb-watch-lib-'));
+    writeFileSync(join(lib, 'l.txt'), 'one\n');
+    const ctx = makeContext(`${BUSYBOX_BASE}COPY --from=lib l.txt /l.txt\n`);
+    const out = mkdtempSync(join(tmpdir(), 'tsb-watch-out-'));
+    const w = start(['--build-context', `lib=${lib}`, '-o', `type=local,dest=${out}`, ctx]);
+    await w.waitSummaries(1);
+    expect(readFileSync(join(out, 'l.txt'), 'utf8')).toBe('one\n');
+    writeFileSync(join(lib, 'l.txt'), 'two\n');
+    await w.waitSummaries(2);
+    // the named context loaded again, and the COPY from it
+    expect(w.summaries()[1]).toMatch(/^#1 1 file changed \(lib:l\.txt\) · 2 steps run, /);
+    expect(readFileSync(join(out, 'l.txt'), 'utf8')).toBe('two\n');
+  });
 });

@@ -59,6 +59,11 @@ export default class Watch extends BaseCommand {
     }),
     file: Flags.string({ char: 'f', description: 'the Dockerfile (default: CONTEXT/Dockerfile)' }),
     target: Flags.string({ description: 'the stage to build' }),
+    'build-context': Flags.string({
+      description: 'additional build context (NAME=DIR, also watched, or NAME=docker-image://REF)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     'build-arg': Flags.string({
       description: 'ARG value (KEY=VALUE)',
       multiple: true,
@@ -201,6 +206,7 @@ export default class Watch extends BaseCommand {
   ): Omit<BuildOptions, 'signal' | 'progress'> {
     const buildArgs = keyValueFlags(f['build-arg'] as string[] | undefined, 'build-arg');
     const labels = keyValueFlags(f.label as string[] | undefined, 'label');
+    const contexts = keyValueFlags(f['build-context'] as string[] | undefined, 'build-context');
     const opt = <K extends keyof BuildOptions>(k: K, v: BuildOptions[K] | undefined) =>
       v === undefined || (Array.isArray(v) && v.length === 0) ? {} : { [k]: v };
     return {
@@ -211,6 +217,7 @@ export default class Watch extends BaseCommand {
       ...opt('target', f.target as string | undefined),
       ...(Object.keys(buildArgs).length ? { buildArgs } : {}),
       ...(Object.keys(labels).length ? { labels } : {}),
+      ...(Object.keys(contexts).length ? { buildContexts: contexts } : {}),
       ...opt('platform', f.platform as string | undefined),
       ...(f['no-cache'] ? { noCache: true } : {}),
       ...opt(
