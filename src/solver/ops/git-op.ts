@@ -41,7 +41,7 @@ export function gitOp(env: SolverEnv): OpImpl {
     async exec(v, _inputs, ctx) {
       const op = v.op as GitOp;
       const commit = await commitOf(op, ctx.signal);
-      const work = await env.store.tempDir('git-');
+      const work = await env.store.tempDir('git');
       try {
         await checkout(op, commit, work, ctx.signal);
         const result: SolvedFs = await sourceSnapshot(env, ctx, (dir) => moveTree(op, work, dir));
