@@ -257,6 +257,19 @@ export async function removeImage(store: Store, query: string): Promise<string[]
 }
 
 /** Every tag with its image id, creation time and size, newest first. */
+/** The host's image of an index, else its first platform's (an index built for other platforms only). */
+async function loadListed(store: Store, target: Descriptor): Promise<LoadedImage> {
+  try {
+    return await loadImage(store, target);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'PLATFORM_NOT_FOUND') throw e;
+    const parsed = parseManifestOrIndex(await readDoc(store, target.digest as Digest), target.mediaType);
+    const first = parsed.kind === 'index' ? parsed.index.manifests.find((m) => m.platform) : undefined;
+    if (!first?.platform) throw e;
+    return loadImage(store, target, first.platform as Platform);
+  }
+}
+
 export async function listImages(store: Store): Promise<LocalImage[]> {
   const out: LocalImage[] = [];
   for (const t of await store.meta.tags.list()) {
@@ -264,7 +277,7 @@ export async function listImages(store: Store): Promise<LocalImage[]> {
       ? { registry: '', repository: '<none>', tag: undefined }
       : parseReference(t.name);
     try {
-      const img = await loadImage(store, t.target);
+      const img = await loadListed(store, t.target);
       const size = img.manifest.layers.reduce(
         (a, l) => a + l.size,
         img.manifest.config.size + img.descriptor.size,

@@ -167,6 +167,28 @@ describe('a multi-platform build (--platform a,b)', () => {
     );
     expect(ins.Index.Digest).toBe(digest);
     expect(ins.Architecture).toBe('arm64');
+    // an index for other platforms only is listed by its first platform's image
+    const other = spawnSync(
+      'node',
+      [
+        bin,
+        'build',
+        '--root',
+        root,
+        '-q',
+        '--platform',
+        'linux/arm64,linux/ppc64le',
+        '-t',
+        'other:1',
+        '-f',
+        '-',
+        ctx,
+      ],
+      { encoding: 'utf8', input: 'FROM scratch\nLABEL a=b\n' },
+    );
+    expect(other.status, other.stderr).toBe(0);
+    const listed = spawnSync('node', [bin, 'images', '--root', root, 'other'], { encoding: 'utf8' }).stdout;
+    expect(listed).toMatch(/^other +1 +[0-9a-f]{12} +.*ago +\d/m);
     // watch --run runs one image: an index is refused before anything is built
     const w = spawnSync(
       'node',
