@@ -43,6 +43,8 @@ export interface BuildOptions {
    */
   buildContexts?: Record<string, string>;
   labels?: Record<string, string>;
+  /** `--annotation [manifest:|index:]KEY=VALUE` (buildx): the image manifest's, or the index's. */
+  annotations?: string[];
   platform?: string;
   noCache?: boolean;
   /** Always resolve base images in the registry (default: use a local copy when there is one). */
@@ -50,6 +52,8 @@ export interface BuildOptions {
   noCacheFilter?: string[];
   /** `type=...,dest=...` strings as `--output` takes them. */
   outputs?: string[];
+  /** buildx `--load`: the local image store as one of the outputs (the default without outputs). */
+  load?: boolean;
   push?: boolean;
   iidfile?: string;
   metadataFile?: string;

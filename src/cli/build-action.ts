@@ -14,6 +14,7 @@ export interface BuildFlags {
   target?: string | undefined;
   'build-arg'?: string[] | undefined;
   'build-context'?: string[] | undefined;
+  load?: boolean | undefined;
   label?: string[] | undefined;
   platform?: string | undefined;
   'no-cache': boolean;
@@ -78,6 +79,7 @@ function options(root: string, context: string, flags: BuildFlags): BuildOptions
       : {}),
     ...(flags.output ? { outputs: flags.output } : {}),
     push: flags.push,
+    ...(flags.load ? { load: true } : {}),
     ...(flags.iidfile ? { iidfile: flags.iidfile } : {}),
     ...(flags['metadata-file'] ? { metadataFile: flags['metadata-file'] } : {}),
     ...(flags.network ? { network: flags.network as 'default' } : {}),

@@ -32,6 +32,7 @@ export const FAST_FLAGS: Record<string, FastFlag> = {
   'no-cache-filter': { type: 'string', multiple: true },
   output: { type: 'string', char: 'o', multiple: true },
   push: { type: 'boolean', default: false },
+  load: { type: 'boolean', default: false },
   iidfile: { type: 'string' },
   'metadata-file': { type: 'string' },
   network: { type: 'string', options: ['default', 'none', 'host'] },

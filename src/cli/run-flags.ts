@@ -8,7 +8,9 @@ import { parseBytes } from './limits.js';
  * `docker build` flags that shape every RUN's container: `--add-host`, `--ulimit`, `--shm-size`; and
  * the classic builder's `--rm` / `--force-rm`, which BuildKit accepts and ignores (it keeps no
  * intermediate containers), so scripts written for `docker build` run unchanged. `--cache-from` and
- * `--cache-to` are taken for the same reason, each with a warning: no cache is imported or exported.
+ * `--cache-to` are taken for the same reason, each with a warning: no cache is imported or exported;
+ * so are buildx's `--provenance`/`--sbom` (no attestation is made) and `--load` (the local store).
+ * `--annotation` is buildx's, done.
  */
 export const runFlags = {
   'add-host': Flags.string({
@@ -32,12 +34,29 @@ export const runFlags = {
     multiple: true,
     multipleNonGreedy: true,
   }),
+  annotation: Flags.string({
+    description: 'add an annotation to the image manifest ([manifest:|index:]KEY=VALUE)',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  load: Flags.boolean({
+    description: 'keep the image in the local store (buildx: load into docker); the default without -o',
+    default: false,
+  }),
+  provenance: Flags.string({
+    description: "accepted for buildx's sake: no attestation is made (false is silent)",
+  }),
+  sbom: Flags.string({ description: "accepted for buildx's sake: no attestation is made (false is silent)" }),
   rm: Flags.boolean({ description: 'ignored, as BuildKit does', hidden: true, default: true, allowNo: true }),
   'force-rm': Flags.boolean({ description: 'ignored, as BuildKit does', hidden: true, default: false }),
 };
 
 interface RunFlagValues {
   'add-host'?: string[] | undefined;
+  annotation?: string[] | undefined;
+  load?: boolean | undefined;
+  provenance?: string | undefined;
+  sbom?: string | undefined;
   'cache-from'?: string[] | undefined;
   'cache-to'?: string[] | undefined;
   ulimit?: string[] | undefined;
@@ -47,11 +66,18 @@ interface RunFlagValues {
 /** The flags as BuildOptions (only those given). */
 export function parseRunFlags(f: RunFlagValues): Partial<BuildOptions> {
   // CI scripts pass docker's cache import/export flags; failing on them would stop the build.
+  // …and buildx's attestation flags; `--provenance=false` (what scripts pass to turn them off) is silent.
+  const attest = (name: string, v: string | undefined) =>
+    v === undefined || /^(false|0)$/i.test(v) ? [] : [`--${name} ${v}`];
   const ignored = [
     ...(f['cache-from'] ?? []).map((v) => `--cache-from ${v}`),
     ...(f['cache-to'] ?? []).map((v) => `--cache-to ${v}`),
+    ...attest('provenance', f.provenance),
+    ...attest('sbom', f.sbom),
   ];
   return {
+    ...(f.annotation?.length ? { annotations: f.annotation } : {}),
+    ...(f.load ? { load: true } : {}),
     ...(f['add-host']?.length ? { addHosts: f['add-host'].map(parseAddHost) } : {}),
     ...(f.ulimit?.length ? { ulimits: f.ulimit.map(parseUlimit) } : {}),
     ...(f['shm-size'] !== undefined ? { shmSize: parseBytes(f['shm-size'], 'shm-size', 1) } : {}),

@@ -59,7 +59,7 @@ export async function exportIndex(
     const key = JSON.stringify(opts);
     let index = made.get(key);
     if (!index) {
-      index = await commitIndex(store, images, opts);
+      index = await commitIndex(store, images, opts, ctx.indexAnnotations);
       made.set(key, index);
     }
     results.push(await finishIndex(store, index, images, output, ctx));
@@ -71,6 +71,7 @@ async function commitIndex(
   store: Store,
   images: PlatformImage[],
   opts: ReturnType<typeof commitOptionsFor>,
+  annotations: Record<string, string> | undefined,
 ): Promise<IndexExportResult['index']> {
   const committed: LoadedImage[] = [];
   for (const { model } of images) {
@@ -85,6 +86,8 @@ async function commitIndex(
       const { os, architecture, variant } = normalizePlatform(c.config);
       return { ...c.descriptor, platform: { architecture, os, ...(variant ? { variant } : {}) } };
     }),
+    // a Docker manifest list has no annotations field
+    ...(annotations && Object.keys(annotations).length > 0 && oci ? { annotations } : {}),
   };
   const bytes = encodeJson(index);
   const descriptor: Descriptor = {

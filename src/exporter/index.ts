@@ -1,5 +1,6 @@
 // Exporters: commit an image model into the store (config + manifest), then write it out: local tags,
 // OCI layout (dir or tar), docker archive, flattened rootfs, registry push; a multi-platform build's index.
+export { type Annotations, parseAnnotations } from './annotations.js';
 export { commitImage } from './commit.js';
 export { commitOptionsFor, exportImage, exportImages } from './export.js';
 export { exportIndex, type IndexExportResult, type PlatformImage, platformDir } from './export-index.js';

@@ -89,6 +89,8 @@ export interface ExportContext {
    * does not (docker save writes none).
    */
   indexCreated?: string;
+  /** `--annotation index:…`: a multi-platform index's own annotations. */
+  indexAnnotations?: Record<string, string>;
 }
 
 export interface ExportResult {

@@ -39,6 +39,8 @@ export interface ExportJob {
   started: number;
   /** SOURCE_DATE_EPOCH, seconds. */
   epoch?: number;
+  /** `--annotation index:…` */
+  indexAnnotations?: Record<string, string>;
 }
 
 /** The outputs written (after watch's gate, if any), the image leased, the result reported. */
@@ -97,6 +99,7 @@ function exportContext(j: ExportJob): ExportContext {
     keepReplaced: j.o.keepUntagged !== false,
     ...(j.epoch !== undefined ? { epoch: j.epoch } : {}),
     indexCreated: rfc3339(j.epoch === undefined ? Date.now() : j.epoch * 1000),
+    ...(j.indexAnnotations ? { indexAnnotations: j.indexAnnotations } : {}),
   };
 }
 

@@ -30,7 +30,9 @@ export function emitSetupWarnings(progress: ProgressSink, o: BuildOptions, store
   for (const f of o.ignoredFlags ?? [])
     progress.emit({
       type: 'warning',
-      message: `${f}: not supported, ignored; the build cache is the store's (--root), shared by every build that uses it`,
+      message: f.startsWith('--cache-')
+        ? `${f}: not supported, ignored; the build cache is the store's (--root), shared by every build that uses it`
+        : `${f}: not supported, ignored; no attestation is attached to the image`,
       at: Date.now(),
     });
   if (store.snapshots.kind === 'copy')

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
 import { type ContextSnapshot, resolveContextDir } from '../context/index.js';
-import { type OutputSpec, parseOutputs } from '../exporter/index.js';
+import { TsbuildError } from '../errors.js';
+import { type OutputSpec, parseAnnotations, parseOutputs } from '../exporter/index.js';
 import { formatReference, type Platform, parseReference } from '../oci/index.js';
 import { parseCheckDirective, toStages } from '../parser/index.js';
 import { nullSink, type ProgressSink } from '../progress/events.js';
@@ -148,8 +149,12 @@ async function exportSolved(
   scanned: () => Promise<ContextSnapshot | undefined>,
 ): Promise<BuildResult> {
   const first = s.converted[0]!;
+  const manifest = r.annotations.manifest;
   const models = await Promise.all(
-    s.converted.map((c, i) => imageModel(r.store, c.image, s.solved[i]!, c.epoch)),
+    s.converted.map(async (c, i) => {
+      const m = await imageModel(r.store, c.image, s.solved[i]!, c.epoch);
+      return Object.keys(manifest).length > 0 ? { ...m, annotations: manifest } : m;
+    }),
   );
   const job = {
     ...r,
@@ -160,6 +165,7 @@ async function exportSolved(
     cache: r.cache!,
     stats: s.stats,
     ...(first.epoch !== undefined ? { epoch: first.epoch } : {}),
+    indexAnnotations: r.annotations.index,
   };
   if (s.platforms.length > 1)
     return exportPlatforms(
@@ -233,8 +239,13 @@ async function prepare(o: BuildOptions, contextDir: string) {
     const parsed = parseCached(o, text);
     const outputs = outputSpecs(o);
     const tags = (o.tags ?? []).map((t) => formatReference(parseReference(t)));
+    const annotations = parseAnnotations(o.annotations ?? []);
+    if (Object.keys(annotations.index).length > 0 && !o.platform?.includes(','))
+      throw new TsbuildError('INVALID_ANNOTATION', 'an index annotation needs several --platform values', {
+        hint: 'a single-platform image has no index: annotate its manifest (KEY=VALUE)',
+      });
     const store = shared ?? (await (opening as Promise<OpenedStore>));
-    return { dockerfilePath, parsed, outputs, tags, store };
+    return { dockerfilePath, parsed, outputs, tags, annotations, store };
   } catch (e) {
     await opening?.then(
       (s) => s.close(),
@@ -263,6 +274,9 @@ function outputSpecs(o: BuildOptions): OutputSpec[] {
   // (push, oci/docker archives), so a local rebuild never pays for gzip.
   if ((o.outputs ?? []).length === 0 && !o.push) return parseOutputs(['type=image,compression=uncompressed']);
   const specs = parseOutputs(o.outputs ?? []);
+  // buildx --load beside other outputs: the image in the local store too.
+  if (o.load && !specs.some((s) => s.type === 'image'))
+    specs.push(...parseOutputs(['type=image,compression=uncompressed']));
   // --push as buildx (multiple exporters) treats it: push= on every image output, else one more
   // output that pushes. It used to be dropped silently next to `-o type=oci`.
   if (o.push) {
