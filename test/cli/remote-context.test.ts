@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GitServer, startGitServer } from '../helpers/git-server.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
+import { runCli } from '../helpers/run-cli.js';
 
 requireRoot();
 requireBinary('runc');
@@ -16,7 +17,7 @@ requireBinary('git');
 // `tsbuild build URL` as `docker build URL`: a git repository (`#ref:subdir`) is the context at
 // that commit; any other URL is downloaded and read as stdin would be (a tarball, or a Dockerfile).
 
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+const _bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
 let reg: TestRegistry;
@@ -54,21 +55,8 @@ afterAll(async () => {
   await reg?.stop();
 });
 
-/** Runs the CLI without blocking the event loop (the HTTP server answers in this process). */
-function tsb(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('node', [bin, 'build', '--root', tmp('tsb-remote-root-'), ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
-}
+/** `build` in a new root (the HTTP server answers in this process while it runs). */
+const tsb = (...args: string[]) => runCli(['build', '--root', tmp('tsb-remote-root-'), ...args]);
 
 describe('a remote build context', () => {
   it('a git repository: its Dockerfile, or #ref:subdir as the context with -f inside it; no .git', async () => {

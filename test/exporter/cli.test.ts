@@ -4,30 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { runCli } from '../helpers/run-cli.js';
 
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+const _bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
-/** Runs the built CLI (npm test compiles first) without blocking the event loop. */
-function run(
-  env: Record<string, string>,
-  args: string[],
-  input?: string,
-): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('node', [bin, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
-    p.stdin.end(input ?? '');
-  });
-}
+/** The CLI with `env`, and `input` on stdin. */
+const run = (env: Record<string, string>, args: string[], input?: string) =>
+  runCli(args, { env, ...(input !== undefined ? { input } : {}) });
 
 describe('image commands: pull, images, tag, inspect, save, push, rm, login, logout', () => {
   let reg: TestRegistry;
