@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BuildInputs, BuildOptions } from '../build.js';
 import { TsbuildError } from '../errors.js';
+import { isRemoteContext } from '../solver/frontend/git-ref.js';
 import { type NoopRequest, recordNoop, stampFiles, stepRecorder } from './noop-replay.js';
-import { isRemoteContext, remoteContext } from './remote-context.js';
+import { remoteContext } from './remote-context.js';
 import { renderError } from './render-error.js';
 import { type StdinContext, stdinContext } from './stdin-context.js';
 

@@ -16,6 +16,7 @@ import { DOCKERFILE_NAMES } from '../parser/dockerfile-names.js';
 import { defaultRoot } from '../paths.js';
 import type { ProgressEvent, ProgressSink } from '../progress/events.js';
 import { createRenderer, type ProgressMode } from '../progress/select.js';
+import { isRemoteContext } from '../solver/frontend/git-ref.js';
 import type { FastParse } from './fast-build.js';
 
 /**
@@ -126,7 +127,7 @@ export function noopRequest(
   if (f.iidfile || f['metadata-file'] || f.secret || f.ssh || f.file === '-' || parsed.context === '-')
     return undefined;
   // a git or URL context is fetched anew: no local stat vouches for it
-  if (/^(https?:\/\/|git:\/\/|git@|ssh:\/\/)/.test(parsed.context)) return undefined;
+  if (isRemoteContext(parsed.context)) return undefined;
   const { progress: _p, quiet: _q, ...rest } = f;
   // `--build-arg NAME` takes its value from the environment; TSBUILD_* configure the builder.
   const envNames = (f['build-arg'] ?? []).filter((a) => !a.includes('='));

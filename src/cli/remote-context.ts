@@ -9,11 +9,6 @@ import { isGitSource, parseGitRef } from '../solver/frontend/git-ref.js';
 import { checkout, resolveCommit, subdirOf } from '../solver/ops/git-op.js';
 import { type StdinContext, spooledContext } from './stdin-context.js';
 
-/** A context argument that is not a directory: a git repository or an http(s) URL (docker build's). */
-export function isRemoteContext(context: string): boolean {
-  return isGitSource(context) || /^https?:\/\//.test(context);
-}
-
 /**
  * `docker build URL`: a git repository (`#ref:subdir` as for ADD) is fetched at that commit, without
  * `.git`, and its subdir is the context (`-f` relative to it), files owned by the builder as

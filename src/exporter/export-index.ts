@@ -45,8 +45,7 @@ export async function exportIndex(
   outputs: OutputSpec[],
   ctx: ExportContext = {},
 ): Promise<IndexExportResult[]> {
-  const docker = outputs.find((o) => o.type === 'docker');
-  if (docker)
+  if (outputs.some((o) => o.type === 'docker'))
     throw new TsbuildError(
       'INVALID_OUTPUT',
       'docker exporter does not currently support exporting manifest lists',

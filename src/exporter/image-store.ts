@@ -256,7 +256,6 @@ export async function removeImage(store: Store, query: string): Promise<string[]
   return remove;
 }
 
-/** Every tag with its image id, creation time and size, newest first. */
 /** The host's image of an index, else its first platform's (an index built for other platforms only). */
 async function loadListed(store: Store, target: Descriptor): Promise<LoadedImage> {
   try {
@@ -270,6 +269,7 @@ async function loadListed(store: Store, target: Descriptor): Promise<LoadedImage
   }
 }
 
+/** Every tag with its image id, creation time and size, newest first. */
 export async function listImages(store: Store): Promise<LocalImage[]> {
   const out: LocalImage[] = [];
   for (const t of await store.meta.tags.list()) {

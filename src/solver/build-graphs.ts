@@ -22,11 +22,14 @@ export async function convertAll(
   dispatchWarnings: Warning[],
 ): Promise<{ platforms: Platform[]; converted: ConvertResult[] }> {
   const platforms = targetPlatforms(o.platform);
+  // Checked and resolved on the disk once, for every platform's graph.
+  const named = o.buildContexts ? { namedContexts: namedContexts(o.buildContexts) } : {};
   const converted: ConvertResult[] = [];
   for (const platform of platforms)
     converted.push(
       await convert(parsed, {
         ...convertOptions(o, platform, resolveImage),
+        ...named,
         ...(platforms.length > 1 ? { multiPlatform: true } : {}),
         dispatchWarnings,
       }),
@@ -64,7 +67,6 @@ function convertOptions(o: BuildOptions, platform: Platform, resolveImage: Resol
       ...(o.shmSize ? { shmSize: o.shmSize } : {}),
     },
     ...(o.allow ? { allow: o.allow } : {}),
-    ...(o.buildContexts ? { namedContexts: namedContexts(o.buildContexts) } : {}),
     resolveImage,
   };
 }

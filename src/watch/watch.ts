@@ -4,6 +4,7 @@ import { type BuildOptions, type BuildResult, type BuildSession, createBuildSess
 import { TsbuildError } from '../errors.js';
 import { DOCKERFILE_NAMES } from '../parser/dockerfile-names.js';
 import type { ProgressEvent, ProgressSink } from '../progress/index.js';
+import { namedContexts } from '../solver/build-graphs.js';
 import { AppRunner } from './app-runner.js';
 import { ContextWatcher } from './context-watcher.js';
 import { runExecHook } from './exec-hook.js';
@@ -154,10 +155,10 @@ export async function watch(o: WatchOptions): Promise<void> {
     }),
   );
   // Named local contexts are read by the build too: their changes rebuild, shown as NAME:path.
-  for (const [name, value] of Object.entries(o.build.buildContexts ?? {})) {
-    if (value.startsWith('docker-image://')) continue;
+  for (const [name, c] of Object.entries(namedContexts(o.build.buildContexts ?? {}))) {
+    if (!('dir' in c)) continue;
     const onChange = (paths: string[]) => loop.notify(paths.map((p) => `${name}:${p}`));
-    watcher.add(`${name}:`, new ContextWatcher({ context: resolve(value), outputs, onChange, onError }));
+    watcher.add(`${name}:`, new ContextWatcher({ context: c.dir, outputs, onChange, onError }));
   }
   try {
     // The watch first (one inotify watch per directory: milliseconds), so no edit made while the

@@ -137,67 +137,44 @@ describe('a multi-platform build (--platform a,b)', () => {
         outputs: [`type=docker,dest=${join(tmp('tsb-e2e-mpb-out-'), 'd.tar')}`],
       }),
     ).rejects.toThrow(/docker exporter does not currently support exporting manifest lists/);
-    const q = spawnSync(
-      'node',
-      [
-        bin,
-        'build',
-        '--root',
-        root,
-        '-q',
-        '--platform',
-        'linux/arm64,linux/amd64',
-        '-t',
-        'mp:1',
-        '-f',
-        '-',
-        ctx,
-      ],
-      {
-        encoding: 'utf8',
-        input: dockerfile(),
-      },
+    // The CLI in this root, a Dockerfile on stdin.
+    const cli = (input: string, ...args: string[]) =>
+      spawnSync('node', [bin, args[0]!, '--root', root, ...args.slice(1)], { encoding: 'utf8', input });
+    const q = cli(
+      dockerfile(),
+      'build',
+      '-q',
+      '--platform',
+      'linux/arm64,linux/amd64',
+      '-t',
+      'mp:1',
+      '-f',
+      '-',
+      ctx,
     );
     expect(q.status, q.stderr).toBe(0);
     const digest = q.stdout.trim();
-    const ins = JSON.parse(
-      spawnSync('node', [bin, 'inspect', '--root', root, '--platform', 'linux/arm64', 'mp:1'], {
-        encoding: 'utf8',
-      }).stdout,
-    );
+    const ins = JSON.parse(cli('', 'inspect', '--platform', 'linux/arm64', 'mp:1').stdout);
     expect(ins.Index.Digest).toBe(digest);
     expect(ins.Architecture).toBe('arm64');
     // an index for other platforms only is listed by its first platform's image
-    const other = spawnSync(
-      'node',
-      [
-        bin,
-        'build',
-        '--root',
-        root,
-        '-q',
-        '--platform',
-        'linux/arm64,linux/ppc64le',
-        '-t',
-        'other:1',
-        '-f',
-        '-',
-        ctx,
-      ],
-      { encoding: 'utf8', input: 'FROM scratch\nLABEL a=b\n' },
+    const other = cli(
+      'FROM scratch\nLABEL a=b\n',
+      'build',
+      '-q',
+      '--platform',
+      'linux/arm64,linux/ppc64le',
+      '-t',
+      'other:1',
+      '-f',
+      '-',
+      ctx,
     );
     expect(other.status, other.stderr).toBe(0);
-    const listed = spawnSync('node', [bin, 'images', '--root', root, 'other'], { encoding: 'utf8' }).stdout;
+    const listed = cli('', 'images', 'other').stdout;
     expect(listed).toMatch(/^other +1 +[0-9a-f]{12} +.*ago +\d/m);
     // watch --run runs one image: an index is refused before anything is built
-    const w = spawnSync(
-      'node',
-      [bin, 'watch', '--root', root, '--run', '--platform', 'linux/amd64,linux/arm64', ctx],
-      {
-        encoding: 'utf8',
-        timeout: 20_000,
-      },
-    );
+    const w = cli('', 'watch', '--run', '--platform', 'linux/amd64,linux/arm64', ctx);
     expect(w.status).toBe(1);
     expect(w.stderr).toContain('--run runs one image: give one --platform');
   });

@@ -63,7 +63,7 @@ export function dispatchCopy(
         ? urlAction(st, ins, f, src, name, inputs)
         : isGitSource(src)
           ? gitAction(st, ins, f, src, name, inputs)
-          : pathAction(st, ctx, ins, f, src, from?.vertex, inputs),
+          : pathAction(ins, f, src, from?.vertex, inputs),
     );
   for (const h of ins.heredocs) {
     const data = h.expand ? expand(st, ctx, h.content, { skipProcessQuotes: true }) : h.content;
@@ -114,10 +114,8 @@ function copyFlags(st: StageState, ctx: DispatchContext, ins: CopyIns): CopyFlag
   }
   const checksum =
     ins.kind === 'ADD' && ins.checksum !== undefined ? expand(st, ctx, ins.checksum) : undefined;
-  if (
-    checksum &&
-    (sources.length !== 1 || !/^(https?:\/\/|git@|git:\/\/|ssh:\/\/)/.test(sources[0] as string))
-  ) {
+  const src = sources[0] as string;
+  if (checksum && (sources.length !== 1 || !(isHttpSource(src) || isGitSource(src)))) {
     throw new DockerfileSyntaxError(
       sources.length !== 1
         ? "checksum can't be specified for multiple sources"
@@ -217,8 +215,6 @@ export function urlFileName(src: string): string {
 
 /** A path in the context, or in `--from`'s stage or image. */
 function pathAction(
-  _st: StageState,
-  _ctx: DispatchContext,
   ins: CopyIns,
   f: CopyFlags,
   src: string,

@@ -16,3 +16,8 @@ export function parseGitRef(src: string): { remote: string; ref?: string; subdir
     ...(subdir ? { subdir } : {}),
   };
 }
+
+/** docker build's remote contexts: a git repository, or any other http(s) URL (a tarball, a Dockerfile). */
+export function isRemoteContext(context: string): boolean {
+  return isGitSource(context) || /^https?:\/\//.test(context);
+}
