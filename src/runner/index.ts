@@ -12,6 +12,7 @@ export {
 } from './mounts.js';
 export { DEFAULT_HOSTNAME, runContainer } from './run-container.js';
 export { type RunStepOptions, runStep, type SnapshotterLike } from './run-step.js';
+export { containerStarts } from './runc.js';
 export { detectRuntime, type OciRuntime } from './runtime.js';
 export {
   buildSpec,

@@ -68,6 +68,31 @@ function startKiller(o: RuncRunOptions, killRunc: () => void): () => void {
   };
 }
 
+/** Containers whose runc is running now, and who wants to hear of the next one. */
+let running = 0;
+const listeners = new Set<() => void>();
+
+/**
+ * How many containers run now, and `listener` called when the next one starts (the result stops
+ * that). While runc starts a container and its process runs, this process's main thread is idle:
+ * work that can wait (solver/early-layers.ts) waits for that, so it does not delay the steps on
+ * the build's critical path.
+ */
+export function containerStarts(listener: () => void): { running: number; stop: () => void } {
+  listeners.add(listener);
+  return { running, stop: () => listeners.delete(listener) };
+}
+
+function containerStarted(): () => void {
+  running++;
+  for (const l of [...listeners]) l();
+  let ended = false;
+  return () => {
+    if (!ended) running--;
+    ended = true;
+  };
+}
+
 /** `runc run --bundle B ID` with stdio pipes (no terminal); resolves when runc exits. */
 export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
   return new Promise((resolve, reject) => {
@@ -77,6 +102,7 @@ export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
     const child = spawn(o.runtime.path, [...globalArgs(o), 'run', '--bundle', o.bundle, o.id], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const ended = containerStarted();
     let aborted = false;
     let stopKiller: (() => void) | undefined;
     const onAbort = () => {
@@ -93,11 +119,13 @@ export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
     if (o.signal?.aborted) onAbort();
     else o.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
+      ended();
       o.signal?.removeEventListener('abort', onAbort);
       stopKiller?.();
       reject(e);
     });
     child.on('close', (code, sig) => {
+      ended();
       o.signal?.removeEventListener('abort', onAbort);
       stopKiller?.();
       let exitCode = code ?? 128 + (sig ? signalNumber(sig) : 0);

@@ -1,5 +1,6 @@
 import { commitOptionsFor, type OutputSpec } from '../exporter/index.js';
 import { limiter } from '../registry/limit.js';
+import { containerStarts } from '../runner/index.js';
 import { createLayer, type Store } from '../store/index.js';
 import type { Vertex } from './graph.js';
 import type { SolvedFs } from './ops/env.js';
@@ -14,6 +15,8 @@ export interface EarlyLayers {
 
 /** Layers made ahead at once (the rest wait for a slot; the export makes any still waiting itself). */
 const EARLY_LAYERS = 2;
+/** The longest a layer made ahead waits for a container to start (see quietTime). */
+const QUIET_WAIT_MS = 50;
 
 /**
  * The export's layer blobs, started as the steps that make them finish instead of after the last
@@ -41,6 +44,7 @@ export function earlyLayers(
   const started = new Set<string>();
   // Bounded like the export's own layers: a chain of quick steps must not start a walk each at once.
   const gate = limiter(EARLY_LAYERS);
+  const quiet = quietTime(QUIET_WAIT_MS);
   return {
     onRun(v, result) {
       if (!chain.has(v.digest)) return;
@@ -48,6 +52,7 @@ export function earlyLayers(
         if (!('snapshot' in layer) || started.has(layer.snapshot)) continue;
         started.add(layer.snapshot);
         const made = gate(async () => {
+          await quiet.wait();
           // A failed solve aborts the build's signal (run-build.ts solveGraph): its walks stop.
           if (signal.aborted) return;
           await createLayer(store, layer.snapshot, {
@@ -60,7 +65,40 @@ export function earlyLayers(
       }
     },
     async settle() {
+      quiet.end();
       await Promise.all(running);
+    },
+  };
+}
+
+/**
+ * When a layer walk may start: while a container runs (runc's start-up and the step's process
+ * leave this process's main thread idle), else after `maxWaitMs`, or at once after `end()` (the
+ * solve is over: nothing left to delay). Started beside the next step's own work instead, two walks
+ * of one-file layers made that step's snapshot prepare take 22-27 ms instead of 4 (`parallel`).
+ */
+export function quietTime(maxWaitMs: number): { wait(): Promise<void>; end(): void } {
+  let ended = false;
+  const waiting = new Set<() => void>();
+  return {
+    wait() {
+      if (ended) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          sub.stop();
+          waiting.delete(done);
+          resolve();
+        };
+        const sub = containerStarts(done);
+        if (sub.running > 0) return done();
+        const timer = setTimeout(done, maxWaitMs);
+        waiting.add(done);
+      });
+    },
+    end() {
+      ended = true;
+      for (const done of [...waiting]) done();
     },
   };
 }

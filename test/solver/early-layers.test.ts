@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build } from '../../src/build.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
+import { quietTime } from '../../src/solver/early-layers.js';
 import { openStore } from '../../src/store/index.js';
 import { makeContext, useBusyboxRegistry } from '../e2e/helpers.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
@@ -73,5 +74,41 @@ describe('early layers (solver/early-layers.ts)', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(bigBlobs(root, 3 << 20)).toEqual(blobs);
     expect(readdirSync(join(root, 'ingest')).filter((f) => !f.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('quietTime: when a layer made ahead may start', () => {
+  it('waits for a container to start, and not past the longest wait', async () => {
+    const { makeFixture, sh } = await import('../runner/fixture.js');
+    const fx = makeFixture();
+    try {
+      const quiet = quietTime(60_000);
+      let resolvedAt = 0;
+      const waited = quiet.wait().then(() => {
+        resolvedAt = Date.now();
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(resolvedAt).toBe(0);
+      // The wait ends while the container runs (its process sleeps 1 s), long before runc returns.
+      const ran = sh(fx, 'sleep 1');
+      await waited;
+      const returnedAt = await ran.then(() => Date.now());
+      expect(returnedAt - resolvedAt).toBeGreaterThan(500);
+      // With no container, the longest wait ends it.
+      const t0 = Date.now();
+      await quietTime(150).wait();
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    } finally {
+      fx.cleanup();
+    }
+  });
+
+  it('end() lets every waiting walk start at once, and later ones not wait', async () => {
+    const quiet = quietTime(60_000);
+    const t0 = Date.now();
+    const waits = [quiet.wait(), quiet.wait()];
+    quiet.end();
+    await Promise.all([...waits, quiet.wait()]);
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 });

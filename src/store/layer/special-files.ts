@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { nameBytes } from '../../fs-names.js';
 import { StoreError } from '../errors.js';
+import { nativeCalls } from './native.js';
 
 /**
  * What Node cannot do itself: mknod (whiteouts are char 0/0 device nodes) and extended attributes.
- * Each is one child process per layer (batched), never one per file.
+ * Through the native addon where `npm ci` built it (system calls, the tree walked off the main
+ * thread); else one child process per layer (batched), never one per file.
  */
 export interface NodeSpec {
   path: string;
@@ -19,6 +22,17 @@ done`;
 
 export async function makeNodes(nodes: NodeSpec[]): Promise<void> {
   if (nodes.length === 0) return;
+  const native = nativeCalls();
+  if (native) {
+    for (const n of nodes) {
+      try {
+        native.mknod(Buffer.from(n.path, 'latin1'), n.type, n.major, n.minor);
+      } catch (e) {
+        throw new Error(`mknod failed: ${(e as Error).message}`);
+      }
+    }
+    return;
+  }
   // Paths are byte strings (latin1), as the extractor names entries.
   const input = Buffer.concat(
     nodes.map((n) => Buffer.from(`${n.path}\0${n.type}\0${n.major}\0${n.minor}\0`, 'latin1')),
@@ -42,6 +56,9 @@ export async function readXattrs(
   dir: string,
   opts: { match?: string; paths?: string[] } = {},
 ): Promise<XattrMap> {
+  const native = nativeCalls();
+  if (native)
+    return parseRecords(await native.readXattrs(nameBytes(dir), opts.paths?.map(nameBytes)), opts.match);
   const which = opts.paths ? ['--', ...opts.paths.map((p) => `./${p}`)] : ['-R', '.'];
   const out = await runWithInput(
     'getfattr',
@@ -69,15 +86,39 @@ export async function readXattrs(
   return map;
 }
 
+/** The addon's records as readXattrs' map; `match` is getfattr's -m (a regex; '-' for all). */
+function parseRecords(records: Buffer, match = '-'): XattrMap {
+  const wanted = match === '-' ? undefined : new RegExp(match);
+  const map: XattrMap = new Map();
+  let at = 0;
+  const field = () => {
+    const len = records.readUInt32LE(at);
+    at += 4 + len;
+    return records.subarray(at - len, at);
+  };
+  while (at < records.length) {
+    const rel = field().toString('latin1');
+    const name = field().toString('utf8');
+    const value = Buffer.from(field());
+    if (wanted && !wanted.test(name)) continue;
+    const list = map.get(rel) ?? [];
+    list.push([name, value]);
+    map.set(rel, list);
+  }
+  return map;
+}
+
 /**
- * Sets xattrs (paths relative to `dir` as byte strings, never following symlinks) with one
- * `setfattr --restore`.
+ * Sets xattrs (paths relative to `dir` as byte strings, never following symlinks): every one it
+ * can (as `setfattr --restore` goes on past a failure), then the first failure.
  */
 export async function writeXattrs(
   dir: string,
   entries: { rel: string; name: string; value: Buffer }[],
 ): Promise<void> {
   if (entries.length === 0) return;
+  const native = nativeCalls();
+  if (native) return setEach(native, nameBytes(dir), entries);
   const byPath = new Map<string, { name: string; value: Buffer }[]>();
   for (const e of entries) {
     const list = byPath.get(e.rel) ?? [];
@@ -92,6 +133,23 @@ export async function writeXattrs(
     parts.push(Buffer.from('\n'));
   }
   await runWithInput('setfattr', ['-h', '--restore=-'], Buffer.concat(parts), dir);
+}
+
+function setEach(
+  native: NonNullable<ReturnType<typeof nativeCalls>>,
+  dir: Buffer,
+  entries: { rel: string; name: string; value: Buffer }[],
+): void {
+  let first: Error | undefined;
+  for (const { rel, name, value } of entries) {
+    const path = rel === '' ? dir : Buffer.concat([dir, Buffer.from(`/${rel}`, 'latin1')]);
+    try {
+      native.setXattr(path, name, value);
+    } catch (e) {
+      first ??= new Error(`setfattr failed: ${(e as Error).message}`);
+    }
+  }
+  if (first) throw first;
 }
 
 /** getfattr's escaping: bytes outside printable ASCII, and backslash, as \ooo. Works on UTF-8 bytes. */

@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The addon `npm ci` compiles from native/tsbuild-native.c (binding.gyp): the xattr and mknod
+ * system calls Node lacks. Without it (no compiler at install, or TSBUILD_NO_NATIVE=1) the same
+ * work goes through getfattr, setfattr and mknod child processes, each a fork of this whole
+ * process (5-20 ms of the main thread).
+ */
+export interface NativeCalls {
+  /**
+   * Every xattr under `dir` (the tree, symlinks not followed) or of `paths` relative to it: records
+   * of u32 length + bytes (host order) for the relative path, the name and the value.
+   */
+  readXattrs(dir: Buffer, paths?: Buffer[]): Promise<Buffer>;
+  /** lsetxattr(2) */
+  setXattr(path: Buffer, name: string, value: Buffer): void;
+  /** mknod(2), mode 0666 less the umask */
+  mknod(path: Buffer, type: 'c' | 'b' | 'p', major: number, minor: number): void;
+}
+
+const ADDON = join('build', 'Release', 'tsbuild_native.node');
+
+let loaded: NativeCalls | null | undefined;
+
+/** The addon, or undefined when it is not built (or turned off: TSBUILD_NO_NATIVE=1). */
+export function nativeCalls(): NativeCalls | undefined {
+  if (process.env.TSBUILD_NO_NATIVE === '1') return undefined;
+  loaded ??= load();
+  return loaded ?? undefined;
+}
+
+/**
+ * build/ is at the package root: two or three levels above this module in src/ or dist/, one above
+ * the bundles in dist/ (the fast path's, the extraction worker's).
+ */
+function load(): NativeCalls | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const file = join(dir, ADDON);
+    if (!existsSync(file)) continue;
+    try {
+      return createRequire(import.meta.url)(file) as NativeCalls;
+    } catch {
+      // built for another Node ABI or platform: the child processes do the work
+      return null;
+    }
+  }
+  return null;
+}
