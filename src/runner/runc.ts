@@ -1,8 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { OciRuntime } from './runtime.js';
+import { spawnPiped } from './spawn-piped.js';
 
 const exec = promisify(execFile);
 
@@ -99,9 +100,7 @@ export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
     // Same process group: a terminal Ctrl-C also reaches runc, which forwards it to the container
     // (a PID 1 without a handler ignores it); tsbuild's abort then stops it through runc kill.
     // (`detached: true` would shield runc, but costs 10-20 ms per step in runc's start-up here.)
-    const child = spawn(o.runtime.path, [...globalArgs(o), 'run', '--bundle', o.bundle, o.id], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnPiped(o.runtime.path, [...globalArgs(o), 'run', '--bundle', o.bundle, o.id]);
     const ended = containerStarted();
     let aborted = false;
     let stopKiller: (() => void) | undefined;

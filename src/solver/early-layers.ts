@@ -84,6 +84,7 @@ export function quietTime(maxWaitMs: number): { wait(): Promise<void>; end(): vo
     wait() {
       if (ended) return Promise.resolve();
       return new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
         const done = () => {
           clearTimeout(timer);
           sub.stop();
@@ -92,7 +93,7 @@ export function quietTime(maxWaitMs: number): { wait(): Promise<void>; end(): vo
         };
         const sub = containerStarts(done);
         if (sub.running > 0) return done();
-        const timer = setTimeout(done, maxWaitMs);
+        timer = setTimeout(done, maxWaitMs);
         waiting.add(done);
       });
     },

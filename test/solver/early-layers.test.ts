@@ -92,6 +92,10 @@ describe('quietTime: when a layer made ahead may start', () => {
       // The wait ends while the container runs (its process sleeps 1 s), long before runc returns.
       const ran = sh(fx, 'sleep 1');
       await waited;
+      // Asked while one runs: at once.
+      const t1 = Date.now();
+      await quietTime(60_000).wait();
+      expect(Date.now() - t1).toBeLessThan(300);
       const returnedAt = await ran.then(() => Date.now());
       expect(returnedAt - resolvedAt).toBeGreaterThan(500);
       // With no container, the longest wait ends it.

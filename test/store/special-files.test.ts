@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nativeCalls } from '../../src/store/layer/native.js';
+import { nativeCalls } from '../../src/native.js';
 import { makeNodes, readXattrs, writeXattrs } from '../../src/store/layer/special-files.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { sh, tempDir } from './helpers.js';

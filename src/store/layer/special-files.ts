@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { nameBytes } from '../../fs-names.js';
+import { nativeCalls } from '../../native.js';
 import { StoreError } from '../errors.js';
-import { nativeCalls } from './native.js';
 
 /**
  * What Node cannot do itself: mknod (whiteouts are char 0/0 device nodes) and extended attributes.

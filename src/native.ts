@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The addon `npm ci` compiles from native/tsbuild-native.c (binding.gyp): the xattr and mknod
- * system calls Node lacks. Without it (no compiler at install, or TSBUILD_NO_NATIVE=1) the same
- * work goes through getfattr, setfattr and mknod child processes, each a fork of this whole
- * process (5-20 ms of the main thread).
+ * system calls Node lacks, and a spawn that does not fork this process. Without it (no compiler at install, or TSBUILD_NO_NATIVE=1) the same
+ * work goes through getfattr, setfattr and mknod child processes and Node's spawn, each a fork of
+ * this whole process (5-20 ms of the main thread).
  */
 export interface NativeCalls {
   /**
@@ -19,6 +19,16 @@ export interface NativeCalls {
   setXattr(path: Buffer, name: string, value: Buffer): void;
   /** mknod(2), mode 0666 less the umask */
   mknod(path: Buffer, type: 'c' | 'b' | 'p', major: number, minor: number): void;
+  /**
+   * Starts `file` (a path) with `argv` (argv[0] included), stdin /dev/null, stdout and stderr piped:
+   * [pid, stdout read fd, stderr read fd]. `onExit(code, signal)` once it is reaped (code -1 when
+   * a signal ended it). Throws (code ENOENT, EACCES…) when it cannot start.
+   */
+  spawnPiped(
+    file: string,
+    argv: string[],
+    onExit: (code: number, signal: number) => void,
+  ): [number, number, number];
 }
 
 const ADDON = join('build', 'Release', 'tsbuild_native.node');
@@ -33,8 +43,8 @@ export function nativeCalls(): NativeCalls | undefined {
 }
 
 /**
- * build/ is at the package root: two or three levels above this module in src/ or dist/, one above
- * the bundles in dist/ (the fast path's, the extraction worker's).
+ * build/ is at the package root: one level above this module in src/ or dist/ and above the fast
+ * path's bundle, three above the extraction worker's bundle in dist/store/layer/.
  */
 function load(): NativeCalls | null {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nativeCalls } from '../../src/native.js';
+import { type PipedChild, spawnPiped } from '../../src/runner/spawn-piped.js';
+
+// One suite, both implementations: the addon's clone (native/tsbuild-native.c) and Node's spawn.
+const IMPLEMENTATIONS = [
+  { name: 'native addon', off: undefined },
+  { name: "Node's spawn", off: '1' },
+] as const;
+
+interface Outcome {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+function finish(child: PipedChild): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ stdout, stderr, code, signal }));
+  });
+}
+
+const sh = (script: string) => spawnPiped('/bin/sh', ['-c', script]);
+
+describe.each(IMPLEMENTATIONS)('spawnPiped through $name', ({ off }) => {
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env.TSBUILD_NO_NATIVE;
+    if (off) process.env.TSBUILD_NO_NATIVE = off;
+    else delete process.env.TSBUILD_NO_NATIVE;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TSBUILD_NO_NATIVE;
+    else process.env.TSBUILD_NO_NATIVE = saved;
+  });
+
+  it('pipes both streams apart and gives the exit code', async () => {
+    const r = await finish(sh('echo out; echo err >&2; exit 7'));
+    expect(r).toEqual({ stdout: 'out\n', stderr: 'err\n', code: 7, signal: null });
+  });
+
+  it('streams a large output whole', async () => {
+    const r = await finish(sh('seq 1 200000'));
+    expect(r.stdout.split('\n')).toHaveLength(200001);
+    expect(r.code).toBe(0);
+  });
+
+  it('reads stdin from /dev/null, in this process group, with this environment', async () => {
+    process.env.TSB_SPAWN_PROBE = 'seen';
+    try {
+      const r = await finish(sh('cat; echo "[$TSB_SPAWN_PROBE]"; cut -d" " -f5 /proc/$$/stat'));
+      const [line, pgid] = r.stdout.split('\n');
+      expect(line).toBe('[seen]');
+      // /proc/<pid>/stat: pid (comm) state ppid pgrp …
+      const ours = /\) \S+ \d+ (\d+)/.exec(readFileSync('/proc/self/stat', 'utf8'))?.[1];
+      expect(pgid).toBe(ours);
+    } finally {
+      delete process.env.TSB_SPAWN_PROBE;
+    }
+  });
+
+  it('starts the child with every signal at its default and none blocked', async () => {
+    const r = await finish(sh('grep -E "^Sig(Ign|Blk)" /proc/self/status'));
+    expect(r.stdout).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+  });
+
+  it('kill() ends it with that signal', async () => {
+    const child = sh('exec sleep 30');
+    const done = finish(child);
+    setTimeout(() => child.kill('SIGTERM'), 50);
+    expect(await done).toMatchObject({ code: null, signal: 'SIGTERM' });
+    child.kill('SIGKILL'); // after the exit: a no-op, not a throw
+  });
+
+  it('a missing file is an error event, not a throw', async () => {
+    const child = spawnPiped('/nonexistent/runc', ['run']);
+    await expect(finish(child)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+it('the native addon is what spawns by default', () => {
+  expect(nativeCalls()?.spawnPiped).toBeTypeOf('function');
+});
