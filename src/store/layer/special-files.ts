@@ -24,13 +24,8 @@ export async function makeNodes(nodes: NodeSpec[]): Promise<void> {
   if (nodes.length === 0) return;
   const native = nativeCalls();
   if (native) {
-    for (const n of nodes) {
-      try {
-        native.mknod(Buffer.from(n.path, 'latin1'), n.type, n.major, n.minor);
-      } catch (e) {
-        throw new Error(`mknod failed: ${(e as Error).message}`);
-      }
-    }
+    // Throws `mknod <path>: <reason>`, as mknod(1) in the child-process path says it.
+    for (const n of nodes) native.mknod(Buffer.from(n.path, 'latin1'), n.type, n.major, n.minor);
     return;
   }
   // Paths are byte strings (latin1), as the extractor names entries.
