@@ -485,29 +485,26 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
   child_t *c = calloc(1, sizeof *c);
   napi_value name;
   napi_create_string_utf8(env, "tsbuild.spawnPiped", NAPI_AUTO_LENGTH, &name);
-  if (!c || napi_create_threadsafe_function(env, argv[2], NULL, name, 0, 1, NULL, NULL, NULL, call_exit,
-                                            &c->on_exit) != napi_ok) {
+  int watching = c && napi_create_threadsafe_function(env, argv[2], NULL, name, 0, 1, NULL, NULL, NULL,
+                                                      call_exit, &c->on_exit) == napi_ok;
+  int started = -1;
+  if (watching) {
+    c->pid = pid;
+    pthread_t t;
+    pthread_attr_t ta;
+    pthread_attr_init(&ta);
+    pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&ta, 64 * 1024);
+    started = pthread_create(&t, &ta, wait_child, c);
+    pthread_attr_destroy(&ta);
+  }
+  if (started != 0) {
     // Cannot watch it: end it rather than leave a child nobody reaps.
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+    if (watching) napi_release_threadsafe_function(c->on_exit, napi_tsfn_abort);
     free(c);
-    napi_throw(env, errno_error(env, ENOMEM, "spawnPiped", file));
-    goto done;
-  }
-  c->pid = pid;
-  pthread_t t;
-  pthread_attr_t ta;
-  pthread_attr_init(&ta);
-  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&ta, 64 * 1024);
-  int started = pthread_create(&t, &ta, wait_child, c);
-  pthread_attr_destroy(&ta);
-  if (started != 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    napi_release_threadsafe_function(c->on_exit, napi_tsfn_abort);
-    free(c);
-    napi_throw(env, errno_error(env, EAGAIN, "pthread_create", file));
+    napi_throw(env, errno_error(env, watching ? EAGAIN : ENOMEM, "spawnPiped", file));
     goto done;
   }
   napi_value values[3];

@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeCalls } from '../../src/native.js';
 import { type PipedChild, spawnPiped } from '../../src/runner/spawn-piped.js';
-
-// One suite, both implementations: the addon's clone (native/tsbuild-native.c) and Node's spawn.
-const IMPLEMENTATIONS = [
-  { name: 'native addon', off: undefined },
-  { name: "Node's spawn", off: '1' },
-] as const;
+import { NATIVE_IMPLEMENTATIONS, useNativeSetting } from '../helpers/native-impls.js';
 
 interface Outcome {
   stdout: string;
@@ -33,17 +28,8 @@ function finish(child: PipedChild): Promise<Outcome> {
 
 const sh = (script: string) => spawnPiped('/bin/sh', ['-c', script]);
 
-describe.each(IMPLEMENTATIONS)('spawnPiped through $name', ({ off }) => {
-  let saved: string | undefined;
-  beforeEach(() => {
-    saved = process.env.TSBUILD_NO_NATIVE;
-    if (off) process.env.TSBUILD_NO_NATIVE = off;
-    else delete process.env.TSBUILD_NO_NATIVE;
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env.TSBUILD_NO_NATIVE;
-    else process.env.TSBUILD_NO_NATIVE = saved;
-  });
+describe.each(NATIVE_IMPLEMENTATIONS)('spawnPiped through $name', ({ off }) => {
+  useNativeSetting(off);
 
   it('pipes both streams apart and gives the exit code', async () => {
     const r = await finish(sh('echo out; echo err >&2; exit 7'));

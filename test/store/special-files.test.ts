@@ -1,20 +1,14 @@
 import { lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeCalls } from '../../src/native.js';
 import { makeNodes, readXattrs, writeXattrs } from '../../src/store/layer/special-files.js';
+import { NATIVE_IMPLEMENTATIONS, useNativeSetting } from '../helpers/native-impls.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { sh, tempDir } from './helpers.js';
 
 requireRoot();
 requireBinary('getfattr', 'attr');
-
-// One suite, both implementations: the addon `npm ci` builds (native/tsbuild-native.c) and the
-// child processes (getfattr, setfattr, bash + mknod) used where it was not built.
-const IMPLEMENTATIONS = [
-  { name: 'native addon', off: undefined },
-  { name: 'child processes', off: '1' },
-] as const;
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 /** A name that is not UTF-8 (byte 0xff), as a latin1 byte string and as the Buffer path. */
@@ -40,17 +34,8 @@ function fixture(root: string): void {
   );
 }
 
-describe.each(IMPLEMENTATIONS)('special files through the $name', ({ off }) => {
-  let saved: string | undefined;
-  beforeEach(() => {
-    saved = process.env.TSBUILD_NO_NATIVE;
-    if (off) process.env.TSBUILD_NO_NATIVE = off;
-    else delete process.env.TSBUILD_NO_NATIVE;
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env.TSBUILD_NO_NATIVE;
-    else process.env.TSBUILD_NO_NATIVE = saved;
-  });
+describe.each(NATIVE_IMPLEMENTATIONS)('special files through the $name', ({ off }) => {
+  useNativeSetting(off);
 
   it('reads every xattr of a tree, keyed by byte-string paths, without following symlinks', async () => {
     const root = tempDir();
@@ -167,15 +152,11 @@ describe('the native addon', () => {
     const rel = `${Array(25).fill(seg).join('/')}/f`;
     expect(found.get(rel)?.map(([n]) => n)).toEqual(['user.deep']);
   });
+});
 
-  it('is not used with TSBUILD_NO_NATIVE=1', () => {
-    const saved = process.env.TSBUILD_NO_NATIVE;
-    process.env.TSBUILD_NO_NATIVE = '1';
-    try {
-      expect(nativeCalls()).toBeUndefined();
-    } finally {
-      if (saved === undefined) delete process.env.TSBUILD_NO_NATIVE;
-      else process.env.TSBUILD_NO_NATIVE = saved;
-    }
+describe('with TSBUILD_NO_NATIVE=1', () => {
+  useNativeSetting('1');
+  it('the addon is not used', () => {
+    expect(nativeCalls()).toBeUndefined();
   });
 });
