@@ -93,27 +93,53 @@ static void scan_one(buf_t *out, const char *path, const char *rel, size_t rel_l
   if (names != stack_names) free(names);
 }
 
-// Depth-first under `path` (a growable string the walk extends and restores). Directories are
-// opened without following links; their entries are named through the open directory's fd
-// (/proc/self/fd/N/name), so no path grows past PATH_MAX however deep the tree is.
-static void scan_tree(buf_t *out, int dirfd, char **rel, size_t *rel_cap, size_t rel_len) {
+// The names in a directory, read whole and the stream closed before the walk goes deeper, so each
+// level holds one fd (its own, for /proc/self/fd/N/name): a d_type byte then the name, NUL-ended.
+static int list_dir(int dirfd, buf_t *names) {
   int fd = dup(dirfd);
-  if (fd < 0) return;
+  if (fd < 0) return errno;
   DIR *d = fdopendir(fd);
   if (!d) {
+    int e = errno;
     close(fd);
-    return;
+    return e;
   }
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    size_t name_len = strlen(e->d_name);
+    unsigned char type = e->d_type;
+    buf_put(names, &type, 1);
+    buf_put(names, e->d_name, strlen(e->d_name) + 1);
+  }
+  closedir(d);
+  return names->failed ? ENOMEM : 0;
+}
+
+// Running out of fds or memory fails the scan: a subtree skipped would lose its xattrs (an opaque
+// mark, a capability) from the layer without a word. Anything else (an entry gone meanwhile, one
+// not readable) is skipped, as getfattr skips it.
+static int fatal(int e) {
+  return e == EMFILE || e == ENFILE || e == ENOMEM ? e : 0;
+}
+
+// Depth-first under the directory `dirfd` whose path relative to the scan's root is `*rel` (a
+// growable string the walk extends and restores). Directories are opened without following links;
+// entries are named through the open directory's fd (/proc/self/fd/N/name), so no path grows past
+// PATH_MAX however deep the tree is. Returns 0 or a fatal errno.
+static int scan_tree(buf_t *out, int dirfd, char **rel, size_t *rel_cap, size_t rel_len) {
+  buf_t names = {0};
+  int rc = fatal(list_dir(dirfd, &names));
+  for (size_t at = 0; !rc && at < names.len;) {
+    unsigned char type = (unsigned char)names.data[at];
+    const char *name = names.data + at + 1;
+    size_t name_len = strlen(name);
+    at += name_len + 2;
     size_t need = rel_len + 1 + name_len + 1;
     if (need > *rel_cap) {
       size_t cap = *rel_cap * 2 > need ? *rel_cap * 2 : need;
       char *r = realloc(*rel, cap);
       if (!r) {
-        out->failed = 1;
+        rc = ENOMEM;
         break;
       }
       *rel = r;
@@ -121,26 +147,29 @@ static void scan_tree(buf_t *out, int dirfd, char **rel, size_t *rel_cap, size_t
     }
     size_t len = rel_len;
     if (len) (*rel)[len++] = '/';
-    memcpy(*rel + len, e->d_name, name_len + 1);
+    memcpy(*rel + len, name, name_len + 1);
     len += name_len;
     char proc[64 + 256];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, e->d_name);
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name);
     scan_one(out, proc, *rel, len);
-    int is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) {
+    int is_dir = type == DT_DIR;
+    if (type == DT_UNKNOWN) {
       struct stat st;
-      is_dir = fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+      is_dir = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
     }
     if (is_dir) {
-      int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sub >= 0) {
-        scan_tree(out, sub, rel, rel_cap, len);
+      int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0) {
+        rc = fatal(errno);
+      } else {
+        rc = scan_tree(out, sub, rel, rel_cap, len);
         close(sub);
       }
     }
     (*rel)[rel_len] = '\0';
   }
-  closedir(d);
+  free(names.data);
+  return rc;
 }
 
 typedef struct {
@@ -180,7 +209,7 @@ static void scan_execute(napi_env env, void *data) {
     size_t cap = 256;
     char *rel = calloc(cap, 1);
     if (!rel) s->out.failed = 1;
-    else scan_tree(&s->out, fd, &rel, &cap, 0);
+    else s->error = scan_tree(&s->out, fd, &rel, &cap, 0);
     free(rel);
     close(fd);
   }

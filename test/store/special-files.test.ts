@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -138,6 +139,21 @@ describe('the native addon', () => {
       nativeCalls(),
       'build/Release/tsbuild_native.node: npm ci (node-gyp) did not build it',
     ).toBeDefined();
+  });
+
+  it('fails, rather than skip a subtree, when it runs out of file descriptors', () => {
+    const root = tempDir();
+    // 150 levels hold 150 fds at the deepest; with 80 allowed the walk cannot get there.
+    sh('p=d; for i in $(seq 150); do p=$p/d; done; mkdir -p $p; setfattr -n user.x -v 1 $p', root);
+    const addon = join(import.meta.dirname, '..', '..', 'build', 'Release', 'tsbuild_native.node');
+    const script = `require(${JSON.stringify(addon)}).readXattrs(${JSON.stringify(root)}).then(
+      (b) => console.log('read', b.length), (e) => console.log('failed', e.errno, e.message))`;
+    const limited = execFileSync('bash', ['-c', 'ulimit -n 80; exec node -e "$1"', 'bash', script], {
+      encoding: 'utf8',
+    });
+    expect(limited).toMatch(/^failed 24 .*Too many open files/);
+    const unlimited = execFileSync('node', ['-e', script], { encoding: 'utf8' });
+    expect(unlimited).toMatch(/^read [1-9]/);
   });
 
   it('reads a tree deeper than PATH_MAX (getfattr -R does not)', async () => {
