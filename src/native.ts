@@ -5,14 +5,15 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The addon `npm ci` compiles from native/tsbuild-native.c (binding.gyp): the xattr and mknod
- * system calls Node lacks, and a spawn that does not fork this process. Without it (no compiler at install, or TSBUILD_NO_NATIVE=1) the same
- * work goes through getfattr, setfattr and mknod child processes and Node's spawn, each a fork of
- * this whole process (5-20 ms of the main thread).
+ * system calls Node lacks, and a spawn that does not fork this process. Without it (no compiler
+ * at install, or TSBUILD_NO_NATIVE=1) the same work goes through getfattr, setfattr and mknod
+ * child processes and Node's spawn, each a fork of this whole process (5-20 ms of the main thread).
  */
 export interface NativeCalls {
   /**
    * Every xattr under `dir` (the tree, symlinks not followed) or of `paths` relative to it: records
-   * of u32 length + bytes (host order) for the relative path, the name and the value.
+   * of u32 length (host order: little-endian on amd64 and arm64) + bytes for the relative path,
+   * the name and the value. Running out of fds or memory rejects (a subtree is never skipped).
    */
   readXattrs(dir: Buffer, paths?: Buffer[]): Promise<Buffer>;
   /** lsetxattr(2) */

@@ -18,7 +18,7 @@ export interface PipedChild {
  * `file args…` with stdin from /dev/null and stdout/stderr piped to this process. Through the native
  * addon where it is built: Node's spawn forks this whole process and blocks its main thread until
  * the child has exec'd (runc: 10-22 ms a step here, on the step's critical path); the addon's
- * vfork-style clone takes well under a millisecond. Otherwise Node's spawn.
+ * vfork-style clone shares this process's memory until the exec, 2-5 ms. Otherwise Node's spawn.
  */
 export function spawnPiped(file: string, args: string[]): PipedChild {
   const native = nativeCalls();
