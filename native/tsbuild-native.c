@@ -402,7 +402,8 @@ static void close_pair(int p[2]) {
 typedef struct {
   const char *file;
   char **argv;
-  int devnull, out, err, report;
+  int in, out, err, report;
+  int new_session;
 } exec_args_t;
 
 // `from` as fd `to`, open across the exec (dup2 onto itself would leave close-on-exec set).
@@ -421,7 +422,9 @@ static int child_main(void *p) {
     if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, zero, NULL, 8);
   uint64_t none = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
-  if (move_fd(a->devnull, 0) < 0 || move_fd(a->out, 1) < 0 || move_fd(a->err, 2) < 0) goto failed;
+  // Node's `detached: true`: a session (and process group) of its own.
+  if (a->new_session && setsid() < 0) goto failed;
+  if (move_fd(a->in, 0) < 0 || move_fd(a->out, 1) < 0 || move_fd(a->err, 2) < 0) goto failed;
   execve(a->file, a->argv, environ);
 failed:;
   int e = errno;
@@ -465,13 +468,15 @@ static pid_t start_child(exec_args_t *a) {
   return pid;
 }
 
-// spawnPiped(file, argv, onExit): [pid, stdoutFd, stderrFd]. stdin is /dev/null; stdout and
-// stderr are pipes whose read ends (close-on-exec) the caller owns; onExit(code, signal) comes
-// once the child has been reaped. In this process's group, with its environment; `file` is a
-// path (no $PATH search).
+// spawnPiped(file, argv, onExit, watcher?): [pid, stdoutFd, stderrFd]. stdin is /dev/null;
+// stdout and stderr are pipes whose read ends (close-on-exec) the caller owns; onExit(code,
+// signal) comes once the child has been reaped. In this process's group, with its environment;
+// `file` is a path (no $PATH search). With `watcher`: [pid, stdinFd] instead, stdin a pipe whose
+// write end the caller owns, stdout and stderr /dev/null, in a session of its own, and the
+// child does not keep the event loop alive (Node's `detached` + `unref()`).
 static napi_value spawn_piped(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   uint32_t n = 0;
   bool is_array = false;
@@ -486,22 +491,29 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
     napi_get_element(env, argv[1], i, &el);
     ok = (args[i] = bytes_arg(env, el)) != NULL;
   }
+  bool watcher = false;
+  if (argc >= 4) napi_get_value_bool(env, argv[3], &watcher);
   napi_value result = NULL;
+  // watcher: `out` is the stdin pipe (read end to the child, write end returned), `err` unused
   int out[2] = {-1, -1}, err[2] = {-1, -1}, devnull = -1;
   if (!ok) {
     throw_type(env, "spawnPiped: bad arguments");
     goto done;
   }
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
-      (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+  if (pipe2(out, O_CLOEXEC) != 0 || (!watcher && pipe2(err, O_CLOEXEC) != 0) ||
+      (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
     napi_throw(env, errno_error(env, errno, "pipe2", file));
     goto done;
   }
-  exec_args_t a = {file, args, devnull, out[1], err[1], -1};
+  exec_args_t a = watcher ? (exec_args_t){file, args, out[0], devnull, devnull, -1, 1}
+                          : (exec_args_t){file, args, devnull, out[1], err[1], -1, 0};
   pid_t pid = start_child(&a);
-  close(out[1]);
-  close(err[1]);
-  out[1] = err[1] = -1;
+  // The child's ends: closed here once it has them (or failed).
+  int *theirs = watcher ? &out[0] : &out[1];
+  close(*theirs);
+  *theirs = -1;
+  if (err[1] >= 0) close(err[1]);
+  err[1] = -1;
   if (pid < 0) {
     napi_value e = errno_error(env, -pid, "spawn", file);
     napi_value code;
@@ -519,6 +531,8 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
   int started = -1;
   if (watching) {
     c->pid = pid;
+    // Before the thread exists: once it runs, the function may already be released.
+    if (watcher) napi_unref_threadsafe_function(env, c->on_exit);
     pthread_t t;
     pthread_attr_t ta;
     pthread_attr_init(&ta);
@@ -537,12 +551,13 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
     goto done;
   }
   napi_value values[3];
+  uint32_t count = watcher ? 2 : 3;
   napi_create_int32(env, pid, &values[0]);
-  napi_create_int32(env, out[0], &values[1]);
+  napi_create_int32(env, watcher ? out[1] : out[0], &values[1]);
   napi_create_int32(env, err[0], &values[2]);
-  out[0] = err[0] = -1;
-  napi_create_array_with_length(env, 3, &result);
-  for (uint32_t i = 0; i < 3; i++) napi_set_element(env, result, i, values[i]);
+  out[0] = out[1] = err[0] = -1;
+  napi_create_array_with_length(env, count, &result);
+  for (uint32_t i = 0; i < count; i++) napi_set_element(env, result, i, values[i]);
 done:
   close_pair(out);
   close_pair(err);

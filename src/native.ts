@@ -30,6 +30,16 @@ export interface NativeCalls {
     argv: string[],
     onExit: (code: number, signal: number) => void,
   ): [number, number, number];
+  /**
+   * `watcher`: [pid, stdin write fd] instead; stdout and stderr /dev/null, a session of its own,
+   * and the child keeps no event loop alive.
+   */
+  spawnPiped(
+    file: string,
+    argv: string[],
+    onExit: (code: number, signal: number) => void,
+    watcher: true,
+  ): [number, number];
 }
 
 const ADDON = join('build', 'Release', 'tsbuild_native.node');

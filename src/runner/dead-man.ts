@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawnWatcher, type WatcherChild } from './spawn-piped.js';
 
 /**
  * kill -9 of tsbuild runs none of its handlers, and runc in the foreground does not stop its
@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
  * does not end it first; it is unref'd so that it never keeps this process alive.
  */
 interface Watcher {
-  child: ChildProcess;
+  child: WatcherChild;
   broken: boolean;
 }
 
@@ -27,20 +27,15 @@ function start(runtimePath: string, runtimeRoot: string | undefined): Watcher {
   const program =
     '/^\\+/ { live[substr($0, 2)] = 1 } /^-/ { delete live[substr($0, 2)] } ' +
     'END { for (id in live) system(runc " delete -f " id " >/dev/null 2>&1") }';
-  const child = spawn('awk', ['-v', `runc=${runc}`, program], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
+  const child = spawnWatcher('awk', ['-v', `runc=${runc}`, program]);
   const w: Watcher = { child, broken: false };
   // No awk, or it died: the sweep of the next run is still there; nothing to report.
-  child.on('error', () => {
+  const broken = () => {
     w.broken = true;
-  });
-  child.stdin?.on('error', () => {
-    w.broken = true;
-  });
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  };
+  child.on('error', broken);
+  child.on('exit', broken);
+  child.stdin.on('error', broken);
   return w;
 }
 
@@ -56,7 +51,7 @@ export function deadManSwitch(id: string, runtimePath: string, runtimeRoot?: str
   // runc's own rule for ids; anything else runc refuses anyway, and it must not reach system().
   if (!/^[\w+.-]+$/.test(id)) return () => {};
   const send = (line: string) => {
-    if (!watcher.broken) watcher.child.stdin?.write(line);
+    if (!watcher.broken) watcher.child.stdin.write(line);
   };
   send(`+${id}\n`);
   return () => send(`-${id}\n`);

@@ -17,7 +17,7 @@ function isExecutable(p: string): boolean {
   }
 }
 
-function findInPath(name: string, pathEnv: string): string | undefined {
+export function findInPath(name: string, pathEnv: string): string | undefined {
   const dirs = [...pathEnv.split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin'];
   for (const d of dirs) {
     if (!d) continue;

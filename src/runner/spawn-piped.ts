@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { type NativeCalls, nativeCalls } from '../native.js';
+import { findInPath } from './runtime.js';
 
 /** What runc's runner uses of a child process: Node's ChildProcess is one. */
 export interface PipedChild {
@@ -12,6 +13,12 @@ export interface PipedChild {
   kill(signal: NodeJS.Signals): void;
   on(event: 'error', listener: (e: Error) => void): this;
   on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+}
+
+/** A child that reads what this process writes to its stdin and outlives it (dead-man.ts). */
+export interface WatcherChild {
+  readonly stdin: Writable;
+  on(event: 'error' | 'exit', listener: () => void): this;
 }
 
 /**
@@ -74,4 +81,32 @@ class NativeChild extends EventEmitter implements PipedChild {
       // already gone
     }
   }
+}
+
+/**
+ * `file args…` ($PATH searched) in a session of its own, stdin a pipe from this process, stdout
+ * and stderr /dev/null; neither the child nor its pipe keeps this process alive (Node's
+ * `detached` + `unref()`). Through the addon where it is built: Node's spawn of it was 25-30 ms of
+ * main thread at the first RUN, which delayed a parallel stage's runc by as much.
+ */
+export function spawnWatcher(file: string, args: string[]): WatcherChild {
+  const native = nativeCalls();
+  const path = native && findInPath(file, process.env.PATH ?? '');
+  if (!native || !path) {
+    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return child as WatcherChild;
+  }
+  const w = new EventEmitter() as EventEmitter & { stdin: Writable };
+  try {
+    const [, fd] = native.spawnPiped(path, [file, ...args], () => w.emit('exit'), true);
+    const stdin = new Socket({ fd, readable: false, writable: true });
+    stdin.unref();
+    w.stdin = stdin;
+  } catch {
+    w.stdin = new Socket();
+    process.nextTick(() => w.emit('error'));
+  }
+  return w as WatcherChild;
 }

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeCalls } from '../../src/native.js';
-import { type PipedChild, spawnPiped } from '../../src/runner/spawn-piped.js';
+import { type PipedChild, spawnPiped, spawnWatcher } from '../../src/runner/spawn-piped.js';
 import { NATIVE_IMPLEMENTATIONS, useNativeSetting } from '../helpers/native-impls.js';
 
 interface Outcome {
@@ -77,4 +80,37 @@ describe.each(NATIVE_IMPLEMENTATIONS)('spawnPiped through $name', ({ off }) => {
 
 it('the native addon is what spawns by default', () => {
   expect(nativeCalls()?.spawnPiped).toBeTypeOf('function');
+});
+
+describe.each(NATIVE_IMPLEMENTATIONS)('spawnWatcher through $name', ({ off }) => {
+  useNativeSetting(off);
+
+  it('reads what is written to its stdin, in a session of its own, and says when it exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsb-watcher-'));
+    const out = join(dir, 'out');
+    // /proc/<pid>/stat: pid (comm) state ppid pgrp session …
+    const w = spawnWatcher('sh', ['-c', `cut -d' ' -f6 /proc/$$/stat > ${out}; cat >> ${out}`]);
+    const exited = new Promise<void>((r) => w.on('exit', r));
+    w.stdin.write('+one\n');
+    w.stdin.end('-one\n');
+    await exited;
+    const [session, ...lines] = readFileSync(out, 'utf8').split('\n');
+    const ours = /\) \S+ \d+ \d+ (\d+)/.exec(readFileSync('/proc/self/stat', 'utf8'))?.[1];
+    expect(session).not.toBe(ours);
+    expect(lines).toEqual(['+one', '-one', '']);
+  });
+
+  it('keeps no process alive: one that starts a watcher exits at once', () => {
+    const mod = join(import.meta.dirname, '..', '..', 'src', 'runner', 'spawn-piped.ts');
+    const script = `import(${JSON.stringify(mod)}).then((m) => { m.spawnWatcher('sleep', ['30']); console.log('started'); })`;
+    const t0 = Date.now();
+    const r = execFileSync('npx', ['tsx', '-e', script], { encoding: 'utf8', env: process.env });
+    expect(r.trim()).toBe('started');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
+  it('a missing program is an error event', async () => {
+    const w = spawnWatcher('no-such-program-tsb', []);
+    await new Promise<void>((r) => w.on('error', r));
+  });
 });
