@@ -501,7 +501,8 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
     goto done;
   }
   if (pipe2(out, O_CLOEXEC) != 0 || (!watcher && pipe2(err, O_CLOEXEC) != 0) ||
-      (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+      // As libuv opens it for an ignored stdio: read-only as stdin, read-write as stdout/stderr.
+      (devnull = open("/dev/null", (watcher ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0) {
     napi_throw(env, errno_error(env, errno, "pipe2", file));
     goto done;
   }
