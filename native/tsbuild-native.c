@@ -472,8 +472,11 @@ static pid_t start_child(exec_args_t *a) {
 // stdout and stderr are pipes whose read ends (close-on-exec) the caller owns; onExit(code,
 // signal) comes once the child has been reaped. In this process's group, with its environment;
 // `file` is a path (no $PATH search). With `watcher`: [pid, stdinFd] instead, stdin a pipe whose
-// write end the caller owns, stdout and stderr /dev/null, in a session of its own, and the
-// child does not keep the event loop alive (Node's `detached` + `unref()`).
+// write end the caller owns, stdout and stderr /dev/null, in a session of its own, and nothing
+// waits for it (onExit is never called): it outlives this process, whose exit closes the pipe it
+// watches, and a thread waiting for it would call into N-API while Node tears its environment
+// down (seen: abort() in napi_call_threadsafe_function, its mutex already destroyed). init reaps
+// it once this process is gone.
 static napi_value spawn_piped(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -524,6 +527,7 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
     napi_throw(env, e);
     goto done;
   }
+  if (watcher) goto made;
   child_t *c = calloc(1, sizeof *c);
   napi_value name;
   napi_create_string_utf8(env, "tsbuild.spawnPiped", NAPI_AUTO_LENGTH, &name);
@@ -532,8 +536,6 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
   int started = -1;
   if (watching) {
     c->pid = pid;
-    // Before the thread exists: once it runs, the function may already be released.
-    if (watcher) napi_unref_threadsafe_function(env, c->on_exit);
     pthread_t t;
     pthread_attr_t ta;
     pthread_attr_init(&ta);
@@ -551,6 +553,7 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
     napi_throw(env, errno_error(env, watching ? EAGAIN : ENOMEM, "spawnPiped", file));
     goto done;
   }
+made:;
   napi_value values[3];
   uint32_t count = watcher ? 2 : 3;
   napi_create_int32(env, pid, &values[0]);

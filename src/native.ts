@@ -32,7 +32,7 @@ export interface NativeCalls {
   ): [number, number, number];
   /**
    * `watcher`: [pid, stdin write fd] instead; stdout and stderr /dev/null, a session of its own,
-   * and the child keeps no event loop alive.
+   * and nothing waits for it (`onExit` is never called): it outlives this process.
    */
   spawnPiped(
     file: string,

@@ -34,7 +34,6 @@ function start(runtimePath: string, runtimeRoot: string | undefined): Watcher {
     w.broken = true;
   };
   child.on('error', broken);
-  child.on('exit', broken);
   child.stdin.on('error', broken);
   return w;
 }

@@ -15,10 +15,13 @@ export interface PipedChild {
   on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
 }
 
-/** A child that reads what this process writes to its stdin and outlives it (dead-man.ts). */
+/**
+ * A child that reads what this process writes to its stdin and outlives it (dead-man.ts). 'error':
+ * it could not start; that it died shows as an error writing to its stdin.
+ */
 export interface WatcherChild {
   readonly stdin: Writable;
-  on(event: 'error' | 'exit', listener: () => void): this;
+  on(event: 'error', listener: () => void): this;
 }
 
 /**
@@ -86,7 +89,7 @@ class NativeChild extends EventEmitter implements PipedChild {
 /**
  * `file args…` ($PATH searched) in a session of its own, stdin a pipe from this process, stdout
  * and stderr /dev/null; neither the child nor its pipe keeps this process alive (Node's
- * `detached` + `unref()`). Through the addon where it is built: Node's spawn of it was 25-30 ms of
+ * `detached` + `unref()`; through the addon nothing waits for the child at all). Through the addon where it is built: Node's spawn of it was 25-30 ms of
  * main thread at the first RUN, which delayed a parallel stage's runc by as much.
  */
 export function spawnWatcher(file: string, args: string[]): WatcherChild {
@@ -100,7 +103,7 @@ export function spawnWatcher(file: string, args: string[]): WatcherChild {
   }
   const w = new EventEmitter() as EventEmitter & { stdin: Writable };
   try {
-    const [, fd] = native.spawnPiped(path, [file, ...args], () => w.emit('exit'), true);
+    const [, fd] = native.spawnPiped(path, [file, ...args], () => {}, true);
     const stdin = new Socket({ fd, readable: false, writable: true });
     stdin.unref();
     w.stdin = stdin;
