@@ -155,15 +155,24 @@ function urlAction(
   if (ins.kind !== 'ADD') throw new DockerfileSyntaxError("source can't be a URL for COPY", ins.range);
   const filename = urlFileName(src);
   const op = { kind: 'http' as const, url: src, filename, ...(f.checksum ? { checksum: f.checksum } : {}) };
-  const hv = makeVertex(op, [], { name, stage: st.name, line: ins.range.start.line });
-  return sourceCopy(inputs.indexOf(hv), `/${filename}`, f, ins.unpack === true);
+  return sourceCopy({ st, ins, name, inputs }, op, `/${filename}`, f, ins.unpack === true);
 }
 
-/** The copy out of a source vertex (a download, a git tree) into the destination. */
-function sourceCopy(input: number, source: string, f: CopyFlags, unpack: boolean): FileAction {
+/**
+ * A source vertex (a download, a git tree) named after the ADD, and the copy out of it into the
+ * destination.
+ */
+function sourceCopy(
+  at: { st: StageState; ins: CopyIns; name: string; inputs: CopyInputs },
+  op: Parameters<typeof makeVertex>[0],
+  source: string,
+  f: CopyFlags,
+  unpack: boolean,
+): FileAction {
+  const v = makeVertex(op, [], { name: at.name, stage: at.st.name, line: at.ins.range.start.line });
   return {
     type: 'copy',
-    input,
+    input: at.inputs.indexOf(v),
     sources: [source],
     dest: f.dest,
     excludes: f.excludes,
@@ -193,8 +202,7 @@ function gitAction(
     keepGitDir: ins.keepGitDir,
     ...(f.checksum ? { checksum: f.checksum } : {}),
   };
-  const gv = makeVertex(op, [], { name, stage: st.name, line: ins.range.start.line });
-  return sourceCopy(inputs.indexOf(gv), '/', f, false);
+  return sourceCopy({ st, ins, name, inputs }, op, '/', f, false);
 }
 
 /**
