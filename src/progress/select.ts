@@ -39,7 +39,14 @@ function renderer(
   write: (s: string) => void,
 ): ProgressSink {
   const m = mode === 'auto' ? ((stream ? stream.isTTY : stderrIsTerminal()) ? 'tty' : 'plain') : mode;
-  if (m === 'tty') return new TtyRenderer(write, () => (stream ?? process.stderr).columns || 100);
+  if (m === 'tty') {
+    const term = () => stream ?? process.stderr;
+    return new TtyRenderer(
+      write,
+      () => term().columns || 100,
+      () => term().rows || 0,
+    );
+  }
   if (m === 'json') return new JsonRenderer(write);
   if (m === 'quiet') return new QuietRenderer();
   return new PlainRenderer(write);

@@ -13,19 +13,30 @@ interface Row {
 }
 
 interface Transfer {
+  id: string;
   label: string;
+  vertex?: string;
   current: number;
   total?: number;
   first: number;
   at: number;
 }
 
+/** One line of a frame; `active` lines (a running step, its output, a live transfer) are kept first. */
+export interface Line {
+  text: string;
+  active: boolean;
+}
+
 const TAIL = 6;
 
 /**
  * BuildKit-style live view: `[+] Building 3.1s (4/7)`, one line per step with CACHED / elapsed
- * time / DONE duration, the last lines of a running step's output, pull/push bars with bytes and
- * speed. Repaints in place at most every 100 ms; the final frame stays on screen.
+ * time / DONE duration, under a step its transfers (a pull's layers: bytes, speed, `done`) and
+ * while it runs the last lines of its output. Repaints in place at most every 100 ms; a frame
+ * never outgrows the terminal (the cursor cannot move above its top, so a taller frame would be
+ * painted again below itself), so finished steps give way to running ones, as BuildKit's
+ * `wrapHeight` does. The final frame is whole and stays on screen.
  */
 export class TtyRenderer implements ProgressSink {
   private readonly rows: Row[] = [];
@@ -39,6 +50,8 @@ export class TtyRenderer implements ProgressSink {
   constructor(
     private readonly write: (s: string) => void,
     private readonly columns: () => number = () => process.stderr.columns || 100,
+    /** The terminal's height; 0 when unknown (no limit). */
+    private readonly height: () => number = () => process.stderr.rows || 0,
   ) {
     this.timer = setInterval(() => this.paint(), 100);
     this.timer.unref();
@@ -68,10 +81,11 @@ export class TtyRenderer implements ProgressSink {
         break;
       }
       case 'bytes': {
-        const t = this.transfers.get(e.id) ?? { label: e.label, current: 0, first: e.at, at: e.at };
+        const t = this.transfers.get(e.id) ?? { id: e.id, label: e.label, current: 0, first: e.at, at: e.at };
         t.label = e.label;
         t.current = e.current;
         if (e.total !== undefined) t.total = e.total;
+        if (e.vertex !== undefined) t.vertex = e.vertex;
         t.at = e.at;
         this.transfers.set(e.id, t);
         break;
@@ -94,43 +108,50 @@ export class TtyRenderer implements ProgressSink {
   private frame(final: boolean): string[] {
     const now = Date.now();
     const done = this.rows.filter((r) => r.status === 'done' || r.status === 'cached').length;
-    const out = [
-      `[+] Building ${formatSeconds(now - this.start)} (${done}/${this.rows.length})${final ? ' FINISHED' : ''}`,
-    ];
+    const header = `[+] Building ${formatSeconds(now - this.start)} (${done}/${this.rows.length})${final ? ' FINISHED' : ''}`;
+    const body: Line[] = [];
+    const nested = new Set<string>();
     for (const r of this.rows) {
-      const prefix =
-        r.status === 'cached'
-          ? ' => CACHED '
-          : r.status === 'error'
-            ? ' => ERROR '
-            : r.status === 'canceled'
-              ? ' => CANCELED '
-              : ' => ';
-      const time =
-        r.status === 'cached'
-          ? '0.0s'
-          : r.status === 'waiting'
-            ? ''
-            : formatSeconds((r.ended ?? now) - r.started);
-      out.push(this.pad(`${prefix}${r.name}`, time));
+      body.push({
+        text: this.pad(`${rowPrefix(r.status)}${r.name}`, rowTime(r, now)),
+        active: r.status === 'started',
+      });
+      for (const t of this.transfers.values()) {
+        if (t.vertex !== r.id) continue;
+        nested.add(t.id);
+        body.push(this.transferLine(t, now));
+      }
       if (r.status === 'started' || r.status === 'error') {
         for (const l of [...r.tail, ...(r.partial ? [r.partial] : [])].slice(-TAIL))
-          out.push(this.cut(` => => # ${l}`));
+          body.push({ text: this.cut(` => => # ${l}`), active: r.status === 'started' });
       }
     }
-    for (const [id, t] of this.transfers) {
-      if (t.total !== undefined && t.current >= t.total && final) continue;
-      const secs = Math.max(0.001, (t.at - t.first) / 1000);
-      const bytes = t.total ? `${formatBytes(t.current)} / ${formatBytes(t.total)}` : formatBytes(t.current);
-      out.push(
-        this.pad(
-          ` => => ${t.label.includes(id) ? t.label : `${t.label} ${id}`} ${bytes} ${formatBytes(t.current / secs)}/s`,
-          '',
-        ),
-      );
+    for (const t of this.transfers.values()) {
+      if (nested.has(t.id) || (final && transferDone(t))) continue;
+      body.push(this.transferLine(t, now));
     }
-    out.push(...this.extra);
-    return out;
+    for (const text of this.extra) body.push({ text, active: false });
+    // Room for the header and for the line the cursor rests on after the frame.
+    const room = this.height() - 2;
+    const shown = final || room <= 0 ? body : fitHeight(body, room);
+    return [header, ...shown.map((l) => l.text)];
+  }
+
+  /** `sha256:3f2a… 1.2MB / 3.4MB 5.6MB/s  0.4s`, or `… 3.4MB / 3.4MB  0.9s done`, as BuildKit's. */
+  private transferLine(t: Transfer, now: number): Line {
+    const finished = transferDone(t);
+    const [status = '', ...rest] = t.label.split(' ');
+    const name = rest.join(' ') || t.id;
+    const what = /^[0-9a-f]{12,64}$/.test(name) ? `sha256:${name}` : name;
+    const bytes = t.total ? `${formatBytes(t.current)} / ${formatBytes(t.total)}` : formatBytes(t.current);
+    const moving = status === 'downloading' || status === 'uploading';
+    const speed = moving ? ` ${formatBytes(t.current / Math.max(0.001, (t.at - t.first) / 1000))}/s` : '';
+    const state = finished || moving ? '' : ` ${status}`;
+    const time = formatSeconds((finished ? t.at : now) - t.first);
+    return {
+      text: this.pad(` => => ${what} ${bytes}${speed}${state}`, finished ? `${time} done` : time),
+      active: !finished,
+    };
   }
 
   private pad(left: string, right: string): string {
@@ -153,4 +174,46 @@ export class TtyRenderer implements ProgressSink {
     this.write(s);
     this.lines = f.length;
   }
+}
+
+function rowPrefix(status: Row['status']): string {
+  if (status === 'cached') return ' => CACHED ';
+  if (status === 'error') return ' => ERROR ';
+  if (status === 'canceled') return ' => CANCELED ';
+  return ' => ';
+}
+
+function rowTime(r: Row, now: number): string {
+  if (r.status === 'cached') return '0.0s';
+  if (r.status === 'waiting') return '';
+  return formatSeconds((r.ended ?? now) - r.started);
+}
+
+function transferDone(t: Transfer): boolean {
+  return t.label.startsWith('done') || t.label.startsWith('exists') || t.label.startsWith('mounted');
+}
+
+/**
+ * The last `room` lines, except that an active line cut off the top takes the place of the
+ * earliest finished line kept (BuildKit's `wrapHeight`): what is running stays in view, in order.
+ */
+export function fitHeight(lines: Line[], room: number): Line[] {
+  if (lines.length <= room) return lines;
+  const keep = new Set<number>();
+  for (let i = lines.length - room; i < lines.length; i++) keep.add(i);
+  const cut = lines.length - room;
+  for (let i = cut - 1; i >= 0; i--) {
+    if (!lines[i]!.active) continue;
+    let evict = -1;
+    for (const k of [...keep].sort((a, b) => a - b)) {
+      if (!lines[k]!.active) {
+        evict = k;
+        break;
+      }
+    }
+    if (evict < 0) break;
+    keep.delete(evict);
+    keep.add(i);
+  }
+  return [...keep].sort((a, b) => a - b).map((i) => lines[i]!);
 }

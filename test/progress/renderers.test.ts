@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JsonRenderer, PlainRenderer, type ProgressEvent, TtyRenderer } from '../../src/progress/index.js';
+import { fitHeight } from '../../src/progress/tty.js';
 
 const t0 = 1_000_000;
 const events: ProgressEvent[] = [
@@ -109,5 +110,66 @@ describe('progress renderers', () => {
       .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g'), '')
       .split('\n'))
       expect(l.length).toBeLessThanOrEqual(80);
+  });
+
+  const strip = (s: string) => s.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g'), '');
+  /** The lines of the last frame painted (each paint starts with a cursor move up, or is the first). */
+  const lastFrame = (out: string) => {
+    const frames = out.split(new RegExp(`${String.fromCharCode(27)}\\[\\d+F`));
+    return strip(frames[frames.length - 1] as string)
+      .split('\n')
+      .filter((l) => l !== '');
+  };
+
+  it("tty: a pull's layers are listed under the step they are for, with `done` once in", () => {
+    let out = '';
+    const r = new TtyRenderer(
+      (s) => (out += s),
+      () => 100,
+      () => 0,
+    );
+    const meta = '[internal] load metadata for localhost:5000/busybox:latest';
+    r.emit({ type: 'vertex', id: 'm', name: meta, status: 'started', at: t0 });
+    r.emit({ type: 'vertex', id: 'run', name: '[2/2] RUN make', status: 'started', at: t0 });
+    r.emit({ type: 'log', id: 'run', stream: 'stdout', data: 'compiling\n', at: t0 + 10 });
+    const bytes = { type: 'bytes' as const, id: '0e6e8676f270', current: 100, total: 100, vertex: 'm' };
+    r.emit({ ...bytes, label: 'downloading 0e6e8676f270', current: 40, at: t0 + 10 });
+    r.emit({ ...bytes, label: 'done 0e6e8676f270', at: t0 + 210 });
+    r.emit({ type: 'vertex', id: 'm', name: meta, status: 'done', at: t0 + 250 });
+    r.close();
+    const f = lastFrame(out);
+    const at = f.findIndex((l) => l.includes('load metadata'));
+    expect(f[at + 1]).toMatch(/^ => => sha256:0e6e8676f270 100B \/ 100B +0\.2s done$/);
+    expect(f[at + 2]).toContain('[2/2] RUN make');
+  });
+
+  it('tty: a frame never outgrows the terminal; running steps stay in view, finished ones give way', () => {
+    let out = '';
+    const r = new TtyRenderer(
+      (s) => (out += s),
+      () => 80,
+      () => 10,
+    );
+    r.emit({ type: 'vertex', id: 'slow', name: '[a 2/2] RUN sleep 60', status: 'started', at: t0 });
+    for (let i = 0; i < 30; i++)
+      r.emit({ type: 'vertex', id: `c${i}`, name: `[b ${i}/30] COPY f${i} /`, status: 'cached', at: t0 });
+    (r as unknown as { paint: () => void }).paint();
+    const live = lastFrame(out);
+    expect(live.length).toBe(9);
+    expect(live[0]).toMatch(/^\[\+\] Building/);
+    expect(live[1]).toContain('RUN sleep 60');
+    expect(live[8]).toContain('[b 29/30] COPY f29');
+    r.close();
+    // The final paint moves up exactly the lines the live one painted, all of them on screen.
+    expect(out).toContain(`${String.fromCharCode(27)}[9F`);
+    expect(lastFrame(out).length).toBe(32);
+  });
+
+  it('fitHeight keeps the last lines, trading the earliest finished ones for active lines cut off', () => {
+    const l = (text: string, active = false) => ({ text, active });
+    const lines = [l('a', true), l('b'), l('c', true), l('d'), l('e'), l('f'), l('g')];
+    expect(fitHeight(lines, 10).map((x) => x.text)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(fitHeight(lines, 4).map((x) => x.text)).toEqual(['a', 'c', 'f', 'g']);
+    expect(fitHeight([l('a', true), l('b', true), l('c', true)], 2).map((x) => x.text)).toEqual(['b', 'c']);
   });
 });
