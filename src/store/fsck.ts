@@ -190,13 +190,26 @@ async function checkMeta(store: LocalStore, add: Add, broken: Set<string>): Prom
     }
   }
   for (const e of await m.layers.list()) {
+    const key = layerCacheKey(e.snapshot, e.sourceDateEpoch);
+    if ((await store.snapshots.records.get(e.snapshot))?.id !== e.snapshotId) {
+      await add(
+        {
+          kind: 'meta',
+          id: `layers ${e.snapshot}`,
+          problem: 'made from a snapshot that is gone',
+          garbage: true,
+        },
+        () => m.layers.delete(key),
+      );
+      continue;
+    }
     const missing: typeof e.layers = [];
     for (const l of e.layers) if (!(await store.content.has(l.digest))) missing.push(l);
     if (missing.length > 0) {
       await add(
         { kind: 'meta', id: `layers ${e.snapshot}`, problem: 'remembered layer blob missing', garbage: true },
         () =>
-          m.layers.put(layerCacheKey(e.snapshot, e.sourceDateEpoch), {
+          m.layers.put(key, {
             ...e,
             layers: e.layers.filter((l) => !missing.includes(l)),
           }),

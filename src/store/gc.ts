@@ -8,7 +8,7 @@ import { childDigests, type GcPlan, planGc, removalOrder, type StoreGraph } from
 import { isLiveLease } from './meta.js';
 import { dirUsage } from './snapshot/snapshotter.js';
 import type { LocalStore } from './store.js';
-import type { GcOptions, GcResult } from './types.js';
+import { type GcOptions, type GcResult, layerCacheKey } from './types.js';
 
 const JSON_LIMIT = 4 << 20;
 const ORPHAN_GRACE_MS = 60_000;
@@ -133,9 +133,10 @@ async function sweepLeftovers(store: LocalStore, quiet: boolean): Promise<void> 
     else await store.meta.leases.delete(l.id);
   }
   const records = await store.snapshots.records.list();
-  const names = new Set(records.map((r) => r.name));
+  const idOf = new Map(records.map((r) => [r.name, r.id]));
   for (const e of await store.meta.layers.list())
-    if (!names.has(e.snapshot)) await store.meta.layers.delete(e.snapshot);
+    if (idOf.get(e.snapshot) !== e.snapshotId)
+      await store.meta.layers.delete(layerCacheKey(e.snapshot, e.sourceDateEpoch));
   const ids = new Set(records.map((r) => r.id));
   const orphans = (await fsp.readdir(store.snapshots.dataDir)).filter((id) => !ids.has(id));
   // A listing that straddles a commit (committed record created, then the active one deleted) can

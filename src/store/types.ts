@@ -218,6 +218,13 @@ export type LayerCompression = 'gzip' | 'zstd' | 'uncompressed';
 /** What createLayer remembers for one snapshot (and SOURCE_DATE_EPOCH, which changes the tar). */
 export interface LayerCacheEntry {
   snapshot: string;
+  /**
+   * The snapshot's on-disk id when the layer was made. Names are cache keys (`k-<key>`), so a step
+   * that runs again after a prune commits a snapshot of the same name with new content (a RUN's
+   * output need not repeat); its id is new. A record of another id (or none: written before ids
+   * were kept) is not this snapshot's layer.
+   */
+  snapshotId?: string;
   sourceDateEpoch?: number;
   diffId: Digest;
   uncompressedSize: number;

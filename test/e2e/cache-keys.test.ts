@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -10,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { buildIt, makeContext, ranSteps, read, useBusyboxRegistry } from './helpers.js';
 
@@ -152,5 +154,37 @@ RUN cat /got > /after
     expect(all.stepsRun).toBe(4);
     expect(read(all.rootfs, 'got')).not.toBe(read(other.rootfs, 'got'));
     expect(read((await buildIt(root, ctx, df('/rand'))).rootfs, 'got')).toBe(read(all.rootfs, 'got'));
+  });
+
+  it('a step that runs again after a prune is exported as it ran now, not as the layer of the pruned run', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-keys-'));
+    const out = mkdtempSync(join(tmpdir(), 'tsb-e2e-keys-out-'));
+    const ctx = makeContext({});
+    const df = `FROM ${base()}\nRUN cat /proc/sys/kernel/random/uuid > /t\nRUN cp /t /u\n`;
+    // The tag keeps the first build's layer blobs through the prune, as a user's image does.
+    const built = async (n: string) =>
+      buildIt(root, ctx, df, { outputs: [`type=image,name=keep${n}`, `type=docker,dest=${out}/${n}.tar`] });
+    const one = await built('1');
+    const store = await openStore(root);
+    await store.gc({ all: true });
+    await store.close();
+    const two = await built('2');
+    expect(ranSteps(two.events).filter((s) => s.includes(' RUN ')).length).toBe(2);
+    expect(read(two.rootfs, 't')).not.toBe(read(one.rootfs, 't'));
+    // The archive's last two layers hold what the two RUNs made this time.
+    const fromLayers = (n: string, file: string) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `cd ${out} && mkdir -p x${n} && tar -xf ${n}.tar -C x${n} && cd x${n} &&
+        for l in $(python3 -c 'import json;print(" ".join(json.load(open("manifest.json"))[0]["Layers"]))'); do
+          tar -xOf "$l" ${file} 2>/dev/null; done; true`,
+        ],
+        { encoding: 'utf8' },
+      );
+    expect(fromLayers('2', 't')).toBe(read(two.rootfs, 't'));
+    expect(fromLayers('2', 'u')).toBe(read(two.rootfs, 't'));
+    expect(fromLayers('1', 't')).toBe(read(one.rootfs, 't'));
   });
 });

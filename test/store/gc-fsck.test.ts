@@ -92,6 +92,31 @@ describe('gc', () => {
     expect((await store.fsck()).ok).toBe(true);
   });
 
+  it("a layer record is its snapshot's own: a snapshot made again under the same name gets a new layer; gc and fsck drop stale records", async () => {
+    const store = await openStore(tempDir());
+    await committed(store, 'k-x', undefined, 100);
+    const first = await createLayer(store, 'k-x', { compression: 'uncompressed' });
+    // A prune removed the snapshot (the layer blob stays: a tagged image has it); the step ran
+    // again and made other bytes under the same name.
+    await store.snapshots.remove('k-x');
+    await committed(store, 'k-x', undefined, 2000);
+    const again = await createLayer(store, 'k-x', { compression: 'uncompressed' });
+    expect(again.diffId).not.toBe(first.diffId);
+    expect(again.uncompressedSize).toBeGreaterThan(first.uncompressedSize);
+
+    // Records of a snapshot that is gone: fsck reports them as garbage, gc removes them.
+    await committed(store, 'k-y', undefined, 10);
+    await createLayer(store, 'k-y', { compression: 'gzip' });
+    await store.snapshots.remove('k-y');
+    expect((await store.fsck()).problems).toEqual([
+      expect.objectContaining({ kind: 'meta', id: 'layers k-y', garbage: true }),
+    ]);
+    await store.meta.cache.put('x', { key: 'x', snapshot: 'k-x', createdAt: 1, lastUsed: Date.now() });
+    await store.gc();
+    expect((await store.meta.layers.list()).map((e) => e.snapshot)).toEqual(['k-x']);
+    expect((await store.fsck()).problems).toEqual([]);
+  });
+
   it('--keep-storage drops least recently used cache first', async () => {
     const store = await openStore(tempDir());
     for (const [i, n] of ['old', 'mid', 'new'].entries()) {

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../../oci/digest.js';
 import { StoreError } from '../errors.js';
-import { type LayerRecord, layerCacheKey, type Store } from '../types.js';
+import { type LayerCacheEntry, type LayerRecord, layerCacheKey, type Store } from '../types.js';
 import { compressStream } from './compression.js';
 import { layerMediaType } from './media-types.js';
 import { layerTarStream } from './tar-writer.js';
@@ -61,7 +61,7 @@ async function makeLayer(
   }
   const key = layerCacheKey(snapshot, opts.sourceDateEpoch);
   const mediaType = layerMediaType(compression, opts.docker ?? false);
-  const cached = await store.meta.layers.get(key);
+  const cached = mine(await store.meta.layers.get(key), info.id);
   const hit = cached?.layers.find((l) => l.compression === compression && (l.level ?? 0) === level);
   if (cached && hit && (await store.content.has(hit.digest))) {
     return { ...pick(hit, cached.diffId, cached.uncompressedSize), mediaType };
@@ -96,18 +96,24 @@ async function makeLayer(
     mediaType,
   };
   // Re-read before writing: a concurrent export may have added another codec meanwhile.
-  const now = await store.meta.layers.get(key);
+  const now = mine(await store.meta.layers.get(key), info.id);
   const others = (now?.diffId === tar.diffId ? now.layers : []).filter(
     (l) => !(l.compression === compression && (l.level ?? 0) === level),
   );
   await store.meta.layers.put(key, {
     snapshot,
+    snapshotId: info.id,
     ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
     diffId: tar.diffId,
     uncompressedSize: tar.size,
     layers: [...others, record],
   });
   return { ...pick(record, tar.diffId, tar.size), mediaType };
+}
+
+/** The record if it was made from this very snapshot (see LayerCacheEntry.snapshotId). */
+function mine(e: LayerCacheEntry | undefined, snapshotId: string): LayerCacheEntry | undefined {
+  return e?.snapshotId === snapshotId ? e : undefined;
 }
 
 function pick(l: LayerRecord, diffId: Digest, uncompressedSize: number): Omit<CompressedLayer, 'mediaType'> {
