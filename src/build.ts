@@ -90,8 +90,15 @@ export interface BuildOptions {
    * false: each rebuild supersedes the last.
    */
   keepUntagged?: boolean;
-  /** Flags taken for docker's sake that do nothing here (`--cache-from x`): each gets a warning. */
+  /** Flags taken for docker's sake that do nothing here (`--provenance x`): each gets a warning. */
   ignoredFlags?: string[];
+  /**
+   * `--cache-from` / `--cache-to` as buildx takes them: `type=registry,ref=R` (or a bare `R`),
+   * `type=local,src=DIR` / `dest=DIR`, `mode=min|max`, `ignore-error=true`. Other backends (inline,
+   * gha, s3, azblob) are taken with a warning and do nothing.
+   */
+  cacheFrom?: string[];
+  cacheTo?: string[];
   /** State kept between the builds of one watch (see `createBuildSession`); optional. */
   session?: BuildSession;
   /** Told, after a successful build, what it read (the CLI's no-op check, `cli/noop-record.ts`). */

@@ -7,10 +7,9 @@ import { parseBytes } from './limits.js';
 /**
  * `docker build` flags that shape every RUN's container: `--add-host`, `--ulimit`, `--shm-size`; and
  * the classic builder's `--rm` / `--force-rm`, which BuildKit accepts and ignores (it keeps no
- * intermediate containers), so scripts written for `docker build` run unchanged. `--cache-from` and
- * `--cache-to` are taken for the same reason, each with a warning: no cache is imported or exported;
- * so are buildx's `--provenance`/`--sbom` (no attestation is made) and `--load` (the local store).
- * `--annotation` is buildx's, done.
+ * intermediate containers), so scripts written for `docker build` run unchanged; so are buildx's
+ * `--provenance`/`--sbom` (with a warning: no attestation is made) and `--load` (the local store).
+ * `--cache-from`/`--cache-to` (registry and local caches) and `--annotation` are buildx's, done.
  */
 export const runFlags = {
   'add-host': Flags.string({
@@ -25,12 +24,13 @@ export const runFlags = {
   }),
   'shm-size': Flags.string({ description: 'size of /dev/shm in each RUN (e.g. 128m; default 64m)' }),
   'cache-from': Flags.string({
-    description: "accepted for docker's sake, with a warning: the cache is the store's (--root)",
+    description: 'import build cache: type=registry,ref=REF (or REF) | type=local,src=DIR',
     multiple: true,
     multipleNonGreedy: true,
   }),
   'cache-to': Flags.string({
-    description: "accepted for docker's sake, with a warning: the cache is the store's (--root)",
+    description:
+      'export build cache: type=registry,ref=REF | type=local,dest=DIR [,mode=min|max][,ignore-error=true]',
     multiple: true,
     multipleNonGreedy: true,
   }),
@@ -69,13 +69,10 @@ export function parseRunFlags(f: RunFlagValues): Partial<BuildOptions> {
   // …and buildx's attestation flags; `--provenance=false` (what scripts pass to turn them off) is silent.
   const attest = (name: string, v: string | undefined) =>
     v === undefined || /^(false|0)$/i.test(v) ? [] : [`--${name} ${v}`];
-  const ignored = [
-    ...(f['cache-from'] ?? []).map((v) => `--cache-from ${v}`),
-    ...(f['cache-to'] ?? []).map((v) => `--cache-to ${v}`),
-    ...attest('provenance', f.provenance),
-    ...attest('sbom', f.sbom),
-  ];
+  const ignored = [...attest('provenance', f.provenance), ...attest('sbom', f.sbom)];
   return {
+    ...(f['cache-from']?.length ? { cacheFrom: f['cache-from'] } : {}),
+    ...(f['cache-to']?.length ? { cacheTo: f['cache-to'] } : {}),
     ...(f.annotation?.length ? { annotations: f.annotation } : {}),
     ...(f.load ? { load: true } : {}),
     ...(f['add-host']?.length ? { addHosts: f['add-host'].map(parseAddHost) } : {}),

@@ -10,7 +10,14 @@ import type {
 import type { RegistryClient, TransferProgress } from '../registry/index.js';
 
 /** One layer of an image being committed: a committed snapshot (diff) or a blob already in the store. */
-export type ImageLayer = { snapshot: string; diffId?: Digest } | { blob: Descriptor; diffId: Digest };
+/**
+ * A layer of an image being made: a snapshot this store made, or a blob (a base image's layer, or
+ * one an imported build cache brought, with `created`: when the step that made it ran, which dates
+ * its history entry as the snapshot's own time would).
+ */
+export type ImageLayer =
+  | { snapshot: string; diffId?: Digest }
+  | { blob: Descriptor; diffId: Digest; created?: number };
 
 /**
  * The image the solver hands to the exporter. `config.rootfs` and `config.history` are filled in by

@@ -137,7 +137,7 @@ export class TtyRenderer implements ProgressSink {
     return [header, ...shown.map((l) => l.text)];
   }
 
-  /** `sha256:3f2a… 1.2MB / 3.4MB 5.6MB/s  0.4s`, or `… 3.4MB / 3.4MB  0.9s done`, as BuildKit's. */
+  /** `sha256:3f2a... 1.2MB / 3.4MB 5.6MB/s  0.4s`, or `... 3.4MB / 3.4MB  0.9s done`, as BuildKit prints them. */
   private transferLine(t: Transfer, now: number): Line {
     const finished = transferDone(t);
     const [status = '', ...rest] = t.label.split(' ');

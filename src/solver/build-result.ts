@@ -42,8 +42,8 @@ export function metadata(r: BuildResult, digest: string, manifestSize: number): 
 }
 
 /**
- * Times as BuildKit gives them: a new history entry is dated by the snapshot of its layer (an empty
- * entry by the layer before it), and the image by its newest layer. A fully cached rebuild reuses
+ * Times as BuildKit gives them: a new history entry is dated by the snapshot of its layer, or by the
+ * time an imported build cache says its step ran (an empty entry by the layer before it), and the image by its newest layer. A fully cached rebuild reuses
  * those snapshots, so it reproduces the same config, manifest and image ID. With SOURCE_DATE_EPOCH
  * (`epoch`, seconds) the new entries and the image are dated no later than it, and the base's
  * entries keep their own times (BuildKit's patchImageConfig: a clamp, base history untouched).
@@ -54,10 +54,15 @@ export async function historyTimes(
   layers: SolvedFs['layers'],
   epoch?: number,
 ): Promise<{ created: string; history: HistoryEntry[] }> {
-  const snaps = layers.flatMap((l) => ('snapshot' in l ? [l.snapshot] : []));
-  const infos = await Promise.all(snaps.map((s) => store.snapshots.tryStat(s)));
-  const at = (ms: number) => new Date(epoch === undefined ? ms : Math.min(ms, epoch * 1000)).toISOString();
-  const times = infos.map((info) => at(info?.createdAt ?? Date.now()));
+  // The build's own layers (a base image's have dated history entries of their own).
+  const own = layers.filter((l) => 'snapshot' in l || l.created !== undefined);
+  const ms = await Promise.all(
+    own.map(async (l) =>
+      'snapshot' in l ? (await store.snapshots.tryStat(l.snapshot))?.createdAt : (l.created as number),
+    ),
+  );
+  const at = (t: number) => new Date(epoch === undefined ? t : Math.min(t, epoch * 1000)).toISOString();
+  const times = ms.map((t) => at(t ?? Date.now()));
   const now = at(Date.now());
   let next = 0;
   let cur = times[0] ?? now;

@@ -26,13 +26,22 @@ export function emitWarnings(progress: ProgressSink, warnings: readonly BuildWar
 }
 
 /** Flags accepted only for docker's sake, and the copy snapshotter's cost. */
-export function emitSetupWarnings(progress: ProgressSink, o: BuildOptions, store: OpenedStore): void {
+export function emitSetupWarnings(
+  progress: ProgressSink,
+  o: BuildOptions,
+  store: OpenedStore,
+  ignoredCaches: string[] = [],
+): void {
+  for (const f of ignoredCaches)
+    progress.emit({
+      type: 'warning',
+      message: `${f}: this cache backend is not supported, ignored (type=registry and type=local are)`,
+      at: Date.now(),
+    });
   for (const f of o.ignoredFlags ?? [])
     progress.emit({
       type: 'warning',
-      message: f.startsWith('--cache-')
-        ? `${f}: not supported, ignored; the build cache is the store's (--root), shared by every build that uses it`
-        : `${f}: not supported, ignored; no attestation is attached to the image`,
+      message: `${f}: not supported, ignored; no attestation is attached to the image`,
       at: Date.now(),
     });
   if (store.snapshots.kind === 'copy')

@@ -15,6 +15,9 @@ import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js
 import { imageModel } from './build-result.js';
 import { type BuildWarning, emitCarried, emitSetupWarnings, emitWarnings } from './build-warnings.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
+import { exportCaches, type SolvedStep } from './cache-io/cache-export.js';
+import { importCaches, withImportedCaches } from './cache-io/cache-import.js';
+import { parseCacheSpecs } from './cache-io/cache-spec.js';
 import { contextIncludes } from './context-paths.js';
 import { earlyLayers } from './early-layers.js';
 import { type ConvertResult, DISPATCH_CHECKS } from './frontend/convert.js';
@@ -40,7 +43,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const { store } = prepared;
   const now = (w: BuildWarning) => !DISPATCH_CHECKS.has(w.code);
   emitWarnings(progress, prepared.parsed.warnings.filter(now));
-  emitSetupWarnings(progress, o, store);
+  emitSetupWarnings(progress, o, store, prepared.cacheSpecs.ignored);
   // A watch session opens the store (and cleans stale mounts) once, for all its builds.
   const session = o.session;
   const fresh = session?.store !== store;
@@ -88,6 +91,10 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   );
   const images = r.images;
   const resolveImage = imageResolver(store, registry, images, progress, signal, o.pull ? { pull: true } : {});
+  const io = { store, registry, progress, signal };
+  // Read beside the conversion (both ask registries); the solve waits for it.
+  const importing = r.cacheSpecs.from.length > 0 ? importCaches(r.cacheSpecs.from, io) : undefined;
+  importing?.catch(() => {});
   const { platforms, converted } = await convertAll(
     r.parsed.value,
     o,
@@ -114,8 +121,10 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     retain: (s: string) => r.lease.addSnapshot(s),
     ...(o.limits ? { limits: o.limits } : {}),
   };
-  const cache = cacheIndex(store, env.retain);
-  r.cache = cache;
+  const local = cacheIndex(store, env.retain);
+  r.cache = local;
+  const cache = withImportedCaches(local, (await importing) ?? [], { ...io, retain: env.retain });
+  const steps: SolvedStep[] = [];
   const maxParallelism = o.maxParallelism ?? availableParallelism();
   // Layers made ahead are the single image's; an index's platforms commit theirs at export.
   const early = earlyLayers(store, first.vertex, multi ? [] : r.outputs, signal);
@@ -126,6 +135,7 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     signal,
     progress,
     onRun: early.onRun,
+    ...(r.cacheSpecs.to.length > 0 ? { onSolved: (v, key, result) => steps.push({ v, key, result }) } : {}),
   });
   // No layer walk outlives the solve: a failed one has aborted `signal`, which stops them first.
   const solved = await solveAll(
@@ -133,7 +143,19 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     converted.map((c) => c.vertex),
     r.inner,
   ).finally(early.settle);
-  return exportSolved(r, { converted, platforms, solved, registry, stats: scheduler.stats }, scanned);
+  const result = await exportSolved(
+    r,
+    { converted, platforms, solved, registry, stats: scheduler.stats },
+    scanned,
+  );
+  if (r.cacheSpecs.to.length > 0)
+    await exportCaches(
+      r.cacheSpecs.to,
+      steps,
+      converted.map((c) => c.vertex),
+      io,
+    );
+  return result;
 }
 
 /** The solved graphs as images: one, or an index of one per platform; then the no-op record's inputs. */
@@ -244,8 +266,15 @@ async function prepare(o: BuildOptions, contextDir: string) {
       throw new TsbuildError('INVALID_ANNOTATION', 'an index annotation needs several --platform values', {
         hint: 'a single-platform image has no index: annotate its manifest (KEY=VALUE)',
       });
+    const cacheFrom = parseCacheSpecs(o.cacheFrom ?? [], 'from');
+    const cacheTo = parseCacheSpecs(o.cacheTo ?? [], 'to');
+    const cacheSpecs = {
+      from: cacheFrom.specs,
+      to: cacheTo.specs,
+      ignored: [...cacheFrom.ignored, ...cacheTo.ignored],
+    };
     const store = shared ?? (await (opening as Promise<OpenedStore>));
-    return { dockerfilePath, parsed, outputs, tags, annotations, store };
+    return { dockerfilePath, parsed, outputs, tags, annotations, cacheSpecs, store };
   } catch (e) {
     await opening?.then(
       (s) => s.close(),

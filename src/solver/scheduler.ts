@@ -62,6 +62,8 @@ export interface SchedulerOptions {
   progress: ProgressSink;
   /** Told each vertex this build ran (not the cached ones), as soon as its result is recorded. */
   onRun?: (v: Vertex, result: OpResult) => void;
+  /** Told each vertex solved, run or cached, with its own cache key (`--cache-to` exports them). */
+  onSolved?: (v: Vertex, key: string, result: OpResult) => void;
 }
 
 /** An effective key that names one result of this build only (see tainted). */
@@ -135,6 +137,12 @@ export class Scheduler {
     let p = this.results.get(v.digest);
     if (!p) {
       p = this.solveOnce(v);
+      const told = this.o.onSolved;
+      if (told)
+        p = p.then(async (r) => {
+          told(v, await this.cacheKey(v), r);
+          return r;
+        });
       this.results.set(v.digest, p);
     }
     return p;

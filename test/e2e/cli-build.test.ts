@@ -138,12 +138,16 @@ describe('docker build flags for every RUN: --add-host, --ulimit, --shm-size', (
     expect(/stamp (\d+)/.exec(other.stderr)?.[1]).not.toBe(stamp);
   });
 
-  it('--cache-from / --cache-to are taken with a warning each, and change nothing', async () => {
+  it('--cache-from / --cache-to of a backend tsbuild has not are taken with a warning each (test/e2e/cache-io: the others)', async () => {
     const ctx = scratchContext('RUN echo cached-or-not\n');
-    const r = await cli('--cache-from', 'type=registry,ref=r/x:cache', '--cache-to', 'type=inline', ctx);
+    const r = await cli('--cache-from', 'type=gha,scope=x', '--cache-to', 'type=inline', ctx);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain('WARNING: --cache-from type=registry,ref=r/x:cache: not supported, ignored');
-    expect(r.stderr).toContain('WARNING: --cache-to type=inline: not supported, ignored');
+    expect(r.stderr).toContain(
+      'WARNING: --cache-from type=gha,scope=x: this cache backend is not supported, ignored',
+    );
+    expect(r.stderr).toContain(
+      'WARNING: --cache-to type=inline: this cache backend is not supported, ignored',
+    );
   });
 
   it('proxy build args reach the step but not its cache key, as in BuildKit', async () => {

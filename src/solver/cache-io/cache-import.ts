@@ -1,0 +1,160 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { firstLine, TsbuildError } from '../../errors.js';
+import type { Descriptor, Digest } from '../../oci/index.js';
+import { parseManifestOrIndex, parseReference } from '../../oci/index.js';
+import type { ProgressSink } from '../../progress/events.js';
+import type { PullResult, RegistryClient } from '../../registry/index.js';
+import { fetchManifest, fetchSmallBlob, MAX_MANIFEST, pullBlob } from '../../registry/pull.js';
+import type { Store } from '../../store/index.js';
+import type { BuildCacheIndex } from '../cache-index.js';
+import { applyImageLayers } from '../ops/image-op.js';
+import type { SolvedFs } from '../ops/index.js';
+import { type CacheLayer, parseCacheDocuments } from './cache-manifest.js';
+import type { CacheSpec } from './cache-spec.js';
+
+/** One `--cache-from`: its records, and how to bring one of their blobs into the store. */
+export interface ImportedCache {
+  records: Map<string, CacheLayer[]>;
+  fetch(blob: Descriptor, signal: AbortSignal): Promise<void>;
+}
+
+interface ImportEnv {
+  store: Store;
+  registry: RegistryClient;
+  progress: ProgressSink;
+  signal: AbortSignal;
+}
+
+/**
+ * Reads each `--cache-from` (its manifest and config; no layer yet). One that cannot be read (not
+ * pushed yet: the first CI run) is a warning and the build goes on, as with buildx.
+ */
+export async function importCaches(specs: CacheSpec[], env: ImportEnv): Promise<ImportedCache[]> {
+  const out: ImportedCache[] = [];
+  for (const spec of specs) {
+    const where = spec.type === 'registry' ? spec.ref : spec.dir;
+    const id = `cache-import:${where}`;
+    const name = `importing cache manifest from ${where}`;
+    const emit = (status: 'started' | 'done' | 'error', error?: string) =>
+      env.progress.emit({ type: 'vertex', id, name, status, at: Date.now(), ...(error ? { error } : {}) });
+    emit('started');
+    try {
+      out.push(spec.type === 'registry' ? await fromRegistry(spec.ref, env) : await fromDir(spec.dir, env));
+      emit('done');
+    } catch (e) {
+      if (env.signal.aborted) throw e;
+      emit('error', firstLine(e));
+      env.progress.emit({
+        type: 'warning',
+        message: `cache not imported from ${where}: ${firstLine(e)}`,
+        at: Date.now(),
+      });
+    }
+  }
+  return out;
+}
+
+async function fromRegistry(refText: string, env: ImportEnv): Promise<ImportedCache> {
+  const ref = parseReference(refText);
+  const m = await fetchManifest(env.registry, ref, undefined, env.signal);
+  if (m.parsed.kind !== 'manifest')
+    throw new TsbuildError('INVALID_CACHE', `${refText} is not a cache manifest`);
+  const { config, layers } = m.parsed.manifest;
+  const bytes = await fetchSmallBlob(env.registry, ref, config, MAX_MANIFEST, env.signal);
+  return {
+    records: parseCacheDocuments(layers, bytes),
+    fetch: (blob, signal) => pullBlob(env.registry, env.store, ref, blob, signal),
+  };
+}
+
+async function fromDir(dir: string, env: ImportEnv): Promise<ImportedCache> {
+  const blobPath = (d: string) => join(dir, 'blobs', 'sha256', d.slice('sha256:'.length));
+  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests?: Descriptor[] };
+  const entry = index.manifests?.[0];
+  if (!entry?.digest || !/^sha256:[0-9a-f]{64}$/.test(entry.digest))
+    throw new TsbuildError('INVALID_CACHE', `${dir}/index.json names no manifest`);
+  // Read through the store: size and digest are checked, as for a registry's blobs.
+  const readSmall = async (d: Descriptor) => {
+    await env.store.content.ingest(createReadStream(blobPath(d.digest)), { digest: d.digest, size: d.size });
+    return readFile(env.store.content.blobPath(d.digest));
+  };
+  const parsed = parseManifestOrIndex(await readSmall(entry), entry.mediaType);
+  if (parsed.kind !== 'manifest') throw new TsbuildError('INVALID_CACHE', `${dir} holds no cache manifest`);
+  const { config, layers } = parsed.manifest;
+  if (config.size > MAX_MANIFEST) throw new TsbuildError('INVALID_CACHE', `${dir}: cache config too large`);
+  return {
+    records: parseCacheDocuments(layers, await readSmall(config)),
+    fetch: async (blob) => {
+      await env.store.content.ingest(createReadStream(blobPath(blob.digest)), {
+        digest: blob.digest,
+        size: blob.size,
+      });
+    },
+  };
+}
+
+/**
+ * The build's cache index with the imported caches behind it: a key the store does not have, but
+ * an imported cache does, is a hit once its layers are fetched and applied as a snapshot chain
+ * (named by chain ID, as a base image's) and recorded in the store. A cache that fails to deliver
+ * (a blob gone, a digest that lies) is a miss: the step runs, with a warning.
+ */
+export function withImportedCaches(
+  local: BuildCacheIndex,
+  imports: ImportedCache[],
+  env: ImportEnv & { retain: (s: string) => Promise<void> },
+): BuildCacheIndex {
+  if (imports.length === 0) return local;
+  const fetching = new Map<string, Promise<void>>();
+  const fetchOnce = (imp: ImportedCache, blob: Descriptor) => {
+    let p = fetching.get(blob.digest);
+    if (!p) {
+      p = imp.fetch(blob, env.signal);
+      fetching.set(blob.digest, p);
+      p.catch(() => fetching.delete(blob.digest));
+    }
+    return p;
+  };
+  const materialize = async (imp: ImportedCache, layers: CacheLayer[]): Promise<SolvedFs> => {
+    await Promise.all(layers.map((l) => fetchOnce(imp, l.blob)));
+    const asImage = {
+      manifest: { layers: layers.map((l) => l.blob) },
+      config: { rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } },
+    } as unknown as PullResult;
+    const top = await applyImageLayers(env.store, asImage, { signal: env.signal, retain: env.retain });
+    return {
+      ...(top ? { snapshot: top } : {}),
+      layers: layers.map((l) => ({
+        blob: l.blob,
+        diffId: l.diffId as Digest,
+        ...(l.created ? { created: l.created } : {}),
+      })),
+    };
+  };
+  return {
+    ...local,
+    async get(key) {
+      const hit = await local.get(key);
+      if (hit) return hit;
+      for (const imp of imports) {
+        const layers = imp.records.get(key);
+        if (!layers || layers.length === 0) continue;
+        try {
+          const result = await materialize(imp, layers);
+          await local.put(key, result);
+          return result;
+        } catch (e) {
+          if (env.signal.aborted) throw e;
+          env.progress.emit({
+            type: 'warning',
+            message: `imported cache not used: ${firstLine(e)}`,
+            at: Date.now(),
+          });
+        }
+      }
+      return undefined;
+    },
+  };
+}
