@@ -17,7 +17,7 @@ import { type BuildWarning, emitCarried, emitSetupWarnings, emitWarnings } from 
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
 import { exportCaches, type SolvedStep } from './cache-io/cache-export.js';
 import { importCaches, withImportedCaches } from './cache-io/cache-import.js';
-import { parseCacheSpecs } from './cache-io/cache-spec.js';
+import { buildCacheSpecs } from './cache-io/cache-spec.js';
 import { contextIncludes } from './context-paths.js';
 import { earlyLayers } from './early-layers.js';
 import { type ConvertResult, DISPATCH_CHECKS } from './frontend/convert.js';
@@ -266,13 +266,7 @@ async function prepare(o: BuildOptions, contextDir: string) {
       throw new TsbuildError('INVALID_ANNOTATION', 'an index annotation needs several --platform values', {
         hint: 'a single-platform image has no index: annotate its manifest (KEY=VALUE)',
       });
-    const cacheFrom = parseCacheSpecs(o.cacheFrom ?? [], 'from');
-    const cacheTo = parseCacheSpecs(o.cacheTo ?? [], 'to');
-    const cacheSpecs = {
-      from: cacheFrom.specs,
-      to: cacheTo.specs,
-      ignored: [...cacheFrom.ignored, ...cacheTo.ignored],
-    };
+    const cacheSpecs = buildCacheSpecs(o.cacheFrom ?? [], o.cacheTo ?? []);
     const store = shared ?? (await (opening as Promise<OpenedStore>));
     return { dockerfilePath, parsed, outputs, tags, annotations, cacheSpecs, store };
   } catch (e) {

@@ -71,6 +71,16 @@ export function parseCacheSpecs(values: string[], dir: 'from' | 'to'): ParsedCac
   return out;
 }
 
+/** A build's `--cache-from` and `--cache-to` values, parsed; `ignored` lists the backends set aside. */
+export function buildCacheSpecs(
+  from: string[],
+  to: string[],
+): { from: CacheSpec[]; to: CacheSpec[]; ignored: string[] } {
+  const f = parseCacheSpecs(from, 'from');
+  const t = parseCacheSpecs(to, 'to');
+  return { from: f.specs, to: t.specs, ignored: [...f.ignored, ...t.ignored] };
+}
+
 /** `k=v,k=v`, or a bare image reference (`--cache-from R`, as `docker build` takes it). */
 function fields(value: string, flag: string): Map<string, string> {
   const kv = new Map<string, string>();
