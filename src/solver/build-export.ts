@@ -41,6 +41,8 @@ export interface ExportJob {
   epoch?: number;
   /** `--annotation index:…` */
   indexAnnotations?: Record<string, string>;
+  /** Runs once the image is written, before the files and the summary (`--cache-to`'s export). */
+  beforeSummary?: () => Promise<void>;
 }
 
 /** The outputs written (after watch's gate, if any), the image leased, the result reported. */
@@ -174,6 +176,7 @@ async function written(
   result: BuildResult,
   meta: Record<string, unknown>,
 ): Promise<BuildResult> {
+  await j.beforeSummary?.();
   if (j.o.iidfile) await writeFile(j.o.iidfile, result.configDigest);
   if (j.o.metadataFile) await writeFile(j.o.metadataFile, `${JSON.stringify(meta, null, 2)}\n`);
   j.progress.emit({

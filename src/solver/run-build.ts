@@ -143,19 +143,15 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     converted.map((c) => c.vertex),
     r.inner,
   ).finally(early.settle);
-  const result = await exportSolved(
+  // The build cache goes out after the image, before the summary (BuildKit's order).
+  const targets = converted.map((c) => c.vertex);
+  const beforeSummary =
+    r.cacheSpecs.to.length > 0 ? () => exportCaches(r.cacheSpecs.to, steps, targets, io) : undefined;
+  return exportSolved(
     r,
-    { converted, platforms, solved, registry, stats: scheduler.stats },
+    { converted, platforms, solved, registry, stats: scheduler.stats, beforeSummary },
     scanned,
   );
-  if (r.cacheSpecs.to.length > 0)
-    await exportCaches(
-      r.cacheSpecs.to,
-      steps,
-      converted.map((c) => c.vertex),
-      io,
-    );
-  return result;
 }
 
 /** The solved graphs as images: one, or an index of one per platform; then the no-op record's inputs. */
@@ -167,6 +163,7 @@ async function exportSolved(
     solved: SolvedFs[];
     registry: RegistryClient;
     stats: Scheduler['stats'];
+    beforeSummary: (() => Promise<void>) | undefined;
   },
   scanned: () => Promise<ContextSnapshot | undefined>,
 ): Promise<BuildResult> {
@@ -188,6 +185,7 @@ async function exportSolved(
     stats: s.stats,
     ...(first.epoch !== undefined ? { epoch: first.epoch } : {}),
     indexAnnotations: r.annotations.index,
+    ...(s.beforeSummary ? { beforeSummary: s.beforeSummary } : {}),
   };
   if (s.platforms.length > 1)
     return exportPlatforms(

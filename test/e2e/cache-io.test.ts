@@ -136,4 +136,22 @@ describe('build cache export and import', () => {
     }
     expect(JSON.parse(readFileSync(join(dest, 'index.json'), 'utf8')).manifests).toHaveLength(1);
   });
+
+  it('a multi-platform build exports and imports the steps of every platform', async () => {
+    const ctx = makeContext({ a: 'a\n' });
+    const cache = join(tmp('tsb-e2e-cachedir-'), 'cache');
+    const df = 'FROM scratch\nARG TARGETARCH\nCOPY a /a-$TARGETARCH\nCOPY a /b\n';
+    const platform = 'linux/amd64,linux/arm64';
+    const first = await buildIt(tmp('tsb-e2e-root-'), ctx, df, {
+      platform,
+      cacheTo: [`type=local,dest=${cache}`],
+    });
+    expect(runs(first.events)).toHaveLength(4);
+    const second = await buildIt(tmp('tsb-e2e-root-'), ctx, df, {
+      platform,
+      cacheFrom: [`type=local,src=${cache}`],
+    });
+    expect(runs(second.events)).toEqual([]);
+    expect(second.events.filter((e) => e.type === 'vertex' && e.status === 'cached')).toHaveLength(4);
+  });
 });
