@@ -8,6 +8,7 @@ import { gc, removeDeadTempDirs } from './gc.js';
 import { FileMetaStore } from './meta.js';
 import { probeSnapshotter } from './snapshot/probe.js';
 import { LocalSnapshotter } from './snapshot/snapshotter.js';
+import { spreadDir } from './spread-dir.js';
 import { markTopDir } from './top-dir.js';
 import type { OpenStoreOptions, SnapshotInfo, Store } from './types.js';
 
@@ -48,7 +49,9 @@ export async function openStore(
   const [probe] = await Promise.all([probeFor(root, opts), content.init(), meta.init()]);
   const tempDir = async (prefix = 'tmp') => {
     await tmpMarked;
-    return fsp.mkdtemp(join(root, 'tmp', `${process.pid}-${prefix}-`));
+    const base = join(root, 'tmp', `${process.pid}-${prefix}-`);
+    // Trees that become snapshots: placed where inodes allocate fast (spreadDir).
+    return prefix === 'snap' || prefix === 'unpack' ? spreadDir(base) : fsp.mkdtemp(base);
   };
   const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions, () => tempDir('snap'));
   await snapshots.records.init();

@@ -77,16 +77,26 @@ export class LocalSnapshotter implements Snapshotter {
     const id = await this.records.allocId();
     const dir = join(this.dataDir, id);
     let info: SnapshotInfo;
-    let made: string | undefined;
+    const made: string[] = [];
+    const tree = async () => {
+      const t = await this.#newTree();
+      made.push(t);
+      return t;
+    };
     try {
       // Made in tmp/ under a random name, then moved: where ext4 puts a tree is decided when its
       // directory is made, and tmp/ spreads new directories by name (markTopDir). Ids restart
       // at 1 in a new store, so under snapshots/ a tree would go where the last one was deleted.
-      const fs = contents ?? (await this.#newTree());
-      if (contents === undefined) made = fs;
+      // So is `work` of an upper: overlayfs makes a copied-up directory there and renames it into
+      // the upper, so what a RUN writes below it is allocated near `work`. (mkdtemp's mode is 0700.)
+      const fs = contents ?? (await tree());
+      const work = this.kind === 'overlay' && contents === undefined ? await tree() : undefined;
       // Moved, not copied (same filesystem); the upper's own mode is the root dir's in a mount.
       await fsp.rename(fs, join(dir, 'fs'));
-      await Promise.all([fsp.chmod(join(dir, 'fs'), 0o755), fsp.mkdir(join(dir, 'work'), { mode: 0o700 })]);
+      await Promise.all([
+        fsp.chmod(join(dir, 'fs'), 0o755),
+        work ? fsp.rename(work, join(dir, 'work')) : fsp.mkdir(join(dir, 'work'), { mode: 0o700 }),
+      ]);
       if (this.kind === 'copy' && parent !== undefined && kind === 'active') {
         const p = await this.records.mustGet(parent);
         await run('cp', ['-a', '--reflink=auto', `${join(this.dataDir, p.id, 'fs')}/.`, join(dir, 'fs')]);
@@ -96,8 +106,8 @@ export class LocalSnapshotter implements Snapshotter {
       if (labels) info.labels = labels;
       await this.records.create(info);
     } catch (e) {
-      // `made` is gone once moved; a tree not moved in is ours to remove (a caller's `contents` stays its own).
-      await Promise.all([dir, made].map((d) => d && fsp.rm(d, { recursive: true, force: true })));
+      // `made` trees are gone once moved; one not moved in is ours to remove (a caller's `contents` stays its own).
+      await Promise.all([dir, ...made].map((d) => fsp.rm(d, { recursive: true, force: true })));
       throw e;
     }
     return this.#mountsOf(info);
