@@ -39,11 +39,20 @@ export async function remoteContext(
 }
 
 async function gitContext(url: string, file: string | undefined, tmp: string, signal: AbortSignal) {
-  const { subdir, ...op } = parseGitRef(url);
+  const { subdir, checksum, keepGitDir, ...op } = parseGitRef(url);
   const repo = join(tmp, 'repo');
   await mkdir(repo);
-  await checkout(op, await resolveCommit(op, signal), repo, signal);
-  await rm(join(repo, '.git'), { recursive: true, force: true });
+  const commit = await resolveCommit(op, signal);
+  if (checksum && !commit.startsWith(checksum.toLowerCase()))
+    throw new TsbuildError(
+      'CONTEXT_CHECKSUM_MISMATCH',
+      `expected checksum to match ${checksum}, got ${commit}`,
+      {
+        hint: `${op.remote}#${op.ref ?? 'HEAD'} does not resolve to the commit the URL's checksum names`,
+      },
+    );
+  await checkout(op, commit, repo, signal);
+  if (!keepGitDir) await rm(join(repo, '.git'), { recursive: true, force: true });
   const dir = subdir ? await subdirOf(repo, subdir, op.remote) : repo;
   return {
     dir,

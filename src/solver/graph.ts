@@ -50,8 +50,10 @@ export interface GitOp {
   ref?: string;
   subdir?: string;
   keepGitDir: boolean;
-  /** `--checksum`: the commit the ref must resolve to (a prefix of it). */
+  /** `--checksum` (or the URL's `?checksum=`): the commit the ref must resolve to (a prefix of it). */
   checksum?: string;
+  /** The URL's `?submodules=false`: the checkout without its submodules (absent: with them). */
+  submodules?: false;
 }
 
 /** A named local context (`--build-context name=DIR`): the directory's tree, as the build context's. */

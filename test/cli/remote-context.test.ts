@@ -88,6 +88,13 @@ describe('a remote build context', () => {
     const old = await tsb('-q', `${srv.url}#v1`);
     expect(old.status).toBe(1);
     expect(old.stderr).toContain('DOCKERFILE_NOT_FOUND');
+    // the same as URL queries (Dockerfile 1.18); a checksum the ref does not resolve to fails
+    const q = await tsb('-q', '-o', `type=local,dest=${out}/d`, `${srv.url}?branch=main&subdir=app`);
+    expect(q.status, q.stderr).toBe(0);
+    expect(readFileSync(join(out, 'd', 'ls'), 'utf8')).toContain('Dockerfile.alt');
+    const wrong = await tsb('-q', `${srv.url}?branch=main&checksum=${srv.commits.v1}`);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('CONTEXT_CHECKSUM_MISMATCH');
   });
 
   it('a URL: a tarball is the context, a text file the Dockerfile; an HTTP error says so', async () => {

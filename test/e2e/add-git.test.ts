@@ -95,4 +95,28 @@ describe('ADD of a git repository', () => {
       "source can't be a git ref for COPY",
     );
   });
+  it('takes URL queries (Dockerfile 1.18): branch/tag/ref, subdir, checksum or commit, keep-git-dir', async () => {
+    const root = tmp('tsb-e2e-git-');
+    const ctx = makeContext({});
+    const r = await buildIt(
+      root,
+      ctx,
+      `FROM ${base()}
+ADD ${url}?tag=v1&subdir=sub /tagsub/
+ADD ${url}?branch=main /main
+ADD ${url}?ref=v1&keep-git-dir=true /kept
+ADD ${url}?commit=${commits.v1}&tag=v1 /pinned
+`,
+    );
+    expect(readdirSync(join(r.rootfs, 'tagsub'))).toEqual(['s.txt']);
+    expect(readdirSync(join(r.rootfs, 'main'))).toContain('b.txt');
+    expect(readdirSync(join(r.rootfs, 'kept'))).toContain('.git');
+    expect(readdirSync(join(r.rootfs, 'pinned'))).not.toContain('b.txt');
+    await expect(
+      buildIt(root, ctx, `FROM ${base()}\nADD ${url}?tag=v1&checksum=${commits.two} /x\n`),
+    ).rejects.toMatchObject({ code: 'ADD_CHECKSUM_MISMATCH' });
+    await expect(buildIt(root, ctx, `FROM ${base()}\nADD ${url}?tag=v1#main /x\n`)).rejects.toMatchObject({
+      code: 'INVALID_GIT_URL',
+    });
+  });
 });

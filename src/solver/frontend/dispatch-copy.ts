@@ -196,11 +196,18 @@ function gitAction(
   inputs: CopyInputs,
 ): FileAction {
   if (ins.kind !== 'ADD') throw new DockerfileSyntaxError("source can't be a git ref for COPY", ins.range);
+  const { keepGitDir, checksum, ...ref } = parseGitRef(src);
+  if (checksum && f.checksum && !checksum.startsWith(f.checksum) && !f.checksum.startsWith(checksum))
+    throw new DockerfileSyntaxError(
+      `--checksum ${f.checksum} and the URL's checksum ${checksum} differ`,
+      ins.range,
+    );
+  const sum = f.checksum ?? checksum;
   const op = {
     kind: 'git' as const,
-    ...parseGitRef(src),
-    keepGitDir: ins.keepGitDir,
-    ...(f.checksum ? { checksum: f.checksum } : {}),
+    ...ref,
+    keepGitDir: ins.keepGitDir || keepGitDir === true,
+    ...(sum ? { checksum: sum } : {}),
   };
   return sourceCopy({ st, ins, name, inputs }, op, '/', f, false);
 }

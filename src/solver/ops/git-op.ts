@@ -36,7 +36,14 @@ export function gitOp(env: SolverEnv): OpImpl {
           `expected checksum to match ${op.checksum}, got ${commit}`,
           { hint: `${op.remote}#${op.ref ?? 'HEAD'} does not resolve to the commit --checksum names` },
         );
-      return digestOf({ git: op.remote, commit, subdir: op.subdir ?? '', keepGitDir: op.keepGitDir });
+      return digestOf({
+        git: op.remote,
+        commit,
+        subdir: op.subdir ?? '',
+        keepGitDir: op.keepGitDir,
+        // Only when given: keys made without it stay the same.
+        ...(op.submodules === false ? { submodules: false } : {}),
+      });
     },
     async exec(v, _inputs, ctx) {
       const op = v.op as GitOp;
@@ -74,7 +81,7 @@ export async function resolveCommit(op: Pick<GitOp, 'remote' | 'ref'>, signal: A
 
 /** A shallow fetch of the commit (by its ref first: every server serves those), then its checkout. */
 export async function checkout(
-  op: Pick<GitOp, 'remote' | 'ref'>,
+  op: Pick<GitOp, 'remote' | 'ref' | 'submodules'>,
   commit: string,
   dir: string,
   signal: AbortSignal,
@@ -99,7 +106,7 @@ export async function checkout(
   if (!fetched)
     await git(['-C', dir, 'fetch', '-q', '--no-tags', '--', op.remote, '+refs/*:refs/remotes/all/*'], signal);
   await git(['-C', dir, '-c', 'advice.detachedHead=false', 'checkout', '-q', commit], signal);
-  if (await exists(join(dir, '.gitmodules')))
+  if (op.submodules !== false && (await exists(join(dir, '.gitmodules'))))
     await git(['-C', dir, 'submodule', 'update', '-q', '--init', '--recursive', '--depth=1'], signal);
 }
 
