@@ -1,4 +1,3 @@
-import { firstLine } from '../../errors.js';
 import { ociLayoutPlan, writeLayoutDir } from '../../exporter/layout.js';
 import type { Descriptor, Digest } from '../../oci/index.js';
 import { parseReference } from '../../oci/index.js';
@@ -10,6 +9,7 @@ import type { SolvedFs } from '../ops/index.js';
 import type { OpResult } from '../scheduler.js';
 import { type CacheLayer, type CacheRecord, cacheDocuments } from './cache-manifest.js';
 import type { CacheSpec } from './cache-spec.js';
+import { cacheStep } from './cache-step.js';
 
 /** A step this build solved (run or found in a cache), under the key a later build asks for. */
 export interface SolvedStep {
@@ -40,24 +40,16 @@ export async function exportCaches(
   const chain = new Set(targets.flatMap((t) => [...imageChain(t)]));
   for (const spec of specs) {
     const where = spec.type === 'registry' ? spec.ref : spec.dir;
-    const id = `cache-export:${where}`;
-    const name = `exporting cache to ${where}`;
-    const emit = (status: 'started' | 'done' | 'error', error?: string) =>
-      env.progress.emit({ type: 'vertex', id, name, status, at: Date.now(), ...(error ? { error } : {}) });
-    emit('started');
-    try {
+    const step = {
+      id: `cache-export:${where}`,
+      name: `exporting cache to ${where}`,
+      warn: `cache not exported to ${where}`,
+      tolerate: () => spec.ignoreError && !env.signal.aborted,
+    };
+    await cacheStep(env.progress, step, async () => {
       const chosen = steps.filter((s) => spec.mode === 'max' || chain.has(s.v.digest));
       await writeCache(spec, await cacheRecords(chosen, env), env);
-      emit('done');
-    } catch (e) {
-      emit('error', firstLine(e));
-      if (!spec.ignoreError || env.signal.aborted) throw e;
-      env.progress.emit({
-        type: 'warning',
-        message: `cache not exported to ${where}: ${firstLine(e)}`,
-        at: Date.now(),
-      });
-    }
+    });
   }
 }
 

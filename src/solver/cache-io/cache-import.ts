@@ -13,6 +13,7 @@ import { applyImageLayers } from '../ops/image-op.js';
 import type { SolvedFs } from '../ops/index.js';
 import { type CacheLayer, parseCacheDocuments } from './cache-manifest.js';
 import type { CacheSpec } from './cache-spec.js';
+import { cacheStep } from './cache-step.js';
 
 /** One `--cache-from`: its records, and how to bring one of their blobs into the store. */
 export interface ImportedCache {
@@ -35,23 +36,16 @@ export async function importCaches(specs: CacheSpec[], env: ImportEnv): Promise<
   const out: ImportedCache[] = [];
   for (const spec of specs) {
     const where = spec.type === 'registry' ? spec.ref : spec.dir;
-    const id = `cache-import:${where}`;
-    const name = `importing cache manifest from ${where}`;
-    const emit = (status: 'started' | 'done' | 'error', error?: string) =>
-      env.progress.emit({ type: 'vertex', id, name, status, at: Date.now(), ...(error ? { error } : {}) });
-    emit('started');
-    try {
-      out.push(spec.type === 'registry' ? await fromRegistry(spec.ref, env) : await fromDir(spec.dir, env));
-      emit('done');
-    } catch (e) {
-      if (env.signal.aborted) throw e;
-      emit('error', firstLine(e));
-      env.progress.emit({
-        type: 'warning',
-        message: `cache not imported from ${where}: ${firstLine(e)}`,
-        at: Date.now(),
-      });
-    }
+    const step = {
+      id: `cache-import:${where}`,
+      name: `importing cache manifest from ${where}`,
+      warn: `cache not imported from ${where}`,
+      tolerate: () => !env.signal.aborted,
+    };
+    const got = await cacheStep(env.progress, step, () =>
+      spec.type === 'registry' ? fromRegistry(spec.ref, env) : fromDir(spec.dir, env),
+    );
+    if (got) out.push(got);
   }
   return out;
 }
