@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TsbuildError } from '../errors.js';
 import { isGitSource, parseGitRef } from '../solver/frontend/git-ref.js';
-import { checkout, resolveCommit, subdirOf } from '../solver/ops/git-op.js';
+import { checkCommit, checkout, resolveCommit, subdirOf } from '../solver/ops/git-op.js';
 import { type StdinContext, spooledContext } from './stdin-context.js';
 
 /**
@@ -39,18 +39,11 @@ export async function remoteContext(
 }
 
 async function gitContext(url: string, file: string | undefined, tmp: string, signal: AbortSignal) {
-  const { subdir, checksum, keepGitDir, ...op } = parseGitRef(url);
+  const { subdir, keepGitDir, ...op } = parseGitRef(url);
   const repo = join(tmp, 'repo');
   await mkdir(repo);
   const commit = await resolveCommit(op, signal);
-  if (checksum && !commit.startsWith(checksum.toLowerCase()))
-    throw new TsbuildError(
-      'CONTEXT_CHECKSUM_MISMATCH',
-      `expected checksum to match ${checksum}, got ${commit}`,
-      {
-        hint: `${op.remote}#${op.ref ?? 'HEAD'} does not resolve to the commit the URL's checksum names`,
-      },
-    );
+  checkCommit(op, commit, 'CONTEXT_CHECKSUM_MISMATCH');
   await checkout(op, commit, repo, signal);
   if (!keepGitDir) await rm(join(repo, '.git'), { recursive: true, force: true });
   const dir = subdir ? await subdirOf(repo, subdir, op.remote) : repo;

@@ -140,8 +140,8 @@ export class TtyRenderer implements ProgressSink {
   /** `sha256:3f2a... 1.2MB / 3.4MB 5.6MB/s  0.4s`, or `... 3.4MB / 3.4MB  0.9s done`, as BuildKit prints them. */
   private transferLine(t: Transfer, now: number): Line {
     const finished = transferDone(t);
-    const [status = '', ...rest] = t.label.split(' ');
-    const name = rest.join(' ') || t.id;
+    const status = statusOf(t);
+    const name = t.label.slice(status.length + 1) || t.id;
     const what = /^[0-9a-f]{12,64}$/.test(name) ? `sha256:${name}` : name;
     const bytes = t.total ? `${formatBytes(t.current)} / ${formatBytes(t.total)}` : formatBytes(t.current);
     const moving = status === 'downloading' || status === 'uploading';
@@ -189,8 +189,13 @@ function rowTime(r: Row, now: number): string {
   return formatSeconds((r.ended ?? now) - r.started);
 }
 
+/** The registry client's status, the label's first word (`downloading 3f2a…`, `done 3f2a…`). */
+function statusOf(t: Transfer): string {
+  return t.label.split(' ', 1)[0] ?? '';
+}
+
 function transferDone(t: Transfer): boolean {
-  return t.label.startsWith('done') || t.label.startsWith('exists') || t.label.startsWith('mounted');
+  return ['done', 'exists', 'mounted'].includes(statusOf(t));
 }
 
 /**
@@ -199,21 +204,13 @@ function transferDone(t: Transfer): boolean {
  */
 export function fitHeight(lines: Line[], room: number): Line[] {
   if (lines.length <= room) return lines;
-  const keep = new Set<number>();
-  for (let i = lines.length - room; i < lines.length; i++) keep.add(i);
   const cut = lines.length - room;
-  for (let i = cut - 1; i >= 0; i--) {
-    if (!lines[i]!.active) continue;
-    let evict = -1;
-    for (const k of [...keep].sort((a, b) => a - b)) {
-      if (!lines[k]!.active) {
-        evict = k;
-        break;
-      }
-    }
-    if (evict < 0) break;
-    keep.delete(evict);
-    keep.add(i);
-  }
-  return [...keep].sort((a, b) => a - b).map((i) => lines[i]!);
+  const index = lines.map((_, i) => i);
+  const hidden = index.slice(0, cut).filter((i) => lines[i]!.active);
+  const finished = index.slice(cut).filter((i) => !lines[i]!.active);
+  // The active lines nearest the cut come back, in place of as many of the first finished lines.
+  const swap = Math.min(hidden.length, finished.length);
+  const drop = new Set(finished.slice(0, swap));
+  const keep = [...hidden.slice(hidden.length - swap), ...index.slice(cut).filter((i) => !drop.has(i))];
+  return keep.sort((a, b) => a - b).map((i) => lines[i]!);
 }

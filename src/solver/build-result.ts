@@ -43,10 +43,11 @@ export function metadata(r: BuildResult, digest: string, manifestSize: number): 
 
 /**
  * Times as BuildKit gives them: a new history entry is dated by the snapshot of its layer, or by the
- * time an imported build cache says its step ran (an empty entry by the layer before it), and the image by its newest layer. A fully cached rebuild reuses
- * those snapshots, so it reproduces the same config, manifest and image ID. With SOURCE_DATE_EPOCH
- * (`epoch`, seconds) the new entries and the image are dated no later than it, and the base's
- * entries keep their own times (BuildKit's patchImageConfig: a clamp, base history untouched).
+ * time an imported build cache says its step ran (an empty entry by the layer before it), and the
+ * image by its newest layer. A fully cached rebuild reuses those snapshots, so it reproduces the
+ * same config, manifest and image ID. With SOURCE_DATE_EPOCH (`epoch`, seconds) the new entries
+ * and the image are dated no later than it, and the base's entries keep their own times
+ * (BuildKit's patchImageConfig: a clamp, base history untouched).
  */
 export async function historyTimes(
   store: Store,

@@ -6,7 +6,8 @@ const FAST_MS = 0.5;
 const TRIES = 4;
 
 /**
- * `mkdtemp(prefix)` for a snapshot tree, in a block group that allocates inodes fast. On ext4
+ * `mkdtemp(prefix)` for a tree of the store's `tmp/` (a snapshot's, an unpack, a checkout), in a
+ * block group that allocates inodes fast. On ext4
  * without a journal (these machines' root filesystem) every allocation in a group first skips, one
  * by one, the inodes of that group freed in the last minutes (fs/ext4/ialloc.c, recently_deleted):
  * right after a 4,000-inode tree was deleted there (a prune, or `rm -rf` of a store, the bench's

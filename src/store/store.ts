@@ -49,9 +49,8 @@ export async function openStore(
   const [probe] = await Promise.all([probeFor(root, opts), content.init(), meta.init()]);
   const tempDir = async (prefix = 'tmp') => {
     await tmpMarked;
-    const base = join(root, 'tmp', `${process.pid}-${prefix}-`);
-    // Trees that become snapshots: placed where inodes allocate fast (spreadDir).
-    return prefix === 'snap' || prefix === 'unpack' ? spreadDir(base) : fsp.mkdtemp(base);
+    // Where inodes allocate fast (spreadDir): snapshot trees, unpacks, checkouts, context mirrors.
+    return spreadDir(join(root, 'tmp', `${process.pid}-${prefix}-`));
   };
   const snapshots = new LocalSnapshotter(root, probe.kind, probe.overlayOptions, () => tempDir('snap'));
   await snapshots.records.init();

@@ -58,7 +58,7 @@ export function imageChain(target: Vertex | undefined): Set<string> {
   const out = new Set<string>();
   for (let v = target; v; ) {
     const op = v.op;
-    if (op.kind !== 'exec' && op.kind !== 'file' && op.kind !== 'merge') break;
+    if (!makesLayers(v)) break;
     out.add(v.digest);
     const fromScratch = (op.kind === 'exec' && op.scratchRoot) || (op.kind === 'file' && op.scratchBase);
     v = fromScratch ? undefined : v.inputs[0];
@@ -66,18 +66,20 @@ export function imageChain(target: Vertex | undefined): Set<string> {
   return out;
 }
 
+/** RUN, COPY/ADD/WORKDIR and COPY --link merges: the steps whose results are image layers. */
+function makesLayers(v: Vertex): boolean {
+  return v.op.kind === 'exec' || v.op.kind === 'file' || v.op.kind === 'merge';
+}
+
 /** One record per step that made a filesystem; each layer as a compressed blob with its diffID. */
 async function cacheRecords(steps: SolvedStep[], env: ExportEnv): Promise<CacheRecord[]> {
   const records = new Map<string, CacheRecord>();
   for (const s of steps) {
-    const kind = s.v.op.kind;
     const fs = s.result as SolvedFs;
-    if ((kind !== 'exec' && kind !== 'file' && kind !== 'merge') || !fs.snapshot || records.has(s.key))
-      continue;
+    if (!makesLayers(s.v) || !fs.snapshot || records.has(s.key)) continue;
     const layers: CacheLayer[] = [];
     for (const l of fs.layers) {
-      if ('blob' in l)
-        layers.push({ blob: l.blob, diffId: l.diffId, ...(l.created ? { created: l.created } : {}) });
+      if ('blob' in l) layers.push(l);
       else {
         const made = await createLayer(env.store, l.snapshot, { compression: 'gzip', signal: env.signal });
         const blob: Descriptor = {

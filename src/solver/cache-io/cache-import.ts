@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstLine, TsbuildError } from '../../errors.js';
-import type { Descriptor, Digest } from '../../oci/index.js';
+import type { Descriptor } from '../../oci/index.js';
 import { parseManifestOrIndex, parseReference } from '../../oci/index.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { PullResult, RegistryClient } from '../../registry/index.js';
@@ -118,14 +118,7 @@ export function withImportedCaches(
       config: { rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } },
     } as unknown as PullResult;
     const top = await applyImageLayers(env.store, asImage, { signal: env.signal, retain: env.retain });
-    return {
-      ...(top ? { snapshot: top } : {}),
-      layers: layers.map((l) => ({
-        blob: l.blob,
-        diffId: l.diffId as Digest,
-        ...(l.created ? { created: l.created } : {}),
-      })),
-    };
+    return { ...(top ? { snapshot: top } : {}), layers };
   };
   return {
     ...local,

@@ -1,4 +1,5 @@
 import { TsbuildError } from '../../errors.js';
+import type { ImageLayer } from '../../exporter/index.js';
 import {
   type Descriptor,
   type Digest,
@@ -17,12 +18,11 @@ import {
  */
 export const CACHE_CONFIG_MEDIA_TYPE = 'application/vnd.tsbuild.cache.config.v1+json';
 
-export interface CacheLayer {
-  blob: Descriptor;
-  diffId: Digest;
-  /** When the step that made it ran (ms): it dates the layer's history entry, as BuildKit's cache does. */
-  created?: number;
-}
+/**
+ * A record's layer: the image layer it becomes (a blob; `created`, when the step that made it ran,
+ * dates its history entry as BuildKit's cache does).
+ */
+export type CacheLayer = Extract<ImageLayer, { blob: Descriptor }>;
 
 export interface CacheRecord {
   key: string;

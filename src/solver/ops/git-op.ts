@@ -30,12 +30,7 @@ export function gitOp(env: SolverEnv): OpImpl {
     async cacheKey(v, _inputKeys, ctx) {
       const op = v.op as GitOp;
       const commit = await commitOf(op, ctx.signal);
-      if (op.checksum && !commit.startsWith(op.checksum.toLowerCase()))
-        throw new TsbuildError(
-          'ADD_CHECKSUM_MISMATCH',
-          `expected checksum to match ${op.checksum}, got ${commit}`,
-          { hint: `${op.remote}#${op.ref ?? 'HEAD'} does not resolve to the commit --checksum names` },
-        );
+      checkCommit(op, commit, 'ADD_CHECKSUM_MISMATCH');
       return digestOf({
         git: op.remote,
         commit,
@@ -77,6 +72,18 @@ export async function resolveCommit(op: Pick<GitOp, 'remote' | 'ref'>, signal: A
   throw new TsbuildError('GIT_REF_NOT_FOUND', `failed to resolve ${ref} in ${op.remote}`, {
     hint: 'name a branch, a tag or a full 40-character commit id after #',
   });
+}
+
+/** The commit a ref resolved to must be the one `checksum` names (a prefix of it), if any. */
+export function checkCommit(
+  op: Pick<GitOp, 'remote' | 'ref' | 'checksum'>,
+  commit: string,
+  code: string,
+): void {
+  if (op.checksum && !commit.startsWith(op.checksum.toLowerCase()))
+    throw new TsbuildError(code, `expected checksum to match ${op.checksum}, got ${commit}`, {
+      hint: `${op.remote}#${op.ref ?? 'HEAD'} does not resolve to the commit the checksum names`,
+    });
 }
 
 /** A shallow fetch of the commit (by its ref first: every server serves those), then its checkout. */
