@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <sched.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -352,6 +354,25 @@ static napi_value make_node(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// chattr +T (FS_TOPDIR_FL) without a chattr child: see src/store/top-dir.ts. Throws where the
+// filesystem has no such flags (the caller ignores it: placement stays the default).
+static napi_value set_top_dir(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = argc < 1 ? NULL : bytes_arg(env, argv[0]);
+  if (!path) return throw_type(env, "setTopDir(path)");
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  int flags = 0, err = 0;
+  if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0 ||
+      (!(flags & FS_TOPDIR_FL) && (flags |= FS_TOPDIR_FL, ioctl(fd, FS_IOC_SETFLAGS, &flags) != 0)))
+    err = errno;
+  if (fd >= 0) close(fd);
+  if (err) napi_throw(env, errno_error(env, err, "setTopDir", path));
+  free(path);
+  return NULL;
+}
+
 // ---- spawning without a fork of this process ----
 
 typedef struct {
@@ -578,6 +599,7 @@ NAPI_MODULE_INIT() {
       {"setXattr", NULL, set_xattr, NULL, NULL, NULL, napi_default, NULL},
       {"mknod", NULL, make_node, NULL, NULL, NULL, napi_default, NULL},
       {"spawnPiped", NULL, spawn_piped, NULL, NULL, NULL, napi_default, NULL},
+      {"setTopDir", NULL, set_top_dir, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof *props, props);
   return exports;

@@ -18,6 +18,8 @@ export interface NativeCalls {
   readXattrs(dir: Buffer, paths?: Buffer[]): Promise<Buffer>;
   /** lsetxattr(2) */
   setXattr(path: Buffer, name: string, value: Buffer): void;
+  /** `chattr +T` (FS_TOPDIR_FL through FS_IOC_SETFLAGS); throws where the filesystem has no such flag. */
+  setTopDir(path: string): void;
   /** mknod(2), mode 0666 less the umask */
   mknod(path: Buffer, type: 'c' | 'b' | 'p', major: number, minor: number): void;
   /**

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, promises, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
+import { LocalSnapshotter } from '../../src/store/snapshot/snapshotter.js';
 import { markTopDir } from '../../src/store/top-dir.js';
+import { NATIVE_IMPLEMENTATIONS, useNativeSetting } from '../helpers/native-impls.js';
 import { requireRoot } from '../helpers/require.js';
 import { sh, tempDir } from './helpers.js';
 
@@ -43,22 +45,41 @@ describe('store placement of new trees (ext4 recently-deleted inodes)', () => {
     }
   });
 
-  it('a tree that cannot be moved into place is removed from tmp/ with the half-made snapshot', async () => {
+  it('a tree that cannot be moved into place is removed with the half-made snapshot', async () => {
     const root = tempDir();
     const store = await openStore(root);
-    const spy = vi.spyOn(promises, 'rename').mockRejectedValueOnce(new Error('EXDEV, say'));
-    try {
-      await expect(store.snapshots.prepare('moved')).rejects.toThrow('EXDEV, say');
-    } finally {
-      spy.mockRestore();
-    }
+    // A tree on another filesystem (tmpfs): the move into snapshots/ fails for real, with EXDEV.
+    const elsewhere: string[] = [];
+    const broken = new LocalSnapshotter(root, store.snapshots.kind, [], async () => {
+      const d = mkdtempSync('/dev/shm/tsbuild-test-tree-');
+      elsewhere.push(d);
+      return d;
+    });
+    await expect(broken.prepare('moved')).rejects.toMatchObject({ code: 'EXDEV' });
+    expect(elsewhere.length).toBeGreaterThan(0);
+    for (const d of elsewhere) expect(existsSync(d)).toBe(false);
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
     expect(readdirSync(join(root, 'snapshots'))).toEqual([]);
+    expect(await store.snapshots.tryStat('moved')).toBeUndefined();
     await store.snapshots.prepare('moved');
     expect(readdirSync(join(root, 'snapshots'))).toHaveLength(1);
   });
-
-  it('markTopDir is best effort: a path it cannot mark is no error', async () => {
-    await expect(markTopDir(join(tempDir(), 'missing'))).resolves.toBeUndefined();
-  });
 });
+
+for (const impl of NATIVE_IMPLEMENTATIONS) {
+  describe(`markTopDir (${impl.name})`, () => {
+    useNativeSetting(impl.off);
+
+    it('sets the top-directory flag; a path it cannot mark is no error', async () => {
+      if (!topDirFlagWorks()) throw new Error('the suite needs ext4 here (chattr +T)');
+      const d = join(tempDir(), 'top');
+      mkdirSync(d);
+      await markTopDir(d);
+      expect(sh(`lsattr -d "${d}"`).split(' ')[0]).toMatch(/T/);
+      await markTopDir(d);
+      expect(sh(`lsattr -d "${d}"`).split(' ')[0]).toMatch(/T/);
+      await expect(markTopDir(join(tempDir(), 'missing'))).resolves.toBeUndefined();
+      await expect(markTopDir('/dev/shm')).resolves.toBeUndefined();
+    });
+  });
+}

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import { chmodSync, promises as fsp, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,11 +92,11 @@ export class LocalSnapshotter implements Snapshotter {
       const fs = contents ?? (await tree());
       const work = this.kind === 'overlay' && contents === undefined ? await tree() : undefined;
       // Moved, not copied (same filesystem); the upper's own mode is the root dir's in a mount.
-      await fsp.rename(fs, join(dir, 'fs'));
-      await Promise.all([
-        fsp.chmod(join(dir, 'fs'), 0o755),
-        work ? fsp.rename(work, join(dir, 'work')) : fsp.mkdir(join(dir, 'work'), { mode: 0o700 }),
-      ]);
+      // Synchronous, as the records are (SnapshotRecords.get): metadata calls on every step's path.
+      renameSync(fs, join(dir, 'fs'));
+      chmodSync(join(dir, 'fs'), 0o755);
+      if (work) renameSync(work, join(dir, 'work'));
+      else mkdirSync(join(dir, 'work'), { mode: 0o700 });
       if (this.kind === 'copy' && parent !== undefined && kind === 'active') {
         const p = await this.records.mustGet(parent);
         await run('cp', ['-a', '--reflink=auto', `${join(this.dataDir, p.id, 'fs')}/.`, join(dir, 'fs')]);
@@ -175,10 +175,8 @@ export class LocalSnapshotter implements Snapshotter {
     // id, which fsck resolves in favour of the committed one.
     await this.records.create(committed);
     // The work dir is overlay scratch; empty it (it may hold a root-owned work/work dir).
-    await Promise.all([
-      this.records.delete(key),
-      fsp.rm(join(this.dataDir, info.id, 'work'), { recursive: true, force: true }),
-    ]);
+    await this.records.delete(key);
+    rmSync(join(this.dataDir, info.id, 'work'), { recursive: true, force: true });
     return committed;
   }
 
