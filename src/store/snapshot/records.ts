@@ -17,6 +17,8 @@ import { hashName, isEnoent, isTempName, pidAlive, readJson, tempNameFor } from 
 import { StoreError } from '../errors.js';
 import type { SnapshotInfo, SnapshotKind } from '../types.js';
 
+const fsyncAsync = promisify(fsync);
+
 /** The pid a marker names; 0 (no process) when it is gone or says nothing. */
 function markerPid(path: string): number {
   try {
@@ -139,7 +141,7 @@ export class SnapshotRecords {
     try {
       writeFileSync(fd, JSON.stringify(info));
       // In the thread pool: a flush can wait for the disk.
-      if (info.kind === 'committed') await promisify(fsync)(fd);
+      if (info.kind === 'committed') await fsyncAsync(fd);
     } finally {
       closeSync(fd);
     }
