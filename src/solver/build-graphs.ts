@@ -7,6 +7,7 @@ import type { StagesResult, Warning } from '../parser/index.js';
 import type { PullResult } from '../registry/index.js';
 import { type ConvertOptions, type ConvertResult, convert } from './frontend/convert.js';
 import type { NamedContext } from './frontend/named-contexts.js';
+import { formatOciLayoutRef, ociLayoutContext } from './oci-layout-context.js';
 import type { imageResolver } from './resolve-image.js';
 
 // The build's graphs: one per target platform (`--platform a,b`), as dockerfile2llb converts them.
@@ -102,13 +103,16 @@ export function sessionResolver(
   };
 }
 
-/** `--build-context` values as buildx reads them: `docker-image://REF`, or a local directory. */
+/**
+ * `--build-context` values as buildx reads them: `docker-image://REF`, `oci-layout://PATH[:TAG][@DIGEST]`
+ * (an image ref the resolver reads from the layout), or a local directory.
+ */
 export function namedContexts(raw: Record<string, string>): Record<string, NamedContext> {
   const out: Record<string, NamedContext> = {};
   for (const [name, value] of Object.entries(raw)) {
     const bad = (why: string) =>
       new TsbuildError('INVALID_BUILD_CONTEXT', `invalid --build-context ${name}=${value}: ${why}`, {
-        hint: 'use NAME=docker-image://REF or NAME=DIR',
+        hint: 'use NAME=docker-image://REF, NAME=oci-layout://PATH[:TAG][@DIGEST] or NAME=DIR',
       });
     if (name === '' || value === '') throw bad('a name and a value are needed');
     if (value.startsWith('docker-image://')) {
@@ -117,8 +121,12 @@ export function namedContexts(raw: Record<string, string>): Record<string, Named
       out[name] = { image };
       continue;
     }
+    if (value.startsWith('oci-layout://')) {
+      out[name] = { image: formatOciLayoutRef(ociLayoutContext(value, bad)) };
+      continue;
+    }
     if (/^(oci-layout|target|input):|^[a-z][\w+.-]*:\/\/|^git@/.test(value))
-      throw bad('only docker-image:// and local directories are supported');
+      throw bad('only docker-image://, oci-layout:// and local directories are supported');
     const dir = resolve(value);
     let isDir = false;
     try {

@@ -16,6 +16,7 @@ import type { Store } from '../store/index.js';
 import { prewarmExtractWorker } from '../store/layer/extract-worker.js';
 import { bytesProgress } from './bytes-progress.js';
 import type { ResolvedImage } from './frontend/convert.js';
+import { importOciLayout, isOciLayoutRef } from './oci-layout-context.js';
 import { applyImageLayers } from './ops/image-op.js';
 import { lockPull } from './pull-lock.js';
 
@@ -56,7 +57,9 @@ export function imageResolver(
     const k = `${ref}|${formatPlatform(platform)}`;
     let p = memo.get(k);
     if (!p) {
-      p = resolveOnce(store, client, images, progress, signal, ref, platform, opts);
+      p = isOciLayoutRef(ref)
+        ? resolveLayout(store, images, progress, ref, platform)
+        : resolveOnce(store, client, images, progress, signal, ref, platform, opts);
       memo.set(k, p);
     }
     return p;
@@ -75,9 +78,7 @@ async function resolveOnce(
 ): Promise<ResolvedImage> {
   const parsed = parseReference(ref);
   const id = `load-${formatReference(parsed)}`;
-  const name = `[internal] load metadata for ${formatReference(parsed)}`;
-  progress.emit({ type: 'vertex', id, name, status: 'started', at: Date.now() });
-  try {
+  return metadataStep(progress, id, formatReference(parsed), async () => {
     let result: PullResult | undefined;
     // Like `docker build`: a base image already in the local store is used as it is (no registry
     // round trip, works offline); `--pull` always asks the registry.
@@ -102,8 +103,38 @@ async function resolveOnce(
     // Pinned to the platform manifest either way, so a pulled and a local resolution key alike.
     const pinned = formatReference(withDigest(parsed, result.manifestDescriptor.digest));
     images.set(pinned, result);
-    progress.emit({ type: 'vertex', id, name, status: 'done', at: Date.now() });
     return { ref: pinned, config: result.config as ImageConfig };
+  });
+}
+
+/** An image from an OCI layout (`--build-context NAME=oci-layout://…`): copied in, never pulled. */
+function resolveLayout(
+  store: Store,
+  images: Map<string, PullResult>,
+  progress: ProgressSink,
+  ref: string,
+  platform: Platform,
+): Promise<ResolvedImage> {
+  return metadataStep(progress, `load-${ref}`, ref, async () => {
+    const { pinned, result } = await importOciLayout(store, ref, platform);
+    images.set(pinned, result);
+    return { ref: pinned, config: result.config as ImageConfig };
+  });
+}
+
+/** `[internal] load metadata for REF`: the progress step around an image's resolution. */
+async function metadataStep<T>(
+  progress: ProgressSink,
+  id: string,
+  ref: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const name = `[internal] load metadata for ${ref}`;
+  progress.emit({ type: 'vertex', id, name, status: 'started', at: Date.now() });
+  try {
+    const out = await fn();
+    progress.emit({ type: 'vertex', id, name, status: 'done', at: Date.now() });
+    return out;
   } catch (e) {
     progress.emit({ type: 'vertex', id, name, status: 'error', error: firstLine(e), at: Date.now() });
     throw e;

@@ -88,8 +88,8 @@ describe('--build-context', () => {
     expect(missing.stderr).toContain(
       'invalid --build-context lib=/nonexistent/dir: /nonexistent/dir not found',
     );
-    const layout = run('--build-context', 'lib=oci-layout:///tmp/x');
-    expect(layout.stderr).toContain('only docker-image:// and local directories are supported');
+    const git = run('--build-context', 'lib=https://example.invalid/repo.git');
+    expect(git.stderr).toContain('only docker-image://, oci-layout:// and local directories are supported');
     const ok = run('-q', '--build-context', `lib=${makeContext({ 'f.txt': 'f\n' })}`);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
