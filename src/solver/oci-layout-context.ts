@@ -78,7 +78,9 @@ export function ociLayoutContext(value: string, bad: (why: string) => Error): Oc
 function readIndex(dir: string, bad: (why: string) => Error): ImageIndex {
   const file = join(dir, 'index.json');
   try {
-    if (statSync(file).size > MAX_INDEX) throw bad(`${file} is larger than ${MAX_INDEX} bytes`);
+    const st = statSync(file);
+    if (!st.isFile()) throw bad(`${file} is not a regular file`);
+    if (st.size > MAX_INDEX) throw bad(`${file} is larger than ${MAX_INDEX} bytes`);
     const parsed = parseManifestOrIndex(readFileSync(file), 'application/vnd.oci.image.index.v1+json');
     if (parsed.kind !== 'index') throw bad(`${file} is not an image index`);
     return parsed.index;
@@ -137,22 +139,19 @@ export async function importOciLayout(
 function descriptorOf(dir: string, digest: Digest): Descriptor {
   const listed = readIndex(dir, (why) => invalid(dir, why)).manifests.find((m) => m.digest === digest);
   if (listed) return listed;
-  try {
-    return { mediaType: '', digest, size: statSync(blobFile(dir, digest)).size };
-  } catch {
-    throw invalid(dir, `${digest} is neither in index.json nor in blobs/`);
-  }
+  const st = statSync(blobFile(dir, digest), { throwIfNoEntry: false });
+  if (!st?.isFile()) throw invalid(dir, `${digest} is neither in index.json nor in blobs/`);
+  return { mediaType: '', digest, size: st.size };
 }
 
 async function copyBlob(store: Store, dir: string, d: Descriptor): Promise<void> {
   if (!isDigest(d.digest) || !d.digest.startsWith('sha256:')) throw invalid(dir, `bad digest "${d.digest}"`);
   if (await store.content.has(d.digest as Digest)) return;
   const file = blobFile(dir, d.digest as Digest);
-  try {
-    statSync(file);
-  } catch {
-    throw invalid(dir, `blob ${d.digest} is missing`);
-  }
+  // A FIFO or device would be read until it ends (never, for /dev/zero: the ingest stops it at the
+  // size, but a FIFO would hang the build).
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile())
+    throw invalid(dir, `blob ${d.digest} is missing or not a regular file`);
   try {
     await store.content.ingest(createReadStream(file), { digest: d.digest as Digest, size: d.size });
   } catch (e) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +129,12 @@ describe('--build-context NAME=oci-layout://', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('[INVALID_OCI_LAYOUT]');
     expect(bad.stderr).toContain(`OCI layout ${a}: blob sha256:${big}`);
+    // A blob that is a device (or a FIFO) is refused before anything reads it.
+    rmSync(join(blobs, big));
+    symlinkSync('/dev/zero', join(blobs, big));
+    const dev = run('--build-context', `lay=oci-layout://${a}:a`);
+    expect(dev.status).toBe(1);
+    expect(dev.stderr).toContain(`blob sha256:${big} is missing or not a regular file`);
     const fsck = spawnSync('node', [bin, 'fsck', '--root', root], { encoding: 'utf8' });
     expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
     expect(fsck.stdout).not.toContain(big);
