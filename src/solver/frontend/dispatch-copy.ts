@@ -1,11 +1,12 @@
 import { DockerfileSyntaxError } from '../../errors.js';
 import type { Instruction } from '../../parser/index.js';
 import { type FileAction, makeVertex, type Vertex } from '../graph.js';
-import { CONTEXT_VERTEX, findSource } from './convert.js';
+import { CONTEXT_VERTEX } from './convert.js';
 import { cleanAbs, type DispatchContext, expand, fileVertex } from './dispatch.js';
 import { isGitSource, parseGitRef } from './git-ref.js';
 import { commitToHistory } from './image-config.js';
 import type { StageState } from './stage-state.js';
+import { findSource } from './stage-states.js';
 
 type CopyIns = Extract<Instruction, { kind: 'COPY' | 'ADD' }>;
 

@@ -1,10 +1,11 @@
 import { DockerfileSyntaxError } from '../../errors.js';
 import { type Instruction, parseMount } from '../../parser/index.js';
 import { type ExecMountSpec, makeVertex, type Vertex } from '../graph.js';
-import { CONTEXT_VERTEX, findSource } from './convert.js';
+import { CONTEXT_VERTEX } from './convert.js';
 import { type DispatchContext, label, step, withShell } from './dispatch.js';
 import { commitToHistory } from './image-config.js';
 import { envList, envLookup, type StageState } from './stage-state.js';
+import { findSource } from './stage-states.js';
 
 /**
  * BuildKit's runCommandString: `|N K=V … cmd` when the stage declared ARGs. One entry per ARG
