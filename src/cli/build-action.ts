@@ -117,12 +117,7 @@ export async function buildAction(
   process.once('SIGTERM', onSig);
   let stdin: StdinContext | undefined;
   try {
-    stdin =
-      context === '-'
-        ? await stdinContext(flags.file)
-        : isRemoteContext(context)
-          ? await remoteContext(context, flags.file, ctl.signal)
-          : undefined;
+    stdin = await spooledContext(context, flags, ctl.signal);
     const result = await build({
       ...options(root, stdin?.dir ?? context, flags),
       ...extra(),
@@ -149,24 +144,44 @@ export async function buildAction(
     }
   } catch (e) {
     progress.close?.();
-    let source: string | undefined;
-    try {
-      source =
-        stdin?.dockerfileText ??
-        (flags.file && flags.file !== '-'
-          ? readFileSync(stdin?.file ?? resolve(flags.file), 'utf8')
-          : readFileSync(join(stdin?.dir ?? context, 'Dockerfile'), 'utf8'));
-    } catch {
-      source = undefined;
-    }
-    process.stderr.write(
-      `${renderError(e, { debug: flags.debug, ...(source ? { source } : {}), file: flags.file ?? 'Dockerfile' })}\n`,
-    );
-    // Rendered here (with the Dockerfile excerpt); exit code 1 without oclif's exit error.
-    process.exitCode = 1;
+    renderBuildError(e, flags, context, stdin);
   } finally {
     await stdin?.cleanup();
     process.removeListener('SIGINT', onSig);
     process.removeListener('SIGTERM', onSig);
   }
+}
+
+/** A context of `-` (stdin) or a URL, spooled to a temp dir; a local directory is read in place. */
+function spooledContext(
+  context: string,
+  flags: BuildFlags,
+  signal: AbortSignal,
+): Promise<StdinContext | undefined> {
+  if (context === '-') return stdinContext(flags.file);
+  if (isRemoteContext(context)) return remoteContext(context, flags.file, signal);
+  return Promise.resolve(undefined);
+}
+
+/** The error on stderr with the Dockerfile lines around it; exit code 1 without oclif's exit error. */
+function renderBuildError(
+  e: unknown,
+  flags: BuildFlags,
+  context: string,
+  stdin: StdinContext | undefined,
+): void {
+  let source: string | undefined;
+  try {
+    source =
+      stdin?.dockerfileText ??
+      (flags.file && flags.file !== '-'
+        ? readFileSync(stdin?.file ?? resolve(flags.file), 'utf8')
+        : readFileSync(join(stdin?.dir ?? context, 'Dockerfile'), 'utf8'));
+  } catch {
+    source = undefined;
+  }
+  process.stderr.write(
+    `${renderError(e, { debug: flags.debug, ...(source ? { source } : {}), file: flags.file ?? 'Dockerfile' })}\n`,
+  );
+  process.exitCode = 1;
 }
