@@ -108,19 +108,7 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     r,
     converted.map((c) => c.vertex),
   );
-  const env = {
-    store,
-    root: store.root,
-    contextDir: r.contextDir,
-    context,
-    registry,
-    platform: platforms[0]!,
-    images,
-    secrets: parseSecrets(o.secrets ?? []),
-    ssh: parseSsh(o.ssh ?? []),
-    retain: (s: string) => r.lease.addSnapshot(s),
-    ...(o.limits ? { limits: o.limits } : {}),
-  };
+  const env = solverEnv(r, context, registry, platforms[0]!);
   const local = cacheIndex(store, env.retain);
   r.cache = local;
   const cache = withImportedCaches(local, (await importing) ?? [], { ...io, retain: env.retain });
@@ -152,6 +140,29 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     { converted, platforms, solved, registry, stats: scheduler.stats, beforeSummary },
     scanned,
   );
+}
+
+/** What the ops work with: the store, the context, the registry, secrets and ssh, the lease. */
+function solverEnv(
+  r: Run,
+  context: () => Promise<ContextSnapshot>,
+  registry: RegistryClient,
+  platform: Platform,
+) {
+  const { o, store } = r;
+  return {
+    store,
+    root: store.root,
+    contextDir: r.contextDir,
+    context,
+    registry,
+    platform,
+    images: r.images,
+    secrets: parseSecrets(o.secrets ?? []),
+    ssh: parseSsh(o.ssh ?? []),
+    retain: (s: string) => r.lease.addSnapshot(s),
+    ...(o.limits ? { limits: o.limits } : {}),
+  };
 }
 
 /** The solved graphs as images: one, or an index of one per platform; then the no-op record's inputs. */
