@@ -1,29 +1,16 @@
-import { join } from 'node:path';
 import { checksumSelection, PatternMatcher, selectSources } from '../../context/index.js';
-import { nfs } from '../../fs-names.js';
 import { digestOf, type FileAction, type FileOp, type Vertex } from '../graph.js';
 import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
 import { type ContentRead, contentFamilyOf, contentKeyOf } from './content-checksum.js';
-import { copyFileCapabilities, copyTreeCapabilities } from './copy-caps.js';
-import { copyWithParents, copyWithParentsFromView, parentsInContext, splitParents } from './copy-parents.js';
-import { matchInView, sourceName, writeInline } from './copy-sources.js';
-import { type CopyOptions, copyInto, ensureDir, type Owner } from './copy-tree.js';
-import {
-  type DestFs,
-  directDest,
-  directSource,
-  mkdirDirect,
-  mountedDest,
-  placeDest,
-  topNames,
-} from './direct-fs.js';
+import { copyFromContext, copyFromInput, type Sources } from './copy-from.js';
+import { parentsInContext, splitParents } from './copy-parents.js';
+import { writeInline } from './copy-sources.js';
+import { ensureDir, type Owner } from './copy-tree.js';
+import { type DestFs, directDest, directSource, mkdirDirect, mountedDest } from './direct-fs.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import { fastCopyDir, fastCopyFromDir } from './fast-copy.js';
-import { type MergedRoot, NeedsMount } from './merged-root.js';
-import { resolveInRoot } from './secure-path.js';
+import type { MergedRoot } from './merged-root.js';
 import { activeKey, commitStep, emptyDir, mountView, withMounted } from './snapshots.js';
-import { extractArchive, isArchive } from './unpack.js';
 
 /**
  * COPY/ADD/WORKDIR on a prepared snapshot: written into its upper directly where the merged view
@@ -180,12 +167,6 @@ async function runMounted(
   }
 }
 
-interface Sources {
-  view: (input: number) => Promise<string>;
-  /** Host path of a --from source read without a view, or undefined. */
-  direct: (input: number, source: string) => Promise<string | undefined>;
-}
-
 function viewOnce(
   env: SolverEnv,
   views: Map<number, Promise<string>>,
@@ -238,101 +219,10 @@ async function runAction(
     ...(a.chmod ? { chmod: a.chmod } : {}),
   };
   if (snap) {
-    if (a.parents) {
-      if (merged) throw new NeedsMount('--parents');
-      await copyWithParents(a, snap, root, base);
-      return;
-    }
-    const sel = selectSources(snap, a.sources, { excludes: a.excludes });
-    // BuildKit copies each match of a wildcard to the destination in turn (file backend docopy):
-    // without a trailing `/` the destination is not made a directory (forceDir false), so with
-    // several files the last one wins (several explicit sources need the `/`: the frontend refuses
-    // them otherwise). The same for `--from` sources below.
-    for (const s of sel) {
-      const host = join(snap.dir, s.path);
-      if (a.unpack && s.entry?.type === 'file' && !s.entry.socket && (await isArchive(host))) {
-        if (merged) throw new NeedsMount('archive');
-        await extractArchive(host, root, a.dest, owner);
-        continue;
-      }
-      const children = s.entries
-        .filter((e) => e.path !== s.path)
-        .map((e) => (s.path === '' ? e.path : e.path.slice(s.path.length + 1)));
-      const isDir = s.entry?.type === 'dir' || s.path === '';
-      const dest = placeDest(d, a.dest, false, {
-        isDir,
-        base: s.name,
-        top: () => children.filter((c) => !c.includes('/')),
-      });
-      if (dest === undefined) continue;
-      const fast = await fastCopyDir(s, host, root, dest, {
-        ignorePatterns: snap.excludes.length,
-        excludes: a.excludes.length,
-        // cp(1) as root makes root's files: not for a context whose owners are kept
-        owner: owner !== undefined || snap.keepOwners === true,
-        chmod: a.chmod !== undefined,
-      });
-      if (!fast) await copyInto(host, children, root, dest, false, { ...base, name: s.name });
-    }
+    await copyFromContext(a, snap, d, base, owner);
     return;
   }
   await copyFromInput(a, d, src, { ...base, ...(excludes ? { excludes } : {}) }, owner);
-}
-
-/** COPY/ADD --from (a stage or image): each source followed in the input's view, named as written. */
-async function copyFromInput(
-  a: Extract<FileAction, { type: 'copy' }>,
-  d: DestFs,
-  src: Sources,
-  base: CopyOptions,
-  owner: Owner | undefined,
-): Promise<void> {
-  const { root, merged } = d;
-  if (a.parents) {
-    if (merged) throw new NeedsMount('--parents');
-    await copyWithParentsFromView(a, await src.view(a.input), root, base);
-    return;
-  }
-  for (const source of a.sources) {
-    const direct = await src.direct(a.input, source);
-    const matches =
-      direct !== undefined
-        ? [{ host: direct, name: sourceName(source) }]
-        : await matchInView(await src.view(a.input), source);
-    for (const { host: m, name } of matches) {
-      if (a.unpack && nfs.lstat(m).isFile() && (await isArchive(m))) {
-        if (merged) throw new NeedsMount('archive');
-        await extractArchive(m, root, a.dest, owner);
-        continue;
-      }
-      const isDir = nfs.lstat(m).isDirectory();
-      const dest = placeDest(d, a.dest, false, { isDir, base: name, top: () => topNames(m) });
-      if (dest === undefined) continue;
-      // Read from a committed layer into an upper on the same filesystem: files can be links,
-      // which beats cp(1) (the dirs' mkdirs are then most of the cost).
-      const linkFrom = merged !== undefined && direct !== undefined ? d.linked : undefined;
-      const fast =
-        !linkFrom &&
-        (await fastCopyFromDir(m, root, dest, {
-          sources: matches.length,
-          excludes: a.excludes.length,
-          owner: owner !== undefined,
-          chmod: a.chmod !== undefined,
-        }));
-      if (fast) {
-        await copyTreeCapabilities(m, resolveInRoot(root, dest, true));
-        continue;
-      }
-      const copied: [string, string][] = [];
-      await copyInto(m, undefined, root, dest, false, {
-        ...base,
-        ...(linkFrom ? { linkFrom } : {}),
-        name,
-        copied,
-      });
-      await copyFileCapabilities(copied, isDir ? m : undefined);
-    }
-  }
 }
 
 export type { Vertex };
