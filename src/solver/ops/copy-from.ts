@@ -3,7 +3,6 @@ import { type ContextSnapshot, selectSources } from '../../context/index.js';
 import { nfs } from '../../fs-names.js';
 import type { FileAction } from '../graph.js';
 import { copyFileCapabilities, copyTreeCapabilities } from './copy-caps.js';
-import { copyWithParents, copyWithParentsFromView } from './copy-parents.js';
 import { matchInView, sourceName } from './copy-sources.js';
 import { type CopyOptions, copyInto, type Owner } from './copy-tree.js';
 import { type DestFs, placeDest, topNames } from './direct-fs.js';
@@ -22,7 +21,7 @@ export interface Sources {
   direct: (input: number, source: string) => Promise<string | undefined>;
 }
 
-/** COPY/ADD from the build context: each selected source (a wildcard's matches in turn) into place. */
+/** COPY/ADD from the build context (not --parents): each selected source, a wildcard's matches in turn. */
 export async function copyFromContext(
   a: Extract<FileAction, { type: 'copy' }>,
   snap: ContextSnapshot,
@@ -31,11 +30,6 @@ export async function copyFromContext(
   owner: Owner | undefined,
 ): Promise<void> {
   const { root, merged } = d;
-  if (a.parents) {
-    if (merged) throw new NeedsMount('--parents');
-    await copyWithParents(a, snap, root, base);
-    return;
-  }
   const sel = selectSources(snap, a.sources, { excludes: a.excludes });
   // BuildKit copies each match of a wildcard to the destination in turn (file backend docopy):
   // without a trailing `/` the destination is not made a directory (forceDir false), so with
@@ -69,7 +63,7 @@ export async function copyFromContext(
   }
 }
 
-/** COPY/ADD --from (a stage or image): each source followed in the input's view, named as written. */
+/** COPY/ADD --from a stage or image (not --parents): each source followed in its view, named as written. */
 export async function copyFromInput(
   a: Extract<FileAction, { type: 'copy' }>,
   d: DestFs,
@@ -78,11 +72,6 @@ export async function copyFromInput(
   owner: Owner | undefined,
 ): Promise<void> {
   const { root, merged } = d;
-  if (a.parents) {
-    if (merged) throw new NeedsMount('--parents');
-    await copyWithParentsFromView(a, await src.view(a.input), root, base);
-    return;
-  }
   for (const source of a.sources) {
     const direct = await src.direct(a.input, source);
     const matches =

@@ -4,12 +4,12 @@ import type { OpContext, OpImpl, OpResult } from '../scheduler.js';
 import { resolveChown, resolveUserOwner } from './chown.js';
 import { type ContentRead, contentFamilyOf, contentKeyOf } from './content-checksum.js';
 import { copyFromContext, copyFromInput, type Sources } from './copy-from.js';
-import { parentsInContext, splitParents } from './copy-parents.js';
+import { copyWithParents, copyWithParentsFromView, parentsInContext, splitParents } from './copy-parents.js';
 import { writeInline } from './copy-sources.js';
 import { ensureDir, type Owner } from './copy-tree.js';
 import { type DestFs, directDest, directSource, mkdirDirect, mountedDest } from './direct-fs.js';
 import type { SolvedFs, SolverEnv } from './env.js';
-import type { MergedRoot } from './merged-root.js';
+import { type MergedRoot, NeedsMount } from './merged-root.js';
 import { activeKey, commitStep, emptyDir, mountView, withMounted } from './snapshots.js';
 
 /**
@@ -218,6 +218,12 @@ async function runAction(
     ...(owner ? { owner } : {}),
     ...(a.chmod ? { chmod: a.chmod } : {}),
   };
+  if (a.parents) {
+    if (d.merged) throw new NeedsMount('--parents');
+    if (snap) await copyWithParents(a, snap, d.root, base);
+    else await copyWithParentsFromView(a, await src.view(a.input), d.root, base);
+    return;
+  }
   if (snap) {
     await copyFromContext(a, snap, d, base, owner);
     return;
