@@ -38,8 +38,9 @@ export interface BuildOptions {
   target?: string;
   buildArgs?: Record<string, string>;
   /**
-   * `--build-context name=value` (buildx): `docker-image://REF` stands in for the image or stage
-   * `name`, a directory (relative to the working directory) is a named local context.
+   * `--build-context name=value` (buildx): `docker-image://REF` or `oci-layout://PATH[:TAG][@DIGEST]`
+   * stands in for the image or stage `name`, a directory (relative to the working directory) is a
+   * named local context.
    */
   buildContexts?: Record<string, string>;
   labels?: Record<string, string>;

@@ -175,7 +175,7 @@ describe('ADD: BuildKit dockerfile_add_test.go', () => {
           context({}),
           `\nFROM scratch\nADD --checksum=md5:7e55db001d319a94b0b713529a756623 ${url} /tmp/foo\n`,
         ),
-      ).rejects.toThrow();
+      ).rejects.toThrow(/unsupported digest algorithm/);
       // DigestWithUnknownAlgoName
       await expect(
         buildIt(
@@ -183,16 +183,27 @@ describe('ADD: BuildKit dockerfile_add_test.go', () => {
           context({}),
           `\nFROM scratch\nADD --checksum=unknown:${sha(content)} ${url} /tmp/foo\n`,
         ),
-      ).rejects.toThrow();
+      ).rejects.toThrow(/unsupported digest algorithm/);
       // DigestWithoutAlgoName
       await expect(
         buildIt(root, context({}), `\nFROM scratch\nADD --checksum=${sha(content)} ${url} /tmp/foo\n`),
-      ).rejects.toThrow();
+      ).rejects.toThrow(/invalid checksum digest format/);
+      // a short or upper-case digest (go-digest's length and hex checks)
+      await expect(
+        buildIt(root, context({}), `\nFROM scratch\nADD --checksum=sha256:abc ${url} /tmp/foo\n`),
+      ).rejects.toThrow(/invalid checksum digest length/);
+      await expect(
+        buildIt(
+          root,
+          context({}),
+          `\nFROM scratch\nADD --checksum=sha256:${sha(content).toUpperCase()} ${url} /tmp/foo\n`,
+        ),
+      ).rejects.toThrow(/invalid checksum digest format/);
       // NonHTTPSource
       const foo = Buffer.from('local file');
       await expect(
         buildIt(root, context({ foo }), `\nFROM scratch\nADD --checksum=sha256:${sha(foo)} foo /tmp/foo\n`),
-      ).rejects.toThrow();
+      ).rejects.toThrow(/checksum requires HTTP\(S\) or Git sources/);
     } finally {
       await server.close();
     }

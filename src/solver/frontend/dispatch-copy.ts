@@ -124,8 +124,29 @@ function copyFlags(st: StageState, ctx: DispatchContext, ins: CopyIns): CopyFlag
       ins.range,
     );
   }
+  if (checksum && isHttpSource(src)) validateUrlChecksum(checksum, ins);
   const excludes = ins.exclude.map((e) => expand(st, ctx, e));
   return { sources, destRaw, dest: destPath(st.cwd, destRaw), chown, chmod, checksum, excludes };
+}
+
+const DIGEST_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/**
+ * A URL's `--checksum` is parsed as BuildKit's frontend parses it (go-digest's Parse), so a
+ * malformed one fails at its line before anything is downloaded.
+ */
+function validateUrlChecksum(checksum: string, ins: CopyIns): void {
+  const i = checksum.indexOf(':');
+  const [alg, hex] = [checksum.slice(0, i), checksum.slice(i + 1)];
+  const fail = (why: string): never => {
+    throw new DockerfileSyntaxError(`${why}: --checksum=${checksum}`, ins.range);
+  };
+  if (i <= 0 || !/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*$/.test(alg) || hex === '')
+    fail('invalid checksum digest format');
+  const len = DIGEST_HEX[alg];
+  if (len === undefined) fail('unsupported digest algorithm');
+  if (hex.length !== len) fail('invalid checksum digest length');
+  if (!/^[a-f0-9]+$/.test(hex)) fail('invalid checksum digest format');
 }
 
 /** The file op's inputs after the stage's own (when the copy lands on it): each vertex once. */
