@@ -30,7 +30,8 @@ export default class Build extends BaseCommand {
       multipleNonGreedy: true,
     }),
     'build-context': Flags.string({
-      description: 'additional build context (NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG][@DIGEST])',
+      description:
+        'additional build context (NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG][@DIGEST])',
       multiple: true,
       multipleNonGreedy: true,
     }),

@@ -60,7 +60,8 @@ export default class Watch extends BaseCommand {
     file: Flags.string({ char: 'f', description: 'the Dockerfile (default: CONTEXT/Dockerfile)' }),
     target: Flags.string({ description: 'the stage to build' }),
     'build-context': Flags.string({
-      description: 'additional build context (NAME=DIR, also watched, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG][@DIGEST])',
+      description:
+        'additional build context (NAME=DIR, also watched, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG][@DIGEST])',
       multiple: true,
       multipleNonGreedy: true,
     }),
