@@ -2,8 +2,11 @@ import type { BuildResult } from '../build.js';
 import type { ExportResult, ImageModel } from '../exporter/index.js';
 import type { HistoryEntry, ImageConfig } from '../oci/index.js';
 import type { Store } from '../store/index.js';
+import type { SolvedStep } from './cache-io/cache-export.js';
+import { INLINE_CACHE_FIELD, inlineCacheDoc } from './cache-io/inline-cache.js';
 import type { ConvertResult } from './frontend/convert.js';
 import { goTime } from './frontend/image-config.js';
+import type { Vertex } from './graph.js';
 import type { SolvedFs } from './ops/index.js';
 
 // What a build reports about the image it made: the committed manifest and config, the
@@ -83,8 +86,10 @@ export async function imageModel(
   img: ConvertResult['image'],
   solved: SolvedFs,
   epoch: number | undefined,
+  inline?: { steps: SolvedStep[]; target: Vertex | undefined },
 ): Promise<ImageModel> {
   const { created, history } = await historyTimes(store, img.history, solved.layers, epoch);
+  const cache = inline && (await inlineCacheDoc(store, inline.steps, inline.target, solved.layers));
   const config = {
     created,
     architecture: img.architecture,
@@ -94,6 +99,7 @@ export async function imageModel(
     ...(img.variant ? { variant: img.variant } : {}),
     ...(img.author ? { author: img.author } : {}),
     config: img.config,
+    ...(cache ? { [INLINE_CACHE_FIELD]: cache } : {}),
   } as ImageConfig;
   return { config, layers: solved.layers, history };
 }

@@ -35,7 +35,7 @@ export function emitSetupWarnings(
   for (const f of ignoredCaches)
     progress.emit({
       type: 'warning',
-      message: `${f}: this cache backend is not supported, ignored (type=registry and type=local are)`,
+      message: `${f}: this cache backend is not supported, ignored (type=registry, type=local and --cache-to type=inline are)`,
       at: Date.now(),
     });
   for (const f of o.ignoredFlags ?? [])

@@ -15,9 +15,10 @@ import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js
 import { imageModel } from './build-result.js';
 import { type BuildWarning, emitCarried, emitSetupWarnings, emitWarnings } from './build-warnings.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
-import { exportCaches, type SolvedStep } from './cache-io/cache-export.js';
+import { exportCaches, type SolvedStep, withChainSteps } from './cache-io/cache-export.js';
 import { importCaches, withImportedCaches } from './cache-io/cache-import.js';
 import { buildCacheSpecs } from './cache-io/cache-spec.js';
+import { inlineCacheArg } from './cache-io/inline-cache.js';
 import { contextIncludes } from './context-paths.js';
 import { earlyLayers } from './early-layers.js';
 import { type ConvertResult, DISPATCH_CHECKS } from './frontend/convert.js';
@@ -113,6 +114,7 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   r.cache = local;
   const cache = withImportedCaches(local, (await importing) ?? [], { ...io, retain: env.retain });
   const steps: SolvedStep[] = [];
+  const inline = r.cacheSpecs.inline || inlineCacheArg(o.buildArgs);
   const maxParallelism = o.maxParallelism ?? availableParallelism();
   // Layers made ahead are the single image's; an index's platforms commit theirs at export.
   const early = earlyLayers(store, first.vertex, multi ? [] : r.outputs, signal);
@@ -123,7 +125,9 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
     signal,
     progress,
     onRun: early.onRun,
-    ...(r.cacheSpecs.to.length > 0 ? { onSolved: (v, key, result) => steps.push({ v, key, result }) } : {}),
+    ...(r.cacheSpecs.to.length > 0 || inline
+      ? { onSolved: (v, key, result) => steps.push({ v, key, result }) }
+      : {}),
   });
   // No layer walk outlives the solve: a failed one has aborted `signal`, which stops them first.
   const solved = await solveAll(
@@ -133,11 +137,23 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   ).finally(early.settle);
   // The build cache goes out after the image, before the summary (BuildKit's order).
   const targets = converted.map((c) => c.vertex);
+  const known =
+    r.cacheSpecs.to.length > 0 || inline
+      ? await withChainSteps(steps, targets, (v) => scheduler.knownKey(v), cache)
+      : steps;
   const beforeSummary =
-    r.cacheSpecs.to.length > 0 ? () => exportCaches(r.cacheSpecs.to, steps, targets, io) : undefined;
+    r.cacheSpecs.to.length > 0 ? () => exportCaches(r.cacheSpecs.to, known, targets, io) : undefined;
   return exportSolved(
     r,
-    { converted, platforms, solved, registry, stats: scheduler.stats, beforeSummary },
+    {
+      converted,
+      platforms,
+      solved,
+      registry,
+      stats: scheduler.stats,
+      beforeSummary,
+      ...(inline ? { inline: known } : {}),
+    },
     scanned,
   );
 }
@@ -175,6 +191,8 @@ async function exportSolved(
     registry: RegistryClient;
     stats: Scheduler['stats'];
     beforeSummary: (() => Promise<void>) | undefined;
+    /** The solved steps, when the images carry their cache inline. */
+    inline?: SolvedStep[];
   },
   scanned: () => Promise<ContextSnapshot | undefined>,
 ): Promise<BuildResult> {
@@ -182,7 +200,8 @@ async function exportSolved(
   const manifest = r.annotations.manifest;
   const models = await Promise.all(
     s.converted.map(async (c, i) => {
-      const m = await imageModel(r.store, c.image, s.solved[i]!, c.epoch);
+      const inline = s.inline ? { steps: s.inline, target: c.vertex } : undefined;
+      const m = await imageModel(r.store, c.image, s.solved[i]!, c.epoch, inline);
       return Object.keys(manifest).length > 0 ? { ...m, annotations: manifest } : m;
     }),
   );

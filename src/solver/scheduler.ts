@@ -124,6 +124,11 @@ export class Scheduler {
     return p;
   }
 
+  /** The key of `v` if this build computed it (a step below a hit has one, unsolved). */
+  knownKey(v: Vertex): Promise<string> | undefined {
+    return this.keys.get(v.digest);
+  }
+
   /** Waits until every op this scheduler started has finished (after a failure, before returning). */
   async drain(): Promise<void> {
     for (;;) {

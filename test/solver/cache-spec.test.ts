@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cacheDocuments, parseCacheDocuments } from '../../src/solver/cache-io/cache-manifest.js';
 import { parseCacheSpecs } from '../../src/solver/cache-io/cache-spec.js';
+import { INLINE_CACHE_FIELD, inlineCacheArg, inlineRecords } from '../../src/solver/cache-io/inline-cache.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as `sha256:${string}`;
 const layer = (c: string, created?: number) => ({
@@ -30,9 +31,17 @@ describe('--cache-from / --cache-to specs', () => {
   });
 
   it('other backends are set aside (a warning), malformed specs are errors', () => {
-    expect(parseCacheSpecs(['type=inline', 'type=gha,scope=x'], 'to')).toEqual({
+    expect(parseCacheSpecs(['type=s3,bucket=b', 'type=gha,scope=x'], 'to')).toEqual({
       specs: [],
-      ignored: ['--cache-to type=inline', '--cache-to type=gha,scope=x'],
+      inline: false,
+      ignored: ['--cache-to type=s3,bucket=b', '--cache-to type=gha,scope=x'],
+    });
+    // An inline cache goes into the image (--cache-to); it is read back as --cache-from IMAGE.
+    expect(parseCacheSpecs(['type=inline'], 'to')).toEqual({ specs: [], inline: true, ignored: [] });
+    expect(parseCacheSpecs(['type=inline'], 'from')).toEqual({
+      specs: [],
+      inline: false,
+      ignored: ['--cache-from type=inline'],
     });
     expect(() => parseCacheSpecs(['type=local'], 'to')).toThrow(/type=local needs dest=/);
     expect(() => parseCacheSpecs(['type=local,dest=/c'], 'from')).toThrow(
@@ -72,5 +81,42 @@ describe('cache documents', () => {
     expect(bad(doc, [])).toThrow(/diffIds do not match/);
     expect(bad({ ...doc, records: [{ key: 'k', layers: [1] }] })).toThrow(/bad record "k"/);
     expect(bad({ ...doc, records: [{ key: 7, layers: [] }] })).toThrow(/bad record/);
+  });
+});
+
+describe('inline cache (in an image config)', () => {
+  const layers = [layer('a').blob, layer('e').blob];
+  const config = (inline: unknown, diffIds: unknown = [d('b'), d('c')]) =>
+    Buffer.from(
+      JSON.stringify({ rootfs: { type: 'layers', diff_ids: diffIds }, [INLINE_CACHE_FIELD]: inline }),
+    );
+
+  it('records over the image layers and its rootfs; base layers undated', () => {
+    const got = inlineRecords(
+      layers,
+      config({ tsbuildCache: 1, created: [null, 1700000000000], records: [{ key: 'k', layers: [0, 1] }] }),
+    );
+    expect(got.get('k')).toEqual([layer('a'), layer('e', 1700000000000)]);
+  });
+
+  it('refuses an image without one, and a hostile one (indexes out of range, diffIDs that do not match)', () => {
+    expect(() => inlineRecords(layers, config(undefined))).toThrow(/no inline cache/);
+    expect(() => inlineRecords(layers, Buffer.from('{'))).toThrow(/not JSON/);
+    const doc = (records: unknown) => ({ tsbuildCache: 1, created: [], records });
+    expect(() => inlineRecords(layers, config(doc([{ key: 'k', layers: [2] }])))).toThrow(/bad record/);
+    expect(() => inlineRecords(layers, config(doc([{ key: 'k', layers: [-1] }])))).toThrow(/bad record/);
+    expect(() => inlineRecords(layers, config(doc('x')))).toThrow(/bad records/);
+    expect(() => inlineRecords(layers, config(doc([]), [d('b')]))).toThrow(/diffIds do not match/);
+    expect(() => inlineRecords(layers, config({ ...doc([]), tsbuildCache: 2 }))).toThrow(
+      /not a tsbuild cache/,
+    );
+  });
+
+  it('BUILDKIT_INLINE_CACHE is read as Go reads a bool', () => {
+    for (const v of ['1', 'true', 'TRUE', 't'])
+      expect(inlineCacheArg({ BUILDKIT_INLINE_CACHE: v })).toBe(true);
+    for (const v of ['0', 'false', '', 'yes'])
+      expect(inlineCacheArg({ BUILDKIT_INLINE_CACHE: v })).toBe(false);
+    expect(inlineCacheArg(undefined)).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { parseReference } from '../../oci/index.js';
 import type { ProgressSink } from '../../progress/events.js';
 import { pushImage, type RegistryClient } from '../../registry/index.js';
 import { createLayer, type Store } from '../../store/index.js';
+import type { BuildCacheIndex } from '../cache-index.js';
 import type { Vertex } from '../graph.js';
 import type { SolvedFs } from '../ops/index.js';
 import type { OpResult } from '../scheduler.js';
@@ -55,13 +56,42 @@ export async function exportCaches(
 
 /** The steps whose results are layers of the image `target` makes: it and its rootfs ancestors. */
 export function imageChain(target: Vertex | undefined): Set<string> {
-  const out = new Set<string>();
+  return new Set(chainVertices(target).map((v) => v.digest));
+}
+
+function chainVertices(target: Vertex | undefined): Vertex[] {
+  const out: Vertex[] = [];
   for (let v = target; v; ) {
     const op = v.op;
     if (!makesLayers(v)) break;
-    out.add(v.digest);
+    out.push(v);
     const fromScratch = (op.kind === 'exec' && op.scratchRoot) || (op.kind === 'file' && op.scratchBase);
     v = fromScratch ? undefined : v.inputs[0];
+  }
+  return out;
+}
+
+/**
+ * The solved steps and the steps of the images' chains a hit made unnecessary (a hit on the last
+ * step solves none below it): those have keys too, and their records (in the store, or in an
+ * imported cache, whose layers the hit has fetched already) go out with the rest. Without them a
+ * fully cached build would export one record, and the build after it, with its last step
+ * changed, would find none of the steps before.
+ */
+export async function withChainSteps(
+  steps: SolvedStep[],
+  targets: (Vertex | undefined)[],
+  keyOf: (v: Vertex) => Promise<string> | undefined,
+  cache: Pick<BuildCacheIndex, 'get'>,
+): Promise<SolvedStep[]> {
+  const out = [...steps];
+  const seen = new Set(steps.map((s) => s.v.digest));
+  for (const v of targets.flatMap(chainVertices)) {
+    if (seen.has(v.digest)) continue;
+    seen.add(v.digest);
+    const key = await keyOf(v)?.catch(() => undefined);
+    const result = key ? await cache.get(key) : undefined;
+    if (key && result) out.push({ v, key, result });
   }
   return out;
 }

@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstLine, TsbuildError } from '../../errors.js';
-import type { Descriptor } from '../../oci/index.js';
-import { parseManifestOrIndex, parseReference } from '../../oci/index.js';
+import type { Descriptor, ImageIndex, ImageReference } from '../../oci/index.js';
+import { formatReference, parseManifestOrIndex, parseReference } from '../../oci/index.js';
 import type { ProgressSink } from '../../progress/events.js';
 import type { PullResult, RegistryClient } from '../../registry/index.js';
 import { fetchManifest, fetchSmallBlob, MAX_MANIFEST, pullBlob } from '../../registry/pull.js';
@@ -11,9 +11,10 @@ import type { Store } from '../../store/index.js';
 import type { BuildCacheIndex } from '../cache-index.js';
 import { applyImageLayers } from '../ops/image-op.js';
 import type { SolvedFs } from '../ops/index.js';
-import { type CacheLayer, parseCacheDocuments } from './cache-manifest.js';
+import { CACHE_CONFIG_MEDIA_TYPE, type CacheLayer, parseCacheDocuments } from './cache-manifest.js';
 import type { CacheSpec } from './cache-spec.js';
 import { cacheStep } from './cache-step.js';
+import { inlineRecords } from './inline-cache.js';
 
 /** One `--cache-from`: its records, and how to bring one of their blobs into the store. */
 export interface ImportedCache {
@@ -53,14 +54,49 @@ export async function importCaches(specs: CacheSpec[], env: ImportEnv): Promise<
 async function fromRegistry(refText: string, env: ImportEnv): Promise<ImportedCache> {
   const ref = parseReference(refText);
   const m = await fetchManifest(env.registry, ref, undefined, env.signal);
-  if (m.parsed.kind !== 'manifest')
-    throw new TsbuildError('INVALID_CACHE', `${refText} is not a cache manifest`);
+  const fetch = (blob: Descriptor, signal: AbortSignal) =>
+    pullBlob(env.registry, env.store, ref, blob, signal);
+  if (m.parsed.kind === 'index') return { records: await indexRecords(m.parsed.index, ref, env), fetch };
   const { config, layers } = m.parsed.manifest;
   const bytes = await fetchSmallBlob(env.registry, ref, config, MAX_MANIFEST, env.signal);
-  return {
-    records: parseCacheDocuments(layers, bytes),
-    fetch: (blob, signal) => pullBlob(env.registry, env.store, ref, blob, signal),
-  };
+  const records =
+    config.mediaType === CACHE_CONFIG_MEDIA_TYPE
+      ? parseCacheDocuments(layers, bytes)
+      : inlineRecords(layers, bytes);
+  return { records, fetch };
+}
+
+/** At most this many manifests of an index are read for their inline caches. */
+const MAX_INDEX_IMAGES = 16;
+
+/**
+ * An image index pushed with inline caches (a multi-platform build): each platform's records (their
+ * keys differ by platform). An image without one is passed over; none at all is an error.
+ */
+async function indexRecords(index: ImageIndex, ref: ImageReference, env: ImportEnv) {
+  const out = new Map<string, CacheLayer[]>();
+  let found = 0;
+  for (const entry of index.manifests.slice(0, MAX_INDEX_IMAGES)) {
+    const m = await fetchManifest(env.registry, ref, entry.digest, env.signal);
+    if (m.parsed.kind !== 'manifest') continue;
+    const { config, layers } = m.parsed.manifest;
+    const bytes = await fetchSmallBlob(env.registry, ref, config, MAX_MANIFEST, env.signal);
+    const records = tryInline(layers, bytes);
+    if (!records) continue;
+    found++;
+    for (const [k, v] of records) out.set(k, v);
+  }
+  if (found === 0)
+    throw new TsbuildError('INVALID_CACHE', `no image of ${formatReference(ref)} has an inline cache`);
+  return out;
+}
+
+function tryInline(layers: Descriptor[], bytes: Buffer): Map<string, CacheLayer[]> | undefined {
+  try {
+    return inlineRecords(layers, bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 async function fromDir(dir: string, env: ImportEnv): Promise<ImportedCache> {

@@ -29,7 +29,7 @@ export interface CacheRecord {
   layers: CacheLayer[];
 }
 
-interface CacheConfigDoc {
+export interface CacheConfigDoc {
   tsbuildCache: 1;
   /** diffIds of the manifest's layers, in its order. */
   diffIds: Digest[];
@@ -96,6 +96,17 @@ export function parseCacheDocuments(layers: Descriptor[], configBytes: Buffer): 
   } catch {
     throw invalid('its config is not JSON');
   }
+  return cacheRecordsOf(layers, doc);
+}
+
+/**
+ * A cache document's records over `layers` (a cache manifest's, or an image's for an inline cache),
+ * checked: bounded, every index in range, a diffID per layer.
+ */
+export function cacheRecordsOf(
+  layers: Descriptor[],
+  doc: Partial<CacheConfigDoc>,
+): Map<string, CacheLayer[]> {
   if (doc?.tsbuildCache !== 1) throw invalid('its config is not a tsbuild cache (v1)');
   const { diffIds, records, created } = doc;
   if (!Array.isArray(diffIds) || diffIds.length !== layers.length || !diffIds.every(isDigest))
@@ -120,6 +131,6 @@ export function parseCacheDocuments(layers: Descriptor[], configBytes: Buffer): 
   return out;
 }
 
-function invalid(why: string): TsbuildError {
+export function invalid(why: string): TsbuildError {
   return new TsbuildError('INVALID_CACHE', `the imported build cache is invalid: ${why}`);
 }

@@ -19,24 +19,32 @@ export type CacheMode = 'min' | 'max';
 /** What parseCacheSpecs made of the values: the specs it takes, and warnings for the rest. */
 export interface ParsedCacheSpecs {
   specs: CacheSpec[];
-  /** Backends tsbuild has not (inline, gha, s3, azblob): the build goes on without them, as CI expects. */
+  /** `--cache-to type=inline`: the records go into the image's config (inline-cache.ts). */
+  inline: boolean;
+  /** Backends tsbuild has not (gha, s3, azblob): the build goes on without them, as CI expects. */
   ignored: string[];
 }
 
-const BACKENDS_ELSEWHERE = new Set(['inline', 'gha', 's3', 'azblob']);
+const BACKENDS_ELSEWHERE = new Set(['gha', 's3', 'azblob']);
 
 /**
  * Parses `--cache-from` (`dir: 'from'`) or `--cache-to` values. A malformed value (no ref, an
  * unknown key or type) is an error; a backend tsbuild has not is a warning.
  */
 export function parseCacheSpecs(values: string[], dir: 'from' | 'to'): ParsedCacheSpecs {
-  const out: ParsedCacheSpecs = { specs: [], ignored: [] };
+  const out: ParsedCacheSpecs = { specs: [], inline: false, ignored: [] };
   for (const value of values) {
     const flag = `--cache-${dir} ${value}`;
     const kv = fields(value, flag);
     const type = kv.get('type') ?? (kv.has('ref') ? 'registry' : undefined);
     if (type !== undefined && BACKENDS_ELSEWHERE.has(type)) {
       out.ignored.push(flag);
+      continue;
+    }
+    // An inline cache is read back by `--cache-from IMAGE` (type=registry): there is no inline source.
+    if (type === 'inline') {
+      if (dir === 'from') out.ignored.push(flag);
+      else out.inline = true;
       continue;
     }
     const mode = kv.get('mode') ?? 'min';
@@ -75,10 +83,10 @@ export function parseCacheSpecs(values: string[], dir: 'from' | 'to'): ParsedCac
 export function buildCacheSpecs(
   from: string[],
   to: string[],
-): { from: CacheSpec[]; to: CacheSpec[]; ignored: string[] } {
+): { from: CacheSpec[]; to: CacheSpec[]; inline: boolean; ignored: string[] } {
   const f = parseCacheSpecs(from, 'from');
   const t = parseCacheSpecs(to, 'to');
-  return { from: f.specs, to: t.specs, ignored: [...f.ignored, ...t.ignored] };
+  return { from: f.specs, to: t.specs, inline: t.inline, ignored: [...f.ignored, ...t.ignored] };
 }
 
 /** `k=v,k=v`, or a bare image reference (`--cache-from R`, as `docker build` takes it). */
