@@ -24,6 +24,11 @@ describe('--cache-from / --cache-to specs', () => {
     expect(parseCacheSpecs(['type=local,dest=/c,ignore-error=true'], 'to').specs).toEqual([
       { type: 'local', dir: '/c', mode: 'min', ignoreError: true },
     ]);
+    // GitHub Actions' usual spelling (ECR needs image-manifest=true): accepted, the cache is that anyway.
+    expect(
+      parseCacheSpecs(['type=registry,ref=r/app:c,mode=max,image-manifest=true,oci-mediatypes=true'], 'to')
+        .specs,
+    ).toEqual([{ type: 'registry', ref: 'docker.io/r/app:c', mode: 'max', ignoreError: false }]);
     expect(parseCacheSpecs(['type=local,src=/c'], 'from').specs[0]).toMatchObject({
       type: 'local',
       dir: '/c',

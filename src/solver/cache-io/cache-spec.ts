@@ -50,14 +50,17 @@ export function parseCacheSpecs(values: string[], dir: 'from' | 'to'): ParsedCac
     const mode = kv.get('mode') ?? 'min';
     if (mode !== 'min' && mode !== 'max') throw bad(flag, `mode must be min or max, not "${mode}"`);
     const ignoreError = /^(true|1)$/i.test(kv.get('ignore-error') ?? '');
-    // Layers go out gzip-compressed, in OCI media types; the knobs for that are taken and left alone.
+    // Layers go out gzip-compressed, in OCI media types, under an OCI image manifest (what
+    // buildx's image-manifest=true asks for; ECR needs it): the knobs for that are taken and left alone.
     const allowed = new Set([
       'type',
       'mode',
       'ignore-error',
       'compression',
       'compression-level',
+      'force-compression',
       'oci-mediatypes',
+      'image-manifest',
     ]);
     if (type === 'registry') {
       allowed.add('ref');
