@@ -15,6 +15,6 @@ export {
 export { login } from './login.js';
 export { fetchManifest, resolve } from './pull.js';
 export { type PullHandle, pullImage, startPull } from './pull-image.js';
-export { pushImage } from './push.js';
+export { blobExists, pushImage } from './push.js';
 export { RegistryError } from './registry-error.js';
 export type * from './types.js';

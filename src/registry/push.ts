@@ -21,7 +21,8 @@ interface Counters {
   mounted: number;
 }
 
-async function blobExists(
+/** Whether `ref`'s repository has the blob (HEAD). */
+export async function blobExists(
   client: RegistryClient,
   ref: ImageReference,
   digest: string,

@@ -15,7 +15,7 @@ import { buildInputs, readDockerfile, scanWithProgress } from './build-inputs.js
 import { imageModel } from './build-result.js';
 import { type BuildWarning, emitCarried, emitSetupWarnings, emitWarnings } from './build-warnings.js';
 import { type BuildCacheIndex, cacheIndex } from './cache-index.js';
-import { exportCaches, type SolvedStep, withChainSteps } from './cache-io/cache-export.js';
+import { exportCaches, type SolvedStep, withUnsolvedSteps } from './cache-io/cache-export.js';
 import { importCaches, withImportedCaches } from './cache-io/cache-import.js';
 import { buildCacheSpecs } from './cache-io/cache-spec.js';
 import { inlineCacheArg } from './cache-io/inline-cache.js';
@@ -139,7 +139,11 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   const targets = converted.map((c) => c.vertex);
   const known =
     r.cacheSpecs.to.length > 0 || inline
-      ? await withChainSteps(steps, targets, (v) => scheduler.knownKey(v), cache)
+      ? await withUnsolvedSteps(steps, targets, (v) => scheduler.knownKey(v), {
+          cache,
+          local,
+          all: r.cacheSpecs.to.some((c) => c.mode === 'max'),
+        })
       : steps;
   const beforeSummary =
     r.cacheSpecs.to.length > 0 ? () => exportCaches(r.cacheSpecs.to, known, targets, io) : undefined;

@@ -78,6 +78,34 @@ describe('build cache export and import', () => {
     expect(read(second.rootfs, 'app/out').split('\n')[1]).toBe(read(first.rootfs, 'app/out').split('\n')[1]);
   });
 
+  it('mode=max re-exported by a fully cached build keeps every stage (passed on, or fetched for a new dest)', async () => {
+    const ctx = makeContext({ 'src/a.txt': 'a\n' });
+    const ref = `${registry().host}/cache/max:buildcache`;
+    const [dir1, dir2] = [join(tmp('tsb-e2e-cachedir-'), 'c'), join(tmp('tsb-e2e-cachedir-'), 'c')];
+    const first = await buildIt(tmp('tsb-e2e-root-'), ctx, dockerfile(), {
+      cacheTo: [`type=registry,ref=${ref},mode=max`, `type=local,dest=${dir1},mode=max`],
+    });
+    // Everything a hit: the deps and build stages are not solved, their records go out all the same
+    // (to the ref they came from, unfetched; to a new directory, fetched from the first).
+    const hit = await buildIt(tmp('tsb-e2e-root-'), ctx, dockerfile(), {
+      cacheFrom: [ref, `type=local,src=${dir1}`],
+      cacheTo: [`type=registry,ref=${ref},mode=max`, `type=local,dest=${dir2},mode=max`],
+    });
+    expect(runs(hit.events)).toEqual([]);
+    writeFileSync(join(ctx, 'src/a.txt'), 'A\n');
+    for (const from of [ref, `type=local,src=${dir2}`]) {
+      const next = await buildIt(tmp('tsb-e2e-root-'), ctx, dockerfile(), { cacheFrom: [from] });
+      expect(runs(next.events).map((s) => s.replace(/^\[(\S+) .*\] (\w+).*/, '$1 $2'))).toEqual([
+        'build COPY',
+        'build RUN',
+        'stage-2 COPY',
+        'stage-2 RUN',
+      ]);
+      // The deps stage's random id is the first build's.
+      expect(read(next.rootfs, 'app/out').split('\n')[1]).toBe(read(first.rootfs, 'app/out').split('\n')[1]);
+    }
+  });
+
   it('type=registry (and a bare ref): pushed, then pulled into an empty store; a missing cache is a warning', async () => {
     const ctx = makeContext({ 'src/a.txt': 'a\n' });
     const ref = `${registry().host}/cache/app:buildcache`;

@@ -2,12 +2,13 @@ import { ociLayoutPlan, writeLayoutDir } from '../../exporter/layout.js';
 import type { Descriptor, Digest } from '../../oci/index.js';
 import { parseReference } from '../../oci/index.js';
 import type { ProgressSink } from '../../progress/events.js';
-import { pushImage, type RegistryClient } from '../../registry/index.js';
+import { blobExists, pushImage, type RegistryClient } from '../../registry/index.js';
 import { createLayer, type Store } from '../../store/index.js';
 import type { BuildCacheIndex } from '../cache-index.js';
 import type { Vertex } from '../graph.js';
 import type { SolvedFs } from '../ops/index.js';
 import type { OpResult } from '../scheduler.js';
+import type { ImportingCacheIndex, PeekedRecord } from './cache-import.js';
 import { type CacheLayer, type CacheRecord, cacheDocuments } from './cache-manifest.js';
 import type { CacheSpec } from './cache-spec.js';
 import { cacheStep } from './cache-step.js';
@@ -17,6 +18,8 @@ export interface SolvedStep {
   v: Vertex;
   key: string;
   result: OpResult;
+  /** An imported record passed on unfetched: how to bring its blobs in, if the destination lacks them. */
+  fetch?: PeekedRecord['fetch'];
 }
 
 interface ExportEnv {
@@ -49,7 +52,9 @@ export async function exportCaches(
     };
     await cacheStep(env.progress, step, async () => {
       const chosen = steps.filter((s) => spec.mode === 'max' || chain.has(s.v.digest));
-      await writeCache(spec, await cacheRecords(chosen, env), env);
+      const records = await cacheRecords(chosen, env);
+      await fetchMissing(spec, records, chosen, env);
+      await writeCache(spec, records, env);
     });
   }
 }
@@ -72,28 +77,56 @@ function chainVertices(target: Vertex | undefined): Vertex[] {
 }
 
 /**
- * The solved steps and the steps of the images' chains a hit made unnecessary (a hit on the last
- * step solves none below it): those have keys too, and their records (in the store, or in an
- * imported cache, whose layers the hit has fetched already) go out with the rest. Without them a
- * fully cached build would export one record, and the build after it, with its last step
- * changed, would find none of the steps before.
+ * The solved steps, and those a hit made unnecessary (a hit on the last step solves none below it):
+ * those have keys too, and their records go out with the rest. Without them a fully cached build
+ * would export one record, and the build after it, with its last step changed, would find none of
+ * the steps before. The images' chains come from the cache index (an imported record's layers are
+ * the image's, which the hit has fetched already); with `all` (a mode=max export) every other step
+ * too, from the store, else an imported record as it is: its layers are fetched only if the
+ * destination lacks them (a registry cache re-exported to its own ref has them all).
  */
-export async function withChainSteps(
+export async function withUnsolvedSteps(
   steps: SolvedStep[],
   targets: (Vertex | undefined)[],
   keyOf: (v: Vertex) => Promise<string> | undefined,
-  cache: Pick<BuildCacheIndex, 'get'>,
+  caches: { cache: ImportingCacheIndex; local: Pick<BuildCacheIndex, 'get'>; all: boolean },
 ): Promise<SolvedStep[]> {
   const out = [...steps];
   const seen = new Set(steps.map((s) => s.v.digest));
-  for (const v of targets.flatMap(chainVertices)) {
-    if (seen.has(v.digest)) continue;
+  const chain = targets.flatMap(chainVertices);
+  const others = caches.all ? allVertices(targets).filter((v) => makesLayers(v) && !chain.includes(v)) : [];
+  const keyed = async (v: Vertex) => {
+    if (seen.has(v.digest)) return undefined;
     seen.add(v.digest);
-    const key = await keyOf(v)?.catch(() => undefined);
-    const result = key ? await cache.get(key) : undefined;
+    return keyOf(v)?.catch(() => undefined);
+  };
+  for (const v of chain) {
+    const key = await keyed(v);
+    const result = key ? await caches.cache.get(key) : undefined;
     if (key && result) out.push({ v, key, result });
   }
+  for (const v of others) {
+    const key = await keyed(v);
+    const result = key ? await caches.local.get(key) : undefined;
+    const peeked = key && !result ? caches.cache.peek(key) : undefined;
+    if (key && result) out.push({ v, key, result });
+    else if (key && peeked) {
+      const passed: SolvedFs = { layers: peeked.layers };
+      out.push({ v, key, result: passed, fetch: peeked.fetch });
+    }
+  }
   return out;
+}
+
+function allVertices(targets: (Vertex | undefined)[]): Vertex[] {
+  const seen = new Map<string, Vertex>();
+  const visit = (v: Vertex) => {
+    if (seen.has(v.digest)) return;
+    seen.set(v.digest, v);
+    for (const i of v.inputs) visit(i);
+  };
+  for (const t of targets) if (t) visit(t);
+  return [...seen.values()];
 }
 
 /** RUN, COPY/ADD/WORKDIR and COPY --link merges: the steps whose results are image layers. */
@@ -106,7 +139,8 @@ async function cacheRecords(steps: SolvedStep[], env: ExportEnv): Promise<CacheR
   const records = new Map<string, CacheRecord>();
   for (const s of steps) {
     const fs = s.result as SolvedFs;
-    if (!makesLayers(s.v) || !fs.snapshot || records.has(s.key)) continue;
+    // No snapshot and no layers: an empty rootfs (a passed-on record has layers, no snapshot).
+    if (!makesLayers(s.v) || (!fs.snapshot && fs.layers.length === 0) || records.has(s.key)) continue;
     const layers: CacheLayer[] = [];
     for (const l of fs.layers) {
       if ('blob' in l) layers.push(l);
@@ -124,6 +158,23 @@ async function cacheRecords(steps: SolvedStep[], env: ExportEnv): Promise<CacheR
     records.set(s.key, { key: s.key, layers });
   }
   return [...records.values()];
+}
+
+/** The blobs of passed-on records that neither the store nor the destination registry has. */
+async function fetchMissing(spec: CacheSpec, records: CacheRecord[], steps: SolvedStep[], env: ExportEnv) {
+  const fetchers = new Map(steps.flatMap((s) => (s.fetch ? [[s.key, s.fetch] as const] : [])));
+  const ref = spec.type === 'registry' ? parseReference(spec.ref) : undefined;
+  const done = new Set<string>();
+  for (const r of records) {
+    const fetch = fetchers.get(r.key);
+    for (const { blob } of fetch ? r.layers : []) {
+      if (done.has(blob.digest)) continue;
+      done.add(blob.digest);
+      if (await env.store.content.has(blob.digest as Digest)) continue;
+      if (ref && (await blobExists(env.registry, ref, blob.digest, env.signal))) continue;
+      await fetch?.(blob, env.signal);
+    }
+  }
 }
 
 async function writeCache(spec: CacheSpec, records: CacheRecord[], env: ExportEnv): Promise<void> {

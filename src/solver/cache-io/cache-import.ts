@@ -125,6 +125,14 @@ async function fromDir(dir: string, env: ImportEnv): Promise<ImportedCache> {
   };
 }
 
+/** An imported record as it is, its layers not fetched: what a cache export can pass on. */
+export interface PeekedRecord {
+  layers: CacheLayer[];
+  fetch: ImportedCache['fetch'];
+}
+
+export type ImportingCacheIndex = BuildCacheIndex & { peek(key: string): PeekedRecord | undefined };
+
 /**
  * The build's cache index with the imported caches behind it: a key the store does not have, but
  * an imported cache does, is a hit once its layers are fetched and applied as a snapshot chain
@@ -135,8 +143,8 @@ export function withImportedCaches(
   local: BuildCacheIndex,
   imports: ImportedCache[],
   env: ImportEnv & { retain: (s: string) => Promise<void> },
-): BuildCacheIndex {
-  if (imports.length === 0) return local;
+): ImportingCacheIndex {
+  if (imports.length === 0) return { ...local, peek: () => undefined };
   const fetching = new Map<string, Promise<void>>();
   const fetchOnce = (imp: ImportedCache, blob: Descriptor) => {
     let p = fetching.get(blob.digest);
@@ -158,6 +166,13 @@ export function withImportedCaches(
   };
   return {
     ...local,
+    peek(key) {
+      for (const imp of imports) {
+        const layers = imp.records.get(key);
+        if (layers && layers.length > 0) return { layers, fetch: imp.fetch };
+      }
+      return undefined;
+    },
     async get(key) {
       const hit = await local.get(key);
       if (hit) return hit;
