@@ -140,14 +140,19 @@ describe('docker build flags for every RUN: --add-host, --ulimit, --shm-size', (
 
   it('--cache-from / --cache-to of a backend tsbuild has not are taken with a warning each (test/e2e/cache-io: the others)', async () => {
     const ctx = scratchContext('RUN echo cached-or-not\n');
-    const r = await cli('--cache-from', 'type=gha,scope=x', '--cache-to', 'type=inline', ctx);
+    const r = await cli('--cache-from', 'type=gha,scope=x', '--cache-to', 'type=s3,region=x', ctx);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(
       'WARNING: --cache-from type=gha,scope=x: this cache backend is not supported, ignored',
     );
     expect(r.stderr).toContain(
-      'WARNING: --cache-to type=inline: this cache backend is not supported, ignored',
+      'WARNING: --cache-to type=s3,region=x: this cache backend is not supported, ignored',
     );
+    // An inline cache is one tsbuild has (test/e2e/inline-cache); there is no inline source.
+    const inline = await cli('--cache-from', 'type=inline', '--cache-to', 'type=inline', ctx);
+    expect(inline.status, inline.stderr).toBe(0);
+    expect(inline.stderr).toContain('WARNING: --cache-from type=inline: this cache backend is not supported');
+    expect(inline.stderr).not.toContain('WARNING: --cache-to type=inline');
   });
 
   it('proxy build args reach the step but not its cache key, as in BuildKit', async () => {
