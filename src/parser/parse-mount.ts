@@ -1,4 +1,4 @@
-import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
+import { DockerfileSyntaxError, type SourceRange, UNLOCATED } from '../errors.js';
 import { parseGoBool } from './directives.js';
 import { type EnvLookup, expandWord, type LexOptions } from './shell-lexer.js';
 import { suggest } from './suggest.js';
@@ -28,7 +28,7 @@ function withSuggestion(msg: string, value: string, known: string[]): string {
   const s = suggest(v, known) ?? (v.length >= 3 ? known.find((k) => k.startsWith(v)) : undefined);
   return s ? `${msg} (did you mean ${s}?)` : msg;
 }
-const NO_RANGE: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+const NO_RANGE: SourceRange = UNLOCATED;
 
 /** Go's encoding/csv for one record: `a,"b,c",d`; `""` inside quotes is a quote. */
 export function csvFields(s: string): string[] {

@@ -1,4 +1,4 @@
-import { DockerfileSyntaxError, type SourceRange } from '../errors.js';
+import { DockerfileSyntaxError, type SourceRange, UNLOCATED } from '../errors.js';
 import { ShellPatternError } from './shell-pattern.js';
 import { LexError, ShellWord } from './shell-word.js';
 import type { EscapeToken } from './types.js';
@@ -73,7 +73,7 @@ function run(word: string, lookup: EnvLookup, opts: LexOptions, track = false): 
     return { result, words, matched: sw.matched ?? NO_VARS, unmatched: sw.unmatched ?? NO_VARS };
   } catch (e) {
     if (e instanceof LexError || e instanceof ShellPatternError) {
-      const range = opts.range ?? { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+      const range = opts.range ?? UNLOCATED;
       const shown = word.length > 120 ? `${word.slice(0, 100)}…` : word;
       throw new DockerfileSyntaxError(`failed to process ${JSON.stringify(shown)}: ${e.message}`, range);
     }

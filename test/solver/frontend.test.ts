@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TsbuildError } from '../../src/errors.js';
+import { DockerfileSyntaxError, TsbuildError } from '../../src/errors.js';
 import type { ImageConfig } from '../../src/oci/index.js';
 import { toStages } from '../../src/parser/index.js';
 import { type ConvertOptions, convert } from '../../src/solver/frontend/convert.js';
@@ -126,6 +126,25 @@ describe('frontend: stages → op graph', () => {
       /must be a directory and end with a \//,
     );
     await expect(conv('FROM scratch\nCOPY --chmod=99999 a /x\n')).rejects.toThrow(/invalid chmod/);
+  });
+
+  it('a word that fails to expand is the error of its instruction, at its line (as BuildKit locates it)', async () => {
+    const at = async (df: string) => {
+      const e = await conv(df).then(
+        () => undefined,
+        (x: unknown) => x as DockerfileSyntaxError,
+      );
+      expect(e).toBeInstanceOf(DockerfileSyntaxError);
+      return { line: e!.range.start.line, message: e!.message };
+    };
+    expect(await at('FROM scratch\nENV A=1\nENV H="${NOPE:?is required}"\n')).toEqual({
+      line: 3,
+      message: 'failed to process "\\"${NOPE:?is required}\\"": NOPE: is required',
+    });
+    expect((await at('FROM scratch\n\nWORKDIR ${W:?no workdir}\n')).line).toBe(3);
+    expect((await at('FROM scratch\nRUN true\nCOPY ${S:?no source} /x\n')).line).toBe(3);
+    expect((await at('FROM scratch\nRUN true\nRUN --mount=type=tmpfs,target=${T:?x} true\n')).line).toBe(3);
+    expect((await at('FROM scratch\nLABEL a=1\nLABEL b="${B:?x}"\n')).line).toBe(3);
   });
 
   it('WORKDIR: an absolute path is recorded as written, a relative one joined and cleaned (BuildKit 0.8)', async () => {

@@ -1,4 +1,4 @@
-import { DockerfileSyntaxError } from '../../errors.js';
+import { DockerfileSyntaxError, UNLOCATED } from '../../errors.js';
 import type { Platform } from '../../oci/index.js';
 import {
   expandWord,
@@ -70,6 +70,18 @@ export async function dispatchInstruction(
   ctx: DispatchContext,
   onbuild: boolean,
 ): Promise<void> {
+  try {
+    await dispatchOne(st, ins, ctx, onbuild);
+  } catch (e) {
+    // A word that fails to expand (`${X:?unset}`) is this instruction's error, as BuildKit locates it.
+    if (!(e instanceof DockerfileSyntaxError) || e.range !== UNLOCATED) throw e;
+    const located = new DockerfileSyntaxError(e.message, ins.range, { cause: e });
+    located.warnings = e.warnings;
+    throw located;
+  }
+}
+
+async function dispatchOne(st: StageState, ins: Instruction, ctx: DispatchContext, onbuild: boolean) {
   switch (ins.kind) {
     case 'ARG':
       dispatchArg(st, ctx, ins.args);
