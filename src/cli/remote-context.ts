@@ -2,9 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TsbuildError } from '../errors.js';
+import { firstLine, TsbuildError } from '../errors.js';
+import { httpGet } from '../registry/http-get.js';
 import { isGitSource, parseGitRef } from '../solver/frontend/git-ref.js';
 import { checkCommit, checkout, resolveCommit, subdirOf } from '../solver/ops/git-op.js';
 import { type StdinContext, spooledContext } from './stdin-context.js';
@@ -23,14 +23,18 @@ export async function remoteContext(
   const tmp = await mkdtemp(join(tmpdir(), 'tsbuild-remote-'));
   try {
     if (isGitSource(context)) return await gitContext(context, file, tmp, signal);
-    const res = await fetch(context, { signal, redirect: 'follow' });
-    if (!res.ok || !res.body)
+    const res = await httpGet(context, { signal }).catch((e: unknown) => {
+      signal.throwIfAborted();
+      throw new TsbuildError('CONTEXT_URL_FAILED', `unable to download ${context}: ${firstLine(e)}`, {
+        cause: e,
+      });
+    });
+    if (res.status < 200 || res.status >= 300) {
+      res.body.resume();
       throw new TsbuildError('CONTEXT_URL_FAILED', `unable to download ${context}: HTTP ${res.status}`);
+    }
     const spool = join(tmp, 'download');
-    await pipeline(
-      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
-      createWriteStream(spool),
-    );
+    await pipeline(res.body, createWriteStream(spool), { signal });
     return await spooledContext(tmp, spool, file);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });

@@ -329,6 +329,43 @@ EOF
     }
   });
 
+  it('ADD <url>: redirects followed, a port fetch() refuses (6665-6669) reached, a failure names the URL and its cause', async () => {
+    const { createServer: httpServer } = await import('node:http');
+    const srv = httpServer((q, res) => {
+      if (q.url === '/a') res.writeHead(302, { location: '/b' }).end();
+      else if (q.url === '/b') res.writeHead(307, { location: `http://127.0.0.1:${port}/data` }).end();
+      else if (q.url === '/data') res.end('after two redirects');
+      else res.writeHead(404).end();
+    });
+    // The Fetch standard's bad ports (IRC's 6665-6669): BuildKit's Go client connects to them.
+    let port = 0;
+    for (const p of [6665, 6666, 6667, 6668, 6669]) {
+      const ok = await new Promise<boolean>((r) => {
+        srv.once('error', () => r(false));
+        srv.listen(p, '127.0.0.1', () => r(true));
+      });
+      if (ok) {
+        port = p;
+        break;
+      }
+    }
+    expect(port, 'no free port in 6665-6669').toBeGreaterThan(0);
+    try {
+      const ctx = makeContext({});
+      const r = await buildIt(root, ctx, `FROM ${base}\nADD http://127.0.0.1:${port}/a /dl\n`);
+      expect(read(r.rootfs, 'dl')).toBe('after two redirects');
+      await expect(
+        buildIt(root, ctx, `FROM ${base}\nADD http://127.0.0.1:${port}/missing /x\n`),
+      ).rejects.toThrow(`failed to load http://127.0.0.1:${port}/missing: HTTP 404`);
+    } finally {
+      srv.close();
+    }
+    const refused = buildIt(root, makeContext({}), `FROM ${base}\nADD http://127.0.0.1:${port}/gone /x\n`);
+    await expect(refused).rejects.toThrow(
+      `failed to load http://127.0.0.1:${port}/gone: connect ECONNREFUSED`,
+    );
+  });
+
   it('a big directory COPY gives the same tree on the fast (new dest) and the per-entry path', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 600; i++) files[`big/d${i % 7}/f${i}.txt`] = `file ${i}`;

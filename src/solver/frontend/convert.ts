@@ -94,7 +94,7 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
     const inherited = st.base ? onbuildTriggers(st) : [];
     for (const ins of [...inherited, ...own])
       for (const from of fromRefs(ins))
-        st.deps.add(findSource(from, st, states, byName, extra, opts, ins.range.start.line));
+        st.deps.add(findSource(from, st, states, byName, extra, opts, ins.range));
     if (st.base) st.deps.add(st.base);
   }
   const reachable = await resolveReachable(target, { states, byName, extra }, opts);

@@ -1,4 +1,4 @@
-import { DockerfileSyntaxError, UNLOCATED } from '../../errors.js';
+import { DockerfileSyntaxError, TsbuildError, UNLOCATED } from '../../errors.js';
 import type { Platform } from '../../oci/index.js';
 import {
   expandWord,
@@ -73,11 +73,16 @@ export async function dispatchInstruction(
   try {
     await dispatchOne(st, ins, ctx, onbuild);
   } catch (e) {
-    // A word that fails to expand (`${X:?unset}`) is this instruction's error, as BuildKit locates it.
-    if (!(e instanceof DockerfileSyntaxError) || e.range !== UNLOCATED) throw e;
-    const located = new DockerfileSyntaxError(e.message, ins.range, { cause: e });
-    located.warnings = e.warnings;
-    throw located;
+    // An error of the instruction's words (`${X:?unset}`, `EXPOSE 80-70`) is shown at its line
+    // (BuildKit locates dispatch errors there).
+    if (e instanceof DockerfileSyntaxError) {
+      if (e.range !== UNLOCATED) throw e;
+      const located = new DockerfileSyntaxError(e.message, ins.range, { cause: e });
+      located.warnings = e.warnings;
+      throw located;
+    }
+    if (e instanceof TsbuildError) e.locate(ins.range.start.line, undefined);
+    throw e;
   }
 }
 

@@ -1,4 +1,4 @@
-import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
+import { DockerfileSyntaxError, type SourceRange, TsbuildError } from '../../errors.js';
 import type { Platform } from '../../oci/index.js';
 import { expandWord, type Instruction, type Stage, type StagesResult, suggest } from '../../parser/index.js';
 import type { ConvertOptions } from './convert.js';
@@ -163,17 +163,20 @@ export function findSource(
   byName: Map<string, StageState>,
   extra: StageState[],
   opts: ConvertOptions,
-  line?: number,
+  range?: SourceRange,
 ): StageState {
+  // The instruction that names `from` (BuildKit locates these errors there), else its stage.
+  const at = range ?? st.stage.from.range;
+  const line = range?.start.line;
   if (/\$/.test(from)) {
     throw new DockerfileSyntaxError(
       'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround',
-      st.stage.from.range,
+      at,
     );
   }
   const ctx = namedContext(from, opts.namedContexts);
   const named = ctx ? undefined : byName.get(from.toLowerCase());
-  if (named) return defined(named, st, from);
+  if (named) return defined(named, st, from, at);
   if (!ctx && /^\d+$/.test(from)) {
     const s = states[Number(from)];
     if (!s) {
@@ -181,7 +184,7 @@ export function findSource(
       e.locate(line, undefined);
       throw e;
     }
-    return defined(s, st, from);
+    return defined(s, st, from, at);
   }
   let x = extra.find((e) => e.fromName === from);
   if (!x) {
@@ -201,11 +204,11 @@ export function findSource(
 }
 
 /** BuildKit: a stage can only use stages defined before it. */
-function defined(src: StageState, st: StageState, from: string): StageState {
+function defined(src: StageState, st: StageState, from: string, at: SourceRange): StageState {
   if (src.stage.index >= st.stage.index && !st.unregistered) {
     throw new DockerfileSyntaxError(
       `cannot copy from stage "${from}", it needs to be defined before current stage "${st.name}"`,
-      st.stage.from.range,
+      at,
     );
   }
   return src;

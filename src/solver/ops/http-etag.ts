@@ -1,3 +1,5 @@
+import { header } from '../../registry/http.js';
+import { httpGet } from '../../registry/http-get.js';
 import type { SolverEnv } from './env.js';
 
 // BuildKit's http source remembers the ETag of each URL it downloaded: the next build asks the
@@ -35,14 +37,10 @@ export async function revalidateUrl(
   }
   if (typeof rec.etag !== 'string' || typeof rec.digest !== 'string') return undefined;
   try {
-    const res = await fetch(url, {
-      method: 'HEAD',
-      headers: { 'if-none-match': rec.etag },
-      redirect: 'follow',
-      signal,
-    });
+    const res = await httpGet(url, { method: 'HEAD', headers: { 'if-none-match': rec.etag }, signal });
+    res.body.resume();
     // A 304 without an ETag answers the one ETag that was asked about.
-    const etag = res.headers.get('etag') ?? (res.status === 304 ? rec.etag : undefined);
+    const etag = header(res, 'etag') ?? (res.status === 304 ? rec.etag : undefined);
     return (res.status === 200 || res.status === 304) && etag === rec.etag ? rec : undefined;
   } catch {
     signal.throwIfAborted();

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, lchown, mkdir, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TsbuildError } from '../../errors.js';
+import { firstLine, TsbuildError } from '../../errors.js';
+import { header } from '../../registry/http.js';
+import { httpGet } from '../../registry/http-get.js';
 import { digestOf, type HttpOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
@@ -72,11 +74,16 @@ export function httpOp(env: SolverEnv): OpImpl {
 }
 
 async function download(env: SolverEnv, op: HttpOp, signal: AbortSignal): Promise<Download> {
-  const res = await fetch(op.url, { signal, redirect: 'follow' });
-  if (!res.ok || !res.body) {
+  const res = await httpGet(op.url, { signal }).catch((e: unknown) => {
+    signal.throwIfAborted();
+    throw new TsbuildError('ADD_URL_FAILED', `failed to load ${op.url}: ${firstLine(e)}`, { cause: e });
+  });
+  // BuildKit's http source takes any status below 400 (a 3xx is followed first).
+  if (res.status < 200 || res.status >= 400) {
+    res.body.resume();
     throw new TsbuildError(
       'ADD_URL_FAILED',
-      `failed to load ${op.url}: HTTP ${res.status} ${res.statusText}`,
+      `failed to load ${op.url}: HTTP ${res.status} ${res.body.statusMessage ?? ''}`.trimEnd(),
     );
   }
   const dir = await env.store.tempDir('http');
@@ -90,11 +97,7 @@ async function download(env: SolverEnv, op: HttpOp, signal: AbortSignal): Promis
     },
   });
   try {
-    await pipeline(
-      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
-      hasher,
-      createWriteStream(file),
-    );
+    await pipeline(res.body, hasher, createWriteStream(file), { signal });
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
@@ -106,10 +109,10 @@ async function download(env: SolverEnv, op: HttpOp, signal: AbortSignal): Promis
       hint: `the content of ${op.url} does not match --checksum`,
     });
   }
-  const lm = res.headers.get('last-modified');
+  const lm = header(res, 'last-modified');
   const parsed = lm ? new Date(lm) : undefined;
   const lastModified = parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
-  const etag = res.headers.get('etag');
+  const etag = header(res, 'etag');
   if (etag) {
     const rec = { etag, digest, ...(lastModified ? { lastModified: lastModified.getTime() } : {}) };
     await rememberUrl(env, op.url, rec).catch(() => undefined);
