@@ -145,6 +145,14 @@ describe('frontend: stages → op graph', () => {
     expect((await at('FROM scratch\nRUN true\nCOPY ${S:?no source} /x\n')).line).toBe(3);
     expect((await at('FROM scratch\nRUN true\nRUN --mount=type=tmpfs,target=${T:?x} true\n')).line).toBe(3);
     expect((await at('FROM scratch\nLABEL a=1\nLABEL b="${B:?x}"\n')).line).toBe(3);
+    // a stage used before it is defined: the COPY's line, not its stage's FROM
+    expect(await at('FROM scratch\nRUN true\nCOPY --from=0 /x /y\n')).toMatchObject({ line: 3 });
+    expect(await at('FROM scratch\nRUN true\nCOPY --from=$S /x /y\n')).toMatchObject({ line: 3 });
+    // other errors of an instruction's words carry its line for the CLI's excerpt
+    const port = await conv('FROM scratch\nRUN true\nEXPOSE 80-70\n').catch(
+      (e: unknown) => e as TsbuildError,
+    );
+    expect(port).toMatchObject({ code: 'INVALID_PORT', line: 3 });
   });
 
   it('WORKDIR: an absolute path is recorded as written, a relative one joined and cleaned (BuildKit 0.8)', async () => {
