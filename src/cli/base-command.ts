@@ -1,5 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import { defaultRoot } from '../paths.js';
+import { goBooleans } from './docker-compat.js';
 import { renderError } from './render-error.js';
 
 /**
@@ -22,6 +23,13 @@ export abstract class BaseCommand extends Command {
   };
 
   protected debugMode = false;
+
+  override async init(): Promise<void> {
+    // `--pull=false`, `--no-cache=true`: docker's (Go's) boolean spelling, which oclif refuses.
+    const ctor = this.constructor as typeof BaseCommand;
+    this.argv = goBooleans(this.argv, { ...ctor.baseFlags, ...ctor.flags } as never);
+    await super.init();
+  }
 
   protected rootDir(flag: string | undefined): string {
     return flag ?? defaultRoot();

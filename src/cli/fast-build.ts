@@ -18,6 +18,8 @@ export interface FastFlag {
   options?: readonly string[];
   min?: number;
   default?: boolean | string;
+  /** Known for its default only: given, it sends the command line to oclif (for its warning). */
+  slow?: boolean;
 }
 
 export const FAST_FLAGS: Record<string, FastFlag> = {
@@ -47,6 +49,10 @@ export const FAST_FLAGS: Record<string, FastFlag> = {
   // docker build's --rm / --force-rm (ignored); `--no-rm` goes through oclif.
   rm: { type: 'boolean', default: true },
   'force-rm': { type: 'boolean', default: false },
+  // the classic builder's boolean flags (docker-compat.ts: ignored, with a warning)
+  compress: { type: 'boolean', default: false, slow: true },
+  squash: { type: 'boolean', default: false, slow: true },
+  'disable-content-trust': { type: 'boolean', default: true, slow: true },
 };
 
 export interface FastParse {
@@ -78,7 +84,7 @@ export function parseBuildArgv(
       if (eq >= 0) inline = tok.slice(eq + 1);
     } else if (tok.length === 2) name = byChar.get(tok[1] as string);
     const spec = name !== undefined ? FAST_FLAGS[name] : undefined;
-    if (!spec || name === undefined) return undefined;
+    if (!spec || name === undefined || spec.slow) return undefined;
     let value: unknown = true;
     if (spec.type === 'boolean') {
       if (inline !== undefined) return undefined;

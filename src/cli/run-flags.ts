@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { Flags } from '@oclif/core';
 import type { BuildOptions, Ulimit } from '../build.js';
 import { TsbuildError } from '../errors.js';
+import { classicFlags, classicFlagsGiven } from './docker-compat.js';
 import { parseBytes } from './limits.js';
 
 /**
@@ -49,6 +50,7 @@ export const runFlags = {
   sbom: Flags.string({ description: "accepted for buildx's sake: no attestation is made (false is silent)" }),
   rm: Flags.boolean({ description: 'ignored, as BuildKit does', hidden: true, default: true, allowNo: true }),
   'force-rm': Flags.boolean({ description: 'ignored, as BuildKit does', hidden: true, default: false }),
+  ...classicFlags,
 };
 
 interface RunFlagValues {
@@ -69,7 +71,11 @@ export function parseRunFlags(f: RunFlagValues): Partial<BuildOptions> {
   // …and buildx's attestation flags; `--provenance=false` (what scripts pass to turn them off) is silent.
   const attest = (name: string, v: string | undefined) =>
     v === undefined || /^(false|0)$/i.test(v) ? [] : [`--${name} ${v}`];
-  const ignored = [...attest('provenance', f.provenance), ...attest('sbom', f.sbom)];
+  const ignored = [
+    ...attest('provenance', f.provenance),
+    ...attest('sbom', f.sbom),
+    ...classicFlagsGiven(f as Record<string, unknown>),
+  ];
   return {
     ...(f['cache-from']?.length ? { cacheFrom: f['cache-from'] } : {}),
     ...(f['cache-to']?.length ? { cacheTo: f['cache-to'] } : {}),

@@ -38,12 +38,12 @@ export function emitSetupWarnings(
       message: `${f}: this cache backend is not supported, ignored (type=registry, type=local and --cache-to type=inline are)`,
       at: Date.now(),
     });
-  for (const f of o.ignoredFlags ?? [])
-    progress.emit({
-      type: 'warning',
-      message: `${f}: not supported, ignored; no attestation is attached to the image`,
-      at: Date.now(),
-    });
+  for (const f of o.ignoredFlags ?? []) {
+    const why = /^--(provenance|sbom)\b/.test(f)
+      ? 'no attestation is attached to the image'
+      : 'a classic builder flag, which docker build with BuildKit ignores too';
+    progress.emit({ type: 'warning', message: `${f}: not supported, ignored; ${why}`, at: Date.now() });
+  }
   if (store.snapshots.kind === 'copy')
     progress.emit({
       type: 'warning',

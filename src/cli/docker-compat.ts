@@ -1,0 +1,78 @@
+import { Flags } from '@oclif/core';
+import { TsbuildError } from '../errors.js';
+
+// What `docker build` scripts pass that oclif would refuse. Go's flag package (pflag) takes a
+// boolean as `--pull=true` or `--no-cache=false` too, and the classic builder's resource and
+// security flags are accepted by `docker build` with BuildKit and do nothing there; failing on
+// either would stop a CI script that runs unchanged under docker.
+
+/** pflag's strconv.ParseBool. */
+const TRUE = /^(1|t|T|true|TRUE|True)$/;
+const FALSE = /^(0|f|F|false|FALSE|False)$/;
+
+interface BoolFlag {
+  type: string;
+  allowNo?: boolean;
+  char?: string;
+}
+
+/**
+ * `--name=true` becomes `--name`, `--name=false` `--no-name` (or nothing, for a flag that is false
+ * unless given) for the boolean flags in `flags`; everything after `--` is left alone.
+ */
+export function goBooleans(argv: readonly string[], flags: Record<string, BoolFlag>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i] as string;
+    if (tok === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const m = /^--([^=]+)=(.*)$/.exec(tok);
+    const flag = m ? flags[m[1] as string] : undefined;
+    if (!m || flag?.type !== 'boolean') {
+      out.push(tok);
+      continue;
+    }
+    if (!TRUE.test(m[2]!) && !FALSE.test(m[2]!))
+      throw new TsbuildError(
+        'INVALID_FLAG',
+        `invalid argument "${m[2]}" for "--${m[1]}" flag: not a boolean`,
+        {
+          hint: `--${m[1]}, --${m[1]}=true or --${m[1]}=false`,
+        },
+      );
+    if (TRUE.test(m[2]!)) out.push(`--${m[1]}`);
+    else if (flag.allowNo) out.push(`--no-${m[1]}`);
+  }
+  return out;
+}
+
+/**
+ * The classic builder's flags that `docker build` with BuildKit takes and ignores: accepted, hidden,
+ * and named in a warning when given (`--disable-content-trust`, true by default, silently).
+ */
+export const classicFlags = {
+  'cpu-shares': Flags.string({ hidden: true }),
+  'cpuset-cpus': Flags.string({ hidden: true }),
+  'cpuset-mems': Flags.string({ hidden: true }),
+  'memory-swap': Flags.string({ hidden: true }),
+  'cgroup-parent': Flags.string({ hidden: true }),
+  isolation: Flags.string({ hidden: true }),
+  'security-opt': Flags.string({ hidden: true, multiple: true, multipleNonGreedy: true }),
+  compress: Flags.boolean({ hidden: true, default: false }),
+  squash: Flags.boolean({ hidden: true, default: false }),
+  'disable-content-trust': Flags.boolean({ hidden: true, default: true, allowNo: true }),
+};
+
+/** The classic flags given, as `--name value` for the build's "ignored" warnings. */
+export function classicFlagsGiven(f: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(classicFlags)) {
+    const v = f[name];
+    if (name === 'disable-content-trust' || v === undefined || v === false) continue;
+    const values = Array.isArray(v) ? v : [v];
+    for (const x of values) out.push(x === true ? `--${name}` : `--${name} ${String(x)}`);
+  }
+  return out;
+}
