@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as Tls from 'node:tls';
 import { TsbuildError } from '../errors.js';
+import { proxyAuth, proxyFor, tunnelAgent } from './proxy.js';
 
 // Loaded on first use, not with the module: a build that talks to no registry (a base already in
 // the store) is most incremental builds, and http costs ~8 ms of a start-up. Each on its own: a
@@ -74,10 +75,6 @@ function systemCAs(): string[] {
   return cas;
 }
 
-let httpAgent: Http.Agent | undefined;
-let httpsAgent: Https.Agent | undefined;
-const hostAgents = new Map<string, Https.Agent | null>();
-
 /**
  * Extra trust for one registry, Docker style: `<certsDir>/<host[:port]>/*.crt` are CA certificates
  * added to the system store (a private CA), `*.cert` + `*.key` a client certificate.
@@ -102,32 +99,38 @@ function hostTls(certsDir: string, host: string): { ca: string[]; cert?: string;
   };
 }
 
-let insecureAgent: Https.Agent | undefined;
+/** TLS trust for `url`: system CAs, plus a certs.d directory's for its host, or none (insecure). */
+function tlsOptions(url: URL, certsDir?: string, insecureTls?: boolean): Https.AgentOptions {
+  if (insecureTls) return { rejectUnauthorized: false };
+  const extra = certsDir ? hostTls(certsDir, url.host) : undefined;
+  return extra ? { ...extra, ca: [...systemCAs(), ...extra.ca] } : { ca: systemCAs() };
+}
 
-function agentFor(url: URL, certsDir?: string, insecureTls?: boolean): Http.Agent {
-  if (url.protocol === 'http:') {
-    httpAgent ??= new (netModules.http().Agent)({ keepAlive: true, maxSockets: 16 });
-    return httpAgent;
-  }
-  const https = netModules.https();
-  if (insecureTls) {
-    insecureAgent ??= new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
-    return insecureAgent;
-  }
-  if (certsDir) {
-    const key = `${certsDir}\0${url.host}`;
-    let a = hostAgents.get(key);
-    if (a === undefined) {
-      const extra = hostTls(certsDir, url.host);
-      a = extra
-        ? new https.Agent({ keepAlive: true, maxSockets: 16, ...extra, ca: [...systemCAs(), ...extra.ca] })
-        : null;
-      hostAgents.set(key, a);
+/** Keep-alive agents, one per proxy, protocol and TLS trust (a certs.d dir read once per host). */
+const agents = new Map<string, Http.Agent>();
+
+function agentFor(url: URL, certsDir?: string, insecureTls?: boolean, proxy?: URL): Http.Agent {
+  const plain = url.protocol === 'http:';
+  // Per host only with a certs.d dir (read once, with the agent: a listing per request would show).
+  const trust = plain ? '' : insecureTls ? 'insecure' : certsDir ? `${certsDir}\0${url.host}` : 'system';
+  const key = `${proxy?.href ?? ''}\0${url.protocol}\0${trust}`;
+  let a = agents.get(key);
+  if (!a) {
+    const base = { keepAlive: true, maxSockets: 16 };
+    if (plain) a = new (netModules.http().Agent)(base);
+    else {
+      const opts = { ...base, ...tlsOptions(url, certsDir, insecureTls) };
+      a = proxy
+        ? tunnelAgent(
+            { http: netModules.http(), https: netModules.https(), tls: netModules.tls() },
+            proxy,
+            opts,
+          )
+        : new (netModules.https().Agent)(opts);
     }
-    if (a) return a;
+    agents.set(key, a);
   }
-  httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: 16, ca: systemCAs() });
-  return httpsAgent;
+  return a;
 }
 
 type LookupCallback = (
@@ -188,18 +191,15 @@ function exchange(req: HttpRequest, address?: string): Promise<HttpResponse> {
       reject(abortError(req.signal));
       return;
     }
-    const mod = req.url.protocol === 'http:' ? netModules.http() : netModules.https();
     const headers: Record<string, string> = { ...req.headers };
     if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
     // By address: the Host header still names the registry as the user wrote it; no TLS to name.
     if (address) headers.host = req.url.host;
-    const r = mod.request(req.url, {
-      method: req.method,
-      headers,
-      agent: agentFor(req.url, req.certsDir, req.insecureTls),
-      lookup: lookupHost as never,
-      ...(address ? { hostname: address, servername: '' } : {}),
-    });
+    const proxy = address ? undefined : proxyFor(req.url);
+    const r =
+      proxy && req.url.protocol === 'http:'
+        ? viaProxy(req, proxy, headers)
+        : direct(req, headers, address, proxy);
     const onAbort = () => r.destroy(abortError(req.signal!));
     req.signal?.addEventListener('abort', onAbort, { once: true });
     r.setTimeout(req.timeoutMs, () =>
@@ -223,6 +223,33 @@ function exchange(req: HttpRequest, address?: string): Promise<HttpResponse> {
       req.body.on('error', (e) => r.destroy(e));
       req.body.pipe(r);
     }
+  });
+}
+
+/** A request to the target (an https one through the proxy's tunnel, when there is one). */
+function direct(req: HttpRequest, headers: Record<string, string>, address?: string, proxy?: URL) {
+  const mod = req.url.protocol === 'http:' ? netModules.http() : netModules.https();
+  return mod.request(req.url, {
+    method: req.method,
+    headers,
+    agent: agentFor(req.url, req.certsDir, req.insecureTls, proxy),
+    lookup: lookupHost as never,
+    ...(address ? { hostname: address, servername: '' } : {}),
+  });
+}
+
+/** An http:// request through a proxy: to the proxy, with the target's absolute URL. */
+function viaProxy(req: HttpRequest, proxy: URL, headers: Record<string, string>) {
+  const secure = proxy.protocol === 'https:';
+  const mod = secure ? netModules.https() : netModules.http();
+  return mod.request({
+    protocol: proxy.protocol,
+    hostname: proxy.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: proxy.port || (secure ? 443 : 80),
+    path: req.url.href,
+    method: req.method,
+    headers: { ...headers, host: req.url.host, ...proxyAuth(proxy) },
+    agent: agentFor(proxy, undefined, false),
   });
 }
 
