@@ -9,7 +9,7 @@ const PASSWD_LINES =
 
 const PROBES: Partial<ConformanceCase>[] = [
   {
-    dockerfile: `${BB}FROM bb\n${PASSWD_LINES} && mkdir -m 1777 /tmp\nWORKDIR /app\nCOPY --chown=app:app . .\nUSER app\nRUN id > /tmp/id 2>&1; touch /app/made-by-app; ls -ln /app > /tmp/ls\n`,
+    dockerfile: `${BB}FROM bb\n${PASSWD_LINES} && mkdir -m 1777 /tmp\nWORKDIR /app\nCOPY --chown=app:app . .\nUSER app\nRUN id > /tmp/id 2>&1; touch /app/made-by-app; ls -ln /app | awk '{print $1,$3,$4,$5,$NF}' > /tmp/ls\n`,
     files: { ...CONTEXT, '.dockerignore': '**/*.md\n!y.md\nd2\n' },
   },
   {
