@@ -228,12 +228,13 @@ export async function runContainer(o: RunContainerOptions): Promise<RunResult> {
     writeFileSync(join(b.dir, 'config.json'), specJson(prep.spec));
     if (internal.signal.aborted) throw cancelledError(internal.signal.reason);
     const tail = new OutputTail();
-    const { exitCode, aborted, reason } = await execute(o, runtime, b, id, tail, internal);
+    const { exitCode, aborted, reason, startFailed } = await execute(o, runtime, b, id, tail, internal);
     const oomKilled = wasOomKilled(cgroup, exitCode);
     if (aborted) throw cancelledError(reason);
     const signal = signalFromExitCode(exitCode);
     return {
       exitCode,
+      ...(startFailed ? { startFailed } : {}),
       ...(signal ? { signal } : {}),
       oomKilled,
       outputTail: tail.get(),

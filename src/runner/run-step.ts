@@ -35,7 +35,9 @@ export async function runStep(o: RunStepOptions): Promise<RunResult> {
     await o.snapshotter.remove(o.key).catch(() => undefined);
     throw new RunStepError({
       command: o.process.args,
-      exitCode: result.exitCode,
+      // BuildKit reports runc's own status for a process that never started (`RUN ["nosuch"]`:
+      // exit code 1, seen on dockerd 20.10); `docker run` (watch --run) says 127/126 as a shell.
+      exitCode: result.startFailed ? 1 : result.exitCode,
       signal: result.signal,
       oomKilled: result.oomKilled,
       outputTail: result.outputTail,

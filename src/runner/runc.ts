@@ -22,6 +22,8 @@ export interface RuncRunOptions {
 export interface RuncRunResult {
   exitCode: number;
   aborted: boolean;
+  /** The process never started (runc exited 1; `exitCode` is then the shell's 127 or 126). */
+  startFailed?: boolean;
 }
 
 const globalArgs = (o: { runtimeRoot?: string }): string[] =>
@@ -130,7 +132,7 @@ export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
       let exitCode = code ?? 128 + (sig ? signalNumber(sig) : 0);
       // runc exits 1 when the process could not even start; a shell says 127/126 for that.
       if (startFailure && exitCode === 1) exitCode = startFailure.exitCode;
-      resolve({ exitCode, aborted });
+      resolve({ exitCode, aborted, ...(startFailure && code === 1 ? { startFailed: true } : {}) });
     });
   });
 }

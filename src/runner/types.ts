@@ -89,7 +89,10 @@ export interface RunContainerOptions {
 }
 
 export interface RunResult {
+  /** as a shell reports it: 127 for a command not found, 126 for one not executable */
   exitCode: number;
+  /** the process could not be started (runc itself exited 1) */
+  startFailed?: boolean;
   /** the signal that ended the process, when it died of one (e.g. SIGKILL) */
   signal?: string;
   oomKilled: boolean;

@@ -74,11 +74,13 @@ describe('the process: user, workdir, env, exit codes, output', () => {
     for (const code of [0, 1, 3, 127, 255]) {
       const r = await sh(fx, `exit ${code}`);
       expect(r.exitCode).toBe(code);
+      expect(r.startFailed).toBeUndefined();
       expect(r.oomKilled).toBe(false);
     }
     // a process that cannot start: the shell's codes, and runc's error made readable
     const missing = await sh(fx, '', { process: { args: ['nonexistent-cmd'] } });
     expect(missing.exitCode).toBe(127);
+    expect(missing.startFailed).toBe(true);
     expect(missing.stderr).toBe(
       'runc run failed: unable to start container process: exec: "nonexistent-cmd": executable file not found in $PATH\n',
     );

@@ -72,4 +72,27 @@ describe('runStep on the store’s snapshotter', () => {
     expect(err.message).toContain('exit code: 7');
     expect(await store.snapshots.tryStat('run-fail')).toBeUndefined();
   });
+
+  it("a step whose process cannot start fails with runc's status, 1, as BuildKit reports it", async () => {
+    const err = await runStep({
+      snapshotter: store.snapshots,
+      key: 'run-nocmd',
+      parent: 'base',
+      root: fx.root,
+      process: { args: ['nonexistent-cmd'] },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(RunStepError);
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toContain('process "nonexistent-cmd" did not complete successfully: exit code: 1');
+    expect(err.outputTail.join('\n')).toContain('executable file not found in $PATH');
+    // a shell's own 127 is the command's status, passed on as it is
+    const sh = await runStep({
+      snapshotter: store.snapshots,
+      key: 'run-127',
+      parent: 'base',
+      root: fx.root,
+      process: { args: ['/bin/sh', '-c', 'nonexistent-cmd'] },
+    }).catch((e) => e);
+    expect(sh.exitCode).toBe(127);
+  });
 });
