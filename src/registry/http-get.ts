@@ -24,7 +24,8 @@ export async function httpGet(url: string, o: HttpGetOptions = {}): Promise<Http
     const res = await httpRequest({
       method: o.method ?? 'GET',
       url: at,
-      ...(o.headers ? { headers: o.headers } : {}),
+      // As the registry client names itself (BuildKit sends its own; some servers refuse none).
+      headers: { 'user-agent': 'tsbuild/0.1', ...o.headers },
       ...(o.signal ? { signal: o.signal } : {}),
       timeoutMs: IDLE_TIMEOUT_MS,
     });

@@ -331,7 +331,9 @@ EOF
 
   it('ADD <url>: redirects followed, a port fetch() refuses (6665-6669) reached, a failure names the URL and its cause', async () => {
     const { createServer: httpServer } = await import('node:http');
+    const agents = new Set<string | undefined>();
     const srv = httpServer((q, res) => {
+      agents.add(q.headers['user-agent']);
       if (q.url === '/a') res.writeHead(302, { location: '/b' }).end();
       else if (q.url === '/b') res.writeHead(307, { location: `http://127.0.0.1:${port}/data` }).end();
       else if (q.url === '/data') res.end('after two redirects');
@@ -354,6 +356,7 @@ EOF
       const ctx = makeContext({});
       const r = await buildIt(root, ctx, `FROM ${base}\nADD http://127.0.0.1:${port}/a /dl\n`);
       expect(read(r.rootfs, 'dl')).toBe('after two redirects');
+      expect([...agents]).toEqual(['tsbuild/0.1']);
       await expect(
         buildIt(root, ctx, `FROM ${base}\nADD http://127.0.0.1:${port}/missing /x\n`),
       ).rejects.toThrow(`failed to load http://127.0.0.1:${port}/missing: HTTP 404`);
