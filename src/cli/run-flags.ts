@@ -25,13 +25,14 @@ export const runFlags = {
   }),
   'shm-size': Flags.string({ description: 'size of /dev/shm in each RUN (e.g. 128m; default 64m)' }),
   'cache-from': Flags.string({
-    description: 'import build cache: type=registry,ref=REF (or REF) | type=local,src=DIR',
+    description:
+      'import build cache: type=registry,ref=REF (or REF: a cache, or an image with an inline cache) | type=local,src=DIR',
     multiple: true,
     multipleNonGreedy: true,
   }),
   'cache-to': Flags.string({
     description:
-      'export build cache: type=registry,ref=REF | type=local,dest=DIR [,mode=min|max][,ignore-error=true]',
+      'export build cache: type=registry,ref=REF | type=local,dest=DIR [,mode=min|max][,ignore-error=true] | type=inline (in the image)',
     multiple: true,
     multipleNonGreedy: true,
   }),
