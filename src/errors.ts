@@ -42,7 +42,6 @@ export interface SourceRange {
   end: Position;
 }
 
-/** A Dockerfile that cannot be parsed or converted: always says where. */
 /**
  * The range of an error raised where the instruction is not known (a word expanded by the shell
  * lexer): the frontend replaces it, by identity, with the range of the instruction it dispatched.
@@ -52,6 +51,7 @@ export const UNLOCATED: SourceRange = Object.freeze({
   end: Object.freeze({ line: 1, column: 1 }),
 });
 
+/** A Dockerfile that cannot be parsed or converted: always says where. */
 export class DockerfileSyntaxError extends TsbuildError {
   readonly range: SourceRange;
   /** Build-check warnings found before the error, printed ahead of it (as BuildKit does). */

@@ -1,19 +1,15 @@
 import { Flags } from '@oclif/core';
 import { TsbuildError } from '../errors.js';
+import { parseGoBool } from '../parser/index.js';
 
 // What `docker build` scripts pass that oclif would refuse. Go's flag package (pflag) takes a
 // boolean as `--pull=true` or `--no-cache=false` too, and the classic builder's resource and
 // security flags are accepted by `docker build` with BuildKit and do nothing there; failing on
 // either would stop a CI script that runs unchanged under docker.
 
-/** pflag's strconv.ParseBool. */
-const TRUE = /^(1|t|T|true|TRUE|True)$/;
-const FALSE = /^(0|f|F|false|FALSE|False)$/;
-
 interface BoolFlag {
   type: string;
   allowNo?: boolean;
-  char?: string;
 }
 
 /**
@@ -34,7 +30,9 @@ export function goBooleans(argv: readonly string[], flags: Record<string, BoolFl
       out.push(tok);
       continue;
     }
-    if (!TRUE.test(m[2]!) && !FALSE.test(m[2]!))
+    // pflag reads the value with strconv.ParseBool
+    const value = parseGoBool(m[2]!);
+    if (value === undefined)
       throw new TsbuildError(
         'INVALID_FLAG',
         `invalid argument "${m[2]}" for "--${m[1]}" flag: not a boolean`,
@@ -42,7 +40,7 @@ export function goBooleans(argv: readonly string[], flags: Record<string, BoolFl
           hint: `--${m[1]}, --${m[1]}=true or --${m[1]}=false`,
         },
       );
-    if (TRUE.test(m[2]!)) out.push(`--${m[1]}`);
+    if (value) out.push(`--${m[1]}`);
     else if (flag.allowNo) out.push(`--no-${m[1]}`);
   }
   return out;

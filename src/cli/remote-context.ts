@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { firstLine, TsbuildError } from '../errors.js';
-import { httpGet } from '../registry/http-get.js';
+import { TsbuildError } from '../errors.js';
+import { httpGetOr } from '../registry/http-get.js';
 import { isGitSource, parseGitRef } from '../solver/frontend/git-ref.js';
 import { checkCommit, checkout, resolveCommit, subdirOf } from '../solver/ops/git-op.js';
 import { type StdinContext, spooledContext } from './stdin-context.js';
@@ -23,15 +23,12 @@ export async function remoteContext(
   const tmp = await mkdtemp(join(tmpdir(), 'tsbuild-remote-'));
   try {
     if (isGitSource(context)) return await gitContext(context, file, tmp, signal);
-    const res = await httpGet(context, { signal }).catch((e: unknown) => {
-      signal.throwIfAborted();
-      throw new TsbuildError('CONTEXT_URL_FAILED', `unable to download ${context}: ${firstLine(e)}`, {
-        cause: e,
-      });
-    });
+    const failed = (why: string, cause?: unknown) =>
+      new TsbuildError('CONTEXT_URL_FAILED', `unable to download ${context}: ${why}`, cause ? { cause } : {});
+    const res = await httpGetOr(context, signal, failed);
     if (res.status < 200 || res.status >= 300) {
       res.body.resume();
-      throw new TsbuildError('CONTEXT_URL_FAILED', `unable to download ${context}: HTTP ${res.status}`);
+      throw failed(`HTTP ${res.status}`);
     }
     const spool = join(tmp, 'download');
     await pipeline(res.body, createWriteStream(spool), { signal });

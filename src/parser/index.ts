@@ -1,7 +1,7 @@
 // The parser's public surface. Everything here is pure: no IO, no printing.
 
 export { applyChecks } from './checks.js';
-export { parseCheckDirective } from './directives.js';
+export { parseCheckDirective, parseGoBool } from './directives.js';
 export { type ExpandOptions, type ExpandResult, expandInstruction } from './expand-instruction.js';
 export { chompHeredocContent, parseHeredocWord } from './heredoc.js';
 export { warning } from './lint.js';

@@ -28,7 +28,6 @@ function withSuggestion(msg: string, value: string, known: string[]): string {
   const s = suggest(v, known) ?? (v.length >= 3 ? known.find((k) => k.startsWith(v)) : undefined);
   return s ? `${msg} (did you mean ${s}?)` : msg;
 }
-const NO_RANGE: SourceRange = UNLOCATED;
 
 /** Go's encoding/csv for one record: `a,"b,c",d`; `""` inside quotes is a quote. */
 export function csvFields(s: string): string[] {
@@ -86,7 +85,7 @@ export interface ParseMountOptions extends LexOptions {
  * target /run/secrets/<id> (unless `env=`); ssh id `default`.
  */
 export function parseMount(spec: string, lookup?: EnvLookup, opts: ParseMountOptions = {}): RunMount {
-  const b = new MountBuilder(spec, opts.range ?? NO_RANGE, lookup === undefined);
+  const b = new MountBuilder(spec, opts.range ?? UNLOCATED, lookup === undefined);
   let fields: string[] = [];
   try {
     fields = csvFields(spec);
@@ -103,7 +102,7 @@ export function parseMount(spec: string, lookup?: EnvLookup, opts: ParseMountOpt
     const key = field.slice(0, eq).toLowerCase();
     // `from` is never expanded: BuildKit refuses a variable there (the solver says so)
     if (lookup && key !== 'from')
-      value = expandWord(value, lookup, { ...opts, range: opts.range ?? NO_RANGE });
+      value = expandWord(value, lookup, { ...opts, range: opts.range ?? UNLOCATED });
     b.set(key, value, field);
   }
   return finishMount(b.m, b.roAuto, (msg) => b.fail(msg));

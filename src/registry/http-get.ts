@@ -1,4 +1,4 @@
-import { TsbuildError } from '../errors.js';
+import { firstLine, TsbuildError } from '../errors.js';
 import { drain, type HttpResponse, httpRequest } from './http.js';
 
 // A plain GET or HEAD of any URL (ADD <url>, a URL build context), on the registry client's HTTP
@@ -37,6 +37,21 @@ export async function httpGet(url: string, o: HttpGetOptions = {}): Promise<Http
     if (at.protocol !== 'http:' && at.protocol !== 'https:')
       throw new TsbuildError('HTTP_REDIRECTS', `${url}: redirected to ${at.protocol} URL`);
   }
+}
+
+/**
+ * A GET whose failure to connect (not a cancellation) is `fail`'s error, given the reason: undici
+ * and Node say "fetch failed" or "connect ECONNREFUSED …" without the URL.
+ */
+export function httpGetOr(
+  url: string,
+  signal: AbortSignal,
+  fail: (why: string, cause: unknown) => Error,
+): Promise<HttpResponse> {
+  return httpGet(url, { signal }).catch((e: unknown) => {
+    signal.throwIfAborted();
+    throw fail(firstLine(e), e);
+  });
 }
 
 function parseUrl(url: string): URL {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as Tls from 'node:tls';
 import { TsbuildError } from '../errors.js';
-import { proxyAuth, proxyFor, tunnelAgent } from './proxy.js';
+import { bareHostname, proxyAuth, proxyFor, tunnelAgent } from './proxy.js';
 
 // Loaded on first use, not with the module: a build that talks to no registry (a base already in
 // the store) is most incremental builds, and http costs ~8 ms of a start-up. Each on its own: a
@@ -244,7 +244,7 @@ function viaProxy(req: HttpRequest, proxy: URL, headers: Record<string, string>)
   const mod = secure ? netModules.https() : netModules.http();
   return mod.request({
     protocol: proxy.protocol,
-    hostname: proxy.hostname.replace(/^\[(.*)\]$/, '$1'),
+    hostname: bareHostname(proxy),
     port: proxy.port || (secure ? 443 : 80),
     path: req.url.href,
     method: req.method,

@@ -17,11 +17,16 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): URL | 
   const raw = https ? env.HTTPS_PROXY || env.https_proxy : env.HTTP_PROXY || env.http_proxy;
   // Go ignores HTTP_PROXY under CGI, where a request header could have set it (httpoxy).
   if (!raw || (!https && env.REQUEST_METHOD)) return undefined;
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const host = bareHostname(url).toLowerCase();
   if (host === 'localhost' || isLoopback(host)) return undefined;
   const port = url.port || (https ? '443' : '80');
   if (noProxy(env.NO_PROXY || env.no_proxy || '', host, port)) return undefined;
   return parseProxy(raw);
+}
+
+/** A URL's host name as sockets take it: an IPv6 address without the brackets URL keeps. */
+export function bareHostname(u: URL): string {
+  return u.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
 function isLoopback(host: string): boolean {
@@ -99,7 +104,7 @@ export function tunnelAgent(
   const connect = (options: Tls.ConnectionOptions & { host?: string; port?: number }, cb: Oncreate) => {
     const target = `${options.host}:${options.port ?? 443}`;
     const req = (proxy.protocol === 'https:' ? mods.https : mods.http).request({
-      host: proxy.hostname.replace(/^\[(.*)\]$/, '$1'),
+      host: bareHostname(proxy),
       port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
       method: 'CONNECT',
       path: target,

@@ -129,10 +129,11 @@ export function runcRun(o: RuncRunOptions): Promise<RuncRunResult> {
       ended();
       o.signal?.removeEventListener('abort', onAbort);
       stopKiller?.();
-      let exitCode = code ?? 128 + (sig ? signalNumber(sig) : 0);
+      const exitCode = code ?? 128 + (sig ? signalNumber(sig) : 0);
       // runc exits 1 when the process could not even start; a shell says 127/126 for that.
-      if (startFailure && exitCode === 1) exitCode = startFailure.exitCode;
-      resolve({ exitCode, aborted, ...(startFailure && code === 1 ? { startFailed: true } : {}) });
+      if (startFailure && exitCode === 1)
+        resolve({ exitCode: startFailure.exitCode, aborted, startFailed: true });
+      else resolve({ exitCode, aborted });
     });
   });
 }

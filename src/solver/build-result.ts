@@ -52,19 +52,14 @@ export function metadata(r: BuildResult, digest: string, manifestSize: number): 
  * and the image are dated no later than it, and the base's entries keep their own times
  * (BuildKit's patchImageConfig: a clamp, base history untouched).
  */
-export async function historyTimes(
-  store: Store,
+export function historyTimes(
   entries: HistoryEntry[],
   layers: SolvedFs['layers'],
+  layerMs: (number | undefined)[],
   epoch?: number,
-): Promise<{ created: string; history: HistoryEntry[] }> {
+): { created: string; history: HistoryEntry[] } {
   // The build's own layers (a base image's have dated history entries of their own).
-  const own = layers.filter((l) => 'snapshot' in l || l.created !== undefined);
-  const ms = await Promise.all(
-    own.map(async (l) =>
-      'snapshot' in l ? (await store.snapshots.tryStat(l.snapshot))?.createdAt : (l.created as number),
-    ),
-  );
+  const ms = layerMs.filter((_, i) => 'snapshot' in layers[i]! || layers[i]!.created !== undefined);
   const at = (t: number) => new Date(epoch === undefined ? t : Math.min(t, epoch * 1000)).toISOString();
   const times = ms.map((t) => at(t ?? Date.now()));
   const now = at(Date.now());
@@ -80,6 +75,15 @@ export async function historyTimes(
   return { created: goTime(created), history };
 }
 
+/** When each layer's step ran (ms): its snapshot's time, an imported cache's, none for a base's. */
+async function layerTimes(store: Store, layers: SolvedFs['layers']): Promise<(number | undefined)[]> {
+  return Promise.all(
+    layers.map(async (l) =>
+      'snapshot' in l ? (await store.snapshots.tryStat(l.snapshot))?.createdAt : l.created,
+    ),
+  );
+}
+
 /** The image as exported: the stage's config, its layers, BuildKit's history and creation times. */
 export async function imageModel(
   store: Store,
@@ -88,8 +92,9 @@ export async function imageModel(
   epoch: number | undefined,
   inline?: { steps: SolvedStep[]; target: Vertex | undefined },
 ): Promise<ImageModel> {
-  const { created, history } = await historyTimes(store, img.history, solved.layers, epoch);
-  const cache = inline && (await inlineCacheDoc(store, inline.steps, inline.target, solved.layers));
+  const ms = await layerTimes(store, solved.layers);
+  const { created, history } = historyTimes(img.history, solved.layers, ms, epoch);
+  const cache = inline && inlineCacheDoc(inline.steps, inline.target, solved.layers, ms);
   const config = {
     created,
     architecture: img.architecture,

@@ -1,6 +1,6 @@
 import type { ImageLayer } from '../../exporter/index.js';
 import type { Descriptor } from '../../oci/index.js';
-import type { Store } from '../../store/index.js';
+import { parseGoBool } from '../../parser/index.js';
 import type { Vertex } from '../graph.js';
 import type { SolvedFs } from '../ops/index.js';
 import { imageChain, type SolvedStep } from './cache-export.js';
@@ -20,19 +20,19 @@ export type InlineCacheDoc = Omit<CacheConfigDoc, 'diffIds'>;
 
 /** BuildKit reads the build arg with Go's strconv.ParseBool. */
 export function inlineCacheArg(buildArgs: Record<string, string> | undefined): boolean {
-  return /^(1|t|true)$/i.test(buildArgs?.BUILDKIT_INLINE_CACHE ?? '');
+  return parseGoBool(buildArgs?.BUILDKIT_INLINE_CACHE ?? '') === true;
 }
 
 /**
  * The inline records of the image `target` makes, whose layers are `layers`: each step of its chain
  * this build solved, if all its layers are the image's (a step's always are: it is a prefix).
  */
-export async function inlineCacheDoc(
-  store: Store,
+export function inlineCacheDoc(
   steps: SolvedStep[],
   target: Vertex | undefined,
   layers: ImageLayer[],
-): Promise<InlineCacheDoc> {
+  layerMs: (number | undefined)[],
+): InlineCacheDoc {
   const chain = imageChain(target);
   const id = (l: ImageLayer) => ('snapshot' in l ? `s:${l.snapshot}` : `b:${l.blob.digest}`);
   const at = new Map(layers.map((l, i) => [id(l), i]));
@@ -45,13 +45,7 @@ export async function inlineCacheDoc(
   }
   // When each layer's step ran (null for a base image's), so a build from this cache dates its
   // history as this one did (the same image again).
-  const created = await Promise.all(
-    layers.map(async (l) =>
-      'snapshot' in l
-        ? ((await store.snapshots.tryStat(l.snapshot))?.createdAt ?? null)
-        : (l.created ?? null),
-    ),
-  );
+  const created = layerMs.map((t) => t ?? null);
   const sorted = [...records].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return { tsbuildCache: 1, created, records: sorted.map(([key, l]) => ({ key, layers: l })) };
 }

@@ -4,9 +4,9 @@ import { chmod, copyFile, lchown, mkdir, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { firstLine, TsbuildError } from '../../errors.js';
+import { TsbuildError } from '../../errors.js';
 import { header } from '../../registry/http.js';
-import { httpGet } from '../../registry/http-get.js';
+import { httpGetOr } from '../../registry/http-get.js';
 import { digestOf, type HttpOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
@@ -74,17 +74,13 @@ export function httpOp(env: SolverEnv): OpImpl {
 }
 
 async function download(env: SolverEnv, op: HttpOp, signal: AbortSignal): Promise<Download> {
-  const res = await httpGet(op.url, { signal }).catch((e: unknown) => {
-    signal.throwIfAborted();
-    throw new TsbuildError('ADD_URL_FAILED', `failed to load ${op.url}: ${firstLine(e)}`, { cause: e });
-  });
+  const failed = (why: string, cause?: unknown) =>
+    new TsbuildError('ADD_URL_FAILED', `failed to load ${op.url}: ${why}`, cause ? { cause } : {});
+  const res = await httpGetOr(op.url, signal, failed);
   // BuildKit's http source takes any status below 400 (a 3xx is followed first).
   if (res.status < 200 || res.status >= 400) {
     res.body.resume();
-    throw new TsbuildError(
-      'ADD_URL_FAILED',
-      `failed to load ${op.url}: HTTP ${res.status} ${res.body.statusMessage ?? ''}`.trimEnd(),
-    );
+    throw failed(`HTTP ${res.status} ${res.body.statusMessage ?? ''}`.trimEnd());
   }
   const dir = await env.store.tempDir('http');
   await mkdir(dir, { recursive: true });
