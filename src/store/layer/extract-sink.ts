@@ -57,7 +57,14 @@ export class ExtractSink implements TarSink {
   readonly #ids = [process.geteuid?.() ?? -1, process.getegid?.() ?? -1];
 
   constructor(root: string, realRoot: string, opts: ExtractOptions) {
-    this.#r = new RootResolver(root, (p) => this.#made(p, this.#fresh.get(parentOf(p)) ?? true));
+    this.#r = new RootResolver(
+      root,
+      (p) => {
+        this.#mine.add(p);
+        this.#made(p, this.#fresh.get(parentOf(p)) ?? true);
+      },
+      opts.mode === 'flat' ? (p, st) => this.#claimLower(p, st) : undefined,
+    );
     if (bfs.readdir(root).length === 0) this.#made(root, (bfs.lstat(root).mode & 0o2000) !== 0);
     this.#realRoot = realRoot;
     this.#opts = opts;
@@ -90,6 +97,31 @@ export class ExtractSink implements TarSink {
   }
 
   #chown = true;
+
+  /** Dirs this layer made or took over as parents (flat mode: see #claimLower). */
+  readonly #mine = new Set<string>();
+
+  /**
+   * Flat mode writes a layer over the layers below it in one tree, where overlayfs (every RUN,
+   * BuildKit's exporters, dockerd's layer store) unpacks it into a dir of its own: there a parent
+   * the layer implies without listing it is a new 0755 dir, which hides a lower symlink or file
+   * (never followed through, never "not a directory") and gives a lower dir its mode, owner and
+   * time. Parents this layer wrote itself resolve as they would in its own dir.
+   */
+  #claimLower(path: string, st: Stats): boolean {
+    if (this.#written.has(path) || this.#mine.has(path)) return false;
+    this.#mine.add(path);
+    if (st.isDirectory()) {
+      if (this.#sameOwner) bfs.lchown(path, this.#ids[0]!, this.#ids[1]!);
+      bfs.chmod(path, 0o755);
+      bfs.lutimes(path, Date.now() / 1000);
+      return true;
+    }
+    this.#removeExisting(path, st);
+    bfs.mkdir(path, 0o755);
+    this.#made(path, this.#fresh.get(parentOf(path)) ?? true);
+    return true;
+  }
 
   #made(path: string, setgid: boolean): void {
     this.#fresh.set(path, setgid);
@@ -172,7 +204,9 @@ export class ExtractSink implements TarSink {
           if (made) this.#nodeLinks.push({ target, path });
           return;
         }
-        if (!st || st.isDirectory()) {
+        // A lower layer's file is not in this layer's own dir (overlay), so not linkable (moby).
+        const lower = this.#opts.mode === 'flat' && !this.#written.has(target);
+        if (!st || st.isDirectory() || lower) {
           throw new StoreError(
             'LAYER_INVALID',
             `hardlink ${e.name} → ${e.linkpath}: target missing or a directory`,
@@ -254,7 +288,7 @@ export class ExtractSink implements TarSink {
   #clearLower(dir: string): void {
     for (const name of bfs.readdir(dir)) {
       const p = `${dir}/${name}`;
-      if (!this.#written.has(p)) {
+      if (!this.#written.has(p) && !this.#mine.has(p)) {
         bfs.rm(p);
         this.#r.invalidate();
         this.#fresh.clear();

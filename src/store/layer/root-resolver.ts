@@ -51,10 +51,20 @@ export class RootResolver {
   readonly #cache = new Map<string, string>();
   /** Told of each missing parent this resolver creates (the extractor knows it starts empty). */
   readonly #onMkdir?: (path: string) => void;
+  /**
+   * Asked of each existing parent met while creating: true when it is (now) a directory of this
+   * layer, so neither followed nor refused (see ExtractSink's flat mode: a lower layer's).
+   */
+  readonly #claim?: (path: string, st: import('node:fs').Stats) => boolean;
 
-  constructor(root: string, onMkdir?: (path: string) => void) {
+  constructor(
+    root: string,
+    onMkdir?: (path: string) => void,
+    claim?: (path: string, st: import('node:fs').Stats) => boolean,
+  ) {
     this.root = root;
     this.#onMkdir = onMkdir;
+    this.#claim = claim;
   }
 
   invalidate(): void {
@@ -123,6 +133,10 @@ export class RootResolver {
         st = bfs.lstat(p);
       } catch {
         st = undefined;
+      }
+      if (st && create && this.#claim?.(p, st)) {
+        out.push(c);
+        continue;
       }
       if (st?.isSymbolicLink()) {
         if (++links > MAX_LINKS)
