@@ -19,7 +19,8 @@ import type { LocalImage } from './types.js';
 
 const MAX_DOC = 4 * 1024 * 1024;
 
-async function readDoc(store: Store, digest: Digest): Promise<Buffer> {
+/** A manifest, index or config from the store (bounded: these are read whole). */
+export async function readDoc(store: Store, digest: Digest): Promise<Buffer> {
   // One stat: info() is the presence check too.
   const info = await store.content.info(digest).catch((e: unknown) => {
     if ((e as { code?: unknown }).code !== 'BLOB_NOT_FOUND') throw e;

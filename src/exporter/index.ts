@@ -10,6 +10,7 @@ export {
   isUntaggedRecord,
   listImages,
   loadImage,
+  readDoc,
   recordImage,
   recordUntagged,
   removeImage,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../src/progress/index.js';
 import { INLINE_CACHE_FIELD } from '../../src/solver/cache-io/inline-cache.js';
+import { openStore } from '../../src/store/index.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { buildIt, makeContext, ranSteps, read, useBusyboxRegistryWith } from './helpers.js';
 
@@ -98,6 +99,31 @@ describe('inline build cache', () => {
     expect(warnings(none.events).join('\n')).toMatch(
       /cache not imported from .*arg:1-plain: .*no inline cache/,
     );
+  });
+
+  it('--cache-from NAME of an image in the local store reads its inline cache there, as dockerd does', async () => {
+    const ctx = makeContext({ 'src/a.txt': 'd\n' });
+    const root = tmp('tsb-e2e-root-');
+    // Tagged here only: the registry has neither image, so a hit can come from the store alone.
+    const ref = `${registry().host}/inline/local:1`;
+    const first = await buildIt(root, ctx, dockerfile(), {
+      cacheTo: ['type=inline'],
+      outputs: [`type=image,name=${ref}`],
+    });
+    await buildIt(root, ctx, dockerfile(), { outputs: [`type=image,name=${ref}-plain`] });
+    // `prune -a`: the build cache goes, the tagged images (and so their layers) stay.
+    const store = await openStore(root);
+    expect((await store.gc({ all: true })).cacheRecordsRemoved).toBeGreaterThan(0);
+
+    const again = await buildIt(root, ctx, dockerfile(), { cacheFrom: [ref] });
+    expect(runs(again.events)).toEqual([]);
+    expect(warnings(again.events)).toEqual([]);
+    expect(read(again.rootfs, 'out')).toBe(read(first.rootfs, 'out'));
+    // A local image without an inline cache is not one: the registry is asked (it has nothing).
+    await store.gc({ all: true });
+    const none = await buildIt(root, ctx, dockerfile(), { cacheFrom: [`${ref}-plain`] });
+    expect(runs(none.events)).toHaveLength(5);
+    expect(warnings(none.events).join('\n')).toMatch(/cache not imported from .*local:1-plain/);
   });
 
   it('a multi-platform image: the records of each platform, read from its index', async () => {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstLine, TsbuildError } from '../../errors.js';
+import { findImage, readDoc } from '../../exporter/index.js';
 import type { Descriptor, ImageIndex, ImageReference } from '../../oci/index.js';
 import { formatReference, parseManifestOrIndex, parseReference } from '../../oci/index.js';
 import type { ProgressSink } from '../../progress/events.js';
@@ -43,8 +44,10 @@ export async function importCaches(specs: CacheSpec[], env: ImportEnv): Promise<
       warn: `cache not imported from ${where}`,
       tolerate: () => !env.signal.aborted,
     };
-    const got = await cacheStep(env.progress, step, () =>
-      spec.type === 'registry' ? fromRegistry(spec.ref, env) : fromDir(spec.dir, env),
+    const got = await cacheStep(env.progress, step, async () =>
+      spec.type === 'registry'
+        ? ((await fromLocalImage(spec.ref, env)) ?? (await fromRegistry(spec.ref, env)))
+        : fromDir(spec.dir, env),
     );
     if (got) out.push(got);
   }
@@ -63,6 +66,38 @@ async function fromRegistry(refText: string, env: ImportEnv): Promise<ImportedCa
     config.mediaType === CACHE_CONFIG_MEDIA_TYPE
       ? parseCacheDocuments(layers, bytes)
       : inlineRecords(layers, bytes);
+  return { records, fetch };
+}
+
+/**
+ * An image of the local store by that name with an inline cache, read from the store: dockerd's
+ * BuildKit looks in its own image store first (moby's localinlinecache), so `--cache-from app` after
+ * `docker build -t app --build-arg BUILDKIT_INLINE_CACHE=1` asks no registry. Without one (no such
+ * tag, no inline cache), undefined: the registry is asked, as there.
+ */
+async function fromLocalImage(refText: string, env: ImportEnv): Promise<ImportedCache | undefined> {
+  let desc: Descriptor;
+  try {
+    desc = (await findImage(env.store, refText)).descriptor;
+  } catch {
+    return undefined;
+  }
+  const parsed = parseManifestOrIndex(await readDoc(env.store, desc.digest), desc.mediaType);
+  const manifests = parsed.kind === 'index' ? parsed.index.manifests.slice(0, MAX_INDEX_IMAGES) : [desc];
+  const records = new Map<string, CacheLayer[]>();
+  for (const entry of manifests) {
+    // An index pulled for one platform lacks the others' manifests: they hold no usable records.
+    const doc = await readDoc(env.store, entry.digest).catch(() => undefined);
+    const m = doc && parseManifestOrIndex(doc, entry.mediaType);
+    if (m?.kind !== 'manifest') continue;
+    const config = await readDoc(env.store, m.manifest.config.digest).catch(() => undefined);
+    for (const [k, v] of (config && tryInline(m.manifest.layers, config)) ?? []) records.set(k, v);
+  }
+  if (records.size === 0) return undefined;
+  const fetch = async (blob: Descriptor) => {
+    if (await env.store.content.has(blob.digest)) return;
+    throw new TsbuildError('IMAGE_INCOMPLETE', `blob ${blob.digest} of ${refText} is missing from the store`);
+  };
   return { records, fetch };
 }
 
