@@ -92,6 +92,16 @@ describe('flat mode applies a layer as overlayfs stacks it', () => {
     });
   }
 
+  it('with a set time (SOURCE_DATE_EPOCH), the dirs a layer implies or takes over carry it too', async () => {
+    const root = tempDir('tsb-flat-epoch-');
+    const opts = { mode: 'flat', mtime: 1_000_000 } as const;
+    await extractLayer(Readable.from([tar([dir('o', 0o700), file('o/e'), link('d', 'o')])]), root, opts);
+    await extractLayer(Readable.from([tar([file('o/f'), file('d/x'), file('n/m/k')])]), root, opts);
+    expect(sh(`cd "${root}" && find . -mindepth 1 -type d -printf '%p %m %T@\\n' | sort`)).toBe(
+      './d 755 1000000.0000000000\n./n 755 1000000.0000000000\n./n/m 755 1000000.0000000000\n./o 755 1000000.0000000000\n',
+    );
+  });
+
   it('a hard link to a lower layer file is refused, as in a layer dir of its own', async () => {
     const root = tempDir('tsb-flat-link-');
     await extractLayer(Readable.from([tar([file('f')])]), root, { mode: 'flat' });

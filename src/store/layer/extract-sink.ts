@@ -62,6 +62,7 @@ export class ExtractSink implements TarSink {
       (p) => {
         this.#mine.add(p);
         this.#made(p, this.#fresh.get(parentOf(p)) ?? true);
+        if (opts.mtime !== undefined) this.#dirTimes.push([p, opts.mtime]);
       },
       opts.mode === 'flat' ? (p, st) => this.#claimLower(p, st) : undefined,
     );
@@ -114,12 +115,15 @@ export class ExtractSink implements TarSink {
     if (st.isDirectory()) {
       if (this.#sameOwner) bfs.lchown(path, this.#ids[0]!, this.#ids[1]!);
       bfs.chmod(path, 0o755);
-      bfs.lutimes(path, Date.now() / 1000);
+      // A set time (SOURCE_DATE_EPOCH) is every dir's at the end; else the new dir's: now.
+      if (this.#opts.mtime !== undefined) this.#dirTimes.push([path, this.#opts.mtime]);
+      else bfs.lutimes(path, Date.now() / 1000);
       return true;
     }
     this.#removeExisting(path, st);
     bfs.mkdir(path, 0o755);
     this.#made(path, this.#fresh.get(parentOf(path)) ?? true);
+    if (this.#opts.mtime !== undefined) this.#dirTimes.push([path, this.#opts.mtime]);
     return true;
   }
 
