@@ -1,4 +1,5 @@
 import { TsbuildError } from '../errors.js';
+import { configFieldError } from './config-fields.js';
 import type { Descriptor } from './descriptor.js';
 import { isDigest } from './digest.js';
 import { isIndexMediaType, isManifestMediaType } from './media-types.js';
@@ -149,6 +150,8 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   if (typeof o.os !== 'string' || typeof o.architecture !== 'string') {
     throw bad('image config', 'os/architecture missing');
   }
+  const wrong = configFieldError(o);
+  if (wrong) throw bad('image config', wrong);
   return o as unknown as ImageConfig;
 }
 

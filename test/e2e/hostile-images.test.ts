@@ -147,4 +147,42 @@ describe('hostile base images pulled from a registry', () => {
     expect(readdirSync(join(out, 'd2'))).toEqual(['g']);
     expectStoreClean(root);
   });
+
+  it('a parent the layer implies over a lower symlink or file is a dir: RUN and the local export agree', () => {
+    const image = pushBusyboxWithLayer(
+      reg,
+      'hostile/implied-parents:1',
+      tar([
+        // busybox's bin/zcat is a symlink to /bin/busybox, a file: no dir entry for either here
+        { path: 'bin/zcat/y', body: 'y' },
+        { path: 'bin/gzip/.wh.nothing', body: '' },
+      ]),
+    );
+    const r = buildFrom(image);
+    expect(r.stderr).not.toMatch(/ERROR/);
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(r.out, 'bin', 'zcat'))).toEqual(['y']);
+    expect(readdirSync(join(r.out, 'bin', 'gzip'))).toEqual([]);
+    // The one it would have written through, had the export followed the symlink, is untouched.
+    expect(readFileSync(join(r.out, 'bin', 'busybox')).length).toBeGreaterThan(100_000);
+    expectStoreClean(r.root);
+  });
+
+  it('a config field of the wrong type fails at FROM, naming it, and stores nothing broken', () => {
+    const image = pushBusyboxWithLayer(
+      reg,
+      'hostile/config-types:1',
+      tar([{ path: 'f', body: 'f' }]),
+      (c) => {
+        (c.config as Record<string, unknown>).Env = 'PATH=/bin';
+      },
+    );
+    const r = buildFrom(image);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /invalid image config: config\.Env is "PATH=\/bin", where a list of strings belongs/,
+    );
+    expect(r.stderr).toMatch(/Dockerfile:1/);
+    expectStoreClean(r.root);
+  });
 });

@@ -126,4 +126,51 @@ describe('manifests', () => {
       ).rootfs.diff_ids,
     ).toHaveLength(1);
   });
+
+  it("checks the config's field types as Go's JSON decoding does (null is a zero value)", () => {
+    const cfg = (extra: Record<string, unknown>) =>
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        rootfs: { type: 'layers', diff_ids: [] },
+        ...extra,
+      });
+    const nulls = Object.fromEntries(
+      [
+        'Env',
+        'Cmd',
+        'Entrypoint',
+        'OnBuild',
+        'Labels',
+        'ExposedPorts',
+        'Volumes',
+        'Shell',
+        'Healthcheck',
+        'User',
+      ].map((k) => [k, null]),
+    );
+    expect(parseImageConfig(cfg({ config: nulls, history: null })).config).toEqual(nulls);
+    const good = {
+      Env: ['A=1'],
+      Cmd: ['sh'],
+      Labels: { a: 'b' },
+      ExposedPorts: { '80/tcp': {} },
+      ArgsEscaped: true,
+      Healthcheck: { Test: ['CMD', 'true'], Interval: 30e9, Retries: 3 },
+    };
+    expect(
+      parseImageConfig(cfg({ config: good, history: [{ created_by: 'x', empty_layer: true }] })).config,
+    ).toEqual(good);
+    const wrong: [Record<string, unknown>, RegExp][] = [
+      [{ config: { Env: 'PATH=/x' } }, /config\.Env is "PATH=\/x", where a list of strings belongs/],
+      [{ config: { Cmd: ['a', 1] } }, /config\.Cmd is .* a list of strings/],
+      [{ config: { Labels: { a: 1 } } }, /config\.Labels .* an object of strings/],
+      [{ config: { ExposedPorts: ['80'] } }, /config\.ExposedPorts .* an object/],
+      [{ config: { User: 0 } }, /config\.User is 0, where a string belongs/],
+      [{ config: { Healthcheck: { Test: 'true' } } }, /config\.Healthcheck\.Test/],
+      [{ config: 'x' }, /^invalid image config: config is "x", where an object belongs/],
+      [{ history: [{ empty_layer: 'yes' }] }, /history\[0\]\.empty_layer .* true or false/],
+    ];
+    for (const [extra, why] of wrong) expect(() => parseImageConfig(cfg(extra))).toThrow(why);
+  });
 });

@@ -1,0 +1,104 @@
+/**
+ * The JSON types of an image config's fields, as Go's encoding/json holds BuildKit's frontend to
+ * them (ocispecs.ImageConfig plus Docker's Healthcheck, OnBuild, Shell): a base image whose
+ * `config.Env` is a string fails there ("cannot unmarshal string into ... config.Env of type
+ * []string") and must fail here with its name, not deep in a step. `null` is Go's zero value.
+ */
+type Kind = 'string' | 'strings' | 'set' | 'labels' | 'bool' | 'object' | 'number' | 'list';
+
+const CONFIG: Record<string, Kind> = {
+  User: 'string',
+  ExposedPorts: 'set',
+  Env: 'strings',
+  Entrypoint: 'strings',
+  Cmd: 'strings',
+  Volumes: 'set',
+  WorkingDir: 'string',
+  Labels: 'labels',
+  StopSignal: 'string',
+  ArgsEscaped: 'bool',
+  Healthcheck: 'object',
+  OnBuild: 'strings',
+  Shell: 'strings',
+};
+
+const HEALTHCHECK: Record<string, Kind> = {
+  Test: 'strings',
+  Interval: 'number',
+  Timeout: 'number',
+  StartPeriod: 'number',
+  StartInterval: 'number',
+  Retries: 'number',
+};
+
+const TOP: Record<string, Kind> = { created: 'string', author: 'string', config: 'object', history: 'list' };
+
+const HISTORY: Record<string, Kind> = {
+  created: 'string',
+  created_by: 'string',
+  author: 'string',
+  comment: 'string',
+  empty_layer: 'bool',
+};
+
+const NAMES: Record<Kind, string> = {
+  string: 'a string',
+  strings: 'a list of strings',
+  set: 'an object',
+  labels: 'an object of strings',
+  bool: 'true or false',
+  object: 'an object',
+  number: 'a number',
+  list: 'a list',
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function fits(v: unknown, kind: Kind): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof v === 'string';
+    case 'strings':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'labels':
+      return isObject(v) && Object.values(v).every((x) => typeof x === 'string' || x === null);
+    case 'set':
+    case 'object':
+      return isObject(v);
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'number':
+      return typeof v === 'number';
+    case 'list':
+      return Array.isArray(v);
+  }
+}
+
+function check(o: Record<string, unknown>, fields: Record<string, Kind>, at: string): string | undefined {
+  for (const [name, kind] of Object.entries(fields)) {
+    const v = o[name];
+    if (v !== null && v !== undefined && !fits(v, kind)) {
+      return `${at}${name} is ${JSON.stringify(v).slice(0, 40)}, where ${NAMES[kind]} belongs`;
+    }
+  }
+  return undefined;
+}
+
+/** The first field of the wrong type, described, or undefined when every field has its type. */
+export function configFieldError(o: Record<string, unknown>): string | undefined {
+  const top = check(o, TOP, '');
+  if (top) return top;
+  const c = o.config as Record<string, unknown> | null | undefined;
+  const inner = c ? check(c, CONFIG, 'config.') : undefined;
+  if (inner) return inner;
+  const hc = c?.Healthcheck as Record<string, unknown> | null | undefined;
+  const health = hc ? check(hc, HEALTHCHECK, 'config.Healthcheck.') : undefined;
+  if (health) return health;
+  for (const [i, h] of ((o.history as unknown[] | null | undefined) ?? []).entries()) {
+    if (h === null) continue;
+    const e = isObject(h) ? check(h, HISTORY, `history[${i}].`) : `history[${i}] is not an object`;
+    if (e) return e;
+  }
+  return undefined;
+}
