@@ -62,15 +62,3 @@ export const classicFlags = {
   squash: Flags.boolean({ hidden: true, default: false }),
   'disable-content-trust': Flags.boolean({ hidden: true, default: true, allowNo: true }),
 };
-
-/** The classic flags given, as `--name value` for the build's "ignored" warnings. */
-export function classicFlagsGiven(f: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  for (const name of Object.keys(classicFlags)) {
-    const v = f[name];
-    if (name === 'disable-content-trust' || v === undefined || v === false) continue;
-    const values = Array.isArray(v) ? v : [v];
-    for (const x of values) out.push(x === true ? `--${name}` : `--${name} ${String(x)}`);
-  }
-  return out;
-}

@@ -1,5 +1,6 @@
 import { defaultRoot } from '../paths.js';
 import type { BuildFlags } from './build-action.js';
+import { buildExtras, type ExtraFlagValues } from './build-extras.js';
 import { noopRequest } from './noop-replay.js';
 
 /**
@@ -17,6 +18,7 @@ export interface FastFlag {
   multiple?: boolean;
   options?: readonly string[];
   min?: number;
+  max?: number;
   default?: boolean | string;
   /** Known for its default only: given, it sends the command line to oclif (for its warning). */
   slow?: boolean;
@@ -44,6 +46,22 @@ export const FAST_FLAGS: Record<string, FastFlag> = {
   progress: { type: 'string', options: ['auto', 'tty', 'plain', 'json', 'quiet'], default: 'auto' },
   quiet: { type: 'boolean', char: 'q', default: false },
   'max-parallelism': { type: 'integer', min: 1 },
+  'build-context': { type: 'string', multiple: true },
+  // the flags build-extras.ts reads (limits, registries, RUN settings, caches, annotations)
+  memory: { type: 'string', char: 'm' },
+  'cpu-quota': { type: 'integer', min: 1000 },
+  'cpu-period': { type: 'integer', min: 1000, max: 1_000_000 },
+  cpus: { type: 'string' },
+  'pids-limit': { type: 'integer', min: 1 },
+  'insecure-registry': { type: 'string', multiple: true },
+  'add-host': { type: 'string', multiple: true },
+  ulimit: { type: 'string', multiple: true },
+  'shm-size': { type: 'string' },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
+  annotation: { type: 'string', multiple: true },
+  provenance: { type: 'string' },
+  sbom: { type: 'string' },
   root: { type: 'string' },
   debug: { type: 'boolean', default: false },
   // docker build's --rm / --force-rm (ignored); `--no-rm` goes through oclif.
@@ -57,7 +75,7 @@ export const FAST_FLAGS: Record<string, FastFlag> = {
 
 export interface FastParse {
   context: string;
-  flags: BuildFlags & { root?: string };
+  flags: BuildFlags & ExtraFlagValues & { root?: string };
 }
 
 /** `build`'s arguments (after the word `build`), or undefined when oclif must parse them. */
@@ -93,7 +111,8 @@ export function parseBuildArgv(
       if (raw === undefined || raw === '' || raw.startsWith('-')) return undefined;
       if (spec.options && !spec.options.includes(raw)) return undefined;
       if (spec.type === 'integer') {
-        if (!/^[1-9]\d{0,8}$/.test(raw) || Number(raw) < (spec.min ?? 0)) return undefined;
+        const n = Number(raw);
+        if (!/^[1-9]\d{0,8}$/.test(raw) || n < (spec.min ?? 0) || n > (spec.max ?? n)) return undefined;
         value = Number(raw);
       } else value = raw;
     }
@@ -124,7 +143,7 @@ export async function runFastBuild(argv: readonly string[]): Promise<boolean> {
     parsed.flags.root ?? defaultRoot(),
     parsed.context,
     parsed.flags,
-    undefined,
+    () => buildExtras(parsed.flags),
     noopRequest(parsed),
   );
   return true;

@@ -37,8 +37,8 @@ import type { FastParse } from './fast-build.js';
  * written or removed by anyone renames or unlinks in those flat dirs; stats of inputs are taken
  * before they are read, so a change racing the build leaves a stat that no longer matches. Only
  * plainly local builds take it: not with --no-cache/--pull/--no-cache-filter, outputs, --push,
- * id/metadata files, secrets, ssh, a Dockerfile on stdin, a URL source (read anew by every build),
- * or --debug. TSBUILD_NO_FAST_NOOP=1 turns it off;
+ * id/metadata files, secrets, ssh, caches to import or export, named contexts, a Dockerfile on
+ * stdin, a URL source (read anew by every build), or --debug. TSBUILD_NO_FAST_NOOP=1 turns it off;
  * TSBUILD_DEBUG_NOOP=1 says on stderr why a build did or did not take it.
  */
 
@@ -126,6 +126,8 @@ export function noopRequest(
   if (f['no-cache'] || f.pull || f['no-cache-filter'] || f.output || f.push || f.debug) return undefined;
   if (f.iidfile || f['metadata-file'] || f.secret || f.ssh || f.file === '-' || parsed.context === '-')
     return undefined;
+  // a cache to import or export, or contexts the record does not stat
+  if (f['cache-from'] || f['cache-to'] || f['build-context']) return undefined;
   // a git or URL context is fetched anew: no local stat vouches for it
   if (isRemoteContext(parsed.context)) return undefined;
   const { progress: _p, quiet: _q, ...rest } = f;

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classicFlagsGiven, goBooleans } from '../../src/cli/docker-compat.js';
+import { CLASSIC_FLAG_NAMES, classicFlagsGiven } from '../../src/cli/build-extras.js';
+import { classicFlags, goBooleans } from '../../src/cli/docker-compat.js';
 import { requireRoot } from '../helpers/require.js';
 
 requireRoot();
@@ -34,6 +35,7 @@ describe("docker build's spellings", () => {
   });
 
   it('the classic builder flags given are named for the warning', () => {
+    expect(CLASSIC_FLAG_NAMES).toEqual(Object.keys(classicFlags));
     expect(
       classicFlagsGiven({
         'cpu-shares': '512',

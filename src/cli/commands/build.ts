@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { buildAction } from '../build-action.js';
-import { limitFlags, parseLimits } from '../limits.js';
-import { parseRunFlags, runFlags } from '../run-flags.js';
+import { buildExtras } from '../build-extras.js';
+import { limitFlags } from '../limits.js';
+import { runFlags } from '../run-flags.js';
 
 export default class Build extends BaseCommand {
   static override description = 'Build an image from a Dockerfile and a context directory';
@@ -97,19 +98,6 @@ export default class Build extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Build);
     this.debugMode = flags.debug;
-    await buildAction(this.rootDir(flags.root), args.context, flags, () => limitOptions(flags));
+    await buildAction(this.rootDir(flags.root), args.context, flags, () => buildExtras(flags));
   }
-}
-
-function limitOptions(
-  flags: Parameters<typeof parseLimits>[0] &
-    Parameters<typeof parseRunFlags>[0] & { 'insecure-registry'?: string[] | undefined },
-) {
-  const limits = parseLimits(flags);
-  const insecure = flags['insecure-registry'];
-  return {
-    ...(limits ? { limits } : {}),
-    ...(insecure?.length ? { insecureRegistries: insecure } : {}),
-    ...parseRunFlags(flags),
-  };
 }

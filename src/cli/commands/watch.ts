@@ -7,9 +7,10 @@ import type { ProgressMode } from '../../progress/index.js';
 import type { WatchEvent } from '../../watch/index.js';
 import { BaseCommand } from '../base-command.js';
 import { keyValueFlags } from '../build-action.js';
-import { limitFlags, parseLimits } from '../limits.js';
+import { buildExtras, type ExtraFlagValues } from '../build-extras.js';
+import { limitFlags } from '../limits.js';
 import { renderError } from '../render-error.js';
-import { parseRunFlags, runFlags } from '../run-flags.js';
+import { runFlags } from '../run-flags.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -233,9 +234,7 @@ export default class Watch extends BaseCommand {
       ...opt('network', f.network as BuildOptions['network']),
       ...opt('secrets', f.secret as string[] | undefined),
       ...opt('ssh', f.ssh as string[] | undefined),
-      ...opt('limits', parseLimits(f as Parameters<typeof parseLimits>[0])),
-      ...opt('insecureRegistries', f['insecure-registry'] as string[] | undefined),
-      ...parseRunFlags(f as Parameters<typeof parseRunFlags>[0]),
+      ...buildExtras(f as ExtraFlagValues),
     };
   }
 
