@@ -113,53 +113,35 @@ async function solveAndExport(r: Run): Promise<BuildResult> {
   const local = cacheIndex(store, env.retain);
   r.cache = local;
   const cache = withImportedCaches(local, (await importing) ?? [], { ...io, retain: env.retain });
-  const steps: SolvedStep[] = [];
   const inline = r.cacheSpecs.inline || inlineCacheArg(o.buildArgs);
-  const maxParallelism = o.maxParallelism ?? availableParallelism();
+  // Solved steps are kept only for a cache to export (to a registry or dir, or inline).
+  const steps: SolvedStep[] | undefined = r.cacheSpecs.to.length > 0 || inline ? [] : undefined;
+  const targets = converted.map((c) => c.vertex);
   // Layers made ahead are the single image's; an index's platforms commit theirs at export.
   const early = earlyLayers(store, first.vertex, multi ? [] : r.outputs, signal);
   const scheduler = new Scheduler({
     opFor: createOps(env),
     cache,
-    maxParallelism,
+    maxParallelism: o.maxParallelism ?? availableParallelism(),
     signal,
     progress,
     onRun: early.onRun,
-    ...(r.cacheSpecs.to.length > 0 || inline
-      ? { onSolved: (v, key, result) => steps.push({ v, key, result }) }
-      : {}),
+    ...(steps ? { onSolved: (v, key, result) => steps.push({ v, key, result }) } : {}),
   });
   // No layer walk outlives the solve: a failed one has aborted `signal`, which stops them first.
-  const solved = await solveAll(
-    scheduler,
-    converted.map((c) => c.vertex),
-    r.inner,
-  ).finally(early.settle);
+  const solved = await solveAll(scheduler, targets, r.inner).finally(early.settle);
+  const known = steps
+    ? await withUnsolvedSteps(steps, targets, (v) => scheduler.knownKey(v), {
+        cache,
+        local,
+        all: r.cacheSpecs.to.some((c) => c.mode === 'max'),
+      })
+    : [];
   // The build cache goes out after the image, before the summary (BuildKit's order).
-  const targets = converted.map((c) => c.vertex);
-  const known =
-    r.cacheSpecs.to.length > 0 || inline
-      ? await withUnsolvedSteps(steps, targets, (v) => scheduler.knownKey(v), {
-          cache,
-          local,
-          all: r.cacheSpecs.to.some((c) => c.mode === 'max'),
-        })
-      : steps;
   const beforeSummary =
     r.cacheSpecs.to.length > 0 ? () => exportCaches(r.cacheSpecs.to, known, targets, io) : undefined;
-  return exportSolved(
-    r,
-    {
-      converted,
-      platforms,
-      solved,
-      registry,
-      stats: scheduler.stats,
-      beforeSummary,
-      ...(inline ? { inline: known } : {}),
-    },
-    scanned,
-  );
+  const exported = { converted, platforms, solved, registry, stats: scheduler.stats, beforeSummary };
+  return exportSolved(r, { ...exported, ...(inline ? { inline: known } : {}) }, scanned);
 }
 
 /** What the ops work with: the store, the context, the registry, secrets and ssh, the lease. */

@@ -196,46 +196,49 @@ export class ExtractSink implements TarSink {
         bfs.lutimes(path, e.mtime);
         return;
       }
-      case 'Link': {
-        if (e.linkpath === '') throw new StoreError('LAYER_INVALID', `hardlink ${e.name} has no target`);
-        const target = this.#r.entry(cleanLink(e.linkpath, e.name)).path;
-        const st = bfs.lstatOrUndefined(target);
-        // A link to a FIFO or device node: made once the node is (finish), or not at all if skipped.
-        // A link to this layer's whiteout shares the whiteout's char 0/0 node, so it hides its own
-        // name too: moby's and containerd's appliers make the node first and then link to it.
-        const made = st ? undefined : this.#deferred.get(target);
-        if (made !== undefined) {
-          if (made) this.#nodeLinks.push({ target, path });
-          return;
-        }
-        // A lower layer's file is not in this layer's own dir (overlay), so not linkable (moby).
-        const lower = this.#opts.mode === 'flat' && !this.#written.has(target);
-        if (!st || st.isDirectory() || lower) {
-          throw new StoreError(
-            'LAYER_INVALID',
-            `hardlink ${e.name} → ${e.linkpath}: target missing or a directory`,
-          );
-        }
-        bfs.link(target, path);
-        // moby's createTarFile gives the link entry's owner, mode and mtime to the inode it shares
-        // (dockerd's BuildKit shows them on a pulled layer), a symlink's mode and times excepted.
-        // The chown is never skipped (the inode is the target's, not a fresh one); it drops the
-        // inode's file capability (the kernel's doing) before the link's own xattrs are set, and
-        // as xattrs are written at the end here, the dropped one is taken off the list.
-        if (this.#sameOwner) {
-          bfs.lchown(path, e.uid, e.gid);
-          this.#dropCapability(st.ino);
-        }
-        if (!st.isSymbolicLink()) {
-          bfs.chmod(path, e.mode);
-          bfs.lutimes(path, e.mtime);
-        }
-        this.#xattr(path, e);
+      case 'Link':
+        this.#hardLink(e, path);
         return;
-      }
       default:
         this.#special(e, path);
     }
+  }
+
+  #hardLink(e: ReadEntry, path: string): void {
+    if (e.linkpath === '') throw new StoreError('LAYER_INVALID', `hardlink ${e.name} has no target`);
+    const target = this.#r.entry(cleanLink(e.linkpath, e.name)).path;
+    const st = bfs.lstatOrUndefined(target);
+    // A link to a FIFO or device node: made once the node is (finish), or not at all if skipped.
+    // A link to this layer's whiteout shares the whiteout's char 0/0 node, so it hides its own
+    // name too: moby's and containerd's appliers make the node first and then link to it.
+    const made = st ? undefined : this.#deferred.get(target);
+    if (made !== undefined) {
+      if (made) this.#nodeLinks.push({ target, path });
+      return;
+    }
+    // A lower layer's file is not in this layer's own dir (overlay), so not linkable (moby).
+    const lower = this.#opts.mode === 'flat' && !this.#written.has(target);
+    if (!st || st.isDirectory() || lower) {
+      throw new StoreError(
+        'LAYER_INVALID',
+        `hardlink ${e.name} → ${e.linkpath}: target missing or a directory`,
+      );
+    }
+    bfs.link(target, path);
+    // moby's createTarFile gives the link entry's owner, mode and mtime to the inode it shares
+    // (dockerd's BuildKit shows them on a pulled layer), a symlink's mode and times excepted.
+    // The chown is never skipped (the inode is the target's, not a fresh one); it drops the
+    // inode's file capability (the kernel's doing) before the link's own xattrs are set, and
+    // as xattrs are written at the end here, the dropped one is taken off the list.
+    if (this.#sameOwner) {
+      bfs.lchown(path, e.uid, e.gid);
+      this.#dropCapability(st.ino);
+    }
+    if (!st.isSymbolicLink()) {
+      bfs.chmod(path, e.mode);
+      bfs.lutimes(path, e.mtime);
+    }
+    this.#xattr(path, e);
   }
 
   #dropCapability(ino: number): void {
