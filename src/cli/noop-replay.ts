@@ -322,7 +322,8 @@ export function replayNoop(parsed: FastParse, env: NodeJS.ProcessEnv = process.e
   }
   // Since the process started, as performance.now() says, without loading perf_hooks for it.
   const duration = Math.round(process.uptime() * 1000);
-  sink.emit({ type: 'summary', digest: r.digest, tags: r.tags, size: r.size, duration, at: Date.now() });
+  const { digest, configDigest: imageId, tags, size } = r;
+  sink.emit({ type: 'summary', digest, imageId, tags, size, duration, at: Date.now() });
   sink.close?.();
   return true;
 }

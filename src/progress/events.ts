@@ -26,7 +26,17 @@ export type ProgressEvent =
       at: number;
     }
   | { type: 'warning'; message: string; line?: number; at: number }
-  | { type: 'summary'; digest: string; tags: string[]; size: number; duration: number; at: number };
+  | {
+      type: 'summary';
+      /** The manifest's digest (an index's, for several platforms). */
+      digest: string;
+      /** docker's image ID: the config's digest (`-q`, `--iidfile`); an index's own digest. */
+      imageId: string;
+      tags: string[];
+      size: number;
+      duration: number;
+      at: number;
+    };
 
 export type VertexStatus = 'started' | 'cached' | 'done' | 'error' | 'canceled';
 

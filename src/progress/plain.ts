@@ -74,7 +74,10 @@ export class PlainRenderer implements ProgressSink {
 }
 
 export function summaryLines(e: Extract<ProgressEvent, { type: 'summary' }>): string[] {
-  const out = [`writing image ${e.digest} done`];
+  // dockerd's BuildKit writes the image ID (what `-q` prints); a store of manifests (containerd's,
+  // buildx's) also shows the manifest, which a registry and `--metadata-file` know the image by.
+  const manifest = e.digest === e.imageId ? 'manifest list' : 'manifest';
+  const out = [`exporting ${manifest} ${e.digest} done`, `writing image ${e.imageId} done`];
   for (const t of e.tags) out.push(`naming to ${t} done`);
   out.push(`image size ${formatBytes(e.size)}, built in ${formatSeconds(e.duration)}`);
   return out;

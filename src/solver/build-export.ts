@@ -182,6 +182,7 @@ async function written(
   j.progress.emit({
     type: 'summary',
     digest: result.digest,
+    imageId: result.configDigest,
     tags: result.tags,
     size: result.size,
     duration: result.duration,

@@ -12,6 +12,7 @@ const events: ProgressEvent[] = [
   {
     type: 'summary',
     digest: 'sha256:abc',
+    imageId: 'sha256:c0f',
     tags: ['docker.io/library/app:latest'],
     size: 2_500_000,
     duration: 1700,
@@ -31,7 +32,7 @@ describe('progress renderers', () => {
     expect(out).toContain('#2 0.200 line one\n');
     expect(out).toContain('#2 0.300 line two\n');
     expect(out).toContain('#2 DONE 1.5s\n');
-    expect(out).toContain('writing image sha256:abc done');
+    expect(out).toContain('exporting manifest sha256:abc done\nwriting image sha256:c0f done\n');
     expect(out).toContain('naming to docker.io/library/app:latest done');
     expect(out).toMatch(/image size 2\.50MB, built in 1\.7s/);
   });
