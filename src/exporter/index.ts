@@ -1,6 +1,7 @@
 // Exporters: commit an image model into the store (config + manifest), then write it out: local tags,
 // OCI layout (dir or tar), docker archive, flattened rootfs, registry push; a multi-platform build's index.
 export { type Annotations, parseAnnotations } from './annotations.js';
+export { decompressedArchive } from './archive-input.js';
 export { commitImage } from './commit.js';
 export { commitOptionsFor, exportImage, exportImages } from './export.js';
 export { exportIndex, type IndexExportResult, type PlatformImage, platformDir } from './export-index.js';
@@ -16,5 +17,6 @@ export {
   removeImage,
   tagImage,
 } from './image-store.js';
+export { type LoadedArchiveImage, loadArchive } from './load-archive.js';
 export { parseOutput, parseOutputs } from './output-spec.js';
 export type * from './types.js';

@@ -21,7 +21,12 @@ export { extractLayer } from './layer/extract.js';
 export { compressionOfMediaType, LAYER_MEDIA_TYPES } from './layer/media-types.js';
 export { makeNodes, readXattrs, writeXattrs } from './layer/special-files.js';
 export { deviceNumbers, parsePax as parsePaxRecords, rdevMajor, rdevMinor } from './layer/tar-format.js';
-export { field as tarHeaderField, rawName as tarHeaderName } from './layer/tar-reader.js';
+export {
+  field as tarHeaderField,
+  type ReadEntry as TarReadEntry,
+  rawName as tarHeaderName,
+  TarReader,
+} from './layer/tar-reader.js';
 export { writeLayerTar } from './layer/tar-writer.js';
 export type {
   AppliedLayer,

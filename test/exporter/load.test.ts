@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tar } from '../helpers/raw-tar.js';
+import { type BusyboxImage, busyboxImageLayout } from '../helpers/registry.js';
+import { requireBinary, requireRoot } from '../helpers/require.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const cli = (root: string, args: string[]) => runCli([...args, '--root', root]);
+
+/** Loads `file` into a fresh store: the CLI's result, and the store's `images` and `fsck`. */
+async function load(file: string, root = tmp('tsb-load-root-')) {
+  const r = await cli(root, ['load', '-i', file]);
+  const images = (await cli(root, ['images'])).stdout;
+  const fsck = await cli(root, ['fsck']);
+  return { ...r, root, images, fsck };
+}
+
+describe('load: docker and OCI archives into the local store', () => {
+  let bb: BusyboxImage;
+  let dir: string;
+  beforeAll(() => {
+    requireBinary('skopeo');
+    bb = busyboxImageLayout();
+    dir = tmp('tsb-load-');
+  });
+
+  it("loads skopeo's docker-archive and oci-archive under their names; a build runs FROM them", async () => {
+    requireRoot();
+    requireBinary('runc');
+    const docker = join(dir, 'bb-docker.tar');
+    const oci = join(dir, 'bb-oci.tar');
+    execFileSync('skopeo', ['copy', '-q', `oci:${bb.layoutDir}:latest`, `docker-archive:${docker}:bb:2`]);
+    execFileSync('skopeo', [
+      'copy',
+      '-q',
+      `oci:${bb.layoutDir}:latest`,
+      `oci-archive:${oci}:reg.example/bb:3`,
+    ]);
+    const root = tmp('tsb-load-root-');
+    const d = await load(docker, root);
+    expect(d.status, d.stderr).toBe(0);
+    expect(d.stdout).toBe('Loaded image: bb:2\n');
+    const o = await load(oci, root);
+    expect(o.stdout).toBe('Loaded image: reg.example/bb:3\n');
+    const id = bb.configDigest.slice(7, 19);
+    expect(o.images).toMatch(new RegExp(`^bb +2 +${id} `, 'm'));
+    expect(o.images).toMatch(new RegExp(`^reg\\.example/bb +3 +${id} `, 'm'));
+    expect(o.fsck.stdout).toMatch(/: ok/);
+    // No registry anywhere: the loaded images are the bases.
+    const ctx = tmp('tsb-load-ctx-');
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      'FROM bb:2\nRUN ls /bin/busybox > /out\nFROM reg.example/bb:3\nCOPY --from=0 /out /\n',
+    );
+    const b = await cli(root, ['build', '-q', '-o', `type=local,dest=${join(ctx, 'out')}`, ctx]);
+    expect(b.status, b.stderr).toBe(0);
+    expect(readFileSync(join(ctx, 'out', 'out'), 'utf8')).toBe('/bin/busybox\n');
+  });
+
+  it('gives back the image tsbuild saved, by the same ID, from every archive kind and compression', async () => {
+    const root = tmp('tsb-load-src-');
+    const ctx = tmp('tsb-load-ctx-');
+    writeFileSync(join(ctx, 'f'), 'f\n');
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY f /f\nCMD ["/f"]\n');
+    const id = (await cli(root, ['build', '-q', '-t', 'app:1', ctx])).stdout.trim();
+    expect(id).toMatch(/^sha256:/);
+    const docker = join(dir, 'app-docker.tar');
+    const oci = join(dir, 'app-oci.tar');
+    expect((await cli(root, ['save', 'app:1', '-o', docker])).status).toBe(0);
+    expect((await cli(root, ['save', 'app:1', '--format', 'oci', '-o', oci])).status).toBe(0);
+    execFileSync('gzip', ['-k', docker]);
+    execFileSync('xz', ['-k', '-T1', oci]);
+    execFileSync('zstd', ['-q', docker, '-o', `${docker}.zst`]);
+    for (const f of [docker, oci, `${docker}.gz`, `${oci}.xz`, `${docker}.zst`]) {
+      const r = await load(f);
+      expect(r.status, `${f}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, f).toBe('Loaded image: app:1\n');
+      expect(r.images, f).toMatch(new RegExp(`^app +1 +${id.slice(7, 19)} `, 'm'));
+      const inspect = JSON.parse((await cli(r.root, ['inspect', 'app:1'])).stdout);
+      expect(JSON.stringify(inspect), f).toContain('"/f"');
+    }
+    // docker save's stdin form
+    const piped = execFileSync('node', [join(import.meta.dirname, '..', '..', 'bin', 'run.js'), 'load'], {
+      input: readFileSync(docker),
+      env: { ...process.env, TSBUILD_ROOT: tmp('tsb-load-root-') },
+      encoding: 'utf8',
+    });
+    expect(piped).toBe('Loaded image: app:1\n');
+  });
+
+  it("reads docker 25's archives, whose layer paths are symlinks into blobs/; keeps an unnamed image as <none>", async () => {
+    const layer = readFileSync(join(bb.layoutDir, 'blobs', 'sha256', bb.layerDigest.slice(7)));
+    const config = readFileSync(join(bb.layoutDir, 'blobs', 'sha256', bb.configDigest.slice(7)));
+    const top = join(tmp('tsb-load-d25-'), 'a');
+    mkdirSync(join(top, 'blobs', 'sha256'), { recursive: true });
+    mkdirSync(join(top, 'abc'));
+    // moby's load takes a compressed layer file: it must unpack to the config's diff ID
+    writeFileSync(join(top, 'blobs', 'sha256', bb.layerDigest.slice(7)), layer);
+    writeFileSync(join(top, 'blobs', 'sha256', bb.configDigest.slice(7)), config);
+    symlinkSync(`../blobs/sha256/${bb.layerDigest.slice(7)}`, join(top, 'abc', 'layer.tar'));
+    const manifest = [
+      { Config: `blobs/sha256/${bb.configDigest.slice(7)}`, RepoTags: null, Layers: ['abc/layer.tar'] },
+    ];
+    writeFileSync(join(top, 'manifest.json'), JSON.stringify(manifest));
+    const file = join(dir, 'd25.tar');
+    execFileSync('tar', ['-C', top, '-cf', file, '.']);
+    const r = await load(file);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`Loaded image ID: ${bb.configDigest}\n`);
+    expect(r.images).toMatch(new RegExp(`^<none> +<none> +${bb.configDigest.slice(7, 19)} `, 'm'));
+  });
+
+  it('refuses a lying blob, a layer that is not its diff ID, names outside the archive, a cut archive: no tag, a sound store', async () => {
+    const config = readFileSync(join(bb.layoutDir, 'blobs', 'sha256', bb.configDigest.slice(7)));
+    const cfg = bb.configDigest.slice(7);
+    const docker = (layerBody: string, layerPath = 'l/layer.tar') =>
+      tar([
+        { path: `${cfg}.json`, body: config.toString('latin1') },
+        { path: 'l/layer.tar', body: layerBody },
+        {
+          path: 'manifest.json',
+          body: JSON.stringify([{ Config: `${cfg}.json`, RepoTags: ['x:1'], Layers: [layerPath] }]),
+        },
+      ]);
+    const blob = 'not what its name says';
+    const cases: [string, Buffer, RegExp][] = [
+      [
+        'lying blob',
+        tar([
+          { path: `blobs/sha256/${sha(Buffer.from('other')).slice(7)}`, body: blob },
+          { path: 'index.json', body: '{"schemaVersion":2,"manifests":[]}' },
+        ]),
+        /does not match its digest/,
+      ],
+      ['layer not its diff ID', docker('x'.repeat(2048)), /does not match its diff ID/],
+      ['outside', docker('', '../../etc/passwd'), /does not hold: \.\.\/\.\.\/etc\/passwd/],
+      [
+        'cut',
+        docker('x'.repeat(2048)).subarray(0, 1700),
+        /not a readable image archive|truncated|unexpected end/i,
+      ],
+      ['not an archive', Buffer.from('hello'), /not an image archive/],
+      ['no manifest', tar([{ path: 'a', body: 'a' }]), /neither manifest\.json nor index\.json/],
+    ];
+    for (const [what, bytes, err] of cases) {
+      const f = join(dir, `bad-${what.replaceAll(' ', '-')}.tar`);
+      writeFileSync(f, bytes);
+      const r = await load(f);
+      expect(r.status, what).toBe(1);
+      expect(r.stderr, what).toMatch(err);
+      expect(r.images, what).not.toMatch(/^x /m);
+      expect(r.fsck.status, `${what}: ${r.fsck.stdout}${r.fsck.stderr}`).toBe(0);
+    }
+    // what a failed load left is not kept by anything: prune takes it
+    const f = join(dir, 'keep.tar');
+    copyFileSync(join(dir, 'bad-layer-not-its-diff-ID.tar'), f);
+    const r = await load(f);
+    const pruned = await cli(r.root, ['prune', '-f']);
+    expect(pruned.status, pruned.stderr).toBe(0);
+    const du = await cli(r.root, ['du']);
+    expect(du.stdout).toMatch(/^blobs +0 +0B/m);
+  });
+});
