@@ -35,7 +35,20 @@ describe('COPY --chown resolution (BuildKit)', () => {
     expect(resolveChown(root, 'bob:nogroup')).toEqual({ uid: 1001, gid: 50 });
     expect(resolveChown(root, 'nobody:staff')).toEqual({ uid: 0, gid: 50 });
     expect(resolveChown(root, '7:nogroup')).toEqual({ uid: 7, gid: 7 });
-    expect(resolveChown(join(root, 'no-such-root'), 'bob:staff')).toEqual({ uid: 0, gid: 0 });
+  });
+
+  it('a name needs its file: without /etc/passwd or /etc/group, BuildKit fails to open it (dockerd 20.10)', () => {
+    const bare = join(root, 'no-such-root');
+    expect(() => resolveChown(bare, 'bob:staff')).toThrow(
+      'unable to find user bob: open /etc/passwd: no such file or directory',
+    );
+    expect(() => resolveChown(bare, '1:staff')).toThrow(
+      'unable to find group staff: open /etc/group: no such file or directory',
+    );
+    // numbers and an empty user need no file
+    expect(resolveChown(bare, ':1')).toEqual({ uid: 0, gid: 1 });
+    expect(resolveChown(bare, '5:6')).toEqual({ uid: 5, gid: 6 });
+    expect(resolveChown(bare, '5')).toEqual({ uid: 5, gid: 5 });
   });
 
   it('reads passwd as runc does: lines trimmed, a bad number is 0, the first match wins', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { TsbuildError } from '../../errors.js';
 import type { Owner } from './copy-tree.js';
 import { NeedsMount } from './merged-root.js';
 import { resolveInRoot } from './secure-path.js';
@@ -6,7 +7,12 @@ import { resolveInRoot } from './secure-path.js';
 /** A rootfs dir, or a function from a container path to the host path that shows it. */
 export type RootFs = string | ((path: string) => string);
 
-function readEtc(root: RootFs, file: string): string[][] {
+/**
+ * The rows of the rootfs's /etc/passwd or /etc/group, read to look a name up. BuildKit's readUser
+ * opens the file to resolve a name, so one that is missing (or unreadable) fails the step, with
+ * Go's os.Open message (`COPY --chown=app` or `USER app` + `WORKDIR` over an image without it).
+ */
+function readEtc(root: RootFs, file: string, name: string): string[][] {
   const path = `/etc/${file}`;
   try {
     // runc's user.ParsePasswdFilter/ParseGroupFilter: lines trimmed, blank ones skipped, no comments.
@@ -16,9 +22,17 @@ function readEtc(root: RootFs, file: string): string[][] {
       .filter((l) => l !== '')
       .map((l) => l.split(':'));
   } catch (e) {
-    // No file: no names. A merged view that cannot say is not "no file".
+    // A merged view that cannot say is not "no file".
     if (e instanceof NeedsMount) throw e;
-    return [];
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : code;
+    throw new TsbuildError(
+      'UNKNOWN_OWNER',
+      `unable to find ${file === 'passwd' ? 'user' : 'group'} ${name}: open ${path}: ${why}`,
+      {
+        hint: `the image has no readable ${path}: create it in an earlier step, or give numeric ids`,
+      },
+    );
   }
 }
 
@@ -36,21 +50,23 @@ function atoi(s: string | undefined): number {
  * `--chown=user[:group]` against the destination rootfs, as BuildKit's file op reads it (readUser,
  * observed on dockerd 20.10): numbers are used as they are, names are looked up in its /etc/passwd
  * and /etc/group; without a group a numeric user's gid is the uid (Docker's documented rule) but a
- * named user gets its passwd entry's primary gid. A name that is not there (or no such file) is no
- * error: an unknown user is 0:0, an unknown group leaves the user's gid; an empty user is uid 0.
+ * named user gets its passwd entry's primary gid. A name that is not in the file is no error: an
+ * unknown user is 0:0, an unknown group leaves the user's gid; an empty user is uid 0. A file that
+ * is not there is an error (readEtc).
  */
 export function resolveChown(root: RootFs, spec: string): Owner {
   const [u = '', g] = spec.split(':', 2);
-  let uid = asId(u);
+  // An empty user is uid 0 without a lookup (dockerd 20.10 takes `--chown=:1` with no /etc/passwd).
+  let uid = u === '' ? 0 : asId(u);
   let gid = uid ?? 0;
   if (uid === undefined) {
-    const row = readEtc(root, 'passwd').find((r) => r[0] === u);
+    const row = readEtc(root, 'passwd', u).find((r) => r[0] === u);
     uid = atoi(row?.[2]);
     gid = atoi(row?.[3]);
   }
   if (g !== undefined) {
     const id = asId(g);
-    const row = id === undefined ? readEtc(root, 'group').find((r) => r[0] === g) : undefined;
+    const row = id === undefined ? readEtc(root, 'group', g).find((r) => r[0] === g) : undefined;
     if (id !== undefined) gid = id;
     else if (row) gid = atoi(row[2]);
   }
