@@ -157,7 +157,8 @@ export function usersCase(r: R): Partial<ConformanceCase> {
       '4242',
       'app:nogroup',
     ]);
-  const lines = ['FROM bb', passwd];
+  // Now and then no files at all: a name in --chown or under WORKDIR must then fail (readUser).
+  const lines = ['FROM bb', r.next() < 0.2 ? 'RUN rm -f /etc/passwd /etc/group' : passwd];
   for (let i = r.int(2, 5); i > 0; i--) {
     const k = r.next();
     if (k < 0.3) lines.push(`USER ${who()}`);
