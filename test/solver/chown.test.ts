@@ -45,7 +45,10 @@ describe('COPY --chown resolution (BuildKit)', () => {
     expect(() => resolveChown(bare, '1:staff')).toThrow(
       'unable to find group staff: open /etc/group: no such file or directory',
     );
-    // numbers and an empty user need no file
+    // numbers, `root` (llb's parseUID) and an empty user need no file
+    expect(resolveChown(bare, 'root:5')).toEqual({ uid: 0, gid: 5 });
+    expect(resolveChown(bare, 'root:root')).toEqual({ uid: 0, gid: 0 });
+    expect(resolveChown(bare, '7:root')).toEqual({ uid: 7, gid: 0 });
     expect(resolveChown(bare, ':1')).toEqual({ uid: 0, gid: 1 });
     expect(resolveChown(bare, '5:6')).toEqual({ uid: 5, gid: 6 });
     expect(resolveChown(bare, '5')).toEqual({ uid: 5, gid: 5 });

@@ -36,8 +36,12 @@ function readEtc(root: RootFs, file: string, name: string): string[][] {
   }
 }
 
-/** llb.WithUser's parseUID: a decimal that fits in 32 bits is an id, anything else a name. */
+/**
+ * llb.WithUser's parseUID: `root` is 0 without a lookup (so no /etc/passwd is needed for it, as the
+ * chown-unknown-names golden case shows), a decimal that fits in 32 bits is an id, else a name.
+ */
 function asId(s: string): number | undefined {
+  if (s === 'root') return 0;
   return /^\d+$/.test(s) && Number(s) <= 0xffffffff ? Number(s) : undefined;
 }
 
