@@ -76,10 +76,11 @@ export async function archiveBlobs(store: Store, input: Readable, lease: LeaseHa
     for (const ev of events.splice(0)) await handle(ev);
   } catch (e) {
     await cur?.w.abort();
-    if (e instanceof TsbuildError) throw e;
-    throw new TsbuildError('ARCHIVE_INVALID', `not a readable image archive: ${(e as Error).message}`, {
-      cause: e,
-    });
+    // The store's own failures (a full disk) stay what they are; the tar reader speaks of layers
+    // (LAYER_INVALID), and a decompressor of its format: here the tar is the archive itself.
+    if (e instanceof TsbuildError && e.code !== 'LAYER_INVALID') throw e;
+    const why = (e as Error).message.replace(/^invalid layer tar: /, '');
+    throw new TsbuildError('ARCHIVE_INVALID', `not a readable image archive: ${why}`, { cause: e });
   }
   return out;
 }

@@ -148,6 +148,8 @@ describe('load: docker and OCI archives into the local store', () => {
         /not a readable image archive|truncated|unexpected end/i,
       ],
       ['not an archive', Buffer.from('hello'), /not an image archive/],
+      ['short', Buffer.from('hello, world'), /not a readable image archive: truncated/],
+      ['bad gzip', Buffer.from('\x1f\x8b\x08\x00garbage garbage', 'latin1'), /not a readable image archive/],
       ['no manifest', tar([{ path: 'a', body: 'a' }]), /neither manifest\.json nor index\.json/],
     ];
     // In-process (the CLI's own path is the other tests'): one store per case.
