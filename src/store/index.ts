@@ -14,6 +14,7 @@ export {
   unlock,
 } from './file-lock.js';
 export { applyLayer } from './layer/apply-layer.js';
+export { type ArchiveCompression, sniffCompression, toolDecompress } from './layer/archive-compression.js';
 export { toByteString } from './layer/byte-fs.js';
 export { chain, compressStream, decompressStream, detectCompression } from './layer/compression.js';
 export { createLayer } from './layer/create-layer.js';

@@ -150,6 +150,11 @@ describe('load: docker and OCI archives into the local store', () => {
       ['not an archive', Buffer.from('hello'), /not an image archive/],
       ['short', Buffer.from('hello, world'), /not a readable image archive: truncated/],
       ['bad gzip', Buffer.from('\x1f\x8b\x08\x00garbage garbage', 'latin1'), /not a readable image archive/],
+      [
+        'cut xz',
+        execFileSync('xz', ['-c'], { input: Buffer.alloc(4096) }).subarray(0, 40),
+        /not a readable image archive: xz: .*end of input/,
+      ],
       ['no manifest', tar([{ path: 'a', body: 'a' }]), /neither manifest\.json nor index\.json/],
     ];
     // In-process (the CLI's own path is the other tests'): one store per case.

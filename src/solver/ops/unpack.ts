@@ -1,17 +1,17 @@
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Header } from 'tar/header';
 import { TsbuildError } from '../../errors.js';
+import { type ArchiveCompression, sniffCompression, toolDecompress } from '../../store/index.js';
 import type { Owner } from './copy-tree.js';
 import { ensureDir } from './copy-tree.js';
 import { Blocks } from './tar-blocks.js';
 import { untar } from './untar.js';
 
-type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar';
+type Kind = ArchiveCompression | 'tar';
 
 /** Sniffs a local ADD source: compressed streams by magic, plain tar by its header checksum. */
 export async function archiveKind(path: string): Promise<Kind | undefined> {
@@ -20,20 +20,12 @@ export async function archiveKind(path: string): Promise<Kind | undefined> {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await fh.read(buf, 0, 512, 0);
     const b = buf.subarray(0, bytesRead);
-    const compressed = compressionOf(b);
+    const compressed = sniffCompression(b);
     if (compressed) return (await opensAsTar(path, compressed)) ? compressed : undefined;
     return bytesRead === 512 && isTarHeader(b) ? 'tar' : undefined;
   } finally {
     await fh.close();
   }
-}
-
-function compressionOf(b: Buffer): Exclude<Kind, 'tar'> | undefined {
-  if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
-  if (b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-  if (b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  if (b.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
-  return undefined;
 }
 
 function isTarHeader(block: Buffer): boolean {
@@ -73,32 +65,10 @@ function decompressed(path: string, kind: Kind): Readable {
     gz.once('close', () => file.destroy());
     return gz;
   }
-  const tool = kind === 'bzip2' ? 'bzip2' : kind === 'xz' ? 'xz' : 'zstd';
-  const child = spawn(tool, ['-dc', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let why = '';
-  child.stderr.on('data', (d: Buffer) => {
-    if (why.length < 4096) why += d.toString();
+  return toolDecompress(kind, path, (why) => {
+    const first = why.replaceAll(path, posix.basename(path));
+    return new TsbuildError('ADD_BAD_TAR', `${posix.basename(path)}: ${first}`);
   });
-  // The stream ends only once the tool exited 0: a damaged or cut stream is an error even when what
-  // came out so far ends where a tar entry does (Go's decompressors fail there too).
-  const out = new PassThrough();
-  // Its reader sees the error; one after the reader stopped (the probe) must not crash the process.
-  out.on('error', () => {});
-  child.stdout.pipe(out, { end: false });
-  child.once('close', (code) => {
-    if (code === 0) out.end();
-    else if (!out.destroyed) {
-      const first = why.trim().split('\n')[0]?.replaceAll(path, posix.basename(path));
-      out.destroy(
-        new TsbuildError('ADD_BAD_TAR', `${posix.basename(path)}: ${first || `${tool} -d exited ${code}`}`),
-      );
-    }
-  });
-  // A reader that stops early (the tar probe) destroys the stream; the tool must not outlive it.
-  out.once('close', () => {
-    if (child.exitCode === null) child.kill();
-  });
-  return out;
 }
 
 /**
