@@ -197,12 +197,9 @@ async function finish(
       res.tags = await push(store, img, names, ctx);
       break;
     case 'oci':
-    case 'docker': {
-      const plan = output.type === 'oci' ? ociLayoutPlan(layout) : dockerArchivePlan(layout);
-      if (output.tar) await writeTarFile(output.dest!, (out) => writeLayoutTar(store, plan, out));
-      else await writeLayoutDir(store, plan, output.dest!);
+    case 'docker':
+      await writeArchive(store, [layout], output);
       break;
-    }
     case 'local':
       await flatten(store, img, output.dest!, { ours: true, epoch: ctx.epoch });
       break;
@@ -211,6 +208,37 @@ async function finish(
       break;
   }
   return res;
+}
+
+/** `tsbuild save A B…`: stored images in one docker or OCI archive, as `docker save a b` writes. */
+export async function exportArchive(
+  store: Store,
+  images: { source: Descriptor; names: string[] }[],
+  output: OutputSpec,
+  ctx: ExportContext = {},
+): Promise<void> {
+  if (output.type !== 'oci' && output.type !== 'docker')
+    throw new TsbuildError(
+      'USAGE',
+      `several images go into a docker or OCI archive only, not type=${output.type}`,
+    );
+  const layouts: LayoutImage[] = [];
+  for (const { source, names } of images) {
+    const img = await materialize(store, source, output, ctx);
+    layouts.push({
+      manifest: img.descriptor,
+      config: img.manifest.config,
+      layers: img.manifest.layers,
+      names,
+    });
+  }
+  await writeArchive(store, layouts, output);
+}
+
+async function writeArchive(store: Store, layouts: LayoutImage[], output: OutputSpec): Promise<void> {
+  const plan = output.type === 'oci' ? ociLayoutPlan(layouts) : dockerArchivePlan(layouts);
+  if (output.tar) await writeTarFile(output.dest!, (out) => writeLayoutTar(store, plan, out));
+  else await writeLayoutDir(store, plan, output.dest!);
 }
 
 /** A `type=tar` output: the images flattened (each into its `dir`, '' the top) and tarred, owners kept. */

@@ -3,7 +3,7 @@
 export { type Annotations, parseAnnotations } from './annotations.js';
 export { decompressedArchive } from './archive-input.js';
 export { commitImage } from './commit.js';
-export { commitOptionsFor, exportImage, exportImages } from './export.js';
+export { commitOptionsFor, exportArchive, exportImage, exportImages } from './export.js';
 export { exportIndex, type IndexExportResult, type PlatformImage, platformDir } from './export-index.js';
 export {
   dropUntagged,

@@ -26,11 +26,11 @@ export interface LayoutImage {
   created?: string;
 }
 
-function uniqueBlobs(img: LayoutImage): Descriptor[] {
+function uniqueBlobs(imgs: LayoutImage[]): Descriptor[] {
   const seen = new Set<string>();
-  return [...(img.extra ?? []), img.manifest, img.config, ...img.layers].filter(
-    (d) => !seen.has(d.digest) && seen.add(d.digest),
-  );
+  return imgs
+    .flatMap((img) => [...(img.extra ?? []), img.manifest, img.config, ...img.layers])
+    .filter((d) => !seen.has(d.digest) && seen.add(d.digest));
 }
 
 function tagOf(name: string): string | undefined {
@@ -38,8 +38,25 @@ function tagOf(name: string): string | undefined {
   return i > name.lastIndexOf('/') ? name.slice(i + 1) : undefined;
 }
 
-/** An OCI image layout as BuildKit writes it: index.json names the manifest (containerd + OCI ref annotations). */
-export function ociLayoutPlan(img: LayoutImage): LayoutPlan {
+/**
+ * An OCI image layout as BuildKit writes it: index.json names the manifest (containerd + OCI ref
+ * annotations); several images (`tsbuild save a b`) share one blobs dir, each blob once.
+ */
+export function ociLayoutPlan(images: LayoutImage | LayoutImage[]): LayoutPlan {
+  const imgs = Array.isArray(images) ? images : [images];
+  const manifests = imgs.flatMap((img) => indexEntries(img));
+  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+  return {
+    blobs: uniqueBlobs(imgs),
+    files: [
+      { path: 'oci-layout', data: encodeJson({ imageLayoutVersion: '1.0.0' }) },
+      { path: 'index.json', data: encodeJson(index) },
+    ],
+  };
+}
+
+/** index.json's entries for one image: one per name, or one without. */
+function indexEntries(img: LayoutImage): Descriptor[] {
   const entry = (name?: string): Descriptor => ({
     mediaType: img.manifest.mediaType,
     digest: img.manifest.digest,
@@ -54,34 +71,31 @@ export function ociLayoutPlan(img: LayoutImage): LayoutPlan {
         }
       : {}),
   });
-  const manifests = img.names.length ? img.names.map(entry) : [entry()];
-  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
-  return {
-    blobs: uniqueBlobs(img),
-    files: [
-      { path: 'oci-layout', data: encodeJson({ imageLayoutVersion: '1.0.0' }) },
-      { path: 'index.json', data: encodeJson(index) },
-    ],
-  };
+  return img.names.length ? img.names.map(entry) : [entry()];
 }
 
 /** A docker archive as Docker 25+ `docker save` writes it: the OCI layout plus manifest.json (and `repositories`). */
-export function dockerArchivePlan(img: LayoutImage): LayoutPlan {
-  const oci = ociLayoutPlan(img);
+export function dockerArchivePlan(images: LayoutImage | LayoutImage[]): LayoutPlan {
+  const imgs = Array.isArray(images) ? images : [images];
+  const oci = ociLayoutPlan(imgs);
   const blob = (d: Descriptor) => `blobs/sha256/${d.digest.slice(7)}`;
-  const tags = img.names.map((n) => familiar(n));
-  const manifestJson = [{ Config: blob(img.config), RepoTags: tags, Layers: img.layers.map(blob) }];
+  const manifestJson = [];
   const repositories: Record<string, Record<string, string>> = {};
-  for (const t of tags) {
-    const i = t.lastIndexOf(':');
-    const repo = t.slice(0, i);
-    repositories[repo] = {
-      ...repositories[repo],
-      [t.slice(i + 1)]: img.layers.at(-1)?.digest.slice(7) ?? '',
-    };
+  for (const img of imgs) {
+    const tags = img.names.map((n) => familiar(n));
+    manifestJson.push({ Config: blob(img.config), RepoTags: tags, Layers: img.layers.map(blob) });
+    for (const t of tags) {
+      const i = t.lastIndexOf(':');
+      const repo = t.slice(0, i);
+      repositories[repo] = {
+        ...repositories[repo],
+        [t.slice(i + 1)]: img.layers.at(-1)?.digest.slice(7) ?? '',
+      };
+    }
   }
   oci.files.push({ path: 'manifest.json', data: encodeJson(manifestJson) });
-  if (tags.length) oci.files.push({ path: 'repositories', data: encodeJson(repositories) });
+  if (Object.keys(repositories).length)
+    oci.files.push({ path: 'repositories', data: encodeJson(repositories) });
   return oci;
 }
 

@@ -87,6 +87,22 @@ describe('load: docker and OCI archives into the local store', () => {
       const inspect = JSON.parse((await cli(r.root, ['inspect', 'app:1'])).stdout);
       expect(JSON.stringify(inspect), f).toContain('"/f"');
     }
+    // several images in one archive, as `docker save a b` writes them; skopeo reads each by name
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY f /g\n');
+    const id2 = (await cli(root, ['build', '-q', '-t', 'other:2', ctx])).stdout.trim();
+    for (const format of ['docker', 'oci']) {
+      const both = join(dir, `both-${format}.tar`);
+      const s = await cli(root, ['save', 'app:1', 'other:2', '--format', format, '-o', both]);
+      expect(s.status, s.stderr).toBe(0);
+      if (format === 'docker')
+        expect(
+          execFileSync('skopeo', ['inspect', '--config', `docker-archive:${both}:other:2`]).toString(),
+        ).toContain('"diff_ids"');
+      const r = await load(both);
+      expect(r.stdout, format).toBe('Loaded image: app:1\nLoaded image: other:2\n');
+      expect(r.images).toMatch(new RegExp(`^app +1 +${id.slice(7, 19)} `, 'm'));
+      expect(r.images).toMatch(new RegExp(`^other +2 +${id2.slice(7, 19)} `, 'm'));
+    }
     // docker save's stdin form
     const piped = execFileSync('node', [join(import.meta.dirname, '..', '..', 'bin', 'run.js'), 'load'], {
       input: readFileSync(docker),

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { TsbuildError } from '../../errors.js';
-import { exportImage, findImage, parseOutput } from '../../exporter/index.js';
+import { exportArchive, exportImage, findImage, parseOutput } from '../../exporter/index.js';
 import { parsePlatform } from '../../oci/index.js';
 import { RegistryClient } from '../../registry/index.js';
 import { openStore } from '../../store/index.js';
@@ -10,11 +10,14 @@ export default class Save extends BaseCommand {
   static override description = 'Write a local image as a docker archive, OCI archive or other --output kind';
   static override examples = [
     '<%= config.bin %> save app:1 -o app.tar',
+    '<%= config.bin %> save app:1 base:2 -o both.tar   # several images in one archive, as docker save',
     '<%= config.bin %> save app:1 --format oci -o app-oci.tar',
     '<%= config.bin %> save app:1 --output type=oci,dest=dir,tar=false',
   ];
+  // `docker save IMAGE [IMAGE...]`: more names follow the first.
+  static override strict = false;
   static override args = {
-    ref: Args.string({ description: 'image (name[:tag], digest or id)', required: true }),
+    ref: Args.string({ description: 'image (name[:tag], digest or id); more may follow', required: true }),
   };
   static override flags = {
     output: Flags.string({
@@ -36,9 +39,9 @@ export default class Save extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Save);
+    const { argv, flags } = await this.parse(Save);
+    const refs = argv as string[];
     const store = await openStore(this.rootDir(flags.root));
-    const { descriptor, tags } = await findImage(store, args.ref);
     const spec = flags.output.includes('=') ? flags.output : `type=${flags.format},dest=${flags.output}`;
     const output = parseOutput(spec);
     if (output.dest === '-' && process.stdout.isTTY) {
@@ -46,12 +49,18 @@ export default class Save extends BaseCommand {
         hint: 'redirect stdout or give -o FILE',
       });
     }
-    // A digest or id names no tag; by name, the archive carries the name as given.
-    const named = /^(sha256:)?[a-f0-9]{4,64}$/.test(args.ref) ? tags : tags.length ? tags : [];
-    await exportImage(store, descriptor, output, {
-      tags: named,
+    const ctx = {
       registry: new RegistryClient({ insecureRegistries: flags['insecure-registry'] ?? [] }),
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
-    });
+    };
+    const images = [];
+    for (const ref of refs) {
+      const { descriptor, tags } = await findImage(store, ref);
+      // the tags the query found: by name that one, by digest or id every tag of the image
+      images.push({ source: descriptor, names: tags });
+    }
+    if (images.length === 1)
+      await exportImage(store, images[0]!.source, output, { ...ctx, tags: images[0]!.names });
+    else await exportArchive(store, images, output, ctx);
   }
 }
