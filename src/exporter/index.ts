@@ -19,4 +19,5 @@ export {
 } from './image-store.js';
 export { type LoadedArchiveImage, loadArchive } from './load-archive.js';
 export { parseOutput, parseOutputs } from './output-spec.js';
+export { type SaveTarget, saveTargets } from './save-targets.js';
 export type * from './types.js';

@@ -103,6 +103,19 @@ describe('load: docker and OCI archives into the local store', () => {
       expect(r.images).toMatch(new RegExp(`^app +1 +${id.slice(7, 19)} `, 'm'));
       expect(r.images).toMatch(new RegExp(`^other +2 +${id2.slice(7, 19)} `, 'm'));
     }
+    // what each query names, as dockerd 20.10's docker save: a bare repository all its tags (two
+    // images here), a tag that one, an ID none
+    await cli(root, ['tag', 'app:1', 'app:one']);
+    await cli(root, ['tag', 'other:2', 'app:o']);
+    const tagsIn = async (query: string) => {
+      const f = join(dir, 'q.tar');
+      expect((await cli(root, ['save', query, '-o', f])).status, query).toBe(0);
+      const m = JSON.parse(execFileSync('tar', ['-xOf', f, 'manifest.json'], { encoding: 'utf8' }));
+      return m.map((e: { RepoTags: string[] }) => e.RepoTags);
+    };
+    expect(await tagsIn('app')).toEqual([['app:1', 'app:one'], ['app:o']]);
+    expect(await tagsIn('app:one')).toEqual([['app:one']]);
+    expect(await tagsIn(id.slice(7, 19))).toEqual([[]]);
     // docker save's stdin form
     const piped = execFileSync('node', [join(import.meta.dirname, '..', '..', 'bin', 'run.js'), 'load'], {
       input: readFileSync(docker),

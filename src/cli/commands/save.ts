@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { TsbuildError } from '../../errors.js';
-import { exportArchive, exportImage, findImage, parseOutput } from '../../exporter/index.js';
+import { exportArchive, exportImage, parseOutput, saveTargets } from '../../exporter/index.js';
 import { parsePlatform } from '../../oci/index.js';
 import { RegistryClient } from '../../registry/index.js';
 import { openStore } from '../../store/index.js';
@@ -54,11 +54,7 @@ export default class Save extends BaseCommand {
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
     };
     const images = [];
-    for (const ref of refs) {
-      const { descriptor, tags } = await findImage(store, ref);
-      // the tags the query found: by name that one, by digest or id every tag of the image
-      images.push({ source: descriptor, names: tags });
-    }
+    for (const ref of refs) images.push(...(await saveTargets(store, ref)));
     if (images.length === 1)
       await exportImage(store, images[0]!.source, output, { ...ctx, tags: images[0]!.names });
     else await exportArchive(store, images, output, ctx);
