@@ -32,6 +32,8 @@ export type ProgressEvent =
       digest: string;
       /** docker's image ID: the config's digest (`-q`, `--iidfile`); an index's own digest. */
       imageId: string;
+      /** Every output a directory or tar of files (`-o type=local|tar`): no image is written. */
+      toClient?: true;
       tags: string[];
       size: number;
       duration: number;

@@ -76,8 +76,11 @@ export class PlainRenderer implements ProgressSink {
 export function summaryLines(e: Extract<ProgressEvent, { type: 'summary' }>): string[] {
   // dockerd's BuildKit writes the image ID (what `-q` prints); a store of manifests (containerd's,
   // buildx's) also shows the manifest, which a registry and `--metadata-file` know the image by.
+  // Files only (`-o type=local|tar`): BuildKit's "exporting to client", and no image to name.
   const manifest = e.digest === e.imageId ? 'manifest list' : 'manifest';
-  const out = [`exporting ${manifest} ${e.digest} done`, `writing image ${e.imageId} done`];
+  const out = e.toClient
+    ? ['exporting to client done']
+    : [`exporting ${manifest} ${e.digest} done`, `writing image ${e.imageId} done`];
   for (const t of e.tags) out.push(`naming to ${t} done`);
   out.push(`image size ${formatBytes(e.size)}, built in ${formatSeconds(e.duration)}`);
   return out;

@@ -183,6 +183,7 @@ async function written(
     type: 'summary',
     digest: result.digest,
     imageId: result.configDigest,
+    ...(j.outputs.every((o) => o.type === 'local' || o.type === 'tar') ? { toClient: true as const } : {}),
     tags: result.tags,
     size: result.size,
     duration: result.duration,

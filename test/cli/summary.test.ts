@@ -36,6 +36,25 @@ describe('the end of a build', () => {
     expect(q.stdout.trim()).toBe(id);
     const lines = `exporting manifest ${manifest} done\nwriting image ${id} done\nnaming to docker.io/library/sum:1 done\n`;
     expect(first.stderr).toContain(lines);
+    // files only: BuildKit's "exporting to client", no image named
+    const local = spawnSync(
+      'node',
+      [
+        bin,
+        'build',
+        '--root',
+        join(dir, 'root'),
+        '--progress',
+        'plain',
+        '-o',
+        `type=local,dest=${join(dir, 'out')}`,
+        ctx,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(local.status, local.stderr).toBe(0);
+    expect(local.stderr).toMatch(/\nexporting to client done\nimage size /);
+    expect(local.stderr).not.toContain('writing image');
     // the no-op replay ends the same way
     const again = run();
     expect(again.stderr).toContain('no-op fast path: nothing changed');
