@@ -113,7 +113,7 @@ export function parseBuildArgv(
       if (spec.type === 'integer') {
         const n = Number(raw);
         if (!/^[1-9]\d{0,8}$/.test(raw) || n < (spec.min ?? 0) || n > (spec.max ?? n)) return undefined;
-        value = Number(raw);
+        value = n;
       } else value = raw;
     }
     if (spec.multiple) values.set(name, [...((values.get(name) as unknown[]) ?? []), value]);

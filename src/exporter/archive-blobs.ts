@@ -47,7 +47,9 @@ export async function archiveBlobs(store: Store, input: Readable, lease: LeaseHa
         const w = await store.content.writer({ ref: `load-${lease.id}-${out.files.size}` });
         cur = { path, w, ...(blob ? { expected: `sha256:${blob}` as Digest } : {}) };
       } else if (ev.entry.type === 'SymbolicLink') {
-        const target = cleanPath(posix.join(posix.dirname(path), ev.entry.linkpath));
+        // relative to the link's dir; an absolute target from the archive's top (cleanPath)
+        const l = ev.entry.linkpath;
+        const target = cleanPath(l.startsWith('/') ? l : posix.join(posix.dirname(path), l));
         if (target !== undefined) out.links.set(path, target);
       } else if (ev.entry.type === 'Link') {
         const target = cleanPath(ev.entry.linkpath);

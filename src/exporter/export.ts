@@ -21,6 +21,7 @@ import {
   writeLayoutTar,
   writeTarFile,
 } from './layout.js';
+import type { SaveTarget } from './save-targets.js';
 import type { CommitOptions, ExportContext, ExportResult, ImageModel, OutputSpec } from './types.js';
 
 function isModel(x: ImageModel | Descriptor): x is ImageModel {
@@ -213,7 +214,7 @@ async function finish(
 /** `tsbuild save A B…`: stored images in one docker or OCI archive, as `docker save a b` writes. */
 export async function exportArchive(
   store: Store,
-  images: { source: Descriptor; names: string[] }[],
+  images: SaveTarget[],
   output: OutputSpec,
   ctx: ExportContext = {},
 ): Promise<void> {

@@ -12,7 +12,7 @@ import {
   parseManifestOrIndex,
   parseReference,
 } from '../oci/index.js';
-import { decompressStream, detectCompression, type LeaseHandle, type Store } from '../store/index.js';
+import { chain, decompressStream, detectCompression, type LeaseHandle, type Store } from '../store/index.js';
 import { type ArchiveBlobs, archiveBlobs, blobAt } from './archive-blobs.js';
 import { readDoc, recordImage, recordUntagged } from './image-store.js';
 
@@ -110,7 +110,7 @@ async function asDiff(store: Store, blob: BlobRef, diffId: Digest, lease: LeaseH
   const kind = detectCompression(await store.content.readAt(blob.digest, 0, 4));
   const wrong = () => invalid(`layer ${blob.digest} does not match its diff ID ${diffId}`);
   if (kind === 'uncompressed') throw wrong();
-  const unpacked = (await store.content.read(blob.digest)).pipe(decompressStream(kind));
+  const unpacked = chain(await store.content.read(blob.digest), decompressStream(kind));
   const ref = await store.content.ingest(unpacked, { digest: diffId }).catch((e: unknown) => {
     throw Object.assign(wrong(), { cause: e });
   });

@@ -14,9 +14,16 @@ export {
   unlock,
 } from './file-lock.js';
 export { applyLayer } from './layer/apply-layer.js';
-export { type ArchiveCompression, sniffCompression, toolDecompress } from './layer/archive-compression.js';
+export { toolDecompress } from './layer/archive-compression.js';
 export { toByteString } from './layer/byte-fs.js';
-export { chain, compressStream, decompressStream, detectCompression } from './layer/compression.js';
+export {
+  type ArchiveCompression,
+  chain,
+  compressStream,
+  decompressStream,
+  detectCompression,
+  sniffCompression,
+} from './layer/compression.js';
 export { createLayer } from './layer/create-layer.js';
 export { extractLayer } from './layer/extract.js';
 export { compressionOfMediaType, LAYER_MEDIA_TYPES } from './layer/media-types.js';

@@ -1,18 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
-
-/** What moby's DecompressStream sniffs: the codecs an archive (ADD's, `docker load`'s) may come in. */
-export type ArchiveCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd';
-
-/** The codec whose magic number `b` starts with, if any. */
-export function sniffCompression(b: Uint8Array): ArchiveCompression | undefined {
-  const head = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
-  return undefined;
-}
+import type { ArchiveCompression } from './compression.js';
 
 /**
  * `tool -dc` over a file (a path) or a stream: what comes out, ending only once the tool exited 0.
@@ -20,7 +8,7 @@ export function sniffCompression(b: Uint8Array): ArchiveCompression | undefined 
  * (Go's decompressors fail there too); `failed` words it from the tool's first line of stderr.
  */
 export function toolDecompress(
-  tool: 'bzip2' | 'xz' | 'zstd',
+  tool: Exclude<ArchiveCompression, 'gzip'>,
   input: string | Readable,
   failed: (why: string) => Error,
 ): Readable {

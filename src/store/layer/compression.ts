@@ -133,9 +133,21 @@ export function chain<T extends Transform>(src: Readable, t: T): T {
   return src.pipe(t);
 }
 
-/** Sniffs gzip/zstd magic bytes. */
+/** What moby's DecompressStream sniffs: the codecs an archive (ADD's, `docker load`'s) may come in. */
+export type ArchiveCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd';
+
+/** The codec whose magic number `head` starts with, if any. */
+export function sniffCompression(head: Uint8Array): ArchiveCompression | undefined {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+  if (b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (b.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+  return undefined;
+}
+
+/** A layer's codec by its magic bytes: gzip or zstd (what layers come in), else uncompressed. */
 export function detectCompression(head: Uint8Array): Compression {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
-  return 'uncompressed';
+  const c = sniffCompression(head);
+  return c === 'gzip' || c === 'zstd' ? c : 'uncompressed';
 }
