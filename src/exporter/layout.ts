@@ -83,7 +83,12 @@ export function dockerArchivePlan(images: LayoutImage | LayoutImage[]): LayoutPl
   const repositories: Record<string, Record<string, string>> = {};
   for (const img of imgs) {
     const tags = img.names.map((n) => familiar(n));
-    manifestJson.push({ Config: blob(img.config), RepoTags: tags, Layers: img.layers.map(blob) });
+    // Go's nil slice: docker save writes `null`, not `[]`, for an image saved by ID
+    manifestJson.push({
+      Config: blob(img.config),
+      RepoTags: tags.length ? tags : null,
+      Layers: img.layers.map(blob),
+    });
     for (const t of tags) {
       const i = t.lastIndexOf(':');
       const repo = t.slice(0, i);

@@ -115,7 +115,7 @@ describe('load: docker and OCI archives into the local store', () => {
     };
     expect(await tagsIn('app')).toEqual([['app:1', 'app:one'], ['app:o']]);
     expect(await tagsIn('app:one')).toEqual([['app:one']]);
-    expect(await tagsIn(id.slice(7, 19))).toEqual([[]]);
+    expect(await tagsIn(id.slice(7, 19))).toEqual([null]);
     // docker save's stdin form
     const piped = execFileSync('node', [join(import.meta.dirname, '..', '..', 'bin', 'run.js'), 'load'], {
       input: readFileSync(docker),
