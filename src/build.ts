@@ -40,7 +40,7 @@ export interface BuildOptions {
   /**
    * `--build-context name=value` (buildx): `docker-image://REF` or `oci-layout://PATH[:TAG][@DIGEST]`
    * stands in for the image or stage `name`, a directory (relative to the working directory) is a
-   * named local context.
+   * named local context, a git URL the tree of its commit, another http(s) URL its download as `/context`.
    */
   buildContexts?: Record<string, string>;
   labels?: Record<string, string>;

@@ -6,7 +6,9 @@ import { formatPlatform, hostPlatform, type Platform, parsePlatform } from '../o
 import type { StagesResult, Warning } from '../parser/index.js';
 import type { PullResult } from '../registry/index.js';
 import { type ConvertOptions, type ConvertResult, convert } from './frontend/convert.js';
+import { isGitSource, parseGitRef } from './frontend/git-ref.js';
 import type { NamedContext } from './frontend/named-contexts.js';
+import type { GitOp } from './graph.js';
 import { formatOciLayoutRef, ociLayoutContext } from './oci-layout-context.js';
 import type { imageResolver } from './resolve-image.js';
 
@@ -112,7 +114,7 @@ export function namedContexts(raw: Record<string, string>): Record<string, Named
   for (const [name, value] of Object.entries(raw)) {
     const bad = (why: string) =>
       new TsbuildError('INVALID_BUILD_CONTEXT', `invalid --build-context ${name}=${value}: ${why}`, {
-        hint: 'use NAME=docker-image://REF, NAME=oci-layout://PATH[:TAG][@DIGEST] or NAME=DIR',
+        hint: 'use NAME=docker-image://REF, NAME=oci-layout://PATH[:TAG][@DIGEST], NAME=GIT_URL, NAME=HTTP_URL or NAME=DIR',
       });
     if (name === '' || value === '') throw bad('a name and a value are needed');
     if (value.startsWith('docker-image://')) {
@@ -125,8 +127,15 @@ export function namedContexts(raw: Record<string, string>): Record<string, Named
       out[name] = { image: formatOciLayoutRef(ociLayoutContext(value, bad)) };
       continue;
     }
+    const remote = remoteContext(value);
+    if (remote) {
+      out[name] = remote;
+      continue;
+    }
     if (/^(oci-layout|target|input):|^[a-z][\w+.-]*:\/\/|^git@/.test(value))
-      throw bad('only docker-image://, oci-layout:// and local directories are supported');
+      throw bad(
+        'only docker-image://, oci-layout://, git and http(s) URLs and local directories are supported',
+      );
     const dir = resolve(value);
     let isDir = false;
     try {
@@ -138,4 +147,21 @@ export function namedContexts(raw: Record<string, string>): Record<string, Named
     out[name] = { dir: realpathSync(dir) };
   }
   return out;
+}
+
+/**
+ * dockerui's named context of a git URL (`git@`, `git://`, `ssh://`, `http(s)://….git`, with
+ * `#ref:subdir` or `?ref=…`): the tree of that commit, `.git` only with `keep-git-dir=true`; of any
+ * other http(s) URL: the download as the one file `/context` (not unpacked).
+ */
+function remoteContext(value: string): NamedContext | undefined {
+  if (isGitSource(value)) {
+    const { keepGitDir, checksum, ...ref } = parseGitRef(value);
+    const source: GitOp = { kind: 'git', ...ref, keepGitDir: keepGitDir === true };
+    if (checksum) source.checksum = checksum;
+    return { url: value, source };
+  }
+  if (/^https?:\/\//.test(value))
+    return { url: value, source: { kind: 'http', url: value, filename: 'context' } };
+  return undefined;
 }

@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startGitServer } from '../helpers/git-server.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { buildIt, makeContext, ownerInTar, ranSteps, read, useBusyboxRegistry } from './helpers.js';
 
 requireRoot();
 requireBinary('runc');
+requireBinary('git');
 
 // `--build-context` as buildx: NAME=DIR is a named local context (its own .dockerignore, owners
 // 0:0, content-checksum cache keys) that FROM, COPY --from and RUN --mount from= name;
@@ -18,6 +21,61 @@ const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
 describe('--build-context', () => {
   const base = useBusyboxRegistry();
+
+  it('takes a git URL as the tree of its commit and an http(s) URL as the file /context, as dockerui', async () => {
+    const git = await startGitServer();
+    const srv = createServer((q, res) => res.end(q.url === '/gone' ? undefined : `served ${q.url}\n`));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const http = `http://127.0.0.1:${(srv.address() as { port: number }).port}/dl/file.tar`;
+      const root = tmp('tsb-e2e-bctx-');
+      const out = join(tmp('tsb-e2e-bctx-out-'), 'fs.tar');
+      const df = [
+        `FROM ${base()}`,
+        'COPY --from=repo / /repo/',
+        'COPY --from=sub / /sub/',
+        'COPY --from=dl / /dl/',
+        'RUN --mount=from=kept,target=/k git_dir=$(ls -d /k/.git) && echo "$git_dir" > /kept',
+        'FROM repo AS tree',
+      ].join('\n');
+      const contexts = {
+        repo: `${git.url}#v1`,
+        sub: `${git.url}#main:sub`,
+        kept: `${git.url}?ref=v1&keep-git-dir=true`,
+        dl: http,
+      };
+      const r = await buildIt(root, makeContext({}), `${df}\nFROM scratch\nCOPY --from=0 / /\n`, {
+        buildContexts: contexts,
+        outputs: ['type=image', `type=tar,dest=${out}`],
+      });
+      // the tag's tree without .git (no b.txt: that is main's), owners 0:0
+      expect(readdirSync(join(r.rootfs, 'repo')).sort()).toEqual(['a.txt', 'link', 'run.sh', 'sub']);
+      expect(ownerInTar(out, 'repo/run.sh')).toBe('0:0');
+      expect(readdirSync(join(r.rootfs, 'sub'))).toEqual(['s.txt']);
+      expect(readFileSync(join(r.rootfs, 'kept'), 'utf8')).toBe('/k/.git\n');
+      // one file named context, the bytes as served (a .tar name is not unpacked)
+      expect(readdirSync(join(r.rootfs, 'dl'))).toEqual(['context']);
+      expect(readFileSync(join(r.rootfs, 'dl', 'context'), 'utf8')).toBe('served /dl/file.tar\n');
+      // FROM a git context: its tree as the rootfs, a scratch config
+      const tree = await buildIt(root, makeContext({}), df, { buildContexts: contexts, target: 'tree' });
+      expect(readdirSync(tree.rootfs).sort()).toEqual(['a.txt', 'link', 'run.sh', 'sub']);
+      expect(tree.cfg.config?.Cmd).toBeUndefined();
+      // cached by commit: the same build runs nothing; moving main re-runs only what reads main
+      expect(
+        (await buildIt(root, makeContext({}), df, { buildContexts: contexts, target: 'tree' })).stepsRun,
+      ).toBe(0);
+      git.push({ 'c.txt': 'c\n' });
+      const again = await buildIt(root, makeContext({}), `${df}\nFROM scratch\nCOPY --from=0 / /\n`, {
+        buildContexts: contexts,
+      });
+      const ran = ranSteps(again.events);
+      expect(ran.some((n) => n.includes('COPY --from=sub'))).toBe(true);
+      expect(ran.some((n) => n.includes('COPY --from=repo'))).toBe(false);
+    } finally {
+      git.stop();
+      srv.close();
+    }
+  });
 
   it('a directory: FROM, COPY --from and RUN --mount from= read it, filtered by its own .dockerignore, owned by 0:0', async () => {
     const lib = makeContext({
@@ -88,8 +146,13 @@ describe('--build-context', () => {
     expect(missing.stderr).toContain(
       'invalid --build-context lib=/nonexistent/dir: /nonexistent/dir not found',
     );
-    const git = run('--build-context', 'lib=https://example.invalid/repo.git');
-    expect(git.stderr).toContain('only docker-image://, oci-layout:// and local directories are supported');
+    for (const value of ['ftp://example.invalid/x', 'target:other', 'input:x']) {
+      const other = run('--build-context', `lib=${value}`);
+      expect(other.status, value).toBe(1);
+      expect(other.stderr).toContain(
+        'only docker-image://, oci-layout://, git and http(s) URLs and local directories are supported',
+      );
+    }
     const ok = run('-q', '--build-context', `lib=${makeContext({ 'f.txt': 'f\n' })}`);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);

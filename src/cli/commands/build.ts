@@ -32,7 +32,7 @@ export default class Build extends BaseCommand {
     }),
     'build-context': Flags.string({
       description:
-        'additional build context (NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG][@DIGEST])',
+        'additional build context (NAME=DIR, NAME=docker-image://REF, NAME=oci-layout://PATH[:TAG][@DIGEST], NAME=GIT_URL or NAME=HTTP_URL)',
       multiple: true,
       multipleNonGreedy: true,
     }),

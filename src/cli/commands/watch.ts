@@ -62,7 +62,7 @@ export default class Watch extends BaseCommand {
     target: Flags.string({ description: 'the stage to build' }),
     'build-context': Flags.string({
       description:
-        'additional build context (NAME=DIR, also watched, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG][@DIGEST])',
+        'additional build context (NAME=DIR, also watched, NAME=docker-image://REF, NAME=oci-layout://PATH[:TAG][@DIGEST], NAME=GIT_URL or NAME=HTTP_URL)',
       multiple: true,
       multipleNonGreedy: true,
     }),

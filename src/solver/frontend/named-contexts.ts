@@ -1,8 +1,12 @@
 import { familiarReference, parseReference } from '../../oci/index.js';
+import type { GitOp, HttpOp } from '../graph.js';
 import type { StageState } from './stage-state.js';
 
-/** `--build-context name=…`: an image standing in for `name`, or a local directory. */
-export type NamedContext = { image: string } | { dir: string };
+/**
+ * `--build-context name=…`: an image standing in for `name`, a local directory, or a remote source
+ * (a git repository's tree, or one downloaded file named `context`).
+ */
+export type NamedContext = { image: string } | { dir: string } | { url: string; source: GitOp | HttpOp };
 
 /**
  * The named context a FROM or --from word stands for (dockerui's NamedContext): the word as given,
@@ -24,11 +28,14 @@ export function namedContext(
   return Object.hasOwn(all, short) ? { name: short, ctx: all[short]! } : undefined;
 }
 
-/** The state starts from the named context: the image's reference, or the directory's tree. */
+/** The state starts from the named context: the image's reference, or the directory's or source's tree. */
 export function applyNamed(st: StageState, n: { name: string; ctx: NamedContext }): void {
   if ('image' in n.ctx) st.baseRef = n.ctx.image;
-  else {
+  else if ('dir' in n.ctx) {
     st.baseRef = n.name;
     st.local = { name: n.name, dir: n.ctx.dir };
+  } else {
+    st.baseRef = n.name;
+    st.source = { name: n.name, url: n.ctx.url, op: n.ctx.source };
   }
 }

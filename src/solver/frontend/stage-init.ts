@@ -20,6 +20,17 @@ export async function resolveBase(st: StageState, opts: ConvertOptions): Promise
     st.cmdTotal = 1;
     return;
   }
+  if (st.source) {
+    // A git or http(s) named context: the source's tree is the rootfs, the config a scratch one.
+    st.image = emptyImage(st.platform);
+    st.vertex = makeVertex(st.source.op, [], {
+      name: `[context ${st.source.name}] ${st.source.url}`,
+      stage: st.name,
+      line: st.stage.from.range.start.line,
+    });
+    st.cmdTotal = 1;
+    return;
+  }
   if (ref === 'scratch') {
     st.image = emptyImage(st.platform);
     return;
