@@ -127,7 +127,7 @@ export function namedContexts(raw: Record<string, string>): Record<string, Named
       out[name] = { image: formatOciLayoutRef(ociLayoutContext(value, bad)) };
       continue;
     }
-    const remote = remoteContext(value);
+    const remote = remoteContext(value, bad);
     if (remote) {
       out[name] = remote;
       continue;
@@ -154,9 +154,15 @@ export function namedContexts(raw: Record<string, string>): Record<string, Named
  * `#ref:subdir` or `?ref=…`): the tree of that commit, `.git` only with `keep-git-dir=true`; of any
  * other http(s) URL: the download as the one file `/context` (not unpacked).
  */
-function remoteContext(value: string): NamedContext | undefined {
+function remoteContext(value: string, bad: (why: string) => Error): NamedContext | undefined {
   if (isGitSource(value)) {
-    const { keepGitDir, checksum, ...ref } = parseGitRef(value);
+    let parsed: ReturnType<typeof parseGitRef>;
+    try {
+      parsed = parseGitRef(value);
+    } catch (e) {
+      throw bad((e as Error).message);
+    }
+    const { keepGitDir, checksum, ...ref } = parsed;
     const source: GitOp = { kind: 'git', ...ref, keepGitDir: keepGitDir === true };
     if (checksum) source.checksum = checksum;
     return { url: value, source };
