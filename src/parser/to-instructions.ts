@@ -72,7 +72,8 @@ function toInstructionUnchecked(node: AstNode): Instruction {
       return { kind: node.keyword, ...base, ...commandForm(node) };
     case 'SHELL':
       flags.parse();
-      if (node.json && a.length === 0) fail('SHELL requires at least one argument');
+      // Bare or `[]`: buildkit's parseShell checks for no words before the JSON form.
+      if (a.length === 0) fail('SHELL requires at least one argument');
       if (!node.json)
         fail('SHELL requires the arguments to be in JSON form', 'write it as SHELL ["/bin/sh", "-c"]');
       return { kind: 'SHELL', ...base, args: a };
