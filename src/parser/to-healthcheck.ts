@@ -9,7 +9,8 @@ export function toHealthcheck(node: AstNode, flags: BFlags, base: Base, fail: Fa
   const typ = node.args[0]!.toUpperCase();
   const rest = node.args.slice(1);
   if (typ === 'NONE') {
-    flags.parse();
+    // buildkit's parseHealthcheck never parses the flags of NONE: any (`--timeout=1s NONE`,
+    // even `--bogus NONE`) is accepted and ignored, in every frontend version.
     if (rest.length !== 0) fail('HEALTHCHECK NONE takes no arguments');
     return { kind: 'HEALTHCHECK', ...base, test: 'NONE' };
   }
