@@ -10,8 +10,9 @@ export function failAt(node: AstNode, msg: string, hint?: string): never {
   throw new DockerfileSyntaxError(msg, node.range, hint ? { hint } : {});
 }
 
-export function exactlyOne(node: AstNode, flags: BFlags): string {
-  flags.parse();
+/** `flags` undefined: the instruction's flags are never parsed, so any is ignored (buildkit's STOPSIGNAL). */
+export function exactlyOne(node: AstNode, flags: BFlags | undefined): string {
+  flags?.parse();
   if (node.args.length !== 1) failAt(node, `${node.keyword} requires exactly one argument`);
   return node.args[0]!;
 }

@@ -105,7 +105,8 @@ function toInstructionUnchecked(node: AstNode): Instruction {
     case 'WORKDIR':
       return { kind: 'WORKDIR', ...base, path: exactlyOne(node, flags) };
     case 'STOPSIGNAL':
-      return { kind: 'STOPSIGNAL', ...base, signal: exactlyOne(node, flags) };
+      // buildkit's parseStopSignal never parses flags: `STOPSIGNAL --x SIGTERM` is SIGTERM.
+      return { kind: 'STOPSIGNAL', ...base, signal: exactlyOne(node, undefined) };
     case 'HEALTHCHECK':
       return toHealthcheck(node, flags, base, fail);
     case 'ONBUILD':
@@ -152,8 +153,9 @@ function toArg(node: AstNode, flags: BFlags, base: Base, fail: Fail): Instructio
 }
 
 function toOnbuild(node: AstNode, flags: BFlags, base: Base, fail: Fail): Instruction {
-  flags.parse();
+  // The trigger is checked before the flags, as buildkit's parseOnBuild does.
   if (!node.next) return fail('ONBUILD requires at least one argument');
+  flags.parse();
   const t = node.next.keyword;
   if (t === 'ONBUILD') fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
   if (t === 'MAINTAINER' || t === 'FROM') fail(`${t} isn't allowed as an ONBUILD trigger`);

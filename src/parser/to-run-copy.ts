@@ -46,12 +46,13 @@ export function toCopy(
     .define('exclude', 'strings');
   if (isCopy) flags.define('from', 'string').define('parents', 'bool');
   else flags.define('checksum', 'string').define('keep-git-dir', 'bool').define('unpack', 'bool');
-  flags.parse();
+  // The arguments are counted before the flags are parsed, as buildkit's parseCopy/parseAdd do.
   if (node.args.length < 2) {
     fail(
       `${node.keyword} requires at least two arguments, but only one was provided. Destination could not be determined`,
     );
   }
+  flags.parse();
   const words = node.args.slice(0, -1);
   let sources = words;
   if (node.heredocs.length > 0 && !node.json) {
