@@ -1,7 +1,7 @@
 // Randomized differential builds against BuildKit: generated Dockerfiles and contexts, built by
 // dockerd 20.10's BuildKit and by tsbuild, compared as the conformance suite compares (normalized
 // docker archives, `explain`ed). Needs the peers (`source ../shared/bench/peers.sh`). Run:
-//   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore words args mounts users probe config archive layers layersx
+//   npx tsx test/conformance/differential.ts FAMILY SEED [COUNT]    families: copy collide run from ignore words args mounts users probe config archive layers layersx syntax
 //   npx tsx test/conformance/differential.ts dir CONTEXT_DIR...     hand-made cases: each dir holds its Dockerfile
 // A DIFF prints the lines only one side has; a case both builders refuse prints both errors. The
 // families found real bugs (hard links lost by COPY, a file hiding a lower directory); errors
@@ -16,6 +16,7 @@ import { explain } from './explain.js';
 import { archiveCase } from './families-archive.js';
 import { collideCase, copyCase, fromCase, ignoreCase, runCase } from './families-fs.js';
 import { layersCase, layersXCase } from './families-layers.js';
+import { syntaxCase } from './families-syntax.js';
 import { argsCase, configCase, mountsCase, usersCase, wordsCase } from './families-words.js';
 import type { ConformanceCase } from './kit.js';
 import { listDockerArchiveLayers, normalizeDockerArchive } from './normalize.js';
@@ -37,6 +38,7 @@ const FAMILIES: Record<string, (r: R) => Partial<ConformanceCase>> = {
   archive: archiveCase,
   layers: layersCase,
   layersx: layersXCase,
+  syntax: syntaxCase,
 };
 
 /**
