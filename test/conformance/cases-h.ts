@@ -304,4 +304,13 @@ EOF`,
       'mk("slash.tar", "/", 0o711, 3, "f"); mk("dotdot.tar", "../", 0o701, 7, "g")\n' +
       'mk("dot.tar", "./", 0o700, 9, "h"); mk("adotdot.tar", "a/../..", 0o750, 4, "i")\'',
   },
+  {
+    // Several sources and a destination without a trailing slash: the classic builder refuses
+    // them, BuildKit copies each to the destination in turn (into it where it is a directory, each
+    // over the last where it is not)
+    name: 'copy-many-to-no-slash',
+    dockerfile:
+      BB + 'FROM bb\nRUN mkdir /w && echo pre > /v\nCOPY d1 a /x\nCOPY a b /y\nCOPY a b /w\nCOPY a b /v\n',
+    files: { a: 'A', b: 'B', 'd1/e/h': 'h', 'd1/i': 'i' },
+  },
 ];

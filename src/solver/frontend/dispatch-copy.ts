@@ -107,12 +107,9 @@ function copyFlags(st: StageState, ctx: DispatchContext, ins: CopyIns): CopyFlag
   const chown = ins.chown !== undefined ? expand(st, ctx, ins.chown) : undefined;
   const chmod = ins.chmod !== undefined ? expand(st, ctx, ins.chmod) : undefined;
   if (chmod) validateChmod(chmod, ins);
-  if (sources.length + ins.heredocs.length > 1 && !destRaw.endsWith('/')) {
-    throw new DockerfileSyntaxError(
-      `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`,
-      ins.range,
-    );
-  }
+  // Several sources and a destination without a trailing slash are not refused (that is the classic
+  // builder's check): each source is copied to it in turn, as BuildKit does (dockerd 20.10: into
+  // it where it is a directory, else each over the last).
   const checksum =
     ins.kind === 'ADD' && ins.checksum !== undefined ? expand(st, ctx, ins.checksum) : undefined;
   const src = sources[0] as string;
