@@ -125,7 +125,7 @@ describe('frontend: stages → op graph', () => {
     // the classic builder's "must be a directory and end with a /" is not BuildKit's: each source
     // is copied to the destination in turn (the conformance case copy-many-to-no-slash)
     const many = await conv('FROM scratch\nCOPY a b /dest\n');
-    expect((many.vertex?.op as FileOp).actions[0]).toMatchObject({ type: 'copy', dest: '/dest' });
+    expect((many.vertex!.op as FileOp).actions[0]).toMatchObject({ type: 'copy', dest: '/dest' });
     await expect(conv('FROM scratch\nCOPY --chmod=99999 a /x\n')).rejects.toThrow(/invalid chmod/);
   });
 
