@@ -309,8 +309,7 @@ EOF`,
     // them, BuildKit copies each to the destination in turn (into it where it is a directory, each
     // over the last where it is not)
     name: 'copy-many-to-no-slash',
-    dockerfile:
-      BB + 'FROM bb\nRUN mkdir /w && echo pre > /v\nCOPY d1 a /x\nCOPY a b /y\nCOPY a b /w\nCOPY a b /v\n',
+    dockerfile: `${BB}FROM bb\nRUN mkdir /w && echo pre > /v\nCOPY d1 a /x\nCOPY a b /y\nCOPY a b /w\nCOPY a b /v\n`,
     files: { a: 'A', b: 'B', 'd1/e/h': 'h', 'd1/i': 'i' },
   },
 ];
