@@ -1,3 +1,4 @@
+import { DockerfileSyntaxError } from '../errors.js';
 import { BFlags } from './bflag.js';
 import { applyChecks } from './checks.js';
 import { checkExpansionSyntax } from './expand-instruction.js';
@@ -162,8 +163,14 @@ function toOnbuild(node: AstNode, flags: BFlags, base: Base, fail: Fail): Instru
   // The image config keeps the trigger as text: heredoc bodies are appended so it re-parses whole.
   let expression = node.original.replace(/^\s*ONBUILD\s*/i, '');
   for (const h of node.next.heredocs) expression += `\n${h.content}${h.name}`;
-  // The trigger's words are expanded when it fires in a child build, so no expansion check here.
-  return { kind: 'ONBUILD', ...base, expression, trigger: toInstruction(node.next) };
+  // The trigger's words are expanded when it fires in a child build, so no expansion check here;
+  // nor is it parsed for good here (see OnbuildInstruction.triggerError).
+  try {
+    return { kind: 'ONBUILD', ...base, expression, trigger: toInstruction(node.next) };
+  } catch (e) {
+    if (!(e instanceof DockerfileSyntaxError)) throw e;
+    return { kind: 'ONBUILD', ...base, expression, triggerError: e.message };
+  }
 }
 
 /** A keyword from a binary or garbled file is shown quoted and short, never raw control bytes. */

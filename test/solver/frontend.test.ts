@@ -76,6 +76,15 @@ describe('frontend: stages → op graph', () => {
     expect((child.op as ExecOp).cwd).toBe('/base');
   });
 
+  it('an ONBUILD trigger that does not parse is kept as text and fails only the stage that runs it, as BuildKit', async () => {
+    // dockerd 20.10 builds `ONBUILD FOO bar` and `ONBUILD COPY a`; a child stage fails on them
+    const bad = 'FROM scratch AS b\nONBUILD FOO bar\nONBUILD COPY a\n';
+    const base = await conv(bad);
+    expect(base.image.config.OnBuild).toEqual(['FOO bar', 'COPY a']);
+    await expect(conv(`${bad}FROM scratch\nCOPY --from=b / /\n`)).resolves.toBeDefined();
+    await expect(conv(`${bad}FROM b\nRUN true\n`)).rejects.toThrow('unknown instruction: FOO');
+  });
+
   it('ARG scoping: only declared args reach RUN env and its key; build args override defaults', async () => {
     const df = 'ARG GLOBAL=g\nFROM scratch\nARG GLOBAL\nARG LOCAL=l\nRUN echo $GLOBAL $LOCAL\n';
     const a = await conv(df);

@@ -1,6 +1,6 @@
 import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
 import { formatPlatform, normalizePlatform, type Platform } from '../../oci/index.js';
-import { type Instruction, toStages } from '../../parser/index.js';
+import { type Instruction, type OnbuildInstruction, toStages } from '../../parser/index.js';
 import { makeVertex } from '../graph.js';
 import type { ConvertOptions, ResolvedImage } from './convert.js';
 import { emptyImage, fromImageConfig } from './image-config.js';
@@ -152,8 +152,12 @@ function targetSuffix(st: StageState): string {
 export function onbuildTriggers(st: StageState): Instruction[] {
   const triggers = st.base
     ? st.base.stage.instructions
-        .filter((i) => i.kind === 'ONBUILD')
-        .map((i) => (i as { trigger: Instruction }).trigger)
+        .filter((i): i is OnbuildInstruction => i.kind === 'ONBUILD')
+        .map((i) => {
+          // A trigger that does not parse fails the stage that runs it, as BuildKit's does.
+          if (!i.trigger) throw new DockerfileSyntaxError(i.triggerError ?? 'bad ONBUILD trigger', i.range);
+          return i.trigger;
+        })
     : (st.onbuild ?? []);
   return triggers;
 }
