@@ -189,18 +189,23 @@ export type HealthcheckInstruction = InstructionBase & {
       })
   );
 
-export interface OnbuildInstruction extends InstructionBase {
+export type OnbuildInstruction = InstructionBase & {
   kind: 'ONBUILD';
   /** The trigger's raw text, e.g. `RUN echo hi` (what goes into the image config). */
   expression: string;
-  /** The trigger, parsed; absent when it does not parse (then `triggerError`). */
-  trigger?: Instruction;
-  /**
-   * Why the trigger does not parse (`ONBUILD FOO bar`): BuildKit's parseOnBuild checks only the
-   * trigger's first word, so the image builds and the error is met where the trigger fires.
-   */
-  triggerError?: string;
-}
+} & (
+    | {
+        /** The trigger, parsed. */
+        trigger: Instruction;
+      }
+    | {
+        /**
+         * Why the trigger does not parse (`ONBUILD FOO bar`): BuildKit's parseOnBuild checks only the
+         * trigger's first word, so the image builds and the error is met where the trigger fires.
+         */
+        triggerError: string;
+      }
+  );
 
 export type Instruction =
   | FromInstruction

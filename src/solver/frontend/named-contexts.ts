@@ -30,12 +30,16 @@ export function namedContext(
 
 /** The state starts from the named context: the image's reference, or the directory's or source's tree. */
 export function applyNamed(st: StageState, n: { name: string; ctx: NamedContext }): void {
-  if ('image' in n.ctx) st.baseRef = n.ctx.image;
-  else if ('dir' in n.ctx) {
-    st.baseRef = n.name;
-    st.local = { name: n.name, dir: n.ctx.dir };
-  } else {
-    st.baseRef = n.name;
-    st.source = { name: n.name, url: n.ctx.url, op: n.ctx.source };
+  if ('image' in n.ctx) {
+    st.baseRef = n.ctx.image;
+    return;
   }
+  st.baseRef = n.name;
+  st.named =
+    'dir' in n.ctx
+      ? {
+          op: { kind: 'localctx', name: n.name, dir: n.ctx.dir },
+          label: `[context ${n.name}] load from client`,
+        }
+      : { op: n.ctx.source, label: `[context ${n.name}] ${n.ctx.url}` };
 }

@@ -9,22 +9,12 @@ import { addStateEnv, envLookup, type StageState } from './stage-state.js';
 /** Resolves a stage's base image (scratch, or pulled through the resolver) and its ONBUILD triggers. */
 export async function resolveBase(st: StageState, opts: ConvertOptions): Promise<void> {
   const ref = st.baseRef as string;
-  if (st.local) {
-    // A named local context: its tree is the rootfs, the config a scratch one (as BuildKit's).
+  if (st.named) {
+    // A named local context or git/http(s) source: its tree is the rootfs, the config a scratch
+    // one (as BuildKit's).
     st.image = emptyImage(st.platform);
-    st.vertex = makeVertex({ kind: 'localctx', ...st.local }, [], {
-      name: `[context ${st.local.name}] load from client`,
-      stage: st.name,
-      line: st.stage.from.range.start.line,
-    });
-    st.cmdTotal = 1;
-    return;
-  }
-  if (st.source) {
-    // A git or http(s) named context: the source's tree is the rootfs, the config a scratch one.
-    st.image = emptyImage(st.platform);
-    st.vertex = makeVertex(st.source.op, [], {
-      name: `[context ${st.source.name}] ${st.source.url}`,
+    st.vertex = makeVertex(st.named.op, [], {
+      name: st.named.label,
       stage: st.name,
       line: st.stage.from.range.start.line,
     });
@@ -155,7 +145,7 @@ export function onbuildTriggers(st: StageState): Instruction[] {
         .filter((i): i is OnbuildInstruction => i.kind === 'ONBUILD')
         .map((i) => {
           // A trigger that does not parse fails the stage that runs it, as BuildKit's does.
-          if (!i.trigger) throw new DockerfileSyntaxError(i.triggerError ?? 'bad ONBUILD trigger', i.range);
+          if ('triggerError' in i) throw new DockerfileSyntaxError(i.triggerError, i.range);
           return i.trigger;
         })
     : (st.onbuild ?? []);

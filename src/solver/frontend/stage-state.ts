@@ -1,6 +1,6 @@
 import type { Platform } from '../../oci/index.js';
 import type { Instruction, Stage } from '../../parser/index.js';
-import type { GitOp, HttpOp, Vertex } from '../graph.js';
+import type { GitOp, HttpOp, LocalContextOp, Vertex } from '../graph.js';
 import type { StageImage } from './image-config.js';
 
 /** One stage while it is dispatched (BuildKit's dispatchState). */
@@ -36,10 +36,11 @@ export interface StageState {
   unregistered?: boolean;
   /** Such an image: the Dockerfile line that first names it (for its resolve error). */
   refLine?: number;
-  /** `--build-context NAME=DIR` this state starts from (its FROM or --from names it). */
-  local?: { name: string; dir: string };
-  /** `--build-context NAME=<git or http(s) URL>` this state starts from: the source's tree. */
-  source?: { name: string; url: string; op: GitOp | HttpOp };
+  /**
+   * `--build-context NAME=DIR|<git or http(s) URL>` this state starts from (its FROM or --from names
+   * it): the source op whose tree is the rootfs, and the step's progress name.
+   */
+  named?: { op: LocalContextOp | GitOp | HttpOp; label: string };
   /** A multi-platform build: step names start with the platform (dockerfile2llb's prefixPlatform). */
   prefixPlatform?: boolean;
 }
