@@ -53,13 +53,34 @@ export function parseJSON(rest: string, range: SourceRange): string[] | undefine
   if (!t.startsWith('[')) return undefined;
   let v: unknown;
   try {
-    v = JSON.parse(t);
+    v = JSON.parse(t.slice(0, firstValueEnd(t)));
   } catch {
     return undefined;
   }
   if (!Array.isArray(v)) return undefined;
   if (!v.every((x) => typeof x === 'string')) throw new DockerfileSyntaxError(NOT_STRINGS, range);
   return v as string[];
+}
+
+/**
+ * Where the JSON value that `t` starts with ends. BuildKit reads the array with Go's
+ * json.Decoder.Decode, which takes the first value and ignores what follows it:
+ * `CMD ["a"] junk` is the exec form ["a"]. For valid JSON this bracket count ends where Go's
+ * scanner does; for invalid JSON the prefix fails to parse, as Go's decode fails.
+ */
+function firstValueEnd(t: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') depth++;
+    else if ((c === ']' || c === '}') && --depth === 0) return i + 1;
+  }
+  return t.length;
 }
 
 /** RUN, CMD, ENTRYPOINT, SHELL: JSON array, else the whole text as one shell command line. */
