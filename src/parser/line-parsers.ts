@@ -45,6 +45,7 @@ export function parseStringsWhitespaceDelimited(rest: string): LineArgs {
   return { args: rest.split(new RegExp(reWhitespace.source)), json: false };
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const NOT_STRINGS = 'when using JSON array syntax, arrays must be comprised of strings only';
 
 /** A JSON array of strings, or undefined when the text is not a JSON array (shell form fallback). */
@@ -59,7 +60,8 @@ export function parseJSON(rest: string, range: SourceRange): string[] | undefine
   }
   if (!Array.isArray(v)) return undefined;
   if (!v.every((x) => typeof x === 'string')) throw new DockerfileSyntaxError(NOT_STRINGS, range);
-  return v as string[];
+  // Go's decoder turns an unpaired surrogate escape (`"\ud800"`) into U+FFFD; JSON.parse keeps it.
+  return v.map((x: string) => x.replace(LONE_SURROGATE, '\ufffd'));
 }
 
 /**
