@@ -164,9 +164,19 @@ export function parseManifestOrIndex(
   return kind === 'index' ? { kind, index: parseIndex(bytes) } : { kind, manifest: parseManifest(bytes) };
 }
 
-/** Canonical bytes of a document we write: JSON without whitespace, keys in insertion order. */
+/**
+ * Canonical bytes of a document we write: JSON without whitespace, keys in insertion order, and
+ * `<`, `>`, `&`, U+2028 and U+2029 escaped as Go's json.Marshal escapes them (BuildKit's configs:
+ * `RUN a && b` is `a \u0026\u0026 b` there). Those characters occur only inside strings.
+ */
 export function encodeJson(doc: unknown): Buffer {
-  return Buffer.from(JSON.stringify(doc), 'utf8');
+  return Buffer.from(JSON.stringify(doc).replace(GO_ESCAPED, goEscape), 'utf8');
+}
+
+const GO_ESCAPED = /[<>&\u2028\u2029]/g;
+
+function goEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /** Picks the manifest for `wanted` from an index; a clear error lists what the index has. */

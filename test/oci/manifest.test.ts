@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  encodeJson,
   formatPlatform,
   type ImageIndex,
   MediaType,
@@ -172,5 +173,16 @@ describe('manifests', () => {
       [{ history: [{ empty_layer: 'yes' }] }, /history\[0\]\.empty_layer .* true or false/],
     ];
     for (const [extra, why] of wrong) expect(() => parseImageConfig(cfg(extra))).toThrow(why);
+  });
+});
+
+describe('encodeJson', () => {
+  it("escapes what Go's json.Marshal escapes, so config bytes match BuildKit's", () => {
+    const doc = { created_by: 'RUN /bin/sh -c a && b > /x <y>', l: '\u2028\u2029', e: '\n"\\é' };
+    const text = encodeJson(doc).toString('utf8');
+    expect(text).toBe(
+      '{"created_by":"RUN /bin/sh -c a \\u0026\\u0026 b \\u003e /x \\u003cy\\u003e","l":"\\u2028\\u2029","e":"\\n\\"\\\\é"}',
+    );
+    expect(JSON.parse(text)).toEqual(doc);
   });
 });
