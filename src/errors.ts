@@ -71,3 +71,16 @@ export function isTsbuildError(e: unknown): e is TsbuildError {
 export function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
 }
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  EACCES: 'permission denied',
+};
+
+/** A system error as Go's syscall.Errno prints it (BuildKit's messages quote those words). */
+export function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return (code && ERRNO_TEXT[code]) ?? code ?? (e instanceof Error ? e.message : String(e));
+}

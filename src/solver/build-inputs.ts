@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BuildInputs, BuildOptions } from '../build.js';
 import { type ContextSnapshot, readDockerignore, scanContext } from '../context/index.js';
-import { TsbuildError } from '../errors.js';
+import { errnoText, TsbuildError } from '../errors.js';
 import { DOCKERFILE_NAMES } from '../parser/dockerfile-names.js';
 import type { nullSink } from '../progress/events.js';
 import type { Store } from '../store/index.js';
@@ -27,7 +27,15 @@ export async function readDockerfile(
     try {
       return { text: await readFile(p, 'utf8'), path: p };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      // BuildKit's words: `failed to read dockerfile: read …/Dockerfile: is a directory`.
+      throw new TsbuildError(
+        'DOCKERFILE_UNREADABLE',
+        `failed to read dockerfile: read ${p}: ${errnoText(e)}`,
+        {
+          hint: 'the Dockerfile must be a readable file; give another one with -f',
+        },
+      );
     }
   }
   throw new TsbuildError(

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from '@oclif/core';
@@ -158,5 +158,11 @@ describe('build fast path parser', () => {
     expect(empty.stderr).toMatch(
       /failed to read dockerfile: open \S+\/Dockerfile: no such file or directory/,
     );
+    const dirCtx = mkdtempSync(join(tmpdir(), 'tsb-dirdf-'));
+    mkdirSync(join(dirCtx, 'Dockerfile'));
+    const dir = spawnSync('node', [bin, 'build', dirCtx], { encoding: 'utf8' });
+    expect(dir.status).toBe(1);
+    expect(dir.stderr).toContain(`failed to read dockerfile: read ${dirCtx}/Dockerfile: is a directory`);
+    expect(dir.stderr).not.toMatch(/\n\s+at |EISDIR/);
   });
 });

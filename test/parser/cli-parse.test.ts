@@ -47,7 +47,7 @@ describe('tsbuild parse', () => {
   it('a missing file exits 1 with a hint', () => {
     const r = run(['-f', '/nonexistent/Dockerfile']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/cannot read \/nonexistent\/Dockerfile: ENOENT/);
+    expect(r.stderr).toMatch(/cannot read \/nonexistent\/Dockerfile: no such file or directory/);
   });
 
   it('an unknown flag is a usage error (exit 2)', () => {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { DockerfileSyntaxError, TsbuildError } from '../../errors.js';
+import { DockerfileSyntaxError, errnoText, TsbuildError } from '../../errors.js';
 import { DOCKERFILE_NAMES } from '../../parser/dockerfile-names.js';
 import { type Instruction, type StagesResult, toStages, type Warning } from '../../parser/index.js';
 import { BaseCommand } from '../base-command.js';
@@ -69,14 +69,10 @@ function readSource(file: string): string {
     return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new TsbuildError(
-      'DOCKERFILE_READ',
-      `cannot read ${displayName(file)}: ${code ?? (e as Error).message}`,
-      {
-        hint: code === 'ENOENT' ? 'give the Dockerfile with -f PATH (or -f - for stdin)' : undefined,
-        cause: e,
-      },
-    );
+    throw new TsbuildError('DOCKERFILE_READ', `cannot read ${displayName(file)}: ${errnoText(e)}`, {
+      hint: code === 'ENOENT' ? 'give the Dockerfile with -f PATH (or -f - for stdin)' : undefined,
+      cause: e,
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { TsbuildError } from '../../errors.js';
+import { errnoText, TsbuildError } from '../../errors.js';
 import type { Owner } from './copy-tree.js';
 import { NeedsMount } from './merged-root.js';
 import { resolveInRoot } from './secure-path.js';
@@ -24,8 +24,7 @@ function readEtc(root: RootFs, file: string, name: string): string[][] {
   } catch (e) {
     // A merged view that cannot say is not "no file".
     if (e instanceof NeedsMount) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : code;
+    const why = errnoText(e);
     throw new TsbuildError(
       'UNKNOWN_OWNER',
       `unable to find ${file === 'passwd' ? 'user' : 'group'} ${name}: open ${path}: ${why}`,
