@@ -37,15 +37,39 @@ export function normalizePlatform(p: Platform): Platform {
   return out;
 }
 
-/** Parses `linux/amd64`, `linux/arm64/v8`, `linux/arm/v7`; `linux` alone means linux/<host arch>. */
+// Go's GOOS and GOARCH lists (containerd platforms/database.go isKnownOS, isKnownArch).
+const KNOWN_OS = new Set(
+  'aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 solaris windows zos'.split(
+    ' ',
+  ),
+);
+const KNOWN_ARCH = new Set(
+  '386 amd64 amd64p32 arm armbe arm64 arm64be ppc64 ppc64le loong64 mips mipsle mips64 mips64le mips64p32 mips64p32le ppc riscv riscv64 s390 s390x sparc sparc64 wasm'.split(
+    ' ',
+  ),
+);
+
+/**
+ * Parses as containerd's platforms.Parse: `linux/amd64`, `linux/arm64/v8`; one word is an OS (with
+ * the host's architecture) if Go knows it, else an architecture (on linux), else an error.
+ */
 export function parsePlatform(s: string): Platform {
   const parts = s.trim().split('/');
-  if (parts.length === 0 || parts.length > 3 || parts.some((x) => !/^[A-Za-z0-9_.-]+$/.test(x))) {
+  if (parts.length > 3 || parts.some((x) => !/^[A-Za-z0-9_.-]+$/.test(x))) {
     throw new TsbuildError('INVALID_PLATFORM', `invalid platform "${s}"`, {
       hint: 'use OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8',
     });
   }
   const [os, arch, variant] = parts as [string, string | undefined, string | undefined];
+  if (arch === undefined && !KNOWN_OS.has(os.toLowerCase())) {
+    const only = normalizePlatform({ os: 'linux', architecture: os });
+    if (KNOWN_ARCH.has(only.architecture)) return only;
+    throw new TsbuildError(
+      'INVALID_PLATFORM',
+      `"${s}": unknown operating system or architecture: invalid argument`,
+      { hint: 'use OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8' },
+    );
+  }
   return normalizePlatform({
     os,
     architecture: arch ?? hostPlatform().architecture,

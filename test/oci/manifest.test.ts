@@ -22,9 +22,16 @@ describe('platforms', () => {
     ['linux/arm', 'linux/arm/v7'],
     ['linux/arm/v6', 'linux/arm/v6'],
     ['Linux/AMD64', 'linux/amd64'],
+    ['arm64', 'linux/arm64'],
+    ['aarch64', 'linux/arm64'],
+    ['s390x', 'linux/s390x'],
   ])('%s normalizes to %s', (s, want) => expect(formatPlatform(parsePlatform(s))).toBe(want));
 
-  it('rejects nonsense', () => expect(() => parsePlatform('linux/amd64/v1/x')).toThrow(/invalid platform/));
+  it('rejects nonsense', () => {
+    expect(() => parsePlatform('linux/amd64/v1/x')).toThrow(/invalid platform/);
+    // containerd's platforms.Parse: one word must be an OS or an architecture Go knows
+    expect(() => parsePlatform('bogus')).toThrow('"bogus": unknown operating system or architecture');
+  });
 
   it('matches normalized forms', () => {
     expect(

@@ -113,12 +113,29 @@ describe('frontend: stages → op graph', () => {
     await expect(conv('FROM scratch\nARG S=a\nCOPY --from=$S /x /x\n')).rejects.toThrow(
       /variable expansion is not supported/,
     );
-    await expect(conv('FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\n')).rejects.toThrow(
-      /needs to be defined before/,
+    // A later stage: an error only where the stage using it is built (BuildKit dispatches no other)
+    const later = 'FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\n';
+    await expect(conv(later)).resolves.toBeDefined();
+    await expect(conv(later, { target: 'a' })).rejects.toThrow(
+      'cannot copy from stage "b", it needs to be defined before current stage "a"',
     );
+    await expect(
+      conv('FROM scratch AS a\nRUN --mount=from=b,target=/m true\nFROM scratch AS b\nFROM a\n'),
+    ).rejects.toThrow(
+      'cannot mount from stage "b" to "/m", stage needs to be defined before current command',
+    );
+    // A stage of its own, built or not: BuildKit's cycle check names the stage its walk started from
     await expect(conv('FROM scratch AS a\nCOPY --from=0 /x /x\n')).rejects.toThrow(
-      /needs to be defined before/,
+      'circular dependency detected on stage: a',
     );
+    await expect(conv('FROM scratch\nCOPY --from=0 /x /x\nFROM scratch\n')).rejects.toThrow(
+      'circular dependency detected on stage: stage-0',
+    );
+    await expect(
+      conv(
+        'FROM scratch AS x\nCOPY --from=b /x /x\nFROM scratch AS b\nCOPY --from=c /y /y\nFROM scratch AS c\nCOPY --from=b /z /z\nFROM scratch\n',
+      ),
+    ).rejects.toThrow('circular dependency detected on stage: x');
   });
 
   it('ENTRYPOINT resets an inherited CMD; shell form wraps with SHELL', async () => {
@@ -156,7 +173,11 @@ describe('frontend: stages → op graph', () => {
     expect((await at('FROM scratch\nRUN true\nRUN --mount=type=tmpfs,target=${T:?x} true\n')).line).toBe(3);
     expect((await at('FROM scratch\nLABEL a=1\nLABEL b="${B:?x}"\n')).line).toBe(3);
     // a stage used before it is defined: the COPY's line, not its stage's FROM
-    expect(await at('FROM scratch\nRUN true\nCOPY --from=0 /x /y\n')).toMatchObject({ line: 3 });
+    expect(
+      await at('FROM scratch AS a\nRUN true\nCOPY --from=b /x /y\nFROM scratch AS b\nFROM a\n'),
+    ).toMatchObject({
+      line: 3,
+    });
     expect(await at('FROM scratch\nRUN true\nCOPY --from=$S /x /y\n')).toMatchObject({ line: 3 });
     // other errors of an instruction's words carry its line for the CLI's excerpt
     const port = await conv('FROM scratch\nRUN true\nEXPOSE 80-70\n').catch(

@@ -8,7 +8,7 @@ import { omitEmpty, type StageImage, sortedKeys } from './image-config.js';
 import type { NamedContext } from './named-contexts.js';
 import { countSteps, initFromBase, onbuildTriggers, prefix } from './stage-init.js';
 import type { StageState } from './stage-state.js';
-import { findSource, fromRefs, resolveReachable, stageStates } from './stage-states.js';
+import { checkCycles, findSource, fromRefs, resolveReachable, stageStates } from './stage-states.js';
 import { undefinedVars } from './undefined-vars.js';
 
 export interface ResolvedImage {
@@ -97,6 +97,7 @@ export async function convert(parsed: StagesResult, opts: ConvertOptions): Promi
         st.deps.add(findSource(from, st, states, byName, extra, opts, ins.range));
     if (st.base) st.deps.add(st.base);
   }
+  checkCycles(states);
   const reachable = await resolveReachable(target, { states, byName, extra }, opts);
   for (const st of [...extra, ...states]) {
     if (!reachable.has(st) || st.unregistered) continue;

@@ -6,7 +6,7 @@ import { cleanAbs, type DispatchContext, expand, fileVertex } from './dispatch.j
 import { isGitSource, parseGitRef } from './git-ref.js';
 import { commitToHistory } from './image-config.js';
 import type { StageState } from './stage-state.js';
-import { findSource } from './stage-states.js';
+import { findSource, requireDispatched, stageName } from './stage-states.js';
 
 type CopyIns = Extract<Instruction, { kind: 'COPY' | 'ADD' }>;
 
@@ -55,7 +55,11 @@ export function dispatchCopy(
   const inputs = new CopyInputs(st.vertex && !link ? 1 : 0);
   const from =
     ins.kind === 'COPY' && ins.from
-      ? findSource(ins.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts)
+      ? requireDispatched(
+          findSource(ins.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts),
+          `cannot copy from stage "${ins.from}", it needs to be defined before current stage "${stageName(st)}"`,
+          ins.range,
+        )
       : undefined;
   const actions: FileAction[] = [];
   for (const src of f.sources)

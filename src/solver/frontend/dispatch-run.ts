@@ -5,7 +5,7 @@ import { CONTEXT_VERTEX } from './convert.js';
 import { type DispatchContext, label, step, withShell } from './dispatch.js';
 import { commitToHistory } from './image-config.js';
 import { envList, envLookup, type StageState } from './stage-state.js';
-import { findSource } from './stage-states.js';
+import { findSource, requireDispatched } from './stage-states.js';
 
 /**
  * BuildKit's runCommandString: `|N K=V … cmd` when the stage declared ARGs. One entry per ARG
@@ -108,7 +108,11 @@ function mountOf(
           "'from' doesn't support variable expansion, define alias stage instead",
           ins.range,
         );
-      const src = findSource(m.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts);
+      const src = requireDispatched(
+        findSource(m.from, st, ctx.states, ctx.byName, ctx.extra, ctx.opts),
+        `cannot mount from stage "${m.from}" to "${m.target ?? ''}", stage needs to be defined before current command`,
+        ins.range,
+      );
       spec.input = src.vertex ? inputs.push(src.vertex) - 1 : -1;
     } else if (m.type === 'bind') spec.input = inputs.push(CONTEXT_VERTEX) - 1;
   }

@@ -1,5 +1,5 @@
-import { DockerfileSyntaxError, type SourceRange, TsbuildError } from '../../errors.js';
-import type { Platform } from '../../oci/index.js';
+import { DockerfileSyntaxError, firstLine, type SourceRange, TsbuildError } from '../../errors.js';
+import { type Platform, parsePlatform } from '../../oci/index.js';
 import { expandWord, type Instruction, type Stage, type StagesResult, suggest } from '../../parser/index.js';
 import type { ConvertOptions } from './convert.js';
 import { emptyImage } from './image-config.js';
@@ -36,7 +36,7 @@ export async function resolveReachable(
   visit(target);
   const resolved = new Set<StageState>();
   for (;;) {
-    checkCycles(reachable);
+    checkCycles([...g.states, ...g.extra].filter((s) => reachable.has(s)));
     const todo = [...g.states, ...g.extra].filter((s) => reachable.has(s) && !s.base && !resolved.has(s));
     if (todo.length === 0) return reachable;
     for (const s of todo) resolved.add(s);
@@ -131,11 +131,13 @@ function newState(stage: Stage, name: string, platform: Platform): StageState {
   };
 }
 
+/** As BuildKit's dispatch: platforms.Parse (`arm64` alone is linux/arm64), its error quoted. */
 function parsePlatformWord(stage: Stage, v: string): Platform {
-  const [os, architecture, variant] = v.split('/');
-  if (!os || !architecture)
-    throw new DockerfileSyntaxError(`failed to parse platform ${v}`, stage.from.range);
-  return variant ? { os, architecture, variant } : { os, architecture };
+  try {
+    return parsePlatform(v);
+  } catch (e) {
+    throw new DockerfileSyntaxError(`failed to parse platform ${v}: ${firstLine(e)}`, stage.from.range);
+  }
 }
 
 export function fromRefs(ins: Instruction): string[] {
@@ -176,7 +178,7 @@ export function findSource(
   }
   const ctx = namedContext(from, opts.namedContexts);
   const named = ctx ? undefined : byName.get(from.toLowerCase());
-  if (named) return defined(named, st, from, at);
+  if (named) return named;
   if (!ctx && /^\d+$/.test(from)) {
     const s = states[Number(from)];
     if (!s) {
@@ -184,7 +186,7 @@ export function findSource(
       e.locate(line, undefined);
       throw e;
     }
-    return defined(s, st, from, at);
+    return s;
   }
   let x = extra.find((e) => e.fromName === from);
   if (!x) {
@@ -203,28 +205,36 @@ export function findSource(
   return x;
 }
 
-/** BuildKit: a stage can only use stages defined before it. */
-function defined(src: StageState, st: StageState, from: string, at: SourceRange): StageState {
-  if (src.stage.index >= st.stage.index && !st.unregistered) {
-    throw new DockerfileSyntaxError(
-      `cannot copy from stage "${from}", it needs to be defined before current stage "${st.name}"`,
-      at,
-    );
-  }
+/**
+ * BuildKit dispatches the stages in order, so what a --from names must be dispatched already (an
+ * image always is): a later stage is an error where it is used (newer frontends; 0.8 read it empty).
+ */
+export function requireDispatched(src: StageState, message: string, at: SourceRange): StageState {
+  if (!src.unregistered && !src.dispatched) throw new DockerfileSyntaxError(message, at);
   return src;
 }
 
-function checkCycles(reachable: Set<StageState>): void {
-  const visiting = new Set<StageState>();
-  const done = new Set<StageState>();
-  const dfs = (s: StageState) => {
-    if (done.has(s)) return;
-    if (visiting.has(s))
-      throw new TsbuildError('CIRCULAR_DEPENDENCY', `circular dependency detected on stage: ${s.name}`);
-    visiting.add(s);
-    for (const d of s.deps) dfs(d);
-    visiting.delete(s);
-    done.add(s);
+/** BuildKit's stageName: the stage's name, else `stage-N`. */
+export function stageName(s: StageState): string {
+  return s.stage.name ?? `stage-${s.stage.index}`;
+}
+
+/**
+ * BuildKit's hasCircularDependency, over every stage, built or not: a depth-first walk from each
+ * stage in order; the error names the stage the walk started from, which may only lead to the cycle.
+ */
+export function checkCycles(states: StageState[]): void {
+  const visited = new Set<StageState>();
+  const path = new Set<StageState>();
+  const visit = (s: StageState): boolean => {
+    if (visited.has(s)) return false;
+    visited.add(s);
+    path.add(s);
+    for (const d of s.deps) if (path.has(d) || visit(d)) return true;
+    path.delete(s);
+    return false;
   };
-  for (const s of reachable) dfs(s);
+  for (const s of states)
+    if (visit(s))
+      throw new TsbuildError('CIRCULAR_DEPENDENCY', `circular dependency detected on stage: ${stageName(s)}`);
 }
