@@ -1,25 +1,53 @@
-import { TsbuildError } from '../errors.js';
+import { type Stats, statSync } from 'node:fs';
+import { errnoText, TsbuildError } from '../errors.js';
 
-/** `--secret id=x,src=path` / `id=x,env=VAR` / `id=x` (env var of that name), as buildx takes them. */
+/** BuildKit's secretsprovider limit, checked as the CLI starts (the step reads the file again). */
+const MAX_SECRET_BYTES = 500 * 1024;
+
+/**
+ * `--secret id=x,src=path` / `id=x,env=VAR` / `id=x` (the env var x if set, else the file x), as
+ * docker's CLI and buildx take them: every field `key=value`, a file that must exist and be small.
+ */
 export function parseSecrets(specs: string[]): Record<string, { src?: string; env?: string }> {
   const out: Record<string, { src?: string; env?: string }> = {};
   for (const s of specs) {
-    const kv = Object.fromEntries(
-      s.split(',').map((p) => {
-        const i = p.indexOf('=');
-        return i < 0 ? [p, ''] : [p.slice(0, i), p.slice(i + 1)];
-      }),
-    );
-    const id = kv.id;
-    if (!id)
-      throw new TsbuildError('INVALID_SECRET', `invalid --secret ${s}: id is required`, {
+    const bad = (why: string) =>
+      new TsbuildError('INVALID_SECRET', `could not parse secrets: [${s}]: ${why}`, {
         hint: 'use id=NAME,src=FILE or id=NAME,env=VAR',
       });
-    const type = kv.type;
-    const src = kv.src ?? kv.source;
-    if (src !== undefined && type !== 'env') out[id] = { src };
-    else if (kv.env !== undefined || type === 'env') out[id] = { env: kv.env ?? src ?? id };
-    else out[id] = { env: id };
+    const kv: Record<string, string> = {};
+    for (const field of s.split(',')) {
+      const i = field.indexOf('=');
+      if (i < 0) throw bad(`invalid field '${field}' must be a key=value pair`);
+      const key = field.slice(0, i).toLowerCase();
+      if (!['type', 'id', 'src', 'source', 'env'].includes(key))
+        throw bad(`unexpected key '${key}' in '${field}'`);
+      kv[key] = field.slice(i + 1);
+    }
+    if (kv.type !== undefined && kv.type !== 'file' && kv.type !== 'env')
+      throw bad(`unsupported secret type "${kv.type}"`);
+    const id = kv.id;
+    if (!id) throw bad('secret missing ID');
+    let src: string | undefined = kv.src ?? kv.source;
+    let env: string | undefined = kv.env;
+    if (kv.type === 'env' && env === undefined) {
+      env = src;
+      src = undefined;
+    }
+    if (env === undefined && src === undefined) {
+      if (process.env[id] !== undefined) env = id;
+      else src = id;
+    }
+    if (src !== undefined) {
+      let st: Stats;
+      try {
+        st = statSync(src);
+      } catch (e) {
+        throw bad(`failed to stat ${src}: stat ${src}: ${errnoText(e)}`);
+      }
+      if (st.size > MAX_SECRET_BYTES) throw bad(`secret ${id} too big. max size 500KB`);
+      out[id] = { src };
+    } else out[id] = { env: env! };
   }
   return out;
 }
