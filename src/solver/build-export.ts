@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { BuildOptions, BuildResult } from '../build.js';
-import { TsbuildError } from '../errors.js';
+import { errnoText, TsbuildError } from '../errors.js';
 import {
   type ExportContext,
   type ExportResult,
@@ -177,8 +177,8 @@ async function written(
   meta: Record<string, unknown>,
 ): Promise<BuildResult> {
   await j.beforeSummary?.();
-  if (j.o.iidfile) await writeFile(j.o.iidfile, result.configDigest);
-  if (j.o.metadataFile) await writeFile(j.o.metadataFile, `${JSON.stringify(meta, null, 2)}\n`);
+  if (j.o.iidfile) await writeResultFile(j.o.iidfile, result.configDigest);
+  if (j.o.metadataFile) await writeResultFile(j.o.metadataFile, `${JSON.stringify(meta, null, 2)}\n`);
   j.progress.emit({
     type: 'summary',
     digest: result.digest,
@@ -190,6 +190,15 @@ async function written(
     at: Date.now(),
   });
   return result;
+}
+
+/** The CLI's words when it cannot write one (Go's `open PATH: no such file or directory`). */
+async function writeResultFile(path: string, data: string): Promise<void> {
+  await writeFile(path, data).catch((e: unknown) => {
+    throw new TsbuildError('RESULT_FILE_UNWRITABLE', `open ${path}: ${errnoText(e)}`, {
+      hint: 'the image was built and tagged; only this file could not be written',
+    });
+  });
 }
 
 /** Go's time.RFC3339 in UTC: whole seconds. */

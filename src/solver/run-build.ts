@@ -1,8 +1,9 @@
+import { unlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from '../build.js';
 import { type ContextSnapshot, resolveContextDir } from '../context/index.js';
-import { TsbuildError } from '../errors.js';
+import { errnoText, TsbuildError } from '../errors.js';
 import { type OutputSpec, parseAnnotations, parseOutputs } from '../exporter/index.js';
 import { formatReference, type Platform, parseReference } from '../oci/index.js';
 import { parseCheckDirective, toStages } from '../parser/index.js';
@@ -38,6 +39,7 @@ export async function runBuild(o: BuildOptions): Promise<BuildResult> {
   const onOuter = () => inner.abort(o.signal?.reason);
   if (o.signal?.aborted) onOuter();
   o.signal?.addEventListener('abort', onOuter, { once: true });
+  if (o.iidfile) removeStaleIidfile(o.iidfile);
   // Docker's context checks and symlink resolution, before anything reads the context or the Dockerfile.
   const contextDir = resolveContextDir(resolve(o.context));
   const prepared = await prepare(o, contextDir).catch((e) => Promise.reject(emitCarried(progress, e)));
@@ -321,4 +323,14 @@ function outputSpecs(o: BuildOptions): OutputSpec[] {
     if (!specs.some((s) => s.push)) specs.push(...parseOutputs(['type=image,push=true']));
   }
   return specs;
+}
+
+/** docker build's first step: a failed build must not leave the last build's ID behind. */
+function removeStaleIidfile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new TsbuildError('IIDFILE_UNWRITABLE', `Removing image ID file: remove ${path}: ${errnoText(e)}`);
+  }
 }

@@ -60,4 +60,32 @@ describe('the end of a build', () => {
     expect(again.stderr).toContain('no-op fast path: nothing changed');
     expect(again.stderr).toContain(lines);
   });
+
+  it('--iidfile: a failed build leaves none (docker removes it first); an unwritable one says so', () => {
+    const ctx = join(dir, 'failing');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY missing /m\n');
+    const iid = join(dir, 'stale-iid');
+    writeFileSync(iid, 'sha256:stale');
+    const failed = spawnSync(
+      'node',
+      [bin, 'build', '--root', join(dir, 'root'), '-q', '--iidfile', iid, ctx],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(failed.status).toBe(1);
+    expect(() => readFileSync(iid)).toThrow(/ENOENT/);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nLABEL a=1\n');
+    const bad = join(dir, 'no', 'such', 'iid');
+    const unwritable = spawnSync(
+      'node',
+      [bin, 'build', '--root', join(dir, 'root'), '-q', '--iidfile', bad, ctx],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(unwritable.status).toBe(1);
+    expect(unwritable.stderr).toContain(`open ${bad}: no such file or directory`);
+  });
 });
