@@ -242,9 +242,17 @@ function notFound(query: string): TsbuildError {
   });
 }
 
-/** Removes tags: a name removes that tag; a digest or id removes every tag of that image. Blobs go at the next prune. */
-export async function removeImage(store: Store, query: string): Promise<string[]> {
-  const { records } = await findImage(store, query);
+/**
+ * Removes tags: a name removes that tag; a digest or id removes every tag of that image, which
+ * docker refuses without `force` when they are more than one tag or in more than one repository.
+ * Blobs go at the next prune.
+ */
+export async function removeImage(
+  store: Store,
+  query: string,
+  opts: { force?: boolean } = {},
+): Promise<string[]> {
+  const { descriptor, records } = await findImage(store, query);
   const q = query.trim();
   let remove = records;
   if (q.includes('@')) {
@@ -253,8 +261,32 @@ export async function removeImage(store: Store, query: string): Promise<string[]
     remove = (await store.meta.tags.get(key)) ? [key] : [];
     if (remove.length === 0) throw notFound(query);
   } else if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(q)) remove = [tagName(q)];
+  else if (!opts.force && !singleReference(records.filter((r) => !isUntaggedRecord(r)))) {
+    const id = (await loadListed(store, descriptor)).manifest.config.digest.slice('sha256:'.length, 19);
+    throw new TsbuildError(
+      'IMAGE_CONFLICT',
+      `conflict: unable to delete ${id} (must be forced) - image is referenced in multiple repositories`,
+      { hint: 'remove it by name, one tag at a time, or give -f to remove every tag' },
+    );
+  }
   for (const t of remove) await store.meta.tags.delete(t);
   return remove;
+}
+
+/**
+ * moby's isSingleReference: at most one tag, and its digest references (`name@sha256:`) in its
+ * repository only. An image with none is single too (its `<none>` record goes without force).
+ */
+function singleReference(named: string[]): boolean {
+  if (named.length <= 1) return true;
+  const tagged = named.filter((n) => !n.includes('@'));
+  if (tagged.length > 1) return false;
+  const repo = (n: string) => {
+    const r = parseReference(n, { defaultTag: false });
+    return `${r.registry}/${r.repository}`;
+  };
+  const canonical = new Set(named.filter((n) => n.includes('@')).map(repo));
+  return canonical.size === 1 && canonical.has(repo(tagged[0] ?? named[0]!));
 }
 
 /** The host's image of an index, else its first platform's (an index built for other platforms only). */

@@ -93,6 +93,31 @@ describe('image commands: pull, images, tag, inspect, save, push, rm, login, log
     const gone = await run(env, ['inspect', 'bb:local']);
     expect(gone.status).toBe(1);
     expect(gone.stderr).toContain('[IMAGE_NOT_FOUND]');
+    // by id, as docker rmi: two tags need -f (even in one repository), one tag goes with its image
+    const id = img.configDigest.slice(7, 19);
+    expect((await run(env, ['tag', `${reg.host}/library/busybox:1`, 'bb:a'])).status).toBe(0);
+    const refused = await run(env, ['rmi', id]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      `conflict: unable to delete ${id} (must be forced) - image is referenced in multiple repositories`,
+    );
+    expect((await run(env, ['rmi', 'bb:a'])).stdout).toBe('Untagged: bb:a\n');
+    expect((await run(env, ['tag', 'bb:a', 'bb:b'])).status).toBe(1);
+    expect((await run(env, ['tag', `${reg.host}/library/busybox:1`, 'bb:b'])).status).toBe(0);
+    expect((await run(env, ['rmi', `${reg.host}/library/busybox:1`])).status).toBe(0);
+    expect((await run(env, ['rmi', id])).stdout).toBe('Untagged: bb:b\n');
+    expect((await run(env, ['tag', 'bb:b', 'x:1'])).status).toBe(1);
+  });
+
+  it('rmi -f by id removes every tag of the image', async () => {
+    expect((await run(env, ['pull', `${reg.host}/library/busybox:1`])).status).toBe(0);
+    expect((await run(env, ['tag', `${reg.host}/library/busybox:1`, 'f1:x'])).status).toBe(0);
+    expect((await run(env, ['tag', `${reg.host}/library/busybox:1`, 'f2:y'])).status).toBe(0);
+    const forced = await run(env, ['rmi', '-f', img.configDigest]);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain('Untagged: f1:x\n');
+    expect(forced.stdout).toContain('Untagged: f2:y\n');
+    expect((await run(env, ['images', '-q'])).stdout.trim()).toBe('');
   });
 
   it('rejects invalid references and logs out', async () => {

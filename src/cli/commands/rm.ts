@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { isUntaggedRecord, removeImage } from '../../exporter/index.js';
 import { familiarReference, parseReference } from '../../oci/index.js';
 import { openStore } from '../../store/index.js';
@@ -10,6 +10,15 @@ export default class Rm extends BaseCommand {
   static override aliases = ['rmi'];
   static override strict = false;
   static override examples = ['<%= config.bin %> rm app:dev', '<%= config.bin %> rm 3f2a9c1b'];
+  static override flags = {
+    force: Flags.boolean({
+      char: 'f',
+      description: 'by id or digest: remove every tag of the image, even in several repositories',
+    }),
+    'no-prune': Flags.boolean({
+      description: 'accepted for docker rmi; content is only ever freed by prune',
+    }),
+  };
   static override args = {
     image: Args.string({ description: 'image (name[:tag], digest or id); several allowed', required: true }),
   };
@@ -18,7 +27,7 @@ export default class Rm extends BaseCommand {
     const { argv, flags } = await this.parse(Rm);
     const store = await openStore(this.rootDir(flags.root));
     for (const q of argv as string[]) {
-      for (const t of await removeImage(store, q))
+      for (const t of await removeImage(store, q, { force: flags.force }))
         process.stdout.write(
           isUntaggedRecord(t) ? `Deleted: ${t}\n` : `Untagged: ${familiarReference(parseReference(t))}\n`,
         );
