@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { listImages } from '../../exporter/index.js';
+import { type LocalImage, listImages } from '../../exporter/index.js';
 import { familiarReference, parseReference } from '../../oci/index.js';
 import { formatSize, openStore } from '../../store/index.js';
 import { BaseCommand } from '../base-command.js';
+import { formatImages, type ImageRow, imageFilter } from '../image-format.js';
 
 function ago(iso: string | undefined): string {
   if (!iso) return 'N/A';
@@ -30,6 +31,20 @@ export default class Images extends BaseCommand {
     quiet: Flags.boolean({ char: 'q', description: 'only image ids', default: false }),
     json: Flags.boolean({ description: 'JSON lines, one image each', default: false }),
     digests: Flags.boolean({ description: 'show manifest digests', default: false }),
+    all: Flags.boolean({
+      char: 'a',
+      description: 'accepted for docker images (there are no intermediate images)',
+    }),
+    'no-trunc': Flags.boolean({ description: 'full image ids', default: false }),
+    format: Flags.string({
+      description:
+        "as docker's: 'table', 'json', or a template of {{.ID}} {{.Repository}} {{.Tag}} {{.Digest}} {{.CreatedSince}} {{.CreatedAt}} {{.Size}}",
+    }),
+    filter: Flags.string({
+      char: 'f',
+      multiple: true,
+      description: 'dangling=true|false, reference=PATTERN',
+    }),
   };
 
   async run(): Promise<void> {
@@ -41,29 +56,45 @@ export default class Images extends BaseCommand {
       const name = `${want.registry}/${want.repository}`;
       list = list.filter((i) => i.name === name && (want.tag === undefined || i.tag === want.tag));
     }
+    const keep = imageFilter(flags.filter ?? []);
+    const rows = list.map((i) => ({ image: i, row: toRow(i, flags['no-trunc']) })).filter((x) => keep(x.row));
     if (flags.json) {
-      for (const i of list) process.stdout.write(`${JSON.stringify(i)}\n`);
+      for (const { image } of rows) process.stdout.write(`${JSON.stringify(image)}\n`);
       return;
     }
     if (flags.quiet) {
-      for (const id of new Set(list.map((i) => i.id.slice(7, 19)))) process.stdout.write(`${id}\n`);
+      for (const id of new Set(rows.map((x) => x.row.ID))) process.stdout.write(`${id}\n`);
       return;
     }
-    const rows = [['REPOSITORY', 'TAG', ...(flags.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE']];
-    for (const i of list) {
-      const repo =
-        i.name === '<none>' ? i.name : familiarReference(parseReference(`${i.name}:x`)).replace(/:x$/, '');
-      rows.push([
-        repo,
-        i.tag ?? '<none>',
-        ...(flags.digests ? [i.digest] : []),
-        i.id.slice(7, 19),
-        ago(i.created),
-        formatSize(i.size),
-      ]);
-    }
-    const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    for (const r of rows)
-      process.stdout.write(`${r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(w[c]! + 3))).join('')}\n`);
+    const digest = flags.digests ? '\t{{.Digest}}' : '';
+    const format =
+      flags.format ?? `table {{.Repository}}\t{{.Tag}}${digest}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
+    for (const line of formatImages(
+      format === 'table' ? `table ${DEFAULT}` : format,
+      rows.map((x) => x.row),
+    ))
+      process.stdout.write(`${line}\n`);
   }
+}
+
+const DEFAULT = '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+
+function toRow(i: LocalImage, full: boolean): ImageRow {
+  const repo =
+    i.name === '<none>' ? i.name : familiarReference(parseReference(`${i.name}:x`)).replace(/:x$/, '');
+  return {
+    ID: full ? i.id : i.id.slice(7, 19),
+    Repository: repo,
+    Tag: i.tag ?? '<none>',
+    Digest: i.digest,
+    CreatedSince: ago(i.created),
+    CreatedAt: goTimeString(i.created),
+    Size: formatSize(i.size),
+  };
+}
+
+/** Go's time.Time.String() in UTC, as docker prints CreatedAt. */
+function goTimeString(iso: string | undefined): string {
+  if (!iso || !Number.isFinite(Date.parse(iso))) return 'N/A';
+  return `${new Date(Date.parse(iso)).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
 }

@@ -1,0 +1,118 @@
+import { TsbuildError } from '../errors.js';
+
+/**
+ * `tsbuild images --format` and `--filter`, as docker's CLI reads them: a Go template of the
+ * image's fields (only `{{.Field}}`, `{{json .}}` and `{{json .Field}}`), `table` before it for a
+ * header row, `json` for one object a line; filters `dangling=` and `reference=`.
+ */
+export interface ImageRow {
+  ID: string;
+  Repository: string;
+  Tag: string;
+  Digest: string;
+  CreatedSince: string;
+  CreatedAt: string;
+  Size: string;
+}
+
+/** docker/cli's header for each field (formatter/image.go). */
+const HEADERS: Record<string, string> = {
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  Containers: 'CONTAINERS',
+  VirtualSize: 'VIRTUAL SIZE',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
+};
+
+const ACTION = /\{\{\s*(json\s+)?\.(\w*)\s*\}\}/g;
+
+/** The lines `--format` prints for `rows` (a table is aligned as docker's tabwriter aligns it). */
+export function formatImages(format: string, rows: ImageRow[]): string[] {
+  if (format === 'json') return rows.map((r) => JSON.stringify(docFields(r)));
+  const table = format.startsWith('table');
+  const body = (table ? format.slice('table'.length) : format)
+    .trim()
+    .replace(/\\t/g, '\t')
+    .replace(/\\n/g, '\n');
+  const rest = body.replace(ACTION, '');
+  if (rest.includes('{{')) {
+    throw new TsbuildError('USAGE', `unsupported --format template: ${format}`, {
+      hint: 'use {{.Field}} (ID, Repository, Tag, Digest, CreatedSince, CreatedAt, Size), {{json .}}, table or json',
+    });
+  }
+  const render = (r: Record<string, string> | undefined) =>
+    body.replace(ACTION, (_, json: string | undefined, field: string) => {
+      const all = r ? docFields(r as unknown as ImageRow) : undefined;
+      const v = field === '' ? all : all?.[field];
+      if (r && v === undefined && field !== '')
+        throw new TsbuildError('USAGE', `template: can't evaluate field ${field}`);
+      if (!r) return field === '' ? '' : (HEADERS[field] ?? field.toUpperCase());
+      return json ? JSON.stringify(v) : String(v);
+    });
+  const lines = rows.map((r) => render(r as unknown as Record<string, string>));
+  if (!table) return lines;
+  return align([render(undefined), ...lines]);
+}
+
+/** docker's JSON of an image row: its fields, and the ones a daemonless store does not know. */
+function docFields(r: ImageRow): Record<string, string> {
+  return {
+    Containers: 'N/A',
+    CreatedAt: r.CreatedAt,
+    CreatedSince: r.CreatedSince,
+    Digest: r.Digest,
+    ID: r.ID,
+    Repository: r.Repository,
+    SharedSize: 'N/A',
+    Size: r.Size,
+    Tag: r.Tag,
+    UniqueSize: 'N/A',
+    VirtualSize: r.Size,
+  };
+}
+
+/** text/tabwriter (minwidth 10, padding 3, as docker's formatter): tab-separated cells in columns. */
+function align(lines: string[]): string[] {
+  const cells = lines.map((l) => l.split('\t'));
+  const width: number[] = [];
+  for (const row of cells)
+    row.slice(0, -1).forEach((c, i) => {
+      width[i] = Math.max(width[i] ?? 0, Math.max(c.length + 3, 10));
+    });
+  return cells.map((row) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(width[i]!) : c)).join(''));
+}
+
+/** `--filter dangling=true|false` and `--filter reference=PATTERN` (a glob on `name[:tag]`). */
+export function imageFilter(filters: string[]): (r: ImageRow) => boolean {
+  const tests: ((r: ImageRow) => boolean)[] = [];
+  for (const f of filters) {
+    const i = f.indexOf('=');
+    const [key, value] = i < 0 ? [f, ''] : [f.slice(0, i).toLowerCase(), f.slice(i + 1)];
+    if (key === 'dangling') {
+      if (value !== 'true' && value !== 'false' && value !== '1' && value !== '0')
+        throw new TsbuildError('USAGE', `invalid filter 'dangling=${value}'`);
+      const want = value === 'true' || value === '1';
+      tests.push((r) => (r.Repository === '<none>') === want);
+    } else if (key === 'reference') {
+      const re = globToRegExp(value);
+      tests.push((r) => re.test(r.Repository) || re.test(`${r.Repository}:${r.Tag}`));
+    } else
+      throw new TsbuildError('USAGE', `invalid filter '${key}'`, { hint: 'use dangling= or reference=' });
+  }
+  return (r) => tests.every((t) => t(r));
+}
+
+/** Go's path.Match: `*` and `?` stay within one path segment. */
+function globToRegExp(glob: string): RegExp {
+  const src = glob
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
+  return new RegExp(`^${src}$`);
+}
