@@ -202,4 +202,15 @@ describe('load: docker and OCI archives into the local store', () => {
       expect((await store.du()).find((e) => e.kind === 'blobs')?.count, what).toBe(0);
     }
   });
+
+  it("-i of a missing file or a directory: docker load's open/read errors, exit 1", async () => {
+    const missing = await load(join(dir, 'no-such.tar'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`open ${join(dir, 'no-such.tar')}: no such file or directory`);
+    const d = join(dir, 'a-dir');
+    mkdirSync(d);
+    const isDir = await load(d);
+    expect(isDir.status).toBe(1);
+    expect(isDir.stderr).toContain(`read ${d}: is a directory`);
+  });
 });
