@@ -66,18 +66,17 @@ export default class Images extends BaseCommand {
       for (const id of new Set(rows.map((x) => x.row.ID))) process.stdout.write(`${id}\n`);
       return;
     }
+    // docker's default columns (`--digests` adds one): also what a bare `--format table` shows
     const digest = flags.digests ? '\t{{.Digest}}' : '';
-    const format =
-      flags.format ?? `table {{.Repository}}\t{{.Tag}}${digest}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
+    const table = `table {{.Repository}}\t{{.Tag}}${digest}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
+    const format = flags.format === undefined || flags.format === 'table' ? table : flags.format;
     for (const line of formatImages(
-      format === 'table' ? `table ${DEFAULT}` : format,
+      format,
       rows.map((x) => x.row),
     ))
       process.stdout.write(`${line}\n`);
   }
 }
-
-const DEFAULT = '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
 
 function toRow(i: LocalImage, full: boolean): ImageRow {
   const repo =
