@@ -312,4 +312,14 @@ EOF`,
     dockerfile: `${BB}FROM bb\nRUN mkdir /w && echo pre > /v\nCOPY d1 a /x\nCOPY a b /y\nCOPY a b /w\nCOPY a b /v\n`,
     files: { a: 'A', b: 'B', 'd1/e/h': 'h', 'd1/i': 'i' },
   },
+  {
+    // --chown numbers as llb.WithUser reads them (strconv.ParseInt, 32 bits, sign allowed): `+1`
+    // is 1, an empty group is 0, `root` needs no /etc/passwd, and -1 (a uint32 to chown(2)) keeps
+    // the owner the copy made, also on the parents it creates
+    name: 'chown-go-numbers',
+    dockerfile:
+      `${BB}FROM bb\nCOPY --chown=+1 a /p\nCOPY --chown=1: a /e\nCOPY --chown=root: a /r\n` +
+      'COPY --chown=-1:5 a /k/l/m\nCOPY --chown=-1 d1 /n/\n',
+    files: { a: 'A', 'd1/e/h': 'h' },
+  },
 ];

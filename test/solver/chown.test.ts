@@ -30,6 +30,20 @@ describe('COPY --chown resolution (BuildKit)', () => {
     expect(resolveChown(root, 'bob:7')).toEqual({ uid: 1001, gid: 7 });
   });
 
+  it("numbers as llb.WithUser's strconv.ParseInt(s, 10, 32) reads them (each checked on dockerd 20.10)", () => {
+    const none = join(root, 'no-etc'); // no /etc: none of these may need a lookup
+    expect(resolveChown(none, '+1')).toEqual({ uid: 1, gid: 1 });
+    expect(resolveChown(none, '01:02')).toEqual({ uid: 1, gid: 2 });
+    // an empty group is id 0, not the user's gid; `root` is 0 without a lookup
+    expect(resolveChown(none, '1:')).toEqual({ uid: 1, gid: 0 });
+    expect(resolveChown(none, 'root:')).toEqual({ uid: 0, gid: 0 });
+    // -1 is sent as a uint32: chown(2)'s "unchanged" (the copy keeps the owner it made)
+    expect(resolveChown(none, '-1')).toEqual({ uid: 0xffffffff, gid: 0xffffffff });
+    // past 32 signed bits, or after a second colon, it is a name: the lookup fails without the file
+    expect(() => resolveChown(none, '4294967295:0')).toThrow('unable to find user 4294967295');
+    expect(() => resolveChown(none, '1::2')).toThrow('unable to find group :2');
+  });
+
   it('unknown names are no error: an unknown user is 0:0, an unknown group keeps the gid so far', () => {
     expect(resolveChown(root, 'nobody')).toEqual({ uid: 0, gid: 0 });
     expect(resolveChown(root, 'bob:nogroup')).toEqual({ uid: 1001, gid: 50 });

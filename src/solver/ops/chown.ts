@@ -37,11 +37,15 @@ function readEtc(root: RootFs, file: string, name: string): string[][] {
 
 /**
  * llb.WithUser's parseUID: `root` is 0 without a lookup (so no /etc/passwd is needed for it, as the
- * chown-unknown-names golden case shows), a decimal that fits in 32 bits is an id, else a name.
+ * chown-unknown-names golden case shows); Go's strconv.ParseInt(s, 10, 32) (a sign allowed) is an
+ * id, sent as a uint32 (so -1 is 4294967295, which chown(2) takes as "unchanged"); an empty word
+ * is id 0 (a UserOpt without a name marshals as ByID 0); anything else is a name.
  */
 function asId(s: string): number | undefined {
-  if (s === 'root') return 0;
-  return /^\d+$/.test(s) && Number(s) <= 0xffffffff ? Number(s) : undefined;
+  if (s === 'root' || s === '') return 0;
+  if (!/^[+-]?\d+$/.test(s)) return undefined;
+  const n = Number(s);
+  return n >= -0x80000000 && n <= 0x7fffffff ? n >>> 0 : undefined;
 }
 
 /** Go's strconv.Atoi as runc's parseLine uses it: a field that is not a number reads as 0. */
@@ -58,9 +62,12 @@ function atoi(s: string | undefined): number {
  * is not there is an error (readEtc).
  */
 export function resolveChown(root: RootFs, spec: string): Owner {
-  const [u = '', g] = spec.split(':', 2);
+  // Go's strings.SplitN(spec, ":", 2): the group is all after the first colon.
+  const colon = spec.indexOf(':');
+  const u = colon < 0 ? spec : spec.slice(0, colon);
+  const g = colon < 0 ? undefined : spec.slice(colon + 1);
   // An empty user is uid 0 without a lookup (dockerd 20.10 takes `--chown=:1` with no /etc/passwd).
-  let uid = u === '' ? 0 : asId(u);
+  let uid = asId(u);
   let gid = uid ?? 0;
   if (uid === undefined) {
     const row = readEtc(root, 'passwd', u).find((r) => r[0] === u);

@@ -292,8 +292,14 @@ function makeDir(dest: string, st: Stats, opts: CopyOptions, exists: boolean, pl
   return !exists;
 }
 
+/** The id chown(2) reads as "unchanged": BuildKit's `--chown=-1` (a uint32) keeps what the copy made. */
+const KEEP_ID = 0xffffffff;
+
 function ownerOf(st: Stats, opts: CopyOptions): Owner {
-  return opts.owner ?? (opts.preserveOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
+  const made = opts.preserveOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 };
+  const o = opts.owner;
+  if (!o) return made;
+  return { uid: o.uid === KEEP_ID ? made.uid : o.uid, gid: o.gid === KEEP_ID ? made.gid : o.gid };
 }
 
 function permOf(st: Stats, opts: CopyOptions): number {
