@@ -56,7 +56,9 @@ export function parseSecrets(specs: string[]): Record<string, { src?: string; en
 export function parseSsh(specs: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of specs) {
-    const [id, path] = s.split('=', 2) as [string, string | undefined];
+    const eq = s.indexOf('=');
+    const id = eq < 0 ? s : s.slice(0, eq);
+    const path = eq < 0 ? undefined : s.slice(eq + 1);
     if (path) out[id] = path;
     else if (process.env.SSH_AUTH_SOCK) out[id] = process.env.SSH_AUTH_SOCK;
     else throw new TsbuildError('INVALID_SSH', `--ssh ${s}: no socket given and SSH_AUTH_SOCK is not set`);
