@@ -1,4 +1,5 @@
 import { TsbuildError } from '../errors.js';
+import { ACTION, checkTemplate, renderTemplate, unescapeFormat } from './go-template.js';
 
 /**
  * `tsbuild images --format` and `--filter`, as docker's CLI reads them: a Go template of the
@@ -30,34 +31,19 @@ const HEADERS: Record<string, string> = {
   UniqueSize: 'UNIQUE SIZE',
 };
 
-const ACTION = /\{\{\s*(json\s+)?\.(\w*)\s*\}\}/g;
-
 /** The lines `--format` prints for `rows` (a table is aligned as docker's tabwriter aligns it). */
 export function formatImages(format: string, rows: ImageRow[]): string[] {
   if (format === 'json') return rows.map((r) => JSON.stringify(docFields(r)));
   const table = format.startsWith('table');
-  const body = (table ? format.slice('table'.length) : format)
-    .trim()
-    .replace(/\\t/g, '\t')
-    .replace(/\\n/g, '\n');
-  const rest = body.replace(ACTION, '');
-  if (rest.includes('{{')) {
-    throw new TsbuildError('USAGE', `unsupported --format template: ${format}`, {
-      hint: 'use {{.Field}} (ID, Repository, Tag, Digest, CreatedSince, CreatedAt, Size), {{json .}}, table or json',
-    });
-  }
-  const render = (r: Record<string, string> | undefined) =>
-    body.replace(ACTION, (_, json: string | undefined, field: string) => {
-      const all = r ? docFields(r as unknown as ImageRow) : undefined;
-      const v = field === '' ? all : all?.[field];
-      if (r && v === undefined && field !== '')
-        throw new TsbuildError('USAGE', `template: can't evaluate field ${field}`);
-      if (!r) return field === '' ? '' : (HEADERS[field] ?? field.toUpperCase());
-      return json ? JSON.stringify(v) : String(v);
-    });
-  const lines = rows.map((r) => render(r as unknown as Record<string, string>));
+  const body = unescapeFormat((table ? format.slice('table'.length) : format).trim());
+  checkTemplate(body, format);
+  const lines = rows.map((r) => renderTemplate(body, docFields(r)));
   if (!table) return lines;
-  return align([render(undefined), ...lines]);
+  // The header: each field's column name in its place
+  const header = body.replace(ACTION, (_, _json: string | undefined, path: string) =>
+    path === '' ? '' : (HEADERS[path] ?? path.toUpperCase()),
+  );
+  return align([header, ...lines]);
 }
 
 /** docker's JSON of an image row: its fields, and the ones a daemonless store does not know. */

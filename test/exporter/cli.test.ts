@@ -60,6 +60,9 @@ describe('image commands: pull, images, tag, inspect, save, push, rm, login, log
     expect(ins.Manifest.layers[0].digest).toBe(img.layerDigest);
     // as docker's: every tag of the image, short names, whichever one was asked for
     expect(ins.RepoTags).toEqual(['bb:local', `${reg.host}/library/busybox:1`].sort());
+    // docker inspect's -f over the same JSON
+    const f = await run(env, ['inspect', '-f', '{{.Id}} {{.Architecture}} {{.RootFS.Layers}}', 'bb:local']);
+    expect(f.stdout).toBe(`${img.configDigest} amd64 [${img.diffId}]\n`);
   });
 
   it('save as docker and OCI archives, push under a new name, rm', async () => {

@@ -3,6 +3,7 @@ import { findImage, isUntaggedRecord, loadImage } from '../../exporter/index.js'
 import { familiarReference, hostPlatform, parsePlatform, parseReference } from '../../oci/index.js';
 import { openStore } from '../../store/index.js';
 import { BaseCommand } from '../base-command.js';
+import { checkTemplate, renderTemplate, unescapeFormat } from '../go-template.js';
 
 export default class Inspect extends BaseCommand {
   static override description = 'Print the manifest and config of a local image (JSON)';
@@ -12,6 +13,11 @@ export default class Inspect extends BaseCommand {
   };
   static override flags = {
     platform: Flags.string({ description: 'platform to show from a multi-platform image' }),
+    format: Flags.string({
+      char: 'f',
+      description:
+        "a Go template of the JSON, as docker inspect's: {{.Id}}, {{.RootFS.Layers}}, {{json .Config.config}}",
+    }),
   };
 
   async run(): Promise<void> {
@@ -47,6 +53,12 @@ export default class Inspect extends BaseCommand {
       Manifest: img.manifest,
       Config: img.config,
     };
+    if (flags.format !== undefined) {
+      const body = unescapeFormat(flags.format);
+      checkTemplate(body, flags.format);
+      process.stdout.write(`${renderTemplate(body, out)}\n`);
+      return;
+    }
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   }
 }
