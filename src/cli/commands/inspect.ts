@@ -12,12 +12,12 @@ export default class Inspect extends BaseCommand {
     ref: Args.string({ description: 'image (name[:tag], digest or id)', required: true }),
   };
   static override flags = {
-    platform: Flags.string({ description: 'platform to show from a multi-platform image' }),
     format: Flags.string({
       char: 'f',
       description:
         "a Go template of the JSON, as docker inspect's: {{.Id}}, {{.RootFS.Layers}}, {{json .Config.config}}",
     }),
+    platform: Flags.string({ description: 'platform to show from a multi-platform image' }),
   };
 
   async run(): Promise<void> {
