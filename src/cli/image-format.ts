@@ -1,3 +1,4 @@
+import { globToRegExp } from '../context/index.js';
 import { TsbuildError } from '../errors.js';
 import { ACTION, checkTemplate, renderTemplate, unescapeFormat } from './go-template.js';
 
@@ -74,7 +75,7 @@ function align(lines: string[]): string[] {
   return cells.map((row) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(width[i]!) : c)).join(''));
 }
 
-/** `--filter dangling=true|false` and `--filter reference=PATTERN` (a glob on `name[:tag]`). */
+/** `--filter dangling=true|false` and `--filter reference=PATTERN` (Go's path.Match on `name[:tag]`, as docker's FamiliarMatch). */
 export function imageFilter(filters: string[]): (r: ImageRow) => boolean {
   const tests: ((r: ImageRow) => boolean)[] = [];
   for (const f of filters) {
@@ -92,13 +93,4 @@ export function imageFilter(filters: string[]): (r: ImageRow) => boolean {
       throw new TsbuildError('USAGE', `invalid filter '${key}'`, { hint: 'use dangling= or reference=' });
   }
   return (r) => tests.every((t) => t(r));
-}
-
-/** Go's path.Match: `*` and `?` stay within one path segment. */
-function globToRegExp(glob: string): RegExp {
-  const src = glob
-    .replace(/[.+^${}()|\\]/g, '\\$&')
-    .replace(/\*/g, '[^/]*')
-    .replace(/\?/g, '[^/]');
-  return new RegExp(`^${src}$`);
 }

@@ -4,6 +4,7 @@ export { bundleRoot } from './bundle-dir.js';
 export { type CgroupVersion, detectCgroupVersion } from './cgroups.js';
 export { RunnerError, RunStepError, type RunStepErrorDetails } from './errors.js';
 export {
+  MAX_SECRET_BYTES,
   type ResolvedRunMounts,
   type RunMountContext,
   type RunMountSpec,

@@ -164,7 +164,7 @@ async function createCacheDir(dir: string, spec: RunMountSpec, ctx: RunMountCont
 }
 
 /** BuildKit's limit: secrets are small, so they may be held in memory (an env= needs the value). */
-const MAX_SECRET_BYTES = 500 * 1024;
+export const MAX_SECRET_BYTES = 500 * 1024;
 
 function readSecretFile(id: string, path: string): Buffer {
   const st = statSync(path);

@@ -1,8 +1,6 @@
 import { type Stats, statSync } from 'node:fs';
 import { errnoText, TsbuildError } from '../errors.js';
-
-/** BuildKit's secretsprovider limit, checked as the CLI starts (the step reads the file again). */
-const MAX_SECRET_BYTES = 500 * 1024;
+import { MAX_SECRET_BYTES } from '../runner/index.js';
 
 /**
  * `--secret id=x,src=path` / `id=x,env=VAR` / `id=x` (the env var x if set, else the file x), as
@@ -45,6 +43,7 @@ export function parseSecrets(specs: string[]): Record<string, { src?: string; en
       } catch (e) {
         throw bad(`failed to stat ${src}: stat ${src}: ${errnoText(e)}`);
       }
+      // BuildKit's secretsprovider limit, checked as the CLI starts (the step reads the file again).
       if (st.size > MAX_SECRET_BYTES) throw bad(`secret ${id} too big. max size 500KB`);
       out[id] = { src };
     } else out[id] = { env: env! };

@@ -1,4 +1,4 @@
-import { createReadStream, type ReadStream, statSync } from 'node:fs';
+import { createReadStream, type ReadStream, type Stats, statSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { errnoText, TsbuildError } from '../../errors.js';
 import { decompressedArchive, loadArchive } from '../../exporter/index.js';
@@ -26,7 +26,7 @@ export default class Load extends BaseCommand {
       throw new TsbuildError('USAGE', 'requested load from stdin, but stdin is a terminal', {
         hint: 'give -i FILE or pipe an archive in',
       });
-    const source = flags.input ? await openInput(flags.input) : process.stdin;
+    const source = flags.input ? openInput(flags.input) : process.stdin;
     const images = await loadArchive(store, await decompressedArchive(source));
     if (flags.quiet) return;
     // docker load's lines: each name in its familiar form, else the image ID.
@@ -38,17 +38,14 @@ export default class Load extends BaseCommand {
   }
 }
 
-/** The archive, opened before anything reads it, so a bad path is docker's `open PATH: …` error. */
-function openInput(path: string): Promise<ReadStream> {
-  return new Promise((resolve, reject) => {
-    const s = createReadStream(path);
-    s.once('ready', () => {
-      if (!statSync(path).isDirectory()) return resolve(s);
-      s.destroy();
-      reject(new TsbuildError('ARCHIVE_UNREADABLE', `read ${path}: is a directory`));
-    });
-    s.once('error', (e) =>
-      reject(new TsbuildError('ARCHIVE_UNREADABLE', `open ${path}: ${errnoText(e)}`, { cause: e })),
-    );
-  });
+/** The archive, checked before anything reads it, so a bad path is docker's `open PATH: …` error. */
+function openInput(path: string): ReadStream {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new TsbuildError('ARCHIVE_UNREADABLE', `open ${path}: ${errnoText(e)}`, { cause: e });
+  }
+  if (st.isDirectory()) throw new TsbuildError('ARCHIVE_UNREADABLE', `read ${path}: is a directory`);
+  return createReadStream(path);
 }
