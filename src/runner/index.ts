@@ -23,6 +23,7 @@ export {
   type RuntimeSpec,
   type RuntimeSpecInput,
 } from './spec.js';
+export { loadSshSource, type SshSource } from './ssh-agent.js';
 export type {
   ContainerMount,
   ResolvedUser,

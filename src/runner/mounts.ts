@@ -19,6 +19,7 @@ import { acquireLock, tryLock, unlock } from './lock.js';
 import { privateDir } from './private-dir.js';
 import { mountOnHost, unmountOnHost } from './rootfs.js';
 import { secureJoin } from './secure-join.js';
+import type { SshSource } from './ssh-agent.js';
 import { sshAgentProxy } from './ssh-proxy.js';
 import type { ContainerMount } from './types.js';
 
@@ -59,8 +60,8 @@ export interface RunMountContext {
   /** host dir of a stage's or image's rootfs for `from=` (the solver resolves and keeps it mounted) */
   resolveFrom?: (from: string) => Promise<string> | string;
   secrets?: Record<string, RunSecretSource>;
-  /** `--ssh id=socket`: agent sockets by id (`default` is usually $SSH_AUTH_SOCK) */
-  ssh?: Record<string, string>;
+  /** `--ssh id=…`: agent sockets or key files by id (`default` is usually $SSH_AUTH_SOCK) */
+  ssh?: Record<string, SshSource>;
   /** the step's working dir: relative targets are relative to it */
   cwd?: string;
   /** where secret files are written: a tmpfs (default /dev/shm) so they never touch a disk */
@@ -260,15 +261,16 @@ async function sshMount(
   const id = spec.id || 'default';
   // Only the sockets the build was given (`--ssh`), as BuildKit forwards only those: the caller's
   // own SSH_AUTH_SOCK is the default only when no `ssh` map is passed at all (the runner alone).
-  const sock = ctx.ssh ? ctx.ssh[id] : id === 'default' ? (ctx.env ?? process.env).SSH_AUTH_SOCK : undefined;
+  const own = id === 'default' ? (ctx.env ?? process.env).SSH_AUTH_SOCK : undefined;
+  const source = ctx.ssh ? ctx.ssh[id] : own ? { socket: own } : undefined;
   const t = target ?? `/run/buildkit/ssh_agent.${index}`;
-  if (!sock) {
+  if (!source) {
     if (!spec.required) return { t };
     throw new RunnerError('RUNNER_SSH_MISSING', `no SSH agent socket for id ${id}`, {
       hint: 'pass --ssh default (with SSH_AUTH_SOCK set) or --ssh id=/path/to/socket',
     });
   }
-  const proxy = await sshAgentProxy(sock, {
+  const proxy = await sshAgentProxy(source, {
     dir: ctx.secretsDir ?? '/dev/shm',
     ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
     ...(spec.gid !== undefined ? { gid: spec.gid } : {}),

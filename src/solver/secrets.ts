@@ -1,6 +1,6 @@
 import { type Stats, statSync } from 'node:fs';
 import { errnoText, TsbuildError } from '../errors.js';
-import { MAX_SECRET_BYTES } from '../runner/index.js';
+import { loadSshSource, MAX_SECRET_BYTES, type SshSource } from '../runner/index.js';
 
 /**
  * `--secret id=x,src=path` / `id=x,env=VAR` / `id=x` (the env var x if set, else the file x), as
@@ -10,7 +10,7 @@ export function parseSecrets(specs: string[]): Record<string, { src?: string; en
   const out: Record<string, { src?: string; env?: string }> = {};
   for (const s of specs) {
     const bad = (why: string) =>
-      new TsbuildError('INVALID_SECRET', `could not parse secrets: [${s}]: ${why}`, {
+      new TsbuildError('INVALID_SECRET', `could not parse secrets: [${specs.join(' ')}]: ${why}`, {
         hint: 'use id=NAME,src=FILE or id=NAME,env=VAR',
       });
     const kv: Record<string, string> = {};
@@ -51,16 +51,29 @@ export function parseSecrets(specs: string[]): Record<string, { src?: string; en
   return out;
 }
 
-/** `--ssh default` or `--ssh id=/path/to/socket`. */
-export function parseSsh(specs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * `--ssh default`, `--ssh ID` (both $SSH_AUTH_SOCK) or `--ssh ID=PATH[,PATH…]` (an agent socket or
+ * private key files), read when the build starts as docker's CLI and BuildKit's sshprovider do.
+ */
+export function parseSsh(specs: string[]): Record<string, SshSource> {
+  const out: Record<string, SshSource> = {};
   for (const s of specs) {
+    const bad = (why: string) =>
+      new TsbuildError('INVALID_SSH', `could not parse ssh: [${specs.join(' ')}]: ${why}`, {
+        hint: 'use --ssh default (with SSH_AUTH_SOCK set), --ssh ID=SOCKET or --ssh ID=KEYFILE[,KEYFILE…]',
+      });
     const eq = s.indexOf('=');
-    const id = eq < 0 ? s : s.slice(0, eq);
-    const path = eq < 0 ? undefined : s.slice(eq + 1);
-    if (path) out[id] = path;
-    else if (process.env.SSH_AUTH_SOCK) out[id] = process.env.SSH_AUTH_SOCK;
-    else throw new TsbuildError('INVALID_SSH', `--ssh ${s}: no socket given and SSH_AUTH_SOCK is not set`);
+    const id = (eq < 0 ? s : s.slice(0, eq)) || 'default';
+    let paths = eq < 0 ? [] : s.slice(eq + 1).split(',');
+    if (paths.length === 0 || (paths.length === 1 && paths[0] === ''))
+      paths = [process.env.SSH_AUTH_SOCK ?? ''];
+    if (paths[0] === '') throw bad('invalid empty ssh agent socket, make sure SSH_AUTH_SOCK is set');
+    if (out[id]) throw bad(`invalid duplicate ID ${id}`);
+    try {
+      out[id] = loadSshSource(paths);
+    } catch (e) {
+      throw bad((e as Error).message);
+    }
   }
   return out;
 }

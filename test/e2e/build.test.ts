@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import {
+  copyFileSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -607,6 +608,37 @@ RUN --mount=type=secret,id=tok grep ' /run/secrets/tok ' /proc/mounts | cut -d' 
     } finally {
       server.close();
     }
+  });
+
+  it('--ssh ID=KEYFILE,KEYFILE serves the keys to the step, as docker build does', async () => {
+    // The host's ssh-add and the libraries it loads, copied into the context: a real agent client
+    // in the step lists what the build's agent holds.
+    requireBinary('ssh-keygen', 'openssh-client');
+    const ctx = makeContext({});
+    const ssh = requireBinary('ssh-add', 'openssh-client');
+    const libs = execFileSync('ldd', [ssh], { encoding: 'utf8' }).match(/\/[^\s]+/g) ?? [];
+    for (const f of [ssh, ...libs]) {
+      mkdirSync(join(ctx, 'bin', f, '..'), { recursive: true });
+      copyFileSync(f, join(ctx, 'bin', f));
+    }
+    const keys = makeContext({});
+    for (const t of ['ed25519', 'ecdsa'])
+      execFileSync('ssh-keygen', ['-q', '-t', t, '-N', '', '-f', join(keys, t)]);
+    const df = `FROM ${base}\nCOPY bin/ /\nRUN --mount=type=ssh,id=deploy ssh-add -L > /keys\n`;
+    const r = await buildIt(root, ctx, df, {
+      ssh: [`deploy=${join(keys, 'ed25519')},${join(keys, 'ecdsa')}`],
+    });
+    const pub = (t: string) =>
+      readFileSync(join(keys, `${t}.pub`), 'utf8')
+        .split(' ')
+        .slice(0, 2)
+        .join(' ');
+    expect(read(r.rootfs, 'keys')).toBe(`${pub('ed25519')} \n${pub('ecdsa')} \n`);
+    // A key file that is not one fails the build before it starts, with docker's words.
+    const bad = `deploy=${join(keys, 'ed25519.pub')}`;
+    await expect(buildIt(root, ctx, df, { ssh: [bad] })).rejects.toThrow(
+      `could not parse ssh: [${bad}]: failed to parse ${join(keys, 'ed25519.pub')}: ssh: no key found`,
+    );
   });
 });
 

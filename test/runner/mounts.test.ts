@@ -320,7 +320,8 @@ describe('RUN --mount=type=tmpfs and type=ssh', () => {
 
   it('ssh serves a socket of its own with the mount’s uid, gid and mode, forwarding to the agent', async () => {
     const sock = join(fx.dir, 'agent2.sock');
-    const server: Server = createServer((c) => c.on('data', (d) => c.end(`agent:${d}`)));
+    // A stand-in agent that answers any request with a 1-byte frame of its own (0xAA).
+    const server: Server = createServer((c) => c.on('data', () => c.write(Buffer.from([0, 0, 0, 1, 0xaa]))));
     await new Promise<void>((r) => server.listen(sock, r));
     try {
       const spec = { type: 'ssh' as const, readOnly: false, required: true };
@@ -334,18 +335,22 @@ describe('RUN --mount=type=tmpfs and type=ssh', () => {
         env: { SSH_AUTH_SOCK: sock },
       });
       expect(dflt.stdout).toBe('600 0:0\n');
-      // What the step's socket receives reaches the agent, and back; release() removes it.
+      // A request the step's socket receives reaches the agent (REQUEST_IDENTITIES), one that would
+      // change it does not (REMOVE_ALL_IDENTITIES: SSH_AGENT_FAILURE); release() removes the socket.
       const m = await resolveRunMounts([spec], { root: fx.root, env: { SSH_AUTH_SOCK: sock } });
       const path = m.mounts[0]!.source!;
       expect(path).not.toBe(sock);
-      const reply = await new Promise<string>((resolve, reject) => {
-        const c = createConnection(path, () => c.write('ping'));
-        let got = '';
-        c.on('data', (d) => (got += d));
-        c.on('end', () => resolve(got));
-        c.on('error', reject);
-      });
-      expect(reply).toBe('agent:ping');
+      const ask = (type: number) =>
+        new Promise<string>((resolve, reject) => {
+          const c = createConnection(path, () => c.write(Buffer.from([0, 0, 0, 1, type])));
+          c.on('data', (d) => {
+            resolve(d.toString('hex'));
+            c.end();
+          });
+          c.on('error', reject);
+        });
+      expect(await ask(11)).toBe('00000001aa');
+      expect(await ask(19)).toBe('0000000105');
       await m.release();
       expect(existsSync(path)).toBe(false);
     } finally {

@@ -2,7 +2,7 @@ import type { ContextSnapshot } from '../../context/index.js';
 import type { ImageLayer } from '../../exporter/index.js';
 import type { Platform } from '../../oci/index.js';
 import type { PullResult, RegistryClient } from '../../registry/index.js';
-import type { RunLimits } from '../../runner/index.js';
+import type { RunLimits, SshSource } from '../../runner/index.js';
 import type { Store } from '../../store/index.js';
 
 /** What ops share during one build. */
@@ -17,7 +17,7 @@ export interface SolverEnv {
   /** Base images the frontend resolved, by pinned reference. */
   images: Map<string, PullResult>;
   secrets: Record<string, { src?: string; env?: string }>;
-  ssh: Record<string, string>;
+  ssh: Record<string, SshSource>;
   /** Keeps what this build makes alive against a concurrent gc. */
   retain(snapshot: string): Promise<void>;
   /** Resource limits of every RUN step. */
