@@ -79,6 +79,16 @@ describe('image commands: pull, images, tag, inspect, save, push, rm, login, log
       })) || '[]',
     );
     expect(mj[0].RepoTags).toEqual(['bb:local']);
+    // docker/cli's ValidateOutputPath: no missing directories made, no devices written to
+    const missing = await run(env, ['save', 'bb:local', '-o', join(out, '..', 'no', 'such', 'x.tar')]);
+    expect(missing.stderr).toContain(
+      `failed to save image: invalid output path: directory "${join(out, '..', 'no', 'such')}" does not exist`,
+    );
+    expect(existsSync(join(out, '..', 'no'))).toBe(false);
+    const dev = await run(env, ['save', 'bb:local', '-o', '/dev/null']);
+    expect(dev.stderr).toContain(
+      'invalid output path: "/dev/null" must be a directory or a regular file: got a device',
+    );
     const toStdout = await run(env, ['save', 'bb:local']);
     expect(toStdout.status).toBe(0);
     expect(toStdout.stdout.length).toBeGreaterThan(500_000);

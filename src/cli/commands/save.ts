@@ -1,3 +1,5 @@
+import { existsSync, type Stats, statSync } from 'node:fs';
+import { dirname, normalize } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { TsbuildError } from '../../errors.js';
 import { exportArchive, exportImage, parseOutput, saveTargets } from '../../exporter/index.js';
@@ -45,10 +47,15 @@ export default class Save extends BaseCommand {
     const spec = flags.output.includes('=') ? flags.output : `type=${flags.format},dest=${flags.output}`;
     const output = parseOutput(spec);
     if (output.dest === '-' && process.stdout.isTTY) {
-      throw new TsbuildError('USAGE', 'refusing to write an archive to a terminal', {
-        hint: 'redirect stdout or give -o FILE',
-      });
+      throw new TsbuildError(
+        'USAGE',
+        'cowardly refusing to save to a terminal. Use the -o flag or redirect',
+        {
+          hint: 'redirect stdout or give -o FILE',
+        },
+      );
     }
+    if (!flags.output.includes('=') && output.dest !== '-') validateOutputPath(output.dest!);
     const ctx = {
       registry: new RegistryClient({ insecureRegistries: flags['insecure-registry'] ?? [] }),
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
@@ -59,4 +66,24 @@ export default class Save extends BaseCommand {
       await exportImage(store, images[0]!.source, output, { ...ctx, tags: images[0]!.names });
     else await exportArchive(store, images, output, ctx);
   }
+}
+
+/**
+ * `docker save -o PATH`'s check (docker/cli command.ValidateOutputPath): the directory must exist, and
+ * the path, if it exists, be a file or a directory. A buildx `--output` spec makes what it needs.
+ */
+function validateOutputPath(path: string): void {
+  const dir = dirname(normalize(path));
+  const fail = (why: string) =>
+    new TsbuildError('USAGE', `failed to save image: invalid output path: ${why}`);
+  if (dir !== '.' && !existsSync(dir)) throw fail(`directory ${JSON.stringify(dir)} does not exist`);
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return;
+  }
+  // ValidateOutputPathFileMode refuses only devices (Go has no other irregular kind on Linux).
+  if (st.isCharacterDevice() || st.isBlockDevice())
+    throw fail(`${JSON.stringify(path)} must be a directory or a regular file: got a device`);
 }
