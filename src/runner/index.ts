@@ -24,6 +24,7 @@ export {
   type RuntimeSpecInput,
 } from './spec.js';
 export { loadSshSource, type SshSource } from './ssh-agent.js';
+export { sshAgentProxy } from './ssh-proxy.js';
 export type {
   ContainerMount,
   ResolvedUser,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GitServer, startGitServer } from '../helpers/git-server.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
+import { startSshServer } from '../helpers/ssh-server.js';
 import { buildIt, makeContext, ownerInTar, ranSteps, useBusyboxRegistry } from './helpers.js';
 
 requireRoot();
@@ -118,5 +119,19 @@ ADD ${url}?commit=${commits.v1}&tag=v1 /pinned
     await expect(buildIt(root, ctx, `FROM ${base()}\nADD ${url}?tag=v1#main /x\n`)).rejects.toMatchObject({
       code: 'INVALID_GIT_URL',
     });
+  });
+
+  it('over ssh goes through the build’s --ssh default agent, as BuildKit’s git source does', async () => {
+    const sshd = await startSshServer();
+    try {
+      const df = `FROM ${base()}\nADD ${sshd.base}${srv.repo}#v1 /src\n`;
+      const ctx = makeContext({});
+      const r = await buildIt(tmp('tsb-e2e-git-'), ctx, df, { ssh: [`default=${sshd.key}`] });
+      expect(readdirSync(join(r.rootfs, 'src')).sort()).toEqual(['a.txt', 'link', 'run.sh', 'sub']);
+      // Without --ssh git has only the caller's own ssh set-up, which this server does not let in.
+      await expect(buildIt(tmp('tsb-e2e-git-'), ctx, df)).rejects.toMatchObject({ code: 'GIT_FAILED' });
+    } finally {
+      sshd.stop();
+    }
   });
 });

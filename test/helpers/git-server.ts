@@ -16,6 +16,8 @@ const git = (dir: string, ...args: string[]) =>
 export interface GitServer {
   /** `git://127.0.0.1:PORT/repo.git` */
   url: string;
+  /** The bare repository's path on this host (for other transports: ssh). */
+  repo: string;
   /** The commits: `v1` (an annotated tag: a.txt, sub/s.txt, run.sh, link) and `two` (adds b.txt, main). */
   commits: { v1: string; two: string };
   /** Commits `files` on top of main, pushes, returns the commit. */
@@ -45,6 +47,7 @@ export async function startGitServer(): Promise<GitServer> {
   const { daemon, url } = await listen(base);
   return {
     url,
+    repo: join(base, 'repo.git'),
     commits: { v1, two },
     push(files) {
       for (const [p, c] of Object.entries(files)) {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { lchown, lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { TsbuildError } from '../../errors.js';
+import { type SshSource, sshAgentProxy } from '../../runner/index.js';
 import { digestOf, type GitOp } from '../graph.js';
 import type { OpImpl } from '../scheduler.js';
 import type { SolvedFs, SolverEnv } from './env.js';
@@ -10,7 +11,8 @@ import { sourceSnapshot } from './snapshots.js';
 // ADD <git url> as BuildKit's git source: the ref resolved to a commit with `git ls-remote` (that
 // commit is the cache key, so a moved branch re-runs the step and nothing else does), the commit
 // fetched shallow into a fresh repository and checked out (submodules too), the tree (or its
-// `#ref:subdir`) stored as a snapshot owned by 0:0, without `.git` unless --keep-git-dir.
+// `#ref:subdir`) stored as a snapshot owned by 0:0, without `.git` unless --keep-git-dir. Over ssh
+// with `--ssh default=…`, git talks through that agent as BuildKit's git source does (withSsh).
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -20,7 +22,7 @@ export function gitOp(env: SolverEnv): OpImpl {
     const k = `${op.remote}#${op.ref ?? ''}`;
     let p = commits.get(k);
     if (!p) {
-      p = resolveCommit(op, signal);
+      p = withSsh(env.ssh, op.remote, (gitEnv) => resolveCommit(op, signal, gitEnv));
       commits.set(k, p);
       p.catch(() => commits.delete(k));
     }
@@ -45,7 +47,7 @@ export function gitOp(env: SolverEnv): OpImpl {
       const commit = await commitOf(op, ctx.signal);
       const work = await env.store.tempDir('git');
       try {
-        await checkout(op, commit, work, ctx.signal);
+        await withSsh(env.ssh, op.remote, (gitEnv) => checkout(op, commit, work, ctx.signal, gitEnv));
         const result: SolvedFs = await sourceSnapshot(env, ctx, (dir) => moveTree(op, work, dir));
         return result;
       } finally {
@@ -56,9 +58,13 @@ export function gitOp(env: SolverEnv): OpImpl {
 }
 
 /** The ref's commit: a full commit id as given, else the remote's peeled tag, branch or exact ref. */
-export async function resolveCommit(op: Pick<GitOp, 'remote' | 'ref'>, signal: AbortSignal): Promise<string> {
+export async function resolveCommit(
+  op: Pick<GitOp, 'remote' | 'ref'>,
+  signal: AbortSignal,
+  gitEnv: GitEnv = {},
+): Promise<string> {
   if (op.ref && SHA.test(op.ref)) return op.ref;
-  const out = await git(['ls-remote', '--', op.remote], signal);
+  const out = await git(['ls-remote', '--', op.remote], signal, gitEnv);
   const refs = new Map<string, string>();
   for (const line of out.split('\n')) {
     const [sha, name] = line.split('\t');
@@ -92,13 +98,18 @@ export async function checkout(
   commit: string,
   dir: string,
   signal: AbortSignal,
+  gitEnv: GitEnv = {},
 ): Promise<void> {
-  await git(['init', '-q', dir], signal);
+  await git(['init', '-q', dir], signal, gitEnv);
   const wants = [...(op.ref && !SHA.test(op.ref) ? [op.ref] : []), commit];
   let fetched = false;
   for (const want of wants) {
-    const ok = await git(['-C', dir, 'fetch', '-q', '--depth=1', '--no-tags', '--', op.remote, want], signal)
-      .then(() => git(['-C', dir, 'rev-parse', 'FETCH_HEAD^{commit}'], signal))
+    const ok = await git(
+      ['-C', dir, 'fetch', '-q', '--depth=1', '--no-tags', '--', op.remote, want],
+      signal,
+      gitEnv,
+    )
+      .then(() => git(['-C', dir, 'rev-parse', 'FETCH_HEAD^{commit}'], signal, gitEnv))
       .then((sha) => sha.trim() === commit)
       .catch((e: unknown) => {
         if (signal.aborted) throw e;
@@ -111,10 +122,14 @@ export async function checkout(
   }
   // A server that serves neither (a commit no ref points at, without allowReachableSHA1InWant).
   if (!fetched)
-    await git(['-C', dir, 'fetch', '-q', '--no-tags', '--', op.remote, '+refs/*:refs/remotes/all/*'], signal);
-  await git(['-C', dir, '-c', 'advice.detachedHead=false', 'checkout', '-q', commit], signal);
+    await git(
+      ['-C', dir, 'fetch', '-q', '--no-tags', '--', op.remote, '+refs/*:refs/remotes/all/*'],
+      signal,
+      gitEnv,
+    );
+  await git(['-C', dir, '-c', 'advice.detachedHead=false', 'checkout', '-q', commit], signal, gitEnv);
   if (op.submodules !== false && (await exists(join(dir, '.gitmodules'))))
-    await git(['-C', dir, 'submodule', 'update', '-q', '--init', '--recursive', '--depth=1'], signal);
+    await git(['-C', dir, 'submodule', 'update', '-q', '--init', '--recursive', '--depth=1'], signal, gitEnv);
 }
 
 /** The checkout (or its subdir, which must stay inside it) moved into the snapshot, owned by 0:0. */
@@ -152,8 +167,36 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
+type GitEnv = Record<string, string>;
+
+/**
+ * Runs `fn` with git's ssh pointed at the build's `--ssh default` agent when the remote is ssh (`git@`,
+ * `user@host:path`, `ssh://`), as BuildKit's git source mounts that id's socket (llb.Git's default
+ * MountSSHSock) and runs `ssh -F /dev/null` without host key checks (its known hosts come from a
+ * keyscan as the Dockerfile is read: trust on first use). Without `--ssh`, git uses the caller's own
+ * ssh set-up, where BuildKit fails ("no SSH key forwarded from the client").
+ */
+async function withSsh<T>(
+  ssh: Record<string, SshSource>,
+  remote: string,
+  fn: (gitEnv: GitEnv) => Promise<T>,
+): Promise<T> {
+  const agent = ssh.default;
+  if (!agent || !/^(ssh:\/\/|[\w.-]+@[^/:]+:)/.test(remote)) return fn({});
+  const proxy = await sshAgentProxy(agent, { dir: '/dev/shm' });
+  try {
+    return await fn({
+      SSH_AUTH_SOCK: proxy.path,
+      GIT_SSH_COMMAND:
+        'ssh -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
+    });
+  } finally {
+    await proxy.close();
+  }
+}
+
 /** Runs git without a terminal prompt; its stderr's last lines make the error. */
-function git(args: string[], signal: AbortSignal): Promise<string> {
+function git(args: string[], signal: AbortSignal, gitEnv: GitEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
@@ -161,7 +204,7 @@ function git(args: string[], signal: AbortSignal): Promise<string> {
       {
         signal,
         maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' },
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', ...gitEnv },
       },
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
