@@ -173,8 +173,8 @@ type GitEnv = Record<string, string>;
  * Runs `fn` with git's ssh pointed at the build's `--ssh default` agent when the remote is ssh (`git@`,
  * `user@host:path`, `ssh://`), as BuildKit's git source mounts that id's socket (llb.Git's default
  * MountSSHSock) and runs `ssh -F /dev/null` without host key checks (its known hosts come from a
- * keyscan as the Dockerfile is read: trust on first use). Without `--ssh`, git uses the caller's own
- * ssh set-up, where BuildKit fails ("no SSH key forwarded from the client").
+ * keyscan as the Dockerfile is read: trust on first use). Without `--ssh`, where BuildKit has no agent
+ * to offer, git uses the caller's own ssh set-up.
  */
 async function withSsh<T>(
   ssh: Record<string, SshSource>,
