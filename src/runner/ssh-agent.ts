@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { errnoText } from '../errors.js';
+import { RunnerError } from './errors.js';
 import { parseSshPrivateKey, type SshKey, SshReader, sshString } from './ssh-keys.js';
 
 /** What `--ssh ID=…` names: the caller's agent socket, or key files served by an agent of our own. */
@@ -92,8 +93,8 @@ function keyringAnswer(keys: SshKey[], req: Buffer): Buffer {
 /**
  * Serves one connection of a step to its ssh mount. For key files the answers are our own; for an
  * agent socket only listing, signing (and unlocking) reach it, over one connection to the agent per
- * connection of the step, opened at its first request: BuildKit's readOnlyAgent, so a RUN cannot add, remove or lock
- * the keys of the caller's agent (`ssh-add -D` in a Dockerfile) or call its extensions.
+ * connection of the step, opened at its first request. That is BuildKit's readOnlyAgent: a RUN
+ * cannot add, remove or lock the keys of the caller's agent (`ssh-add -D`) or call its extensions.
  */
 export function serveAgentConnection(source: SshSource, client: Socket): void {
   const requests = new FrameReader(client, MAX_REQUEST);
@@ -122,6 +123,8 @@ export function serveAgentConnection(source: SshSource, client: Socket): void {
   })();
 }
 
+const sshError = (message: string) => new RunnerError('INVALID_SSH', message);
+
 /**
  * `--ssh ID=PATH[,PATH…]` as BuildKit's sshprovider reads it when the build starts: one agent socket,
  * or private key files (up to 100 KiB each) for an agent of our own, never both. Errors are Go's
@@ -131,12 +134,12 @@ export function loadSshSource(paths: string[]): SshSource {
   let socket: string | undefined;
   const keys: SshKey[] = [];
   for (const p of paths) {
-    if (socket !== undefined) throw new Error('only single socket allowed');
+    if (socket !== undefined) throw sshError('only single socket allowed');
     let st: Stats;
     try {
       st = statSync(p);
     } catch (e) {
-      throw new Error(`stat ${p}: ${errnoText(e)}`);
+      throw sshError(`stat ${p}: ${errnoText(e)}`);
     }
     if (st.isSocket()) {
       socket = p;
@@ -145,7 +148,7 @@ export function loadSshSource(paths: string[]): SshSource {
     keys.push(parseKeyFile(p));
   }
   if (socket === undefined) return { keys };
-  if (keys.length) throw new Error('invalid combination of keys and sockets');
+  if (keys.length) throw sshError('invalid combination of keys and sockets');
   return { socket };
 }
 
@@ -155,19 +158,19 @@ function parseKeyFile(p: string): SshKey {
   try {
     fd = openSync(p, 'r');
   } catch (e) {
-    throw new Error(`failed to open ${p}: open ${p}: ${errnoText(e)}`);
+    throw sshError(`failed to open ${p}: open ${p}: ${errnoText(e)}`);
   }
   try {
     const buf = Buffer.alloc(100 * 1024);
     text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('latin1');
   } catch (e) {
-    throw new Error(`failed to read ${p}: read ${p}: ${errnoText(e)}`);
+    throw sshError(`failed to read ${p}: read ${p}: ${errnoText(e)}`);
   } finally {
     closeSync(fd);
   }
   try {
     return parseSshPrivateKey(text);
   } catch (e) {
-    throw new Error(`failed to parse ${p}: ${(e as Error).message}`);
+    throw sshError(`failed to parse ${p}: ${(e as Error).message}`);
   }
 }

@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
+import { RunnerError } from './errors.js';
 
 /**
  * A private key as an SSH agent holds it: the public key blob it lists (RFC 4253 §6.6) and a signer
@@ -10,7 +11,7 @@ export interface SshKey {
 }
 
 /** A key file that is not one, in golang.org/x/crypto/ssh's words (what docker prints). */
-export class SshKeyError extends Error {}
+const keyError = (message: string) => new RunnerError('INVALID_SSH_KEY', message);
 
 // draft-miller-ssh-agent §4.5.1: the RSA signature algorithm a SIGN_REQUEST's flags ask for.
 const RSA_SHA2_256 = 2;
@@ -42,14 +43,14 @@ export class SshReader {
   private off = 0;
   constructor(private readonly buf: Buffer) {}
   uint32(): number {
-    if (this.off + 4 > this.buf.length) throw new SshKeyError('ssh: short read');
+    if (this.off + 4 > this.buf.length) throw keyError('ssh: short read');
     const v = this.buf.readUInt32BE(this.off);
     this.off += 4;
     return v;
   }
   bytes(): Buffer {
     const n = this.uint32();
-    if (this.off + n > this.buf.length) throw new SshKeyError('ssh: short read');
+    if (this.off + n > this.buf.length) throw keyError('ssh: short read');
     const v = this.buf.subarray(this.off, this.off + n);
     this.off += n;
     return v;
@@ -89,7 +90,7 @@ function agentKey(key: KeyObject): SshKey {
     };
   }
   const curve = key.asymmetricKeyType === 'ec' ? CURVES[jwk.crv ?? ''] : undefined;
-  if (!curve) throw new SshKeyError(`ssh: unsupported key type "${key.asymmetricKeyType}"`);
+  if (!curve) throw keyError(`ssh: unsupported key type "${key.asymmetricKeyType}"`);
   const name = `ecdsa-sha2-${curve.ssh}`;
   const point = Buffer.concat([Buffer.from([4]), unb64u(jwk.x), unb64u(jwk.y)]);
   return {
@@ -112,19 +113,17 @@ const unbig = (n: bigint) => {
 /** The one key of an unencrypted `openssh-key-v1` file (PROTOCOL.key), as a Node key. */
 function openSshKey(raw: Buffer): KeyObject {
   const magic = Buffer.from('openssh-key-v1\0');
-  if (!raw.subarray(0, magic.length).equals(magic))
-    throw new SshKeyError('ssh: invalid openssh private key format');
+  if (!raw.subarray(0, magic.length).equals(magic)) throw keyError('ssh: invalid openssh private key format');
   const r = new SshReader(raw.subarray(magic.length));
   const cipher = r.text();
   const kdf = r.text();
   r.bytes(); // kdf options
-  if (cipher !== 'none' || kdf !== 'none')
-    throw new SshKeyError('ssh: this private key is passphrase protected');
-  if (r.uint32() !== 1) throw new SshKeyError('ssh: multi-key files are not supported');
+  if (cipher !== 'none' || kdf !== 'none') throw keyError('ssh: this private key is passphrase protected');
+  if (r.uint32() !== 1) throw keyError('ssh: multi-key files are not supported');
   r.bytes(); // public key: the private section repeats it
   const p = new SshReader(r.bytes());
   const check = p.uint32();
-  if (check !== p.uint32()) throw new SshKeyError('ssh: checkint mismatch');
+  if (check !== p.uint32()) throw keyError('ssh: checkint mismatch');
   const type = p.text();
   if (type === 'ssh-ed25519') {
     const pub = p.bytes();
@@ -146,7 +145,7 @@ function openSshKey(raw: Buffer): KeyObject {
     });
   }
   const crv = Object.keys(CURVES).find((c) => type === `ecdsa-sha2-${CURVES[c]!.ssh}`);
-  if (!crv) throw new SshKeyError(`ssh: unhandled key type`);
+  if (!crv) throw keyError(`ssh: unhandled key type`);
   p.bytes(); // curve name
   const point = p.bytes();
   const d = p.bytes();
@@ -166,21 +165,20 @@ function openSshKey(raw: Buffer): KeyObject {
  */
 export function parseSshPrivateKey(text: string): SshKey {
   const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(text);
-  if (!m) throw new SshKeyError('ssh: no key found');
+  if (!m) throw keyError('ssh: no key found');
   const [, type, body] = m as unknown as [string, string, string];
-  if (/^Proc-Type:.*ENCRYPTED/m.test(body))
-    throw new SshKeyError('ssh: this private key is passphrase protected');
+  if (/^Proc-Type:.*ENCRYPTED/m.test(body)) throw keyError('ssh: this private key is passphrase protected');
   if (type === 'OPENSSH PRIVATE KEY') {
     const b64 = body.replace(/^[\w-]+:.*$/gm, '').replace(/\s+/g, '');
     return agentKey(openSshKey(Buffer.from(b64, 'base64')));
   }
   if (!['RSA PRIVATE KEY', 'PRIVATE KEY', 'EC PRIVATE KEY'].includes(type))
-    throw new SshKeyError(`ssh: unsupported key type "${type}"`);
+    throw keyError(`ssh: unsupported key type "${type}"`);
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: m[0], format: 'pem' });
   } catch (e) {
-    throw new SshKeyError(`ssh: ${(e as Error).message}`);
+    throw keyError(`ssh: ${(e as Error).message}`);
   }
   return agentKey(key);
 }
