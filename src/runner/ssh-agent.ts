@@ -4,10 +4,10 @@ import { errnoText } from '../errors.js';
 import { RunnerError } from './errors.js';
 import { parseSshPrivateKey, type SshKey, SshReader, sshString } from './ssh-keys.js';
 
-/** What `--ssh ID=…` names: the caller's agent socket, or key files served by an agent of our own. */
+/** What `--ssh ID=...` names: the caller's agent socket, or key files served by an agent of our own. */
 export type SshSource = { socket: string } | { keys: SshKey[] };
 
-// draft-miller-ssh-agent §5.1 message numbers.
+// draft-miller-ssh-agent section 5.1 message numbers.
 const FAILURE = 5;
 const REQUEST_V1_IDENTITIES = 1;
 const V1_IDENTITIES_ANSWER = 2;
@@ -126,9 +126,9 @@ export function serveAgentConnection(source: SshSource, client: Socket): void {
 const sshError = (message: string) => new RunnerError('INVALID_SSH', message);
 
 /**
- * `--ssh ID=PATH[,PATH…]` as BuildKit's sshprovider reads it when the build starts: one agent socket,
+ * `--ssh ID=PATH[,PATH...]` as BuildKit's sshprovider reads it when the build starts: one agent socket,
  * or private key files (up to 100 KiB each) for an agent of our own, never both. Errors are Go's
- * words, as docker prints them after "could not parse ssh: […]:".
+ * words, as docker prints them after "could not parse ssh: [...]:".
  */
 export function loadSshSource(paths: string[]): SshSource {
   let socket: string | undefined;

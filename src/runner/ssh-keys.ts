@@ -2,8 +2,8 @@ import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { RunnerError } from './errors.js';
 
 /**
- * A private key as an SSH agent holds it: the public key blob it lists (RFC 4253 §6.6) and a signer
- * that answers SSH_AGENTC_SIGN_REQUEST (draft-miller-ssh-agent §4.5).
+ * A private key as an SSH agent holds it: the public key blob it lists (RFC 4253 section 6.6) and a signer
+ * that answers SSH_AGENTC_SIGN_REQUEST (draft-miller-ssh-agent section 4.5).
  */
 export interface SshKey {
   readonly blob: Buffer;
@@ -13,7 +13,7 @@ export interface SshKey {
 /** A key file that is not one, in golang.org/x/crypto/ssh's words (what docker prints). */
 const keyError = (message: string) => new RunnerError('INVALID_SSH_KEY', message);
 
-// draft-miller-ssh-agent §4.5.1: the RSA signature algorithm a SIGN_REQUEST's flags ask for.
+// draft-miller-ssh-agent section 4.5.1: the RSA signature algorithm a SIGN_REQUEST's flags ask for.
 const RSA_SHA2_256 = 2;
 const RSA_SHA2_512 = 4;
 const CURVES: Record<string, { ssh: string; hash: string }> = {

@@ -52,7 +52,7 @@ export function parseSecrets(specs: string[]): Record<string, { src?: string; en
 }
 
 /**
- * `--ssh default`, `--ssh ID` (both $SSH_AUTH_SOCK) or `--ssh ID=PATH[,PATH…]` (an agent socket or
+ * `--ssh default`, `--ssh ID` (both $SSH_AUTH_SOCK) or `--ssh ID=PATH[,PATH...]` (an agent socket or
  * private key files), read when the build starts as docker's CLI and BuildKit's sshprovider do.
  */
 export function parseSsh(specs: string[]): Record<string, SshSource> {
@@ -60,7 +60,7 @@ export function parseSsh(specs: string[]): Record<string, SshSource> {
   for (const s of specs) {
     const bad = (why: string) =>
       new TsbuildError('INVALID_SSH', `could not parse ssh: [${specs.join(' ')}]: ${why}`, {
-        hint: 'use --ssh default (with SSH_AUTH_SOCK set), --ssh ID=SOCKET or --ssh ID=KEYFILE[,KEYFILE…]',
+        hint: 'use --ssh default (with SSH_AUTH_SOCK set), --ssh ID=SOCKET or --ssh ID=KEYFILE[,KEYFILE...]',
       });
     const eq = s.indexOf('=');
     const id = (eq < 0 ? s : s.slice(0, eq)) || 'default';

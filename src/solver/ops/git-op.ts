@@ -12,7 +12,7 @@ import { sourceSnapshot } from './snapshots.js';
 // commit is the cache key, so a moved branch re-runs the step and nothing else does), the commit
 // fetched shallow into a fresh repository and checked out (submodules too), the tree (or its
 // `#ref:subdir`) stored as a snapshot owned by 0:0, without `.git` unless --keep-git-dir. Over ssh
-// with `--ssh default=…`, git talks through that agent as BuildKit's git source does (withSsh).
+// with `--ssh default=...`, git talks through that agent as BuildKit's git source does (withSsh).
 
 const SHA = /^[0-9a-f]{40}$/;
 
