@@ -19,6 +19,7 @@ const CONFIG: Record<string, Kind> = {
   ArgsEscaped: 'bool',
   Healthcheck: 'object',
   OnBuild: 'strings',
+  StopTimeout: 'number',
   Shell: 'strings',
 };
 
@@ -83,6 +84,57 @@ function check(o: Record<string, unknown>, fields: Record<string, Kind>, at: str
     }
   }
   return undefined;
+}
+
+// Every key Go's decoder knows at each level (ocispecs.Image and what BuildKit adds), to fold.
+const TOP_KEYS = [
+  ...Object.keys(TOP),
+  'architecture',
+  'os',
+  'variant',
+  'os.version',
+  'os.features',
+  'rootfs',
+];
+const ROOTFS_KEYS = ['type', 'diff_ids'];
+
+/** Go's case folding of a key for encoding/json's field match (bytes.EqualFold: K and s too). */
+const fold = (k: string) =>
+  k
+    .replace(/\u212a/g, 'k')
+    .replace(/\u017f/g, 's')
+    .toLowerCase();
+
+/**
+ * `o` with each key that names a field only up to case renamed to the field, as Go's encoding/json
+ * matches object keys to struct fields (an exact match first, else a case-insensitive one: a base
+ * image's `"env"` or `"CMD"` is BuildKit's Env or Cmd). Keys are taken in order, so a later key for
+ * the same field wins, and objects (Labels, ExposedPorts, Volumes, Healthcheck) merge, as Go decodes
+ * into the map or struct already there. Other keys stay as they are.
+ */
+function foldKeys(o: Record<string, unknown>, fields: string[]): Record<string, unknown> {
+  const byFold = new Map(fields.map((f) => [fold(f), f]));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    const name = fields.includes(k) ? k : (byFold.get(fold(k)) ?? k);
+    const had = out[name];
+    out[name] = isObject(had) && isObject(v) ? { ...had, ...v } : v;
+  }
+  return out;
+}
+
+/** An image config's keys folded to BuildKit's field names at every level it reads (foldKeys). */
+export function foldConfigKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const o = foldKeys(raw, TOP_KEYS);
+  if (isObject(o.config)) {
+    const c = foldKeys(o.config, Object.keys(CONFIG));
+    if (isObject(c.Healthcheck)) c.Healthcheck = foldKeys(c.Healthcheck, Object.keys(HEALTHCHECK));
+    o.config = c;
+  }
+  if (isObject(o.rootfs)) o.rootfs = foldKeys(o.rootfs, ROOTFS_KEYS);
+  if (Array.isArray(o.history))
+    o.history = o.history.map((h) => (isObject(h) ? foldKeys(h, Object.keys(HISTORY)) : h));
+  return o;
 }
 
 /** The first field of the wrong type, described, or undefined when every field has its type. */

@@ -1,5 +1,5 @@
 import { TsbuildError } from '../errors.js';
-import { configFieldError } from './config-fields.js';
+import { configFieldError, foldConfigKeys } from './config-fields.js';
 import type { Descriptor } from './descriptor.js';
 import { isDigest } from './digest.js';
 import { isIndexMediaType, isManifestMediaType } from './media-types.js';
@@ -141,7 +141,7 @@ export function parseIndex(bytes: Uint8Array | string): ImageIndex {
 }
 
 export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
-  const o = parseJson(bytes, 'image config');
+  const o = foldConfigKeys(parseJson(bytes, 'image config'));
   const rootfs = o.rootfs as { diff_ids?: unknown } | undefined;
   if (!rootfs || !Array.isArray(rootfs.diff_ids)) throw bad('image config', 'rootfs.diff_ids missing');
   for (const d of rootfs.diff_ids) {

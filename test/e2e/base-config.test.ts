@@ -55,4 +55,27 @@ describe('a base image config with fields BuildKit has no struct field for', () 
     ]);
     expect(read(r.rootfs, 'shell')).toBe('/bin/sh xc\n');
   });
+
+  it('matches its keys to fields up to case, as Go does (dockerd 20.10: "env" is Env, "CMD" is Cmd)', async () => {
+    const ref = pushBusyboxWithLayer(reg, 'odd/case:1', Buffer.alloc(512), (c) => {
+      const inner = c.config as Record<string, unknown>;
+      delete inner.Env;
+      delete inner.Cmd;
+      Object.assign(inner, { env: ['A=1'], CMD: ['/bin/sh'], workingdir: '/w', user: '1', Foo: 'bar' });
+      Object.assign(c, { AUTHOR: 'me', extra: 1 });
+    });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-basecfg-'));
+    const r = await buildIt(
+      root,
+      makeContext({}),
+      `FROM ${ref}\nENV B=2\nRUN test "$A $B $(pwd) $(id -u)" = "1 2 /w 1"\n`,
+    );
+    expect(r.cfg.config).toEqual({
+      User: '1',
+      Env: ['A=1', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'B=2'],
+      Cmd: ['/bin/sh'],
+      WorkingDir: '/w',
+    });
+    expect((r.cfg as unknown as Record<string, unknown>).author).toBe('me');
+  });
 });

@@ -181,6 +181,46 @@ describe('manifests', () => {
     ];
     for (const [extra, why] of wrong) expect(() => parseImageConfig(cfg(extra))).toThrow(why);
   });
+
+  it('matches keys to fields up to case, as Go does: exact first, later keys win, maps merge', () => {
+    const c = parseImageConfig(
+      JSON.stringify({
+        OS: 'linux',
+        Architecture: 'amd64',
+        ROOTFS: { Type: 'layers', DIFF_IDS: [d('a')] },
+        AUTHOR: 'me',
+        config: {
+          env: ['A=1'],
+          CMD: ['sh'],
+          workingdir: '/w',
+          labels: { a: '1' },
+          Labels: { b: '2' },
+          // Go's folding: U+017F (long s) is s, U+212A (Kelvin) is k
+          '\u017fhell': ['/bin/sh', '-c'],
+          Healthcheck: { test: ['CMD', 'true'], INTERVAL: 1e9 },
+          StopTimeout: 3,
+          stoptimeout: 4,
+          'x-other': 1,
+        },
+        history: [{ Created_By: 'x', COMMENT: 'c', EMPTY_LAYER: true }],
+      }),
+    );
+    expect([c.os, c.architecture, c.rootfs.diff_ids, c.author]).toEqual(['linux', 'amd64', [d('a')], 'me']);
+    expect(c.config).toEqual({
+      Env: ['A=1'],
+      Cmd: ['sh'],
+      WorkingDir: '/w',
+      Labels: { a: '1', b: '2' },
+      Shell: ['/bin/sh', '-c'],
+      Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9 },
+      StopTimeout: 4,
+      'x-other': 1,
+    });
+    expect(c.history).toEqual([{ created_by: 'x', comment: 'c', empty_layer: true }]);
+    // a folded key is type-checked as the field it is
+    const bad = { os: 'linux', architecture: 'amd64', rootfs: { diff_ids: [] }, config: { env: 'A=1' } };
+    expect(() => parseImageConfig(JSON.stringify(bad))).toThrow(/config\.Env is "A=1"/);
+  });
 });
 
 describe('encodeJson', () => {
