@@ -103,17 +103,19 @@ async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return out;
 }
 
-/** History with exactly one non-empty entry per layer (as the image spec requires). */
+/**
+ * History with exactly one non-empty entry per layer (as the image spec requires), made as BuildKit's
+ * exporter makes it (normalizeLayersAndHistory): a base whose history names more layers than it has
+ * gets its entries past the last layer marked empty; missing entries are added at the end.
+ */
 function fitHistory(history: HistoryEntry[] | undefined, layers: number): HistoryEntry[] {
   const h = history ? history.map((e) => ({ ...e })) : [];
-  const nonEmpty = h.filter((e) => !e.empty_layer).length;
-  if (nonEmpty > layers) {
-    throw new TsbuildError(
-      'INVALID_IMAGE',
-      `image history has ${nonEmpty} layer entries for ${layers} layers`,
-    );
+  let nonEmpty = 0;
+  for (const e of h) {
+    if (nonEmpty >= layers) e.empty_layer = true;
+    if (!e.empty_layer) nonEmpty++;
   }
-  for (let i = nonEmpty; i < layers; i++) h.push({ created_by: 'tsbuild', comment: 'layer' });
+  for (let i = nonEmpty; i < layers; i++) h.push({ created_by: 'tsbuild', comment: 'buildkit.exporter.image.v0' });
   return h;
 }
 

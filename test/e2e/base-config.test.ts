@@ -78,4 +78,23 @@ describe('a base image config with fields BuildKit has no struct field for', () 
     });
     expect((r.cfg as unknown as Record<string, unknown>).author).toBe('me');
   });
+
+  it('with more layer entries in its history than layers builds, as BuildKit normalizes the history', async () => {
+    // dockerd 20.10 builds FROM such an image: counting from the first entry, every entry after the
+    // one that accounts for the last layer is made empty, this build's own included (checked by hand
+    // against it: same history)
+    const ref = pushBusyboxWithLayer(reg, 'odd/history:1', Buffer.alloc(512), (c) => {
+      (c.history as object[]).push({ created_by: 'ghost 1' }, { created_by: 'ghost 2', empty_layer: false });
+    });
+    const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-basecfg-'));
+    const r = await buildIt(root, makeContext({ f: 'x' }), `FROM ${ref}\nCOPY f /f\n`);
+    const h = r.cfg.history ?? [];
+    expect(h.map((e) => [e.created_by, e.empty_layer ?? false]).slice(-4)).toEqual([
+      ['extra layer # test helper', false],
+      ['ghost 1', false],
+      ['ghost 2', true],
+      ['COPY f /f # buildkit', true],
+    ]);
+    expect(h.filter((e) => !e.empty_layer)).toHaveLength(r.cfg.rootfs.diff_ids.length);
+  });
 });
