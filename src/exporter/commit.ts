@@ -115,7 +115,8 @@ function fitHistory(history: HistoryEntry[] | undefined, layers: number): Histor
     if (nonEmpty >= layers) e.empty_layer = true;
     if (!e.empty_layer) nonEmpty++;
   }
-  for (let i = nonEmpty; i < layers; i++) h.push({ created_by: 'tsbuild', comment: 'buildkit.exporter.image.v0' });
+  for (let i = nonEmpty; i < layers; i++)
+    h.push({ created_by: 'tsbuild', comment: 'buildkit.exporter.image.v0' });
   return h;
 }
 
