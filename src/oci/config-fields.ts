@@ -45,7 +45,7 @@ const HISTORY: Record<string, Kind> = {
 const NAMES: Record<Kind, string> = {
   string: 'a string',
   strings: 'a list of strings',
-  set: 'an object',
+  set: 'an object of objects',
   labels: 'an object of strings',
   bool: 'true or false',
   object: 'an object',
@@ -61,10 +61,11 @@ function fits(v: unknown, kind: Kind): boolean {
     case 'string':
       return typeof v === 'string';
     case 'strings':
-      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+      return Array.isArray(v) && v.every((x) => typeof x === 'string' || x === null);
     case 'labels':
       return isObject(v) && Object.values(v).every((x) => typeof x === 'string' || x === null);
     case 'set':
+      return isObject(v) && Object.values(v).every((x) => isObject(x) || x === null);
     case 'object':
       return isObject(v);
     case 'bool':
@@ -135,6 +136,26 @@ export function foldConfigKeys(raw: Record<string, unknown>): Record<string, unk
   if (Array.isArray(o.history))
     o.history = o.history.map((h) => (isObject(h) ? foldKeys(h, Object.keys(HISTORY)) : h));
   return o;
+}
+
+/**
+ * A type-checked config with Go's decoding of what it holds: a null list element or label value is
+ * "" (the string's zero value) and an ExposedPorts or Volumes value is `{}` whatever object it was
+ * (Go's struct{}), as BuildKit then writes them.
+ */
+export function zeroConfigValues(o: Record<string, unknown>): void {
+  const zero = (c: Record<string, unknown> | null | undefined, fields: Record<string, Kind>) => {
+    if (!c) return;
+    for (const [name, kind] of Object.entries(fields)) {
+      const v = c[name];
+      if (kind === 'strings' && Array.isArray(v)) c[name] = v.map((x) => x ?? '');
+      else if ((kind === 'labels' || kind === 'set') && isObject(v))
+        c[name] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, kind === 'set' ? {} : (x ?? '')]));
+    }
+  };
+  const c = o.config as Record<string, unknown> | null | undefined;
+  zero(c, CONFIG);
+  zero(c?.Healthcheck as Record<string, unknown> | null | undefined, HEALTHCHECK);
 }
 
 /** The first field of the wrong type, described, or undefined when every field has its type. */

@@ -1,5 +1,5 @@
 import { TsbuildError } from '../errors.js';
-import { configFieldError, foldConfigKeys } from './config-fields.js';
+import { configFieldError, foldConfigKeys, zeroConfigValues } from './config-fields.js';
 import type { Descriptor } from './descriptor.js';
 import { isDigest } from './digest.js';
 import { isIndexMediaType, isManifestMediaType } from './media-types.js';
@@ -152,6 +152,7 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   }
   const wrong = configFieldError(o);
   if (wrong) throw bad('image config', wrong);
+  zeroConfigValues(o);
   return o as unknown as ImageConfig;
 }
 

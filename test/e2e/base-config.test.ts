@@ -61,7 +61,15 @@ describe('a base image config with fields BuildKit has no struct field for', () 
       const inner = c.config as Record<string, unknown>;
       delete inner.Env;
       delete inner.Cmd;
-      Object.assign(inner, { env: ['A=1'], CMD: ['/bin/sh'], workingdir: '/w', user: '1', Foo: 'bar' });
+      Object.assign(inner, {
+        env: ['A=1'],
+        CMD: ['/bin/sh'],
+        workingdir: '/w',
+        user: '1',
+        Foo: 'bar',
+        labels: { n: null },
+        ExposedPorts: { '80/tcp': null },
+      });
       Object.assign(c, { AUTHOR: 'me', extra: 1 });
     });
     const root = mkdtempSync(join(tmpdir(), 'tsb-e2e-basecfg-'));
@@ -70,11 +78,14 @@ describe('a base image config with fields BuildKit has no struct field for', () 
       makeContext({}),
       `FROM ${ref}\nENV B=2\nRUN test "$A $B $(pwd) $(id -u)" = "1 2 /w 1"\n`,
     );
+    // and Go's zero values for nulls: a label "", a port {}
     expect(r.cfg.config).toEqual({
       User: '1',
+      ExposedPorts: { '80/tcp': {} },
       Env: ['A=1', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'B=2'],
       Cmd: ['/bin/sh'],
       WorkingDir: '/w',
+      Labels: { n: '' },
     });
     expect((r.cfg as unknown as Record<string, unknown>).author).toBe('me');
   });

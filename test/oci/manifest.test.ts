@@ -217,6 +217,39 @@ describe('manifests', () => {
       'x-other': 1,
     });
     expect(c.history).toEqual([{ created_by: 'x', comment: 'c', empty_layer: true }]);
+    // Go's zero values: a null list element or label is "", a set's value is {} whatever it was
+    const z = parseImageConfig(
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        rootfs: { diff_ids: [] },
+        config: {
+          Env: ['A=1', null],
+          Cmd: [null],
+          Labels: { a: null, b: 'x' },
+          ExposedPorts: { '80/tcp': null, '81/tcp': { x: 1 } },
+          Volumes: { '/v': null },
+          Healthcheck: { Test: ['CMD', null] },
+        },
+      }),
+    );
+    expect(z.config).toEqual({
+      Env: ['A=1', ''],
+      Cmd: [''],
+      Labels: { a: '', b: 'x' },
+      ExposedPorts: { '80/tcp': {}, '81/tcp': {} },
+      Volumes: { '/v': {} },
+      Healthcheck: { Test: ['CMD', ''] },
+    });
+    const notObject = {
+      os: 'linux',
+      architecture: 'amd64',
+      rootfs: { diff_ids: [] },
+      config: { Volumes: { '/v': 1 } },
+    };
+    expect(() => parseImageConfig(JSON.stringify(notObject))).toThrow(
+      /config\.Volumes .* an object of objects/,
+    );
     // a folded key is type-checked as the field it is
     const bad = { os: 'linux', architecture: 'amd64', rootfs: { diff_ids: [] }, config: { env: 'A=1' } };
     expect(() => parseImageConfig(JSON.stringify(bad))).toThrow(/config\.Env is "A=1"/);
