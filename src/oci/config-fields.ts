@@ -4,7 +4,7 @@
  * `config.Env` is a string fails there ("cannot unmarshal string into ... config.Env of type
  * []string") and must fail here with its name, not deep in a step. `null` is Go's zero value.
  */
-type Kind = 'string' | 'strings' | 'set' | 'labels' | 'bool' | 'object' | 'number' | 'list';
+type Kind = 'string' | 'strings' | 'set' | 'labels' | 'bool' | 'object' | 'number' | 'list' | 'time';
 
 const CONFIG: Record<string, Kind> = {
   User: 'string',
@@ -32,10 +32,18 @@ const HEALTHCHECK: Record<string, Kind> = {
   Retries: 'number',
 };
 
-const TOP: Record<string, Kind> = { created: 'string', author: 'string', config: 'object', history: 'list' };
+const TOP: Record<string, Kind> = {
+  created: 'time',
+  author: 'string',
+  variant: 'string',
+  'os.version': 'string',
+  'os.features': 'strings',
+  config: 'object',
+  history: 'list',
+};
 
 const HISTORY: Record<string, Kind> = {
-  created: 'string',
+  created: 'time',
   created_by: 'string',
   author: 'string',
   comment: 'string',
@@ -51,7 +59,24 @@ const NAMES: Record<Kind, string> = {
   object: 'an object',
   number: 'a number',
   list: 'a list',
+  time: 'an RFC 3339 time',
 };
+
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * What Go's time.Time takes from JSON (RFC 3339: `2006-01-02T15:04:05.999Z07:00`, each field in
+ * range): a base image with any other `created` fails BuildKit's frontend ("parsing time ...").
+ */
+function isRfc3339(v: string): boolean {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-](\d\d):(\d\d))$/.exec(v);
+  if (!m) return false;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as number[] as [number, ...number[]];
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = mo === 2 && !leap ? 28 : (DAYS[mo - 1] ?? 0);
+  const tz = m[9] === undefined || (Number(m[9]) < 24 && Number(m[10]) < 60);
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= days && h < 24 && mi < 60 && sec < 60 && tz;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,6 +99,8 @@ function fits(v: unknown, kind: Kind): boolean {
       return typeof v === 'number';
     case 'list':
       return Array.isArray(v);
+    case 'time':
+      return typeof v === 'string' && isRfc3339(v);
   }
 }
 
@@ -153,6 +180,7 @@ export function zeroConfigValues(o: Record<string, unknown>): void {
         c[name] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, kind === 'set' ? {} : (x ?? '')]));
     }
   };
+  zero(o, TOP);
   const c = o.config as Record<string, unknown> | null | undefined;
   zero(c, CONFIG);
   zero(c?.Healthcheck as Record<string, unknown> | null | undefined, HEALTHCHECK);

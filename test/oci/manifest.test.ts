@@ -178,7 +178,21 @@ describe('manifests', () => {
       [{ config: { Healthcheck: { Test: 'true' } } }, /config\.Healthcheck\.Test/],
       [{ config: 'x' }, /^invalid image config: config is "x", where an object belongs/],
       [{ history: [{ empty_layer: 'yes' }] }, /history\[0\]\.empty_layer .* true or false/],
+      // Go's time.Time: RFC 3339 with every field in range, or BuildKit's frontend fails
+      [{ created: 'yesterday' }, /created is "yesterday", where an RFC 3339 time belongs/],
+      [{ created: '' }, /created is "", where an RFC 3339 time belongs/],
+      [{ created: '2001-02-03 04:05:06Z' }, /created is/],
+      [{ history: [{ created: '2001-02-29T00:00:00Z' }] }, /history\[0\]\.created/],
+      [{ history: [{ created: '2001-02-03T04:05:06+24:00' }] }, /history\[0\]\.created/],
+      [{ 'os.features': [1] }, /os\.features is \[1\]/],
     ];
+    for (const created of [
+      '2000-02-29T23:59:59Z',
+      '2001-02-03T04:05:06.123456789+02:00',
+      '0001-01-01T00:00:00Z',
+    ])
+      expect(parseImageConfig(cfg({ created, history: [{ created }] })).created).toBe(created);
+    expect(parseImageConfig(cfg({ 'os.features': ['a', null] }))['os.features']).toEqual(['a', '']);
     for (const [extra, why] of wrong) expect(() => parseImageConfig(cfg(extra))).toThrow(why);
   });
 
