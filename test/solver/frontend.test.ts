@@ -198,6 +198,24 @@ describe('frontend: stages → op graph', () => {
     expect(rel.image.config.WorkingDir).toBe('/a/b/d');
   });
 
+  it('a base image’s relative WorkingDir is joined onto itself, as BuildKit dispatches it (dockerd 20.10)', async () => {
+    const relBase = (wd: string) => ({
+      resolveImage: async (ref: string) => ({
+        ref: `${ref}@sha256:${'b'.repeat(64)}`,
+        config: { ...structuredClone(baseConfig), config: { WorkingDir: wd } },
+      }),
+    });
+    const r = await conv('FROM base\nRUN pwd\n', relBase('rel/dir'));
+    expect(r.image.config.WorkingDir).toBe('/rel/dir/rel/dir');
+    expect((r.vertex!.op as ExecOp).cwd).toBe('/rel/dir/rel/dir');
+    const w = await conv('FROM base\nWORKDIR x\n', relBase('rel/dir/'));
+    expect(w.image.config.WorkingDir).toBe('/rel/dir/rel/dir/x');
+    // an absolute one stays as written
+    expect((await conv('FROM base\nLABEL a=b\n', relBase('/a/../b/'))).image.config.WorkingDir).toBe(
+      '/a/../b/',
+    );
+  });
+
   it('ARG: one line (keys too) is expanded before any of it is set; USER to nothing leaves no User', async () => {
     const r = await conv('FROM scratch\nARG X=10\nARG X=20 Y=$X\nENV Y=$Y\nUSER $NOPE\n');
     expect(r.image.config.Env).toContain('Y=10');

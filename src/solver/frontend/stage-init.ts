@@ -3,6 +3,7 @@ import { formatPlatform, normalizePlatform, type Platform } from '../../oci/inde
 import { type Instruction, type OnbuildInstruction, toStages } from '../../parser/index.js';
 import { makeVertex } from '../graph.js';
 import type { ConvertOptions, ResolvedImage } from './convert.js';
+import { cleanAbs } from './dispatch.js';
 import { emptyImage, fromImageConfig } from './image-config.js';
 import { addStateEnv, envLookup, type StageState } from './stage-state.js';
 
@@ -87,7 +88,13 @@ export function initFromBase(st: StageState): void {
     st.image.config.Env = [...env, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
   }
   applyConfigEnv(st);
-  if (st.image.config.WorkingDir) st.cwd = st.image.config.WorkingDir;
+  const wd = st.image.config.WorkingDir;
+  if (wd) {
+    // BuildKit dispatches a base's WorkingDir as an uncommitted WORKDIR, which path.Joins a relative
+    // one onto the config's: "rel/dir" becomes "/rel/dir/rel/dir" (every frontend version).
+    if (!wd.startsWith('/')) st.image.config.WorkingDir = cleanAbs(`${wd}/${wd}`);
+    st.cwd = st.image.config.WorkingDir as string;
+  }
   if (st.image.config.User) st.user = st.image.config.User;
 }
 
