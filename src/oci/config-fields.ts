@@ -57,7 +57,7 @@ const NAMES: Record<Kind, string> = {
   labels: 'an object of strings',
   bool: 'true or false',
   object: 'an object',
-  number: 'a number',
+  number: 'an integer',
   list: 'a list',
   time: 'an RFC 3339 time',
 };
@@ -96,7 +96,7 @@ function fits(v: unknown, kind: Kind): boolean {
     case 'bool':
       return typeof v === 'boolean';
     case 'number':
-      return typeof v === 'number';
+      return typeof v === 'number' && Number.isInteger(v);
     case 'list':
       return Array.isArray(v);
     case 'time':
@@ -108,7 +108,9 @@ function check(o: Record<string, unknown>, fields: Record<string, Kind>, at: str
   for (const [name, kind] of Object.entries(fields)) {
     const v = o[name];
     if (v !== null && v !== undefined && !fits(v, kind)) {
-      return `${at}${name} is ${JSON.stringify(v).slice(0, 40)}, where ${NAMES[kind]} belongs`;
+      const shown =
+        typeof v === 'string' && v.startsWith(FRACTION) ? v.slice(FRACTION.length) : JSON.stringify(v);
+      return `${at}${name} is ${shown.slice(0, 40)}, where ${NAMES[kind]} belongs`;
     }
   }
   return undefined;
@@ -202,4 +204,27 @@ export function configFieldError(o: Record<string, unknown>): string | undefined
     if (e) return e;
   }
   return undefined;
+}
+
+// Marks a number literal with a fraction or exponent, which JSON.parse would make an integer (`3.0`).
+const FRACTION = '\u0000number:';
+
+/**
+ * The config text with every number literal that has a fraction or exponent turned into a marked
+ * string, so the field checks see what Go sees: its decoder refuses `3.0` or `1e9` for an int field
+ * (Healthcheck durations, Retries, StopTimeout), "cannot unmarshal number 3.0 into ... of type int".
+ * `untagNumbers` turns what no check refused back into numbers.
+ */
+export function tagFractionalNumbers(text: string): string {
+  return text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (tok) =>
+    tok.startsWith('"') || !/[.eE]/.test(tok) ? tok : JSON.stringify(FRACTION + tok),
+  );
+}
+
+/** Marked number literals (tagFractionalNumbers) back to numbers, in place. */
+export function untagNumbers(v: unknown): unknown {
+  if (typeof v === 'string' && v.startsWith(FRACTION)) return Number(v.slice(FRACTION.length));
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) v[i] = untagNumbers(v[i]);
+  else if (isObject(v)) for (const k of Object.keys(v)) v[k] = untagNumbers(v[k]);
+  return v;
 }

@@ -1,5 +1,11 @@
 import { TsbuildError } from '../errors.js';
-import { configFieldError, foldConfigKeys, zeroConfigValues } from './config-fields.js';
+import {
+  configFieldError,
+  foldConfigKeys,
+  tagFractionalNumbers,
+  untagNumbers,
+  zeroConfigValues,
+} from './config-fields.js';
 import type { Descriptor } from './descriptor.js';
 import { isDigest } from './digest.js';
 import { isIndexMediaType, isManifestMediaType } from './media-types.js';
@@ -141,7 +147,8 @@ export function parseIndex(bytes: Uint8Array | string): ImageIndex {
 }
 
 export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
-  const o = foldConfigKeys(parseJson(bytes, 'image config'));
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
+  const o = foldConfigKeys(parseJson(tagFractionalNumbers(text), 'image config'));
   const rootfs = o.rootfs as { diff_ids?: unknown } | undefined;
   if (!rootfs || !Array.isArray(rootfs.diff_ids)) throw bad('image config', 'rootfs.diff_ids missing');
   for (const d of rootfs.diff_ids) {
@@ -153,7 +160,7 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   const wrong = configFieldError(o);
   if (wrong) throw bad('image config', wrong);
   zeroConfigValues(o);
-  return o as unknown as ImageConfig;
+  return untagNumbers(o) as ImageConfig;
 }
 
 /** Parses either kind, by media type (header or field) or shape. */

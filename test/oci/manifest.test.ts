@@ -186,6 +186,21 @@ describe('manifests', () => {
       [{ history: [{ created: '2001-02-03T04:05:06+24:00' }] }, /history\[0\]\.created/],
       [{ 'os.features': [1] }, /os\.features is \[1\]/],
     ];
+    // Go's int fields refuse a literal with a fraction or an exponent, even 3.0; other keys keep theirs
+    const raw = (body: string) =>
+      `{"os":"linux","architecture":"amd64","rootfs":{"diff_ids":[]},"x-n":1.5e3,"config":{${body}}}`;
+    expect(() => parseImageConfig(raw('"Healthcheck":{"Retries":3.0}'))).toThrow(
+      /config\.Healthcheck\.Retries is 3\.0, where an integer belongs/,
+    );
+    expect(() => parseImageConfig(raw('"Healthcheck":{"Interval":1e9}'))).toThrow(/Interval is 1e9/);
+    expect(() => parseImageConfig(raw('"StopTimeout":2.5'))).toThrow(/StopTimeout is 2\.5/);
+    const kept = parseImageConfig(raw('"Labels":{"v":"1.5e3"},"Healthcheck":{"Retries":3}'));
+    const extra = (kept as unknown as Record<string, unknown>)['x-n'];
+    expect([kept.config?.Labels, kept.config?.Healthcheck, extra]).toEqual([
+      { v: '1.5e3' },
+      { Retries: 3 },
+      1500,
+    ]);
     for (const created of [
       '2000-02-29T23:59:59Z',
       '2001-02-03T04:05:06.123456789+02:00',
