@@ -117,15 +117,7 @@ function check(o: Record<string, unknown>, fields: Record<string, Kind>, at: str
 }
 
 // Every key Go's decoder knows at each level (ocispecs.Image and what BuildKit adds), to fold.
-const TOP_KEYS = [
-  ...Object.keys(TOP),
-  'architecture',
-  'os',
-  'variant',
-  'os.version',
-  'os.features',
-  'rootfs',
-];
+const TOP_KEYS = [...Object.keys(TOP), 'architecture', 'os', 'rootfs'];
 const ROOTFS_KEYS = ['type', 'diff_ids'];
 
 /** Go's case folding of a key for encoding/json's field match (bytes.EqualFold: K and s too). */
