@@ -163,6 +163,19 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   return untagNumbers(o) as ImageConfig;
 }
 
+/**
+ * The platforms an image may have to run as `p`, best first: containerd's platforms.Only (the one
+ * dockerd 20.10's BuildKit resolves with). arm/vN also takes the older arm variants down to v5; any
+ * other platform only itself (an amd64 build does not take an `amd64/v2` entry).
+ */
+function platformVector(p: Platform): Platform[] {
+  const n = normalizePlatform(p);
+  const out = [n];
+  const v = n.architecture === 'arm' ? /^v([5-8])$/.exec(n.variant ?? '') : null;
+  if (v) for (let i = Number(v[1]) - 1; i >= 5; i--) out.push({ ...n, variant: `v${i}` });
+  return out;
+}
+
 /** Parses either kind, by media type (header or field) or shape. */
 export function parseManifestOrIndex(
   bytes: Uint8Array | string,
@@ -190,19 +203,10 @@ function goEscape(c: string): string {
 /** Picks the manifest for `wanted` from an index; a clear error lists what the index has. */
 export function selectPlatform(index: ImageIndex, wanted: Platform, name = 'image'): IndexEntry {
   const entries = index.manifests.filter((m) => isManifestMediaType(m.mediaType));
-  const hit = entries.find((m) => platformMatches(wanted, m.platform));
-  if (hit) return hit;
-  // arm64 images are often published with an explicit v8 variant, amd64 ones never need one: both
-  // are handled by normalization; a variant-less wanted platform may still take a variant entry.
-  const loose = wanted.variant
-    ? undefined
-    : entries.find(
-        (m) =>
-          m.platform &&
-          normalizePlatform(m.platform).os === normalizePlatform(wanted).os &&
-          normalizePlatform(m.platform).architecture === normalizePlatform(wanted).architecture,
-      );
-  if (loose) return loose;
+  for (const p of platformVector(wanted)) {
+    const hit = entries.find((m) => platformMatches(p, m.platform));
+    if (hit) return hit;
+  }
   const have = entries
     .map((m) => (m.platform ? formatPlatform(m.platform) : undefined))
     .filter((p): p is string => p !== undefined && !p.startsWith('unknown/'));

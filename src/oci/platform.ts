@@ -28,6 +28,7 @@ export function normalizePlatform(p: Platform): Platform {
   if (architecture === 'armel') variant = 'v6';
   architecture = ARCH_ALIASES[architecture] ?? architecture;
   if (architecture === 'arm64' && (variant === 'v8' || variant === '8')) variant = undefined;
+  if (architecture === 'amd64' && variant === 'v1') variant = undefined;
   if (architecture === 'arm' && (variant === undefined || variant === '')) variant = 'v7';
   if (architecture === 'arm' && variant && /^\d+$/.test(variant)) variant = `v${variant}`;
   if (variant === '') variant = undefined;

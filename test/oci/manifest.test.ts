@@ -4,6 +4,7 @@ import {
   formatPlatform,
   type ImageIndex,
   MediaType,
+  type Platform,
   parseImageConfig,
   parseManifestOrIndex,
   parsePlatform,
@@ -66,6 +67,39 @@ describe('platforms', () => {
       },
     ],
   };
+
+  it('falls back as containerd’s platforms.Only does: arm to older arm variants, amd64 to nothing', () => {
+    const idx = (...plats: Platform[]): ImageIndex => ({
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: plats.map((platform, i) => ({
+        mediaType: MediaType.ociManifest,
+        digest: d(String(i)) as `sha256:${string}`,
+        size: 1,
+        platform,
+      })),
+    });
+    const arm = (variant: string) => ({ os: 'linux', architecture: 'arm', variant });
+    // linux/arm is arm/v7: v7 first, then v6, then v5; never a newer one
+    expect(selectPlatform(idx(arm('v5'), arm('v6'), arm('v8')), parsePlatform('linux/arm')).digest).toBe(
+      d('1'),
+    );
+    expect(selectPlatform(idx(arm('v5')), parsePlatform('linux/arm/v6')).digest).toBe(d('0'));
+    expect(() => selectPlatform(idx(arm('v8')), parsePlatform('linux/arm/v7'))).toThrow(/no manifest/);
+    // dockerd 20.10 refuses an index whose only amd64 entry is amd64/v2 ("no match for platform")
+    const v2 = idx({ os: 'linux', architecture: 'amd64', variant: 'v2' });
+    expect(() => selectPlatform(v2, parsePlatform('linux/amd64'))).toThrow(
+      /no manifest for platform linux\/amd64/,
+    );
+    expect(
+      selectPlatform(idx({ os: 'linux', architecture: 'amd64', variant: 'v1' }), parsePlatform('linux/amd64'))
+        .digest,
+    ).toBe(d('0'));
+    // and matches the names in any case, as containerd's Normalize lowercases them
+    expect(
+      selectPlatform(idx({ os: 'Linux', architecture: 'AMD64' }), parsePlatform('linux/amd64')).digest,
+    ).toBe(d('0'));
+  });
 
   it('selects the platform from an index, and says what exists when it is missing', () => {
     expect(selectPlatform(index, parsePlatform('linux/amd64')).digest).toBe(d('1'));
