@@ -159,7 +159,7 @@ function spooledContext(
   signal: AbortSignal,
 ): Promise<StdinContext | undefined> {
   if (context === '-') return stdinContext(flags.file);
-  if (isRemoteContext(context)) return remoteContext(context, flags.file, signal);
+  if (isRemoteContext(context)) return remoteContext(context, flags.file, signal, flags.ssh);
   return Promise.resolve(undefined);
 }
 

@@ -9,6 +9,7 @@ import { type GitServer, startGitServer } from '../helpers/git-server.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { requireBinary, requireRoot } from '../helpers/require.js';
 import { runCli } from '../helpers/run-cli.js';
+import { startSshServer } from '../helpers/ssh-server.js';
 
 requireRoot();
 requireBinary('runc');
@@ -95,6 +96,21 @@ describe('a remote build context', () => {
     const wrong = await tsb('-q', `${srv.url}?branch=main&checksum=${srv.commits.v1}`);
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain('CONTEXT_CHECKSUM_MISMATCH');
+  });
+
+  it('a git repository over ssh, through --ssh default (a real sshd that lets in only that key)', async () => {
+    const sshd = await startSshServer();
+    try {
+      const out = tmp('tsb-remote-out-');
+      const url = `${sshd.base}${srv.repo}#main:app`;
+      const r = await tsb('-q', '--ssh', `default=${sshd.key}`, '-o', `type=local,dest=${out}`, url);
+      expect(r.status, r.stderr).toBe(0);
+      expect(readFileSync(join(out, 'ls'), 'utf8')).toContain('Dockerfile.alt');
+      // without it git has only the caller's own ssh set-up, which this server does not let in
+      expect((await tsb('-q', url)).status).toBe(1);
+    } finally {
+      sshd.stop();
+    }
   });
 
   it('a URL: a tarball is the context, a text file the Dockerfile; an HTTP error says so', async () => {

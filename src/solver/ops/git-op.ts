@@ -176,7 +176,7 @@ type GitEnv = Record<string, string>;
  * keyscan as the Dockerfile is read: trust on first use). Without `--ssh`, where BuildKit has no agent
  * to offer, git uses the caller's own ssh set-up.
  */
-async function withSsh<T>(
+export async function withSsh<T>(
   ssh: Record<string, SshSource>,
   remote: string,
   fn: (gitEnv: GitEnv) => Promise<T>,
