@@ -6,7 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import { TsbuildError } from '../errors.js';
 import { httpGetOr } from '../registry/http-get.js';
 import { isGitSource, parseGitRef } from '../solver/frontend/git-ref.js';
-import { checkCommit, checkout, resolveCommit, subdirOf, withSsh } from '../solver/ops/git-op.js';
+import {
+  checkCommit,
+  checkout,
+  isSshRemote,
+  resolveCommit,
+  subdirOf,
+  withSsh,
+} from '../solver/ops/git-op.js';
 import { parseSsh } from '../solver/secrets.js';
 import { type StdinContext, spooledContext } from './stdin-context.js';
 
@@ -52,7 +59,9 @@ async function gitContext(
   const { subdir, keepGitDir, ...op } = parseGitRef(url);
   const repo = join(tmp, 'repo');
   await mkdir(repo);
-  await withSsh(parseSsh(ssh), op.remote, async (gitEnv) => {
+  // --ssh is read here only for a remote that needs it (the build reads it again for its steps).
+  const sources = isSshRemote(op.remote) ? parseSsh(ssh) : {};
+  await withSsh(sources, op.remote, async (gitEnv) => {
     const commit = await resolveCommit(op, signal, gitEnv);
     checkCommit(op, commit, 'CONTEXT_CHECKSUM_MISMATCH');
     await checkout(op, commit, repo, signal, gitEnv);

@@ -65,7 +65,7 @@ class FrameReader {
   }
 }
 
-const frame = (body: Buffer) => sshString(body);
+// An agent message goes on the wire as an SSH string: uint32 length, then the bytes (sshString).
 const failure = () => Buffer.from([FAILURE]);
 
 /** An agent holding `keys`, as x/crypto's keyring: it lists and signs, and changes nothing. */
@@ -108,7 +108,7 @@ export function serveAgentConnection(source: SshSource, client: Socket): void {
       sock.on('error', () => sock.destroy());
       upstream = { sock, replies: new FrameReader(sock, MAX_REPLY) };
     }
-    upstream.sock.write(frame(req));
+    upstream.sock.write(sshString(req));
     return upstream.replies.next();
   };
   client.on('error', () => client.destroy());
@@ -117,7 +117,7 @@ export function serveAgentConnection(source: SshSource, client: Socket): void {
     for (let req = await requests.next(); req; req = await requests.next()) {
       const reply = req.length ? await forward(req) : failure();
       if (!reply) break;
-      client.write(frame(reply));
+      client.write(sshString(reply));
     }
     client.destroy();
   })();

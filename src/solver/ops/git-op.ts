@@ -169,6 +169,9 @@ async function exists(p: string): Promise<boolean> {
 
 type GitEnv = Record<string, string>;
 
+/** A remote git reaches over ssh: `ssh://` or scp-like `user@host:path`. */
+export const isSshRemote = (remote: string): boolean => /^(ssh:\/\/|[\w.-]+@[^/:]+:)/.test(remote);
+
 /**
  * Runs `fn` with git's ssh pointed at the build's `--ssh default` agent when the remote is ssh (`git@`,
  * `user@host:path`, `ssh://`), as BuildKit's git source mounts that id's socket (llb.Git's default
@@ -182,7 +185,7 @@ export async function withSsh<T>(
   fn: (gitEnv: GitEnv) => Promise<T>,
 ): Promise<T> {
   const agent = ssh.default;
-  if (!agent || !/^(ssh:\/\/|[\w.-]+@[^/:]+:)/.test(remote)) return fn({});
+  if (!agent || !isSshRemote(remote)) return fn({});
   const proxy = await sshAgentProxy(agent, { dir: '/dev/shm' });
   try {
     return await fn({
