@@ -9,12 +9,14 @@ import { parseGoBool } from '../parser/index.js';
 
 interface BoolFlag {
   type: string;
+  char?: string;
   allowNo?: boolean;
 }
 
 /**
  * `--name=true` becomes `--name`, `--name=false` `--no-name` (or nothing, for a flag that is false
- * unless given) for the boolean flags in `flags`; everything after `--` is left alone.
+ * unless given) for the boolean flags in `flags`, and `-c=…` likewise for their short letters;
+ * everything after `--` is left alone.
  */
 export function goBooleans(argv: readonly string[], flags: Record<string, BoolFlag>): string[] {
   const out: string[] = [];
@@ -24,7 +26,7 @@ export function goBooleans(argv: readonly string[], flags: Record<string, BoolFl
       out.push(...argv.slice(i));
       break;
     }
-    const m = /^--([^=]+)=(.*)$/.exec(tok);
+    const m = /^--([^=]+)=(.*)$/.exec(tok) ?? shortBoolean(tok, flags);
     const flag = m ? flags[m[1] as string] : undefined;
     if (!m || flag?.type !== 'boolean') {
       out.push(tok);
@@ -44,6 +46,13 @@ export function goBooleans(argv: readonly string[], flags: Record<string, BoolFl
     else if (flag.allowNo) out.push(`--no-${m[1]}`);
   }
   return out;
+}
+
+/** `-c=value` as `--name=value` of the boolean flag whose letter is `c`. */
+function shortBoolean(tok: string, flags: Record<string, BoolFlag>): [string, string, string] | null {
+  const m = /^-([A-Za-z])=(.*)$/.exec(tok);
+  const name = m && Object.keys(flags).find((k) => flags[k]?.char === m[1] && flags[k]?.type === 'boolean');
+  return m && name ? [tok, name, m[2]!] : null;
 }
 
 /**

@@ -21,7 +21,12 @@ export function unescapeFormat(format: string): string {
   return format.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
 }
 
-export function renderTemplate(body: string, data: unknown): string {
+/**
+ * `marshalsRow`: `data` is one of docker/cli's formatter contexts (a row of `images`, `history`),
+ * whose MarshalJSON goes through json.Marshal, so `{{json .}}` of it comes out HTML-escaped
+ * (`\u003cmissing\u003e`) although the template's `json` itself does not escape.
+ */
+export function renderTemplate(body: string, data: unknown, { marshalsRow = false } = {}): string {
   return body.replace(ACTION, (_, json: string | undefined, path: string) => {
     let v: unknown = data;
     for (const key of path === '' ? [] : path.split('.')) {
@@ -29,8 +34,17 @@ export function renderTemplate(body: string, data: unknown): string {
         throw new TsbuildError('USAGE', `template: can't evaluate field ${key}`);
       v = (v as Record<string, unknown>)[key];
     }
-    return json ? JSON.stringify(v ?? null) : goPrint(v);
+    if (!json) return goPrint(v);
+    return path === '' && marshalsRow ? goJson(v) : JSON.stringify(v ?? null);
   });
+}
+
+/** encoding/json's Marshal: JSON.stringify with `<`, `>`, `&`, U+2028 and U+2029 escaped. */
+export function goJson(v: unknown): string {
+  return JSON.stringify(v).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** fmt's %v of a JSON value. */

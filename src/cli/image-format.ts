@@ -1,6 +1,6 @@
 import { globToRegExp } from '../context/index.js';
 import { TsbuildError } from '../errors.js';
-import { ACTION, checkTemplate, renderTemplate, unescapeFormat } from './go-template.js';
+import { formatRows } from './table-format.js';
 
 /**
  * `tsbuild images --format` and `--filter`, as docker's CLI reads them: a Go template of the
@@ -34,17 +34,7 @@ const HEADERS: Record<string, string> = {
 
 /** The lines `--format` prints for `rows` (a table is aligned as docker's tabwriter aligns it). */
 export function formatImages(format: string, rows: ImageRow[]): string[] {
-  if (format === 'json') return rows.map((r) => JSON.stringify(docFields(r)));
-  const table = format.startsWith('table');
-  const body = unescapeFormat((table ? format.slice('table'.length) : format).trim());
-  checkTemplate(body, format);
-  const lines = rows.map((r) => renderTemplate(body, docFields(r)));
-  if (!table) return lines;
-  // The header: each field's column name in its place
-  const header = body.replace(ACTION, (_, _json: string | undefined, path: string) =>
-    path === '' ? '' : (HEADERS[path] ?? path.toUpperCase()),
-  );
-  return align([header, ...lines]);
+  return formatRows(format, rows.map(docFields), HEADERS);
 }
 
 /** docker's JSON of an image row: its fields, and the ones a daemonless store does not know. */
@@ -62,17 +52,6 @@ function docFields(r: ImageRow): Record<string, string> {
     UniqueSize: 'N/A',
     VirtualSize: r.Size,
   };
-}
-
-/** text/tabwriter (minwidth 10, padding 3, as docker's formatter): tab-separated cells in columns. */
-function align(lines: string[]): string[] {
-  const cells = lines.map((l) => l.split('\t'));
-  const width: number[] = [];
-  for (const row of cells)
-    row.slice(0, -1).forEach((c, i) => {
-      width[i] = Math.max(width[i] ?? 0, Math.max(c.length + 3, 10));
-    });
-  return cells.map((row) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(width[i]!) : c)).join(''));
 }
 
 /** `--filter dangling=true|false` and `--filter reference=PATTERN` (Go's path.Match on `name[:tag]`, as docker's FamiliarMatch). */

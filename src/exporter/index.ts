@@ -5,6 +5,7 @@ export { decompressedArchive } from './archive-input.js';
 export { commitImage } from './commit.js';
 export { commitOptionsFor, exportArchive, exportImage, exportImages } from './export.js';
 export { exportIndex, type IndexExportResult, type PlatformImage, platformDir } from './export-index.js';
+export { type HistoryItem, historyItems, imageHistory } from './image-history.js';
 export {
   dropUntagged,
   findImage,
@@ -17,6 +18,7 @@ export {
   removeImage,
   tagImage,
 } from './image-store.js';
+export { layerDiffSize } from './layer-diff-size.js';
 export { type LoadedArchiveImage, loadArchive } from './load-archive.js';
 export { parseOutput, parseOutputs } from './output-spec.js';
 export { type SaveTarget, saveTargets } from './save-targets.js';

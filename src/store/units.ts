@@ -58,7 +58,7 @@ export function parseDuration(input: string): number {
 
 /** `n` bytes scaled by 1000s: the value and its decimal unit, as Docker's go-units does. */
 function scaleBytes(n: number): { v: number; unit: string; scaled: boolean } {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
   let i = 0;
   let v = n;
   while (v >= 1000 && i < units.length - 1) {
@@ -74,8 +74,21 @@ export function formatBytes(n: number): string {
   return `${scaled ? v.toFixed(v < 10 ? 2 : 1) : v}${unit}`;
 }
 
-/** Three significant digits (1.23MB, 12.3MB, 123MB), as the SIZE column of `docker images`. */
+/**
+ * The SIZE of `docker images` and `docker history`: go-units HumanSizeWithPrecision(n, 3), i.e.
+ * Go's `%.3g` of the value scaled by 1000s ("1.99MB", "12.3kB", "2MB", "999B", "1e+03kB").
+ */
 export function formatSize(n: number): string {
-  const { v, unit, scaled } = scaleBytes(n);
-  return `${scaled && v < 10 ? v.toFixed(2) : scaled && v < 100 ? v.toFixed(1) : Math.round(v)}${unit}`;
+  const { v, unit } = scaleBytes(n);
+  return `${goG3(v)}${unit}`;
+}
+
+/** Go's fmt `%.3g`: three significant digits, trailing zeros dropped, e+NN past 999. */
+function goG3(v: number): string {
+  const s = v.toPrecision(3);
+  const e = s.indexOf('e');
+  const trim = (m: string) => (m.includes('.') ? m.replace(/\.?0+$/, '') : m);
+  if (e < 0) return trim(s);
+  const exp = Number(s.slice(e + 1));
+  return `${trim(s.slice(0, e))}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
 }

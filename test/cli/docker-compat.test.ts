@@ -13,7 +13,8 @@ const bin = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
 const flags = {
   pull: { type: 'boolean' },
   rm: { type: 'boolean', allowNo: true },
-  tag: { type: 'option' },
+  tag: { type: 'option', char: 't' },
+  human: { type: 'boolean', char: 'H', allowNo: true },
 };
 
 describe("docker build's spellings", () => {
@@ -32,6 +33,8 @@ describe("docker build's spellings", () => {
     expect(goBooleans(['--', '--pull=maybe'], flags)).toEqual(['--', '--pull=maybe']);
     expect(goBooleans(['--nope=true'], flags)).toEqual(['--nope=true']);
     expect(() => goBooleans(['--pull=maybe'], flags)).toThrow('invalid argument "maybe" for "--pull" flag');
+    // a short letter too (pflag's -H=false); a short option's value is left alone
+    expect(goBooleans(['-H=false', '-H=true', '-t=x'], flags)).toEqual(['--no-human', '--human', '-t=x']);
   });
 
   it('the classic builder flags given are named for the warning', () => {

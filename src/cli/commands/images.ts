@@ -3,24 +3,8 @@ import { type LocalImage, listImages } from '../../exporter/index.js';
 import { familiarReference, parseReference } from '../../oci/index.js';
 import { formatSize, openStore } from '../../store/index.js';
 import { BaseCommand } from '../base-command.js';
+import { createdSince, goTimeString, parseTime } from '../docker-units.js';
 import { formatImages, type ImageRow, imageFilter } from '../image-format.js';
-
-function ago(iso: string | undefined): string {
-  if (!iso) return 'N/A';
-  const s = (Date.now() - Date.parse(iso)) / 1000;
-  if (!Number.isFinite(s)) return 'N/A';
-  if (s < 60) return 'Less than a minute ago';
-  const [n, u] =
-    s < 3600
-      ? [s / 60, 'minute']
-      : s < 86400
-        ? [s / 3600, 'hour']
-        : s < 86400 * 365
-          ? [s / 86400, 'day']
-          : [s / 86400 / 365, 'year'];
-  const k = Math.floor(n);
-  return `${k} ${u}${k === 1 ? '' : 's'} ago`;
-}
 
 export default class Images extends BaseCommand {
   static override description = 'List images in the local store';
@@ -86,14 +70,8 @@ function toRow(i: LocalImage, full: boolean): ImageRow {
     Repository: repo,
     Tag: i.tag ?? '<none>',
     Digest: i.digest,
-    CreatedSince: ago(i.created),
-    CreatedAt: goTimeString(i.created),
+    CreatedSince: createdSince(parseTime(i.created)),
+    CreatedAt: goTimeString(parseTime(i.created)),
     Size: formatSize(i.size),
   };
-}
-
-/** Go's time.Time.String() in UTC, as docker prints CreatedAt. */
-function goTimeString(iso: string | undefined): string {
-  if (!iso || !Number.isFinite(Date.parse(iso))) return 'N/A';
-  return `${new Date(Date.parse(iso)).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
 }
