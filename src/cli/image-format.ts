@@ -15,6 +15,8 @@ export interface ImageRow {
   CreatedSince: string;
   CreatedAt: string;
   Size: string;
+  /** docker's VirtualSize column: the same bytes with four significant digits. */
+  VirtualSize?: string;
 }
 
 /** docker/cli's header for each field (formatter/image.go). */
@@ -50,7 +52,7 @@ function docFields(r: ImageRow): Record<string, string> {
     Size: r.Size,
     Tag: r.Tag,
     UniqueSize: 'N/A',
-    VirtualSize: r.Size,
+    VirtualSize: r.VirtualSize ?? r.Size,
   };
 }
 

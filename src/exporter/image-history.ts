@@ -2,7 +2,7 @@ import { TsbuildError } from '../errors.js';
 import type { HistoryEntry } from '../oci/index.js';
 import type { Store } from '../store/index.js';
 import type { LoadedImage } from './image-store.js';
-import { layerDiffSize } from './layer-diff-size.js';
+import { layerDiffSizes } from './layer-diff-size.js';
 
 /** One row of `docker history`: what dockerd's ImageHistory returns for it. */
 export interface HistoryItem {
@@ -49,11 +49,10 @@ export function historyItems(id: string, history: HistoryEntry[], layerSizes: nu
   return items;
 }
 
-/** historyItems of a stored image, each layer it needs read once (streamed) for its size. */
+/** historyItems of a stored image, each layer's size counted once (layerDiffSizes). */
 export async function imageHistory(store: Store, img: LoadedImage): Promise<HistoryItem[]> {
   const history = img.config.history ?? [];
   const used = Math.min(history.filter((h) => !h.empty_layer).length, img.manifest.layers.length);
-  const sizes: number[] = [];
-  for (const l of img.manifest.layers.slice(0, used)) sizes.push(await layerDiffSize(store, l));
+  const sizes = await layerDiffSizes(store, img.manifest.layers.slice(0, used));
   return historyItems(img.manifest.config.digest, history, sizes);
 }

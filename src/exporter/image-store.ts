@@ -15,6 +15,7 @@ import {
   selectPlatform,
 } from '../oci/index.js';
 import type { Store, TagRecord } from '../store/index.js';
+import { layerDiffSizes } from './layer-diff-size.js';
 import type { LocalImage } from './types.js';
 
 const MAX_DOC = 4 * 1024 * 1024;
@@ -323,6 +324,11 @@ export async function listImages(store: Store): Promise<LocalImage[]> {
         id: img.manifest.config.digest,
         ...(img.config.created ? { created: img.config.created } : {}),
         size,
+        // a layer blob gone or damaged (fsck --repair) leaves the image listed, uncounted
+        unpackedSize: await layerDiffSizes(store, img.manifest.layers).then(
+          (s) => s.reduce((a, n) => a + n, 0),
+          () => 0,
+        ),
       });
     } catch {
       // a tag whose content is gone is still listed, so `rm` can remove it
@@ -333,6 +339,7 @@ export async function listImages(store: Store): Promise<LocalImage[]> {
         mediaType: t.target.mediaType,
         id: t.target.digest,
         size: 0,
+        unpackedSize: 0,
       });
     }
   }

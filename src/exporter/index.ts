@@ -18,7 +18,7 @@ export {
   removeImage,
   tagImage,
 } from './image-store.js';
-export { layerDiffSize } from './layer-diff-size.js';
+export { layerDiffSize, layerDiffSizes } from './layer-diff-size.js';
 export { type LoadedArchiveImage, loadArchive } from './load-archive.js';
 export { parseOutput, parseOutputs } from './output-spec.js';
 export { type SaveTarget, saveTargets } from './save-targets.js';

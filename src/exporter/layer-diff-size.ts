@@ -1,3 +1,5 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { type Descriptor, layerCompression } from '../oci/index.js';
@@ -35,4 +37,30 @@ export async function layerDiffSize(store: Store, layer: Descriptor): Promise<nu
   let total = 0;
   for (const s of sizes.values()) total += s;
   return total;
+}
+
+/**
+ * layerDiffSize of each layer, remembered per blob in `<root>/exporter/diff-size/` (a blob's bytes
+ * never change, so neither does its size; an entry outliving its blob is never read again, as the
+ * compressed-blob memo's): `images` reads each layer once, then only these small files.
+ */
+export async function layerDiffSizes(store: Store, layers: Descriptor[]): Promise<number[]> {
+  const dir = join(store.root, 'exporter', 'diff-size');
+  const out: number[] = [];
+  for (const l of layers) {
+    const file = join(dir, l.digest.replace(/^sha256:/, ''));
+    const known = await readFile(file, 'utf8').catch(() => '');
+    if (/^\d{1,15}$/.test(known)) {
+      out.push(Number(known));
+      continue;
+    }
+    const size = await layerDiffSize(store, l);
+    // tmp + rename without fsync: a memo lost to a crash is only counted again
+    await mkdir(dir, { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    await writeFile(tmp, String(size));
+    await rename(tmp, file);
+    out.push(size);
+  }
+  return out;
 }

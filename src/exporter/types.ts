@@ -123,4 +123,6 @@ export interface LocalImage {
   created?: string;
   /** Compressed size of config + layers + manifest. */
   size: number;
+  /** The layers' sizes as dockerd's layer store counts them (`docker images` SIZE): layerDiffSize. */
+  unpackedSize: number;
 }

@@ -76,16 +76,17 @@ export function formatBytes(n: number): string {
 
 /**
  * The SIZE of `docker images` and `docker history`: go-units HumanSizeWithPrecision(n, 3), i.e.
- * Go's `%.3g` of the value scaled by 1000s ("1.99MB", "12.3kB", "2MB", "999B", "1e+03kB").
+ * Go's `%.3g` of the value scaled by 1000s ("1.99MB", "12.3kB", "2MB", "999B", "1e+03kB");
+ * `precision` 4 is go-units' HumanSize (`docker images`' VirtualSize).
  */
-export function formatSize(n: number): string {
+export function formatSize(n: number, precision = 3): string {
   const { v, unit } = scaleBytes(n);
-  return `${goG3(v)}${unit}`;
+  return `${goG(v, precision)}${unit}`;
 }
 
-/** Go's fmt `%.3g`: three significant digits, trailing zeros dropped, e+NN past 999. */
-function goG3(v: number): string {
-  const s = v.toPrecision(3);
+/** Go's fmt `%.<p>g`: p significant digits, trailing zeros dropped, an exponent from 10^p up. */
+function goG(v: number, p: number): string {
+  const s = v.toPrecision(p);
   const e = s.indexOf('e');
   const trim = (m: string) => (m.includes('.') ? m.replace(/\.?0+$/, '') : m);
   if (e < 0) return trim(s);

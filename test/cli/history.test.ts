@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,12 @@ describe('docker history output, as docker 20.10 prints it', () => {
       [5e15, '5PB'],
     ];
     for (const [n, want] of cases) expect(formatSize(n), String(n)).toBe(want);
+    // HumanSize (four digits): docker images' VirtualSize
+    expect([formatSize(1_997_842, 4), formatSize(1_000_000, 4), formatSize(999_960, 4)]).toEqual([
+      '1.998MB',
+      '1MB',
+      '1000kB',
+    ]);
   });
 
   it("CREATED BY is cut as docker/cli's Ellipsis cuts it: display columns, wide runes two", () => {
@@ -220,6 +226,12 @@ describe('tsbuild history', () => {
     );
     expect(rows.at(-1)).toMatch(new RegExp(`^${du.trim()}\\|`));
     expect(Number(du)).toBeGreaterThan(1_000_000);
+    // `images` SIZE is their sum (docker's image.Size), remembered per layer after the first count
+    const total = rows.reduce((a, l) => a + Number(l.split('|')[0]), 0);
+    const im = await runCli(['images', '--format', '{{.Size}} {{.VirtualSize}}', 'hist:1'], { env });
+    expect(im.stdout).toBe(`${formatSize(total)} ${formatSize(total, 4)}\n`);
+    const memo = join(env.TSBUILD_ROOT!, 'exporter', 'diff-size');
+    expect(readdirSync(memo).length).toBeGreaterThanOrEqual(4);
   });
 
   it('takes docker history flags: the default table, -q, --no-trunc, -H', async () => {

@@ -72,6 +72,7 @@ function toRow(i: LocalImage, full: boolean): ImageRow {
     Digest: i.digest,
     CreatedSince: createdSince(parseTime(i.created)),
     CreatedAt: goTimeString(parseTime(i.created)),
-    Size: formatSize(i.size),
+    Size: formatSize(i.unpackedSize),
+    VirtualSize: formatSize(i.unpackedSize, 4),
   };
 }
