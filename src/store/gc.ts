@@ -61,6 +61,10 @@ async function collect(store: LocalStore, opts: GcOptions): Promise<GcResult & {
     await fsp.rm(join(snaps.dataDir, info.id), { recursive: true, force: true }).catch(() => {});
   }
   for (const d of plan.dropBlobs) await store.content.delete(d as `sha256:${string}`);
+  // The exporter's per-blob memos (layer sizes, recompressed blobs) of the blobs just dropped:
+  // never read again (a blob's digest is its content), so only their space is reclaimed.
+  if (plan.dropBlobs.length > 0)
+    await dropBlobMemos(store.root, new Set(plan.dropBlobs.map((d) => d.slice(7))));
   // The CLI's no-op records (cli/noop-replay.ts) are only an accelerator: a gc drops them all.
   await fsp.rm(join(store.meta.root, 'noop'), { recursive: true, force: true });
   result.ingestsRemoved = await store.content.cleanIngests();
@@ -119,6 +123,14 @@ export async function loadGraph(store: LocalStore): Promise<StoreGraph> {
   // 20 ms of slack: file mtimes come from a coarse kernel clock that can lag Date.now() by a tick.
   if (leases.length > 0) g.protectAfter = Math.min(...leases.map((l) => l.createdAt)) - 20;
   return g;
+}
+
+async function dropBlobMemos(root: string, dropped: Set<string>): Promise<void> {
+  for (const dir of [join(root, 'exporter', 'diff-size'), join(root, 'exporter', 'compressed')]) {
+    for (const n of await fsp.readdir(dir).catch(() => [] as string[])) {
+      if (dropped.has(n.slice(0, 64))) await fsp.rm(join(dir, n), { force: true });
+    }
+  }
 }
 
 /** Dead leases, layer records of gone snapshots, temp files of dead writers, orphan snapshot dirs. */

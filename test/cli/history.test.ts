@@ -257,6 +257,15 @@ describe('tsbuild history', () => {
     const nh = await runCli(['history', '-H=false', 'hist:1'], { env });
     expect(nh.stdout.split('\n')[0]).toMatch(/^IMAGE {10}CREATED AT {13}CREATED BY/);
     expect(nh.stdout.split('\n')[1]).toMatch(/ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +RUN .* 3 {9}buildkit/);
+    // prune drops the remembered sizes of the blobs it removes, with them
+    const memo = join(env.TSBUILD_ROOT!, 'exporter', 'diff-size');
+    const before = readdirSync(memo).length;
+    expect((await runCli(['rm', 'hist:1'], { env })).status).toBe(0);
+    expect((await runCli(['prune', '-a'], { env })).status).toBe(0);
+    const blobs = readdirSync(join(env.TSBUILD_ROOT!, 'blobs', 'sha256'));
+    const left = readdirSync(memo);
+    expect(left.length).toBeLessThan(before);
+    for (const n of left) expect(blobs).toContain(n);
     const missing = await runCli(['history', 'nope:1'], { env });
     expect([missing.status, missing.stderr]).toEqual([1, expect.stringContaining('IMAGE_NOT_FOUND')]);
   });
