@@ -70,6 +70,13 @@ if (first !== undefined && !passThrough.has(first) && !commandIds.has(first)) {
   if (first.startsWith('-') || existsSync(first) || first === '.' || first.includes('/')) argv.unshift('build');
 }
 
+// `--version` as oclif prints it (its user agent), without loading oclif (~0.4 s) to say it.
+if (argv.length === 1 && (first === '--version' || first === '-v')) {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  process.stdout.write(`tsbuild/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
+  process.exit(0);
+}
+
 // Fast path for `build` (the hot command: a no-op rebuild must start quickly). oclif's Config.load
 // imports every command module to learn its flags (~0.13 s); `build` needs none of that, only its
 // own class and oclif's flag parser. Anything that may print help or the version goes through oclif.

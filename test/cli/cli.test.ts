@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,14 @@ describe('cli', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/build/);
+  });
+
+  it('prints the version as oclif does (name/version platform-arch node-version)', () => {
+    const { version } = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'),
+    );
+    const want = `tsbuild/${version} ${process.platform}-${process.arch} node-${process.version}\n`;
+    for (const flag of ['--version', '-v']) expect(run(flag)).toMatchObject({ status: 0, stdout: want });
   });
 
   it('treats a leading flag as the build command', () => {
