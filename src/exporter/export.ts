@@ -12,7 +12,7 @@ import {
 import { pushImage, RegistryClient } from '../registry/index.js';
 import { chain, decompressStream, extractLayer, type Store, writeLayerTar } from '../store/index.js';
 import { commitImage, retypeImage } from './commit.js';
-import { type LoadedImage, loadImage, tagImage, tagName } from './image-store.js';
+import { type LoadedImage, loadImage, noteRepoDigest, tagImage, tagName } from './image-store.js';
 import {
   dockerArchivePlan,
   type LayoutImage,
@@ -132,10 +132,12 @@ export async function push(
   const client = ctx.registry ?? new RegistryClient();
   const desc = img.index?.descriptor ?? img.descriptor;
   for (const n of names) {
-    await pushImage(client, store, desc, parseReference(n), {
+    const pushed = await pushImage(client, store, desc, parseReference(n), {
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
     });
+    // a local tag of that name that is this image (a build's push=true) now has its repo digest
+    await noteRepoDigest(store, n, desc, pushed.digest);
   }
   return names;
 }

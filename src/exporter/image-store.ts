@@ -91,7 +91,7 @@ export async function tagImage(
   // unless another tag names it. A tag that already said this has no untagged record beside it
   // (`recordUntagged` skips tagged images): none of that then.
   await Promise.all([
-    writeRecord(store, key, target, rec),
+    writeRecord(store, key, target, rec, null),
     store.meta.tags.get(target.digest).then((r) => r && store.meta.tags.delete(target.digest)),
     opts.keepReplaced && before && before.digest !== target.digest
       ? recordUntagged(store, before, key)
@@ -117,7 +117,10 @@ export async function recordUntagged(store: Store, target: Descriptor, retagging
     tags.some((t) => t.name !== retagging && !isUntaggedRecord(t.name) && t.target.digest === target.digest)
   )
     return;
-  await putRecord(store, target.digest, target);
+  const old = await store.meta.tags.get(target.digest);
+  // A rebuild that made the same image: the record on disk already says it (no fsynced rewrite).
+  if (old && sameTarget(old.target, target)) return;
+  await writeRecord(store, target.digest, target, old, null);
 }
 
 /** Drops the untagged images' records (older than `olderThanMs`, by their last build): `prune`'s first step. */
@@ -141,34 +144,68 @@ export function isUntaggedRecord(key: string): boolean {
 }
 
 /**
- * Records a pulled image under its reference: `name:tag`, or `name@sha256:…` for a digest pull
- * (listed with TAG <none>, like Docker), so the store keeps its content until `rm`.
+ * Records a pulled (or loaded) image under its reference: `name:tag`, or `name@sha256:…` for a
+ * digest pull (listed with TAG <none>, like Docker), so the store keeps its content until `rm`.
+ * `pulled`: it came from that name's registry, so the digest it has there is the one stored.
  */
-export async function recordImage(store: Store, ref: string, target: Descriptor): Promise<string> {
+export async function recordImage(
+  store: Store,
+  ref: string,
+  target: Descriptor,
+  { pulled = false }: { pulled?: boolean } = {},
+): Promise<string> {
   const r = parseReference(ref, { defaultTag: false });
   const key =
     r.tag !== undefined
       ? formatReference({ registry: r.registry, repository: r.repository, tag: r.tag })
       : formatReference(r);
-  await putRecord(store, key, target);
+  const repoDigest = pulled ? (target.digest as Digest) : null;
+  const old = await store.meta.tags.get(key);
+  // A rebuild that made the same image: the record on disk already says it (no fsynced rewrite).
+  if (old && sameTarget(old.target, target) && (old.repoDigest === repoDigest || !pulled)) return key;
+  await writeRecord(store, key, target, old, repoDigest);
   return key;
 }
 
-/** Writes a record unless it already says this. */
-async function putRecord(store: Store, key: string, target: Descriptor): Promise<void> {
-  const old = await store.meta.tags.get(key);
-  // A rebuild that made the same image: the record on disk already says it (no fsynced rewrite).
-  if (old && sameTarget(old.target, target)) return;
-  await writeRecord(store, key, target, old);
+/**
+ * After a push of the image `source` (the local target, by its digest) as `name`: when the tag
+ * `name` names that image, it and the repository's other tags naming it now have `repoDigest` in
+ * their registry (`images --digests`, RepoDigests).
+ */
+export async function noteRepoDigest(
+  store: Store,
+  name: string,
+  source: Descriptor,
+  repoDigest: Digest,
+): Promise<void> {
+  const key = tagName(name);
+  const rec = await store.meta.tags.get(key);
+  if (!rec || !sameTarget(rec.target, source)) return;
+  // Every tag of the repository naming the image learns it (docker keeps it on the image), so
+  // that one of them moving on to another image leaves the others knowing it.
+  const { registry, repository } = parseReference(key);
+  for (const t of await store.meta.tags.list()) {
+    if (isUntaggedRecord(t.name) || !sameTarget(t.target, source) || t.repoDigest === repoDigest) continue;
+    const r = parseReference(t.name);
+    if (r.registry === registry && r.repository === repository)
+      await writeRecord(store, t.name, t.target, t, repoDigest);
+  }
 }
 
-async function writeRecord(store: Store, key: string, target: Descriptor, old: TagRecord | undefined) {
+async function writeRecord(
+  store: Store,
+  key: string,
+  target: Descriptor,
+  old: TagRecord | undefined,
+  repoDigest: Digest | null,
+) {
   const now = Date.now();
   await store.meta.tags.put(key, {
     name: key,
     target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
     createdAt: old?.createdAt ?? now,
     updatedAt: now,
+    repoDigest,
   });
 }
 
@@ -303,13 +340,32 @@ async function loadListed(store: Store, target: Descriptor): Promise<LoadedImage
   }
 }
 
+/**
+ * Each repository's digests of the images its tags name (docker's RepoDigests, per repository):
+ * any tag of the repository that knows it gives it to the others naming the same image. A record
+ * from before repo digests were kept is taken to be its target (what `images` showed then).
+ */
+function repoDigestsOf(records: TagRecord[]): Map<string, Digest> {
+  const out = new Map<string, Digest>();
+  for (const t of records) {
+    if (isUntaggedRecord(t.name)) continue;
+    const r = parseReference(t.name);
+    const d = t.repoDigest === undefined ? (t.target.digest as Digest) : t.repoDigest;
+    if (d) out.set(`${r.registry}/${r.repository}|${t.target.digest}`, d);
+  }
+  return out;
+}
+
 /** Every tag with its image id, creation time and size, newest first. */
 export async function listImages(store: Store): Promise<LocalImage[]> {
   const out: LocalImage[] = [];
-  for (const t of await store.meta.tags.list()) {
+  const records = await store.meta.tags.list();
+  const repoDigests = repoDigestsOf(records);
+  for (const t of records) {
     const ref = isUntaggedRecord(t.name)
       ? { registry: '', repository: '<none>', tag: undefined }
       : parseReference(t.name);
+    const repoDigest = repoDigests.get(`${ref.registry}/${ref.repository}|${t.target.digest}`);
     try {
       const img = await loadListed(store, t.target);
       const size = img.manifest.layers.reduce(
@@ -324,6 +380,7 @@ export async function listImages(store: Store): Promise<LocalImage[]> {
         id: img.manifest.config.digest,
         ...(img.config.created ? { created: img.config.created } : {}),
         size,
+        ...(repoDigest ? { repoDigest } : {}),
         // a layer blob gone or damaged (fsck --repair) leaves the image listed, uncounted
         unpackedSize: await layerDiffSizes(store, img.manifest.layers).then(
           (s) => s.reduce((a, n) => a + n, 0),

@@ -12,6 +12,7 @@ export {
   isUntaggedRecord,
   listImages,
   loadImage,
+  noteRepoDigest,
   readDoc,
   recordImage,
   recordUntagged,

@@ -123,6 +123,8 @@ export interface LocalImage {
   created?: string;
   /** Compressed size of config + layers + manifest. */
   size: number;
+  /** The image's digest in this repository's registry, when known (docker's RepoDigests). */
+  repoDigest?: Digest;
   /** The layers' sizes as dockerd's layer store counts them (`docker images` SIZE): layerDiffSize. */
   unpackedSize: number;
 }

@@ -209,7 +209,9 @@ async function pullInBackground(
   if (offThread) prewarmExtractWorker();
   // Recorded like `tsbuild pull` does, so the next build finds it locally.
   const downloaded = h.done.then(() =>
-    recordImage(store, formatReference(parsed), result.index?.descriptor ?? result.manifestDescriptor),
+    recordImage(store, formatReference(parsed), result.index?.descriptor ?? result.manifestDescriptor, {
+      pulled: true,
+    }),
   );
   const applied = applyImageLayers(store, result, {
     signal,

@@ -173,6 +173,12 @@ export interface TagRecord {
   target: Descriptor;
   createdAt: number;
   updatedAt: number;
+  /**
+   * The image's manifest digest in this name's registry (docker's RepoDigests): the target itself
+   * when pulled, what a push of it produced (layers compressed on the way out, so another digest);
+   * null for an image no registry has seen. Absent in records older than this field.
+   */
+  repoDigest?: Digest | null;
 }
 
 /** A cache record: a solver cache key → the snapshot (and/or blobs) it produced. */

@@ -69,7 +69,8 @@ function toRow(i: LocalImage, full: boolean): ImageRow {
     ID: full ? i.id : i.id.slice(7, 19),
     Repository: repo,
     Tag: i.tag ?? '<none>',
-    Digest: i.digest,
+    // docker's: the digest in the repository's registry, `<none>` for an image never pushed or pulled
+    Digest: i.repoDigest ?? '<none>',
     CreatedSince: createdSince(parseTime(i.created)),
     CreatedAt: goTimeString(parseTime(i.created)),
     Size: formatSize(i.unpackedSize),

@@ -25,10 +25,20 @@ export default class Inspect extends BaseCommand {
     const store = await openStore(this.rootDir(flags.root));
     const { descriptor } = await findImage(store, args.ref);
     // As `docker image inspect`: every tag of the image, whichever name found it, in docker's short form.
-    const tags = (await store.meta.tags.list())
-      .filter((t) => t.target.digest === descriptor.digest && !isUntaggedRecord(t.name))
-      .map((t) => familiarReference(parseReference(t.name)))
-      .sort();
+    const named = (await store.meta.tags.list()).filter(
+      (t) => t.target.digest === descriptor.digest && !isUntaggedRecord(t.name),
+    );
+    const tags = named.map((t) => familiarReference(parseReference(t.name))).sort();
+    // docker's RepoDigests: NAME@DIGEST per repository that has the image (pulled or pushed)
+    const repoDigests = [
+      ...new Set(
+        named.flatMap((t) => {
+          const d = t.repoDigest === undefined ? t.target.digest : t.repoDigest;
+          const { tag: _, ...repo } = parseReference(t.name);
+          return d ? [familiarReference({ ...repo, digest: d })] : [];
+        }),
+      ),
+    ].sort();
     const img = await loadImage(
       store,
       descriptor,
@@ -37,6 +47,7 @@ export default class Inspect extends BaseCommand {
     const out = {
       Id: img.manifest.config.digest,
       RepoTags: tags,
+      RepoDigests: repoDigests,
       Digest: img.descriptor.digest,
       MediaType: img.descriptor.mediaType,
       ...(img.index

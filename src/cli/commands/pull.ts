@@ -45,7 +45,7 @@ export default class Pull extends BaseCommand {
       ...(flags.platform ? { platform: parsePlatform(flags.platform), requirePlatform: true } : {}),
       onProgress,
     });
-    await recordImage(store, formatReference(ref), r.manifestDescriptor);
+    await recordImage(store, formatReference(ref), r.manifestDescriptor, { pulled: true });
     if (!flags.quiet)
       process.stderr.write(
         `Digest: ${r.ref.digest}\nStatus: Downloaded image for ${familiarReference(ref)}\n`,

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { exportImage, findImage, parseOutput } from '../../exporter/index.js';
+import { exportImage, findImage, noteRepoDigest, parseOutput } from '../../exporter/index.js';
 import { formatReference, parseReference } from '../../oci/index.js';
 import { pushImage, RegistryClient, type TransferEvent } from '../../registry/index.js';
 import { openStore } from '../../store/index.js';
@@ -45,6 +45,7 @@ export default class Push extends BaseCommand {
     if (dest.digest) {
       // NAME@DIGEST: push exactly that manifest (no re-compression, the digest must hold).
       const r = await pushImage(client, store, descriptor, dest, { onProgress });
+      await noteRepoDigest(store, formatReference(dest), descriptor, r.digest);
       process.stdout.write(`${formatReference({ ...dest, digest: r.digest })}\n`);
       return;
     }
@@ -54,6 +55,8 @@ export default class Push extends BaseCommand {
       registry: client,
       onProgress,
     });
+    // The local tag of that name (docker pushes only a local tag) now has this digest in its registry.
+    await noteRepoDigest(store, formatReference(dest), descriptor, r.digest);
     if (!flags.quiet) process.stderr.write(`${dest.tag ?? ''}: digest: ${r.digest}\n`);
     process.stdout.write(`${formatReference({ ...dest, digest: r.digest })}\n`);
   }
