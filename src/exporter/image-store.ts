@@ -343,15 +343,17 @@ async function loadListed(store: Store, target: Descriptor): Promise<LoadedImage
 /**
  * Each repository's digests of the images its tags name (docker's RepoDigests, per repository):
  * any tag of the repository that knows it gives it to the others naming the same image. A record
- * from before repo digests were kept is taken to be its target (what `images` showed then).
+ * from before repo digests were kept is taken to be its target (what `images` showed then), unless
+ * a newer record says otherwise.
  */
 function repoDigestsOf(records: TagRecord[]): Map<string, Digest> {
   const out = new Map<string, Digest>();
   for (const t of records) {
     if (isUntaggedRecord(t.name)) continue;
     const r = parseReference(t.name);
-    const d = t.repoDigest === undefined ? (t.target.digest as Digest) : t.repoDigest;
-    if (d) out.set(`${r.registry}/${r.repository}|${t.target.digest}`, d);
+    const key = `${r.registry}/${r.repository}|${t.target.digest}`;
+    if (t.repoDigest) out.set(key, t.repoDigest);
+    else if (t.repoDigest === undefined && !out.has(key)) out.set(key, t.target.digest as Digest);
   }
   return out;
 }
