@@ -63,7 +63,11 @@ let lead = 0;
 while (argv[lead] === '--debug' || argv[lead] === '--root' || argv[lead]?.startsWith('--root=')) {
   lead += argv[lead] === '--root' ? 2 : 1;
 }
-if (lead > 0 && commandIds.has(argv[lead])) argv.unshift(...argv.splice(lead, 1));
+// `--version` / `--help` after them too (`tsbuild --root /r --version`), as docker takes them.
+const HELP_OR_VERSION = ['--help', '-h', '--version', '-v'];
+if (lead > 0 && (commandIds.has(argv[lead]) || HELP_OR_VERSION.includes(argv[lead]))) {
+  argv.unshift(...argv.splice(lead, 1));
+}
 const first = argv[0];
 const passThrough = new Set(['--help', '-h', '--version', '-v', 'help']);
 if (first !== undefined && !passThrough.has(first) && !commandIds.has(first)) {
@@ -71,7 +75,7 @@ if (first !== undefined && !passThrough.has(first) && !commandIds.has(first)) {
 }
 
 // `--version` as oclif prints it (its user agent), without loading oclif (~0.4 s) to say it.
-if (argv.length === 1 && (first === '--version' || first === '-v')) {
+if (argv.length === 1 + lead && (first === '--version' || first === '-v')) {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   process.stdout.write(`tsbuild/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
   process.exit(0);

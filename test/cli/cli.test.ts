@@ -20,6 +20,10 @@ describe('cli', () => {
     );
     const want = `tsbuild/${version} ${process.platform}-${process.arch} node-${process.version}\n`;
     for (const flag of ['--version', '-v']) expect(run(flag)).toMatchObject({ status: 0, stdout: want });
+    // after the global flags too, as docker takes `docker --config DIR --version`
+    expect(run('--root', '/nonexistent', '--version')).toMatchObject({ status: 0, stdout: want });
+    expect(run('--debug', '-v')).toMatchObject({ status: 0, stdout: want });
+    expect(run('--root', '/nonexistent', '--help').stdout).toContain('COMMANDS');
   });
 
   it('treats a leading flag as the build command', () => {
