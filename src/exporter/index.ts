@@ -10,7 +10,6 @@ export {
   dropUntagged,
   findImage,
   isUntaggedRecord,
-  listImages,
   loadImage,
   noteRepoDigest,
   readDoc,
@@ -20,6 +19,7 @@ export {
   tagImage,
 } from './image-store.js';
 export { layerDiffSize, layerDiffSizes } from './layer-diff-size.js';
+export { listImages, recordRepoDigest } from './list-images.js';
 export { type LoadedArchiveImage, loadArchive } from './load-archive.js';
 export { parseOutput, parseOutputs } from './output-spec.js';
 export { type SaveTarget, saveTargets } from './save-targets.js';

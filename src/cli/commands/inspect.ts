@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { findImage, isUntaggedRecord, loadImage } from '../../exporter/index.js';
+import { findImage, isUntaggedRecord, loadImage, recordRepoDigest } from '../../exporter/index.js';
 import { familiarReference, hostPlatform, parsePlatform, parseReference } from '../../oci/index.js';
 import { openStore } from '../../store/index.js';
 import { BaseCommand } from '../base-command.js';
@@ -33,7 +33,7 @@ export default class Inspect extends BaseCommand {
     const repoDigests = [
       ...new Set(
         named.flatMap((t) => {
-          const d = t.repoDigest === undefined ? t.target.digest : t.repoDigest;
+          const d = recordRepoDigest(t);
           const { tag: _, ...repo } = parseReference(t.name);
           return d ? [familiarReference({ ...repo, digest: d })] : [];
         }),
